@@ -1,0 +1,96 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "session-sensor",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sensor", targets: ["sensor"]),
+        .executable(name: "sensor-ingest", targets: ["sensor-ingest"]),
+        .library(name: "SensorCore", targets: ["SensorCore"]),
+        .library(name: "IngestCore", targets: ["IngestCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    ],
+    targets: [
+        // System libraries: the platform's own SQLite and zlib.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // A thin, honest wrapper over the SQLite C API (read-only opens, busy timeouts, prepared statements).
+        .target(name: "SQLiteDB", dependencies: ["CSQLite"]),
+
+        // Declarations, config layers, schema validation, path templates and the wire format.
+        .target(
+            name: "SensorModel",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        // The generic engine: discovery, readers, offsets, envelopes, redaction, checkpoints, shipping.
+        .target(
+            name: "SensorCore",
+            dependencies: [
+                "SensorModel", "SQLiteDB", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sensor",
+            dependencies: [
+                "SensorCore", "SensorModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The reference ingest server.
+        .target(
+            name: "IngestCore",
+            dependencies: [
+                "SensorModel", "SQLiteDB", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sensor-ingest",
+            dependencies: [
+                "IngestCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Shared by the test targets: temporary homes laid out from ../shared/fixtures, process helpers.
+        .target(name: "SensorTestSupport", dependencies: ["SQLiteDB"], path: "Tests/SensorTestSupport"),
+
+        .testTarget(name: "SensorModelTests", dependencies: ["SensorModel", "SensorTestSupport"]),
+        .testTarget(name: "SensorCoreTests", dependencies: ["SensorCore", "SensorModel", "SQLiteDB", "SensorTestSupport"]),
+        .testTarget(
+            name: "IngestCoreTests",
+            dependencies: [
+                "IngestCore", "SensorModel", "SensorTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["SensorModel", "SQLiteDB", "SensorTestSupport"]),
+    ]
+)

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import SensorModel
+
+/// Layers merge per source id, field by field, and every value knows its layer.
+@Suite struct LayeringTests {
+    func directory(_ files: [String: String]) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("layers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (name, text) in files {
+            try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        return directory
+    }
+
+    let base = """
+    sources:
+      - id: demo.log
+        kind: demo.log
+        roots: {default: ["~/.demo"], linux: ["~/.local/demo"]}
+        include: ["*.jsonl"]
+        format: jsonl
+        offset: byte
+        poll_interval: 5
+      - id: demo.other
+        kind: demo.other
+        roots: {default: ["~/.other"]}
+        include: ["*.jsonl"]
+        format: jsonl
+        offset: byte
+    upload: {gzip_level: 4}
+    """
+
+    @Test func serverAndFlagsOverrideFieldByField() throws {
+        var loader = ConfigLoader()
+        loader.sourceDirectories = [try directory(["base.yaml": base]),
+                                    try directory(["user.yaml": "sources:\n  - id: demo.log\n    priority: 7\n"])]
+        let server = """
+        {"version": "r42",
+         "sources": [
+           {"id": "demo.log", "poll_interval": 30, "roots": {"macos": ["~/Library/Demo"]}},
+           {"id": "demo.other", "enabled": false},
+           {"id": "demo.new", "kind": "demo.new", "roots": {"default": ["~/.new"]}, "include": ["*.json"],
+            "format": "json", "offset": "snapshot"}],
+         "redaction": {"rules": [{"name": "internal", "prefix": "itk_", "pattern": "itk_[a-z0-9]{8,}"}]}}
+        """
+        loader.serverDocument = (Data(server.utf8), "server")
+        loader.overrides = ["demo.log:max_record_bytes=4096", "upload.batch_max_records=10"]
+        let config = loader.load()
+        #expect(config.problems.isEmpty, "\(config.problems)")
+
+        let source = try #require(config.source("demo.log"))
+        #expect(source.priority == 7)
+        #expect(source.pollInterval == 30)
+        #expect(source.maxRecordBytes == 4096)
+        #expect(source.roots.linux == ["~/.local/demo"])  // kept from the local file
+        #expect(source.roots.macOS == ["~/Library/Demo"])  // added by the server
+        #expect(config.source("demo.other")?.enabled == false)
+        #expect(config.source("demo.new")?.format == .json)
+        #expect(config.runnableSources.map(\.id) == ["demo.new", "demo.log"])  // priority 100 before 7
+        #expect(config.settings.upload.gzipLevel == 4)
+        #expect(config.settings.upload.batchMaxRecords == 10)
+        #expect(config.settings.redactionRules.map(\.name) == ["internal"])
+        #expect(config.settings.serverConfigVersion == "r42")
+
+        let origins = try #require(config.provenance["demo.log"])
+        #expect(origins["priority"]?.layer == .local)
+        #expect(origins["priority"]?.location.file.hasSuffix("user.yaml") == true)
+        #expect(origins["poll_interval"]?.layer == .server)
+        #expect(origins["max_record_bytes"]?.layer == .flags)
+        #expect(origins["format"]?.layer == .local)
+        #expect(origins["format"]?.location.line == 6)
+    }
+
+    @Test func embeddedDeclarationsAreValid() {
+        let config = ConfigLoader().load()
+        #expect(config.problems.isEmpty, "\(config.problems.map(\.description).joined(separator: "\n"))")
+        #expect(!config.sources.isEmpty)
+    }
+
+    @Test func embeddedResourcesMatchTheRepository() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for (name, text) in EmbeddedResources.schemas {
+            #expect(try String(contentsOf: root.appendingPathComponent("schemas/\(name)"), encoding: .utf8) == text + "\n"
+                    || String(contentsOf: root.appendingPathComponent("schemas/\(name)"), encoding: .utf8) == text,
+                    "schemas/\(name) changed: run scripts/embed-resources.py")
+        }
+        let onDisk = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("sources.d").path)
+            .filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(onDisk == EmbeddedResources.sources.map(\.0), "sources.d changed: run scripts/embed-resources.py")
+    }
+}
