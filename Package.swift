@@ -25,6 +25,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Small C helpers the Swift Glibc module does not export (memmem).
+        .target(name: "CSupport"),
+
         // A thin, honest wrapper over the SQLite C API (read-only opens, busy timeouts, prepared statements).
         .target(name: "SQLiteDB", dependencies: ["CSQLite"]),
 
@@ -41,7 +44,7 @@ let package = Package(
         .target(
             name: "SensorCore",
             dependencies: [
-                "SensorModel", "SQLiteDB", "CZlib",
+                "SensorModel", "SQLiteDB", "CZlib", "CSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

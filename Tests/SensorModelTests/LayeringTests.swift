@@ -33,6 +33,7 @@ import Testing
 
     @Test func serverAndFlagsOverrideFieldByField() throws {
         var loader = ConfigLoader()
+        loader.useBuiltInSources = false
         loader.sourceDirectories = [try directory(["base.yaml": base]),
                                     try directory(["user.yaml": "sources:\n  - id: demo.log\n    priority: 7\n"])]
         let server = """

@@ -2,7 +2,9 @@ import Foundation
 
 /// Reads every config layer from where it lives and merges them.
 public struct ConfigLoader: Sendable {
-    /// `sources.d` directories, lowest first. Empty: the declarations built into the binary.
+    /// Start from the `sources.d/` built into the binary.
+    public var useBuiltInSources = true
+    /// `sources.d` directories, lowest first, merged over the built-in ones.
     public var sourceDirectories: [URL] = []
     /// The server's sensor-config document (already fetched or cached), if any.
     public var serverDocument: (data: Data, origin: String)?
@@ -18,7 +20,7 @@ public struct ConfigLoader: Sendable {
         var layers: [ConfigLayer] = []
         var problems: [ConfigProblem] = []
 
-        if sourceDirectories.isEmpty {
+        if useBuiltInSources {
             let documents = EmbeddedResources.sources.compactMap { name, text in
                 try? ConfigParser.parse(text, file: "built-in sources.d/\(name)")
             }

@@ -1,0 +1,100 @@
+import Foundation
+import SensorModel
+
+/// Where an append-only file was read up to.
+public struct FilePosition: Codable, Sendable, Equatable {
+    public var source: String
+    public var path: String
+    /// SHA-256 of the first complete line (128 bits, hex): the file's logical identity.
+    public var fingerprint: String
+    public var device: UInt64
+    public var inode: UInt64
+    /// End of the last complete line read (always just after a newline).
+    public var offset: Int64
+    /// Size and mtime when last read: unchanged files cost one `stat`.
+    public var size: Int64
+    public var modified: Int64
+    /// Hash of the bytes just before `offset`, to notice a rewrite that kept the first line.
+    public var anchor: String?
+    public var lastSeen: Double
+}
+
+/// A database's cursor, and for keyed sources the content hash of every row key seen.
+public struct TablePosition: Codable, Sendable, Equatable {
+    public var source: String
+    public var path: String
+    public var cursor: SQLValue?
+    public var rowHashes: [String: String]?
+    /// Size and mtime of the database and its WAL when last read to the end: an unchanged
+    /// database is not queried again.
+    public var probe: String?
+    public var lastSeen: Double
+}
+
+/// The last content hash of a whole document.
+public struct DocumentPosition: Codable, Sendable, Equatable {
+    public var source: String
+    public var path: String
+    public var contentHash: String
+    public var size: Int64
+    public var modified: Int64
+    public var lastSeen: Double
+}
+
+/// Everything the sensor remembers about what it has read. Versioned; one small file.
+public struct CheckpointState: Codable, Sendable, Equatable {
+    public static let currentVersion = 1
+
+    public var version = CheckpointState.currentVersion
+    /// Key: `source` + "|" + fingerprint.
+    public var files: [String: FilePosition] = [:]
+    /// Key: `source` + "|" + database path.
+    public var tables: [String: TablePosition] = [:]
+    /// Key: `source` + "|" + path.
+    public var documents: [String: DocumentPosition] = [:]
+
+    public init() {}
+
+    public static func fileKey(source: String, fingerprint: String) -> String { source + "|" + fingerprint }
+    public static func pathKey(source: String, path: String) -> String { source + "|" + path }
+
+    /// Applies an update (read ahead or acknowledged).
+    public mutating func apply(_ update: CheckpointUpdate) {
+        switch update {
+        case .file(let key, let position):
+            files[key] = position
+        case .table(let key, let position, let changedHashes):
+            var merged = position
+            if let changedHashes {
+                var hashes = tables[key]?.rowHashes ?? [:]
+                hashes.merge(changedHashes) { $1 }
+                merged.rowHashes = hashes
+            } else {
+                merged.rowHashes = tables[key]?.rowHashes
+            }
+            tables[key] = merged
+        case .document(let key, let position):
+            documents[key] = position
+        case .forgetFile(let key):
+            files[key] = nil
+        }
+    }
+
+    /// Drops entries not seen for `days`.
+    public mutating func forget(olderThan days: Double, now: Double) {
+        let limit = now - days * 86_400
+        files = files.filter { $0.value.lastSeen >= limit }
+        tables = tables.filter { $0.value.lastSeen >= limit }
+        documents = documents.filter { $0.value.lastSeen >= limit }
+    }
+}
+
+/// A change of checkpoint that becomes durable once the records before it are acknowledged.
+public enum CheckpointUpdate: Sendable, Equatable {
+    case file(key: String, FilePosition)
+    /// `changedHashes`: row hashes to merge (keyed sources); nil keeps the stored ones.
+    case table(key: String, TablePosition, changedHashes: [String: String]?)
+    case document(key: String, DocumentPosition)
+    /// A logical file that was replaced under the same fingerprint and restarted.
+    case forgetFile(key: String)
+}

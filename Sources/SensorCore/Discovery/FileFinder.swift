@@ -1,0 +1,105 @@
+import Foundation
+import SensorModel
+
+/// A file a source's globs matched on this machine.
+public struct MatchedFile: Sendable, Hashable {
+    public var path: String
+    public var stat: FileStat
+}
+
+/// Expands a declaration's roots and globs into the files they match.
+///
+/// The walk is guided by the globs: it descends only into directories a pattern can still
+/// match, lists each directory once, and never follows a symlink unless the source says so.
+public struct FileFinder: Sendable {
+    public var template: PathTemplate
+    public var system: OperatingSystem
+
+    public init(template: PathTemplate, system: OperatingSystem = .current) {
+        self.template = template
+        self.system = system
+    }
+
+    /// Every file `declaration` matches, in path order, de-duplicated by device and inode.
+    public func files(for declaration: SourceDeclaration) -> [MatchedFile] {
+        let includes = declaration.include.compactMap(Glob.init)
+        let excludes = declaration.exclude.compactMap(Glob.init)
+        var seen = Set<String>()
+        var identities = Set<String>()
+        var matches: [MatchedFile] = []
+        for root in template.roots(of: declaration, on: system) {
+            guard let rootStat = FileStat(path: root), rootStat.isDirectory else { continue }
+            for include in includes {
+                let base = include.isAbsolute ? "" : root
+                walk(directory: base.isEmpty ? "/" : base, segments: include.segments[...], relative: [],
+                     follow: declaration.followSymlinks) { path, relative, stat in
+                    guard !excluded(relative: relative, path: path, root: root, excludes: excludes) else { return }
+                    guard seen.insert(path).inserted, identities.insert(stat.deviceInode).inserted else { return }
+                    matches.append(MatchedFile(path: path, stat: stat))
+                }
+            }
+        }
+        return matches.sorted { $0.path < $1.path }
+    }
+
+    /// The roots of `declaration` that exist here.
+    public func existingRoots(for declaration: SourceDeclaration) -> [String] {
+        template.roots(of: declaration, on: system).filter { FileStat(path: $0)?.isDirectory == true }
+    }
+
+    private func excluded(relative: [Substring], path: String, root: String, excludes: [Glob]) -> Bool {
+        guard let name = relative.last else { return false }
+        for exclude in excludes {
+            if exclude.segments.count == 1 {
+                if Glob.matches(exclude.segments[0], name) { return true }
+            } else if exclude.isAbsolute {
+                if exclude.matches(path.split(separator: "/")) { return true }
+            } else if exclude.matches(relative) {
+                return true
+            }
+        }
+        return false
+    }
+
+    private func walk(directory: String, segments: ArraySlice<Glob.Segment>, relative: [Substring], follow: Bool,
+                      found: (String, [Substring], FileStat) -> Void) {
+        guard let segment = segments.first else { return }
+        let rest = segments.dropFirst()
+        func join(_ name: String) -> String { directory == "/" ? "/" + name : directory + "/" + name }
+
+        if case .literal(let name) = segment {
+            visit(path: join(name), name: Substring(name), rest: rest, relative: relative, follow: follow, found: found)
+            return
+        }
+        if case .anyDepth = segment {
+            // `**` stands for no segment here (match the rest in this directory) or for one
+            // more directory level (and maybe more below it).
+            walk(directory: directory, segments: rest, relative: relative, follow: follow, found: found)
+        }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names.sorted() {
+            let path = join(name)
+            if case .anyDepth = segment {
+                guard let stat = FileStat(path: path, followSymlinks: false),
+                      stat.isDirectory || (follow && stat.isSymbolicLink && FileStat(path: path)?.isDirectory == true)
+                else { continue }
+                walk(directory: path, segments: segments, relative: relative + [Substring(name)], follow: follow, found: found)
+            } else if Glob.matches(segment, Substring(name)) {
+                visit(path: path, name: Substring(name), rest: rest, relative: relative, follow: follow, found: found)
+            }
+        }
+    }
+
+    private func visit(path: String, name: Substring, rest: ArraySlice<Glob.Segment>, relative: [Substring], follow: Bool,
+                       found: (String, [Substring], FileStat) -> Void) {
+        guard let linkStat = FileStat(path: path, followSymlinks: false) else { return }
+        if linkStat.isSymbolicLink && !follow { return }
+        guard let stat = linkStat.isSymbolicLink ? FileStat(path: path) : linkStat else { return }
+        let here = relative + [name]
+        if rest.isEmpty {
+            if stat.isRegularFile { found(path, here, stat) }
+        } else if stat.isDirectory {
+            walk(directory: path, segments: rest, relative: here, follow: follow, found: found)
+        }
+    }
+}

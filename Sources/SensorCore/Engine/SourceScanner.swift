@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import SensorModel
+
+/// Where chunks of envelopes go: standard output, a file, or the uploader. `accept` may wait
+/// (a full upload buffer), which pauses reading; nothing is dropped.
+public protocol ChunkSink: AnyObject {
+    func accept(_ chunk: EnvelopeChunk) async throws
+}
+
+/// What one pass found and read, per source.
+public struct ScanSummary: Sendable {
+    public struct Source: Sendable {
+        public var files = 0
+        public var envelopes = 0
+        public var inputBytes: Int64 = 0
+        public var errors: [String] = []
+    }
+
+    public var sources: [String: Source] = [:]
+
+    public var envelopes: Int { sources.values.reduce(0) { $0 + $1.envelopes } }
+    public var inputBytes: Int64 { sources.values.reduce(0) { $0 + $1.inputBytes } }
+    public var errors: [String] { sources.values.flatMap(\.errors) }
+}
+
+/// One pass over every runnable source: discover files, read what is new, hand chunks to the
+/// sink. The engine knows no tool: everything it does is said by the declarations.
+public final class SourceScanner {
+    public let config: EffectiveConfig
+    public let template: PathTemplate
+    public let device: String
+    public let sensorVersion: String
+    public let logger: Logger
+    public var chunkBytes = 1 << 20
+    let redactor: Redactor
+
+    /// Read-ahead state: every chunk read is applied here at once, so a later pass (or a later
+    /// chunk of the same file) continues after it. What is durable is the sink's business.
+    public var state: CheckpointState
+
+    public init(config: EffectiveConfig, template: PathTemplate, device: String, sensorVersion: String,
+                state: CheckpointState, logger: Logger) {
+        self.config = config
+        self.template = template
+        self.device = device
+        self.sensorVersion = sensorVersion
+        self.state = state
+        self.logger = logger
+        self.redactor = Redactor(settings: config.settings)
+    }
+
+    /// Files each runnable source matches now.
+    public func discover() -> [(SourceDeclaration, [MatchedFile])] {
+        let finder = FileFinder(template: template)
+        return config.runnableSources.map { ($0, finder.files(for: $0)) }
+    }
+
+    /// Reads everything new once.
+    @discardableResult
+    public func scan(into sink: any ChunkSink, sources: [(SourceDeclaration, [MatchedFile])]? = nil) async throws -> ScanSummary {
+        var summary = ScanSummary()
+        let now = Date().timeIntervalSince1970
+        let collectedAt = Self.timestamp(Date())
+        for (declaration, files) in sources ?? discover() {
+            guard let plugin = FormatRegistry.plugin(for: declaration.format) else {
+                summary.sources[declaration.id, default: .init()].errors.append("no reader for format \(declaration.format)")
+                continue
+            }
+            let writer = EnvelopeWriter(source: declaration.id, kind: declaration.kind, device: device,
+                                        sensorVersion: sensorVersion, collectedAt: collectedAt)
+            let context = ReadContext(declaration: declaration, writer: writer, redactor: redactor, home: template.home,
+                                      now: now, chunkBytes: chunkBytes)
+            summary.sources[declaration.id, default: .init()].files = files.count
+            for file in files {
+                try Task.checkCancellation()
+                do {
+                    guard let reader = try plugin.makeReader(file: file, context: context, state: state) else { continue }
+                    while let chunk = try reader.next(state: state) {
+                        if let update = chunk.update { state.apply(update) }
+                        summary.sources[declaration.id, default: .init()].envelopes += chunk.count
+                        summary.sources[declaration.id, default: .init()].inputBytes += chunk.inputBytes
+                        try await sink.accept(chunk)
+                    }
+                } catch let error as ReadError {
+                    summary.sources[declaration.id, default: .init()].errors.append(error.description)
+                    logger.log(level: error.isTransient ? .info : .warning, "cannot read; will retry next cycle",
+                               metadata: ["source": "\(declaration.id)", "path": "\(file.path)", "reason": "\(error.reason)"])
+                }
+            }
+        }
+        return summary
+    }
+
+    /// RFC 3339 UTC with milliseconds.
+    public static func timestamp(_ date: Date) -> String {
+        var time = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let milliseconds = Int((date.timeIntervalSince1970 - Double(time)) * 1000) % 1000
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), milliseconds)
+    }
+}

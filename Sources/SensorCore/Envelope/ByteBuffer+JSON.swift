@@ -1,0 +1,87 @@
+import Foundation
+
+/// Appending JSON pieces to a byte buffer, without going through `String`.
+extension Array where Element == UInt8 {
+    @inline(__always)
+    mutating func append(_ text: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func append(utf8 text: String) {
+        var text = text
+        text.withUTF8 { append(contentsOf: $0) }
+    }
+
+    mutating func appendDecimal<T: BinaryInteger>(_ value: T) {
+        append(utf8: String(value))
+    }
+
+    /// Appends `bytes` (valid UTF-8) as a JSON string literal, quotes included.
+    mutating func appendJSONString(_ bytes: UnsafeRawBufferPointer) {
+        append(UInt8(ascii: "\""))
+        var runStart = 0
+        let hex: StaticString = "0123456789abcdef"
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            if runStart < index { append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index])) }
+            switch byte {
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\\"): append("\\\\")
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x09: append("\\t")
+            default:
+                append("\\u00")
+                append(hex.utf8Start[Int(byte >> 4)])
+                append(hex.utf8Start[Int(byte & 0x0F)])
+            }
+            runStart = index + 1
+        }
+        if runStart < bytes.count { append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart...])) }
+        append(UInt8(ascii: "\""))
+    }
+
+    mutating func appendJSONString(_ text: String) {
+        var text = text
+        text.withUTF8 { appendJSONString(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends `bytes` as a base64 JSON string literal.
+    mutating func appendBase64String(_ bytes: UnsafeRawBufferPointer) {
+        append(UInt8(ascii: "\""))
+        let table: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        let alphabet = table.utf8Start
+        var index = 0
+        reserveCapacity(count + (bytes.count + 2) / 3 * 4 + 2)
+        while index + 3 <= bytes.count {
+            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            append(alphabet[Int(value >> 18 & 63)])
+            append(alphabet[Int(value >> 12 & 63)])
+            append(alphabet[Int(value >> 6 & 63)])
+            append(alphabet[Int(value & 63)])
+            index += 3
+        }
+        let remaining = bytes.count - index
+        if remaining > 0 {
+            var value = UInt32(bytes[index]) << 16
+            if remaining == 2 { value |= UInt32(bytes[index + 1]) << 8 }
+            append(alphabet[Int(value >> 18 & 63)])
+            append(alphabet[Int(value >> 12 & 63)])
+            if remaining == 2 { append(alphabet[Int(value >> 6 & 63)]) } else { append(UInt8(ascii: "=")) }
+            append(UInt8(ascii: "="))
+        }
+        append(UInt8(ascii: "\""))
+    }
+}
+
+/// Lower-case hex of bytes.
+func hexString<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+    let digits: [Character] = Array("0123456789abcdef")
+    var text = ""
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0x0F)])
+    }
+    return text
+}

@@ -1,0 +1,171 @@
+import Crypto
+import Foundation
+import SensorModel
+
+/// Envelopes read from one file or database, with the checkpoint that becomes true once the
+/// server has acknowledged all of them.
+public struct EnvelopeChunk: Sendable {
+    /// The envelopes, each a complete JSON object, back to back.
+    public var bytes: [UInt8] = []
+    /// End offset of each envelope in `bytes`.
+    public var ends: [Int] = []
+    /// What to commit when every envelope here (and every earlier one) is acknowledged.
+    public var update: CheckpointUpdate?
+    /// Source bytes consumed (for progress and benchmarks).
+    public var inputBytes: Int64 = 0
+    public var sourceID: String = ""
+
+    public init() {}
+
+    public var count: Int { ends.count }
+    public var isEmpty: Bool { ends.isEmpty }
+
+    /// The byte range of envelope `index`.
+    public func range(of index: Int) -> Range<Int> {
+        (index == 0 ? 0 : ends[index - 1])..<ends[index]
+    }
+}
+
+/// What a record's bytes are, for the envelope's `encoding`.
+public enum RecordEncoding: String, Sendable {
+    case json, text, base64, row
+}
+
+/// Flags carried in an envelope.
+public struct RecordFlags: Sendable {
+    public var truncated = false
+    public var originalLength: Int?
+    public var redactions = 0
+    public var nulStripped = false
+    public var notJSON = false
+
+    public init() {}
+
+    var isEmpty: Bool { !truncated && redactions == 0 && !nulStripped && !notJSON }
+}
+
+/// Writes envelopes straight into a chunk's byte buffer: constant fields are rendered once per
+/// source and pass, a record that is already JSON is copied in as-is, never re-encoded.
+public struct EnvelopeWriter: Sendable {
+    let prefix: [UInt8]
+    public let device: String
+
+    /// - Parameters:
+    ///   - collectedAt: one timestamp for the whole pass, RFC 3339 UTC.
+    public init(source: String, kind: String, device: String, sensorVersion: String, collectedAt: String) {
+        var prefix: [UInt8] = []
+        prefix.append("{\"schema_version\":1,\"source\":")
+        prefix.appendJSONString(source)
+        prefix.append(",\"kind\":")
+        prefix.appendJSONString(kind)
+        prefix.append(",\"device\":")
+        prefix.appendJSONString(device)
+        prefix.append(",\"sensor\":")
+        prefix.appendJSONString(sensorVersion)
+        prefix.append(",\"collected_at\":")
+        prefix.appendJSONString(collectedAt)
+        self.prefix = prefix
+        self.device = device
+    }
+
+    /// Appends one envelope. `locator` is the rendered inside of the locator object; `record`
+    /// writes the record value (already encoded as `encoding` says).
+    public func append(to chunk: inout EnvelopeChunk, id: String, locator: [UInt8], encoding: RecordEncoding,
+                       columns: [UInt8]? = nil, flags: RecordFlags, record: (inout [UInt8]) -> Void) {
+        chunk.bytes.append(contentsOf: prefix)
+        chunk.bytes.append(",\"id\":\"")
+        chunk.bytes.append(utf8: id)
+        chunk.bytes.append("\",\"locator\":{")
+        chunk.bytes.append(contentsOf: locator)
+        chunk.bytes.append("},\"encoding\":\"")
+        chunk.bytes.append(utf8: encoding.rawValue)
+        chunk.bytes.append("\",\"record\":")
+        record(&chunk.bytes)
+        if let columns {
+            chunk.bytes.append(",\"columns\":{")
+            chunk.bytes.append(contentsOf: columns)
+            chunk.bytes.append(UInt8(ascii: "}"))
+        }
+        if !flags.isEmpty {
+            chunk.bytes.append(",\"flags\":{")
+            var first = true
+            func key(_ name: StaticString) {
+                if !first { chunk.bytes.append(UInt8(ascii: ",")) }
+                first = false
+                chunk.bytes.append(name)
+            }
+            if flags.truncated { key("\"truncated\":true") }
+            if let length = flags.originalLength { key("\"original_length\":"); chunk.bytes.appendDecimal(length) }
+            if flags.redactions > 0 { key("\"redactions\":"); chunk.bytes.appendDecimal(flags.redactions) }
+            if flags.nulStripped { key("\"nul_stripped\":true") }
+            if flags.notJSON { key("\"not_json\":true") }
+            chunk.bytes.append(UInt8(ascii: "}"))
+        }
+        chunk.bytes.append(UInt8(ascii: "}"))
+        chunk.ends.append(chunk.bytes.count)
+    }
+
+    /// Appends the envelope of a record whose bytes came from a file or a text column: JSON is
+    /// embedded verbatim, valid UTF-8 becomes a string, anything else base64. Redaction is
+    /// applied first.
+    public func appendRaw(to chunk: inout EnvelopeChunk, id: String, locator: [UInt8], bytes: UnsafeRawBufferPointer,
+                          expectJSON: Bool, flags: RecordFlags, redactor: Redactor) {
+        var flags = flags
+        if let redacted = redactor.redact(bytes) {
+            flags.redactions = redacted.count
+            redacted.bytes.withUnsafeBytes { appendClassified(to: &chunk, id: id, locator: locator, bytes: $0,
+                                                              expectJSON: expectJSON, flags: flags) }
+        } else {
+            appendClassified(to: &chunk, id: id, locator: locator, bytes: bytes, expectJSON: expectJSON, flags: flags)
+        }
+    }
+
+    private func appendClassified(to chunk: inout EnvelopeChunk, id: String, locator: [UInt8],
+                                  bytes: UnsafeRawBufferPointer, expectJSON: Bool, flags: RecordFlags) {
+        var flags = flags
+        if expectJSON && !flags.truncated && JSONScanner.isValid(bytes) {
+            append(to: &chunk, id: id, locator: locator, encoding: .json, flags: flags) { $0.append(contentsOf: bytes) }
+            return
+        }
+        if expectJSON && !flags.truncated { flags.notJSON = true }
+        if UTF8Check.isValid(bytes) {
+            append(to: &chunk, id: id, locator: locator, encoding: .text, flags: flags) { $0.appendJSONString(bytes) }
+        } else {
+            append(to: &chunk, id: id, locator: locator, encoding: .base64, flags: flags) { $0.appendBase64String(bytes) }
+        }
+    }
+}
+
+/// Deterministic record ids: SHA-256 over the device, the record's identity and its bytes,
+/// cut to 128 bits.
+public struct RecordID {
+    var hasher = SHA256()
+
+    public init(device: String, scope: String) {
+        update(device)
+        update(scope)
+    }
+
+    public mutating func update(_ text: String) {
+        var text = text
+        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        hasher.update(data: [0])
+    }
+
+    public mutating func update(_ value: Int64) {
+        withUnsafeBytes(of: value.littleEndian) { hasher.update(bufferPointer: $0) }
+    }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        hasher.update(bufferPointer: bytes)
+    }
+
+    public func finalize() -> String {
+        hexString(hasher.finalize().prefix(16))
+    }
+}
+
+/// SHA-256 of bytes, as 32 hex digits (128 bits): content hashes and fingerprints.
+public func contentHash(_ bytes: UnsafeRawBufferPointer) -> String {
+    hexString(SHA256.hash(data: bytes).prefix(16))
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `byte` offset strategy: a file's identity is the fingerprint of its first complete line
+/// (with device and inode as a fast path), its position the end of the last complete line.
+///
+/// - A file renamed (same bytes) keeps its fingerprint: reading continues where it stopped.
+/// - A file copied or atomically replaced with the same first line continues too, once the
+///   bytes just before the stored offset are verified unchanged (the anchor).
+/// - A file that shrank, or whose anchor changed, was rewritten: read again from the start.
+/// - A file without a complete first line has no identity yet: it waits for the next poll.
+public enum ByteOffset {
+    /// Bytes of the first line that make the fingerprint.
+    static let fingerprintBytes = 64 * 1024
+    /// Bytes before the offset that make the anchor.
+    static let anchorBytes: Int64 = 4096
+
+    public enum Start: Equatable {
+        /// Same inode, size and mtime as last read: nothing to do (a rename updates the path).
+        case unchanged(key: String, FilePosition)
+        /// No complete first line yet.
+        case waiting
+        /// Read from `offset`.
+        case read(key: String, fingerprint: String, offset: Int64)
+    }
+
+    /// Where to start reading `file`.
+    static func start(file: MatchedFile, descriptor: Int32, source: String, state: CheckpointState,
+                      inodeIndex: [String: String]) -> Start {
+        if let key = inodeIndex[inodeKey(source: source, stat: file.stat)], let position = state.files[key],
+           position.size == file.stat.size, position.modified == file.stat.modified {
+            return .unchanged(key: key, position)
+        }
+        guard let fingerprint = fingerprint(descriptor: descriptor) else { return .waiting }
+        let key = CheckpointState.fileKey(source: source, fingerprint: fingerprint)
+        guard let position = state.files[key] else { return .read(key: key, fingerprint: fingerprint, offset: 0) }
+        if position.offset > file.stat.size {
+            return .read(key: key, fingerprint: fingerprint, offset: 0)  // truncated
+        }
+        if let anchor = position.anchor, anchor != Self.anchor(descriptor: descriptor, before: position.offset) {
+            return .read(key: key, fingerprint: fingerprint, offset: 0)  // rewritten behind the offset
+        }
+        return .read(key: key, fingerprint: fingerprint, offset: position.offset)
+    }
+
+    static func inodeKey(source: String, stat: FileStat) -> String {
+        "\(source)|\(stat.device):\(stat.inode)"
+    }
+
+    /// `source|dev:inode` → checkpoint key, for the fast unchanged check.
+    static func inodeIndex(_ state: CheckpointState) -> [String: String] {
+        var index: [String: String] = [:]
+        for (key, position) in state.files {
+            index["\(position.source)|\(position.device):\(position.inode)"] = key
+        }
+        return index
+    }
+
+    /// Hash of the first complete line (its first 64 KiB), or nil when there is no newline yet.
+    static func fingerprint(descriptor: Int32) -> String? {
+        var buffer = [UInt8](repeating: 0, count: fingerprintBytes)
+        var filled = 0
+        while filled < buffer.count {
+            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, $0.count - filled, off_t(filled)) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            if let newline = buffer[filled..<(filled + count)].firstIndex(of: 0x0A) {
+                return buffer.withUnsafeBytes { contentHash(UnsafeRawBufferPointer(rebasing: $0[0..<newline])) }
+            }
+            filled += count
+        }
+        // A first line longer than the fingerprint window is identified by that window,
+        // once a newline follows somewhere.
+        guard filled == buffer.count, hasNewline(descriptor: descriptor, from: Int64(filled)) else { return nil }
+        return buffer.withUnsafeBytes { contentHash($0) }
+    }
+
+    private static func hasNewline(descriptor: Int32, from start: Int64) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset = start
+        while true {
+            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, off_t(offset)) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return false }
+            if buffer[0..<count].contains(0x0A) { return true }
+            offset += Int64(count)
+        }
+    }
+
+    /// Hash of the bytes just before `offset` (empty at 0).
+    static func anchor(descriptor: Int32, before offset: Int64) -> String {
+        let length = Int(min(offset, anchorBytes))
+        var buffer = [UInt8](repeating: 0, count: length)
+        var filled = 0
+        while filled < length {
+            let count = buffer.withUnsafeMutableBytes {
+                pread(descriptor, $0.baseAddress! + filled, length - filled, off_t(offset - Int64(length) + Int64(filled)))
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            filled += count
+        }
+        return buffer.withUnsafeBytes { contentHash(UnsafeRawBufferPointer(rebasing: $0[0..<filled])) }
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+import SensorModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `format: jsonl`: one record a line, read with the `byte` offset strategy.
+public enum JSONLinesFormat: RecordFormatPlugin {
+    public static let format = RecordFormat.jsonl
+    public static let strategies = [OffsetStrategy.byte]
+
+    public static func makeReader(file: MatchedFile, context: ReadContext, state: CheckpointState) throws -> (any RecordReader)? {
+        try makeReader(file: file, context: context, state: state, inodeIndex: ByteOffset.inodeIndex(state))
+    }
+
+    static func makeReader(file: MatchedFile, context: ReadContext, state: CheckpointState,
+                           inodeIndex: [String: String]) throws -> (any RecordReader)? {
+        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code = errno
+            throw ReadError(path: file.path, reason: String(cString: strerror(code)), isTransient: code != ENOENT)
+        }
+        let source = context.declaration.id
+        switch ByteOffset.start(file: file, descriptor: descriptor, source: source, state: state, inodeIndex: inodeIndex) {
+        case .waiting:
+            close(descriptor)
+            return nil
+        case .unchanged(let key, var position):
+            close(descriptor)
+            guard position.path != file.path || context.now - position.lastSeen > 3600 else { return nil }
+            position.path = file.path  // renamed: same bytes, nothing to read
+            position.lastSeen = context.now
+            return OneUpdateReader(update: .file(key: key, position), source: source)
+        case .read(let key, let fingerprint, let offset):
+            return JSONLinesReader(file: file, descriptor: descriptor, key: key, fingerprint: fingerprint,
+                                   offset: offset, context: context)
+        }
+    }
+}
+
+/// Hands over a single checkpoint update (a rename, a refreshed `lastSeen`) with no records.
+final class OneUpdateReader: RecordReader {
+    var update: CheckpointUpdate?
+    let source: String
+
+    init(update: CheckpointUpdate, source: String) {
+        self.update = update
+        self.source = source
+    }
+
+    func next(state: CheckpointState) throws -> EnvelopeChunk? {
+        guard let update else { return nil }
+        self.update = nil
+        var chunk = EnvelopeChunk()
+        chunk.update = update
+        chunk.sourceID = source
+        return chunk
+    }
+}
+
+/// Streams complete lines from a byte offset. Memory is one buffer, which grows only as far
+/// as the declared maximum record size; a longer line is sent cut and flagged, and its rest
+/// is skipped without being held.
+final class JSONLinesReader: RecordReader {
+    let file: MatchedFile
+    let descriptor: Int32
+    let key: String
+    let fingerprint: String
+    let context: ReadContext
+    let locatorPrefix: [UInt8]
+    let maxRecord: Int
+
+    /// File offset of `buffer[0]`.
+    var bufferOffset: Int64
+    var buffer: [UInt8]
+    var filled = 0
+    var atEnd = false
+
+    init(file: MatchedFile, descriptor: Int32, key: String, fingerprint: String, offset: Int64, context: ReadContext) {
+        self.file = file
+        self.descriptor = descriptor
+        self.key = key
+        self.fingerprint = fingerprint
+        self.context = context
+        self.bufferOffset = offset
+        self.maxRecord = context.declaration.maxRecordBytes
+        self.buffer = [UInt8](repeating: 0, count: min(1 << 20, context.declaration.maxRecordBytes + 1))
+        var locator: [UInt8] = []
+        locator.append("\"path\":")
+        locator.appendJSONString(context.displayPath(file.path))
+        locator.append(",\"file_id\":\"")
+        locator.append(utf8: fingerprint)
+        locator.append("\",\"device_inode\":\"")
+        locator.append(utf8: file.stat.deviceInode)
+        locator.append("\"")
+        self.locatorPrefix = locator
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    func next(state: CheckpointState) throws -> EnvelopeChunk? {
+        guard !atEnd else { return nil }
+        var chunk = EnvelopeChunk()
+        chunk.sourceID = context.declaration.id
+        let startOffset = bufferOffset
+        var lineStart = 0  // index in buffer of the next line
+        var scanFrom = 0
+
+        reading: while chunk.bytes.count < context.chunkBytes {
+            // Complete lines already in the buffer.
+            while scanFrom < filled {
+                let found = buffer.withUnsafeBytes { memchr($0.baseAddress! + scanFrom, 0x0A, filled - scanFrom) }
+                guard let found else {
+                    scanFrom = filled
+                    break
+                }
+                let newline = buffer.withUnsafeBytes { $0.baseAddress!.distance(to: UnsafeRawPointer(found)) }
+                emitLine(in: lineStart..<newline, into: &chunk)
+                lineStart = newline + 1
+                scanFrom = lineStart
+                if chunk.bytes.count >= context.chunkBytes { break reading }
+            }
+            // Keep the incomplete tail, make room, read more.
+            if lineStart > 0 {
+                buffer.withUnsafeMutableBytes { raw in
+                    if lineStart < filled { memmove(raw.baseAddress!, raw.baseAddress! + lineStart, filled - lineStart) }
+                }
+                filled -= lineStart
+                scanFrom -= lineStart
+                bufferOffset += Int64(lineStart)
+                lineStart = 0
+            }
+            if filled == buffer.count {
+                if buffer.count <= maxRecord {
+                    buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, maxRecord + 1 - buffer.count)))
+                } else {
+                    try skipOversizedLine(into: &chunk)
+                    scanFrom = 0
+                    continue
+                }
+            }
+            let count = try readMore()
+            if count == 0 {
+                atEnd = true
+                break
+            }
+        }
+        // Drop consumed lines so the next call starts at a line boundary.
+        if lineStart > 0 {
+            buffer.withUnsafeMutableBytes { raw in
+                if lineStart < filled { memmove(raw.baseAddress!, raw.baseAddress! + lineStart, filled - lineStart) }
+            }
+            filled -= lineStart
+            bufferOffset += Int64(lineStart)
+        }
+        chunk.inputBytes = bufferOffset - startOffset
+        return finalUpdate(into: chunk)
+    }
+
+    /// Attaches the position after the last complete line.
+    private func finalUpdate(into chunk: EnvelopeChunk) -> EnvelopeChunk? {
+        var chunk = chunk
+        let position = FilePosition(source: context.declaration.id, path: file.path, fingerprint: fingerprint,
+                                    device: file.stat.device, inode: file.stat.inode, offset: bufferOffset,
+                                    size: atEnd ? file.stat.size : -1, modified: file.stat.modified,
+                                    anchor: ByteOffset.anchor(descriptor: descriptor, before: bufferOffset),
+                                    lastSeen: context.now)
+        chunk.update = .file(key: key, position)
+        return chunk
+    }
+
+    private func readMore() throws -> Int {
+        while true {
+            let count = buffer.withUnsafeMutableBytes { raw in
+                pread(descriptor, raw.baseAddress! + filled, raw.count - filled, off_t(bufferOffset + Int64(filled)))
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(path: file.path, reason: String(cString: strerror(errno)), isTransient: true)
+            }
+            filled += count
+            return count
+        }
+    }
+
+    /// The buffer holds `maxRecord + 1` bytes of one line: send the first `maxRecord` bytes,
+    /// flagged, and skip to the end of the line. If the line has no end yet, wait for it.
+    private func skipOversizedLine(into chunk: inout EnvelopeChunk) throws {
+        var scanOffset = bufferOffset + Int64(filled)
+        var scratch = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = scratch.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, off_t(scanOffset)) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { throw ReadError(path: file.path, reason: String(cString: strerror(errno)), isTransient: true) }
+            if count == 0 {
+                // No newline yet: a line being written. Leave it for a later poll.
+                filled = 0
+                atEnd = true
+                return
+            }
+            if let newline = scratch[0..<count].firstIndex(of: 0x0A) {
+                let lineEnd = scanOffset + Int64(newline)
+                let originalLength = Int(lineEnd - bufferOffset)
+                var flags = RecordFlags()
+                flags.truncated = true
+                flags.originalLength = originalLength
+                buffer.withUnsafeBytes { raw in
+                    emit(UnsafeRawBufferPointer(rebasing: raw[0..<maxRecord]), offset: bufferOffset, length: originalLength,
+                         flags: flags, into: &chunk)
+                }
+                chunk.inputBytes += Int64(originalLength + 1)
+                bufferOffset = lineEnd + 1
+                filled = 0
+                return
+            }
+            scanOffset += Int64(count)
+        }
+    }
+
+    private func emitLine(in range: Range<Int>, into chunk: inout EnvelopeChunk) {
+        buffer.withUnsafeBytes { raw in
+            emit(UnsafeRawBufferPointer(rebasing: raw[range]), offset: bufferOffset + Int64(range.lowerBound),
+                 length: range.count, flags: RecordFlags(), into: &chunk)
+        }
+    }
+
+    private func emit(_ line: UnsafeRawBufferPointer, offset: Int64, length: Int, flags: RecordFlags,
+                      into chunk: inout EnvelopeChunk) {
+        var flags = flags
+        var lower = 0
+        var upper = line.count
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+        if context.declaration.stripNul {
+            while lower < upper, line[lower] == 0 || isSpace(line[lower]) {
+                if line[lower] == 0 { flags.nulStripped = true }
+                lower += 1
+            }
+            while upper > lower, line[upper - 1] == 0 || isSpace(line[upper - 1]) {
+                if line[upper - 1] == 0 { flags.nulStripped = true }
+                upper -= 1
+            }
+        } else {
+            while lower < upper, isSpace(line[lower]) { lower += 1 }
+            while upper > lower, isSpace(line[upper - 1]) { upper -= 1 }
+        }
+        guard lower < upper else { return }  // blank line: not a record
+
+        var id = RecordID(device: context.writer.device, scope: fingerprint)
+        id.update(offset)
+        id.update(line)
+        var locator = locatorPrefix
+        locator.append(",\"offset\":")
+        locator.appendDecimal(offset)
+        locator.append(",\"length\":")
+        locator.appendDecimal(length)
+        context.writer.appendRaw(to: &chunk, id: id.finalize(), locator: locator,
+                                 bytes: UnsafeRawBufferPointer(rebasing: line[lower..<upper]), expectJSON: true,
+                                 flags: flags, redactor: context.redactor)
+    }
+}

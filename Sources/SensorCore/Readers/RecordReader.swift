@@ -1,0 +1,81 @@
+import Foundation
+import SensorModel
+
+/// Everything a reader needs besides the file it reads.
+public struct ReadContext: Sendable {
+    public var declaration: SourceDeclaration
+    public var writer: EnvelopeWriter
+    public var redactor: Redactor
+    /// What `~` means; locators show paths inside it as `~/…`.
+    public var home: String
+    /// Seconds since the epoch, for `lastSeen`.
+    public var now: Double
+    /// A chunk is handed on once it holds about this many envelope bytes.
+    public var chunkBytes: Int
+
+    public init(declaration: SourceDeclaration, writer: EnvelopeWriter, redactor: Redactor, home: String,
+                now: Double, chunkBytes: Int) {
+        self.declaration = declaration
+        self.writer = writer
+        self.redactor = redactor
+        self.home = home
+        self.now = now
+        self.chunkBytes = chunkBytes
+    }
+
+    /// `path` as shown in locators: `~/…` inside the home folder, absolute elsewhere.
+    public func displayPath(_ path: String) -> String {
+        if path.hasPrefix(home + "/") { return "~" + path.dropFirst(home.count) }
+        return path
+    }
+}
+
+/// Reads what is new in one file (or database) of a source, a chunk at a time.
+///
+/// A reader is made for one pass; it never holds a lock or a read transaction between two
+/// calls of ``next(state:)``, because the caller may wait (for the upload buffer) in between.
+public protocol RecordReader: AnyObject {
+    /// The next chunk of envelopes with the checkpoint update that follows it, or nil when
+    /// nothing new remains. `state` is the read-ahead state, with every earlier chunk applied.
+    func next(state: CheckpointState) throws -> EnvelopeChunk?
+}
+
+/// A record format: makes the reader for one matched file. Formats are looked up by name from
+/// the declaration (``FormatRegistry``); each format reads with the offset strategies it supports.
+public protocol RecordFormatPlugin {
+    static var format: RecordFormat { get }
+    static var strategies: [OffsetStrategy] { get }
+    /// A reader for `file`, or nil when there is nothing to do (unchanged, inactive).
+    static func makeReader(file: MatchedFile, context: ReadContext, state: CheckpointState) throws -> (any RecordReader)?
+}
+
+/// The formats this build reads, by name.
+public enum FormatRegistry {
+    public static let plugins: [RecordFormat: any RecordFormatPlugin.Type] = [
+        .jsonl: JSONLinesFormat.self,
+        .sqlite: SQLiteRowsFormat.self,
+        .json: DocumentFormat.self,
+        .text: DocumentFormat.self,
+        .blob: DocumentFormat.self,
+    ]
+
+    public static func plugin(for format: RecordFormat) -> (any RecordFormatPlugin.Type)? {
+        plugins[format]
+    }
+}
+
+/// A problem reading one file; the pass goes on with the next file.
+public struct ReadError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    /// Worth trying again next cycle (a lock, a busy database).
+    public var isTransient: Bool
+
+    public init(path: String, reason: String, isTransient: Bool = false) {
+        self.path = path
+        self.reason = reason
+        self.isTransient = isTransient
+    }
+
+    public var description: String { "\(path): \(reason)" }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import SQLiteDB
+import SensorModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `format: sqlite`: rows of the declared query, read with the `cursor` or `keyed` strategy.
+///
+/// Another application's database is opened read-only (`mode=ro`, never `immutable`, so its
+/// WAL is honoured and nothing is created next to it), with a busy timeout; every page is its
+/// own short statement, so no lock or read transaction is held between pages.
+public enum SQLiteRowsFormat: RecordFormatPlugin {
+    public static let format = RecordFormat.sqlite
+    public static let strategies = [OffsetStrategy.cursor, .keyed]
+
+    public static func makeReader(file: MatchedFile, context: ReadContext, state: CheckpointState) throws -> (any RecordReader)? {
+        guard let options = context.declaration.sqlite else { return nil }
+        let key = CheckpointState.pathKey(source: context.declaration.id, path: file.path)
+        let probe = DatabaseProbe.fingerprint(path: file.path)
+        if let position = state.tables[key], position.probe == probe {
+            guard context.now - position.lastSeen > 3600 else { return nil }
+            var refreshed = position
+            refreshed.lastSeen = context.now
+            return OneUpdateReader(update: .table(key: key, refreshed, changedHashes: nil), source: context.declaration.id)
+        }
+        let database: Database
+        do {
+            database = try Database(path: file.path, mode: .readOnly,
+                                    busyTimeoutMilliseconds: Int32(options.busyTimeoutMilliseconds))
+            for table in options.requiredTables where try !database.tableExists(table) {
+                return nil  // this database predates (or postdates) the declared schema
+            }
+            let statement = try database.prepare(options.query)
+            return SQLiteRowReader(file: file, database: database, statement: statement, key: key, probe: probe,
+                                   options: options, context: context)
+        } catch let error as SQLiteError {
+            throw ReadError(path: file.path, reason: error.description, isTransient: error.isBusy)
+        }
+    }
+}
+
+/// Detects change without opening the database: size and mtime of the file and its WAL.
+enum DatabaseProbe {
+    static func fingerprint(path: String) -> String {
+        func part(_ path: String) -> String {
+            guard let stat = FileStat(path: path) else { return "-" }
+            return "\(stat.inode):\(stat.size):\(stat.modified)"
+        }
+        return part(path) + "|" + part(path + "-wal")
+    }
+}
+
+final class SQLiteRowReader: RecordReader {
+    let file: MatchedFile
+    let database: Database
+    let statement: Statement
+    let key: String
+    let probe: String
+    let options: SQLiteOptions
+    let context: ReadContext
+    let encoder: RowEncoder
+    let cursorIndex: Int
+    let keyIndices: [Int]
+    let keyed: Bool
+    let pages: Bool
+    let bindsCursor: Bool
+    let locatorPrefix: [UInt8]
+    var finished = false
+
+    init(file: MatchedFile, database: Database, statement: Statement, key: String, probe: String,
+         options: SQLiteOptions, context: ReadContext) {
+        self.file = file
+        self.database = database
+        self.statement = statement
+        self.key = key
+        self.probe = probe
+        self.options = options
+        self.context = context
+        let declaration = context.declaration
+        let encoder = RowEncoder(statement: statement, options: options, deniedColumns: declaration.deniedColumns,
+                                 redactor: context.redactor)
+        self.encoder = encoder
+        cursorIndex = options.cursorColumn.flatMap { encoder.names.firstIndex(of: $0) } ?? 0
+        keyIndices = options.keyColumns.compactMap { encoder.names.firstIndex(of: $0) }
+        keyed = declaration.offset == .keyed
+        let parameters = Set(statement.parameterNames)
+        pages = parameters.contains("limit")
+        bindsCursor = parameters.contains("cursor")
+        var locator: [UInt8] = []
+        locator.append("\"path\":")
+        locator.appendJSONString(context.displayPath(file.path))
+        locatorPrefix = locator
+    }
+
+    func next(state: CheckpointState) throws -> EnvelopeChunk? {
+        guard !finished else { return nil }
+        let stored = state.tables[key]
+        let cursor = stored?.cursor ?? options.initialCursor
+        var chunk = EnvelopeChunk()
+        chunk.sourceID = context.declaration.id
+        var rows = 0
+        var lastCursor = cursor
+        var highest = cursor
+        var changedHashes: [String: String] = [:]
+        var stoppedEarly = false
+        do {
+            try statement.reset()
+            try statement.bind(cursor.sqliteValue, named: "cursor")
+            try statement.bind(.integer(Int64(options.pageSize)), named: "limit")
+            for (name, value) in options.params { try statement.bind(value.sqliteValue, named: name) }
+            defer { try? statement.reset() }
+            while try statement.step() {
+                rows += 1
+                let cursorValue = SQLValue(statement.value(at: cursorIndex))
+                lastCursor = cursorValue
+                if SQLValue.isLess(highest, cursorValue) { highest = cursorValue }
+                let rowKey = keyIndices.isEmpty ? nil : keyIndices.map { statement.string(at: $0) ?? "" }.joined(separator: "\u{1F}")
+                if let rowKey, context.declaration.deniedKeys.contains(where: { fnmatch($0, rowKey, 0) == 0 }) {
+                    continue  // never read: the row's values are not even looked at
+                }
+                let row = encoder.encode(statement)
+                if keyed {
+                    let identity = rowKey ?? cursorValue.description
+                    if (changedHashes[identity] ?? stored?.rowHashes?[identity]) == row.contentHash { continue }
+                    changedHashes[identity] = row.contentHash
+                }
+                append(row, cursor: cursorValue, rowKey: rowKey, into: &chunk)
+                chunk.inputBytes += Int64(row.record.count)
+                if chunk.bytes.count >= context.chunkBytes {
+                    stoppedEarly = true
+                    break
+                }
+            }
+        } catch let error as SQLiteError {
+            throw ReadError(path: file.path, reason: error.description, isTransient: error.isBusy)
+        }
+
+        let newCursor: SQLValue
+        if keyed {
+            // A keyed pass that stopped early keeps its cursor: the rest is found again by hash.
+            newCursor = stoppedEarly || !bindsCursor ? cursor : highest
+            finished = !stoppedEarly
+        } else {
+            newCursor = lastCursor
+            finished = rows == 0 || (!stoppedEarly && (!pages || rows < options.pageSize))
+        }
+        let position = TablePosition(source: context.declaration.id, path: file.path, cursor: newCursor, rowHashes: nil,
+                                     probe: finished ? probe : stored?.probe, lastSeen: context.now)
+        chunk.update = .table(key: key, position, changedHashes: changedHashes.isEmpty ? nil : changedHashes)
+        return chunk
+    }
+
+    private func append(_ row: RowEncoder.Row, cursor: SQLValue, rowKey: String?, into chunk: inout EnvelopeChunk) {
+        var id = RecordID(device: context.writer.device, scope: context.displayPath(file.path))
+        id.update(rowKey ?? cursor.description)
+        id.update(row.contentHash)
+        var locator = locatorPrefix
+        locator.append(",\"cursor\":")
+        switch cursor {
+        case .integer(let v): locator.appendDecimal(v)
+        case .real(let v): locator.append(utf8: v.isFinite ? "\(v)" : "null")
+        case .text(let v): locator.appendJSONString(v)
+        case .null: locator.append("null")
+        }
+        if let rowKey {
+            locator.append(",\"key\":")
+            locator.appendJSONString(rowKey)
+        }
+        locator.append(",\"content_hash\":\"")
+        locator.append(utf8: row.contentHash)
+        locator.append("\"")
+        var flags = RecordFlags()
+        flags.redactions = row.redactions
+        context.writer.append(to: &chunk, id: id.finalize(), locator: locator, encoding: .row, columns: row.columns,
+                              flags: flags) { $0.append(contentsOf: row.record) }
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SensorCore
+import SensorModel
+
+/// `sensor scan`: one pass over every source.
+struct ScanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Read what is new in every source once.",
+        discussion: """
+            --validate-config   check every config layer and show what each source matches here (uploads nothing)
+            --dry-run           print every new envelope as one JSON line; saves no state
+            --output FILE|-     write envelopes as JSON lines and save state after the pass
+            """
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Flag(name: .customLong("validate-config"), help: "Validate all config layers and report; never reads records or uploads.")
+    var validateConfig = false
+
+    @Flag(help: "Print the validation report as JSON (with --validate-config).")
+    var json = false
+
+    @Flag(help: "Read once and exit (scan always does; accepted for clarity).")
+    var once = false
+
+    @Flag(name: .customLong("dry-run"), help: "Print new envelopes on stdout, one per line; save no state.")
+    var dryRun = false
+
+    @Option(help: ArgumentHelp("Write envelopes as JSON lines to FILE (- for stdout) and save state.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Checkpoint file (default: <state-dir>/checkpoints.json).", valueName: "file"))
+    var state: String?
+
+    mutating func run() async throws {
+        let logger = common.makeLogger()
+        let config = try common.loadConfig()
+        let template = common.template
+
+        if validateConfig {
+            let report = ConfigReport(config: config, template: template)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                let payload = ValidationOutput(valid: report.isValid, problems: report.problems.map(\.description),
+                                               sources: report.sources)
+                print(String(decoding: try encoder.encode(payload), as: UTF8.self))
+            } else {
+                print(report.render())
+            }
+            for problem in report.problems {
+                FileHandle.standardError.write(Data((problem.description + "\n").utf8))
+            }
+            if !report.isValid { throw ExitCode(1) }
+            return
+        }
+
+        for problem in config.problems {
+            logger.error("\(problem.description)")
+        }
+        guard dryRun || output != nil else {
+            throw ValidationError("say where envelopes go: --dry-run, or --output FILE|-")
+        }
+        let stateDirectory = common.stateDirectoryURL
+        let identity = try SensorIdentity.load(stateDirectory: stateDirectory)
+        let store = CheckpointStore(url: state.map { URL(fileURLWithPath: $0) }
+                                    ?? stateDirectory.appendingPathComponent("checkpoints.json"))
+        let scanner = SourceScanner(config: config, template: template, device: identity.device,
+                                    sensorVersion: SensorIdentity.version, state: store.load(logger: logger), logger: logger)
+
+        let handle: FileHandle
+        if dryRun || output == "-" {
+            handle = .standardOutput
+        } else {
+            let path = output!
+            FileManager.default.createFile(atPath: path, contents: nil)
+            guard let file = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write \(path)") }
+            handle = file
+        }
+        let sink = LineSink(handle: handle)
+        let summary = try await scanner.scan(into: sink)
+        if !dryRun {
+            scanner.state.forget(olderThan: config.settings.forgetAfterDays, now: Date().timeIntervalSince1970)
+            try store.save(scanner.state)
+        }
+        logger.notice("scan complete", metadata: ["envelopes": "\(summary.envelopes)", "bytes": "\(summary.inputBytes)",
+                                                  "errors": "\(summary.errors.count)"])
+    }
+}
+
+/// `--validate-config --json` output.
+struct ValidationOutput: Encodable {
+    var valid: Bool
+    var problems: [String]
+    var sources: [ConfigReport.SourceReport]
+}
