@@ -13,6 +13,7 @@ struct ScanCommand: AsyncParsableCommand {
             --validate-config   check every config layer and show what each source matches here (uploads nothing)
             --dry-run           print every new envelope as one JSON line; saves no state
             --output FILE|-     write envelopes as JSON lines and save state after the pass
+            --endpoint URL      upload to an ingest server; exits 0 only when everything read was acknowledged
             """
     )
 
@@ -35,6 +36,8 @@ struct ScanCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Checkpoint file (default: <state-dir>/checkpoints.json).", valueName: "file"))
     var state: String?
+
+    @OptionGroup var upload: UploadOptions
 
     mutating func run() async throws {
         let logger = common.makeLogger()
@@ -62,8 +65,17 @@ struct ScanCommand: AsyncParsableCommand {
         for problem in config.problems {
             logger.error("\(problem.description)")
         }
+        if upload.endpoint != nil && !dryRun && output == nil {
+            let runner = try upload.makeRunner(common: common, logger: logger)
+            let (summary, stats) = try await runner.runOnce()
+            logger.notice("scan complete: everything read was acknowledged", metadata: [
+                "envelopes": "\(summary.envelopes)", "acknowledged": "\(stats.envelopesAcknowledged)",
+                "quarantined": "\(stats.envelopesQuarantined)", "bytes_read": "\(summary.inputBytes)",
+                "bytes_on_wire": "\(stats.bytesOnWire)", "retries": "\(stats.retries)"])
+            return
+        }
         guard dryRun || output != nil else {
-            throw ValidationError("say where envelopes go: --dry-run, or --output FILE|-")
+            throw ValidationError("say where envelopes go: --dry-run, --output FILE|-, or --endpoint URL")
         }
         let stateDirectory = common.stateDirectoryURL
         let identity = try SensorIdentity.load(stateDirectory: stateDirectory)

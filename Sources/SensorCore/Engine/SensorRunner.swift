@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import SensorModel
+
+/// Runs the sensor against an ingest server: one backfill pass (`scan --endpoint`) or for
+/// ever (`run`), with the server's config layer refreshed and checkpoints committed only on
+/// acknowledgement.
+public final class SensorRunner: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var stateDirectory: URL
+        public var checkpointURL: URL
+        public var showProgress = true
+        /// Seconds between passes in `run` (default: the smallest poll interval of the sources).
+        public var pollInterval: Double?
+        /// How long a shutdown may spend flushing what is in flight.
+        public var shutdownGrace: Double = 4
+
+        public init(stateDirectory: URL, checkpointURL: URL) {
+            self.stateDirectory = stateDirectory
+            self.checkpointURL = checkpointURL
+        }
+    }
+
+    let options: Options
+    let template: PathTemplate
+    let identity: SensorIdentity
+    let client: IngestClient
+    let logger: Logger
+    /// Builds the effective config over a server document (or none).
+    let makeConfig: @Sendable ((data: Data, origin: String)?) throws -> EffectiveConfig
+    let cache: ServerConfigCache
+    let store: CheckpointStore
+
+    public init(options: Options, template: PathTemplate, identity: SensorIdentity, client: IngestClient, logger: Logger,
+                makeConfig: @escaping @Sendable ((data: Data, origin: String)?) throws -> EffectiveConfig) {
+        self.options = options
+        self.template = template
+        self.identity = identity
+        self.client = client
+        self.logger = logger
+        self.makeConfig = makeConfig
+        self.cache = ServerConfigCache(directory: options.stateDirectory)
+        self.store = CheckpointStore(url: options.checkpointURL)
+    }
+
+    func makeShipper(settings config: EffectiveConfig, state: CheckpointState, failOnUnauthorized: Bool) -> Shipper {
+        var settings = Shipper.Settings()
+        let upload = config.settings.upload
+        settings.bufferBytes = upload.bufferBytes
+        settings.batchMaxRecords = upload.batchMaxRecords
+        settings.batchMaxBytes = upload.batchMaxBytes
+        settings.batchMaxAge = Double(upload.batchMaxAgeMilliseconds) / 1000
+        settings.gzipLevel = upload.gzipLevel
+        settings.failOnUnauthorized = failOnUnauthorized
+        return Shipper(settings: settings, transport: client, identity: identity, state: state, store: store,
+                       quarantineURL: options.stateDirectory.appendingPathComponent("quarantine.ndjson"), logger: logger)
+    }
+
+    /// One pass; returns when everything read was acknowledged (or throws).
+    public func runOnce() async throws -> (ScanSummary, ShippingStats) {
+        do {
+            let result = try await passOnce()
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    private func passOnce() async throws -> (ScanSummary, ShippingStats) {
+        let (document, _) = await cache.refresh(using: client, logger: logger)
+        let config = try makeConfig(document)
+        for problem in config.problems { logger.error("\(problem.description)") }
+        let state = store.load(logger: logger)
+        let scanner = SourceScanner(config: config, template: template, device: identity.device,
+                                    sensorVersion: SensorIdentity.version, state: state, logger: logger)
+        let shipper = makeShipper(settings: config, state: state, failOnUnauthorized: true)
+        let sources = scanner.discover()
+        let display = options.showProgress ? ProgressDisplay(totalBytes: Backlog.bytes(of: sources, state: state)) : nil
+        let progress = Task {
+            while !Task.isCancelled {
+                let stats = await shipper.stats
+                display?.update(doneBytes: stats.inputBytesAcknowledged, envelopes: stats.envelopesAcknowledged)
+                try? await Task.sleep(nanoseconds: 200_000_000)
+            }
+        }
+        defer { progress.cancel() }
+        let summary = try await scanner.scan(into: shipper, sources: sources)
+        try await shipper.flush()
+        let stats = await shipper.stats
+        display?.update(doneBytes: stats.inputBytesAcknowledged, envelopes: stats.envelopesAcknowledged, finished: true)
+        await shipper.stop()
+        return (summary, stats)
+    }
+
+    /// Passes for ever, until `isStopping` says so; then flushes within the grace period,
+    /// saves checkpoints and returns.
+    public func runForever(status: StatusWriter? = nil, wakeups: WakeSignal? = nil,
+                           isStopping: @escaping @Sendable () -> Bool) async throws {
+        do {
+            try await loop(status: status, wakeups: wakeups, isStopping: isStopping)
+            await client.shutdown()
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    private func loop(status: StatusWriter?, wakeups: WakeSignal?, isStopping: @escaping @Sendable () -> Bool) async throws {
+        var (document, _) = await cache.refresh(using: client, logger: logger)
+        var config = try makeConfig(document)
+        for problem in config.problems { logger.error("\(problem.description)") }
+        var state = store.load(logger: logger)
+        let shipper = makeShipper(settings: config, state: state, failOnUnauthorized: false)
+        var scanner = SourceScanner(config: config, template: template, device: identity.device,
+                                    sensorVersion: SensorIdentity.version, state: state, logger: logger)
+        var lastConfigFetch = Date()
+        logger.notice("sensor running", metadata: ["sources": "\(config.runnableSources.count)", "endpoint": "\(client.endpoint.base)"])
+
+        while !isStopping() {
+            if Date().timeIntervalSince(lastConfigFetch) >= config.settings.upload.configPollInterval {
+                lastConfigFetch = Date()
+                let refreshed = await cache.refresh(using: client, logger: logger).document
+                if refreshed?.data != document?.data, let newConfig = try? makeConfig(refreshed) {
+                    document = refreshed
+                    config = newConfig
+                    state = scanner.state
+                    scanner = SourceScanner(config: config, template: template, device: identity.device,
+                                            sensorVersion: SensorIdentity.version, state: state, logger: logger)
+                    logger.notice("server config applied", metadata: ["version": "\(config.settings.serverConfigVersion ?? "-")"])
+                }
+            }
+            let summary: ScanSummary
+            do {
+                summary = try await scanner.scan(into: shipper)
+            } catch is CancellationError {
+                break
+            }
+            scanner.state.forget(olderThan: config.settings.forgetAfterDays, now: Date().timeIntervalSince1970)
+            if let status { await status.write(config: config, summary: summary, shipper: shipper) }
+            let interval = options.pollInterval ?? config.runnableSources.map(\.pollInterval).min() ?? 5
+            let deadline = Date().addingTimeInterval(interval)
+            while !isStopping() && Date() < deadline {
+                if let wakeups {
+                    // A file event ends the wait early; the timeout keeps polling as a safety net.
+                    if await wakeups.wait(timeout: min(0.25, deadline.timeIntervalSinceNow)) { break }
+                } else {
+                    try? await Task.sleep(nanoseconds: UInt64(min(0.25, max(0, deadline.timeIntervalSinceNow)) * 1e9))
+                }
+            }
+        }
+
+        logger.notice("stopping: flushing what is in flight")
+        let flush = Task { try await shipper.flush() }
+        let grace = Task {
+            try await Task.sleep(nanoseconds: UInt64(options.shutdownGrace * 1e9))
+            flush.cancel()
+        }
+        _ = try? await flush.value
+        grace.cancel()
+        await shipper.stop()
+        if let status { await status.write(config: config, summary: ScanSummary(), shipper: shipper) }
+    }
+}

@@ -1,0 +1,57 @@
+import CZlib
+
+/// gzip (RFC 1952) through zlib, one whole buffer at a time: a batch is built in memory
+/// anyway, so the one-shot form costs no extra copies.
+public enum Gzip {
+    /// Compresses `input` at `level` (0–9; higher levels are clamped to 9).
+    public static func compress(_ input: [UInt8], level: Int) -> [UInt8] {
+        var stream = z_stream()
+        let windowBits: Int32 = 15 + 16  // gzip wrapper
+        guard deflateInit2_(&stream, Int32(max(0, min(level, 9))), Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY,
+                            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            fatalError("zlib deflateInit2 failed")
+        }
+        defer { deflateEnd(&stream) }
+        let bound = Int(deflateBound(&stream, uLong(input.count))) + 32
+        var output = [UInt8](repeating: 0, count: bound)
+        let written: Int = input.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { destination in
+                stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: Bytef.self).baseAddress)
+                stream.avail_in = uInt(source.count)
+                stream.next_out = destination.bindMemory(to: Bytef.self).baseAddress
+                stream.avail_out = uInt(destination.count)
+                let status = deflate(&stream, Z_FINISH)
+                precondition(status == Z_STREAM_END, "deflate with a bound-sized buffer must finish")
+                return Int(stream.total_out)
+            }
+        }
+        output.removeSubrange(written...)
+        return output
+    }
+
+    /// Decompresses a gzip buffer, refusing to produce more than `limit` bytes.
+    public static func decompress(_ input: [UInt8], limit: Int) -> [UInt8]? {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        return input.withUnsafeBytes { source -> [UInt8]? in
+            stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: Bytef.self).baseAddress)
+            stream.avail_in = uInt(source.count)
+            while true {
+                let (status, produced) = chunk.withUnsafeMutableBytes { destination -> (Int32, Int) in
+                    stream.next_out = destination.bindMemory(to: Bytef.self).baseAddress
+                    stream.avail_out = uInt(destination.count)
+                    let status = inflate(&stream, Z_NO_FLUSH)
+                    return (status, destination.count - Int(stream.avail_out))
+                }
+                guard status == Z_OK || status == Z_STREAM_END else { return nil }
+                output.append(contentsOf: chunk[0..<produced])
+                if output.count > limit { return nil }
+                if status == Z_STREAM_END { return output }
+                if produced == 0 && stream.avail_in == 0 { return nil }
+            }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+
+/// How the ingest server answered one batch.
+public enum UploadOutcome: Sendable, Equatable {
+    /// 2xx. `rejected`: ids the server refused individually, with its reasons.
+    case accepted(rejected: [Rejection])
+    /// 413: the batch must be split.
+    case tooLarge
+    /// 401 / 403: the token is refused; uploads pause.
+    case unauthorized(status: Int)
+    /// Another 4xx: something in the batch is poison.
+    case refused(status: Int, reason: String)
+    /// Worth retrying: connection errors, timeouts, 408, 425, 429, 5xx.
+    case retry(after: Double?, reason: String)
+
+    public struct Rejection: Sendable, Equatable, Codable {
+        public var id: String
+        public var reason: String
+    }
+}
+
+/// Where and how to reach the ingest server.
+public struct IngestEndpoint: Sendable {
+    public var base: URL
+    public var token: String
+    public var caFile: String?
+
+    public init(base: URL, token: String, caFile: String? = nil) throws {
+        guard let scheme = base.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = base.host else {
+            throw EndpointError("endpoint must be an http(s) URL: \(base.absoluteString)")
+        }
+        if scheme == "http" && !IngestEndpoint.isLoopback(host) {
+            throw EndpointError("plain http is allowed only to loopback; use https for \(host)")
+        }
+        self.base = base
+        self.token = token
+        self.caFile = caFile
+    }
+
+    public static func isLoopback(_ host: String) -> Bool {
+        let host = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    var ingestURL: String { base.appendingPathComponent("api/v1/ingest/local-sessions").absoluteString }
+    var configURL: String { base.appendingPathComponent("api/v1/sensor-config").absoluteString }
+
+    /// Reads the bearer token: `--token-file` (refused when group or others can read it) or
+    /// `SENSOR_TOKEN`. The token never comes from argv and is never logged.
+    public static func token(file: String?, environment: [String: String]) throws -> String {
+        if let file {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+                  let permissions = attributes[.posixPermissions] as? Int else {
+                throw EndpointError("cannot read token file \(file)")
+            }
+            guard permissions & 0o077 == 0 else {
+                throw EndpointError("token file \(file) is readable by others (mode \(String(permissions, radix: 8))); chmod 600 it")
+            }
+            let text = (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard !text.isEmpty else { throw EndpointError("token file \(file) is empty") }
+            return text
+        }
+        if let token = environment["SENSOR_TOKEN"], !token.isEmpty { return token }
+        throw EndpointError("no token: give --token-file FILE (mode 600) or set SENSOR_TOKEN")
+    }
+}
+
+public struct EndpointError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Talks to the ingest API over AsyncHTTPClient. Certificate verification is never switched
+/// off; a private CA is added with `--ca-file`.
+public final class IngestClient: Sendable {
+    public let endpoint: IngestEndpoint
+    let client: HTTPClient
+    let identity: SensorIdentity
+
+    public init(endpoint: IngestEndpoint, identity: SensorIdentity) throws {
+        self.endpoint = endpoint
+        self.identity = identity
+        var configuration = HTTPClient.Configuration()
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile = endpoint.caFile {
+            tls.additionalTrustRoots = [.file(caFile)]
+        }
+        configuration.tlsConfiguration = tls
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        configuration.decompression = .disabled
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    /// Posts one gzipped batch.
+    public func upload(gzippedBatch body: [UInt8], batchID: String) async -> UploadOutcome {
+        var request = HTTPClientRequest(url: endpoint.ingestURL)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(endpoint.token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Content-Encoding", value: "gzip")
+        request.headers.add(name: "User-Agent", value: "session-sensor/\(SensorIdentity.version)")
+        request.headers.add(name: "X-Batch-Id", value: batchID)
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await client.execute(request, timeout: .seconds(120))
+            let status = Int(response.status.code)
+            let payload = try await response.body.collect(upTo: 4 << 20)
+            let text = String(buffer: payload)
+            switch status {
+            case 200..<300:
+                return .accepted(rejected: Self.rejections(in: text))
+            case 413:
+                return .tooLarge
+            case 401, 403:
+                return .unauthorized(status: status)
+            case 408, 425, 429, 500...599:
+                return .retry(after: RetryAfter.seconds(response.headers.first(name: "Retry-After")),
+                              reason: "HTTP \(status)")
+            case 400..<500:
+                return .refused(status: status, reason: text.isEmpty ? "HTTP \(status)" : String(text.prefix(500)))
+            default:
+                return .retry(after: nil, reason: "HTTP \(status)")
+            }
+        } catch {
+            return .retry(after: nil, reason: "\(error)")
+        }
+    }
+
+    /// The server's sensor-config: nil body when unchanged (304).
+    public func fetchConfig(etag: String?) async throws -> (status: Int, body: Data?, etag: String?) {
+        var request = HTTPClientRequest(url: endpoint.configURL)
+        request.headers.add(name: "Authorization", value: "Bearer \(endpoint.token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        if let etag { request.headers.add(name: "If-None-Match", value: etag) }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let payload = try await response.body.collect(upTo: 8 << 20)
+        let status = Int(response.status.code)
+        let newTag = response.headers.first(name: "ETag")
+        return (status, status == 200 ? Data(payload.readableBytesView) : nil, newTag)
+    }
+
+    static func rejections(in text: String) -> [UploadOutcome.Rejection] {
+        struct Answer: Decodable { var rejected: [UploadOutcome.Rejection]? }
+        guard let data = text.data(using: .utf8), let answer = try? JSONDecoder().decode(Answer.self, from: data) else { return [] }
+        return answer.rejected ?? []
+    }
+}
+
+/// Parses `Retry-After`: delta seconds or an HTTP date.
+public enum RetryAfter {
+    public static func seconds(_ value: String?, now: Date = Date()) -> Double? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Double(value) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: value) { return max(0, date.timeIntervalSince(now)) }
+        }
+        return nil
+    }
+}

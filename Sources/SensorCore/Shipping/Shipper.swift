@@ -1,0 +1,364 @@
+import Foundation
+import Logging
+
+/// Sends batches somewhere; ``IngestClient`` is the real one.
+public protocol BatchTransport: Sendable {
+    func upload(gzippedBatch body: [UInt8], batchID: String) async -> UploadOutcome
+}
+
+extension IngestClient: BatchTransport {}
+
+/// Counters of what the shipper did.
+public struct ShippingStats: Sendable {
+    public var envelopesAcknowledged = 0
+    public var envelopesQuarantined = 0
+    public var batchesSent = 0
+    public var retries = 0
+    public var bytesOnWire: Int64 = 0
+    public var inputBytesAcknowledged: Int64 = 0
+    public var bufferedBytes = 0
+    public var lastUploadAt: Date?
+    public var lastError: String?
+}
+
+/// The bounded buffer between the readers and the server.
+///
+/// Readers hand chunks over with ``accept(_:)``, which waits while the buffer (counted in
+/// envelope bytes) is full: reading pauses, nothing is dropped, offsets stay put. One batch
+/// at a time goes out, in order, gzipped; when the server acknowledges it, the checkpoints of
+/// every chunk now fully delivered become durable. Failures are retried with exponential
+/// backoff and full jitter, for ever; 413 splits a batch; other 4xx answers bisect it down to
+/// the poison record, which goes to the quarantine file.
+public actor Shipper: ChunkSink {
+    public struct Settings: Sendable {
+        public var bufferBytes = 32 << 20
+        public var batchMaxRecords = 2000
+        public var batchMaxBytes = 4 << 20
+        public var batchMaxAge: Double = 0.5
+        public var gzipLevel = 6
+        /// Stop at the first 401/403 (a one-shot scan) instead of pausing and retrying.
+        public var failOnUnauthorized = true
+        public var unauthorizedPause: Double = 60
+        public var maxBackoff: Double = 60
+
+        public init() {}
+    }
+
+    struct Pending {
+        var chunk: EnvelopeChunk
+        var sent = 0
+        var done = 0
+    }
+
+    struct EnvelopeRef: Sendable {
+        var sequence: Int
+        var index: Int
+    }
+
+    let settings: Settings
+    let transport: any BatchTransport
+    let identity: SensorIdentity
+    let store: CheckpointStore?
+    let quarantineURL: URL?
+    let logger: Logger
+
+    /// What is durable: the checkpoints of fully acknowledged chunks.
+    public private(set) var durable: CheckpointState
+    public private(set) var stats = ShippingStats()
+
+    private var queue: [Pending] = []
+    private var baseSequence = 0
+    private var bufferedBytes = 0
+    private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    private var workWaiter: CheckedContinuation<Void, Never>?
+    private var sender: Task<Void, Never>?
+    private var flushRequested = false
+    private var oldestUnsentAt: Date?
+    private var failure: EndpointError?
+
+    public init(settings: Settings, transport: any BatchTransport, identity: SensorIdentity, state: CheckpointState,
+                store: CheckpointStore?, quarantineURL: URL?, logger: Logger) {
+        self.settings = settings
+        self.transport = transport
+        self.identity = identity
+        self.durable = state
+        self.store = store
+        self.quarantineURL = quarantineURL
+        self.logger = logger
+    }
+
+    // MARK: - Readers' side
+
+    public func accept(_ chunk: EnvelopeChunk) async throws {
+        if let failure { throw failure }
+        while bufferedBytes > 0 && bufferedBytes + chunk.bytes.count > settings.bufferBytes {
+            await withCheckedContinuation { spaceWaiters.append($0) }
+            if let failure { throw failure }
+        }
+        queue.append(Pending(chunk: chunk))
+        bufferedBytes += chunk.bytes.count
+        stats.bufferedBytes = bufferedBytes
+        if oldestUnsentAt == nil && !chunk.isEmpty { oldestUnsentAt = Date() }
+        startSenderIfNeeded()
+        wakeSender()
+    }
+
+    /// Sends everything accepted so far and waits until the server acknowledged it all.
+    public func flush() async throws {
+        flushRequested = true
+        startSenderIfNeeded()
+        wakeSender()
+        while !queue.isEmpty && failure == nil {
+            await withCheckedContinuation { drainWaiters.append($0) }
+        }
+        flushRequested = false
+        try saveDurable()
+        if let failure { throw failure }
+    }
+
+    /// Stops the sender (after its current request) without waiting for the queue.
+    public func stop() {
+        sender?.cancel()
+        wakeSender()
+        try? saveDurable()
+    }
+
+    // MARK: - Sender
+
+    private func startSenderIfNeeded() {
+        guard sender == nil else { return }
+        sender = Task { await self.sendLoop() }
+    }
+
+    private func wakeSender() {
+        workWaiter?.resume()
+        workWaiter = nil
+    }
+
+    private func sendLoop() async {
+        while !Task.isCancelled && failure == nil {
+            commitLeadingDone()
+            let (refs, bytes) = unsentEnvelopes()
+            if refs.isEmpty {
+                await withCheckedContinuation { workWaiter = $0 }
+                continue
+            }
+            let full = refs.count >= settings.batchMaxRecords || bytes >= settings.batchMaxBytes
+            if !full && !flushRequested, let oldest = oldestUnsentAt,
+               Date().timeIntervalSince(oldest) < settings.batchMaxAge {
+                try? await Task.sleep(nanoseconds: 20_000_000)
+                continue
+            }
+            for ref in refs { queue[ref.sequence - baseSequence].sent += 1 }
+            oldestUnsentAt = hasUnsent() ? Date() : nil
+            await deliver(refs)
+        }
+    }
+
+    /// The next batch: unsent envelopes in order, within the batch limits.
+    private func unsentEnvelopes() -> ([EnvelopeRef], Int) {
+        var refs: [EnvelopeRef] = []
+        var bytes = 0
+        for (offset, pending) in queue.enumerated() where pending.sent < pending.chunk.count {
+            for index in pending.sent..<pending.chunk.count {
+                let size = pending.chunk.range(of: index).count
+                if !refs.isEmpty && (refs.count >= settings.batchMaxRecords || bytes + size > settings.batchMaxBytes) {
+                    return (refs, bytes)
+                }
+                refs.append(EnvelopeRef(sequence: baseSequence + offset, index: index))
+                bytes += size
+            }
+        }
+        return (refs, bytes)
+    }
+
+    private func hasUnsent() -> Bool {
+        queue.contains { $0.sent < $0.chunk.count }
+    }
+
+    /// Sends `refs` until they are acknowledged or quarantined.
+    private func deliver(_ refs: [EnvelopeRef]) async {
+        var attempt = 0
+        while !Task.isCancelled {
+            let batchID = UUID().uuidString.lowercased()
+            let body = batchBody(refs, batchID: batchID)
+            let level = settings.gzipLevel
+            let compressed = await Self.compress(body, level: level)
+            stats.batchesSent += 1
+            stats.bytesOnWire += Int64(compressed.count)
+            let outcome = await transport.upload(gzippedBatch: compressed, batchID: batchID)
+            switch outcome {
+            case .accepted(let rejected):
+                stats.lastUploadAt = Date()
+                stats.lastError = nil
+                let rejectedIDs = Dictionary(rejected.map { ($0.id, $0.reason) }, uniquingKeysWith: { a, _ in a })
+                if !rejectedIDs.isEmpty {
+                    for ref in refs {
+                        let envelope = bytes(of: ref)
+                        if let id = Self.envelopeID(envelope), let reason = rejectedIDs[id] {
+                            quarantine(envelope, status: 200, reason: reason)
+                        }
+                    }
+                }
+                stats.envelopesAcknowledged += refs.count - rejectedIDs.count
+                markDone(refs)
+                return
+            case .tooLarge, .refused:
+                let reason: String
+                if case .refused(let status, let text) = outcome { reason = "HTTP \(status): \(text)" } else { reason = "HTTP 413: too large" }
+                stats.lastError = reason
+                if refs.count == 1 {
+                    quarantine(bytes(of: refs[0]), status: outcome == .tooLarge ? 413 : statusCode(outcome), reason: reason)
+                    markDone(refs)
+                    return
+                }
+                logger.notice("server refused a batch; splitting it", metadata: ["records": "\(refs.count)", "reason": "\(reason)"])
+                let middle = refs.count / 2
+                await deliver(Array(refs[..<middle]))
+                await deliver(Array(refs[middle...]))
+                return
+            case .unauthorized(let status):
+                stats.lastError = "HTTP \(status): the server refused the token"
+                if settings.failOnUnauthorized {
+                    fail(EndpointError("the server refused the token (HTTP \(status)); uploads stopped, nothing was lost"))
+                    return
+                }
+                logger.error("the server refused the token; uploads paused", metadata: ["status": "\(status)"])
+                try? await Task.sleep(nanoseconds: UInt64(settings.unauthorizedPause * 1e9))
+            case .retry(let after, let reason):
+                attempt += 1
+                stats.retries += 1
+                stats.lastError = reason
+                let ceiling = min(settings.maxBackoff, 0.25 * pow(2, Double(min(attempt, 20))))
+                let delay = after.map { min($0, 600) } ?? Double.random(in: 0...ceiling)
+                logger.info("upload failed; retrying", metadata: ["reason": "\(reason)", "attempt": "\(attempt)",
+                                                                   "delay_s": "\(String(format: "%.2f", delay))"])
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+            }
+        }
+    }
+
+    private func statusCode(_ outcome: UploadOutcome) -> Int {
+        if case .refused(let status, _) = outcome { return status }
+        return 0
+    }
+
+    private func fail(_ error: EndpointError) {
+        failure = error
+        for waiter in spaceWaiters + drainWaiters { waiter.resume() }
+        spaceWaiters = []
+        drainWaiters = []
+    }
+
+    private func markDone(_ refs: [EnvelopeRef]) {
+        for ref in refs { queue[ref.sequence - baseSequence].done += 1 }
+        commitLeadingDone()
+    }
+
+    /// Makes the checkpoints of fully delivered chunks at the head of the queue durable.
+    private func commitLeadingDone() {
+        var committed = false
+        while let first = queue.first, first.done == first.chunk.count {
+            if let update = first.chunk.update { durable.apply(update) }
+            stats.inputBytesAcknowledged += first.chunk.inputBytes
+            bufferedBytes -= first.chunk.bytes.count
+            queue.removeFirst()
+            baseSequence += 1
+            committed = true
+        }
+        guard committed else { return }
+        stats.bufferedBytes = bufferedBytes
+        do {
+            try saveDurable()
+        } catch {
+            logger.error("cannot save checkpoints", metadata: ["error": "\(error)"])
+        }
+        let waiters = spaceWaiters
+        spaceWaiters = []
+        for waiter in waiters { waiter.resume() }
+        if queue.isEmpty {
+            let drained = drainWaiters
+            drainWaiters = []
+            for waiter in drained { waiter.resume() }
+        }
+    }
+
+    private func saveDurable() throws {
+        try store?.save(durable)
+    }
+
+    // MARK: - Batches
+
+    private func bytes(of ref: EnvelopeRef) -> ArraySlice<UInt8> {
+        let chunk = queue[ref.sequence - baseSequence].chunk
+        return chunk.bytes[chunk.range(of: ref.index)]
+    }
+
+    private func batchBody(_ refs: [EnvelopeRef], batchID: String) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(refs.reduce(256) { $0 + bytes(of: $1).count + 1 })
+        body.append("{\"batch_id\":")
+        body.appendJSONString(batchID)
+        body.append(",\"sensor\":{\"device\":")
+        body.appendJSONString(identity.device)
+        body.append(",\"version\":")
+        body.appendJSONString(SensorIdentity.version)
+        body.append(",\"os\":")
+        body.appendJSONString(identity.system)
+        body.append(",\"host\":")
+        body.appendJSONString(identity.host)
+        body.append("},\"records\":[")
+        for (offset, ref) in refs.enumerated() {
+            if offset > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: bytes(of: ref))
+        }
+        body.append("]}")
+        return body
+    }
+
+    /// Compression runs off the actor, so readers keep reading meanwhile.
+    nonisolated static func compress(_ body: [UInt8], level: Int) async -> [UInt8] {
+        Gzip.compress(body, level: level)
+    }
+
+    // MARK: - Quarantine
+
+    private func quarantine(_ envelope: ArraySlice<UInt8>, status: Int, reason: String) {
+        stats.envelopesQuarantined += 1
+        logger.warning("record quarantined", metadata: ["status": "\(status)", "reason": "\(reason)",
+                                                         "id": "\(Self.envelopeID(envelope) ?? "?")"])
+        guard let quarantineURL else { return }
+        var line: [UInt8] = []
+        line.append("{\"quarantined_at\":")
+        line.appendJSONString(SourceScanner.timestamp(Date()))
+        line.append(",\"status\":")
+        line.appendDecimal(status)
+        line.append(",\"reason\":")
+        line.appendJSONString(reason)
+        line.append(",\"envelope\":")
+        line.append(contentsOf: envelope)
+        line.append("}\n")
+        do {
+            try FileManager.default.createDirectory(at: quarantineURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: quarantineURL.path) {
+                FileManager.default.createFile(atPath: quarantineURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
+            let handle = try FileHandle(forWritingTo: quarantineURL)
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line)
+        } catch {
+            logger.error("cannot write the quarantine file", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The `id` of an envelope written by ``EnvelopeWriter`` (its field order is fixed).
+    static func envelopeID(_ envelope: ArraySlice<UInt8>) -> String? {
+        let marker = Array(",\"id\":\"".utf8)
+        guard let start = envelope.firstRange(of: marker) else { return nil }
+        let idStart = start.upperBound
+        let idEnd = envelope.index(idStart, offsetBy: 32, limitedBy: envelope.endIndex) ?? envelope.endIndex
+        return String(decoding: envelope[idStart..<idEnd], as: UTF8.self)
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SensorCore
+import SensorModel
+
+/// Where records go and how the sensor proves who it is.
+struct UploadOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Ingest server base URL (https, or http to loopback).", valueName: "url"))
+    var endpoint: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the bearer token (mode 600). Default: $SENSOR_TOKEN.", valueName: "file"))
+    var tokenFile: String?
+
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("PEM file of a private CA to trust (a self-hosted ingest server).", valueName: "file"))
+    var caFile: String?
+
+    @Flag(help: "No progress display.")
+    var quiet = false
+
+    func makeRunner(common: CommonOptions, logger: Logger, pollInterval: Double? = nil) throws -> SensorRunner {
+        guard let endpoint, let url = URL(string: endpoint) else { throw ValidationError("--endpoint URL is required") }
+        let token = try IngestEndpoint.token(file: tokenFile, environment: ProcessInfo.processInfo.environment)
+        let ingest = try IngestEndpoint(base: url, token: token, caFile: caFile)
+        let stateDirectory = common.stateDirectoryURL
+        let identity = try SensorIdentity.load(stateDirectory: stateDirectory)
+        let client = try IngestClient(endpoint: ingest, identity: identity)
+        var options = SensorRunner.Options(stateDirectory: stateDirectory,
+                                           checkpointURL: stateDirectory.appendingPathComponent("checkpoints.json"))
+        options.showProgress = !quiet
+        options.pollInterval = pollInterval
+        let common = common
+        return SensorRunner(options: options, template: common.template, identity: identity, client: client, logger: logger) { document in
+            try common.loadConfig(serverDocument: document)
+        }
+    }
+}
