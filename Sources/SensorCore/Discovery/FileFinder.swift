@@ -22,6 +22,13 @@ public struct FileFinder: Sendable {
 
     /// Every file `declaration` matches, in path order, de-duplicated by device and inode.
     public func files(for declaration: SourceDeclaration) -> [MatchedFile] {
+        var directories: Set<String>?
+        return files(for: declaration, directories: &directories)
+    }
+
+    /// Like ``files(for:)``, also collecting every directory the walk listed (what a file
+    /// watcher must watch to see new matches appear).
+    public func files(for declaration: SourceDeclaration, directories: inout Set<String>?) -> [MatchedFile] {
         let includes = declaration.include.compactMap(Glob.init)
         let excludes = declaration.exclude.compactMap(Glob.init)
         var seen = Set<String>()
@@ -32,7 +39,7 @@ public struct FileFinder: Sendable {
             for include in includes {
                 let base = include.isAbsolute ? "" : root
                 walk(directory: base.isEmpty ? "/" : base, segments: include.segments[...], relative: [],
-                     follow: declaration.followSymlinks) { path, relative, stat in
+                     follow: declaration.followSymlinks, listed: &directories) { path, relative, stat in
                     guard !excluded(relative: relative, path: path, root: root, excludes: excludes) else { return }
                     guard seen.insert(path).inserted, identities.insert(stat.deviceInode).inserted else { return }
                     matches.append(MatchedFile(path: path, stat: stat))
@@ -62,19 +69,21 @@ public struct FileFinder: Sendable {
     }
 
     private func walk(directory: String, segments: ArraySlice<Glob.Segment>, relative: [Substring], follow: Bool,
-                      found: (String, [Substring], FileStat) -> Void) {
+                      listed: inout Set<String>?, found: (String, [Substring], FileStat) -> Void) {
         guard let segment = segments.first else { return }
+        listed?.insert(directory)
         let rest = segments.dropFirst()
         func join(_ name: String) -> String { directory == "/" ? "/" + name : directory + "/" + name }
 
         if case .literal(let name) = segment {
-            visit(path: join(name), name: Substring(name), rest: rest, relative: relative, follow: follow, found: found)
+            visit(path: join(name), name: Substring(name), rest: rest, relative: relative, follow: follow, listed: &listed,
+                  found: found)
             return
         }
         if case .anyDepth = segment {
             // `**` stands for no segment here (match the rest in this directory) or for one
             // more directory level (and maybe more below it).
-            walk(directory: directory, segments: rest, relative: relative, follow: follow, found: found)
+            walk(directory: directory, segments: rest, relative: relative, follow: follow, listed: &listed, found: found)
         }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for name in names.sorted() {
@@ -83,15 +92,17 @@ public struct FileFinder: Sendable {
                 guard let stat = FileStat(path: path, followSymlinks: false),
                       stat.isDirectory || (follow && stat.isSymbolicLink && FileStat(path: path)?.isDirectory == true)
                 else { continue }
-                walk(directory: path, segments: segments, relative: relative + [Substring(name)], follow: follow, found: found)
+                walk(directory: path, segments: segments, relative: relative + [Substring(name)], follow: follow,
+                     listed: &listed, found: found)
             } else if Glob.matches(segment, Substring(name)) {
-                visit(path: path, name: Substring(name), rest: rest, relative: relative, follow: follow, found: found)
+                visit(path: path, name: Substring(name), rest: rest, relative: relative, follow: follow, listed: &listed,
+                      found: found)
             }
         }
     }
 
     private func visit(path: String, name: Substring, rest: ArraySlice<Glob.Segment>, relative: [Substring], follow: Bool,
-                       found: (String, [Substring], FileStat) -> Void) {
+                       listed: inout Set<String>?, found: (String, [Substring], FileStat) -> Void) {
         guard let linkStat = FileStat(path: path, followSymlinks: false) else { return }
         if linkStat.isSymbolicLink && !follow { return }
         guard let stat = linkStat.isSymbolicLink ? FileStat(path: path) : linkStat else { return }
@@ -99,7 +110,7 @@ public struct FileFinder: Sendable {
         if rest.isEmpty {
             if stat.isRegularFile { found(path, here, stat) }
         } else if stat.isDirectory {
-            walk(directory: path, segments: rest, relative: here, follow: follow, found: found)
+            walk(directory: path, segments: rest, relative: here, follow: follow, listed: &listed, found: found)
         }
     }
 }

@@ -116,6 +116,8 @@ public final class SensorRunner: @unchecked Sendable {
         var scanner = SourceScanner(config: config, template: template, device: identity.device,
                                     sensorVersion: SensorIdentity.version, state: state, logger: logger)
         var lastConfigFetch = Date()
+        let events = wakeups.flatMap { FileEvents.make(wake: $0, logger: logger) }
+        defer { events?.stop() }
         logger.notice("sensor running", metadata: ["sources": "\(config.runnableSources.count)", "endpoint": "\(client.endpoint.base)"])
 
         while !isStopping() {
@@ -137,6 +139,7 @@ public final class SensorRunner: @unchecked Sendable {
             } catch is CancellationError {
                 break
             }
+            events?.watch(scanner.listedDirectories)
             scanner.state.forget(olderThan: config.settings.forgetAfterDays, now: Date().timeIntervalSince1970)
             if let status { await status.write(config: config, summary: summary, shipper: shipper) }
             let interval = options.pollInterval ?? config.runnableSources.map(\.pollInterval).min() ?? 5

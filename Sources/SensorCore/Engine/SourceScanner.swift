@@ -50,10 +50,16 @@ public final class SourceScanner {
         self.redactor = Redactor(settings: config.settings)
     }
 
+    /// Directories the last discovery listed: what a file watcher should watch.
+    public private(set) var listedDirectories: Set<String> = []
+
     /// Files each runnable source matches now.
     public func discover() -> [(SourceDeclaration, [MatchedFile])] {
         let finder = FileFinder(template: template)
-        return config.runnableSources.map { ($0, finder.files(for: $0)) }
+        var directories: Set<String>? = []
+        let found = config.runnableSources.map { ($0, finder.files(for: $0, directories: &directories)) }
+        listedDirectories = directories ?? []
+        return found
     }
 
     /// Reads everything new once.

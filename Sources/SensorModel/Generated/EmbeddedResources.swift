@@ -258,4 +258,62 @@ public enum EmbeddedResources {
     public static let sources: [(String, String)] = [
 
     ]
+
+    /// `packaging/*/*`: service unit templates, by file name.
+    public static let services: [(String, String)] = [
+        ("dev.session-sensor.plist", #"""
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<!-- launchd agent for the Session Sensor (`sensor install-service` puts it in ~/Library/LaunchAgents/). -->
+<plist version="1.0">
+<dict>
+    <key>Label</key>
+    <string>dev.session-sensor</string>
+    <key>ProgramArguments</key>
+    <array>
+        <string>@SENSOR@</string>
+        <string>run</string>
+        <string>--endpoint</string>
+        <string>@ENDPOINT@</string>
+        <string>--token-file</string>
+        <string>@TOKEN_FILE@</string>
+    </array>
+    <key>RunAtLoad</key>
+    <true/>
+    <key>KeepAlive</key>
+    <dict>
+        <key>SuccessfulExit</key>
+        <false/>
+    </dict>
+    <key>ProcessType</key>
+    <string>Background</string>
+    <key>LowPriorityIO</key>
+    <true/>
+</dict>
+</plist>
+
+"""#),
+        ("session-sensor.service", #"""
+# systemd user unit for the Session Sensor (`sensor install-service` puts it in
+# ~/.config/systemd/user/ with the paths filled in). Runs as the user, never as root.
+[Unit]
+Description=Session Sensor: collects AI coding-tool sessions
+After=network-online.target
+
+[Service]
+Type=simple
+ExecStart=@SENSOR@ run --endpoint @ENDPOINT@ --token-file @TOKEN_FILE@
+Restart=on-failure
+RestartSec=10
+# SIGTERM: the sensor flushes what is in flight, saves checkpoints and exits 0.
+KillSignal=SIGTERM
+TimeoutStopSec=15
+Nice=10
+IOSchedulingClass=idle
+
+[Install]
+WantedBy=default.target
+
+"""#),
+    ]
 }
