@@ -26,6 +26,8 @@ let package = Package(
         // System libraries: the platform's own SQLite and zlib.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libdeflate: whole-buffer gzip, several times faster than zlib at the same ratio.
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"]), .brew(["libdeflate"])]),
 
         // Small C helpers the Swift Glibc module does not export (memmem).
         .target(name: "CSupport"),
@@ -46,7 +48,7 @@ let package = Package(
         .target(
             name: "SensorCore",
             dependencies: [
-                "SensorModel", "SQLiteDB", "CZlib", "CSupport",
+                "SensorModel", "SQLiteDB", "CZlib", "CDeflate", "CSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
