@@ -29,9 +29,6 @@ let package = Package(
         // libdeflate: whole-buffer gzip, several times faster than zlib at the same ratio.
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"]), .brew(["libdeflate"])]),
 
-        // Small C helpers the Swift Glibc module does not export (memmem).
-        .target(name: "CSupport"),
-
         // A thin, honest wrapper over the SQLite C API (read-only opens, busy timeouts, prepared statements).
         .target(name: "SQLiteDB", dependencies: ["CSQLite"]),
 
@@ -48,7 +45,7 @@ let package = Package(
         .target(
             name: "SensorCore",
             dependencies: [
-                "SensorModel", "SQLiteDB", "CZlib", "CDeflate", "CSupport",
+                "SensorModel", "SQLiteDB", "CZlib", "CDeflate",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

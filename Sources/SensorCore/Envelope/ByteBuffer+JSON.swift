@@ -77,11 +77,12 @@ extension Array where Element == UInt8 {
 
 /// Lower-case hex of bytes.
 func hexString<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-    let digits: [Character] = Array("0123456789abcdef")
-    var text = ""
+    let digits: StaticString = "0123456789abcdef"
+    var text: [UInt8] = []
+    text.reserveCapacity(bytes.underestimatedCount * 2)
     for byte in bytes {
-        text.append(digits[Int(byte >> 4)])
-        text.append(digits[Int(byte & 0x0F)])
+        text.append(digits.utf8Start[Int(byte >> 4)])
+        text.append(digits.utf8Start[Int(byte & 0x0F)])
     }
-    return text
+    return String(decoding: text, as: UTF8.self)
 }

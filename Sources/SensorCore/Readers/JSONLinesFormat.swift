@@ -107,6 +107,7 @@ final class JSONLinesReader: RecordReader {
         guard !atEnd else { return nil }
         var chunk = EnvelopeChunk()
         chunk.sourceID = context.declaration.id
+        chunk.bytes.reserveCapacity(context.chunkBytes + context.chunkBytes / 4)
         let startOffset = bufferOffset
         var lineStart = 0  // index in buffer of the next line
         var scanFrom = 0

@@ -1,4 +1,3 @@
-import CSupport
 import Foundation
 import SensorModel
 
@@ -25,6 +24,11 @@ public struct Redactor: Sendable {
     }
 
     let rules: [CompiledRule]
+    /// Rules with a prefix, by the first two bytes of it: one pass over a record finds every
+    /// place a prefix may start, whatever the number of rules.
+    let rulesByPair: [[Int]]
+    /// Bitmap over all two-byte pairs (65,536 bits) of the keys of `rulesByPair`.
+    let pairBits: [UInt64]
 
     /// The longest secret a prefixed rule looks for (private keys are the long ones).
     static let windowBytes = 16 * 1024
@@ -40,6 +44,15 @@ public struct Redactor: Sendable {
 
     init(rules: [CompiledRule]) {
         self.rules = rules
+        var byPair = [[Int]](repeating: [], count: 65536)
+        var bits = [UInt64](repeating: 0, count: 1024)
+        for (index, rule) in rules.enumerated() where rule.prefix.count >= 2 {
+            let pair = UInt16(rule.prefix[0]) << 8 | UInt16(rule.prefix[1])
+            byPair[Int(pair)].append(index)
+            bits[Int(pair >> 6)] |= 1 << UInt64(pair & 63)
+        }
+        rulesByPair = byPair
+        pairBits = bits
     }
 
     public var isEmpty: Bool { rules.isEmpty }
@@ -47,26 +60,32 @@ public struct Redactor: Sendable {
     /// The redacted bytes and the number of replacements, or nil when nothing matched (the
     /// common case, which allocates nothing).
     public func redact(_ bytes: UnsafeRawBufferPointer) -> (bytes: [UInt8], count: Int)? {
-        guard !rules.isEmpty, let base = bytes.baseAddress, bytes.count > 0 else { return nil }
+        guard !rules.isEmpty, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 1 else { return nil }
         var matches: [(range: Range<Int>, replacement: [UInt8])] = []
-        for rule in rules {
-            if rule.prefix.isEmpty {
-                matches += wholeRecordMatches(rule, bytes)
-                continue
-            }
-            var from = 0
-            while from < bytes.count {
-                let found = rule.prefix.withUnsafeBytes { prefix in
-                    sensor_memmem(base + from, bytes.count - from, prefix.baseAddress, prefix.count)
+        for rule in rules where rule.prefix.count < 2 {
+            matches += wholeRecordMatches(rule, bytes)
+        }
+        var index = 0
+        let last = bytes.count - 1
+        pairBits.withUnsafeBufferPointer { bits in
+            while index < last {
+                let pair = UInt16(base[index]) << 8 | UInt16(base[index + 1])
+                guard bits[Int(pair >> 6)] & (1 << UInt64(pair & 63)) != 0 else {
+                    index += 1
+                    continue
                 }
-                guard let found else { break }
-                let hit = base.distance(to: UnsafeRawPointer(found))
-                if let range = match(rule, at: hit, in: bytes) {
+                var advanced = false
+                for ruleIndex in rulesByPair[Int(pair)] {
+                    let rule = rules[ruleIndex]
+                    guard index + rule.prefix.count <= bytes.count,
+                          rule.prefix.withUnsafeBytes({ memcmp(base + index, $0.baseAddress!, $0.count) }) == 0,
+                          let range = match(rule, at: index, in: bytes) else { continue }
                     matches.append((range, rule.replacement))
-                    from = range.upperBound
-                } else {
-                    from = hit + 1
+                    index = range.upperBound
+                    advanced = true
+                    break
                 }
+                if !advanced { index += 1 }
             }
         }
         guard !matches.isEmpty else { return nil }

@@ -35,7 +35,7 @@ public actor Shipper: ChunkSink {
         public var batchMaxRecords = 2000
         public var batchMaxBytes = 4 << 20
         public var batchMaxAge: Double = 0.5
-        public var gzipLevel = 6
+        public var gzipLevel = 1
         /// Stop at the first 401/403 (a one-shot scan) instead of pausing and retrying.
         public var failOnUnauthorized = true
         public var unauthorizedPause: Double = 60
@@ -139,12 +139,11 @@ public actor Shipper: ChunkSink {
     private func sendLoop() async {
         while !Task.isCancelled && failure == nil {
             commitLeadingDone()
-            let (refs, bytes) = unsentEnvelopes()
+            let (refs, full) = unsentEnvelopes()
             if refs.isEmpty {
                 await withCheckedContinuation { workWaiter = $0 }
                 continue
             }
-            let full = refs.count >= settings.batchMaxRecords || bytes >= settings.batchMaxBytes
             if !full && !flushRequested, let oldest = oldestUnsentAt,
                Date().timeIntervalSince(oldest) < settings.batchMaxAge {
                 try? await Task.sleep(nanoseconds: 20_000_000)
@@ -156,21 +155,22 @@ public actor Shipper: ChunkSink {
         }
     }
 
-    /// The next batch: unsent envelopes in order, within the batch limits.
-    private func unsentEnvelopes() -> ([EnvelopeRef], Int) {
+    /// The next batch: unsent envelopes in order, within the batch limits; `full` when a limit
+    /// was reached (the batch should go now rather than wait for more).
+    private func unsentEnvelopes() -> (refs: [EnvelopeRef], full: Bool) {
         var refs: [EnvelopeRef] = []
         var bytes = 0
         for (offset, pending) in queue.enumerated() where pending.sent < pending.chunk.count {
             for index in pending.sent..<pending.chunk.count {
                 let size = pending.chunk.range(of: index).count
                 if !refs.isEmpty && (refs.count >= settings.batchMaxRecords || bytes + size > settings.batchMaxBytes) {
-                    return (refs, bytes)
+                    return (refs, true)
                 }
                 refs.append(EnvelopeRef(sequence: baseSequence + offset, index: index))
                 bytes += size
             }
         }
-        return (refs, bytes)
+        return (refs, refs.count >= settings.batchMaxRecords || bytes >= settings.batchMaxBytes)
     }
 
     private func hasUnsent() -> Bool {
@@ -184,10 +184,14 @@ public actor Shipper: ChunkSink {
             let batchID = UUID().uuidString.lowercased()
             let body = batchBody(refs, batchID: batchID)
             let level = settings.gzipLevel
+            let started = ContinuousClock.now
             let compressed = await Self.compress(body, level: level)
+            let compressedAt = ContinuousClock.now
             stats.batchesSent += 1
             stats.bytesOnWire += Int64(compressed.count)
             let outcome = await transport.upload(gzippedBatch: compressed, batchID: batchID)
+            logger.debug("batch sent", metadata: ["records": "\(refs.count)", "bytes": "\(body.count)", "gzipped": "\(compressed.count)",
+                                                  "compress": "\(compressedAt - started)", "upload": "\(ContinuousClock.now - compressedAt)"])
             switch outcome {
             case .accepted(let rejected):
                 stats.lastUploadAt = Date()

@@ -161,6 +161,14 @@ public enum JSONScanner {
     private static func scanString(_ base: UnsafePointer<UInt8>, _ count: Int, from start: Int) -> Int? {
         var index = start + 1
         while index < count {
+            // Eight plain ASCII bytes at a time: no quote, backslash, control or non-ASCII byte.
+            if index + 8 <= count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                if !needsAttention(word) {
+                    index += 8
+                    continue
+                }
+            }
             let byte = base[index]
             if byte >= 0x20 && byte < 0x80 && byte != ascii("\"") && byte != ascii("\\") {
                 index += 1
@@ -189,6 +197,19 @@ public enum JSONScanner {
             }
         }
         return nil
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any byte of `word` is a quote, a backslash, below 0x20 or above 0x7F (SWAR).
+    @inline(__always)
+    private static func needsAttention(_ word: UInt64) -> Bool {
+        func hasZero(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = hasZero(word ^ (ones &* 0x22))
+        let backslash = hasZero(word ^ (ones &* 0x5C))
+        return (control | quote | backslash | (word & highs)) != 0
     }
 
     @inline(__always)
