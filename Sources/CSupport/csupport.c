@@ -1,7 +1,0 @@
-#define _GNU_SOURCE
-#include <string.h>
-#include "csupport.h"
-
-const void *sensor_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
-    return memmem(haystack, haystack_length, needle, needle_length);
-}
