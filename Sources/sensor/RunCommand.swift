@@ -22,8 +22,7 @@ struct RunCommand: AsyncParsableCommand {
         var upload = self.upload
         upload.quiet = true
         let runner = try upload.makeRunner(common: common, logger: logger, pollInterval: pollInterval)
-        let status = StatusWriter(stateDirectory: common.stateDirectoryURL, endpoint: upload.endpoint ?? "",
-                                  template: common.template)
+        let status = StatusWriter(stateDirectory: common.stateDirectoryURL, endpoint: upload.endpoint ?? "")
         let service = SensorService(runner: runner, status: status)
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))

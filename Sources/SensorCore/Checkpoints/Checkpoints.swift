@@ -19,6 +19,21 @@ public struct FilePosition: Codable, Sendable, Equatable {
     public var lastSeen: Double
 }
 
+/// Device and inode of a file.
+public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    init(_ position: FilePosition) {
+        self.init(device: position.device, inode: position.inode)
+    }
+}
+
 /// A database's cursor, and for keyed sources the content hash of every row key seen.
 public struct TablePosition: Codable, Sendable, Equatable {
     public var source: String
@@ -52,8 +67,31 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public var tables: [String: TablePosition] = [:]
     /// Key: `source` + "|" + path.
     public var documents: [String: DocumentPosition] = [:]
+    /// Source → (device, inode) → key in `files`: the fast path that lets an unchanged file
+    /// cost one `stat`. Derived, not saved.
+    public private(set) var fileKeysByInode: [String: [FileIdentity: String]] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case version, files, tables, documents
+    }
 
     public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(Int.self, forKey: .version)
+        files = try container.decodeIfPresent([String: FilePosition].self, forKey: .files) ?? [:]
+        tables = try container.decodeIfPresent([String: TablePosition].self, forKey: .tables) ?? [:]
+        documents = try container.decodeIfPresent([String: DocumentPosition].self, forKey: .documents) ?? [:]
+        rebuildInodeIndex()
+    }
+
+    private mutating func rebuildInodeIndex() {
+        fileKeysByInode = [:]
+        for (key, position) in files {
+            fileKeysByInode[position.source, default: [:]][FileIdentity(position)] = key
+        }
+    }
 
     public static func fileKey(source: String, fingerprint: String) -> String { source + "|" + fingerprint }
     public static func pathKey(source: String, path: String) -> String { source + "|" + path }
@@ -62,7 +100,9 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public mutating func apply(_ update: CheckpointUpdate) {
         switch update {
         case .file(let key, let position):
+            if let old = files[key] { fileKeysByInode[old.source]?[FileIdentity(old)] = nil }
             files[key] = position
+            fileKeysByInode[position.source, default: [:]][FileIdentity(position)] = key
         case .table(let key, let position, let changedHashes):
             var merged = position
             if let changedHashes {
@@ -76,7 +116,7 @@ public struct CheckpointState: Codable, Sendable, Equatable {
         case .document(let key, let position):
             documents[key] = position
         case .forgetFile(let key):
-            files[key] = nil
+            if let old = files.removeValue(forKey: key) { fileKeysByInode[old.source]?[FileIdentity(old)] = nil }
         }
     }
 
@@ -86,6 +126,7 @@ public struct CheckpointState: Codable, Sendable, Equatable {
         files = files.filter { $0.value.lastSeen >= limit }
         tables = tables.filter { $0.value.lastSeen >= limit }
         documents = documents.filter { $0.value.lastSeen >= limit }
+        rebuildInodeIndex()
     }
 }
 

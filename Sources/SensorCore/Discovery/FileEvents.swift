@@ -10,6 +10,8 @@ import Glibc
 public protocol FileEventSource: AnyObject, Sendable {
     /// Watches exactly these directories from now on (added and removed as needed).
     func watch(_ directories: Set<String>)
+    /// Whether every directory asked for is watched (false past the kernel's watch limit).
+    var coversEverything: Bool { get }
     func stop()
 }
 
@@ -35,6 +37,7 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
     private let lock = NSLock()
     private var watches: [String: Int32] = [:]
     private var warnedLimit = false
+    private var missing = 0
     private var thread: Thread?
     private var stopped = false
 
@@ -60,18 +63,22 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
     /// The number of directories watched now.
     public var count: Int { lock.withLock { watches.count } }
 
+    public var coversEverything: Bool { lock.withLock { missing == 0 } }
+
     public func watch(_ directories: Set<String>) {
         lock.withLock {
             for (path, watch) in watches where !directories.contains(path) {
                 inotify_rm_watch(descriptor, watch)
                 watches[path] = nil
             }
+            missing = 0
             let mask = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB)
             for path in directories.sorted() where watches[path] == nil {
                 let watch = inotify_add_watch(descriptor, path, mask)
                 if watch >= 0 {
                     watches[path] = watch
                 } else if errno == ENOSPC {
+                    missing = directories.count - watches.count
                     if !warnedLimit {
                         warnedLimit = true
                         logger.warning("the kernel's inotify watch limit is reached; the remaining directories are polled",
@@ -91,7 +98,7 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         while !lock.withLock({ stopped }) {
-            let ready = poll(&poller, 1, 500)
+            let ready = poll(&poller, 1, 5000)
             guard ready > 0 else { continue }
             var any = false
             while true {

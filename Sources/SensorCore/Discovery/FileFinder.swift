@@ -31,8 +31,7 @@ public struct FileFinder: Sendable {
     public func files(for declaration: SourceDeclaration, directories: inout Set<String>?) -> [MatchedFile] {
         let includes = declaration.include.compactMap(Glob.init)
         let excludes = declaration.exclude.compactMap(Glob.init)
-        var seen = Set<String>()
-        var identities = Set<String>()
+        var identities = Set<FileIdentity>()
         var matches: [MatchedFile] = []
         for root in template.roots(of: declaration, on: system) {
             guard let rootStat = FileStat(path: root), rootStat.isDirectory else { continue }
@@ -41,7 +40,7 @@ public struct FileFinder: Sendable {
                 walk(directory: base.isEmpty ? "/" : base, segments: include.segments[...], relative: [],
                      follow: declaration.followSymlinks, listed: &directories) { path, relative, stat in
                     guard !excluded(relative: relative, path: path, root: root, excludes: excludes) else { return }
-                    guard seen.insert(path).inserted, identities.insert(stat.deviceInode).inserted else { return }
+                    guard identities.insert(FileIdentity(device: stat.device, inode: stat.inode)).inserted else { return }
                     matches.append(MatchedFile(path: path, stat: stat))
                 }
             }

@@ -10,14 +10,13 @@ import Darwin
 /// How many source bytes a pass still has to read: what has grown since the checkpoints.
 public enum Backlog {
     public static func bytes(of sources: [(SourceDeclaration, [MatchedFile])], state: CheckpointState) -> Int64 {
-        var offsets: [String: FilePosition] = [:]
-        for position in state.files.values { offsets["\(position.source)|\(position.device):\(position.inode)"] = position }
         var total: Int64 = 0
         for (declaration, files) in sources {
             for file in files {
                 switch declaration.offset {
                 case .byte:
-                    let done = offsets["\(declaration.id)|\(file.stat.deviceInode)"]?.offset ?? 0
+                    let identity = FileIdentity(device: file.stat.device, inode: file.stat.inode)
+                    let done = state.fileKeysByInode[declaration.id]?[identity].flatMap { state.files[$0]?.offset } ?? 0
                     total += max(0, file.stat.size - done)
                 case .snapshot:
                     let stored = state.documents[CheckpointState.pathKey(source: declaration.id, path: file.path)]

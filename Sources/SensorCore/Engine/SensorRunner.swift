@@ -14,6 +14,8 @@ public final class SensorRunner: @unchecked Sendable {
         public var pollInterval: Double?
         /// How long a shutdown may spend flushing what is in flight.
         public var shutdownGrace: Double = 4
+        /// Seconds between safety-net passes while file events watch every directory.
+        public var safetyNetInterval: Double = 60
 
         public init(stateDirectory: URL, checkpointURL: URL) {
             self.stateDirectory = stateDirectory
@@ -116,6 +118,7 @@ public final class SensorRunner: @unchecked Sendable {
         var scanner = SourceScanner(config: config, template: template, device: identity.device,
                                     sensorVersion: SensorIdentity.version, state: state, logger: logger)
         var lastConfigFetch = Date()
+        var lastForget = Date.distantPast
         let events = wakeups.flatMap { FileEvents.make(wake: $0, logger: logger) }
         defer { events?.stop() }
         logger.notice("sensor running", metadata: ["sources": "\(config.runnableSources.count)", "endpoint": "\(client.endpoint.base)"])
@@ -140,14 +143,22 @@ public final class SensorRunner: @unchecked Sendable {
                 break
             }
             events?.watch(scanner.listedDirectories)
-            scanner.state.forget(olderThan: config.settings.forgetAfterDays, now: Date().timeIntervalSince1970)
-            if let status { await status.write(config: config, summary: summary, shipper: shipper) }
-            let interval = options.pollInterval ?? config.runnableSources.map(\.pollInterval).min() ?? 5
+            if Date().timeIntervalSince(lastForget) > 3600 {
+                lastForget = Date()
+                scanner.state.forget(olderThan: config.settings.forgetAfterDays, now: Date().timeIntervalSince1970)
+            }
+            if let status {
+                await status.write(config: config, summary: summary, discovery: scanner.lastDiscovery, shipper: shipper)
+            }
+            // With file events covering every directory, polling is only the safety net.
+            let declared = config.runnableSources.map(\.pollInterval).min() ?? 5
+            let watched = events?.coversEverything == true
+            let interval = options.pollInterval ?? (watched ? max(declared, options.safetyNetInterval) : declared)
             let deadline = Date().addingTimeInterval(interval)
             while !isStopping() && Date() < deadline {
                 if let wakeups {
-                    // A file event ends the wait early; the timeout keeps polling as a safety net.
-                    if await wakeups.wait(timeout: min(0.25, deadline.timeIntervalSinceNow)) { break }
+                    // A file event (or a stop) ends the wait early; the timeout is the safety net.
+                    if await wakeups.wait(timeout: deadline.timeIntervalSinceNow) { break }
                 } else {
                     try? await Task.sleep(nanoseconds: UInt64(min(0.25, max(0, deadline.timeIntervalSinceNow)) * 1e9))
                 }
@@ -163,6 +174,9 @@ public final class SensorRunner: @unchecked Sendable {
         _ = try? await flush.value
         grace.cancel()
         await shipper.stop()
-        if let status { await status.write(config: config, summary: ScanSummary(), shipper: shipper) }
+        if let status {
+            await status.write(config: config, summary: ScanSummary(), discovery: scanner.lastDiscovery, shipper: shipper,
+                               force: true)
+        }
     }
 }

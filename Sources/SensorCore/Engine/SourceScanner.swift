@@ -52,6 +52,8 @@ public final class SourceScanner {
 
     /// Directories the last discovery listed: what a file watcher should watch.
     public private(set) var listedDirectories: Set<String> = []
+    /// What the last discovery found.
+    public private(set) var lastDiscovery: [(SourceDeclaration, [MatchedFile])] = []
 
     /// Files each runnable source matches now.
     public func discover() -> [(SourceDeclaration, [MatchedFile])] {
@@ -59,6 +61,7 @@ public final class SourceScanner {
         var directories: Set<String>? = []
         let found = config.runnableSources.map { ($0, finder.files(for: $0, directories: &directories)) }
         listedDirectories = directories ?? []
+        lastDiscovery = found
         return found
     }
 

@@ -32,22 +32,24 @@ public struct SensorStatus: Codable, Sendable {
 public actor StatusWriter {
     let url: URL
     let endpoint: String
-    let template: PathTemplate
     var perSource: [String: SensorStatus.Source] = [:]
+    var lastWrite = Date.distantPast
 
-    public init(stateDirectory: URL, endpoint: String, template: PathTemplate) {
+    public init(stateDirectory: URL, endpoint: String) {
         url = stateDirectory.appendingPathComponent("status.json")
         self.endpoint = endpoint
-        self.template = template
     }
 
-    public func write(config: EffectiveConfig, summary: ScanSummary, shipper: Shipper) async {
+    /// - Parameter discovery: what the pass found (so status costs no second walk).
+    public func write(config: EffectiveConfig, summary: ScanSummary, discovery: [(SourceDeclaration, [MatchedFile])],
+                      shipper: Shipper, force: Bool = false) async {
+        // An idle pass changes nothing worth a rewrite more often than every 30 s.
+        guard force || summary.envelopes > 0 || !summary.errors.isEmpty || Date().timeIntervalSince(lastWrite) >= 30 else { return }
+        lastWrite = Date()
         let stats = await shipper.stats
         let durable = await shipper.durable
-        let finder = FileFinder(template: template)
         var sources: [SensorStatus.Source] = []
-        for declaration in config.runnableSources {
-            let files = finder.files(for: declaration)
+        for (declaration, files) in discovery {
             let total = files.reduce(Int64(0)) { $0 + $1.stat.size }
             let backlog = Backlog.bytes(of: [(declaration, files)], state: durable)
             var entry = perSource[declaration.id] ?? SensorStatus.Source(id: declaration.id, files: 0, bytesTotal: 0, bytesRead: 0,

@@ -30,12 +30,17 @@ public enum ByteOffset {
     }
 
     /// Where to start reading `file`.
-    static func start(file: MatchedFile, descriptor: Int32, source: String, state: CheckpointState,
-                      inodeIndex: [String: String]) -> Start {
-        if let key = inodeIndex[inodeKey(source: source, stat: file.stat)], let position = state.files[key],
-           position.size == file.stat.size, position.modified == file.stat.modified {
-            return .unchanged(key: key, position)
-        }
+    /// `.unchanged` when the checkpoint of this inode says it was read to the end and size and
+    /// mtime have not moved; nil otherwise. Costs no system call.
+    static func unchanged(file: MatchedFile, source: String, state: CheckpointState) -> Start? {
+        let identity = FileIdentity(device: file.stat.device, inode: file.stat.inode)
+        guard let key = state.fileKeysByInode[source]?[identity], let position = state.files[key],
+              position.size == file.stat.size, position.modified == file.stat.modified else { return nil }
+        return .unchanged(key: key, position)
+    }
+
+    static func start(file: MatchedFile, descriptor: Int32, source: String, state: CheckpointState) -> Start {
+        if let unchanged = unchanged(file: file, source: source, state: state) { return unchanged }
         guard let fingerprint = fingerprint(descriptor: descriptor) else { return .waiting }
         let key = CheckpointState.fileKey(source: source, fingerprint: fingerprint)
         guard let position = state.files[key] else { return .read(key: key, fingerprint: fingerprint, offset: 0) }
@@ -46,19 +51,6 @@ public enum ByteOffset {
             return .read(key: key, fingerprint: fingerprint, offset: 0)  // rewritten behind the offset
         }
         return .read(key: key, fingerprint: fingerprint, offset: position.offset)
-    }
-
-    static func inodeKey(source: String, stat: FileStat) -> String {
-        "\(source)|\(stat.device):\(stat.inode)"
-    }
-
-    /// `source|dev:inode` → checkpoint key, for the fast unchanged check.
-    static func inodeIndex(_ state: CheckpointState) -> [String: String] {
-        var index: [String: String] = [:]
-        for (key, position) in state.files {
-            index["\(position.source)|\(position.device):\(position.inode)"] = key
-        }
-        return index
     }
 
     /// Hash of the first complete line (its first 64 KiB), or nil when there is no newline yet.

@@ -13,27 +13,23 @@ public enum JSONLinesFormat: RecordFormatPlugin {
     public static let strategies = [OffsetStrategy.byte]
 
     public static func makeReader(file: MatchedFile, context: ReadContext, state: CheckpointState) throws -> (any RecordReader)? {
-        try makeReader(file: file, context: context, state: state, inodeIndex: ByteOffset.inodeIndex(state))
-    }
-
-    static func makeReader(file: MatchedFile, context: ReadContext, state: CheckpointState,
-                           inodeIndex: [String: String]) throws -> (any RecordReader)? {
+        let source = context.declaration.id
+        if case .unchanged(let key, var position) = ByteOffset.unchanged(file: file, source: source, state: state) {
+            // Same inode, size and mtime: not even opened.
+            guard position.path != file.path || context.now - position.lastSeen > 3600 else { return nil }
+            position.path = file.path  // renamed: same bytes, nothing to read
+            position.lastSeen = context.now
+            return OneUpdateReader(update: .file(key: key, position), source: source)
+        }
         let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             let code = errno
             throw ReadError(path: file.path, reason: String(cString: strerror(code)), isTransient: code != ENOENT)
         }
-        let source = context.declaration.id
-        switch ByteOffset.start(file: file, descriptor: descriptor, source: source, state: state, inodeIndex: inodeIndex) {
-        case .waiting:
+        switch ByteOffset.start(file: file, descriptor: descriptor, source: source, state: state) {
+        case .waiting, .unchanged:
             close(descriptor)
             return nil
-        case .unchanged(let key, var position):
-            close(descriptor)
-            guard position.path != file.path || context.now - position.lastSeen > 3600 else { return nil }
-            position.path = file.path  // renamed: same bytes, nothing to read
-            position.lastSeen = context.now
-            return OneUpdateReader(update: .file(key: key, position), source: source)
         case .read(let key, let fingerprint, let offset):
             return JSONLinesReader(file: file, descriptor: descriptor, key: key, fingerprint: fingerprint,
                                    offset: offset, context: context)

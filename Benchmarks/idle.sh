@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Idle cost: `sensor run` over 10,000 unchanged files (100 projects × 100 transcripts), and
+# the peer's polling cycle over the same files, side by side.
+#
+#   Benchmarks/idle.sh [--files 10000] [--seconds 600] [--interval 5]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd); shared="$repo/../shared"
+files=10000; seconds=600; interval=5
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --files) files=$2; shift 2 ;;
+        --seconds) seconds=$2; shift 2 ;;
+        --interval) interval=$2; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/sensor-idle.XXXXXX")
+sink_pid=""; run_pid=""
+trap 'kill $sink_pid $run_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+python3 - "$work/home" "$files" <<'PY'
+import os, sys, json
+home, total = sys.argv[1], int(sys.argv[2])
+per = 100
+for i in range(total):
+    d = os.path.join(home, ".claude", "projects", f"-p{i // per}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"s{i}.jsonl"), "w") as f:
+        f.write(json.dumps({"type": "user", "uuid": str(i), "message": {"content": "x" * 100}}) + "\n")
+PY
+mkdir -p "$work/sources.d"
+cat > "$work/sources.d/idle.yaml" <<YAML
+sources:
+  - {id: idle.claude, kind: claude-code.transcript, roots: {default: ["~/.claude"]}, include: ["projects/*/*.jsonl"], format: jsonl, offset: byte, poll_interval: $interval}
+YAML
+swift build -c release --product sensor >&2
+sensor="$repo/.build/release/sensor"
+port=$((20000 + RANDOM % 20000))
+python3 "$shared/bench/sink.py" --port "$port" > /dev/null 2>&1 &
+sink_pid=$!
+sleep 0.5
+
+cpu_seconds() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
+
+# Backfill first, so what follows is idle.
+SENSOR_TOKEN=bench "$sensor" scan --home "$work/home" --sources-dir "$work/sources.d" --state-dir "$work/state" \
+    --endpoint "http://127.0.0.1:$port" --quiet 2> /dev/null
+
+# One idle pass, alone.
+/usr/bin/time -f "%U %S %e" -o "$work/pass" "$sensor" scan --home "$work/home" --sources-dir "$work/sources.d" \
+    --state-dir "$work/state" --output /dev/null 2> /dev/null
+read -r pass_user pass_sys pass_wall < "$work/pass"
+/usr/bin/time -f "%U %S" -o "$work/empty" "$sensor" scan --home "$work/home" --sources-dir "$work/sources.d" \
+    --state-dir "$work/state" --output /dev/null --disable idle.claude 2> /dev/null
+read -r empty_user empty_sys < "$work/empty"
+
+# The peer's cycle over the same files (its second run: everything already read).
+cat > "$work/peer.json" <<JSON
+{"sources": [{"id": "idle.claude", "format": "jsonl", "globs": ["$work/home/.claude/projects/*/*.jsonl"]}]}
+JSON
+python3 "$shared/bench/peer_python/collector.py" --config "$work/peer.json" --state "$work/peer-state.json" \
+    --endpoint "http://127.0.0.1:$port/x" --once 2> /dev/null
+/usr/bin/time -f "%U %S" -o "$work/peer" python3 "$shared/bench/peer_python/collector.py" --config "$work/peer.json" \
+    --state "$work/peer-state.json" --endpoint "http://127.0.0.1:$port/x" --once 2> /dev/null
+read -r peer_user peer_sys < "$work/peer"
+/usr/bin/time -f "%U %S" -o "$work/python" python3 -c pass
+read -r py_user py_sys < "$work/python"
+
+# sensor run, idle: first forced polling every $interval s (the cost of a pass), then the
+# default (file events, polling only as a 60 s safety net) for the whole period.
+run_idle() {  # seconds, extra args...
+    local period=$1; shift
+    SENSOR_TOKEN=bench "$sensor" run --home "$work/home" --sources-dir "$work/sources.d" --state-dir "$work/state" \
+        --endpoint "http://127.0.0.1:$port" "$@" 2> /dev/null &
+    run_pid=$!
+    sleep 3
+    local start; start=$(cpu_seconds $run_pid)
+    sleep "$period"
+    local end; end=$(cpu_seconds $run_pid)
+    kill -TERM $run_pid; wait $run_pid || true
+    python3 -c "print($end - $start)"
+}
+polled=$(run_idle 30 --poll-interval "$interval")
+evented=$(run_idle "$seconds")
+
+python3 - <<PY
+files, interval, seconds = $files, $interval, $seconds
+pass_cpu = $pass_user + $pass_sys - ($empty_user + $empty_sys)
+peer_cpu = $peer_user + $peer_sys - ($py_user + $py_sys)
+print(f"files: {files}")
+print(f"one idle pass, sensor: {pass_cpu * 1000:.0f} ms CPU (process start-up subtracted; /usr/bin/time has 10 ms resolution); "
+      f"peer cycle: {peer_cpu * 1000:.0f} ms (interpreter start-up subtracted)")
+print(f"sensor run polling every {interval} s for 30 s: {$polled:.2f} s CPU, {$polled / (30 / interval) * 1000:.1f} ms per pass")
+print(f"sensor run, default (file events + 60 s safety net), idle {seconds} s: {$evented:.2f} s CPU")
+PY
