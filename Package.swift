@@ -64,11 +64,14 @@ let package = Package(
             ]
         ),
 
+        // Server-side understanding of raw envelopes: one normaliser per declared `kind`.
+        .target(name: "SessionNormalizer", dependencies: ["SensorModel"]),
+
         // The reference ingest server.
         .target(
             name: "IngestCore",
             dependencies: [
-                "SensorModel", "SQLiteDB", "CZlib",
+                "SensorModel", "SQLiteDB", "CZlib", "SessionNormalizer",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -98,6 +101,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "SessionNormalizerTests", dependencies: ["SessionNormalizer", "SensorModel", "SensorTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SensorModel", "SQLiteDB", "SensorTestSupport"]),
     ]
 )
