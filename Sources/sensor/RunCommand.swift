@@ -14,8 +14,11 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var upload: UploadOptions
 
-    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Seconds between passes (default: the sources' smallest poll_interval).", valueName: "s"))
+    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Seconds between passes (default: the sources' smallest poll_interval, or a 60 s safety net while file events watch every directory).", valueName: "s"))
     var pollInterval: Double?
+
+    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics on 127.0.0.1:PORT/metrics.", valueName: "port"))
+    var metricsPort: Int?
 
     mutating func run() async throws {
         let logger = common.makeLogger()
@@ -23,10 +26,19 @@ struct RunCommand: AsyncParsableCommand {
         upload.quiet = true
         let runner = try upload.makeRunner(common: common, logger: logger, pollInterval: pollInterval)
         let status = StatusWriter(stateDirectory: common.stateDirectoryURL, endpoint: upload.endpoint ?? "")
-        let service = SensorService(runner: runner, status: status)
+        var metrics: SensorMetrics?
+        var endpoint: MetricsEndpoint?
+        if let metricsPort {
+            let counters = SensorMetrics()
+            endpoint = try await MetricsEndpoint.start(port: metricsPort, metrics: counters)
+            metrics = counters
+            logger.notice("metrics on http://127.0.0.1:\(endpoint?.port ?? metricsPort)/metrics")
+        }
+        let service = SensorService(runner: runner, status: status, metrics: metrics)
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()
+        await endpoint?.stop()
     }
 }
 
@@ -34,12 +46,13 @@ struct RunCommand: AsyncParsableCommand {
 struct SensorService: Service {
     let runner: SensorRunner
     let status: StatusWriter
+    let metrics: SensorMetrics?
 
     func run() async throws {
         let stopping = StopFlag()
         let wake = WakeSignal()
         try await withGracefulShutdownHandler {
-            try await runner.runForever(status: status, wakeups: wake) { stopping.isSet }
+            try await runner.runForever(status: status, wakeups: wake, metrics: metrics) { stopping.isSet }
         } onGracefulShutdown: {
             stopping.set()
             wake.signal()

@@ -98,10 +98,10 @@ public final class SensorRunner: @unchecked Sendable {
 
     /// Passes for ever, until `isStopping` says so; then flushes within the grace period,
     /// saves checkpoints and returns.
-    public func runForever(status: StatusWriter? = nil, wakeups: WakeSignal? = nil,
+    public func runForever(status: StatusWriter? = nil, wakeups: WakeSignal? = nil, metrics: SensorMetrics? = nil,
                            isStopping: @escaping @Sendable () -> Bool) async throws {
         do {
-            try await loop(status: status, wakeups: wakeups, isStopping: isStopping)
+            try await loop(status: status, wakeups: wakeups, metrics: metrics, isStopping: isStopping)
             await client.shutdown()
         } catch {
             await client.shutdown()
@@ -109,7 +109,8 @@ public final class SensorRunner: @unchecked Sendable {
         }
     }
 
-    private func loop(status: StatusWriter?, wakeups: WakeSignal?, isStopping: @escaping @Sendable () -> Bool) async throws {
+    private func loop(status: StatusWriter?, wakeups: WakeSignal?, metrics: SensorMetrics?,
+                      isStopping: @escaping @Sendable () -> Bool) async throws {
         var (document, _) = await cache.refresh(using: client, logger: logger)
         var config = try makeConfig(document)
         for problem in config.problems { logger.error("\(problem.description)") }
@@ -143,6 +144,10 @@ public final class SensorRunner: @unchecked Sendable {
                 break
             }
             events?.watch(scanner.listedDirectories)
+            if let metrics {
+                metrics.record(pass: summary)
+                metrics.record(shipping: await shipper.stats, capacity: config.settings.upload.bufferBytes)
+            }
             if Date().timeIntervalSince(lastForget) > 3600 {
                 lastForget = Date()
                 scanner.state.forget(olderThan: config.settings.forgetAfterDays, now: Date().timeIntervalSince1970)
