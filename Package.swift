@@ -104,6 +104,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SessionNormalizerTests", dependencies: ["SessionNormalizer", "SensorModel", "SensorTestSupport"]),
+        .testTarget(name: "LiveModeTests", dependencies: ["SQLiteDB"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SensorModel", "SQLiteDB", "SensorTestSupport"]),
     ]
 )

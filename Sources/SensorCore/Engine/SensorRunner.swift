@@ -144,6 +144,7 @@ public final class SensorRunner: @unchecked Sendable {
                 break
             }
             events?.watch(scanner.listedDirectories)
+            logger.debug("pass done", metadata: ["envelopes": "\(summary.envelopes)", "errors": "\(summary.errors.count)"])
             if let metrics {
                 metrics.record(pass: summary)
                 metrics.record(shipping: await shipper.stats, capacity: config.settings.upload.bufferBytes)
@@ -158,14 +159,19 @@ public final class SensorRunner: @unchecked Sendable {
             // With file events covering every directory, polling is only the safety net.
             let declared = config.runnableSources.map(\.pollInterval).min() ?? 5
             let watched = events?.coversEverything == true
-            let interval = options.pollInterval ?? (watched ? max(declared, options.safetyNetInterval) : declared)
+            var interval = options.pollInterval ?? (watched ? max(declared, options.safetyNetInterval) : declared)
+            if summary.unsettled { interval = min(interval, 0.3) }
             let deadline = Date().addingTimeInterval(interval)
             while !isStopping() && Date() < deadline {
                 if let wakeups {
                     // A file event (or a stop) ends the wait early; the timeout is the safety net.
-                    if await wakeups.wait(timeout: deadline.timeIntervalSinceNow) { break }
+                    if await wakeups.wait(timeout: min(2, deadline.timeIntervalSinceNow)) { break }
                 } else {
                     try? await Task.sleep(nanoseconds: UInt64(min(0.25, max(0, deadline.timeIntervalSinceNow)) * 1e9))
+                }
+                // Acknowledgements arrive between passes: keep the status file current.
+                if let status {
+                    await status.write(config: config, summary: ScanSummary(), discovery: scanner.lastDiscovery, shipper: shipper)
                 }
             }
         }

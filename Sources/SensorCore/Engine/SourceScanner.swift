@@ -18,6 +18,8 @@ public struct ScanSummary: Sendable {
     }
 
     public var sources: [String: Source] = [:]
+    /// Something was being written during the pass: another pass should follow soon.
+    public var unsettled = false
 
     public var envelopes: Int { sources.values.reduce(0) { $0 + $1.envelopes } }
     public var inputBytes: Int64 { sources.values.reduce(0) { $0 + $1.inputBytes } }
@@ -87,6 +89,7 @@ public final class SourceScanner {
                     guard let reader = try plugin.makeReader(file: file, context: context, state: state) else { continue }
                     while let chunk = try reader.next(state: state) {
                         if let update = chunk.update { state.apply(update) }
+                        if chunk.unsettled { summary.unsettled = true }
                         summary.sources[declaration.id, default: .init()].envelopes += chunk.count
                         summary.sources[declaration.id, default: .init()].inputBytes += chunk.inputBytes
                         try await sink.accept(chunk)

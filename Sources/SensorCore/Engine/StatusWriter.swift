@@ -34,6 +34,7 @@ public actor StatusWriter {
     let endpoint: String
     var perSource: [String: SensorStatus.Source] = [:]
     var lastWrite = Date.distantPast
+    var lastAcknowledged = -1
 
     public init(stateDirectory: URL, endpoint: String) {
         url = stateDirectory.appendingPathComponent("status.json")
@@ -43,10 +44,12 @@ public actor StatusWriter {
     /// - Parameter discovery: what the pass found (so status costs no second walk).
     public func write(config: EffectiveConfig, summary: ScanSummary, discovery: [(SourceDeclaration, [MatchedFile])],
                       shipper: Shipper, force: Bool = false) async {
-        // An idle pass changes nothing worth a rewrite more often than every 30 s.
-        guard force || summary.envelopes > 0 || !summary.errors.isEmpty || Date().timeIntervalSince(lastWrite) >= 30 else { return }
-        lastWrite = Date()
         let stats = await shipper.stats
+        // An idle pass changes nothing worth a rewrite more often than every 30 s.
+        guard force || summary.envelopes > 0 || !summary.errors.isEmpty || stats.envelopesAcknowledged != lastAcknowledged
+                || Date().timeIntervalSince(lastWrite) >= 30 else { return }
+        lastWrite = Date()
+        lastAcknowledged = stats.envelopesAcknowledged
         let durable = await shipper.durable
         var sources: [SensorStatus.Source] = []
         for (declaration, files) in discovery {

@@ -14,6 +14,8 @@ public struct EnvelopeChunk: Sendable {
     /// Source bytes consumed (for progress and benchmarks).
     public var inputBytes: Int64 = 0
     public var sourceID: String = ""
+    /// The file was written so recently that it should be read again soon.
+    public var unsettled = false
 
     public init() {}
 

@@ -20,7 +20,7 @@ public enum SQLiteRowsFormat: RecordFormatPlugin {
     public static func makeReader(file: MatchedFile, context: ReadContext, state: CheckpointState) throws -> (any RecordReader)? {
         guard let options = context.declaration.sqlite else { return nil }
         let key = CheckpointState.pathKey(source: context.declaration.id, path: file.path)
-        let probe = DatabaseProbe.fingerprint(path: file.path)
+        let (probe, lastWrite) = DatabaseProbe.fingerprint(path: file.path)
         if let position = state.tables[key], position.probe == probe {
             guard context.now - position.lastSeen > 3600 else { return nil }
             var refreshed = position
@@ -35,8 +35,12 @@ public enum SQLiteRowsFormat: RecordFormatPlugin {
                 return nil  // this database predates (or postdates) the declared schema
             }
             let statement = try database.prepare(options.query)
-            return SQLiteRowReader(file: file, database: database, statement: statement, key: key, probe: probe,
-                                   options: options, context: context)
+            // A write seen less than a second ago may not be committed yet (WAL frames land
+            // before the commit is visible): read now, but do not trust the probe, and ask for
+            // another pass soon.
+            let settled = context.now - lastWrite >= DatabaseProbe.settleSeconds
+            return SQLiteRowReader(file: file, database: database, statement: statement, key: key,
+                                   probe: settled ? probe : nil, options: options, context: context)
         } catch let error as SQLiteError {
             throw ReadError(path: file.path, reason: error.description, isTransient: error.isBusy)
         }
@@ -45,12 +49,19 @@ public enum SQLiteRowsFormat: RecordFormatPlugin {
 
 /// Detects change without opening the database: size and mtime of the file and its WAL.
 enum DatabaseProbe {
-    static func fingerprint(path: String) -> String {
+    /// How long after the last write a database counts as settled.
+    static let settleSeconds = 1.0
+
+    /// The fingerprint, and the time of the newest write (seconds since the epoch).
+    static func fingerprint(path: String) -> (String, Double) {
+        var newest: Int64 = 0
         func part(_ path: String) -> String {
             guard let stat = FileStat(path: path) else { return "-" }
+            newest = max(newest, stat.modified)
             return "\(stat.inode):\(stat.size):\(stat.modified)"
         }
-        return part(path) + "|" + part(path + "-wal")
+        let text = part(path) + "|" + part(path + "-wal")
+        return (text, Double(newest) / 1e9)
     }
 }
 
@@ -59,7 +70,8 @@ final class SQLiteRowReader: RecordReader {
     let database: Database
     let statement: Statement
     let key: String
-    let probe: String
+    /// nil while the database is still settling: then nothing is skipped next time.
+    let probe: String?
     let options: SQLiteOptions
     let context: ReadContext
     let encoder: RowEncoder
@@ -71,7 +83,7 @@ final class SQLiteRowReader: RecordReader {
     let locatorPrefix: [UInt8]
     var finished = false
 
-    init(file: MatchedFile, database: Database, statement: Statement, key: String, probe: String,
+    init(file: MatchedFile, database: Database, statement: Statement, key: String, probe: String?,
          options: SQLiteOptions, context: ReadContext) {
         self.file = file
         self.database = database
@@ -102,6 +114,7 @@ final class SQLiteRowReader: RecordReader {
         let cursor = stored?.cursor ?? options.initialCursor
         var chunk = EnvelopeChunk()
         chunk.sourceID = context.declaration.id
+        chunk.unsettled = probe == nil
         var rows = 0
         var lastCursor = cursor
         var highest = cursor
