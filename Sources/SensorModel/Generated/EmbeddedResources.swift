@@ -256,7 +256,518 @@ public enum EmbeddedResources {
 
     /// `sources.d/*.yaml`, by file name: the declarations used when no sources directory is given.
     public static let sources: [(String, String)] = [
+        ("antigravity.yaml", #"""
+# Google Antigravity: the IDE and the `agy` CLI keep agent data under ~/.gemini/antigravity,
+# ~/.gemini/antigravity-ide and ~/.gemini/antigravity-cli. See formats.md §5.
+sources:
+  - id: antigravity.transcripts
+    name: Antigravity CLI transcripts
+    tool: antigravity
+    kind: antigravity.transcript
+    priority: 150
+    roots:
+      default: ["~/.gemini/antigravity-cli", "~/.gemini/antigravity", "~/.gemini/antigravity-ide"]
+      windows: ["${USERPROFILE}/.gemini/antigravity-cli", "${USERPROFILE}/.gemini/antigravity",
+                "${USERPROFILE}/.gemini/antigravity-ide"]
+    # One step a line, appended; a step written RUNNING and again DONE is collapsed on the
+    # server (conversation uuid from the path, step_index).
+    include: ["brain/*/.system_generated/logs/transcript.jsonl"]
+    format: jsonl
+    offset: byte
 
+  - id: antigravity.history
+    name: Antigravity CLI prompt history
+    tool: antigravity
+    kind: antigravity.history
+    priority: 100
+    roots:
+      default: ["~/.gemini/antigravity-cli"]
+      windows: ["${USERPROFILE}/.gemini/antigravity-cli"]
+    include: ["history.jsonl"]
+    format: jsonl
+    offset: byte
+
+  # One SQLite per conversation (newer IDE and CLI); payloads are protobuf BLOBs, sent as
+  # base64. Whether steps are rewritten in place (RUNNING → DONE) is not known (§9.2): the
+  # keyed strategy re-reads a window of recent steps and sends a step again only when its
+  # content changed.
+  - id: antigravity.steps
+    name: Antigravity conversation steps
+    tool: antigravity
+    kind: antigravity.step
+    priority: 120
+    roots:
+      default: ["~/.gemini/antigravity-cli", "~/.gemini/antigravity", "~/.gemini/antigravity-ide"]
+      windows: ["${USERPROFILE}/.gemini/antigravity-cli", "${USERPROFILE}/.gemini/antigravity",
+                "${USERPROFILE}/.gemini/antigravity-ide"]
+    include: ["conversations/*.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT idx AS _cursor, idx, step_type, step_payload FROM steps WHERE idx > :cursor - :reread ORDER BY idx
+      key_columns: [idx]
+      required_tables: [steps]
+      params: {reread: 16}
+
+  - id: antigravity.generations
+    name: Antigravity generation metadata (tokens, model)
+    tool: antigravity
+    kind: antigravity.gen-metadata
+    priority: 120
+    roots:
+      default: ["~/.gemini/antigravity-cli", "~/.gemini/antigravity", "~/.gemini/antigravity-ide"]
+      windows: ["${USERPROFILE}/.gemini/antigravity-cli", "${USERPROFILE}/.gemini/antigravity",
+                "${USERPROFILE}/.gemini/antigravity-ide"]
+    include: ["conversations/*.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT idx AS _cursor, idx, data FROM gen_metadata WHERE idx > :cursor - :reread ORDER BY idx
+      key_columns: [idx]
+      required_tables: [gen_metadata]
+      params: {reread: 16}
+
+  # Older conversations and implicit (background) ones: encrypted protobuf, rewritten whole;
+  # shipped raw (the key is in the OS keychain, never read).
+  - id: antigravity.encrypted
+    name: Antigravity encrypted conversations
+    tool: antigravity
+    kind: antigravity.encrypted
+    priority: 50
+    roots:
+      default: ["~/.gemini/antigravity", "~/.gemini/antigravity-ide", "~/.gemini/antigravity-cli"]
+      windows: ["${USERPROFILE}/.gemini/antigravity", "${USERPROFILE}/.gemini/antigravity-ide"]
+    include: ["conversations/*.pb", "implicit/*.pb"]
+    format: blob
+    offset: snapshot
+    max_record_bytes: 33554432
+
+  - id: antigravity.artifacts
+    name: Antigravity brain artifacts (task, plan, walkthrough)
+    tool: antigravity
+    kind: antigravity.artifact
+    priority: 50
+    roots:
+      default: ["~/.gemini/antigravity", "~/.gemini/antigravity-ide", "~/.gemini/antigravity-cli"]
+      windows: ["${USERPROFILE}/.gemini/antigravity", "${USERPROFILE}/.gemini/antigravity-ide"]
+    include: ["brain/*/*.md"]
+    format: text
+    offset: snapshot
+
+"""#),
+        ("claude-code.yaml", #"""
+# Claude Code (Anthropic CLI, IDE extensions, Agent SDK). See ../shared/formats.md §1.
+# Root: ~/.claude (current) and ~/.config/claude (XDG, some versions); CLAUDE_CONFIG_DIR
+# overrides it and may hold a comma-separated list (ccusage accepts one).
+sources:
+  - id: claude-code.transcripts
+    name: Claude Code session transcripts
+    tool: claude-code
+    kind: claude-code.transcript
+    priority: 200
+    roots:
+      default: ["${CLAUDE_CONFIG_DIR:-~/.claude}", "~/.config/claude"]
+      windows: ["${CLAUDE_CONFIG_DIR:-${USERPROFILE}/.claude}"]
+      split: ","
+    # Main transcripts; the flat pre-2.1 sub-agent files share the folder and are the
+    # subagents source's, so they are excluded here (never matched twice).
+    include: ["projects/*/*.jsonl"]
+    exclude: ["agent-*.jsonl"]
+    format: jsonl
+    # Append-only; identity = device + inode + first-line fingerprint (a resumed or forked
+    # session is a new file with its own first line; server dedupes repeated uuids).
+    offset: byte
+    max_record_bytes: 67108864
+    poll_interval: 5
+
+  - id: claude-code.subagents
+    name: Claude Code sub-agent transcripts
+    tool: claude-code
+    kind: claude-code.transcript          # same line schema, isSidechain:true (§1.2)
+    priority: 190
+    roots:
+      default: ["${CLAUDE_CONFIG_DIR:-~/.claude}", "~/.config/claude"]
+      windows: ["${CLAUDE_CONFIG_DIR:-${USERPROFILE}/.claude}"]
+      split: ","
+    include:
+      - "projects/*/*/subagents/**/agent-*.jsonl"   # 2.1.x, workflows one level deeper
+      - "projects/*/agent-*.jsonl"                  # ≤ 2.0.x flat layout
+    exclude: ["journal.jsonl"]                      # lifecycle log, not a transcript
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+    poll_interval: 5
+
+  - id: claude-code.subagent-meta
+    name: Claude Code sub-agent metadata
+    tool: claude-code
+    kind: claude-code.subagent-meta
+    priority: 100
+    roots:
+      default: ["${CLAUDE_CONFIG_DIR:-~/.claude}", "~/.config/claude"]
+      windows: ["${CLAUDE_CONFIG_DIR:-${USERPROFILE}/.claude}"]
+      split: ","
+    include: ["projects/*/*/subagents/**/agent-*.meta.json"]
+    format: json                                   # written once: whole document
+    offset: snapshot
+
+  - id: claude-code.history
+    name: Claude Code prompt history
+    tool: claude-code
+    kind: claude-code.history
+    priority: 100
+    roots:
+      default: ["${CLAUDE_CONFIG_DIR:-~/.claude}", "~/.config/claude"]
+      windows: ["${CLAUDE_CONFIG_DIR:-${USERPROFILE}/.claude}"]
+      split: ","
+    include: ["history.jsonl"]
+    format: jsonl
+    offset: byte
+
+"""#),
+        ("codex.yaml", #"""
+# OpenAI Codex (Rust CLI, Desktop, IDE extension; legacy TypeScript CLI). See formats.md §3.
+# Root: $CODEX_HOME, default ~/.codex on every OS.
+# Not read yet: `*.jsonl.zst` (zstd-compressed rollouts older than 7 days); the plain
+# `.jsonl` wins while both exist, and a resumed thread is decompressed back to `.jsonl`.
+sources:
+  - id: codex.rollouts
+    name: Codex session rollouts
+    tool: codex
+    kind: codex.rollout
+    priority: 200
+    roots:
+      default: ["${CODEX_HOME:-~/.codex}"]
+      windows: ["${CODEX_HOME:-${USERPROFILE}/.codex}"]
+    # sessions/YYYY/MM/DD/rollout-<local time>-<thread uuid>.jsonl; archived threads are
+    # moved (renamed) into a flat archived_sessions/: same inode and first line, not re-read.
+    include: ["sessions/**/rollout-*.jsonl", "archived_sessions/**/rollout-*.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+  - id: codex.history
+    name: Codex prompt history
+    tool: codex
+    kind: codex.history
+    priority: 100
+    roots:
+      default: ["${CODEX_HOME:-~/.codex}"]
+      windows: ["${CODEX_HOME:-${USERPROFILE}/.codex}"]
+    # Trimmed in place when too big: the file shrinks and is read again from 0 (dedupe on
+    # the server by session_id, ts, text).
+    include: ["history.jsonl"]
+    format: jsonl
+    offset: byte
+
+  - id: codex.session-index
+    name: Codex thread titles
+    tool: codex
+    kind: codex.session-index
+    priority: 90
+    roots:
+      default: ["${CODEX_HOME:-~/.codex}"]
+      windows: ["${CODEX_HOME:-${USERPROFILE}/.codex}"]
+    include: ["session_index.jsonl"]                # absent in newer releases: normal
+    format: jsonl
+    offset: byte
+
+  - id: codex.legacy-sessions
+    name: Codex legacy (TypeScript CLI) sessions
+    tool: codex
+    kind: codex.legacy-session
+    priority: 50
+    roots:
+      default: ["${CODEX_HOME:-~/.codex}"]
+      windows: ["${CODEX_HOME:-${USERPROFILE}/.codex}"]
+    include: ["sessions/rollout-*.json"]            # whole file rewritten on every change
+    format: json
+    offset: snapshot
+
+"""#),
+        ("cursor.yaml", #"""
+# Cursor: the IDE (a VS Code fork: SQLite state.vscdb) and the cursor-agent CLI (~/.cursor).
+# See formats.md §2. Credentials live next to the chats (ItemTable cursorAuth/*): every SQL
+# source names the keys it reads, and denies cursorAuth/* as a second guard.
+sources:
+  # New composers, bubbles and content-addressed agent messages (§7 B1): cursorDiskKV keeps
+  # a row's rowid when the row is updated, so this finds inserts only...
+  - id: cursor.kv-inserts
+    name: Cursor conversations and messages (new rows)
+    tool: cursor
+    kind: cursor.kv
+    priority: 200
+    roots:
+      macos: ["~/Library/Application Support/Cursor/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Cursor/User"]
+      windows: ["${APPDATA}/Cursor/User"]
+    include: ["globalStorage/state.vscdb"]
+    format: sqlite
+    offset: cursor
+    deny: {keys: ["cursorAuth/*"]}
+    sqlite:
+      # Key ranges ('…:' up to '…;') use the key index; LIKE would not (§2.6).
+      query: |
+        SELECT rowid AS _cursor, key, value FROM cursorDiskKV
+        WHERE rowid > :cursor
+          AND ((key >= 'composerData:' AND key < 'composerData;')
+            OR (key >= 'bubbleId:' AND key < 'bubbleId;')
+            OR (key >= 'codeBlockDiff:' AND key < 'codeBlockDiff;')
+            OR (key >= 'agentKv:blob:' AND key < 'agentKv:blob;'))
+        ORDER BY rowid LIMIT :limit
+      page_size: 1000
+      key_columns: [key]
+      required_tables: [cursorDiskKV]
+      busy_timeout_ms: 2000
+
+  # ...and this finds in-place updates (§7 B2): composers whose lastUpdatedAt moved, with
+  # all their bubbles; the keyed strategy keeps a content hash per key, so only rows whose
+  # content changed are sent (an unchanged bubble is never sent twice).
+  - id: cursor.kv-updates
+    name: Cursor conversations and messages (updated rows)
+    tool: cursor
+    kind: cursor.kv
+    priority: 190
+    roots:
+      macos: ["~/Library/Application Support/Cursor/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Cursor/User"]
+      windows: ["${APPDATA}/Cursor/User"]
+    include: ["globalStorage/state.vscdb"]
+    format: sqlite
+    offset: keyed
+    deny: {keys: ["cursorAuth/*"]}
+    sqlite:
+      query: |
+        WITH changed AS (
+          SELECT key, value, substr(key, 14) AS cid, json_extract(value, '$.lastUpdatedAt') AS ts
+          FROM cursorDiskKV
+          WHERE key >= 'composerData:' AND key < 'composerData;'
+            AND value IS NOT NULL AND json_valid(value)
+            AND json_extract(value, '$.lastUpdatedAt') > :cursor - :overlap_ms
+        )
+        SELECT ts AS _cursor, key, value FROM changed
+        UNION ALL
+        SELECT c.ts AS _cursor, b.key, b.value
+        FROM changed AS c JOIN cursorDiskKV AS b
+          ON b.key >= 'bubbleId:' || c.cid || ':' AND b.key < 'bubbleId:' || c.cid || ';'
+        ORDER BY _cursor
+      key_columns: [key]
+      required_tables: [cursorDiskKV]
+      params: {overlap_ms: 60000}
+
+  # Newer builds: composer headers in a table of their own (§7 B3); absent elsewhere.
+  - id: cursor.composer-headers
+    name: Cursor composer headers
+    tool: cursor
+    kind: cursor.composer-header
+    priority: 150
+    roots:
+      macos: ["~/Library/Application Support/Cursor/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Cursor/User"]
+      windows: ["${APPDATA}/Cursor/User"]
+    include: ["globalStorage/state.vscdb"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT lastUpdatedAt AS _cursor, composerId, workspaceId, createdAt, isArchived, isSubagent, value
+        FROM composerHeaders WHERE lastUpdatedAt > :cursor - :overlap_ms ORDER BY lastUpdatedAt
+      key_columns: [composerId]
+      required_tables: [composerHeaders]
+      params: {overlap_ms: 60000}
+
+  # Chat kept in ItemTable values (legacy chat, composer lists, prompts, generations), per
+  # workspace and globally. ItemTable rows get a new rowid on every update (REPLACE), so
+  # each named key is re-read and sent when its content hash changes.
+  - id: cursor.item-chat
+    name: Cursor chat state (ItemTable keys)
+    tool: cursor
+    kind: cursor.item
+    priority: 120
+    roots:
+      macos: ["~/Library/Application Support/Cursor/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Cursor/User"]
+      windows: ["${APPDATA}/Cursor/User"]
+    include: ["workspaceStorage/*/state.vscdb", "globalStorage/state.vscdb"]
+    format: sqlite
+    offset: keyed
+    deny: {keys: ["cursorAuth/*"]}
+    sqlite:
+      query: |
+        SELECT rowid AS _cursor, key, value FROM ItemTable
+        WHERE key IN ('workbench.panel.aichat.view.aichat.chatdata', 'aiService.prompts',
+                      'aiService.generations', 'composer.composerData', 'composer.composerHeaders',
+                      'interactive.sessions')
+      key_columns: [key]
+      required_tables: [ItemTable]
+
+  - id: cursor.workspaces
+    name: Cursor workspace folders
+    tool: cursor
+    kind: cursor.workspace
+    priority: 100
+    roots:
+      macos: ["~/Library/Application Support/Cursor/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Cursor/User"]
+      windows: ["${APPDATA}/Cursor/User"]
+    include: ["workspaceStorage/*/workspace.json"]   # {"folder": "file:///…"}: hash → project
+    format: json
+    offset: snapshot
+
+  # cursor-agent CLI: one SQLite store per chat (§2.4); blobs are content-addressed and
+  # insert-only, so a rowid cursor is safe.
+  - id: cursor-agent.blobs
+    name: cursor-agent chat blobs
+    tool: cursor-agent
+    kind: cursor-agent.blob
+    priority: 150
+    roots:
+      default: ["~/.cursor"]
+      windows: ["${USERPROFILE}/.cursor"]
+    include: ["chats/*/*/store.db"]
+    format: sqlite
+    offset: cursor
+    sqlite:
+      query: SELECT rowid AS _cursor, id, data FROM blobs WHERE rowid > :cursor ORDER BY rowid LIMIT :limit
+      key_columns: [id]
+      required_tables: [blobs]
+
+  - id: cursor-agent.meta
+    name: cursor-agent chat metadata
+    tool: cursor-agent
+    kind: cursor-agent.meta
+    priority: 150
+    roots:
+      default: ["~/.cursor"]
+      windows: ["${USERPROFILE}/.cursor"]
+    include: ["chats/*/*/store.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT rowid AS _cursor, key, value FROM meta
+      key_columns: [key]
+      required_tables: [meta]
+      columns: {value: hex_json}                    # meta['0'] is hex-encoded JSON
+
+  - id: cursor-agent.transcripts
+    name: Cursor agent transcripts
+    tool: cursor-agent
+    kind: cursor-agent.transcript
+    priority: 150
+    roots:
+      default: ["~/.cursor"]
+      windows: ["${USERPROFILE}/.cursor"]
+    # <uuid>/<uuid>.jsonl and <uuid>/subagents/<uuid>.jsonl; files have been seen emptied
+    # after a restart: a shrink is read again from 0.
+    include: ["projects/*/agent-transcripts/**/*.jsonl"]
+    format: jsonl
+    offset: byte
+
+"""#),
+        ("openclaw.yaml", #"""
+# OpenClaw (formerly Clawdbot / Moltbot). See formats.md §4.
+# Root: $OPENCLAW_STATE_DIR (official) or ~/.openclaw, legacy ~/.clawdbot, ~/.moltbot.
+sources:
+  - id: openclaw.transcripts
+    name: OpenClaw agent session transcripts
+    tool: openclaw
+    kind: openclaw.transcript
+    priority: 200
+    roots:
+      default: ["${OPENCLAW_STATE_DIR:-~/.openclaw}", "~/.clawdbot", "~/.moltbot"]
+      windows: ["${OPENCLAW_STATE_DIR:-${USERPROFILE}/.openclaw}"]
+      split: ","
+    # Live transcripts and their /reset and delete archives: an archive is a rename of the
+    # live file (same inode, same first line), so what was read is not read again.
+    include:
+      - "agents/*/sessions/*.jsonl"
+      - "agents/*/sessions/*.jsonl.reset.*"
+      - "agents/*/sessions/*.jsonl.deleted.*"
+    # Checkpoint copies are byte prefixes of the live file (double counting); trajectories
+    # have another schema (own source below); locks, backups and zstd archives are not
+    # transcripts to read line by line.
+    exclude:
+      - "*.checkpoint.*.jsonl"
+      - "*.trajectory.jsonl"
+      - "*.lock"
+      - "*.zst"
+      - "*.jsonl.bak.*"
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+  - id: openclaw.trajectories
+    name: OpenClaw runtime trajectories
+    tool: openclaw
+    kind: openclaw.trajectory
+    priority: 50
+    roots:
+      default: ["${OPENCLAW_STATE_DIR:-~/.openclaw}", "~/.clawdbot", "~/.moltbot"]
+      windows: ["${OPENCLAW_STATE_DIR:-${USERPROFILE}/.openclaw}"]
+      split: ","
+    include: ["agents/*/sessions/*.trajectory.jsonl"]   # traceSchema openclaw-trajectory
+    format: jsonl
+    offset: byte
+
+  - id: openclaw.sessions-index
+    name: OpenClaw session index
+    tool: openclaw
+    kind: openclaw.sessions-index
+    priority: 100
+    roots:
+      default: ["${OPENCLAW_STATE_DIR:-~/.openclaw}", "~/.clawdbot", "~/.moltbot"]
+      windows: ["${OPENCLAW_STATE_DIR:-${USERPROFILE}/.openclaw}"]
+      split: ","
+    include: ["agents/*/sessions/sessions.json"]    # rewritten whole
+    format: json
+    offset: snapshot
+
+  # Database-first releases: one SQLite per agent (WAL; the Gateway is the only writer).
+  # auth_profile_store in the same file holds credentials: only the tables below are queried.
+  - id: openclaw.transcript-events
+    name: OpenClaw transcript events (SQLite)
+    tool: openclaw
+    kind: openclaw.transcript-event
+    priority: 200
+    roots:
+      default: ["${OPENCLAW_STATE_DIR:-~/.openclaw}"]
+      windows: ["${OPENCLAW_STATE_DIR:-${USERPROFILE}/.openclaw}"]
+    include: ["agents/*/agent/openclaw-agent.sqlite"]
+    format: sqlite
+    offset: cursor
+    sqlite:
+      # event_json is exactly a transcript line (§4.5); rowid grows with inserts.
+      query: |
+        SELECT rowid AS _cursor, session_id, seq, created_at, event_json
+        FROM transcript_events WHERE rowid > :cursor ORDER BY rowid LIMIT :limit
+      page_size: 2000
+      key_columns: [session_id, seq]
+      required_tables: [transcript_events]
+      columns: {event_json: json}
+
+  - id: openclaw.session-nodes
+    name: OpenClaw session index (SQLite)
+    tool: openclaw
+    kind: openclaw.session-node
+    priority: 100
+    roots:
+      default: ["${OPENCLAW_STATE_DIR:-~/.openclaw}"]
+      windows: ["${OPENCLAW_STATE_DIR:-${USERPROFILE}/.openclaw}"]
+    include: ["agents/*/agent/openclaw-agent.sqlite"]
+    format: sqlite
+    # Rows are updated in place: a content hash per session key finds the changes; the
+    # updated_at cursor (with an overlap for ties) keeps each query small.
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT updated_at AS _cursor, session_key, current_session_id, entry_json, status, archived_at
+        FROM session_nodes WHERE updated_at > :cursor - :overlap_ms ORDER BY updated_at
+      key_columns: [session_key]
+      required_tables: [session_nodes]
+      params: {overlap_ms: 60000}
+      columns: {entry_json: json}
+
+"""#),
     ]
 
     /// `packaging/*/*`: service unit templates, by file name.

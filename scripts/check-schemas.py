@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Checks the declarations with an independent JSON Schema validator (python-jsonschema,
+Draft 2020-12): every sources.d/*.yaml against schemas/source.schema.json, every source in
+them against $defs/completeSource, every cursor query binds :cursor, and the example server
+document docs/examples/sensor-config.json against schemas/sensor-config.schema.json."""
+import json
+import pathlib
+import sys
+
+import jsonschema
+import yaml
+from referencing import Registry, Resource
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+schemas = {p.name: json.loads(p.read_text()) for p in (ROOT / "schemas").glob("*.json")}
+registry = Registry().with_resources(
+    (name, Resource.from_contents(schema)) for name, schema in schemas.items()
+)
+for schema in schemas.values():
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def validator(name, pointer=None):
+    schema = {"$ref": f"{name}#{pointer}"} if pointer else schemas[name]
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+passed, failed = 0, 0
+
+
+def check(label, errors):
+    global passed, failed
+    errors = list(errors)
+    if errors:
+        failed += 1
+        for error in errors:
+            path = "/".join(str(p) for p in error.absolute_path)
+            print(f"FAIL {label}: {path}: {error.message}", file=sys.stderr)
+    else:
+        passed += 1
+
+
+file_validator = validator("source.schema.json")
+complete = validator("source.schema.json", "/$defs/completeSource")
+ids = {}
+for path in sorted((ROOT / "sources.d").glob("*.yaml")):
+    document = yaml.safe_load(path.read_text())
+    check(str(path.relative_to(ROOT)), file_validator.iter_errors(document))
+    for source in document.get("sources", []):
+        label = f"{path.name}: {source.get('id')}"
+        check(label + " (complete)", complete.iter_errors(source))
+        problems = []
+        if source.get("offset") == "cursor" and ":cursor" not in source.get("sqlite", {}).get("query", ""):
+            problems.append(jsonschema.ValidationError("a cursor query must bind :cursor"))
+        if source.get("id") in ids:
+            problems.append(jsonschema.ValidationError(f"duplicate id, also in {ids[source['id']]}"))
+        ids[source.get("id")] = path.name
+        check(label + " (semantics)", problems)
+
+example = json.loads((ROOT / "docs/examples/sensor-config.json").read_text())
+check("docs/examples/sensor-config.json", validator("sensor-config.schema.json").iter_errors(example))
+
+print(f"schemas: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
