@@ -1,3 +1,4 @@
+import SensorModel
 import Foundation
 import Logging
 

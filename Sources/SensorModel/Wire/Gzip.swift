@@ -50,14 +50,23 @@ public enum Gzip {
         return output
     }
 
-    /// Decompresses a gzip buffer, refusing to produce more than `limit` bytes.
-    public static func decompress(_ input: [UInt8], limit: Int) -> [UInt8]? {
+    /// What inflating a body gave.
+    public enum Inflated: Equatable, Sendable {
+        case bytes([UInt8])
+        /// It would inflate past the limit (a gzip bomb, or just too big); inflation stopped there.
+        case exceedsLimit
+        /// Not gzip, or damaged.
+        case invalid
+    }
+
+    /// Decompresses a gzip buffer, streaming, never producing more than `limit` bytes.
+    public static func decompress(_ input: [UInt8], limit: Int) -> Inflated {
         var stream = z_stream()
-        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return .invalid }
         defer { inflateEnd(&stream) }
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        return input.withUnsafeBytes { source -> [UInt8]? in
+        return input.withUnsafeBytes { source -> Inflated in
             stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: Bytef.self).baseAddress)
             stream.avail_in = uInt(source.count)
             while true {
@@ -67,11 +76,11 @@ public enum Gzip {
                     let status = inflate(&stream, Z_NO_FLUSH)
                     return (status, destination.count - Int(stream.avail_out))
                 }
-                guard status == Z_OK || status == Z_STREAM_END else { return nil }
+                guard status == Z_OK || status == Z_STREAM_END else { return .invalid }
+                if output.count + produced > limit { return .exceedsLimit }
                 output.append(contentsOf: chunk[0..<produced])
-                if output.count > limit { return nil }
-                if status == Z_STREAM_END { return output }
-                if produced == 0 && stream.avail_in == 0 { return nil }
+                if status == Z_STREAM_END { return .bytes(output) }
+                if produced == 0 && stream.avail_in == 0 { return .invalid }
             }
         }
     }

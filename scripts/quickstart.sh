@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The main job, end to end, on this machine: build, start a local sensor-ingest on its
+# SQLite store (127.0.0.1 only), scan this machine's AI-tool data into it with the
+# embedded declarations, and show what was collected. Everything lives in one work folder
+# (default ./.quickstart) so a second run sends only what is new.
+#
+#   scripts/quickstart.sh [--home DIR] [--work DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+home="${HOME}"; work="$(pwd)/.quickstart"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --home) home=$2; shift 2 ;;
+        --work) work=$2; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+echo "==> building (release)"
+swift build -c release --product sensor --product sensor-ingest 2>&1 | tail -1
+bin="$(swift build -c release --show-bin-path)"
+mkdir -p "$work"
+database="$work/ingest.db"
+
+echo "==> what the sensor finds under $home"
+"$bin/sensor" scan --validate-config --home "$home" --state-dir "$work/sensor-state" | grep -E "^[a-z].*  kind=|  matches:" \
+    | paste - - | awk '$0 !~ /matches: 0 file/ {print "   ", $1, $NF=="" ? "" : $0}' | sed 's/  kind=[^ ]*//; s/  priority [0-9]*//' || true
+
+echo "==> starting sensor-ingest on 127.0.0.1 (SQLite at $database)"
+token_file="$work/token"
+if [ ! -s "$token_file" ]; then
+    "$bin/sensor-ingest" token create --name quickstart --database "$database" > "$token_file"
+    chmod 600 "$token_file"
+fi
+"$bin/sensor-ingest" serve --host 127.0.0.1 --port 0 --database "$database" > "$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+    grep -q "listening on" "$work/server.log" 2>/dev/null && break
+    sleep 0.1
+done
+endpoint=$(grep -o "http://127.0.0.1:[0-9]*" "$work/server.log" | head -1)
+[ -n "$endpoint" ] || { echo "sensor-ingest did not start:"; cat "$work/server.log"; exit 1; }
+echo "    $endpoint"
+
+echo "==> scanning into it"
+"$bin/sensor" scan --home "$home" --state-dir "$work/sensor-state" --endpoint "$endpoint" --token-file "$token_file"
+
+echo "==> what was collected"
+kill $server; wait $server 2>/dev/null || true
+trap - EXIT
+"$bin/sensor-ingest" stats --database "$database"
