@@ -88,10 +88,11 @@ struct ScanCommand: AsyncParsableCommand {
         if dryRun || output == "-" {
             handle = .standardOutput
         } else {
+            // open(2), not an atomic create: `--output /dev/null` must stay a device.
             let path = output!
-            FileManager.default.createFile(atPath: path, contents: nil)
-            guard let file = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write \(path)") }
-            handle = file
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw ValidationError("cannot write \(path)") }
+            handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         }
         let sink = LineSink(handle: handle)
         let summary = try await scanner.scan(into: sink)
