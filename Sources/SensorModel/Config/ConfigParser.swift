@@ -6,7 +6,7 @@ import Yams
 public struct ConfigProblem: Error, Sendable, Hashable, CustomStringConvertible {
     public var location: SourceLocation
     /// Dotted path of the field, starting with the source id where there is one
-    /// (`claude-code.transcripts.sqlite.query`).
+    /// (`my-tool.transcripts.sqlite.query`).
     public var field: String
     public var reason: String
 

@@ -1,0 +1,151 @@
+import Foundation
+
+/// Runs the project's binaries (built next to the test bundle) and other commands.
+public enum ProcessRunner {
+    /// The build products folder holding `sensor` and `sensor-ingest`.
+    public static var productsDirectory: URL {
+        var directory = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            if FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("sensor").path) { return directory }
+            directory.deleteLastPathComponent()
+        }
+        return FixtureHome.repositoryRoot.appendingPathComponent(".build/debug")
+    }
+
+    public static var sensor: URL { productsDirectory.appendingPathComponent("sensor") }
+    public static var sensorIngest: URL { productsDirectory.appendingPathComponent("sensor-ingest") }
+
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: String
+        public var text: String { String(decoding: stdout, as: UTF8.self) }
+        public var lines: [String] { text.split(separator: "\n").map(String.init) }
+    }
+
+    /// Runs to completion, capturing output.
+    @discardableResult
+    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
+                           input: Data? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged.merge(environment) { $1 }
+        process.environment = merged
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input == nil ? FileHandle.nullDevice : Pipe()
+        try process.run()
+        if let input, let pipe = process.standardInput as? Pipe {
+            pipe.fileHandleForWriting.write(input)
+            try pipe.fileHandleForWriting.close()
+        }
+        // Read both pipes concurrently so a chatty stderr cannot block the child.
+        let errorData = LockedData()
+        let reader = Thread { errorData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errorData.isSet { Thread.sleep(forTimeInterval: 0.005) }
+        return Result(status: process.terminationStatus, stdout: output, stderr: String(decoding: errorData.value, as: UTF8.self))
+    }
+
+    /// Runs a shell command line (`/bin/sh -c`).
+    @discardableResult
+    public static func shell(_ command: String, environment: [String: String] = [:]) throws -> Result {
+        try run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment)
+    }
+
+    /// Starts a long-running process with output to files; the caller terminates it.
+    public static func start(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
+                             log: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged.merge(environment) { $1 }
+        process.environment = merged
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// Waits until `condition` holds; throws after `seconds`.
+    public static func wait(seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
+        let start = Date()
+        while try !condition() {
+            guard Date().timeIntervalSince(start) < seconds else { throw Timeout(what: what) }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    public struct Timeout: Error, CustomStringConvertible {
+        public var what: String
+        public var description: String { "timed out waiting for \(what)" }
+    }
+}
+
+final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private var done = false
+
+    func set(_ value: Data) { lock.withLock { data = value; done = true } }
+    var isSet: Bool { lock.withLock { done } }
+    var value: Data { lock.withLock { data } }
+}
+
+/// A running `sensor-ingest serve` on 127.0.0.1 with a fresh token.
+public final class IngestServerProcess: @unchecked Sendable {
+    public let process: Process
+    public let endpoint: String
+    public let token: String
+    public let tokenFile: URL
+    public let database: String
+    public let log: URL
+
+    /// Starts a server on `database` (a SQLite path or a PostgreSQL URL).
+    public init(database: String, directory: URL, extra: [String] = []) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.database = database
+        let created = try ProcessRunner.run(ProcessRunner.sensorIngest, ["token", "create", "--name", "test-\(UUID().uuidString.prefix(8))",
+                                                                         "--database", database])
+        guard created.status == 0 else { throw ProcessRunner.Timeout(what: "token create: \(created.stderr)") }
+        token = created.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        tokenFile = directory.appendingPathComponent("token-\(UUID().uuidString.prefix(8))")
+        try token.write(to: tokenFile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokenFile.path)
+        log = directory.appendingPathComponent("server-\(UUID().uuidString.prefix(8)).log")
+        let server = try ProcessRunner.start(ProcessRunner.sensorIngest,
+                                             ["serve", "--port", "0", "--database", database] + extra, log: log)
+        process = server
+        var found: String?
+        let logURL = log
+        try ProcessRunner.wait(seconds: 30, "sensor-ingest to listen") {
+            let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"https?://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
+               text.contains("listening on") {
+                found = String(text[range])
+            }
+            return found != nil || !server.isRunning
+        }
+        guard let found else {
+            throw ProcessRunner.Timeout(what: "sensor-ingest: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        }
+        endpoint = found
+    }
+
+    public func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
