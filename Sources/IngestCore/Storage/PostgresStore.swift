@@ -47,6 +47,22 @@ public final class PostgresStore: IngestStore {
         return store
     }
 
+    /// Creates a new, empty database next to the one `url` names and returns its URL (tests).
+    public static func createDatabase(near url: String, name: String) async throws -> String {
+        guard var components = URLComponents(string: url), let host = components.host else {
+            throw StoreError("not a PostgreSQL URL: \(url)")
+        }
+        let configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password, database: String(components.path.dropFirst()), tls: .disable)
+        let client = PostgresClient(configuration: configuration)
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name)\""))
+        components.path = "/" + name
+        return components.string ?? url
+    }
+
     init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
