@@ -11,7 +11,7 @@ struct IngestCommand: AsyncParsableCommand {
         commandName: "sensor-ingest",
         abstract: "Receives, authenticates and stores the sensor's raw envelopes; serves its config.",
         version: "0.1.0",
-        subcommands: [Serve.self, Token.self, Stats.self]
+        subcommands: [Serve.self, Token.self, Stats.self, Dump.self]
     )
 }
 
@@ -163,6 +163,23 @@ struct Stats: AsyncParsableCommand {
         }
         let total = counts.reduce(0) { $0 + $1.envelopes }
         print("total: \(total) envelopes from \(counts.count) source/kind pair(s)")
+    }
+}
+
+struct Dump: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print every stored raw envelope, one JSON line each, as received.")
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let store = try await store.open()
+        let envelopes = try await store.envelopes()
+        await store.close()
+        var output = Data()
+        for envelope in envelopes {
+            output.append(contentsOf: envelope)
+            output.append(0x0A)
+        }
+        FileHandle.standardOutput.write(output)
     }
 }
 

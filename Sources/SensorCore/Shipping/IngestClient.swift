@@ -140,7 +140,7 @@ public final class IngestClient: Sendable {
         request.headers.add(name: "Authorization", value: "Bearer \(endpoint.token)")
         request.headers.add(name: "Accept", value: "application/json")
         if let etag { request.headers.add(name: "If-None-Match", value: etag) }
-        let response = try await client.execute(request, timeout: .seconds(30))
+        let response = try await client.execute(request, timeout: .seconds(10))
         let payload = try await response.body.collect(upTo: 8 << 20)
         let status = Int(response.status.code)
         let newTag = response.headers.first(name: "ETag")
