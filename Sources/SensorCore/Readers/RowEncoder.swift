@@ -12,10 +12,14 @@ struct RowEncoder {
     let included: [Bool]
     let redactor: Redactor
 
-    init(statement: Statement, options: SQLiteOptions, deniedColumns: [String], redactor: Redactor) {
-        names = (0..<statement.columnCount).map(statement.columnName(at:))
+    /// - Parameter cursorIndex: the cursor column, which the locator carries: it is left out
+    ///   of the record and of its content hash, so a row whose cursor moved but whose data
+    ///   did not is the same record.
+    init(statement: Statement, options: SQLiteOptions, deniedColumns: [String], cursorIndex: Int, redactor: Redactor) {
+        let names = (0..<statement.columnCount).map(statement.columnName(at:))
+        self.names = names
         encodings = names.map { options.columns[$0] ?? .auto }
-        included = names.map { !deniedColumns.contains($0) }
+        included = names.indices.map { !deniedColumns.contains(names[$0]) && $0 != cursorIndex }
         self.redactor = redactor
     }
 

@@ -93,11 +93,12 @@ final class SQLiteRowReader: RecordReader {
         self.options = options
         self.context = context
         let declaration = context.declaration
-        let encoder = RowEncoder(statement: statement, options: options, deniedColumns: declaration.deniedColumns,
-                                 redactor: context.redactor)
-        self.encoder = encoder
-        cursorIndex = options.cursorColumn.flatMap { encoder.names.firstIndex(of: $0) } ?? 0
-        keyIndices = options.keyColumns.compactMap { encoder.names.firstIndex(of: $0) }
+        let names = (0..<statement.columnCount).map(statement.columnName(at:))
+        let cursorIndex = options.cursorColumn.flatMap { names.firstIndex(of: $0) } ?? 0
+        self.cursorIndex = cursorIndex
+        encoder = RowEncoder(statement: statement, options: options, deniedColumns: declaration.deniedColumns,
+                             cursorIndex: cursorIndex, redactor: context.redactor)
+        keyIndices = options.keyColumns.compactMap { names.firstIndex(of: $0) }
         keyed = declaration.offset == .keyed
         let parameters = Set(statement.parameterNames)
         pages = parameters.contains("limit")

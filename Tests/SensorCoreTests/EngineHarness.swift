@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import SensorCore
+import SensorModel
+
+/// A source declaration in a temporary home, read through the engine's library API.
+final class EngineHarness {
+    let home: URL
+    var state = CheckpointState()
+    let config: EffectiveConfig
+
+    init(_ yaml: String) throws {
+        home = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
+        let sources = home.appendingPathComponent(".sources")
+        try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
+        try yaml.write(to: sources.appendingPathComponent("test.yaml"), atomically: true, encoding: .utf8)
+        var loader = ConfigLoader()
+        loader.useBuiltInSources = false
+        loader.sourceDirectories = [sources]
+        config = loader.load()
+        precondition(config.problems.isEmpty, "\(config.problems)")
+    }
+
+    deinit { try? FileManager.default.removeItem(at: home) }
+
+    func url(_ path: String) -> URL { home.appendingPathComponent(path) }
+
+    func write(_ path: String, _ bytes: [UInt8]) throws {
+        try FileManager.default.createDirectory(at: url(path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url(path))
+    }
+
+    func write(_ path: String, _ text: String) throws { try write(path, Array(text.utf8)) }
+
+    func append(_ path: String, _ text: String) throws {
+        let handle = try FileHandle(forWritingTo: url(path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+        try handle.close()
+    }
+
+    /// One pass; returns the envelopes as parsed JSON, and keeps the read-ahead state.
+    func pass(device: String = "d-test") async throws -> [[String: Any]] {
+        let scanner = SourceScanner(config: config, template: PathTemplate(home: home.path, environment: [:]), device: device,
+                                    sensorVersion: "test", state: state, logger: Logger(label: "test"))
+        let sink = CollectingSink()
+        try await scanner.scan(into: sink)
+        state = scanner.state
+        return try sink.envelopes.map { try JSONSerialization.jsonObject(with: Data($0), options: .fragmentsAllowed) as! [String: Any] }
+    }
+}
+
+/// Keeps every envelope's bytes.
+final class CollectingSink: ChunkSink, @unchecked Sendable {
+    var envelopes: [[UInt8]] = []
+
+    func accept(_ chunk: EnvelopeChunk) async throws {
+        for index in 0..<chunk.count { envelopes.append(Array(chunk.bytes[chunk.range(of: index)])) }
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    var locator: [String: Any] { self["locator"] as? [String: Any] ?? [:] }
+    var flags: [String: Any] { self["flags"] as? [String: Any] ?? [:] }
+    var encoding: String { self["encoding"] as? String ?? "" }
+    var id: String { self["id"] as? String ?? "" }
+}

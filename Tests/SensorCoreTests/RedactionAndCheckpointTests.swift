@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import SensorCore
+@testable import SensorModel
+
+@Suite struct RedactionTests {
+    @Test func commonSecretsAreReplacedAndCountedAndJSONStaysValid() async throws {
+        let engine = try EngineHarness(JSONLinesTests.yaml.replacingOccurrences(of: "max_record_bytes: 4096", with: "max_record_bytes: 65536"))
+        let anthropic = "sk-ant-api03-" + String(repeating: "A1b2", count: 12)
+        let openai = "sk-proj-" + String(repeating: "Zz9_", count: 10)
+        let github = "ghp_" + String(repeating: "x7", count: 18)
+        let aws = "AKIAIOSFODNN7EXAMPLE"
+        let key = #"-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----"#
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+        let line = #"{"text":"keys \#(anthropic) and \#(openai)","tool":{"out":"\#(github) \#(aws)","pem":"\#(key)","auth":"Bearer \#(jwt)"},"id":"task-output-waiting-1770913364000"}"#
+        try engine.write("logs/a.jsonl", line + "\n")
+        let envelope = try #require(try await engine.pass().first)
+        #expect(envelope.encoding == "json")
+        #expect(envelope.flags["redactions"] as? Int == 6)
+        let record = String(describing: envelope["record"]!)
+        for secret in [anthropic, openai, github, aws, jwt, "MIIEpAIBAAKCAQEA"] { #expect(!record.contains(secret), "\(secret)") }
+        #expect(record.contains("[REDACTED:anthropic-api-key]"))
+        #expect(record.contains("[REDACTED:private-key]"))
+        #expect(record.contains("task-output-waiting-1770913364000"))  // not a key: left alone
+    }
+
+    @Test func configuredRulesApplyAndCleanRecordsCostNoCopy() throws {
+        var settings = SensorSettings()
+        settings.redactionRules = [RedactionRule(name: "internal", pattern: "itk_[a-z0-9]{8,}", prefix: "itk_")]
+        let redactor = Redactor(settings: settings)
+        let dirty = Array(#"{"a":"itk_abcdef123456 and more"}"#.utf8)
+        let result = try #require(dirty.withUnsafeBytes { redactor.redact($0) })
+        #expect(String(decoding: result.bytes, as: UTF8.self) == #"{"a":"[REDACTED:internal] and more"}"#)
+        let clean = Array(#"{"a":"nothing to see, sk- ghp_ eyJ short"}"#.utf8)
+        #expect(clean.withUnsafeBytes { redactor.redact($0) } == nil)
+    }
+}
+
+@Suite struct CheckpointStoreTests {
+    @Test func aCorruptFileMeansReadingAgainNeverSkipping() async throws {
+        let engine = try EngineHarness(JSONLinesTests.yaml)
+        try engine.write("logs/a.jsonl", "{\"n\":1}\n{\"n\":2}\n")
+        #expect(try await engine.pass().count == 2)
+        let store = CheckpointStore(url: engine.url("state/checkpoints.json"))
+        try store.save(engine.state)
+        #expect(store.load() == engine.state)
+        try Data("{\"version\":1,\"files\":{\"x\":".utf8).write(to: store.url)
+        let recovered = store.load()
+        #expect(recovered.files.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: store.url.path + ".corrupt"))
+        engine.state = recovered
+        #expect(try await engine.pass().count == 2)
+    }
+
+    @Test func filesGoneLongerThanTheLimitAreForgotten() {
+        var state = CheckpointState()
+        let now = Date().timeIntervalSince1970
+        for (name, age) in [("old", 40.0), ("recent", 5.0)] {
+            state.apply(.file(key: "s|\(name)", FilePosition(source: "s", path: "/\(name)", fingerprint: name, device: 1,
+                                                              inode: name == "old" ? 1 : 2, offset: 10, size: 10, modified: 0,
+                                                              anchor: nil, lastSeen: now - age * 86_400)))
+        }
+        state.forget(olderThan: 30, now: now)
+        #expect(Array(state.files.keys) == ["s|recent"])
+        #expect(state.fileKeysByInode["s"]?.count == 1)
+    }
+}
