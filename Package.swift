@@ -109,6 +109,8 @@ let package = Package(
         ),
         .testTarget(name: "SessionNormalizerTests", dependencies: ["SessionNormalizer", "SensorModel", "SensorTestSupport"]),
         .testTarget(name: "LiveModeTests", dependencies: ["SQLiteDB"]),
+        .testTarget(name: "ShippingTests", dependencies: ["SensorCore", "SensorModel", "SensorTestSupport"],
+                    exclude: ["fault_server.py"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SensorModel", "SQLiteDB", "SensorTestSupport"]),
     ]
 )

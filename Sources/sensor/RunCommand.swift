@@ -56,6 +56,7 @@ struct SensorService: Service {
         } onGracefulShutdown: {
             stopping.set()
             wake.signal()
+            runner.requestStop()
         }
     }
 }

@@ -32,6 +32,7 @@ public final class SensorRunner: @unchecked Sendable {
     let makeConfig: @Sendable ((data: Data, origin: String)?) throws -> EffectiveConfig
     let cache: ServerConfigCache
     let store: CheckpointStore
+    private let active = ActiveShipper()
 
     public init(options: Options, template: PathTemplate, identity: SensorIdentity, client: IngestClient, logger: Logger,
                 makeConfig: @escaping @Sendable ((data: Data, origin: String)?) throws -> EffectiveConfig) {
@@ -43,6 +44,15 @@ public final class SensorRunner: @unchecked Sendable {
         self.makeConfig = makeConfig
         self.cache = ServerConfigCache(directory: options.stateDirectory)
         self.store = CheckpointStore(url: options.checkpointURL)
+    }
+
+    /// A scanner whose chunks fit in a batch.
+    func makeScanner(config: EffectiveConfig, state: CheckpointState) -> SourceScanner {
+        let scanner = SourceScanner(config: config, template: template, device: identity.device,
+                                    sensorVersion: SensorIdentity.version, state: state, logger: logger)
+        scanner.chunkBytes = min(1 << 20, config.settings.upload.batchMaxBytes)
+        scanner.chunkRecords = config.settings.upload.batchMaxRecords
+        return scanner
     }
 
     func makeShipper(settings config: EffectiveConfig, state: CheckpointState, failOnUnauthorized: Bool) -> Shipper {
@@ -75,8 +85,7 @@ public final class SensorRunner: @unchecked Sendable {
         let config = try makeConfig(document)
         for problem in config.problems { logger.error("\(problem.description)") }
         let state = store.load(logger: logger)
-        let scanner = SourceScanner(config: config, template: template, device: identity.device,
-                                    sensorVersion: SensorIdentity.version, state: state, logger: logger)
+        let scanner = makeScanner(config: config, state: state)
         let shipper = makeShipper(settings: config, state: state, failOnUnauthorized: true)
         let sources = scanner.discover()
         let display = options.showProgress ? ProgressDisplay(totalBytes: Backlog.bytes(of: sources, state: state)) : nil
@@ -98,6 +107,11 @@ public final class SensorRunner: @unchecked Sendable {
 
     /// Passes for ever, until `isStopping` says so; then flushes within the grace period,
     /// saves checkpoints and returns.
+    /// Asks a running ``runForever`` to stop: readers waiting for upload room are released at once.
+    public func requestStop() {
+        if let shipper = active.get() { Task { await shipper.close() } }
+    }
+
     public func runForever(status: StatusWriter? = nil, wakeups: WakeSignal? = nil, metrics: SensorMetrics? = nil,
                            isStopping: @escaping @Sendable () -> Bool) async throws {
         do {
@@ -116,8 +130,8 @@ public final class SensorRunner: @unchecked Sendable {
         for problem in config.problems { logger.error("\(problem.description)") }
         var state = store.load(logger: logger)
         let shipper = makeShipper(settings: config, state: state, failOnUnauthorized: false)
-        var scanner = SourceScanner(config: config, template: template, device: identity.device,
-                                    sensorVersion: SensorIdentity.version, state: state, logger: logger)
+        active.set(shipper)
+        var scanner = makeScanner(config: config, state: state)
         var lastConfigFetch = Date()
         var lastForget = Date.distantPast
         let events = wakeups.flatMap { FileEvents.make(wake: $0, logger: logger) }
@@ -132,8 +146,7 @@ public final class SensorRunner: @unchecked Sendable {
                     document = refreshed
                     config = newConfig
                     state = scanner.state
-                    scanner = SourceScanner(config: config, template: template, device: identity.device,
-                                            sensorVersion: SensorIdentity.version, state: state, logger: logger)
+                    scanner = makeScanner(config: config, state: state)
                     logger.notice("server config applied", metadata: ["version": "\(config.settings.serverConfigVersion ?? "-")"])
                 }
             }
@@ -143,6 +156,7 @@ public final class SensorRunner: @unchecked Sendable {
             } catch is CancellationError {
                 break
             }
+            if isStopping() { break }
             events?.watch(scanner.listedDirectories)
             logger.debug("pass done", metadata: ["envelopes": "\(summary.envelopes)", "errors": "\(summary.errors.count)"])
             if let metrics {
@@ -177,17 +191,27 @@ public final class SensorRunner: @unchecked Sendable {
         }
 
         logger.notice("stopping: flushing what is in flight")
-        let flush = Task { try await shipper.flush() }
-        let grace = Task {
-            try await Task.sleep(nanoseconds: UInt64(options.shutdownGrace * 1e9))
-            flush.cancel()
+        await shipper.close()
+        let grace = options.shutdownGrace
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await shipper.flush() }
+            group.addTask { try? await Task.sleep(nanoseconds: UInt64(grace * 1e9)) }
+            await group.next()
+            group.cancelAll()  // flush gives up waiting when cancelled; what it did not send is read again next time
         }
-        _ = try? await flush.value
-        grace.cancel()
         await shipper.stop()
         if let status {
             await status.write(config: config, summary: ScanSummary(), discovery: scanner.lastDiscovery, shipper: shipper,
                                force: true)
         }
     }
+}
+
+/// The shipper of the running loop, reachable from a signal handler.
+final class ActiveShipper: @unchecked Sendable {
+    private let lock = NSLock()
+    private var shipper: Shipper?
+
+    func set(_ value: Shipper) { lock.withLock { shipper = value } }
+    func get() -> Shipper? { lock.withLock { shipper } }
 }

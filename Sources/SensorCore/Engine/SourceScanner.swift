@@ -35,6 +35,7 @@ public final class SourceScanner {
     public let sensorVersion: String
     public let logger: Logger
     public var chunkBytes = 1 << 20
+    public var chunkRecords = Int.max
     let redactor: Redactor
 
     /// Read-ahead state: every chunk read is applied here at once, so a later pass (or a later
@@ -80,8 +81,9 @@ public final class SourceScanner {
             }
             let writer = EnvelopeWriter(source: declaration.id, kind: declaration.kind, device: device,
                                         sensorVersion: sensorVersion, collectedAt: collectedAt)
-            let context = ReadContext(declaration: declaration, writer: writer, redactor: redactor, home: template.home,
+            var context = ReadContext(declaration: declaration, writer: writer, redactor: redactor, home: template.home,
                                       now: now, chunkBytes: chunkBytes)
+            context.chunkRecords = chunkRecords
             summary.sources[declaration.id, default: .init()].files = files.count
             for file in files {
                 try Task.checkCancellation()

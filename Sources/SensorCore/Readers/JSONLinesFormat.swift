@@ -108,7 +108,7 @@ final class JSONLinesReader: RecordReader {
         var lineStart = 0  // index in buffer of the next line
         var scanFrom = 0
 
-        reading: while chunk.bytes.count < context.chunkBytes {
+        reading: while chunk.bytes.count < context.chunkBytes && chunk.count < context.chunkRecords {
             // Complete lines already in the buffer.
             while scanFrom < filled {
                 let found = buffer.withUnsafeBytes { memchr($0.baseAddress! + scanFrom, 0x0A, filled - scanFrom) }
@@ -120,7 +120,7 @@ final class JSONLinesReader: RecordReader {
                 emitLine(in: lineStart..<newline, into: &chunk)
                 lineStart = newline + 1
                 scanFrom = lineStart
-                if chunk.bytes.count >= context.chunkBytes { break reading }
+                if chunk.bytes.count >= context.chunkBytes || chunk.count >= context.chunkRecords { break reading }
             }
             // Keep the incomplete tail, make room, read more.
             if lineStart > 0 {

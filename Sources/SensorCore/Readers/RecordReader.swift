@@ -10,8 +10,11 @@ public struct ReadContext: Sendable {
     public var home: String
     /// Seconds since the epoch, for `lastSeen`.
     public var now: Double
-    /// A chunk is handed on once it holds about this many envelope bytes.
+    /// A chunk is handed on once it holds about this many envelope bytes...
     public var chunkBytes: Int
+    /// ...or this many envelopes. Chunks no bigger than a batch let every acknowledged batch
+    /// commit whole chunks, so a crash re-sends at most the batch in flight.
+    public var chunkRecords: Int = .max
 
     public init(declaration: SourceDeclaration, writer: EnvelopeWriter, redactor: Redactor, home: String,
                 now: Double, chunkBytes: Int) {

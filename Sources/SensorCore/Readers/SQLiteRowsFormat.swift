@@ -144,7 +144,7 @@ final class SQLiteRowReader: RecordReader {
                 }
                 append(row, cursor: cursorValue, rowKey: rowKey, into: &chunk)
                 chunk.inputBytes += Int64(row.record.count)
-                if chunk.bytes.count >= context.chunkBytes {
+                if chunk.bytes.count >= context.chunkBytes || chunk.count >= context.chunkRecords {
                     stoppedEarly = true
                     break
                 }

@@ -77,6 +77,7 @@ public actor Shipper: ChunkSink {
     private var flushRequested = false
     private var oldestUnsentAt: Date?
     private var failure: EndpointError?
+    private var closed = false
 
     public init(settings: Settings, transport: any BatchTransport, identity: SensorIdentity, state: CheckpointState,
                 store: CheckpointStore?, quarantineURL: URL?, logger: Logger) {
@@ -93,9 +94,11 @@ public actor Shipper: ChunkSink {
 
     public func accept(_ chunk: EnvelopeChunk) async throws {
         if let failure { throw failure }
+        if closed { throw CancellationError() }
         while bufferedBytes > 0 && bufferedBytes + chunk.bytes.count > settings.bufferBytes {
             await withCheckedContinuation { spaceWaiters.append($0) }
             if let failure { throw failure }
+            if closed { throw CancellationError() }
         }
         queue.append(Pending(chunk: chunk))
         bufferedBytes += chunk.bytes.count
@@ -110,12 +113,31 @@ public actor Shipper: ChunkSink {
         flushRequested = true
         startSenderIfNeeded()
         wakeSender()
-        while !queue.isEmpty && failure == nil {
-            await withCheckedContinuation { drainWaiters.append($0) }
+        while !queue.isEmpty && failure == nil && !Task.isCancelled {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { drainWaiters.append($0) }
+            } onCancel: {
+                Task { await self.releaseDrainWaiters() }
+            }
         }
         flushRequested = false
         try saveDurable()
         if let failure { throw failure }
+    }
+
+    /// Refuses further chunks and releases readers waiting for room: a stopping run must not
+    /// wait for a server that does not answer. What is queued can still be flushed.
+    public func close() {
+        closed = true
+        let waiters = spaceWaiters
+        spaceWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func releaseDrainWaiters() {
+        let waiters = drainWaiters
+        drainWaiters = []
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Stops the sender (after its current request) without waiting for the queue.
@@ -156,16 +178,22 @@ public actor Shipper: ChunkSink {
         }
     }
 
-    /// The next batch: unsent envelopes in order, within the batch limits; `full` when a limit
-    /// was reached (the batch should go now rather than wait for more).
+    /// The next batch: unsent envelopes in order, within the batch limits, ending at a chunk
+    /// boundary whenever possible (so an acknowledged batch commits whole chunks); `full` when
+    /// a limit was reached (the batch should go now rather than wait for more).
     private func unsentEnvelopes() -> (refs: [EnvelopeRef], full: Bool) {
         var refs: [EnvelopeRef] = []
         var bytes = 0
         for (offset, pending) in queue.enumerated() where pending.sent < pending.chunk.count {
-            for index in pending.sent..<pending.chunk.count {
+            let remaining = pending.sent..<pending.chunk.count
+            let chunkBytes = remaining.reduce(0) { $0 + pending.chunk.range(of: $1).count }
+            if !refs.isEmpty && (refs.count + remaining.count > settings.batchMaxRecords || bytes + chunkBytes > settings.batchMaxBytes) {
+                return (refs, true)
+            }
+            for index in remaining {
                 let size = pending.chunk.range(of: index).count
                 if !refs.isEmpty && (refs.count >= settings.batchMaxRecords || bytes + size > settings.batchMaxBytes) {
-                    return (refs, true)
+                    return (refs, true)  // one chunk larger than a batch: split it
                 }
                 refs.append(EnvelopeRef(sequence: baseSequence + offset, index: index))
                 bytes += size

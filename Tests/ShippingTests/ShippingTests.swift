@@ -1,0 +1,245 @@
+import Foundation
+import SensorCore
+import SensorTestSupport
+import Testing
+
+/// A `fault_server.py` on 127.0.0.1.
+final class FaultServer {
+    let process: Process
+    let port: Int
+    let stats: URL
+
+    init(_ arguments: [String], directory: URL) throws {
+        port = Int.random(in: 30000...39000)
+        stats = directory.appendingPathComponent("stats-\(port).json")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fault_server.py")
+        process = try ProcessRunner.start(URL(fileURLWithPath: "/usr/bin/env"),
+                                          ["python3", script.path, "--port", "\(port)", "--stats", stats.path] + arguments,
+                                          log: directory.appendingPathComponent("fault-\(port).log"))
+        try ProcessRunner.wait(seconds: 10, "fault server") {
+            (try? ProcessRunner.shell("python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", \(self.port)), 1)'"))?.status == 0
+        }
+    }
+
+    deinit {
+        process.terminate()
+    }
+
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    var counters: [String: Any] {
+        guard let data = try? Data(contentsOf: stats) else { return [:] }
+        return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    func int(_ name: String) -> Int { counters[name] as? Int ?? 0 }
+}
+
+/// A generated corpus and the sources that read it.
+final class Corpus {
+    let root: URL
+    let home: URL
+    let sources: URL
+
+    init(megabytes: Int) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("shipping-\(UUID().uuidString)")
+        home = root.appendingPathComponent("home")
+        sources = root.appendingPathComponent("sources.d")
+        try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
+        let generator = FixtureHome.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/tools/gen_corpus.py")
+        let generated = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", generator.path, home.path, "--mb", "\(megabytes)"])
+        precondition(generated.status == 0, generated.stderr)
+        try """
+        sources:
+          - {id: corpus.claude, kind: claude-code.transcript, roots: {default: ["~/.claude"]}, include: ["projects/**/*.jsonl"], format: jsonl, offset: byte}
+          - {id: corpus.codex, kind: codex.rollout, roots: {default: ["~/.codex"]}, include: ["sessions/**/*.jsonl"], format: jsonl, offset: byte}
+          - {id: corpus.openclaw, kind: openclaw.transcript, roots: {default: ["~/.openclaw"]}, include: ["agents/*/sessions/*.jsonl"], format: jsonl, offset: byte}
+          - id: corpus.cursor
+            kind: cursor.kv
+            roots: {default: ["~/.config/Cursor/User"]}
+            include: ["globalStorage/state.vscdb"]
+            format: sqlite
+            offset: cursor
+            sqlite: {query: "SELECT rowid AS _cursor, key, value FROM cursorDiskKV WHERE rowid > :cursor ORDER BY rowid LIMIT :limit", key_columns: [key]}
+        """.write(to: sources.appendingPathComponent("corpus.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    func arguments(state: String, extra: [String] = []) -> [String] {
+        ["--home", home.path, "--sources-dir", sources.path, "--state-dir", root.appendingPathComponent(state).path] + extra
+    }
+
+    /// The ids a complete backfill must deliver (a dry run saves no state).
+    func expectedIDs() throws -> Set<String> {
+        let dryRun = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run"] + arguments(state: "dry"))
+        return Set(dryRun.lines.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
+        })
+    }
+}
+
+let token = ["SENSOR_TOKEN": "shipping-test"]
+
+@Suite(.serialized) struct ShippingTests {
+    @Test func everyRecordArrivesThrough503sSlownessAndDroppedConnections() throws {
+        let corpus = try Corpus(megabytes: 3)
+        let expected = try corpus.expectedIDs()
+        let server = try FaultServer(["--fail-every", "3", "--drop-every", "7", "--slow", "0.02"], directory: corpus.root)
+        let args = ["scan", "--endpoint", server.endpoint, "--quiet", "--set", "upload.batch_max_records=150"]
+            + corpus.arguments(state: "state")
+        let first = try ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
+        #expect(first.status == 0, "\(first.stderr.suffix(800))")
+        #expect(server.int("ids") == expected.count)
+        #expect(expected.count > 1000)
+        let statuses = server.counters["statuses"] as? [Int] ?? []
+        #expect(statuses.contains(503))
+        let requests = server.int("requests")
+        let second = try ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
+        #expect(second.status == 0)
+        #expect(server.int("requests") == requests, "a second run sent something")
+    }
+
+    @Test func killedTwentyTimesAndNothingIsLost() throws {
+        let corpus = try Corpus(megabytes: 3)
+        let expected = try corpus.expectedIDs()
+        let server = try FaultServer(["--slow", "0.01"], directory: corpus.root)
+        let batch = 40
+        let args = ["scan", "--endpoint", server.endpoint, "--quiet", "--set", "upload.batch_max_records=\(batch)"]
+            + corpus.arguments(state: "state")
+        var kills = 0
+        while kills < 20 {
+            let log = corpus.root.appendingPathComponent("run-\(kills).log")
+            let process = try ProcessRunner.start(ProcessRunner.sensor, args, environment: token, log: log)
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.6))
+            guard process.isRunning else { break }  // finished before the kill
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            kills += 1
+        }
+        let last = try ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
+        #expect(last.status == 0, "\(last.stderr.suffix(500))")
+        #expect(kills >= 10, "the backfill finished too fast to be killed often (\(kills))")
+        #expect(server.int("ids") == expected.count)
+        let duplicates = server.int("records") - server.int("ids")
+        #expect(duplicates <= kills * batch, "\(duplicates) duplicates for \(kills) kills")
+    }
+
+    @Test func retryAfterIsHonouredInSecondsAndAsAnHTTPDate() throws {
+        for value in ["1", "HTTP-DATE"] {
+            let corpus = try Corpus(megabytes: 1)
+            let retryAfter: String
+            if value == "HTTP-DATE" {
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_US_POSIX")
+                formatter.timeZone = TimeZone(identifier: "GMT")
+                formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+                retryAfter = formatter.string(from: Date().addingTimeInterval(3))
+            } else {
+                retryAfter = value
+            }
+            let server = try FaultServer(["--retry-after", retryAfter, "--retry-after-every", "1000"], directory: corpus.root)
+            let result = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"]
+                                               + corpus.arguments(state: "state"), environment: token)
+            #expect(result.status == 0)
+            let times = server.counters["times"] as? [Double] ?? []
+            let statuses = server.counters["statuses"] as? [Int] ?? []
+            #expect(statuses.first { $0 != 404 } == 429)  // 404: the sensor-config this server does not have
+            #expect(times.count >= 2)
+            if times.count >= 2 { #expect(times[1] - times[0] >= 0.9, "\(value): retried after \(times[1] - times[0]) s") }
+        }
+    }
+
+    @Test func tooLargeSplitsTheBatch() throws {
+        let corpus = try Corpus(megabytes: 1)
+        let expected = try corpus.expectedIDs()
+        let server = try FaultServer(["--max-records", "7"], directory: corpus.root)
+        let result = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet",
+                                                                  "--set", "upload.batch_max_records=100"] + corpus.arguments(state: "state"),
+                                           environment: token)
+        #expect(result.status == 0)
+        #expect(server.int("ids") == expected.count)
+        #expect((server.counters["statuses"] as? [Int] ?? []).contains(413))
+    }
+
+    @Test func aPoisonRecordIsQuarantinedAloneAndTheRestDelivered() throws {
+        let corpus = try Corpus(megabytes: 1)
+        let log = corpus.home.appendingPathComponent(".claude/projects/poison/session.jsonl")
+        try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try (1...30).map { #"{"n":\#($0)\#($0 == 17 ? #","bad":"POISON-PILL""# : "")}"# }.joined(separator: "\n")
+            .appending("\n").write(to: log, atomically: true, encoding: .utf8)
+        let expected = try corpus.expectedIDs()
+        let server = try FaultServer(["--poison", "POISON-PILL"], directory: corpus.root)
+        let args = ["scan", "--endpoint", server.endpoint, "--quiet"] + corpus.arguments(state: "state")
+        let result = try ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
+        #expect(result.status == 0, "\(result.stderr.suffix(500))")
+        #expect(server.int("ids") == expected.count - 1)
+        let quarantine = try String(contentsOf: corpus.root.appendingPathComponent("state/quarantine.ndjson"), encoding: .utf8)
+        let lines = quarantine.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("POISON-PILL") == true)
+        #expect(lines.first?.contains(#""status":400"#) == true)
+        let requests = server.int("requests")
+        #expect(try ProcessRunner.run(ProcessRunner.sensor, args, environment: token).status == 0)
+        #expect(server.int("requests") == requests)  // checkpoints moved past the quarantined record
+    }
+
+    @Test func unauthorizedStopsAScanAndPausesARun() throws {
+        let corpus = try Corpus(megabytes: 1)
+        let server = try FaultServer(["--status", "401"], directory: corpus.root)
+        let scan = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"]
+                                         + corpus.arguments(state: "state"), environment: token)
+        #expect(scan.status != 0)
+        #expect(scan.stderr.contains("refused the token"))
+        let checkpoints = corpus.root.appendingPathComponent("state/checkpoints.json")
+        let saved = (try? Data(contentsOf: checkpoints)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        #expect((saved?["files"] as? [String: Any] ?? [:]).isEmpty, "no checkpoint may advance")
+
+        let run = try ProcessRunner.start(ProcessRunner.sensor, ["run", "--endpoint", server.endpoint] + corpus.arguments(state: "run-state"),
+                                          environment: token, log: corpus.root.appendingPathComponent("run.log"))
+        Thread.sleep(forTimeInterval: 2)
+        #expect(run.isRunning, "run must pause, not exit")
+        let log = try String(contentsOf: corpus.root.appendingPathComponent("run.log"), encoding: .utf8)
+        #expect(log.contains("uploads paused"))
+        run.terminate()
+        run.waitUntilExit()
+    }
+
+    @Test func sigtermDuringABackfillExitsCleanlyAndTheRestartSendsNothingTwice() throws {
+        let corpus = try Corpus(megabytes: 4)
+        let expected = try corpus.expectedIDs()
+        let server = try FaultServer(["--slow", "0.05"], directory: corpus.root)
+        let batch = 100
+        let arguments = corpus.arguments(state: "state", extra: ["--set", "upload.batch_max_records=\(batch)"])
+        let run = try ProcessRunner.start(ProcessRunner.sensor, ["run", "--endpoint", server.endpoint] + arguments,
+                                          environment: token, log: corpus.root.appendingPathComponent("run.log"))
+        try ProcessRunner.wait(seconds: 30, "some records") { server.int("records") > 0 }
+        let stopped = Date()
+        run.terminate()  // SIGTERM
+        run.waitUntilExit()
+        #expect(Date().timeIntervalSince(stopped) < 5)
+        #expect(run.terminationStatus == 0)
+        #expect(server.int("ids") < expected.count, "the backfill finished before the signal; make the corpus bigger")
+        let restart = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"] + arguments,
+                                            environment: token)
+        #expect(restart.status == 0)
+        #expect(server.int("ids") == expected.count)
+        #expect(server.int("records") - server.int("ids") <= batch)
+    }
+
+    @Test func transportRules() throws {
+        #expect(throws: EndpointError.self) { try IngestEndpoint(base: URL(string: "http://ingest.example.com")!, token: "t") }
+        #expect(throws: Never.self) { try IngestEndpoint(base: URL(string: "http://127.0.0.1:8080")!, token: "t") }
+        #expect(throws: Never.self) { try IngestEndpoint(base: URL(string: "https://ingest.example.com")!, token: "t") }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+        try "secret-token\n".write(to: file, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file.path)
+        #expect(throws: EndpointError.self) { try IngestEndpoint.token(file: file.path, environment: [:]) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        #expect(try IngestEndpoint.token(file: file.path, environment: [:]) == "secret-token")
+        #expect(try IngestEndpoint.token(file: nil, environment: ["SENSOR_TOKEN": "env-token"]) == "env-token")
+        #expect(RetryAfter.seconds("7") == 7)
+        let date = RetryAfter.seconds("Wed, 21 Oct 2015 07:28:00 GMT", now: Date(timeIntervalSince1970: 1_445_412_470))
+        #expect(date == 10)
+    }
+}

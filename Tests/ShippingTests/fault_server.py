@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""A loopback ingest server that misbehaves on purpose, for the shipping tests.
+
+  fault_server.py --port P --stats F [--fail-every K] [--drop-every K] [--slow S]
+                  [--retry-after VALUE --retry-after-every K] [--max-records N]
+                  [--poison MARKER] [--status CODE]
+
+Counts requests, records received and distinct record ids (gunzipping the body), and the
+arrival time of each request, into the stats file after every request. 127.0.0.1 only.
+"""
+import argparse, gzip, json, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+lock = threading.Lock()
+stats = {"requests": 0, "records": 0, "ids": 0, "accepted_batches": 0, "times": [], "statuses": []}
+seen = set()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--stats", required=True)
+    ap.add_argument("--fail-every", type=int, default=0)
+    ap.add_argument("--drop-every", type=int, default=0)
+    ap.add_argument("--slow", type=float, default=0)
+    ap.add_argument("--retry-after")
+    ap.add_argument("--retry-after-every", type=int, default=0)
+    ap.add_argument("--max-records", type=int, default=0)
+    ap.add_argument("--poison")
+    ap.add_argument("--status", type=int, default=0)
+    args = ap.parse_args()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def answer(self, status, body=b"", headers=()):
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            with lock:
+                stats["statuses"].append(status)
+                with open(args.stats, "w") as f:
+                    json.dump(stats, f)
+
+        def do_GET(self):
+            self.answer(404)
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with lock:
+                stats["requests"] += 1
+                k = stats["requests"]
+                stats["times"].append(time.time())
+            if args.slow:
+                time.sleep(args.slow)
+            if args.drop_every and k % args.drop_every == 0:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if args.status:
+                return self.answer(args.status, b'{"error":"forced"}')
+            if args.fail_every and k % args.fail_every == 0:
+                return self.answer(503)
+            if args.retry_after and args.retry_after_every and k % args.retry_after_every == 1:
+                return self.answer(429, headers=[("Retry-After", args.retry_after)])
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            records = json.loads(body)["records"]
+            if args.max_records and len(records) > args.max_records:
+                return self.answer(413)
+            if args.poison and any(args.poison in json.dumps(r) for r in records):
+                return self.answer(400, b'{"error":"poison"}')
+            with lock:
+                stats["records"] += len(records)
+                stats["accepted_batches"] += 1
+                for r in records:
+                    seen.add(r["id"])
+                stats["ids"] = len(seen)
+            self.answer(200, json.dumps({"accepted": len(records), "duplicates": 0, "rejected": []}).encode(),
+                        [("Content-Type", "application/json")])
+
+    ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
