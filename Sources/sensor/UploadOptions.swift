@@ -29,6 +29,8 @@ struct UploadOptions: ParsableArguments {
                                            checkpointURL: stateDirectory.appendingPathComponent("checkpoints.json"))
         options.showProgress = !quiet
         options.pollInterval = pollInterval
+        options.declarationDirectories = common.sourcesDirectories.isEmpty
+            ? [common.userSourcesDirectory] : common.sourcesDirectories.map { URL(fileURLWithPath: $0) }
         let common = common
         return SensorRunner(options: options, template: common.template, identity: identity, client: client, logger: logger) { document in
             try common.loadConfig(serverDocument: document)

@@ -86,4 +86,21 @@ import Testing
         #expect(text.contains("sensor running"))
         #expect(text.contains("live.log: 2 file(s)"))
     }
+
+    @Test func aDeclarationDroppedIntoSourcesDirIsAppliedWithoutRestart() throws {
+        let harness = try LiveHarness(declarations: declarations)
+        try harness.append(#"{"a":1}"#, to: "tool/projects/a/s.jsonl")
+        try harness.append(#"{"notes":1}"#, to: "notes/n.jsonl")
+        try harness.startSink()
+        try harness.startSensor(extra: ["--poll-interval", "0.5"])
+        try harness.waitFor(seconds: 30, "backfill") { harness.idsAtServer == 1 }
+        try """
+        sources:
+          - {id: live.notes, kind: live.notes, roots: {default: ["~/notes"]}, include: ["*.jsonl"], format: jsonl, offset: byte}
+        """.write(to: harness.sources.appendingPathComponent("notes.yaml"), atomically: true, encoding: .utf8)
+        try harness.waitFor(seconds: 5, "the new source") { harness.idsAtServer == 2 }
+        // Nothing already sent is sent again.
+        Thread.sleep(forTimeInterval: 1)
+        #expect(harness.idsAtServer == 2)
+    }
 }

@@ -24,15 +24,21 @@ public enum ProcessRunner {
     }
 
     /// Runs to completion, capturing output.
-    @discardableResult
-    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
-                           input: Data? = nil) throws -> Result {
+    /// A process with this environment merged over ours.
+    static func process(_ executable: URL, _ arguments: [String], environment: [String: String]) -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
         merged.merge(environment) { $1 }
         process.environment = merged
+        return process
+    }
+
+    @discardableResult
+    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
+                           input: Data? = nil) throws -> Result {
+        let process = process(executable, arguments, environment: environment)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -61,12 +67,7 @@ public enum ProcessRunner {
     /// Starts a long-running process with output to files; the caller terminates it.
     public static func start(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
                              log: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        var merged = ProcessInfo.processInfo.environment
-        merged.merge(environment) { $1 }
-        process.environment = merged
+        let process = process(executable, arguments, environment: environment)
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle

@@ -16,6 +16,8 @@ public final class SensorRunner: @unchecked Sendable {
         public var shutdownGrace: Double = 4
         /// Seconds between safety-net passes while file events watch every directory.
         public var safetyNetInterval: Double = 60
+        /// Local declaration directories: a change there is applied between two passes.
+        public var declarationDirectories: [URL] = []
 
         public init(stateDirectory: URL, checkpointURL: URL) {
             self.stateDirectory = stateDirectory
@@ -107,6 +109,17 @@ public final class SensorRunner: @unchecked Sendable {
 
     /// Passes for ever, until `isStopping` says so; then flushes within the grace period,
     /// saves checkpoints and returns.
+    /// Names, sizes and mtimes of the declaration files: changes when one is edited, added or removed.
+    static func fingerprint(_ directories: [URL]) -> String {
+        directories.map { directory in
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+            return names.map { name in
+                let stat = FileStat(path: directory.appendingPathComponent(name).path)
+                return "\(name):\(stat?.size ?? -1):\(stat?.modified ?? 0)"
+            }.joined(separator: ",")
+        }.joined(separator: "|")
+    }
+
     /// Asks a running ``runForever`` to stop: readers waiting for upload room are released at once.
     public func requestStop() {
         if let shipper = active.get() { Task { await shipper.close() } }
@@ -134,11 +147,25 @@ public final class SensorRunner: @unchecked Sendable {
         var scanner = makeScanner(config: config, state: state)
         var lastConfigFetch = Date()
         var lastForget = Date.distantPast
+        var lastDeclarations = Self.fingerprint(options.declarationDirectories)
         let events = wakeups.flatMap { FileEvents.make(wake: $0, logger: logger) }
         defer { events?.stop() }
         logger.notice("sensor running", metadata: ["sources": "\(config.runnableSources.count)", "endpoint": "\(client.endpoint.base)"])
 
         while !isStopping() {
+            let declarations = Self.fingerprint(options.declarationDirectories)
+            if declarations != lastDeclarations {
+                lastDeclarations = declarations
+                // Sources with problems are skipped by the new config; the others go on.
+                if let newConfig = try? makeConfig(document) {
+                    for problem in newConfig.problems { logger.error("\(problem.description)") }
+                    if newConfig.sources != config.sources || newConfig.settings != config.settings {
+                        config = newConfig
+                        scanner = makeScanner(config: config, state: scanner.state)
+                        logger.notice("declarations reloaded", metadata: ["sources": "\(config.runnableSources.count)"])
+                    }
+                }
+            }
             if Date().timeIntervalSince(lastConfigFetch) >= config.settings.upload.configPollInterval {
                 lastConfigFetch = Date()
                 let refreshed = await cache.refresh(using: client, logger: logger).document
