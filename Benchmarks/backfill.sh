@@ -3,13 +3,13 @@
 # (../shared/bench/peer_python/collector.py), same corpus, same loopback sink, alternating
 # runs, fresh state each run. Prints a table per run and the peer/sensor ratios.
 #
-#   Benchmarks/backfill.sh [--mb 1000] [--pairs 3] [--level 6] [--corpus DIR]
+#   Benchmarks/backfill.sh [--mb 1000] [--pairs 3] [--level 1 (the sensor default)] [--corpus DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 shared="$repo/../shared"
 
-mb=1000; pairs=3; level=6; corpus=""
+mb=1000; pairs=3; level=1; corpus=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --mb) mb=$2; shift 2 ;;

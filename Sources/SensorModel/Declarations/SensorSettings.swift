@@ -18,7 +18,7 @@ public struct RedactionRule: Sendable, Equatable {
 public struct UploadSettings: Sendable, Equatable {
     public var batchMaxRecords = 2000
     public var batchMaxBytes = 4 << 20
-    public var batchMaxAgeMilliseconds = 500
+    public var batchMaxAgeMilliseconds = 200
     public var bufferBytes = 32 << 20
     /// libdeflate level 1 sends within 3% of zlib level 6's bytes at a fraction of the CPU.
     public var gzipLevel = 1
