@@ -17,14 +17,22 @@ while [ $# -gt 0 ]; do
 done
 
 echo "==> building (release)"
-swift build -c release --product sensor --product sensor-ingest 2>&1 | tail -1
+swift build -c release --product sensor 2>&1 | tail -1
+swift build -c release --product sensor-ingest 2>&1 | tail -1
 bin="$(swift build -c release --show-bin-path)"
 mkdir -p "$work"
 database="$work/ingest.db"
 
 echo "==> what the sensor finds under $home"
-"$bin/sensor" scan --validate-config --home "$home" --state-dir "$work/sensor-state" | grep -E "^[a-z].*  kind=|  matches:" \
-    | paste - - | awk '$0 !~ /matches: 0 file/ {print "   ", $1, $NF=="" ? "" : $0}' | sed 's/  kind=[^ ]*//; s/  priority [0-9]*//' || true
+"$bin/sensor" scan --validate-config --json --home "$home" --state-dir "$work/sensor-state" | python3 -c '
+import json, sys
+report = json.load(sys.stdin)
+found = [s for s in report["sources"] if s["files"]]
+for s in found:
+    print("    %-28s %-16s %5d file(s) %9.1f MB" % (s["id"], s["format"] + "/" + s["offset"], s["files"], s["bytes"] / 1e6))
+if not found:
+    print("    no AI-tool data here (try --home DIR, e.g. a copy of a home folder)")
+'
 
 echo "==> starting sensor-ingest on 127.0.0.1 (SQLite at $database)"
 token_file="$work/token"
