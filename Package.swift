@@ -67,14 +67,11 @@ let package = Package(
             ]
         ),
 
-        // Server-side understanding of raw envelopes: one normaliser per declared `kind`.
-        .target(name: "SessionNormalizer", dependencies: ["SensorModel"]),
-
         // The reference ingest server.
         .target(
             name: "IngestCore",
             dependencies: [
-                "SensorModel", "SQLiteDB", "CZlib", "SessionNormalizer",
+                "SensorModel", "SQLiteDB", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -107,7 +104,6 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "SessionNormalizerTests", dependencies: ["SessionNormalizer", "SensorModel", "SensorTestSupport"]),
         .testTarget(name: "LiveModeTests", dependencies: ["SQLiteDB"]),
         .testTarget(name: "ShippingTests", dependencies: ["SensorCore", "SensorModel", "SensorTestSupport"],
                     exclude: ["fault_server.py"]),
