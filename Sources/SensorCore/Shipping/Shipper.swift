@@ -1,5 +1,8 @@
 import SensorModel
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// Sends batches somewhere; ``IngestClient`` is the real one.
@@ -236,6 +239,7 @@ public actor Shipper: ChunkSink {
                 }
                 stats.envelopesAcknowledged += refs.count - rejectedIDs.count
                 markDone(refs)
+                ReturnFreedMemory.afterBatch()
                 return
             case .tooLarge, .refused:
                 let reason: String
@@ -393,5 +397,25 @@ public actor Shipper: ChunkSink {
         let idStart = start.upperBound
         let idEnd = envelope.index(idStart, offsetBy: 32, limitedBy: envelope.endIndex) ?? envelope.endIndex
         return String(decoding: envelope[idStart..<idEnd], as: UTF8.self)
+    }
+}
+
+/// Gives freed pages back to the system after each batch. Chunks and batches are allocated
+/// and freed on different threads, and glibc keeps what one thread freed in that thread's
+/// arena: without this, resident memory grows well past what is live (measured on a 200 MB
+/// backfill: 150 MiB peak without, 100 MiB with, for ~7% more CPU in page faults).
+enum ReturnFreedMemory {
+    #if canImport(Glibc)
+    /// glibc's `malloc_trim`, which the Swift Glibc module does not export.
+    nonisolated(unsafe) static let trim: (@convention(c) (Int) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
+    #endif
+
+    static func afterBatch() {
+        #if canImport(Glibc)
+        _ = trim?(0)
+        #endif
     }
 }
