@@ -104,7 +104,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "LiveModeTests", dependencies: ["SQLiteDB"]),
+        .testTarget(name: "LiveModeTests", dependencies: ["SQLiteDB", "SensorTestSupport"]),
         .testTarget(name: "ShippingTests", dependencies: ["SensorCore", "SensorModel", "SensorTestSupport"],
                     exclude: ["fault_server.py"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SensorModel", "SQLiteDB", "SensorTestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import SensorTestSupport
 
 /// A live `sensor run` against the neutral sink (`../shared/bench/sink.py --verify`) on
 /// 127.0.0.1, in a temporary home.
@@ -32,7 +33,7 @@ final class LiveHarness {
         home = root.appendingPathComponent("home")
         sources = root.appendingPathComponent("sources.d")
         stats = root.appendingPathComponent("stats.json")
-        port = Int.random(in: 21000...29000)
+        port = freeLoopbackPort()
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
         try declarations.write(to: sources.appendingPathComponent("live.yaml"), atomically: true, encoding: .utf8)

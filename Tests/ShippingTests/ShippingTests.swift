@@ -10,7 +10,7 @@ final class FaultServer {
     let stats: URL
 
     init(_ arguments: [String], directory: URL) throws {
-        port = Int.random(in: 30000...39000)
+        port = freeLoopbackPort()
         stats = directory.appendingPathComponent("stats-\(port).json")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fault_server.py")
         process = try ProcessRunner.start(URL(fileURLWithPath: "/usr/bin/env"),
