@@ -71,11 +71,11 @@ struct CommonOptions: ParsableArguments {
     func loadConfig(serverDocument: (data: Data, origin: String)? = nil) throws -> EffectiveConfig {
         var loader = ConfigLoader()
         if sourcesDirectories.isEmpty {
+            loader.builtInSources = BuiltInDeclarations.sources
             if FileManager.default.fileExists(atPath: userSourcesDirectory.path) {
                 loader.sourceDirectories = [userSourcesDirectory]
             }
         } else {
-            loader.useBuiltInSources = false
             loader.sourceDirectories = sourcesDirectories.map { URL(fileURLWithPath: $0) }
         }
         if let serverConfig {

@@ -71,7 +71,7 @@ struct ServiceUnit {
     }
 
     func render(sensor: String, endpoint: String, tokenFile: String) throws -> String {
-        guard let text = EmbeddedResources.services.first(where: { $0.0 == template })?.1 else {
+        guard let text = BuiltInDeclarations.services.first(where: { $0.0 == template })?.1 else {
             throw ValidationError("no service template \(template) in this build")
         }
         return text.replacingOccurrences(of: "@SENSOR@", with: sensor)

@@ -178,12 +178,12 @@ import Testing
         let names = ["claude", "codex", "openclaw", "antigravity", "gemini", "clawdbot", "moltbot"]
         let cursorTool = try NSRegularExpression(pattern: #"\bCursor\b|cursorAuth|cursorDiskKV|/\.cursor\b|ItemTable"#)
         var hits: [String] = []
-        for folder in ["Sources/SensorCore", "Sources/SensorModel", "Sources/sensor", "Sources/SQLiteDB"] {
+        // The engine; the `sensor` command carries the built-in sources.d as data.
+        for folder in ["Sources/SensorCore", "Sources/SensorModel", "Sources/SQLiteDB"] {
             let root = FixtureHome.repositoryRoot.appendingPathComponent(folder)
             let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
             while let url = enumerator?.nextObject() as? URL {
-                // The embedded sources.d is data, not engine code.
-                guard url.pathExtension == "swift", !url.path.contains("/Generated/") else { continue }
+                guard url.pathExtension == "swift" else { continue }
                 let source = try String(contentsOf: url, encoding: .utf8)
                 let text = source.lowercased()
                 for name in names where text.contains(name) { hits.append("\(url.lastPathComponent): \(name)") }

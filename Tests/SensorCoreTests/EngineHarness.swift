@@ -15,7 +15,6 @@ final class EngineHarness {
         try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
         try yaml.write(to: sources.appendingPathComponent("test.yaml"), atomically: true, encoding: .utf8)
         var loader = ConfigLoader()
-        loader.useBuiltInSources = false
         loader.sourceDirectories = [sources]
         config = loader.load()
         precondition(config.problems.isEmpty, "\(config.problems)")

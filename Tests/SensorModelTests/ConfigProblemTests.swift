@@ -21,7 +21,6 @@ import Testing
             try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
         var loader = ConfigLoader()
-        loader.useBuiltInSources = false
         loader.sourceDirectories = [directory]
         return (loader.load(), directory)
     }

@@ -33,7 +33,6 @@ import Testing
 
     @Test func serverAndFlagsOverrideFieldByField() throws {
         var loader = ConfigLoader()
-        loader.useBuiltInSources = false
         loader.sourceDirectories = [try directory(["base.yaml": base]),
                                     try directory(["user.yaml": "sources:\n  - id: demo.log\n    priority: 7\n"])]
         let server = """
@@ -73,21 +72,12 @@ import Testing
         #expect(origins["format"]?.location.line == 6)
     }
 
-    @Test func embeddedDeclarationsAreValid() {
-        let config = ConfigLoader().load()
-        #expect(config.problems.isEmpty, "\(config.problems.map(\.description).joined(separator: "\n"))")
-        #expect(!config.sources.isEmpty)
-    }
-
     @Test func embeddedResourcesMatchTheRepository() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for (name, text) in EmbeddedResources.schemas {
+        for (name, text) in EmbeddedSchemas.schemas {
             #expect(try String(contentsOf: root.appendingPathComponent("schemas/\(name)"), encoding: .utf8) == text + "\n"
                     || String(contentsOf: root.appendingPathComponent("schemas/\(name)"), encoding: .utf8) == text,
                     "schemas/\(name) changed: run scripts/embed-resources.py")
         }
-        let onDisk = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("sources.d").path)
-            .filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(onDisk == EmbeddedResources.sources.map(\.0), "sources.d changed: run scripts/embed-resources.py")
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 
 /// Reads every config layer from where it lives and merges them.
 public struct ConfigLoader: Sendable {
-    /// Start from the `sources.d/` built into the binary.
-    public var useBuiltInSources = true
+    /// The declarations built into the binary (file name, YAML text), merged first.
+    public var builtInSources: [(String, String)] = []
     /// `sources.d` directories, lowest first, merged over the built-in ones.
     public var sourceDirectories: [URL] = []
     /// The server's sensor-config document (already fetched or cached), if any.
@@ -20,8 +20,8 @@ public struct ConfigLoader: Sendable {
         var layers: [ConfigLayer] = []
         var problems: [ConfigProblem] = []
 
-        if useBuiltInSources {
-            let documents = EmbeddedResources.sources.compactMap { name, text in
+        if !builtInSources.isEmpty {
+            let documents = builtInSources.compactMap { name, text in
                 try? ConfigParser.parse(text, file: "built-in sources.d/\(name)")
             }
             layers.append(ConfigLayer(kind: .local, origin: "built-in sources.d", documents: documents))

@@ -12,7 +12,7 @@ public struct SchemaValidator: Sendable {
     /// A validator over the schemas built into this binary.
     public static let builtIn: SchemaValidator = {
         var documents: [String: ConfigNode] = [:]
-        for (name, text) in EmbeddedResources.schemas {
+        for (name, text) in EmbeddedSchemas.schemas {
             // The embedded schemas are checked by tests; a failure here is a build defect.
             documents[name] = try! ConfigParser.parse(text, file: "schemas/\(name)")
         }
