@@ -1,28 +1,67 @@
 #!/usr/bin/env bash
-# Starts a throwaway PostgreSQL on 127.0.0.1 for the server tests and prints the line that
-# points them at it:  eval "$(scripts/ci-postgres.sh)"
-# Debian (as root): installs postgresql when missing; idempotent (a second run reuses the
-# cluster). Listens on loopback only.
+# Starts a throwaway PostgreSQL for the server tests, listening on 127.0.0.1 only, and prints
+# the line that points the tests at it:
+#
+#     eval "$(scripts/ci-postgres.sh)"
+#     # export SENSOR_TEST_POSTGRES_URL=postgres://sensor_test:sensor_test@127.0.0.1:55432/sensor_test
+#
+# For CI on a fresh Debian machine, as root: installs `postgresql` (apt-get) only when it is
+# missing, initialises a cluster of its own in $SENSOR_TEST_POSTGRES_DIR (run as the postgres
+# user), starts it on $SENSOR_TEST_POSTGRES_PORT, and creates a role (allowed to create the
+# per-test databases) and a database. Idempotent: a second run reuses the running cluster, the
+# role and the database. Everything but the export line goes to standard error. The cluster runs
+# with fsync off: it is for tests, never for data.
 set -euo pipefail
+
 port="${SENSOR_TEST_POSTGRES_PORT:-55432}"
 base="${SENSOR_TEST_POSTGRES_DIR:-/tmp/session-sensor-pg}"
+role=sensor_test
+password=sensor_test
+database=sensor_test
 
-if ! ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1; then
+say() { echo "ci-postgres: $*" >&2; }
+
+if [ "$(id -u)" -ne 0 ]; then
+    say "run as root (it installs packages and switches to the postgres user)"
+    exit 1
+fi
+
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then
+    say "installing postgresql"
     { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; } >&2
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-run() { runuser -u postgres -- "$@"; }
+as_postgres() { runuser -u postgres -- "$@"; }
+# The superuser connects through the cluster's own socket directory (peer authentication).
+psql_admin() { as_postgres "$bin/psql" -h "$base" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 
 mkdir -p "$base"
 chown postgres:postgres "$base"
+chmod 700 "$base"
+
 if [ ! -f "$base/data/PG_VERSION" ]; then
-    run "$bin/initdb" -D "$base/data" -A trust -U postgres > /dev/null
+    say "initialising a cluster in $base/data"
+    as_postgres "$bin/initdb" -D "$base/data" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
+        --no-instructions > /dev/null
 fi
-if ! run "$bin/pg_ctl" -D "$base/data" status > /dev/null 2>&1; then
-    run "$bin/pg_ctl" -D "$base/data" -l "$base/log" -w \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$base -c fsync=off" start > /dev/null
+
+if ! as_postgres "$bin/pg_ctl" -D "$base/data" status > /dev/null 2>&1; then
+    say "starting PostgreSQL on 127.0.0.1:$port"
+    as_postgres "$bin/pg_ctl" -D "$base/data" -l "$base/log" -w -t 60 start -o \
+        "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$base -c max_connections=300 \
+         -c fsync=off -c synchronous_commit=off -c full_page_writes=off" > /dev/null
 fi
-if ! run "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'sensor_test'" | grep -q 1; then
-    run "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE sensor_test" > /dev/null
+
+psql_admin -c "DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN
+        CREATE ROLE $role LOGIN CREATEDB PASSWORD '$password';
+    END IF;
+END \$\$;"
+if [ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$database'")" ]; then
+    psql_admin -c "CREATE DATABASE $database OWNER $role"
 fi
-echo "export SENSOR_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/sensor_test"
+
+# Prove the URL works the way the tests will use it: TCP on loopback, with the password.
+PGPASSWORD="$password" "$bin/psql" -h 127.0.0.1 -p "$port" -U "$role" -d "$database" -qtAc "SELECT 1" > /dev/null
+
+echo "export SENSOR_TEST_POSTGRES_URL=postgres://$role:$password@127.0.0.1:$port/$database"

@@ -4,184 +4,225 @@ import HummingbirdTesting
 import IngestCore
 import Testing
 
-/// The ingest API through Hummingbird's test client, on SQLite and on PostgreSQL.
+/// `POST /api/v1/ingest/local-sessions` through Hummingbird's router test client: what is
+/// stored, and what each kind of bad input is answered.
 @Suite struct IngestAPITests {
-    func post(_ client: some TestClientProtocol, _ body: [UInt8], token: String?, gzip: Bool = true) async throws -> TestResponse {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let token { headers[.authorization] = "Bearer \(token)" }
-        if gzip { headers[.contentEncoding] = "gzip" }
-        return try await client.execute(uri: "/api/v1/ingest/local-sessions", method: .post, headers: headers,
-                                        body: ByteBuffer(bytes: gzip ? Batches.gzip(body) : body))
-    }
-
-    func answer(_ response: TestResponse) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+    @Test(arguments: StoreKind.available)
+    func theSameBatchPostedTwiceStoresNothingNew(_ kind: StoreKind) async throws {
+        try await TestServer.with(kind) { test in
+            let batch = Envelopes.batch(Envelopes.many(50))
+            try await test.withRouterClient { client in
+                let first = try await client.postBatch(batch, token: test.token)
+                #expect(first.status == .ok)
+                #expect(try first.answer() == IngestAnswer(accepted: 50, duplicates: 0, rejected: []))
+                let second = try await client.postBatch(batch, token: test.token)
+                #expect(second.status == .ok)
+                #expect(try second.answer() == IngestAnswer(accepted: 0, duplicates: 50, rejected: []))
+            }
+            #expect(try await test.storedCount() == 50)
+        }
     }
 
     @Test(arguments: StoreKind.available)
-    func theSameBatchTwiceStoresNothingNew(_ kind: StoreKind) async throws {
-        let test = try await TestServer.make(kind)
-        let batch = Batches.batch((0..<50).map { _ in Batches.envelope() })
-        let app = Application(router: test.server.router())
-        try await app.test(.router) { client in
-            let first = try answer(try await post(client, batch, token: test.token))
-            #expect(first["accepted"] as? Int == 50)
-            #expect(first["duplicates"] as? Int == 0)
-            let second = try answer(try await post(client, batch, token: test.token))
-            #expect(second["accepted"] as? Int == 0)
-            #expect(second["duplicates"] as? Int == 50)
+    func envelopesAreStoredByteForByteAsSent(_ kind: StoreKind) async throws {
+        try await TestServer.with(kind) { test in
+            let envelopes = [
+                Envelopes.make(record: #"{ "spaced" : [1, 2.50, 1e3, "\u00e9é\ud83d\ude00"] , "nested":{"a":null}}"#),
+                Envelopes.make(record: #""a torn {line \"quoted\"""#, encoding: "text", extra: #""flags":{"not_json":true}"#),
+                Envelopes.make(record: #"{"id":7,"blob":"AAEC","payload":{"k":[true]}}"#, encoding: "row",
+                               extra: #""columns":{"id":"integer","blob":"base64","payload":"json"}"#),
+                " \n" + Envelopes.make(record: "[]") + "\t",
+            ]
+            try await test.withRouterClient { client in
+                let response = try await client.postBatch(Envelopes.batch(envelopes), token: test.token, gzip: false)
+                #expect(try response.answer().accepted == 4)
+            }
+            let stored = Set(try await test.storedEnvelopes())
+            #expect(stored == Set(envelopes.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }))
         }
-        let stored = try await test.store.counts().reduce(0) { $0 + $1.envelopes }
-        #expect(stored == 50)
-        await test.store.close()
     }
 
     @Test(arguments: StoreKind.available)
-    func envelopesAreStoredExactlyAsReceived(_ kind: StoreKind) async throws {
-        let test = try await TestServer.make(kind)
-        let envelopes = [Batches.envelope(record: #"{ "spaced" : [1, 2.50, "é\u00e9"] }"#),
-                         Batches.envelope(record: #""torn {line""#, encoding: "text")]
-        let app = Application(router: test.server.router())
-        try await app.test(.router) { client in
-            let response = try await post(client, Batches.batch(envelopes), token: test.token, gzip: false)
-            #expect(response.status == .ok)
+    func aSchemaViolatingEnvelopeIsNamedAndTheRestOfItsBatchStored(_ kind: StoreKind) async throws {
+        try await TestServer.with(kind) { test in
+            let good = Envelopes.many(3)
+            let badEncoding = Envelopes.randomID()
+            let bad = [
+                Envelopes.make(id: "NOT-HEX"),
+                Envelopes.make(id: badEncoding, encoding: "yaml"),
+                Envelopes.make(record: "42", encoding: "text"),
+                Envelopes.make(extra: #""surprise":1"#),
+                #"{"schema_version":1,"id":"\#(Envelopes.randomID())"}"#,
+                #"["not","an","object"]"#,
+            ]
+            try await test.withRouterClient { client in
+                let response = try await client.postBatch(Envelopes.batch([good[0]] + bad + good[1...]), token: test.token)
+                #expect(response.status == .ok)
+                let answer = try response.answer()
+                #expect(answer.accepted == 3)
+                #expect(answer.duplicates == 0)
+                let reasons = Dictionary(uniqueKeysWithValues: answer.rejected.map { ($0.index, $0) })
+                #expect(answer.rejected.count == 6)
+                #expect(reasons[1]?.id == "NOT-HEX" && reasons[1]?.reason.hasPrefix("id:") == true)
+                #expect(reasons[2]?.id == badEncoding && reasons[2]?.reason.hasPrefix("encoding:") == true)
+                #expect(reasons[3]?.reason == "record: must be a string when encoding is text")
+                #expect(reasons[4]?.reason == "surprise: unknown field")
+                #expect(reasons[5]?.reason == "source: required field is missing")
+                #expect(reasons[6]?.id == "" && reasons[6]?.reason == "not a JSON object")
+            }
+            #expect(Set(try await test.storedEnvelopes()) == Set(good))
         }
-        let stored = Set(try await test.store.envelopes().map { String(decoding: $0, as: UTF8.self) })
-        #expect(stored == Set(envelopes))
-        await test.store.close()
+    }
+
+    @Test func anIdentityBodyIsAcceptedAsWellAsGzip() async throws {
+        try await TestServer.with(.sqlite) { test in
+            try await test.withRouterClient { client in
+                let plain = try await client.postBatch(Envelopes.batch(Envelopes.many(2)), token: test.token, gzip: false)
+                #expect(try plain.answer().accepted == 2)
+                var headers: HTTPFields = [.authorization: "Bearer \(test.token)", .contentEncoding: "identity"]
+                let identity = try await client.postRaw(Envelopes.batch(Envelopes.many(1)), headers: headers)
+                #expect(try identity.answer().accepted == 1)
+                headers[.contentEncoding] = "br"
+                let brotli = try await client.postRaw(Envelopes.batch(Envelopes.many(1)), headers: headers)
+                #expect(brotli.status == .unsupportedMediaType)
+            }
+        }
+    }
+
+    // MARK: - Tokens
+
+    @Test func noTokenIsRefusedWith401() async throws {
+        try await TestServer.with(.sqlite) { test in
+            try await test.withRouterClient { client in
+                let response = try await client.postBatch(Envelopes.batch(Envelopes.many(1)), token: nil)
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == "Bearer")
+                let basic = try await client.postRaw(Envelopes.batch(Envelopes.many(1)),
+                                                     headers: [.authorization: "Basic \(test.token)"])
+                #expect(basic.status == .unauthorized)
+            }
+            #expect(try await test.storedCount() == 0)
+        }
     }
 
     @Test(arguments: StoreKind.available)
-    func tokensAreCheckedAndRevocable(_ kind: StoreKind) async throws {
-        let test = try await TestServer.make(kind)
-        let batch = Batches.batch([Batches.envelope()])
-        let app = Application(router: test.server.router())
-        try await app.test(.router) { client in
-            let anonymous = try await post(client, batch, token: nil)
-            #expect(anonymous.status == .unauthorized)
-            let wrong = try await post(client, batch, token: "sst_not-a-real-token")
-            #expect(wrong.status == .unauthorized)
-            let valid = try await post(client, batch, token: test.token)
-            #expect(valid.status == .ok)
-            let revoked = try await test.store.revokeToken("test")
-            #expect(revoked == 1)
-            let afterRevoke = try await post(client, batch, token: test.token)
-            #expect(afterRevoke.status == .unauthorized)
-        }
-        let tokens = try await test.store.listTokens()
-
-        #expect(tokens.count == 1 && tokens[0].revokedAt != nil)
-        await test.store.close()
-    }
-
-    @Test func badBodiesAreRefusedWithTheRightStatus() async throws {
-        let test = try await TestServer.make(.sqlite)
-        let app = Application(router: test.server.router())
-        try await app.test(.router) { client in
-            // Not JSON.
-            let garbage = try await post(client, Array("this is not json".utf8), token: test.token)
-            #expect(garbage.status == .badRequest)
-            // JSON without records.
-            let noRecords = try await post(client, Array(#"{"batch_id":"x"}"#.utf8), token: test.token)
-            #expect(noRecords.status == .badRequest)
-            // Says gzip, is not.
-            var headers: HTTPFields = [.authorization: "Bearer \(test.token)", .contentEncoding: "gzip"]
-            let badGzip = try await client.execute(uri: "/api/v1/ingest/local-sessions", method: .post, headers: headers,
-                                                   body: ByteBuffer(bytes: Array("{\"records\":[]}".utf8)))
-            #expect(badGzip.status == .badRequest)
-            // A gzip bomb: 64 MiB of zeros, a few dozen KiB on the wire, refused at the 8 MiB cap.
-            let bomb = Batches.gzip([UInt8](repeating: 0x20, count: 64 << 20))
-            #expect(bomb.count < 100_000)
-            headers = [.authorization: "Bearer \(test.token)", .contentEncoding: "gzip"]
-            let bombed = try await client.execute(uri: "/api/v1/ingest/local-sessions", method: .post, headers: headers,
-                                                  body: ByteBuffer(bytes: bomb))
-            #expect(bombed.status == .contentTooLarge)
-            // More than the 1 MiB body limit on the wire.
-            var random = SystemRandomNumberGenerator()
-            let large = (0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &random) }
-            let oversized = try await client.execute(uri: "/api/v1/ingest/local-sessions", method: .post, headers: headers,
-                                                     body: ByteBuffer(bytes: large))
-            #expect(oversized.status == .contentTooLarge)
+    func aWrongTokenIsRefusedWith401(_ kind: StoreKind) async throws {
+        try await TestServer.with(kind) { test in
+            try await test.withRouterClient { client in
+                let wrong = try await client.postBatch(Envelopes.batch(Envelopes.many(1)), token: TokenSecret.generate())
+                #expect(wrong.status == .unauthorized)
+                // The stored hash is not a token either.
+                let hash = try await client.postBatch(Envelopes.batch(Envelopes.many(1)), token: TokenSecret.hash(test.token))
+                #expect(hash.status == .unauthorized)
+            }
+            #expect(try await test.storedCount() == 0)
         }
     }
 
-    @Test func aBadEnvelopeIsNamedAndTheRestAccepted() async throws {
-        let test = try await TestServer.make(.sqlite)
-        let good = (0..<3).map { _ in Batches.envelope() }
-        let badID = "0123456789abcdef0123456789abcdef"
-        let bad = [
-            Batches.envelope(id: "NOT-HEX"),
-            Batches.envelope(id: badID, encoding: "yaml"),
-            Batches.envelope(record: "42", encoding: "text"),
-            #"{"schema_version":1,"id":"\#(Batches.randomID())"}"#,
-        ]
-        let app = Application(router: test.server.router())
-        try await app.test(.router) { client in
-            let response = try await post(client, Batches.batch(good + bad), token: test.token)
-            #expect(response.status == .ok)
-            let result = try answer(response)
-            #expect(result["accepted"] as? Int == 3)
-            let rejected = try #require(result["rejected"] as? [[String: String]])
-            #expect(rejected.count == 4)
-            #expect(rejected.contains { $0["id"] == "NOT-HEX" && $0["reason"]!.contains("id must be") })
-            #expect(rejected.contains { $0["id"] == badID && $0["reason"]!.contains("encoding") })
-            #expect(rejected.contains { $0["reason"]!.contains("record must be a string") })
-            #expect(rejected.contains { $0["reason"]!.hasPrefix("missing") })
+    @Test(arguments: StoreKind.available)
+    func aRevokedTokenIsRefusedWith401(_ kind: StoreKind) async throws {
+        try await TestServer.with(kind) { test in
+            try await test.withRouterClient { client in
+                let before = try await client.postBatch(Envelopes.batch(Envelopes.many(1)), token: test.token)
+                #expect(before.status == .ok)
+                #expect(try await test.store.revokeTokens(test.tokenName) == 1)
+                let after = try await client.postBatch(Envelopes.batch(Envelopes.many(1)), token: test.token)
+                #expect(after.status == .unauthorized)
+            }
+            #expect(try await test.storedCount() == 1)
         }
     }
 
-    @Test func sensorConfigHasAnETagAndKeepsTheLastGoodDocument() async throws {
-        let test = try await TestServer.make(.sqlite)
-        let file = test.configDirectory.appendingPathComponent("fleet.yaml")
-        try "version: r1\nsources:\n  - {id: openclaw.trajectories, enabled: false}\n".write(to: file, atomically: true, encoding: .utf8)
-        #expect(await test.server.config.reload().isEmpty)
-        let app = Application(router: test.server.router())
-        try await app.test(.router) { client in
-            let auth: HTTPFields = [.authorization: "Bearer \(test.token)"]
-            let first = try await client.execute(uri: "/api/v1/sensor-config", method: .get, headers: auth)
-            #expect(first.status == .ok)
-            let etag = try #require(first.headers[.eTag])
-            let document = try #require(try JSONSerialization.jsonObject(with: Data(buffer: first.body)) as? [String: Any])
-            #expect(document["version"] as? String == "r1")
-            var conditional = auth
-            conditional[.ifNoneMatch] = etag
-            let notModified = try await client.execute(uri: "/api/v1/sensor-config", method: .get, headers: conditional)
-            #expect(notModified.status == .notModified)
-            let anonymous = try await client.execute(uri: "/api/v1/sensor-config", method: .get)
-            #expect(anonymous.status == .unauthorized)
+    // MARK: - Malformed and oversized bodies
 
-            // A change reaches the next poll.
-            try "version: r2\n".write(to: file, atomically: true, encoding: .utf8)
-            try await Task.sleep(nanoseconds: 10_000_000)
-            #expect(await test.server.config.reload().isEmpty)
-            let changed = try await client.execute(uri: "/api/v1/sensor-config", method: .get, headers: conditional)
-            #expect(changed.status == .ok)
-            #expect(String(buffer: changed.body).contains("r2"))
-            let newTag = try #require(changed.headers[.eTag])
-
-            // An invalid edit is refused, with its line; the previous document stays served.
-            try "version: r3\nupload: {gzip_level: fast}\n".write(to: file, atomically: true, encoding: .utf8)
-            try await Task.sleep(nanoseconds: 10_000_000)
-            let problems = await test.server.config.reload()
-            #expect(problems.count == 1)
-            #expect(problems.first?.contains("fleet.yaml:2:") == true)
-            #expect(problems.first?.contains("upload.gzip_level") == true)
-            let kept = try await client.execute(uri: "/api/v1/sensor-config", method: .get, headers: auth)
-            #expect(kept.headers[.eTag] == newTag)
-            #expect(String(buffer: kept.body).contains("r2"))
+    @Test func aGarbageBodyIsRefusedWith400() async throws {
+        try await TestServer.with(.sqlite) { test in
+            try await test.withRouterClient { client in
+                for garbage in ["this is not json", "{\"records\":[", "", "[1,2,3]", #"{"batch_id":"b","records":[]} trailing"#] {
+                    let response = try await client.postBatch(Array(garbage.utf8), token: test.token)
+                    #expect(response.status == .badRequest, "\(garbage)")
+                    #expect(response.errorMessage?.hasPrefix("malformed batch") == true)
+                }
+            }
         }
     }
 
-    @Test func healthAndMetrics() async throws {
-        let test = try await TestServer.make(.sqlite)
-        let app = Application(router: test.server.router())
-        try await app.test(.router) { client in
-            let health = try await client.execute(uri: "/healthz", method: .get)
-            #expect(health.status == .ok)
-            _ = try await post(client, Batches.batch([Batches.envelope(), Batches.envelope()]), token: test.token)
-            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(metrics.contains(#"ingest_envelopes_total{outcome="accepted"} 2"#))
-            #expect(metrics.contains(#"ingest_requests_total{route="ingest",status="200"} 1"#))
+    @Test func aBatchWithoutItsRecordsArrayIsRefusedWith400() async throws {
+        try await TestServer.with(.sqlite) { test in
+            try await test.withRouterClient { client in
+                let cases = [
+                    #"{"batch_id":"b1","sensor":{"device":"d","version":"1"}}"#: "no records array",
+                    #"{"batch_id":"b1","sensor":{"device":"d","version":"1"},"records":{}}"#: "records must be an array",
+                    #"{"sensor":{"device":"d","version":"1"},"records":[]}"#: "no batch_id",
+                    #"{"batch_id":"b1","records":[]}"#: "no sensor",
+                    #"{"batch_id":"b1","batch_id":"b2","sensor":{"device":"d","version":"1"},"records":[]}"#: "duplicate field batch_id",
+                ]
+                for (body, reason) in cases {
+                    let response = try await client.postBatch(Array(body.utf8), token: test.token)
+                    #expect(response.status == .badRequest)
+                    #expect(response.errorMessage == "malformed batch: \(reason)")
+                }
+            }
+        }
+    }
+
+    @Test func aBodyThatSaysGzipButIsNotIsRefusedWith400() async throws {
+        try await TestServer.with(.sqlite) { test in
+            try await test.withRouterClient { client in
+                let headers: HTTPFields = [.authorization: "Bearer \(test.token)", .contentEncoding: "gzip"]
+                let plain = try await client.postRaw(Envelopes.batch(Envelopes.many(1)), headers: headers)
+                #expect(plain.status == .badRequest)
+                #expect(plain.errorMessage == "malformed batch: the body is not valid gzip")
+                // Truncated: a real gzip stream cut short.
+                let gzip = Envelopes.gzip(Envelopes.batch(Envelopes.many(20)))
+                let truncated = try await client.postRaw(Array(gzip.prefix(gzip.count / 2)), headers: headers)
+                #expect(truncated.status == .badRequest)
+                // Damaged: a flipped byte in the middle.
+                var damaged = gzip
+                damaged[damaged.count / 2] ^= 0xFF
+                let corrupt = try await client.postRaw(damaged, headers: headers)
+                #expect(corrupt.status == .badRequest)
+            }
+            #expect(try await test.storedCount() == 0)
+        }
+    }
+
+    @Test func aGzipBombIsRefusedWith413WithoutBeingInflated() async throws {
+        // 2 GiB of zeros in about 2 MiB: past the 8 MiB inflated cap after a few blocks.
+        let bomb = GzipBomb.make(megabytes: 2048)
+        #expect(bomb.count < 3 << 20)
+        var limits = TestServer.testLimits
+        limits.maxBodyBytes = 4 << 20
+        let peakBefore = try ProcessMemory.peakResidentBytes()
+        try await TestServer.with(.sqlite, limits: limits) { test in
+            try await test.withRouterClient { client in
+                let headers: HTTPFields = [.authorization: "Bearer \(test.token)", .contentEncoding: "gzip"]
+                let response = try await client.postRaw(bomb, headers: headers)
+                #expect(response.status == .contentTooLarge)
+                #expect(response.errorMessage == "inflated body exceeds \(8 << 20) bytes")
+            }
+        }
+        // Inflating it whole would have taken 2 GiB; the cap is 8 MiB.
+        let growth = try ProcessMemory.peakResidentBytes() - peakBefore
+        #expect(growth < 256 << 20, "peak resident memory grew by \(growth >> 20) MiB")
+    }
+
+    @Test func anOversizedBodyIsRefusedWith413() async throws {
+        try await TestServer.with(.sqlite) { test in
+            try await test.withRouterClient { client in
+                // 2 MiB that do not compress, against a 1 MiB limit on the wire.
+                var random = SystemRandomNumberGenerator()
+                let large = (0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                let headers: HTTPFields = [.authorization: "Bearer \(test.token)", .contentEncoding: "gzip"]
+                let response = try await client.postRaw(large, headers: headers)
+                #expect(response.status == .contentTooLarge)
+                // A plain body larger than the limit, too.
+                let plain = Envelopes.batch(Envelopes.many(6000))
+                #expect(plain.count > 1 << 20)
+                let identity = try await client.postBatch(plain, token: test.token, gzip: false)
+                #expect(identity.status == .contentTooLarge)
+            }
+            #expect(try await test.storedCount() == 0)
         }
     }
 }

@@ -3,89 +3,136 @@ import Foundation
 import Logging
 import SensorModel
 
-/// The server's layer of sensor config: read from a file or a directory of YAML/JSON files the
-/// operator edits, validated against `schemas/sensor-config.schema.json`, served as one JSON
-/// document with an ETag. An invalid edit is refused and the previous document stays served.
+/// The server's layer of sensor config, as served by `GET /api/v1/sensor-config`.
+///
+/// Read from one file or a directory of `*.yaml`, `*.yml` and `*.json` files that the operator
+/// edits; the files are merged (top-level fields: later file, by name, wins; `sources` lists are
+/// concatenated) into one JSON document with an ETag (a hash of the document). ``reload()``
+/// re-reads only when a file changed (names, sizes, modification times). Every file is
+/// validated; an invalid edit is refused (and logged) and the previous document keeps being
+/// served.
 public actor ServerConfigProvider {
-    public struct Document: Sendable {
+    /// The served document.
+    public struct Document: Sendable, Equatable {
         public var json: [UInt8]
+        /// Quoted, as the `ETag` header carries it.
         public var etag: String
+
+        init(json: [UInt8]) {
+            self.json = json
+            etag = "\"" + TokenSecret.hex(SHA256.hash(data: json).prefix(16)) + "\""
+        }
+
+        public static let empty = Document(json: Array("{}".utf8))
     }
 
-    let location: URL?
-    let validate: @Sendable (Data, String) -> [String]
-    let logger: Logger
-    private(set) var current: Document
-    private var fingerprint = ""
-    public private(set) var lastProblems: [String] = []
+    /// Problems of one document (its bytes, its file name), each `file:line:column: field: reason`.
+    public typealias Validator = @Sendable (_ document: Data, _ origin: String) -> [String]
 
-    /// - Parameter validate: problems of one document (`file:line:column: field: reason`).
-    public init(location: URL?, logger: Logger,
-                validate: @escaping @Sendable (Data, String) -> [String] = ConfigLoader.validateServerDocument) {
+    let location: URL?
+    let validate: Validator
+    let logger: Logger
+    public private(set) var document = Document.empty
+    private var fingerprint: String?
+    /// The problems of the files as they are now (empty when what is served is what is on disk).
+    public private(set) var problems: [String] = []
+
+    /// - Parameters:
+    ///   - location: a file or a directory; nil serves an empty document.
+    ///   - validate: the schema check for one document (the CLI passes SensorModel's).
+    public init(location: URL?, logger: Logger, validate: @escaping Validator) {
         self.location = location
         self.logger = logger
         self.validate = validate
-        self.current = Self.document(json: Array("{}".utf8))
     }
 
-    public func document() -> Document { current }
-
-    /// Re-reads the files when they changed; returns the problems of a refused edit.
+    /// Re-reads the files when they changed. Returns the problems found: when there are any,
+    /// the previous document is still the one served.
     @discardableResult
     public func reload() -> [String] {
         guard let location else { return [] }
-        let files = Self.files(at: location)
-        let stamp = files.map { file -> String in
-            let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
-            return "\(file.path):\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0):\(attributes?[.size] ?? 0)"
-        }.joined(separator: "|")
-        guard stamp != fingerprint else { return lastProblems }
-        fingerprint = stamp
+        let files: [URL]
+        do {
+            files = try Self.files(at: location)
+        } catch {
+            return refuse(["\(location.path): \(error.localizedDescription)"], fingerprint: nil)
+        }
+        let stamp = Self.fingerprint(of: files)
+        guard stamp != fingerprint else { return problems }
+
         var merged: [String: Any] = [:]
         var sources: [Any] = []
-        var problems: [String] = []
+        var found: [String] = []
         for file in files {
             guard let data = FileManager.default.contents(atPath: file.path) else {
-                problems.append("\(file.path): cannot read")
+                found.append("\(file.path): cannot be read")
                 continue
             }
             let fileProblems = validate(data, file.path)
-            if !fileProblems.isEmpty {
-                problems += fileProblems
+            guard fileProblems.isEmpty else {
+                found += fileProblems
                 continue
             }
-            guard let text = String(data: data, encoding: .utf8),
-                  let node = try? ConfigParser.parse(text, file: file.path),
-                  let object = node.plain as? [String: Any] else { continue }
-            for (key, value) in object {
-                if key == "sources", let list = value as? [Any] { sources += list } else { merged[key] = value }
+            do {
+                let node = try ConfigParser.parse(String(decoding: data, as: UTF8.self), file: file.path)
+                guard let object = node.plain as? [String: Any] else {
+                    found.append("\(file.path):1:1: : the document must be a mapping")
+                    continue
+                }
+                for (key, value) in object {
+                    if key == "sources", let list = value as? [Any] { sources += list } else { merged[key] = value }
+                }
+            } catch {
+                found.append(error.description)
             }
         }
-        lastProblems = problems
-        guard problems.isEmpty else {
-            for problem in problems { logger.error("sensor-config edit refused; the previous one stays served: \(problem)") }
-            return problems
-        }
+        guard found.isEmpty else { return refuse(found, fingerprint: stamp) }
         if !sources.isEmpty { merged["sources"] = sources }
-        let json = (try? JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys])).map(Array.init) ?? Array("{}".utf8)
-        let document = Self.document(json: json)
-        if document.etag != current.etag {
-            current = document
-            logger.notice("sensor-config loaded", metadata: ["etag": "\(document.etag)", "files": "\(files.count)"])
+        guard let json = try? JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return refuse(["\(location.path): cannot be served as JSON"], fingerprint: stamp)
+        }
+        fingerprint = stamp
+        problems = []
+        let next = Document(json: Array(json))
+        if next != document {
+            document = next
+            logger.info("sensor-config loaded", metadata: ["etag": "\(next.etag)", "files": "\(files.count)",
+                                                          "bytes": "\(next.json.count)"])
         }
         return []
     }
 
-    static func document(json: [UInt8]) -> Document {
-        Document(json: json, etag: "\"" + SHA256.hash(data: json).prefix(12).map { String(format: "%02x", $0) }.joined() + "\"")
+    private func refuse(_ found: [String], fingerprint stamp: String?) -> [String] {
+        // Remember the stamp: the same broken files are reported once, not every second.
+        if stamp != fingerprint || found != problems {
+            for problem in found {
+                logger.error("sensor-config edit refused, the previous config is still served", metadata: ["problem": "\(problem)"])
+            }
+        }
+        fingerprint = stamp
+        problems = found
+        return found
     }
 
-    static func files(at location: URL) -> [URL] {
+    /// The config files: `location` itself, or the visible YAML and JSON files in it, by name.
+    static func files(at location: URL) throws -> [URL] {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory) else { return [] }
+        guard FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory) else {
+            throw StoreError("no such file or directory")
+        }
         guard isDirectory.boolValue else { return [location] }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: location.path)) ?? []
-        return names.filter { [".yaml", ".yml", ".json"].contains(where: $0.hasSuffix) && !$0.hasPrefix(".") }
-            .sorted().map { location.appendingPathComponent($0) }
+        return try FileManager.default.contentsOfDirectory(atPath: location.path)
+            .filter { name in !name.hasPrefix(".") && [".yaml", ".yml", ".json"].contains { name.hasSuffix($0) } }
+            .sorted()
+            .map { location.appendingPathComponent($0) }
+    }
+
+    /// Names, sizes and modification times: what a change of any file changes.
+    static func fingerprint(of files: [URL]) -> String {
+        files.map { file in
+            let attributes = (try? FileManager.default.attributesOfItem(atPath: file.path)) ?? [:]
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\(file.lastPathComponent) \(attributes[.size] ?? 0) \(modified)"
+        }.joined(separator: "\n")
     }
 }

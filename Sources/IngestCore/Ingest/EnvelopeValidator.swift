@@ -1,84 +1,204 @@
-import Foundation
+/// Checks one envelope against the rules of `schemas/envelope.schema.json` (schema_version 1),
+/// written out by hand over the envelope's bytes: a bad envelope is named with a precise
+/// reason while the rest of its batch is stored, and the record itself (which may be large)
+/// is never parsed beyond what its encoding requires.
+enum EnvelopeValidator {
+    /// Why one envelope was refused.
+    struct Rejection: Error, Sendable, Equatable {
+        /// The envelope's `id` when it could be read as a string, valid or not.
+        var id: String?
+        var reason: String
+    }
 
-/// Checks one envelope against the rules of `schemas/envelope.schema.json` (schema version 1),
-/// by hand, so a bad envelope is named with a precise reason and the rest of its batch is kept.
-public enum EnvelopeValidator {
-    static let fields: Set<String> = ["schema_version", "id", "source", "kind", "device", "sensor", "collected_at", "locator",
-                                      "encoding", "record", "columns", "flags"]
     static let required = ["schema_version", "id", "source", "kind", "device", "sensor", "collected_at", "locator",
                            "encoding", "record"]
-    static let locatorFields: Set<String> = ["path", "file_id", "device_inode", "offset", "length", "cursor", "key", "content_hash"]
-    static let flagFields: Set<String> = ["truncated", "original_length", "redactions", "nul_stripped", "not_json"]
+    static let optional: Set<String> = ["columns", "flags"]
+    static let encodings: Set<String> = ["json", "text", "base64", "row"]
     static let columnEncodings: Set<String> = ["json", "text", "base64", "integer", "real", "null"]
+    /// Names with a maximum length in characters.
+    static let labels: [(name: String, maxLength: Int)] = [("source", 200), ("kind", 200), ("device", 200), ("sensor", 100)]
 
-    /// The envelope's metadata, or the reason it is refused. `id` is returned when it could be read.
-    public static func validate(_ bytes: [UInt8]) -> Result<ReceivedEnvelope, Rejection> {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+    /// The envelope's columns, or why it is refused. `bytes` holds exactly the envelope.
+    static func validate(_ bytes: UnsafeRawBufferPointer) -> Result<EnvelopeColumns, Rejection> {
+        guard let members = JSONSlices.members(of: bytes) else {
             return .failure(Rejection(id: nil, reason: "not a JSON object"))
         }
-        let id = object["id"] as? String
-        func reject(_ reason: String) -> Result<ReceivedEnvelope, Rejection> { .failure(Rejection(id: id, reason: reason)) }
-
-        for name in required where object[name] == nil { return reject("missing \(name)") }
-        if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) { return reject("unknown field \(unknown)") }
-        guard let version = object["schema_version"] as? NSNumber, version.doubleValue == 1 else {
-            return reject("schema_version must be 1")
-        }
-        guard let id, id.count == 32, id.utf8.allSatisfy({ ("0"..."9").contains(Character(UnicodeScalar($0))) || ("a"..."f").contains(Character(UnicodeScalar($0))) }) else {
-            return reject("id must be 32 lower-case hex digits")
-        }
-        var strings: [String: String] = [:]
-        for name in ["source", "kind", "device", "sensor", "collected_at"] {
-            guard let value = object[name] as? String, !value.isEmpty, value.count <= 200 else {
-                return reject("\(name) must be a non-empty string of at most 200 characters")
+        var fields: [String: UnsafeRawBufferPointer] = [:]
+        var duplicate: String?
+        for member in members {
+            if fields.updateValue(UnsafeRawBufferPointer(rebasing: bytes[member.value]), forKey: member.key) != nil {
+                duplicate = duplicate ?? member.key
             }
-            strings[name] = value
         }
-        guard isTimestamp(strings["collected_at"]!) else { return reject("collected_at must be RFC 3339 UTC (…Z)") }
-        guard let locator = object["locator"] as? [String: Any] else { return reject("locator must be an object") }
-        if let unknown = locator.keys.sorted().first(where: { !locatorFields.contains($0) }) { return reject("unknown locator field \(unknown)") }
-        for name in ["offset", "length"] where locator[name] != nil {
-            guard let number = locator[name] as? NSNumber, number.int64Value >= 0,
-                  number.doubleValue == Double(number.int64Value) else { return reject("locator.\(name) must be a non-negative integer") }
+        let id = fields["id"].flatMap { JSONSlices.kind($0) == .string ? JSONSlices.string($0) : nil }
+        if let reason = problem(fields, duplicate: duplicate, members: members) {
+            return .failure(Rejection(id: id, reason: reason))
         }
-        for name in ["path", "file_id", "device_inode", "key", "content_hash"] where locator[name] != nil {
-            guard locator[name] is String else { return reject("locator.\(name) must be a string") }
+        let text = { (name: String) in JSONSlices.string(fields[name]!)! }
+        return .success(EnvelopeColumns(id: text("id"), source: text("source"), kind: text("kind"), device: text("device")))
+    }
+
+    /// The first rule the envelope breaks, as `field: reason`.
+    private static func problem(_ fields: [String: UnsafeRawBufferPointer], duplicate: String?,
+                                members: [JSONSlices.Member]) -> String? {
+        if let duplicate { return "\(duplicate): duplicate field" }
+        for name in required where fields[name] == nil { return "\(name): required field is missing" }
+        if let unknown = members.first(where: { !required.contains($0.key) && !optional.contains($0.key) }) {
+            return "\(unknown.key): unknown field"
         }
-        guard let encoding = object["encoding"] as? String else { return reject("encoding must be a string") }
-        let record = object["record"]!
+        guard let version = fields["schema_version"], JSONSlices.kind(version) == .number,
+              JSONSlices.number(version) == 1 else { return "schema_version: must be 1" }
+        guard let id = string(fields["id"]), isLowerHex(id, count: 32) else {
+            return "id: must be 32 lower-case hex digits"
+        }
+        for (name, maxLength) in labels {
+            guard let value = string(fields[name]), (1...maxLength).contains(value.unicodeScalars.count) else {
+                return "\(name): must be a string of 1 to \(maxLength) characters"
+            }
+        }
+        guard let collectedAt = string(fields["collected_at"]), isTimestamp(collectedAt) else {
+            return "collected_at: must be an RFC 3339 UTC date-time (YYYY-MM-DDThh:mm:ss[.fff]Z)"
+        }
+        if let problem = locatorProblem(fields["locator"]!) { return problem }
+        guard let encoding = string(fields["encoding"]), encodings.contains(encoding) else {
+            return "encoding: must be one of json, text, base64, row"
+        }
+        if let problem = recordProblem(fields["record"]!, encoding: encoding, columns: fields["columns"]) { return problem }
+        if let columns = fields["columns"], let problem = columnsProblem(columns) { return problem }
+        if let flags = fields["flags"], let problem = flagsProblem(flags) { return problem }
+        return nil
+    }
+
+    private static func locatorProblem(_ locator: UnsafeRawBufferPointer) -> String? {
+        guard JSONSlices.kind(locator) == .object, let members = JSONSlices.members(of: locator) else {
+            return "locator: must be an object"
+        }
+        for member in members {
+            let value = UnsafeRawBufferPointer(rebasing: locator[member.value])
+            let kind = JSONSlices.kind(value)
+            switch member.key {
+            case "path", "file_id", "device_inode", "key", "content_hash":
+                guard kind == .string else { return "locator.\(member.key): must be a string" }
+            case "offset", "length":
+                guard kind == .number, JSONSlices.isInteger(value), JSONSlices.number(value)! >= 0 else {
+                    return "locator.\(member.key): must be a non-negative integer"
+                }
+            case "cursor":
+                guard [.number, .string, .null].contains(kind) else {
+                    return "locator.cursor: must be a number, a string or null"
+                }
+            default:
+                return "locator.\(member.key): unknown field"
+            }
+        }
+        return nil
+    }
+
+    private static func recordProblem(_ record: UnsafeRawBufferPointer, encoding: String,
+                                      columns: UnsafeRawBufferPointer?) -> String? {
         switch encoding {
-        case "json":
-            break
         case "text":
-            guard record is String else { return reject("record must be a string when encoding is text") }
+            guard JSONSlices.kind(record) == .string else { return "record: must be a string when encoding is text" }
         case "base64":
-            guard let text = record as? String, Data(base64Encoded: text) != nil else {
-                return reject("record must be base64 when encoding is base64")
+            guard JSONSlices.kind(record) == .string, let text = JSONSlices.string(record), isBase64(text) else {
+                return "record: must be a base64 string when encoding is base64"
             }
         case "row":
-            guard record is [String: Any] else { return reject("record must be an object when encoding is row") }
-            guard let columns = object["columns"] as? [String: Any] else { return reject("columns required when encoding is row") }
-            for (name, value) in columns {
-                guard let kind = value as? String, columnEncodings.contains(kind) else { return reject("columns.\(name) is not a column encoding") }
-            }
+            guard JSONSlices.kind(record) == .object else { return "record: must be an object when encoding is row" }
+            guard columns != nil else { return "columns: required when encoding is row" }
         default:
-            return reject("encoding must be json, text, base64 or row")
+            break  // json: any JSON value, already checked by the scanner
         }
-        if let flags = object["flags"] {
-            guard let flags = flags as? [String: Any] else { return reject("flags must be an object") }
-            if let unknown = flags.keys.sorted().first(where: { !flagFields.contains($0) }) { return reject("unknown flag \(unknown)") }
-        }
-        return .success(ReceivedEnvelope(id: id, source: strings["source"]!, kind: strings["kind"]!, device: strings["device"]!,
-                                         bytes: bytes))
+        return nil
     }
 
+    private static func columnsProblem(_ columns: UnsafeRawBufferPointer) -> String? {
+        guard JSONSlices.kind(columns) == .object, let members = JSONSlices.members(of: columns) else {
+            return "columns: must be an object"
+        }
+        for member in members {
+            guard let encoding = string(UnsafeRawBufferPointer(rebasing: columns[member.value])),
+                  columnEncodings.contains(encoding) else {
+                return "columns.\(member.key): must be one of json, text, base64, integer, real, null"
+            }
+        }
+        return nil
+    }
+
+    private static func flagsProblem(_ flags: UnsafeRawBufferPointer) -> String? {
+        guard JSONSlices.kind(flags) == .object, let members = JSONSlices.members(of: flags) else {
+            return "flags: must be an object"
+        }
+        for member in members {
+            let value = UnsafeRawBufferPointer(rebasing: flags[member.value])
+            switch member.key {
+            case "truncated", "nul_stripped", "not_json":
+                guard JSONSlices.kind(value) == .bool else { return "flags.\(member.key): must be true or false" }
+            case "original_length", "redactions":
+                guard JSONSlices.kind(value) == .number, JSONSlices.isInteger(value), JSONSlices.number(value)! >= 0 else {
+                    return "flags.\(member.key): must be a non-negative integer"
+                }
+            default:
+                return "flags.\(member.key): unknown field"
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Scalars
+
+    private static func string(_ value: UnsafeRawBufferPointer?) -> String? {
+        guard let value, JSONSlices.kind(value) == .string else { return nil }
+        return JSONSlices.string(value)
+    }
+
+    static func isLowerHex(_ text: String, count: Int) -> Bool {
+        text.utf8.count == count && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// `^[A-Za-z0-9+/]*={0,2}$`, as the schema says (padding is not required).
+    static func isBase64(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        let body = bytes.prefix { $0 != UInt8(ascii: "=") }
+        let padding = bytes.count - body.count
+        return padding <= 2 && bytes[body.count...].allSatisfy { $0 == UInt8(ascii: "=") }
+            && body.allSatisfy { byte in
+                (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
+                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+            }
+    }
+
+    /// `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$` with a real date and time (RFC 3339 `date-time`).
     static func isTimestamp(_ text: String) -> Bool {
-        text.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"#, options: .regularExpression) != nil
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return false }
+        func digits(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard (0x30...0x39).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard let year = digits(0..<4), bytes[4] == UInt8(ascii: "-"), let month = digits(5..<7), bytes[7] == UInt8(ascii: "-"),
+              let day = digits(8..<10), bytes[10] == UInt8(ascii: "T"), let hour = digits(11..<13), bytes[13] == UInt8(ascii: ":"),
+              let minute = digits(14..<16), bytes[16] == UInt8(ascii: ":"), let second = digits(17..<19) else { return false }
+        let fraction = bytes[19..<(bytes.count - 1)]
+        if !fraction.isEmpty {
+            guard fraction.count >= 2, fraction.first == UInt8(ascii: "."),
+                  fraction.dropFirst().allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
+        }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(month), (1...monthDays[month - 1]).contains(day) else { return false }
+        return hour < 24 && minute < 60 && second <= 60  // 60: a leap second
     }
+}
 
-    /// Why one envelope was refused.
-    public struct Rejection: Error, Sendable, Codable, Equatable {
-        public var id: String?
-        public var reason: String
-    }
+/// The columns an envelope is stored under, read from its own fields.
+struct EnvelopeColumns: Sendable, Equatable {
+    var id: String
+    var source: String
+    var kind: String
+    var device: String
 }

@@ -1,105 +1,85 @@
 import Foundation
 import SQLiteDB
+import ServiceLifecycle
 
-/// The default store: one SQLite file in WAL mode, one writer connection behind an actor.
+/// The default store: one SQLite file in WAL mode and one connection, the only writer.
+///
+/// The actor runs on a thread of its own (``DedicatedThreadExecutor``): SQLite's calls block,
+/// and must not hold up Swift's cooperative threads, which serve the HTTP requests meanwhile.
 public actor SQLiteStore: IngestStore {
-    let database: Database
+    public nonisolated let path: String
+    private let database: Database
+    private let executor: DedicatedThreadExecutor
+    private let timestamps = ISO8601DateFormatter()
+    private var insertStatement: Statement?
 
-    /// Versioned migrations; append only.
-    static let migrations: [String] = [
-        """
-        CREATE TABLE raw_envelopes (
-            id TEXT PRIMARY KEY,
-            source TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            device TEXT NOT NULL,
-            token_id INTEGER NOT NULL,
-            batch_id TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            envelope TEXT NOT NULL
-        ) WITHOUT ROWID;
-        CREATE INDEX raw_envelopes_source ON raw_envelopes(source, kind);
-        CREATE TABLE tokens (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            name TEXT NOT NULL,
-            hash TEXT NOT NULL UNIQUE,
-            created_at TEXT NOT NULL,
-            revoked_at TEXT
-        );
-        """,
-    ]
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
+    /// Opens (creating when missing) the database at `path`. Call ``migrate()`` before use.
     public init(path: String) throws {
-        if let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path.nilIfEmpty {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.path = path
         database = try Database(path: path, mode: .readWriteCreate, busyTimeoutMilliseconds: 10_000)
-        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+        executor = DedicatedThreadExecutor(label: "sensor-ingest.sqlite")
+        timestamps.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    }
+
+    /// Keeps the store open until the service group shuts down (the file closes with the store).
+    public nonisolated func run() async throws {
+        try await gracefulShutdown()
     }
 
     public func migrate() throws {
-        try database.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+        // IMMEDIATE: the write lock first, so two processes starting at once take turns.
         try database.transaction("IMMEDIATE") {
-            let statement = try database.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations")
-            _ = try statement.step()
-            let applied = Int(statement.int64(at: 0))
-            for (index, sql) in Self.migrations.enumerated() where index + 1 > applied {
-                try database.execute(sql)
-                try database.prepare("INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)")
-                    .run(.integer(Int64(index + 1)), .text(timestampNow()))
+            try database.execute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)
+                """)
+            let current = try database.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations")
+            _ = try current.step()
+            let applied = current.int64(at: 0)
+            for migration in Migrations.sqlite where migration.version > applied {
+                for statement in migration.statements { try database.execute(statement) }
+                try database.prepare("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?1, ?2, ?3)")
+                    .run(.integer(Int64(migration.version)), .text(migration.name), .text(now()))
             }
         }
     }
 
-    public func insert(_ envelopes: [ReceivedEnvelope], tokenID: Int64, batchID: String) throws -> (accepted: Int, duplicates: Int) {
-        let receivedAt = timestampNow()
-        return try database.transaction("IMMEDIATE") {
-            let statement = try database.prepare("""
-                INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, received_at, envelope)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO NOTHING
-                """)
+    public func appliedMigrations() throws -> [Int] {
+        let statement = try database.prepare("SELECT version FROM schema_migrations ORDER BY version")
+        var versions: [Int] = []
+        while try statement.step() { versions.append(Int(statement.int64(at: 0))) }
+        return versions
+    }
+
+    public func insert(_ envelopes: [ValidEnvelope], from origin: BatchOrigin) throws -> InsertOutcome {
+        guard !envelopes.isEmpty else { return InsertOutcome(accepted: 0, duplicates: 0) }
+        let statement = try insertStatement ?? database.prepare("""
+            INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, received_at, envelope)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO NOTHING
+            """)
+        insertStatement = statement
+        let receivedAt = now()
+        let accepted = try database.transaction("IMMEDIATE") {
             var accepted = 0
             for envelope in envelopes {
                 try statement.run(.text(envelope.id), .text(envelope.source), .text(envelope.kind), .text(envelope.device),
-                                  .integer(tokenID), .text(batchID), .text(receivedAt),
-                                  .text(String(decoding: envelope.bytes, as: UTF8.self)))
+                                  .integer(origin.tokenID), .text(origin.batchID), .text(receivedAt), .text(envelope.json))
                 accepted += database.changes
             }
-            return (accepted, envelopes.count - accepted)
+            return accepted
         }
-    }
-
-    public func tokenID(forHash hash: String) throws -> Int64? {
-        let statement = try database.prepare("SELECT id FROM tokens WHERE hash = ?1 AND revoked_at IS NULL")
-        try statement.bind(.text(hash), at: 1)
-        return try statement.step() ? statement.int64(at: 0) : nil
-    }
-
-    public func createToken(name: String, hash: String) throws -> Int64 {
-        try database.prepare("INSERT INTO tokens(name, hash, created_at) VALUES (?1, ?2, ?3)")
-            .run(.text(name), .text(hash), .text(timestampNow()))
-        return database.lastInsertRowID
-    }
-
-    public func listTokens() throws -> [TokenRecord] {
-        let statement = try database.prepare("SELECT id, name, created_at, revoked_at FROM tokens ORDER BY id")
-        var tokens: [TokenRecord] = []
-        while try statement.step() {
-            tokens.append(TokenRecord(id: statement.int64(at: 0), name: statement.string(at: 1) ?? "",
-                                      createdAt: statement.string(at: 2) ?? "", revokedAt: statement.string(at: 3)))
-        }
-        return tokens
-    }
-
-    public func revokeToken(_ nameOrID: String) throws -> Int {
-        try database.prepare("UPDATE tokens SET revoked_at = ?1 WHERE revoked_at IS NULL AND (name = ?2 OR CAST(id AS TEXT) = ?2)")
-            .run(.text(timestampNow()), .text(nameOrID))
-        return database.changes
+        return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
     }
 
     public func counts() throws -> [SourceCount] {
         let statement = try database.prepare("""
-            SELECT source, kind, count(*), sum(length(envelope)) FROM raw_envelopes GROUP BY source, kind ORDER BY source, kind
+            SELECT source, kind, count(*), coalesce(sum(length(CAST(envelope AS BLOB))), 0)
+            FROM raw_envelopes GROUP BY source, kind ORDER BY source, kind
             """)
         var counts: [SourceCount] = []
         while try statement.step() {
@@ -109,16 +89,51 @@ public actor SQLiteStore: IngestStore {
         return counts
     }
 
-    public func envelopes() throws -> [[UInt8]] {
-        let statement = try database.prepare("SELECT envelope FROM raw_envelopes ORDER BY id")
-        var rows: [[UInt8]] = []
-        while try statement.step() { rows.append(statement.withBytes(at: 0) { Array($0) }) }
+    public func envelopes(after id: String?, limit: Int) throws -> [StoredEnvelope] {
+        let statement = try database.prepare("SELECT id, envelope FROM raw_envelopes WHERE id > ?1 ORDER BY id LIMIT ?2")
+        try statement.bind(.text(id ?? ""), at: 1)
+        try statement.bind(.integer(Int64(limit)), at: 2)
+        var rows: [StoredEnvelope] = []
+        while try statement.step() {
+            rows.append(StoredEnvelope(id: statement.string(at: 0) ?? "", json: statement.string(at: 1) ?? ""))
+        }
         return rows
     }
 
-    public func close() {}
-}
+    public func token(withHash hash: String) throws -> TokenRecord? {
+        let statement = try database.prepare(
+            "SELECT id, name, created_at, revoked_at FROM tokens WHERE hash = ?1 AND revoked_at IS NULL")
+        try statement.bind(.text(hash), at: 1)
+        return try statement.step() ? Self.token(statement) : nil
+    }
 
-extension String {
-    var nilIfEmpty: String? { isEmpty ? nil : self }
+    public func createToken(name: String, hash: String) throws -> TokenRecord {
+        let createdAt = now()
+        try database.prepare("INSERT INTO tokens(name, hash, created_at) VALUES (?1, ?2, ?3)")
+            .run(.text(name), .text(hash), .text(createdAt))
+        return TokenRecord(id: database.lastInsertRowID, name: name, createdAt: createdAt, revokedAt: nil)
+    }
+
+    public func listTokens() throws -> [TokenRecord] {
+        let statement = try database.prepare("SELECT id, name, created_at, revoked_at FROM tokens ORDER BY id")
+        var tokens: [TokenRecord] = []
+        while try statement.step() { tokens.append(Self.token(statement)) }
+        return tokens
+    }
+
+    public func revokeTokens(_ nameOrID: String) throws -> Int {
+        try database.prepare(
+            "UPDATE tokens SET revoked_at = ?1 WHERE revoked_at IS NULL AND (name = ?2 OR CAST(id AS TEXT) = ?2)")
+            .run(.text(now()), .text(nameOrID))
+        return database.changes
+    }
+
+    private static func token(_ row: Statement) -> TokenRecord {
+        TokenRecord(id: row.int64(at: 0), name: row.string(at: 1) ?? "", createdAt: row.string(at: 2) ?? "",
+                    revokedAt: row.string(at: 3))
+    }
+
+    private func now() -> String {
+        timestamps.string(from: Date())
+    }
 }

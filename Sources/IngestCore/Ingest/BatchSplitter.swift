@@ -1,0 +1,67 @@
+/// A batch as received: its own bytes and where each envelope lies in them.
+struct SplitBatch: Sendable {
+    var batchID: String
+    /// `sensor.device` of the batch: the sensor that sent it.
+    var device: String
+    /// The inflated body.
+    var bytes: [UInt8]
+    /// Each element of `records`, as a range of `bytes`: the envelope exactly as sent.
+    var records: [Range<Int>]
+}
+
+/// Splits a batch body (`{"batch_id":…,"sensor":{…},"records":[envelope, …]}`) into its
+/// envelopes' byte ranges in one pass, without re-encoding anything: the store keeps each
+/// envelope's bytes as the sensor sent them.
+enum BatchSplitter {
+    /// Why a batch is malformed as a whole (400).
+    struct Malformed: Error, Equatable, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    static func split(_ bytes: [UInt8]) throws(Malformed) -> SplitBatch {
+        let result: Result<(String, String, [Range<Int>]), Malformed> = bytes.withUnsafeBytes { body in
+            do throws(Malformed) { return .success(try scan(body)) } catch { return .failure(error) }
+        }
+        let (batchID, device, records) = try result.get()
+        return SplitBatch(batchID: batchID, device: device, bytes: bytes, records: records)
+    }
+
+    private static func scan(_ body: UnsafeRawBufferPointer) throws(Malformed) -> (String, String, [Range<Int>]) {
+        guard let members = JSONSlices.members(of: body) else { throw Malformed("not a JSON object") }
+        var seen: Set<String> = []
+        var batchID: String?
+        var device: String?
+        var records: [Range<Int>]?
+        for member in members {
+            guard seen.insert(member.key).inserted else { throw Malformed("duplicate field \(member.key)") }
+            let value = UnsafeRawBufferPointer(rebasing: body[member.value])
+            switch member.key {
+            case "batch_id":
+                guard JSONSlices.kind(value) == .string, let text = JSONSlices.string(value), !text.isEmpty else {
+                    throw Malformed("batch_id must be a non-empty string")
+                }
+                batchID = text
+            case "sensor":
+                guard let fields = JSONSlices.members(of: value) else { throw Malformed("sensor must be an object") }
+                for name in ["device", "version"] {
+                    guard let field = fields.last(where: { $0.key == name }),
+                          JSONSlices.kind(UnsafeRawBufferPointer(rebasing: value[field.value])) == .string else {
+                        throw Malformed("sensor.\(name) must be a string")
+                    }
+                }
+                let field = fields.last { $0.key == "device" }!
+                device = JSONSlices.string(UnsafeRawBufferPointer(rebasing: value[field.value]))
+            case "records":
+                guard let elements = JSONSlices.elements(of: value) else { throw Malformed("records must be an array") }
+                records = elements.map { ($0.lowerBound + member.value.lowerBound)..<($0.upperBound + member.value.lowerBound) }
+            default:
+                break  // other batch fields are the sensor's business
+            }
+        }
+        guard let records else { throw Malformed("no records array") }
+        guard let batchID else { throw Malformed("no batch_id") }
+        guard let device else { throw Malformed("no sensor") }
+        return (batchID, device, records)
+    }
+}

@@ -1,0 +1,78 @@
+import CZlib
+
+/// Inflates one gzip stream as its compressed bytes arrive, and stops at a cap.
+///
+/// The output never grows past `limit`: a gzip bomb (a few kilobytes that would inflate to
+/// gigabytes) is refused after at most `limit` bytes were produced. Not thread-safe; one
+/// request body at a time.
+final class GzipInflater {
+    enum Failure: Error, Equatable {
+        /// Not gzip, damaged, truncated, or followed by trailing bytes.
+        case invalid
+        /// The inflated stream would exceed the cap.
+        case exceedsLimit
+    }
+
+    let limit: Int
+    /// What was inflated so far.
+    private(set) var output: [UInt8] = []
+    private let stream: UnsafeMutablePointer<z_stream>
+    private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+    private var ended = false
+
+    /// - Parameter limit: the largest inflated size accepted, in bytes.
+    init(limit: Int) throws(Failure) {
+        self.limit = limit
+        // zlib keeps a pointer back to its z_stream: the stream needs a stable address.
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        // 15 window bits, +16: a gzip wrapper (not zlib, not raw deflate).
+        guard inflateInit2_(stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            stream.deallocate()
+            throw .invalid
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deallocate()
+    }
+
+    /// Inflates the next compressed bytes.
+    func append(_ compressed: UnsafeRawBufferPointer) throws(Failure) {
+        guard !compressed.isEmpty else { return }
+        guard !ended else { throw .invalid }  // bytes after the end of the stream
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: compressed.bindMemory(to: Bytef.self).baseAddress)
+        stream.pointee.avail_in = uInt(compressed.count)
+        defer {
+            stream.pointee.next_in = nil
+            stream.pointee.avail_in = 0
+        }
+        while true {
+            let (status, produced) = scratch.withUnsafeMutableBytes { buffer -> (Int32, Int) in
+                stream.pointee.next_out = buffer.bindMemory(to: Bytef.self).baseAddress
+                stream.pointee.avail_out = uInt(buffer.count)
+                let status = inflate(stream, Z_NO_FLUSH)
+                return (status, buffer.count - Int(stream.pointee.avail_out))
+            }
+            guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else { throw .invalid }
+            guard output.count + produced <= limit else { throw .exceedsLimit }
+            output.append(contentsOf: scratch[0..<produced])
+            if status == Z_STREAM_END {
+                ended = true
+                // One gzip member per body: anything after it is not ours to guess at.
+                guard stream.pointee.avail_in == 0 else { throw .invalid }
+                return
+            }
+            // Input used up and room left over: zlib holds nothing back, wait for more input.
+            if stream.pointee.avail_in == 0 && produced < scratch.count { return }
+            if status == Z_BUF_ERROR && produced == 0 { throw .invalid }
+        }
+    }
+
+    /// The whole inflated stream; fails when the stream did not reach its end.
+    func finish() throws(Failure) -> [UInt8] {
+        guard ended else { throw .invalid }
+        return output
+    }
+}

@@ -1,0 +1,69 @@
+import Hummingbird
+import NIOCore
+
+/// Why a request body is refused before any envelope in it is looked at.
+enum BodyRefusal: Error, Equatable {
+    /// On the wire or once inflated, past a limit (413).
+    case tooLarge(String)
+    /// A `Content-Encoding` other than gzip or identity (415).
+    case unsupportedEncoding(String)
+    /// Says gzip, is not (400).
+    case badGzip
+}
+
+/// Reads a batch body as it streams in, within two limits: bytes on the wire, and bytes once
+/// inflated. A gzip body is inflated chunk by chunk as it arrives and abandoned at the cap, so
+/// neither a huge upload nor a gzip bomb is ever held in memory whole.
+struct RequestBodyReader: Sendable {
+    var maxWireBytes: Int
+    var maxInflatedBytes: Int
+
+    /// The body's JSON bytes. `wireBytes` counts what was read off the connection, refused or not.
+    func read(_ request: Request, wireBytes: inout Int) async throws -> [UInt8] {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxWireBytes {
+            throw BodyRefusal.tooLarge("body of \(declared) bytes exceeds \(maxWireBytes)")
+        }
+        let encoding = request.headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased() ?? "identity"
+        switch encoding {
+        case "gzip", "x-gzip":
+            return try await inflate(request.body, wireBytes: &wireBytes)
+        case "identity", "":
+            return try await collect(request.body, wireBytes: &wireBytes)
+        default:
+            throw BodyRefusal.unsupportedEncoding(encoding)
+        }
+    }
+
+    private func inflate(_ body: RequestBody, wireBytes: inout Int) async throws -> [UInt8] {
+        let inflater = try mapped { () throws(GzipInflater.Failure) in try GzipInflater(limit: maxInflatedBytes) }
+        for try await chunk in body {
+            wireBytes += chunk.readableBytes
+            guard wireBytes <= maxWireBytes else { throw BodyRefusal.tooLarge("body exceeds \(maxWireBytes) bytes") }
+            try chunk.withUnsafeReadableBytes { bytes in
+                try mapped { () throws(GzipInflater.Failure) in try inflater.append(bytes) }
+            }
+        }
+        return try mapped { () throws(GzipInflater.Failure) in try inflater.finish() }
+    }
+
+    private func collect(_ body: RequestBody, wireBytes: inout Int) async throws -> [UInt8] {
+        let limit = min(maxWireBytes, maxInflatedBytes)
+        var bytes: [UInt8] = []
+        for try await chunk in body {
+            wireBytes += chunk.readableBytes
+            guard wireBytes <= limit else { throw BodyRefusal.tooLarge("body exceeds \(limit) bytes") }
+            bytes.append(contentsOf: chunk.readableBytesView)
+        }
+        return bytes
+    }
+
+    private func mapped<T>(_ body: () throws(GzipInflater.Failure) -> T) throws(BodyRefusal) -> T {
+        do {
+            return try body()
+        } catch .exceedsLimit {
+            throw .tooLarge("inflated body exceeds \(maxInflatedBytes) bytes")
+        } catch {
+            throw .badGzip
+        }
+    }
+}

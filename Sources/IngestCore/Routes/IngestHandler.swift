@@ -1,0 +1,120 @@
+import Hummingbird
+import Logging
+
+/// `POST /api/v1/ingest/local-sessions`: authenticates, reads the batch within its limits,
+/// checks every envelope, stores the good ones idempotently, and answers
+/// `{"accepted":N,"duplicates":N,"rejected":[{"id":"…","index":N,"reason":"…"}]}`.
+struct IngestHandler: Sendable {
+    /// The answer to a batch that was read.
+    struct Answer: Encodable, Equatable {
+        var accepted: Int
+        var duplicates: Int
+        var rejected: [Rejected]
+    }
+
+    /// One envelope refused on its own; the rest of its batch is stored.
+    struct Rejected: Encodable, Equatable {
+        /// Its `id` as sent ("" when it had none that could be read).
+        var id: String
+        /// Its position in `records`.
+        var index: Int
+        var reason: String
+    }
+
+    let store: any IngestStore
+    let authenticator: BearerAuthenticator
+    let gate: AdmissionGate
+    let bodyReader: RequestBodyReader
+    let metrics: IngestMetrics
+    let logger: Logger
+
+    func handle(_ request: Request) async throws -> Response {
+        let token: TokenRecord?
+        do {
+            token = try await authenticator.token(for: request)
+        } catch {
+            logger.error("token lookup failed", metadata: ["error": "\(error)"])
+            return JSONAnswer.error(.serviceUnavailable, "token store unavailable, retry later", retryAfter: 5)
+        }
+        guard let token else {
+            return JSONAnswer.error(.unauthorized, "missing, unknown or revoked bearer token",
+                                    headers: [.wwwAuthenticate: "Bearer"])
+        }
+        let admitted = try await gate.withAdmission {
+            metrics.ingestsInProgress(add: 1)
+            defer { metrics.ingestsInProgress(add: -1) }
+            return try await ingest(request, token: token)
+        }
+        guard let response = admitted else {
+            logger.notice("ingest refused: busy", metadata: ["limit": "\(gate.limit)", "token": "\(token.name)"])
+            return JSONAnswer.error(.serviceUnavailable, "busy: \(gate.limit) batches already in progress", retryAfter: 1)
+        }
+        return response
+    }
+
+    private func ingest(_ request: Request, token: TokenRecord) async throws -> Response {
+        var wireBytes = 0
+        let body: [UInt8]
+        do {
+            body = try await bodyReader.read(request, wireBytes: &wireBytes)
+        } catch let refusal as BodyRefusal {
+            metrics.received(bytes: wireBytes)
+            logger.notice("batch refused", metadata: ["reason": "\(refusal)", "token": "\(token.name)"])
+            switch refusal {
+            case .tooLarge(let reason): return JSONAnswer.error(.contentTooLarge, reason)
+            case .unsupportedEncoding(let encoding):
+                return JSONAnswer.error(.unsupportedMediaType, "Content-Encoding must be gzip or identity, not \(encoding)")
+            case .badGzip: return JSONAnswer.error(.badRequest, "malformed batch: the body is not valid gzip")
+            }
+        }
+        let batch: SplitBatch
+        do {
+            batch = try BatchSplitter.split(body)
+        } catch {
+            metrics.received(bytes: wireBytes)
+            logger.notice("batch refused", metadata: ["reason": "\(error)", "token": "\(token.name)"])
+            return JSONAnswer.error(.badRequest, "malformed batch: \(error)")
+        }
+
+        let (valid, rejected) = Self.check(batch)
+        let outcome: InsertOutcome
+        do {
+            outcome = try await store.insert(valid, from: BatchOrigin(tokenID: token.id, batchID: batch.batchID))
+        } catch {
+            metrics.received(bytes: wireBytes)
+            logger.error("storing a batch failed", metadata: ["error": "\(error)", "batch": "\(batch.batchID)"])
+            return JSONAnswer.error(.serviceUnavailable, "storage unavailable, retry later", retryAfter: 5)
+        }
+        metrics.ingested(outcome, rejected: rejected.count, receivedBytes: wireBytes, inflatedBytes: body.count)
+        logger.debug("batch stored", metadata: [
+            "batch": "\(batch.batchID)", "device": "\(batch.device)", "token": "\(token.name)",
+            "accepted": "\(outcome.accepted)", "duplicates": "\(outcome.duplicates)", "rejected": "\(rejected.count)",
+        ])
+        for rejection in rejected.prefix(3) {
+            logger.notice("envelope rejected", metadata: ["id": "\(rejection.id)", "reason": "\(rejection.reason)",
+                                                          "batch": "\(batch.batchID)", "token": "\(token.name)"])
+        }
+        return JSONAnswer.json(.ok, Answer(accepted: outcome.accepted, duplicates: outcome.duplicates, rejected: rejected))
+    }
+
+    /// Splits a batch's envelopes into those to store (their own bytes) and those refused.
+    static func check(_ batch: SplitBatch) -> ([ValidEnvelope], [Rejected]) {
+        var valid: [ValidEnvelope] = []
+        var rejected: [Rejected] = []
+        valid.reserveCapacity(batch.records.count)
+        batch.bytes.withUnsafeBytes { body in
+            for (index, range) in batch.records.enumerated() {
+                let bytes = UnsafeRawBufferPointer(rebasing: body[range])
+                switch EnvelopeValidator.validate(bytes) {
+                case .success(let columns):
+                    // Scanned as JSON, so valid UTF-8: the text is the bytes, unchanged.
+                    valid.append(ValidEnvelope(id: columns.id, source: columns.source, kind: columns.kind,
+                                               device: columns.device, json: String(decoding: bytes, as: UTF8.self)))
+                case .failure(let rejection):
+                    rejected.append(Rejected(id: rejection.id ?? "", index: index, reason: rejection.reason))
+                }
+            }
+        }
+        return (valid, rejected)
+    }
+}

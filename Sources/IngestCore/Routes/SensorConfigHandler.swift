@@ -1,0 +1,31 @@
+import Hummingbird
+
+/// `GET /api/v1/sensor-config`: the server layer of the sensors' config, with an ETag;
+/// 304 when the client's `If-None-Match` already names it.
+struct SensorConfigHandler: Sendable {
+    let provider: ServerConfigProvider
+    let authenticator: BearerAuthenticator
+
+    func handle(_ request: Request) async throws -> Response {
+        guard try await authenticator.token(for: request) != nil else {
+            return JSONAnswer.error(.unauthorized, "missing, unknown or revoked bearer token",
+                                    headers: [.wwwAuthenticate: "Bearer"])
+        }
+        let document = await provider.document
+        var headers: HTTPFields = [.eTag: document.etag, .cacheControl: "no-cache"]
+        if let condition = request.headers[.ifNoneMatch], Self.matches(condition, etag: document.etag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document.json)))
+    }
+
+    /// `If-None-Match`: `*` or a list of entity tags, weak ones (`W/"…"`) compared weakly.
+    static func matches(_ condition: String, etag: String) -> Bool {
+        condition.split(separator: ",").contains { candidate in
+            var tag = candidate.trimmingCharacters(in: .whitespaces)
+            if tag.hasPrefix("W/") { tag.removeFirst(2) }
+            return tag == "*" || tag == etag
+        }
+    }
+}

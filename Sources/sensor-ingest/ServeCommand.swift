@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import IngestCore
+import Logging
+import NIOSSL
+import SensorModel
+
+/// `sensor-ingest serve`: the API, until SIGTERM or SIGINT (in-flight requests finish first).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the ingest API.",
+        discussion: "Prints `listening on http(s)://HOST:PORT` on standard output once it accepts connections.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port; 0 picks a free one (see the `listening on` line).")
+    var port = 8080
+
+    @Option(help: ArgumentHelp("The sensor-config served: a YAML/JSON file or a directory of them, re-read when edited.",
+                               valueName: "path"))
+    var config: String?
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate chain: serve HTTPS.", valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(name: .customLong("max-body-mb"), help: "Largest request body on the wire, in MiB.")
+    var maxBodyMegabytes = IngestServer.Limits().maxBodyBytes >> 20
+
+    @Option(name: .customLong("max-inflated-mb"), help: "Largest batch once inflated, in MiB (gzip bombs stop here).")
+    var maxInflatedMegabytes = IngestServer.Limits().maxInflatedBytes >> 20
+
+    @Option(name: .customLong("max-concurrent"), help: "Ingest requests worked on at once; beyond, 503 with Retry-After.")
+    var maxConcurrent = IngestServer.Limits().maxConcurrentIngests
+
+    @OptionGroup var logging: LogOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard maxBodyMegabytes > 0, maxInflatedMegabytes > 0, maxConcurrent > 0 else {
+            throw ValidationError("--max-body-mb, --max-inflated-mb and --max-concurrent must be positive")
+        }
+    }
+
+    func run() async throws {
+        logging.bootstrap()
+        let logger = Logger(label: "sensor-ingest")
+        let location = try store.location()
+        let store = try location.makeStore(logger: logger)
+
+        let provider = ServerConfigProvider(location: config.map { URL(fileURLWithPath: $0) }, logger: logger) { data, origin in
+            ConfigLoader.validateServerDocument(data, origin: origin)
+        }
+        let problems = await provider.reload()
+        guard problems.isEmpty else {
+            throw ValidationError("--config is not valid:\n" + problems.joined(separator: "\n"))
+        }
+
+        var limits = IngestServer.Limits()
+        limits.maxBodyBytes = maxBodyMegabytes << 20
+        limits.maxInflatedBytes = maxInflatedMegabytes << 20
+        limits.maxConcurrentIngests = maxConcurrent
+        let server = IngestServer(store: store, config: provider, limits: limits, logger: logger)
+        let app = try server.application(host: host, port: port, tls: try tlsConfiguration(), services: [store]) { url in
+            FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
+            logger.info("listening", metadata: ["url": "\(url)", "database": "\(location)"])
+        }
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let tlsCertificate, let tlsKey else { return nil }
+        do {
+            return TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCertificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
+        } catch {
+            throw ValidationError("--tls-cert/--tls-key: \(error)")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import IngestCore
+import Logging
+import Testing
+
+/// The store contract, on SQLite and on PostgreSQL alike.
+@Suite struct StorageTests {
+    static func envelope(_ id: String = Envelopes.randomID(), source: String = "s", kind: String = "k") -> ValidEnvelope {
+        ValidEnvelope(id: id, source: source, kind: kind, device: "d-test",
+                      json: Envelopes.make(id: id, source: source, kind: kind))
+    }
+
+    static let origin = BatchOrigin(tokenID: 1, batchID: "b-test")
+
+    @Test(arguments: StoreKind.available)
+    func insertIsIdempotentByID(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { store in
+            let first = (0..<20).map { _ in Self.envelope() }
+            let inserted = try await store.insert(first, from: Self.origin)
+            #expect(inserted == InsertOutcome(accepted: 20, duplicates: 0))
+            let fresh: [ValidEnvelope] = (0..<5).map { _ in Self.envelope() }
+            let overlapping = try await store.insert(Array(first[10...]) + fresh, from: Self.origin)
+            #expect(overlapping == InsertOutcome(accepted: 5, duplicates: 10))
+            let nothing = try await store.insert([], from: Self.origin)
+            #expect(nothing == InsertOutcome(accepted: 0, duplicates: 0))
+            #expect(try await store.counts().map(\.envelopes) == [25])
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aRepeatWithinOneInsertIsCountedAsADuplicate(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { store in
+            let once = Self.envelope()
+            let outcome = try await store.insert([once, Self.envelope(), once], from: Self.origin)
+            #expect(outcome == InsertOutcome(accepted: 2, duplicates: 1))
+            #expect(try await store.envelopes(after: nil, limit: 10).count == 2)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func theFirstCopyOfAnIDIsTheOneKept(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { store in
+            let id = Envelopes.randomID()
+            let original = ValidEnvelope(id: id, source: "s", kind: "k", device: "d", json: Envelopes.make(id: id))
+            var imposter = original
+            imposter.json = Envelopes.make(id: id, record: #"{"changed":true}"#)
+            _ = try await store.insert([original], from: Self.origin)
+            #expect(try await store.insert([imposter], from: Self.origin) == InsertOutcome(accepted: 0, duplicates: 1))
+            #expect(try await store.envelopes(after: nil, limit: 10) == [StoredEnvelope(id: id, json: original.json)])
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func countsArePerSourceAndKind(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { store in
+            let envelopes = (0..<3).map { _ in Self.envelope(source: "a", kind: "x") }
+                + (0..<2).map { _ in Self.envelope(source: "a", kind: "y") }
+                + [Self.envelope(source: "b", kind: "x")]
+            _ = try await store.insert(envelopes, from: Self.origin)
+            let counts = try await store.counts()
+            #expect(counts.map { "\($0.source)/\($0.kind)=\($0.envelopes)" } == ["a/x=3", "a/y=2", "b/x=1"])
+            #expect(counts[0].bytes == Int64(envelopes[0..<3].reduce(0) { $0 + $1.json.utf8.count }))
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func envelopesPageInIDOrder(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { store in
+            let envelopes = (0..<25).map { _ in Self.envelope() }
+            _ = try await store.insert(envelopes, from: Self.origin)
+            var seen: [String] = []
+            var after: String?
+            while case let page = try await store.envelopes(after: after, limit: 10), let last = page.last {
+                #expect(page.count <= 10)
+                seen += page.map(\.id)
+                after = last.id
+            }
+            #expect(seen == envelopes.map(\.id).sorted())
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func tokensAreKeptHashedBoundToANameAndRevocableByNameOrID(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { store in
+            let secrets = (0..<3).map { _ in TokenSecret.generate() }
+            let laptop = try await store.createToken(name: "laptop-42", hash: TokenSecret.hash(secrets[0]))
+            let ci = try await store.createToken(name: "ci", hash: TokenSecret.hash(secrets[1]))
+            _ = try await store.createToken(name: "ci", hash: TokenSecret.hash(secrets[2]))
+            #expect(laptop.name == "laptop-42" && laptop.revokedAt == nil)
+            #expect(try await store.token(withHash: TokenSecret.hash(secrets[0]))?.id == laptop.id)
+            #expect(try await store.token(withHash: secrets[0]) == nil)
+
+            #expect(try await store.revokeTokens(String(laptop.id)) == 1)
+            #expect(try await store.token(withHash: TokenSecret.hash(secrets[0])) == nil)
+            #expect(try await store.revokeTokens("ci") == 2)
+            #expect(try await store.revokeTokens("ci") == 0)
+            #expect(try await store.revokeTokens("nobody") == 0)
+
+            let listed = try await store.listTokens()
+            #expect(listed.map(\.name) == ["laptop-42", "ci", "ci"])
+            #expect(listed.allSatisfy { $0.revokedAt != nil })
+            #expect(listed[1].id == ci.id)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func migrationsApplyOnceEvenWhenServersStartTogether(_ kind: StoreKind) async throws {
+        try await kind.withFreshLocation { location in
+            // Four stores on one database migrate at the same moment.
+            try await withThrowingTaskGroup(of: [Int].self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await location.withStore(logger: .quiet) { try await $0.appliedMigrations() } }
+                }
+                for try await applied in group { #expect(applied == [1]) }
+            }
+            // And again later: nothing to do.
+            let again = try await location.withStore(logger: .quiet) { store in
+                try await store.migrate()
+                return try await store.appliedMigrations()
+            }
+            #expect(again == [1])
+        }
+    }
+}
