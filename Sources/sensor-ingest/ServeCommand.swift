@@ -74,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("listening", metadata: ["url": "\(url)", "database": "\(location)"])
         }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        logger.info("stopped")
     }
 
     func tlsConfiguration() throws -> TLSConfiguration? {

@@ -76,7 +76,9 @@ public struct IngestServer: Sendable {
         configPollInterval: Duration = .seconds(1),
         onListening: @escaping @Sendable (String) async -> Void = { _ in }
     ) throws -> Application<RouterResponder<BasicRequestContext>> {
-        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+        // Keep-alive connections idle for a minute are closed.
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(60)))
+        let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
         let scheme = tls == nil ? "http" : "https"
         let hostInURL = host.contains(":") ? "[\(host)]" : host
         var app = Application(

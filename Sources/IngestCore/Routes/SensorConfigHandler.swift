@@ -7,7 +7,13 @@ struct SensorConfigHandler: Sendable {
     let authenticator: BearerAuthenticator
 
     func handle(_ request: Request) async throws -> Response {
-        guard try await authenticator.token(for: request) != nil else {
+        let token: TokenRecord?
+        do {
+            token = try await authenticator.token(for: request)
+        } catch {
+            return JSONAnswer.error(.serviceUnavailable, "token store unavailable, retry later", retryAfter: 5)
+        }
+        guard token != nil else {
             return JSONAnswer.error(.unauthorized, "missing, unknown or revoked bearer token",
                                     headers: [.wwwAuthenticate: "Bearer"])
         }

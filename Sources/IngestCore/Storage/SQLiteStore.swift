@@ -21,7 +21,14 @@ public actor SQLiteStore: IngestStore {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.path = path
         database = try Database(path: path, mode: .readWriteCreate, busyTimeoutMilliseconds: 10_000)
-        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+        // Envelope ids are random, so every insert dirties a different page of the id index:
+        // a 64 MiB WAL between checkpoints writes a page rewritten by many batches once, and a
+        // 64 MiB page cache keeps the index from being re-read (measured: 35k → 50k envelopes/s
+        // at 500k envelopes, reads 6.3 → 1.4 GB).
+        try database.execute("""
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+            PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-65536
+            """)
         executor = DedicatedThreadExecutor(label: "sensor-ingest.sqlite")
         timestamps.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     }
