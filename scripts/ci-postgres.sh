@@ -33,7 +33,8 @@ fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 as_postgres() { runuser -u postgres -- "$@"; }
 # The superuser connects through the cluster's own socket directory (peer authentication).
-psql_admin() { as_postgres "$bin/psql" -h "$base" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+psql_in() { local db=$1; shift; as_postgres "$bin/psql" -h "$base" -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 -qtA "$@"; }
+psql_admin() { psql_in postgres "$@"; }
 
 mkdir -p "$base"
 chown postgres:postgres "$base"
@@ -60,6 +61,11 @@ END \$\$;"
 if [ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$database'")" ]; then
     psql_admin -c "CREATE DATABASE $database OWNER $role"
 fi
+# Owning the database owns its public schema (PostgreSQL 15): the role can create tables there,
+# and use those another role left in it on an earlier run.
+psql_admin -c "ALTER DATABASE $database OWNER TO $role"
+psql_in "$database" -c "GRANT ALL ON ALL TABLES IN SCHEMA public TO $role" \
+    -c "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO $role"
 
 # Prove the URL works the way the tests will use it: TCP on loopback, with the password.
 PGPASSWORD="$password" "$bin/psql" -h 127.0.0.1 -p "$port" -U "$role" -d "$database" -qtAc "SELECT 1" > /dev/null

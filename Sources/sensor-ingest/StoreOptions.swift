@@ -19,7 +19,8 @@ struct StoreOptions: ParsableArguments {
 
     /// Runs `body` on the opened, migrated store (one-shot commands).
     func withStore<Result: Sendable>(_ body: (any IngestStore) async throws -> Result) async throws -> Result {
-        var logger = Logger(label: "sensor-ingest")
+        // Standard error: standard output is the command's answer (a token, a table, a dump).
+        var logger = Logger(label: "sensor-ingest") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
         return try await location().withStore(logger: logger, body)
     }

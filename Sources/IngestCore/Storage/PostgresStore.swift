@@ -11,12 +11,20 @@ import PostgresNIO
 public final class PostgresStore: IngestStore {
     let client: PostgresClient
     let logger: Logger
+    /// `host:port/database`, for messages.
+    let address: String
+    /// How long ``migrate()`` waits for the database to answer before giving up.
+    let startTimeout: Duration
 
     /// A store on `postgres://user:password@host:port/database` (`?sslmode=require` for TLS).
-    /// Nothing connects until ``run()`` runs.
-    public init(url: String, logger: Logger = Logger(label: "sensor-ingest.postgres")) throws {
-        client = PostgresClient(configuration: try Self.configuration(url))
+    /// Nothing connects until ``run()`` runs; connection failures are logged to `logger`.
+    public init(url: String, logger: Logger = Logger(label: "sensor-ingest.postgres"),
+                startTimeout: Duration = .seconds(30)) throws {
+        let configuration = try Self.configuration(url)
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.startTimeout = startTimeout
+        address = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)/\(configuration.database ?? "")"
     }
 
     static func configuration(_ url: String) throws -> PostgresClient.Configuration {
@@ -43,13 +51,34 @@ public final class PostgresStore: IngestStore {
         await client.run()
     }
 
+    /// Fails after `startTimeout` when the database does not answer (the pool itself would
+    /// keep retrying): a server or a command pointed at the wrong place says so.
     public func migrate() async throws {
+        let (timeout, address) = (startTimeout, address)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await self.applyMigrations()
+                } catch {
+                    throw StoreError("PostgreSQL at \(address): \(Self.describe(error))")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw StoreError("PostgreSQL at \(address) did not answer within \(timeout): is it running, and are the host, port, user and password right?")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    private func applyMigrations() async throws {
         try await client.withTransaction(logger: logger) { connection in
             // Per database: one process migrates, the others wait here and then find nothing to do.
             try await connection.query("SELECT pg_advisory_xact_lock(7414212505)", logger: logger)
             try await connection.query("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                    version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
                 """, logger: logger)
             var applied = 0
             let rows = try await connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger)
@@ -58,11 +87,21 @@ public final class PostgresStore: IngestStore {
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                try await connection.query(
-                    "INSERT INTO schema_migrations(version, name) VALUES (\(migration.version), \(migration.name))",
-                    logger: logger)
+                try await connection.query("INSERT INTO schema_migrations(version) VALUES (\(migration.version))",
+                                           logger: logger)
+                logger.notice("migrated", metadata: ["version": "\(migration.version)", "migration": "\(migration.name)"])
             }
         }
+    }
+
+    /// The server's own message when there is one, rather than the whole error value.
+    static func describe(_ error: any Error) -> String {
+        var error = error
+        if let transaction = error as? PostgresTransactionError {
+            error = transaction.beginError ?? transaction.closureError ?? transaction.commitError ?? error
+        }
+        if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] { return message }
+        return "\(error)"
     }
 
     public func appliedMigrations() async throws -> [Int] {

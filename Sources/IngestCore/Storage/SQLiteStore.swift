@@ -41,17 +41,15 @@ public actor SQLiteStore: IngestStore {
     public func migrate() throws {
         // IMMEDIATE: the write lock first, so two processes starting at once take turns.
         try database.transaction("IMMEDIATE") {
-            try database.execute("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)
-                """)
+            try database.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
             let current = try database.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations")
             _ = try current.step()
             let applied = current.int64(at: 0)
             for migration in Migrations.sqlite where migration.version > applied {
                 for statement in migration.statements { try database.execute(statement) }
-                try database.prepare("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?1, ?2, ?3)")
-                    .run(.integer(Int64(migration.version)), .text(migration.name), .text(now()))
+                try database.prepare("INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)")
+                    .run(.integer(Int64(migration.version)), .text(now()))
             }
         }
     }
