@@ -118,6 +118,13 @@ import Testing
         }
     }
 
+    @Test func aMissingConfigPathIsAProblemNotAnEmptyConfig() async throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-config-\(UUID().uuidString)")
+        let provider = ServerConfigProvider(location: missing, logger: .quiet) { _, _ in [] }
+        let problems = await provider.reload()
+        #expect(problems.count == 1 && problems[0].hasPrefix(missing.path + ": cannot be read"), "\(problems)")
+    }
+
     // MARK: - Helpers
 
     struct Fetched: Sendable {

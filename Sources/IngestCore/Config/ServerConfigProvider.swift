@@ -55,7 +55,7 @@ public actor ServerConfigProvider {
         do {
             files = try Self.files(at: location)
         } catch {
-            return refuse(["\(location.path): \(error.localizedDescription)"], fingerprint: nil)
+            return refuse(["\(location.path): cannot be read (\(error.localizedDescription))"], fingerprint: nil)
         }
         let stamp = Self.fingerprint(of: files)
         guard stamp != fingerprint else { return problems }
@@ -118,7 +118,7 @@ public actor ServerConfigProvider {
     static func files(at location: URL) throws -> [URL] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory) else {
-            throw StoreError("no such file or directory")
+            throw CocoaError(.fileNoSuchFile)
         }
         guard isDirectory.boolValue else { return [location] }
         return try FileManager.default.contentsOfDirectory(atPath: location.path)
