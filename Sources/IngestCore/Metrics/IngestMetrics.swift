@@ -27,6 +27,15 @@ public final class IngestMetrics: Sendable {
         var receivedBytes = 0
         var inflatedBytes = 0
         var ingestsInProgress = 0
+        var normalized = 0
+        var drift: [DriftMetric: Int] = [:]
+    }
+
+    struct DriftMetric: Hashable, Comparable {
+        var tool: String
+        var kind: String
+        var reason: String
+        static func < (a: Self, b: Self) -> Bool { (a.tool, a.kind, a.reason) < (b.tool, b.kind, b.reason) }
     }
 
     struct RequestKey: Hashable, Comparable {
@@ -68,6 +77,16 @@ public final class IngestMetrics: Sendable {
         state.withLockedValue { $0.receivedBytes += bytes }
     }
 
+    /// Envelopes normalised, and what of them was not understood.
+    func normalized(_ count: Int, drift: [DriftKey: Int]) {
+        state.withLockedValue { state in
+            state.normalized += count
+            for (key, count) in drift {
+                state.drift[DriftMetric(tool: key.tool, kind: key.kind, reason: key.reason), default: 0] += count
+            }
+        }
+    }
+
     /// The exposition text.
     public func render() -> String {
         let state = state.withLockedValue { $0 }
@@ -102,6 +121,13 @@ public final class IngestMetrics: Sendable {
         lines.append("sensor_ingest_inflated_bytes_total \(state.inflatedBytes)")
         family("sensor_ingest_ingests_in_progress", "gauge", "Ingest requests being worked on now (bounded by --max-concurrent).")
         lines.append("sensor_ingest_ingests_in_progress \(state.ingestsInProgress)")
+        family("sensor_ingest_normalized_envelopes_total", "counter", "Raw envelopes turned into normalised rows by this process.")
+        lines.append("sensor_ingest_normalized_envelopes_total \(state.normalized)")
+        family("sensor_ingest_drift_total", "counter",
+               "Records or fields not understood (kept raw), by tool, kind and reason, seen by this process; GET /api/v1/drift has the whole store.")
+        for key in state.drift.keys.sorted() {
+            lines.append("sensor_ingest_drift_total{tool=\"\(key.tool)\",kind=\"\(key.kind)\",reason=\"\(key.reason)\"} \(state.drift[key]!)")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -14,4 +14,15 @@ struct BearerAuthenticator: Sendable {
         guard !secret.isEmpty else { return nil }
         return try await tokens.token(withHash: TokenSecret.hash(secret))
     }
+
+    /// The answer for a request without a live token (401, or 503 when tokens cannot be
+    /// looked up); nil when the request may go on.
+    func refusal(for request: Request) async -> Response? {
+        do {
+            if try await token(for: request) != nil { return nil }
+        } catch {
+            return JSONAnswer.error(.serviceUnavailable, "token store unavailable, retry later", retryAfter: 5)
+        }
+        return JSONAnswer.error(.unauthorized, "missing, unknown or revoked bearer token", headers: [.wwwAuthenticate: "Bearer"])
+    }
 }

@@ -26,6 +26,7 @@ struct IngestHandler: Sendable {
     let gate: AdmissionGate
     let bodyReader: RequestBodyReader
     let metrics: IngestMetrics
+    let normalizer: Normalizer
     let logger: Logger
 
     func handle(_ request: Request) async throws -> Response {
@@ -86,6 +87,7 @@ struct IngestHandler: Sendable {
             return JSONAnswer.error(.serviceUnavailable, "storage unavailable, retry later", retryAfter: 5)
         }
         metrics.ingested(outcome, rejected: rejected.count, receivedBytes: wireBytes, inflatedBytes: body.count)
+        if outcome.accepted > 0 { normalizer.wake() }
         logger.debug("batch stored", metadata: [
             "batch": "\(batch.batchID)", "device": "\(batch.device)", "token": "\(token.name)",
             "accepted": "\(outcome.accepted)", "duplicates": "\(outcome.duplicates)", "rejected": "\(rejected.count)",

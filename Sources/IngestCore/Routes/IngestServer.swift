@@ -17,6 +17,9 @@ public struct IngestServer: Sendable {
         public static let sensorConfig = "/api/v1/sensor-config"
         public static let health = "/healthz"
         public static let metrics = "/metrics"
+        public static let sessions = "/api/v1/sessions"
+        public static let usage = "/api/v1/usage"
+        public static let drift = "/api/v1/drift"
     }
 
     /// What one request may cost.
@@ -35,6 +38,8 @@ public struct IngestServer: Sendable {
     public let config: ServerConfigProvider
     public let metrics = IngestMetrics()
     public let limits: Limits
+    /// Keeps the normalised tables caught up; woken after every stored batch.
+    public let normalizer: Normalizer
     let logger: Logger
 
     public init(store: any IngestStore, config: ServerConfigProvider, limits: Limits = Limits(), logger: Logger) {
@@ -42,6 +47,7 @@ public struct IngestServer: Sendable {
         self.config = config
         self.limits = limits
         self.logger = logger
+        normalizer = Normalizer(store: store, metrics: metrics, logger: logger)
     }
 
     /// The routes (for an application, or for HummingbirdTesting).
@@ -50,7 +56,7 @@ public struct IngestServer: Sendable {
         let ingest = IngestHandler(
             store: store, authenticator: authenticator, gate: AdmissionGate(limit: limits.maxConcurrentIngests),
             bodyReader: RequestBodyReader(maxWireBytes: limits.maxBodyBytes, maxInflatedBytes: limits.maxInflatedBytes),
-            metrics: metrics, logger: logger)
+            metrics: metrics, normalizer: normalizer, logger: logger)
         let sensorConfig = SensorConfigHandler(provider: config, authenticator: authenticator)
         let metrics = self.metrics
 
@@ -58,6 +64,13 @@ public struct IngestServer: Sendable {
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.post(RouterPath(Paths.ingest)) { request, _ in try await ingest.handle(request) }
         router.get(RouterPath(Paths.sensorConfig)) { request, _ in try await sensorConfig.handle(request) }
+        let read = ReadAPIHandler(reader: NormalizedReader(store: store), authenticator: authenticator)
+        router.get(RouterPath(Paths.sessions)) { request, _ in try await read.sessions(request) }
+        router.get(RouterPath(Paths.sessions + "/:id")) { request, context in
+            try await read.session(request, id: context.parameters.get("id") ?? "")
+        }
+        router.get(RouterPath(Paths.usage)) { request, _ in try await read.usage(request) }
+        router.get(RouterPath(Paths.drift)) { request, _ in try await read.drift(request) }
         router.get(RouterPath(Paths.health)) { _, _ in "ok\n" }
         router.get(RouterPath(Paths.metrics)) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -85,7 +98,7 @@ public struct IngestServer: Sendable {
             router: router(),
             server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "sensor-ingest"),
-            services: services + [ConfigWatcher(provider: config, interval: configPollInterval)],
+            services: services + [ConfigWatcher(provider: config, interval: configPollInterval), normalizer],
             onServerRunning: { channel in
                 await onListening("\(scheme)://\(hostInURL):\(channel.localAddress?.port ?? port)")
             },

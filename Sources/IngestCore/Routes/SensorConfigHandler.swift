@@ -7,16 +7,7 @@ struct SensorConfigHandler: Sendable {
     let authenticator: BearerAuthenticator
 
     func handle(_ request: Request) async throws -> Response {
-        let token: TokenRecord?
-        do {
-            token = try await authenticator.token(for: request)
-        } catch {
-            return JSONAnswer.error(.serviceUnavailable, "token store unavailable, retry later", retryAfter: 5)
-        }
-        guard token != nil else {
-            return JSONAnswer.error(.unauthorized, "missing, unknown or revoked bearer token",
-                                    headers: [.wwwAuthenticate: "Bearer"])
-        }
+        if let refusal = await authenticator.refusal(for: request) { return refusal }
         let document = await provider.document
         var headers: HTTPFields = [.eTag: document.etag, .cacheControl: "no-cache"]
         if let condition = request.headers[.ifNoneMatch], Self.matches(condition, etag: document.etag) {

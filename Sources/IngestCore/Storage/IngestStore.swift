@@ -29,7 +29,7 @@ public protocol TokenStore: Sendable {
 /// gracefully, so it runs in the server's service group beside the HTTP server (and shuts
 /// down after it). Other issues add normalised tables: keep this protocol small and the
 /// migration lists append-only.
-public protocol IngestStore: RawEnvelopeStore, TokenStore, Service {
+public protocol IngestStore: RawEnvelopeStore, TokenStore, NormalizedStore, Service {
     /// Applies, in order, each migration not applied yet. Safe when several processes start
     /// at once on the same database.
     func migrate() async throws

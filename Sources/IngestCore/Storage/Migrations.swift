@@ -35,6 +35,7 @@ enum Migrations {
             )
             """,
         ]),
+        Migration(version: 2, name: "normalised sessions", statements: NormalizedSchema.statements(.sqlite)),
     ]
 
     static let postgres: [Migration] = [
@@ -62,5 +63,10 @@ enum Migrations {
             )
             """,
         ]),
+        Migration(version: 2, name: "normalised sessions", statements: [
+            // Arrival order, for normalising in the order records came.
+            "ALTER TABLE raw_envelopes ADD COLUMN seq BIGSERIAL",
+            "CREATE UNIQUE INDEX raw_envelopes_seq ON raw_envelopes(seq)",
+        ] + NormalizedSchema.statements(.postgres)),
     ]
 }

@@ -113,22 +113,30 @@ public final class PostgresStore: IngestStore {
 
     public func insert(_ envelopes: [ValidEnvelope], from origin: BatchOrigin) async throws -> InsertOutcome {
         guard !envelopes.isEmpty else { return InsertOutcome(accepted: 0, duplicates: 0) }
-        // Every server takes row locks in the same (id) order: concurrent overlapping batches
-        // wait for one another instead of deadlocking.
-        let sorted = envelopes.sorted { $0.id < $1.id }
-        let rows = try await client.query("""
-            INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, envelope)
-            SELECT id, source, kind, device, \(origin.tokenID), \(origin.batchID), envelope
-            FROM unnest(\(sorted.map(\.id))::text[], \(sorted.map(\.source))::text[], \(sorted.map(\.kind))::text[],
-                        \(sorted.map(\.device))::text[], \(sorted.map(\.json))::text[])
-                 WITH ORDINALITY AS batch(id, source, kind, device, envelope, position)
-            ORDER BY position
-            ON CONFLICT (id) DO NOTHING
-            RETURNING id
-            """, logger: logger)
-        var accepted = 0
-        for try await _ in rows { accepted += 1 }
-        return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
+        // Arrival numbers (seq) follow the batch's order, which is each file's order: the
+        // normalisers read a file's first line before the rest. Rows are then inserted in id
+        // order, so every server takes row locks in the same order and concurrent overlapping
+        // batches wait for one another instead of deadlocking. (A volatile function in the
+        // select list is evaluated after its ORDER BY.) The arrival lock, shared, lets the
+        // normaliser wait for inserts in flight (rawEnvelopes).
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock_shared(\(Self.arrivalLock))", logger: self.logger)
+            let rows = try await connection.query("""
+                INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, envelope, seq)
+                SELECT id, source, kind, device, \(origin.tokenID), \(origin.batchID), envelope, seq
+                FROM (SELECT batch.*, nextval(pg_get_serial_sequence('raw_envelopes', 'seq')) AS seq
+                      FROM unnest(\(envelopes.map(\.id))::text[], \(envelopes.map(\.source))::text[], \(envelopes.map(\.kind))::text[],
+                                  \(envelopes.map(\.device))::text[], \(envelopes.map(\.json))::text[])
+                           WITH ORDINALITY AS batch(id, source, kind, device, envelope, position)
+                      ORDER BY position) AS numbered
+                ORDER BY id
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+                """, logger: self.logger)
+            var accepted = 0
+            for try await _ in rows { accepted += 1 }
+            return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
+        }
     }
 
     public func counts() async throws -> [SourceCount] {

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// and must not hold up Swift's cooperative threads, which serve the HTTP requests meanwhile.
 public actor SQLiteStore: IngestStore {
     public nonisolated let path: String
-    private let database: Database
+    let database: Database
     private let executor: DedicatedThreadExecutor
     private let timestamps = ISO8601DateFormatter()
     private var insertStatement: Statement?

@@ -1,0 +1,208 @@
+/// Claude Code transcripts (`~/.claude/projects/<slug>/<session>.jsonl` and sub-agent files).
+///
+/// - A message is a line with a `uuid`; a line copied into a resumed or forked session keeps
+///   its uuid, so it is stored once (in the session that was read first).
+/// - One API response is streamed as one line per content block, all with the same
+///   `message.id` and `requestId`: they share `responseID`, and the usage row, keyed by both,
+///   keeps the snapshot with the most tokens (the final one).
+/// - Sub-agent lines carry the parent's `sessionId` and their own `agentId`: the sub-agent is a
+///   session of its own (`<sessionId>/<agentId>`) linked to the parent and to the `Task` tool
+///   call that spawned it (from the parent's `agent_progress` lines or the tool result).
+/// - `compact_boundary` lines and compact summaries are kept as messages of their own kind.
+public struct ClaudeCodeNormalizer: RecordNormalizer {
+    public let kinds: Set<String> = ["claude-code.transcript", "claude-code.subagent-meta"]
+    public let rawOnlyKinds: Set<String> = ["claude-code.history"]
+
+    static let tool = "claude-code"
+    static let types: Set<String> = [
+        "user", "assistant", "system", "progress", "queue-operation", "file-history-snapshot", "summary", "attachment",
+        "custom-title", "ai-title", "last-prompt", "pr-link", "mode", "permission-mode", "tag",
+    ]
+    static let fields: Set<String> = [
+        "type", "uuid", "parentUuid", "logicalParentUuid", "isSidechain", "userType", "cwd", "sessionId", "version",
+        "gitBranch", "slug", "agentId", "timestamp", "message", "requestId", "toolUseResult", "sourceToolAssistantUUID",
+        "isMeta", "isCompactSummary", "isVisibleInTranscriptOnly", "thinkingMetadata", "todos", "permissionMode",
+        "subtype", "content", "level", "compactMetadata", "durationMs", "hookCount", "hookInfos", "hookErrors",
+        "preventedContinuation", "stopReason", "hasOutput", "toolUseID", "parentToolUseID", "data", "operation",
+        "messageId", "snapshot", "isSnapshotUpdate", "summary", "leafUuid", "sessionKind", "promptSource",
+        "isApiErrorMessage", "error", "attachment", "customTitle", "aiTitle", "lastPrompt", "mode", "tag", "prUrl",
+        "prNumber", "prRepository", "apiError", "retryInMs", "retryAttempt", "maxRetries", "cause", "isCompactBoundary",
+        "planContent", "imagePasteIds", "entrypoint", "teamName", "agentName", "origin",
+    ]
+
+    public init() {}
+
+    public func normalize(_ record: RawRecord, into context: inout NormalizationContext) {
+        if record.kind == "claude-code.subagent-meta" { return normalizeMeta(record, into: &context) }
+        guard let line = record.object else { return context.unreadable(record, "not a JSON object") }
+        let version = line["version"] as? String
+        let type = line["type"] as? String ?? ""
+        guard Self.types.contains(type) else { return context.unknownType(record, version: version, type.isEmpty ? "(none)" : type) }
+        context.unknownFields(record, version: version, line, known: Self.fields)
+
+        var memory = context.memory(of: record)
+        guard let sessionID = JSON.string(line["sessionId"]) ?? memory.sessionNativeID else { return }
+        let agentID = JSON.string(line["agentId"])
+        let nativeID = agentID.map { "\(sessionID)/\($0)" } ?? sessionID
+        if memory.sessionNativeID == nil, line["sessionId"] != nil {
+            memory.sessionNativeID = sessionID
+            context.remember(memory, for: record)
+        }
+        let sessionKey = NormalKey.session(device: record.device, tool: Self.tool, nativeID: nativeID)
+        let timestamp = JSON.timestamp(line["timestamp"])
+
+        var session = SessionRow(key: sessionKey, tool: Self.tool, device: record.device, nativeID: nativeID, source: record.source,
+                                 project: JSON.string(line["cwd"]), gitBranch: JSON.string(line["gitBranch"]),
+                                 toolVersion: version, startedAt: timestamp, endedAt: timestamp, file: record.path)
+        if type == "custom-title" || type == "ai-title" {
+            session.title = JSON.string(line["customTitle"]) ?? JSON.string(line["aiTitle"]) ?? JSON.string(line["title"])
+        }
+        context.batch.sessions.append(session)
+        if let agentID {
+            let parentKey = NormalKey.session(device: record.device, tool: Self.tool, nativeID: sessionID)
+            context.batch.links.append(SessionLinkRow(childKey: sessionKey, parentKey: parentKey, toolCallID: nil, relation: "subagent"))
+        }
+
+        switch type {
+        case "user", "assistant": message(line, type: type, record, sessionKey: sessionKey, timestamp: timestamp, into: &context)
+        case "system": system(line, record, sessionKey: sessionKey, timestamp: timestamp, into: &context)
+        case "progress": progress(line, record, sessionID: sessionID, into: &context)
+        default: break
+        }
+    }
+
+    private func message(_ line: [String: Any], type: String, _ record: RawRecord, sessionKey: String, timestamp: String?,
+                         into context: inout NormalizationContext) {
+        guard let uuid = JSON.string(line["uuid"]), let message = line["message"] as? [String: Any] else { return }
+        let messageKey = NormalKey.make(record.device, Self.tool, "line", uuid)
+        let model = JSON.string(message["model"])
+        let responseID = type == "assistant" ? JSON.string(message["id"]) : nil
+        var kind = "text"
+        var texts: [String] = []
+        switch message["content"] {
+        case let text as String:
+            texts.append(text)
+        case let blocks as [Any]:
+            for case let block as [String: Any] in blocks {
+                switch block["type"] as? String {
+                case "text": JSON.string(block["text"]).map { texts.append($0) }
+                case "thinking":
+                    if texts.isEmpty { kind = "thinking" }
+                    JSON.string(block["thinking"]).map { texts.append($0) }
+                case "tool_use":
+                    guard let callID = JSON.string(block["id"]) else { continue }
+                    if texts.isEmpty { kind = "tool_use" }
+                    context.batch.toolCalls.append(ToolCallRow(
+                        key: NormalKey.make(record.device, Self.tool, "call", callID), sessionKey: sessionKey, messageKey: messageKey,
+                        callID: callID, name: JSON.string(block["name"]), input: JSON.text(block["input"]),
+                        startedAt: timestamp, source: record.source))
+                case "tool_result":
+                    kind = "tool_result"
+                    let result = Self.text(of: block["content"])
+                    result.map { texts.append($0) }
+                    if let callID = JSON.string(block["tool_use_id"]) {
+                        toolResult(callID: callID, block: block, result: result, line: line, record, sessionKey: sessionKey,
+                                   timestamp: timestamp, into: &context)
+                    }
+                default: break
+                }
+            }
+        default: break
+        }
+        if JSON.bool(line["isCompactSummary"]) == true { kind = "summary" }
+        context.batch.messages.append(MessageRow(
+            key: messageKey, sessionKey: sessionKey, responseID: responseID, role: type, kind: kind,
+            text: texts.isEmpty ? nil : texts.joined(separator: "\n"), model: model, createdAt: timestamp,
+            ordinal: record.position, rank: 0, source: record.source))
+
+        if type == "assistant", let usage = message["usage"] as? [String: Any], let responseID {
+            let requestID = JSON.string(line["requestId"]) ?? ""
+            var row = UsageRow(key: NormalKey.make(record.device, Self.tool, "usage", responseID, requestID), sessionKey: sessionKey,
+                               messageKey: messageKey, model: model, createdAt: timestamp, source: record.source)
+            row.input = JSON.int(usage["input_tokens"]) ?? 0
+            row.output = JSON.int(usage["output_tokens"]) ?? 0
+            row.cacheRead = JSON.int(usage["cache_read_input_tokens"]) ?? 0
+            row.cacheWrite = JSON.int(usage["cache_creation_input_tokens"]) ?? 0
+            context.batch.usage.append(row)
+            if let model, model != "<synthetic>" { context.batch.models.insert([sessionKey, model, record.source]) }
+        }
+    }
+
+    private func toolResult(callID: String, block: [String: Any], result: String?, line: [String: Any], _ record: RawRecord,
+                            sessionKey: String, timestamp: String?, into context: inout NormalizationContext) {
+        let callKey = NormalKey.make(record.device, Self.tool, "call", callID)
+        let structured = line["toolUseResult"] as? [String: Any]
+        context.batch.toolCalls.append(ToolCallRow(
+            key: callKey, sessionKey: sessionKey, callID: callID, result: result, isError: JSON.bool(block["is_error"]),
+            endedAt: timestamp, durationMs: JSON.int(structured?["durationMs"]) ?? JSON.int(structured?["totalDurationMs"]),
+            source: record.source))
+        guard let structured else { return }
+        if let agentID = JSON.string(structured["agentId"]), let sessionID = JSON.string(line["sessionId"]) {
+            context.batch.links.append(SessionLinkRow(
+                childKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
+                parentKey: sessionKey, toolCallID: callID, relation: "subagent"))
+        }
+        if let path = JSON.string(structured["filePath"]) {
+            let patch = structured["structuredPatch"] as? [Any]
+            context.batch.fileChanges.append(FileChangeRow(
+                key: NormalKey.make(record.device, Self.tool, "change", callID), sessionKey: sessionKey, callKey: callKey, path: path,
+                diff: patch.flatMap(Self.unifiedDiff), oldText: JSON.string(structured["oldString"]),
+                newText: JSON.string(structured["newString"]) ?? JSON.string(structured["content"]),
+                createdAt: timestamp, source: record.source))
+        }
+    }
+
+    private func system(_ line: [String: Any], _ record: RawRecord, sessionKey: String, timestamp: String?,
+                        into context: inout NormalizationContext) {
+        guard line["subtype"] as? String == "compact_boundary", let uuid = JSON.string(line["uuid"]) else { return }
+        context.batch.messages.append(MessageRow(
+            key: NormalKey.make(record.device, Self.tool, "line", uuid), sessionKey: sessionKey, role: "system", kind: "compaction",
+            text: JSON.string(line["content"]), createdAt: timestamp, ordinal: record.position, rank: 0, source: record.source))
+    }
+
+    /// A parent's `agent_progress` line names the sub-agent and the tool call that runs it.
+    private func progress(_ line: [String: Any], _ record: RawRecord, sessionID: String, into context: inout NormalizationContext) {
+        guard JSON.at(line, "data.type") as? String == "agent_progress", JSON.string(line["agentId"]) == nil,
+              let agentID = JSON.string(JSON.at(line, "data.agentId")), let callID = JSON.string(line["parentToolUseID"])
+        else { return }
+        context.batch.links.append(SessionLinkRow(
+            childKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
+            parentKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: sessionID),
+            toolCallID: callID, relation: "subagent"))
+    }
+
+    /// `agent-<id>.meta.json` beside a sub-agent transcript: its type and the spawning call.
+    private func normalizeMeta(_ record: RawRecord, into context: inout NormalizationContext) {
+        let components = record.pathComponents
+        guard let file = components.last, file.hasPrefix("agent-"), let subagents = components.lastIndex(of: "subagents"),
+              subagents >= 1 else { return }
+        let sessionID = components[subagents - 1]
+        let agentID = String(file.dropFirst("agent-".count).prefix { $0 != "." })
+        let meta = record.object ?? [:]
+        let toolCall = JSON.string(meta["toolUseId"]) ?? JSON.string(meta["toolUseID"])
+        context.batch.links.append(SessionLinkRow(
+            childKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
+            parentKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: sessionID),
+            toolCallID: toolCall, relation: "subagent"))
+    }
+
+    /// A tool result's text: a string, or the text blocks of an array.
+    static func text(of content: Any?) -> String? {
+        if let string = content as? String { return string }
+        guard let blocks = content as? [Any] else { return nil }
+        let texts = blocks.compactMap { ($0 as? [String: Any]).flatMap { JSON.string($0["text"]) } }
+        return texts.isEmpty ? nil : texts.joined(separator: "\n")
+    }
+
+    /// `structuredPatch` hunks as a unified diff.
+    static func unifiedDiff(_ hunks: [Any]) -> String? {
+        var diff = ""
+        for case let hunk as [String: Any] in hunks {
+            let oldStart = JSON.int(hunk["oldStart"]) ?? 0, oldLines = JSON.int(hunk["oldLines"]) ?? 0
+            let newStart = JSON.int(hunk["newStart"]) ?? 0, newLines = JSON.int(hunk["newLines"]) ?? 0
+            diff += "@@ -\(oldStart),\(oldLines) +\(newStart),\(newLines) @@\n"
+            for case let line as String in hunk["lines"] as? [Any] ?? [] { diff += line + "\n" }
+        }
+        return diff.isEmpty ? nil : diff
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Keeps the normalised tables caught up with the raw store: woken after each stored batch
+/// (and every few seconds regardless), it reads raw envelopes past its watermark in arrival
+/// order, normalises them and writes the rows and the new watermark in one transaction.
+/// Several servers on one PostgreSQL database may run it; the watermark check lets one win
+/// each step and the others retry.
+public final class Normalizer: Service, Sendable {
+    public let store: any IngestStore
+    public let registry: NormalizerRegistry
+    let metrics: IngestMetrics?
+    let logger: Logger
+    let chunkSize: Int
+    private let wakeups: AsyncStream<Void>
+    private let wakeup: AsyncStream<Void>.Continuation
+
+    public init(store: any IngestStore, registry: NormalizerRegistry = .builtIn, metrics: IngestMetrics? = nil,
+                chunkSize: Int = 1000, logger: Logger = Logger(label: "sensor-ingest.normalizer")) {
+        self.store = store
+        self.registry = registry
+        self.metrics = metrics
+        self.chunkSize = chunkSize
+        self.logger = logger
+        (wakeups, wakeup) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for a catch-up soon (after a batch was stored).
+    public func wake() {
+        wakeup.yield()
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [wakeup] in
+                    // A slow tick too: another server may have stored what this one should normalise.
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(5))
+                        wakeup.yield()
+                    }
+                }
+                for await _ in wakeups {
+                    if Task.isCancelled { break }
+                    do {
+                        try await catchUp()
+                    } catch {
+                        logger.error("normalising failed; retried on the next batch", metadata: ["error": "\(error)"])
+                    }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [wakeup] in
+            wakeup.finish()
+        }
+    }
+
+    /// Normalises everything stored past the watermark. Returns how many envelopes it read.
+    @discardableResult
+    public func catchUp() async throws -> Int {
+        var total = 0
+        while true {
+            let watermark = try await self.watermark()
+            let raw = try await store.rawEnvelopes(afterSeq: watermark, source: nil, limit: chunkSize)
+            guard let last = raw.last else { return total }
+            let (statements, drift) = try await normalize(raw)
+            if try await store.applyNormalized(statements, expected: watermark, next: last.seq) {
+                total += raw.count
+                metrics?.normalized(raw.count, drift: drift)
+            } else {
+                try await Task.sleep(for: .milliseconds(50))  // another server took this step
+            }
+        }
+    }
+
+    /// Clears the normalised tables (or one source's rows) and builds them again from the raw
+    /// store. The result is the same rows incremental normalising gave.
+    public func reparse(source: String? = nil) async throws -> Int {
+        if let source {
+            try await store.execute(NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0) WHERE source = $1", [.text(source)]) })
+            var after: Int64 = 0
+            var total = 0
+            let horizon = try await watermark()
+            while true {
+                let raw = try await store.rawEnvelopes(afterSeq: after, source: source, limit: chunkSize).filter { $0.seq <= horizon }
+                guard let last = raw.last else { return total }
+                try await store.execute(try await normalize(raw).statements)
+                total += raw.count
+                after = last.seq
+            }
+        }
+        try await store.execute(NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0)") }
+            + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
+        return try await catchUp()
+    }
+
+    func watermark() async throws -> Int64 {
+        try await store.query(SQLStatement("SELECT last_seq FROM norm_progress WHERE id = 1")).first?.first?.int ?? 0
+    }
+
+    /// The statements that merge these raw envelopes into the normalised tables.
+    func normalize(_ raw: [(seq: Int64, json: String)]) async throws -> (statements: [SQLStatement], drift: [DriftKey: Int]) {
+        var records: [RawRecord] = []
+        records.reserveCapacity(raw.count)
+        var unreadable = NormalizedBatch()
+        for (seq, json) in raw {
+            if let record = RawRecord(seq: seq, json: json) {
+                records.append(record)
+            } else {
+                unreadable.count(DriftKey(source: "", tool: "", toolVersion: "", kind: "", reason: "unreadable", name: "envelope"))
+            }
+        }
+        let memories = try await loadMemories(Set(records.map(\.fileKey)))
+        var context = NormalizationContext(memories: memories)
+        context.batch.drift = unreadable.drift
+        var sources: [String: String] = [:]
+        for record in records {
+            registry.normalize(record, into: &context)
+            sources[record.fileKey] = record.source
+        }
+        var changed: [String: (source: String, memory: FileMemory)] = [:]
+        for key in context.changedMemories { changed[key] = (sources[key] ?? "", context.memories[key]!) }
+        return (NormalizedWriter.statements(context.batch, memories: changed), context.batch.drift)
+    }
+
+    private func loadMemories(_ keys: Set<String>) async throws -> [String: FileMemory] {
+        guard !keys.isEmpty else { return [:] }
+        var memories: [String: FileMemory] = [:]
+        let decoder = JSONDecoder()
+        let sorted = keys.sorted()
+        for start in stride(from: 0, to: sorted.count, by: 500) {
+            let chunk = Array(sorted[start..<min(sorted.count, start + 500)])
+            let placeholders = (1...chunk.count).map { "$\($0)" }.joined(separator: ", ")
+            let rows = try await store.query(SQLStatement(
+                "SELECT memory_key, memory FROM norm_file_memory WHERE memory_key IN (\(placeholders))", chunk.map { .text($0) }))
+            for row in rows {
+                guard let key = row[0].text, let text = row[1].text,
+                      let memory = try? decoder.decode(FileMemory.self, from: Data(text.utf8)) else { continue }
+                memories[key] = memory
+            }
+        }
+        return memories
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// A stored envelope opened for normalising: its labels, where it came from, and its record
+/// decoded as JSON (for SQL rows, an object of columns with `json` columns embedded).
+public struct RawRecord {
+    /// Arrival order in the raw store: normalising replays records in this order.
+    public var seq: Int64
+    public var id: String
+    public var source: String
+    /// The declared record kind (`claude-code.transcript`): the only thing that picks a normaliser.
+    public var kind: String
+    public var device: String
+    public var collectedAt: String
+    /// `locator.path` as the sensor shows it (`~/.claude/projects/…`).
+    public var path: String
+    /// `locator.file_id`: the fingerprint of a file's first line, the same for a renamed file
+    /// and for a copy that begins like it.
+    public var fileID: String?
+    /// `locator.offset` (byte offset of a line) or `locator.cursor` when it is a number.
+    public var position: Int64
+    public var encoding: String
+    /// The record: any JSON value (`json`), a string (`text`, `base64`), or the columns of a row.
+    public var record: Any
+    /// How each column of a row is encoded (`row` only).
+    public var columns: [String: String]
+
+    /// The tool is the kind's first label: `cursor-agent.blob` → `cursor-agent`.
+    public var tool: String { String(kind.prefix { $0 != "." }) }
+
+    /// The record as an object, when it is one.
+    public var object: [String: Any]? { record as? [String: Any] }
+
+    /// A key for what normalisers remember about the file this record came from.
+    public var fileKey: String { "\(device)|\(fileID ?? path)" }
+
+    /// Opens one stored envelope; nil when it is not a JSON object with the envelope's fields.
+    public init?(seq: Int64, json: String) {
+        guard let envelope = (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) as? [String: Any],
+              let id = envelope["id"] as? String, let source = envelope["source"] as? String,
+              let kind = envelope["kind"] as? String, let device = envelope["device"] as? String
+        else { return nil }
+        self.seq = seq
+        self.id = id
+        self.source = source
+        self.kind = kind
+        self.device = device
+        collectedAt = envelope["collected_at"] as? String ?? ""
+        let locator = envelope["locator"] as? [String: Any] ?? [:]
+        path = locator["path"] as? String ?? ""
+        fileID = locator["file_id"] as? String
+        position = JSON.int(locator["offset"]) ?? JSON.int(locator["cursor"]) ?? 0
+        encoding = envelope["encoding"] as? String ?? "json"
+        record = envelope["record"] ?? NSNull()
+        columns = envelope["columns"] as? [String: String] ?? [:]
+    }
+
+    /// A row's column as text: `text` columns as they are, `json` columns re-serialised.
+    public func column(_ name: String) -> Any? {
+        guard let value = object?[name], !(value is NSNull) else { return nil }
+        return value
+    }
+
+    /// The path's components after `~/` (or `/`), for normalisers that read ids from folder names.
+    public var pathComponents: [String] { path.split(separator: "/").map(String.init) }
+}
+
+/// Small accessors over `JSONSerialization` values.
+public enum JSON {
+    public static func int(_ value: Any?) -> Int64? {
+        switch value {
+        case let number as NSNumber: return number.int64Value
+        case let string as String: return Int64(string)
+        default: return nil
+        }
+    }
+
+    public static func double(_ value: Any?) -> Double? {
+        (value as? NSNumber)?.doubleValue ?? (value as? String).flatMap(Double.init)
+    }
+
+    public static func bool(_ value: Any?) -> Bool? {
+        (value as? NSNumber).map(\.boolValue)
+    }
+
+    /// A non-empty string.
+    public static func string(_ value: Any?) -> String? {
+        guard let string = value as? String, !string.isEmpty else { return nil }
+        return string
+    }
+
+    /// `value` at a dotted path of object keys (`message.usage.output_tokens`).
+    public static func at(_ value: Any?, _ path: String) -> Any? {
+        var current = value
+        for key in path.split(separator: ".") {
+            guard let object = current as? [String: Any] else { return nil }
+            current = object[String(key)]
+        }
+        return current is NSNull ? nil : current
+    }
+
+    /// Compact JSON text of any value (strings as they are).
+    public static func text(_ value: Any?) -> String? {
+        switch value {
+        case nil, is NSNull: return nil
+        case let string as String: return string
+        case let value?:
+            guard JSONSerialization.isValidJSONObject(value) || value is NSNumber,
+                  let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
+            else { return "\(value)" }
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    /// Parses JSON text (a `text` column holding JSON, a hex-decoded blob).
+    public static func parse(_ text: String) -> Any? {
+        try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+    }
+
+    /// The string when it reads as an RFC 3339 date-time (`2026-02-12T16:02:23.545Z`); records
+    /// sanitised or damaged by hand carry other text in timestamp fields.
+    public static func timestamp(_ value: Any?) -> String? {
+        guard let string = value as? String, string.utf8.count >= 19 else { return nil }
+        let bytes = Array(string.utf8.prefix(19))
+        let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+        guard digits.allSatisfy({ (0x30...0x39).contains(bytes[$0]) }), bytes[4] == 0x2D, bytes[7] == 0x2D,
+              bytes[10] == 0x54 || bytes[10] == 0x20, bytes[13] == 0x3A, bytes[16] == 0x3A else { return nil }
+        return string
+    }
+
+    /// Epoch milliseconds (or seconds, when small) → RFC 3339 UTC.
+    public static func timestamp(epoch value: Any?) -> String? {
+        guard let number = double(value), number > 0 else { return nil }
+        let seconds = number > 1e11 ? number / 1000 : number
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    }
+
+    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
+}

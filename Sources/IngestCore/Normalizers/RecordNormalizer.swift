@@ -1,0 +1,120 @@
+/// Turns records of the kinds it declares into normalised rows. One small normaliser per
+/// tool; the registry picks it by the envelope's `kind`, never by looking at the record.
+///
+/// A normaliser is a pure function of the records it is given, in arrival order, and of what
+/// it chose to remember about their files (``FileMemory``): re-running it over the raw store
+/// gives the same rows.
+public protocol RecordNormalizer: Sendable {
+    /// Kinds turned into rows.
+    var kinds: Set<String> { get }
+    /// Kinds understood and kept raw only: no rows, not drift (prompt histories, artifacts).
+    var rawOnlyKinds: Set<String> { get }
+    /// Kinds that cannot be read (encrypted): kept raw and counted as `opaque`.
+    var opaqueKinds: Set<String> { get }
+
+    func normalize(_ record: RawRecord, into context: inout NormalizationContext)
+}
+
+extension RecordNormalizer {
+    public var rawOnlyKinds: Set<String> { [] }
+    public var opaqueKinds: Set<String> { [] }
+}
+
+/// What a normaliser remembers about one file between records, for tools whose records do
+/// not each say which session they belong to (Codex, OpenClaw: only the first line does).
+public struct FileMemory: Codable, Sendable, Equatable {
+    public var sessionNativeID: String?
+    /// Codex: the thread whose history this file's keys are scoped to (the parent of a fork).
+    public var scope: String?
+    public var toolVersion: String?
+    public var model: String?
+    /// Codex: the last cumulative token counts seen in this file.
+    public var totals: [Int64]?
+    /// Codex: how often each message content occurred so far in this file.
+    public var occurrences: [String: Int]?
+
+    public init() {}
+}
+
+/// A normaliser's view of the run: the rows produced so far and the memories of files.
+public struct NormalizationContext {
+    public var batch = NormalizedBatch()
+    /// Memories loaded from the store for the files of this run (and updated by it).
+    public private(set) var memories: [String: FileMemory]
+    public private(set) var changedMemories: Set<String> = []
+
+    public init(memories: [String: FileMemory] = [:]) {
+        self.memories = memories
+    }
+
+    public func memory(of record: RawRecord) -> FileMemory {
+        memories[record.fileKey] ?? FileMemory()
+    }
+
+    public mutating func remember(_ memory: FileMemory, for record: RawRecord) {
+        guard memories[record.fileKey] != memory else { return }
+        memories[record.fileKey] = memory
+        changedMemories.insert(record.fileKey)
+    }
+
+    /// Counts a record type this normaliser does not know.
+    public mutating func unknownType(_ record: RawRecord, version: String?, _ name: String) {
+        batch.count(DriftKey(source: record.source, tool: record.tool, toolVersion: version ?? "", kind: record.kind, reason: "unknown_type", name: name))
+    }
+
+    /// Counts each top-level field of `object` not in `known`.
+    public mutating func unknownFields(_ record: RawRecord, version: String?, _ object: [String: Any],
+                                       known: Set<String>, prefix: String = "") {
+        for field in object.keys where !known.contains(field) {
+            batch.count(DriftKey(source: record.source, tool: record.tool, toolVersion: version ?? "", kind: record.kind,
+                                 reason: "unknown_field", name: prefix + field))
+        }
+    }
+
+    /// Counts a record that could not be read as its kind promises.
+    public mutating func unreadable(_ record: RawRecord, _ what: String) {
+        batch.count(DriftKey(source: record.source, tool: record.tool, toolVersion: "", kind: record.kind, reason: "unreadable", name: what))
+    }
+}
+
+/// The normalisers, by kind.
+public struct NormalizerRegistry: Sendable {
+    let normalizers: [any RecordNormalizer]
+    let byKind: [String: Int]
+
+    public init(_ normalizers: [any RecordNormalizer]) {
+        self.normalizers = normalizers
+        var byKind: [String: Int] = [:]
+        for (index, normalizer) in normalizers.enumerated() {
+            for kind in normalizer.kinds.union(normalizer.rawOnlyKinds).union(normalizer.opaqueKinds) {
+                precondition(byKind[kind] == nil, "two normalisers for \(kind)")
+                byKind[kind] = index
+            }
+        }
+        self.byKind = byKind
+    }
+
+    /// Every normaliser this server has.
+    public static let builtIn = NormalizerRegistry([
+        ClaudeCodeNormalizer(), CodexNormalizer(), OpenClawNormalizer(), CursorNormalizer(), AntigravityNormalizer(),
+    ])
+
+    /// Normalises one record, or counts it as drift when its kind has no normaliser.
+    public func normalize(_ record: RawRecord, into context: inout NormalizationContext) {
+        guard let index = byKind[record.kind] else {
+            context.batch.count(DriftKey(source: record.source, tool: record.tool, toolVersion: "", kind: record.kind, reason: "unknown_kind", name: record.kind))
+            return
+        }
+        let normalizer = normalizers[index]
+        let (links, positions) = (context.batch.links.count, context.batch.positions.count)
+        defer {
+            for index in links..<context.batch.links.count { context.batch.links[index].source = record.source }
+            for index in positions..<context.batch.positions.count { context.batch.positions[index].source = record.source }
+        }
+        if normalizer.opaqueKinds.contains(record.kind) {
+            context.batch.count(DriftKey(source: record.source, tool: record.tool, toolVersion: "", kind: record.kind, reason: "opaque", name: record.kind))
+        } else if normalizer.kinds.contains(record.kind) {
+            normalizer.normalize(record, into: &context)
+        }
+    }
+}

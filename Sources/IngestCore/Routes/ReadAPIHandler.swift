@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+
+/// The read API over the normalised tables (docs/read-api.md): sessions, one session in full,
+/// token usage grouped, and the drift report. Every route takes the same Bearer tokens as
+/// ingest.
+struct ReadAPIHandler: Sendable {
+    let reader: NormalizedReader
+    let authenticator: BearerAuthenticator
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    func sessions(_ request: Request) async throws -> Response {
+        if let refusal = await authenticator.refusal(for: request) { return refusal }
+        let query = request.uri.queryParameters
+        let limit = query["limit"].flatMap { Int(String($0)) } ?? 100
+        let offset = query["offset"].flatMap { Int(String($0)) } ?? 0
+        guard (1...1000).contains(limit), offset >= 0 else {
+            return JSONAnswer.error(.badRequest, "limit must be 1 to 1000 and offset 0 or more")
+        }
+        return try await answer { try await reader.sessions(Self.filter(query), limit: limit, offset: offset) }
+    }
+
+    func session(_ request: Request, id: String) async throws -> Response {
+        if let refusal = await authenticator.refusal(for: request) { return refusal }
+        guard let detail = try await reader.session(id: id) else { return JSONAnswer.error(.notFound, "no session \(id)") }
+        return Self.json(detail)
+    }
+
+    func usage(_ request: Request) async throws -> Response {
+        if let refusal = await authenticator.refusal(for: request) { return refusal }
+        let query = request.uri.queryParameters
+        let group = query["group"].map { String($0).split(separator: ",").map(String.init) } ?? ["day", "tool", "model"]
+        let known: Set<String> = ["day", "tool", "model", "device", "project"]
+        if let unknown = group.first(where: { !known.contains($0) }) {
+            return JSONAnswer.error(.badRequest, "group: \(unknown) is not one of day, tool, model, device, project")
+        }
+        return try await answer { ["usage": try await reader.usage(group: group, filter: Self.filter(query))] }
+    }
+
+    func drift(_ request: Request) async throws -> Response {
+        if let refusal = await authenticator.refusal(for: request) { return refusal }
+        return try await answer { ["drift": try await reader.drift()] }
+    }
+
+    static func filter(_ query: Parameters) -> NormalizedReader.Filter {
+        func value(_ name: String) -> String? { query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        return NormalizedReader.Filter(tool: value("tool"), device: value("device"), project: value("project"),
+                                       since: value("since"), until: value("until"))
+    }
+
+    private func answer(_ body: () async throws -> some Encodable) async throws -> Response {
+        Self.json(try await body())
+    }
+
+    static func json(_ value: some Encodable) -> Response {
+        let data = (try? encoder.encode(value)) ?? Data(#"{"error":"cannot encode the answer"}"#.utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,17 @@
+import SQLiteDB
+
+/// The normalised tables' access to a store: the SQL is written once (``SQLStatement``);
+/// each store runs it and adds what only it can do (a safe horizon over concurrent inserts).
+public protocol NormalizedStore: Sendable {
+    /// Rows of a query, each column as a value.
+    func query(_ statement: SQLStatement) async throws -> [[SQLiteValue]]
+    /// Runs `statements` in one transaction, but only while the normalised watermark is still
+    /// `expected` (then it becomes `next`): false, and nothing written, when another process
+    /// moved it first.
+    func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) async throws -> Bool
+    /// Runs `statements` in one transaction.
+    func execute(_ statements: [SQLStatement]) async throws
+    /// Up to `limit` raw envelopes after arrival number `seq`, in arrival order, from `source`
+    /// only when given. Never skips an envelope whose insert commits later with a lower number.
+    func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int) async throws -> [(seq: Int64, json: String)]
+}

@@ -1,0 +1,53 @@
+import SQLiteDB
+
+extension SQLiteStore {
+    public func query(_ statement: SQLStatement) throws -> [[SQLiteValue]] {
+        let prepared = try prepare(statement)
+        var rows: [[SQLiteValue]] = []
+        while try prepared.step() { rows.append((0..<prepared.columnCount).map { prepared.value(at: $0) }) }
+        return rows
+    }
+
+    public func execute(_ statements: [SQLStatement]) throws {
+        try database.transaction("IMMEDIATE") {
+            for statement in statements { try run(statement) }
+        }
+    }
+
+    public func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) throws -> Bool {
+        try database.transaction("IMMEDIATE") {
+            try run(SQLStatement("UPDATE norm_progress SET last_seq = $1 WHERE id = 1 AND last_seq = $2",
+                                 [.integer(next), .integer(expected)]))
+            guard database.changes == 1 else { return false }
+            for statement in statements { try run(statement) }
+            return true
+        }
+    }
+
+    /// Arrival order is the rowid: one writer, so a lower rowid never commits after a higher one.
+    /// (A VACUUM may renumber rowids: run `sensor-ingest reparse` after one.)
+    public func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int) throws -> [(seq: Int64, json: String)] {
+        let statement = if let source {
+            SQLStatement("SELECT rowid, envelope FROM raw_envelopes WHERE rowid > $1 AND source = $3 ORDER BY rowid LIMIT $2",
+                         [.integer(seq), .integer(Int64(limit)), .text(source)])
+        } else {
+            SQLStatement("SELECT rowid, envelope FROM raw_envelopes WHERE rowid > $1 ORDER BY rowid LIMIT $2",
+                         [.integer(seq), .integer(Int64(limit))])
+        }
+        let prepared = try prepare(statement)
+        var rows: [(seq: Int64, json: String)] = []
+        while try prepared.step() { rows.append((prepared.int64(at: 0), prepared.string(at: 1) ?? "")) }
+        return rows
+    }
+
+    private func prepare(_ statement: SQLStatement) throws -> Statement {
+        let prepared = try database.prepare(statement.sqliteSQL)
+        for (index, value) in statement.values.enumerated() { try prepared.bind(value, at: Int32(index + 1)) }
+        return prepared
+    }
+
+    private func run(_ statement: SQLStatement) throws {
+        let prepared = try prepare(statement)
+        while try prepared.step() {}
+    }
+}
