@@ -58,3 +58,6 @@ echo "==> what was collected"
 kill $server; wait $server 2>/dev/null || true
 trap - EXIT
 "$bin/sensor-ingest" stats --database "$database"
+echo
+echo "==> sessions, messages, tool calls and tokens per tool (normalised on the server)"
+"$bin/sensor-ingest" sessions --database "$database"
