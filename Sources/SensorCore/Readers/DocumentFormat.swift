@@ -18,7 +18,7 @@ public enum DocumentFormat: RecordFormatPlugin {
         let key = CheckpointState.pathKey(source: context.declaration.id, path: file.path)
         let stored = state.documents[key]
         if let stored, stored.size == file.stat.size, stored.modified == file.stat.modified {
-            guard context.now - stored.lastSeen > 3600 else { return nil }
+            guard context.isStale(lastSeen: stored.lastSeen) else { return nil }
             var refreshed = stored
             refreshed.lastSeen = context.now
             return OneUpdateReader(update: .document(key: key, refreshed), source: context.declaration.id)

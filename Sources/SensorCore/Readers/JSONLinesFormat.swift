@@ -16,7 +16,7 @@ public enum JSONLinesFormat: RecordFormatPlugin {
         let source = context.declaration.id
         if case .unchanged(let key, var position) = ByteOffset.unchanged(file: file, source: source, state: state) {
             // Same inode, size and mtime: not even opened.
-            guard position.path != file.path || context.now - position.lastSeen > 3600 else { return nil }
+            guard position.path != file.path || context.isStale(lastSeen: position.lastSeen) else { return nil }
             position.path = file.path  // renamed: same bytes, nothing to read
             position.lastSeen = context.now
             return OneUpdateReader(update: .file(key: key, position), source: source)

@@ -26,6 +26,15 @@ public struct ReadContext: Sendable {
         self.chunkBytes = chunkBytes
     }
 
+    /// How long an unchanged file's checkpoint may go without a fresh `lastSeen` (entries not
+    /// seen for long are dropped, so files read once and never changed are touched hourly).
+    public static let lastSeenRefreshSeconds: Double = 3600
+
+    /// Whether a checkpoint last seen at `lastSeen` is due for a refresh.
+    public func isStale(lastSeen: Double) -> Bool {
+        now - lastSeen > Self.lastSeenRefreshSeconds
+    }
+
     /// `path` as shown in locators: `~/…` inside the home folder, absolute elsewhere.
     public func displayPath(_ path: String) -> String {
         if path.hasPrefix(home + "/") { return "~" + path.dropFirst(home.count) }

@@ -22,7 +22,7 @@ public enum SQLiteRowsFormat: RecordFormatPlugin {
         let key = CheckpointState.pathKey(source: context.declaration.id, path: file.path)
         let (probe, lastWrite) = DatabaseProbe.fingerprint(path: file.path)
         if let position = state.tables[key], position.probe == probe {
-            guard context.now - position.lastSeen > 3600 else { return nil }
+            guard context.isStale(lastSeen: position.lastSeen) else { return nil }
             var refreshed = position
             refreshed.lastSeen = context.now
             return OneUpdateReader(update: .table(key: key, refreshed, changedHashes: nil), source: context.declaration.id)
