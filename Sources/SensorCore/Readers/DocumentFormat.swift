@@ -98,11 +98,7 @@ final class DocumentReader: RecordReader {
 
     /// The first `limit` bytes, the hash of all of them, and the size read.
     private func readWhole(keepingAtMost limit: Int) throws -> ([UInt8], String, Int64) {
-        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            throw ReadError(path: file.path, reason: String(cString: strerror(code)), isTransient: code != ENOENT)
-        }
+        let descriptor = try ReadError.openReadOnly(file.path)
         defer { close(descriptor) }
         var hasher = SHA256()
         var head: [UInt8] = []
@@ -112,7 +108,7 @@ final class DocumentReader: RecordReader {
             let count = scratch.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ReadError(path: file.path, reason: String(cString: strerror(errno)), isTransient: true)
+                throw ReadError(path: file.path, errno: errno)
             }
             if count == 0 { break }
             scratch.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }

@@ -21,11 +21,7 @@ public enum JSONLinesFormat: RecordFormatPlugin {
             position.lastSeen = context.now
             return OneUpdateReader(update: .file(key: key, position), source: source)
         }
-        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            throw ReadError(path: file.path, reason: String(cString: strerror(code)), isTransient: code != ENOENT)
-        }
+        let descriptor = try ReadError.openReadOnly(file.path)
         switch ByteOffset.start(file: file, descriptor: descriptor, source: source, state: state) {
         case .waiting, .unchanged:
             close(descriptor)
@@ -178,7 +174,7 @@ final class JSONLinesReader: RecordReader {
             }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ReadError(path: file.path, reason: String(cString: strerror(errno)), isTransient: true)
+                throw ReadError(path: file.path, errno: errno)
             }
             filled += count
             return count
@@ -193,7 +189,7 @@ final class JSONLinesReader: RecordReader {
         while true {
             let count = scratch.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, off_t(scanOffset)) }
             if count < 0 && errno == EINTR { continue }
-            if count < 0 { throw ReadError(path: file.path, reason: String(cString: strerror(errno)), isTransient: true) }
+            if count < 0 { throw ReadError(path: file.path, errno: errno) }
             if count == 0 {
                 // No newline yet: a line being written. Leave it for a later poll.
                 filled = 0

@@ -1,6 +1,12 @@
 import Foundation
 import SensorModel
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Everything a reader needs besides the file it reads.
 public struct ReadContext: Sendable {
     public var declaration: SourceDeclaration
@@ -54,7 +60,7 @@ public protocol RecordReader: AnyObject {
 
 /// A record format: makes the reader for one matched file. Formats are looked up by name from
 /// the declaration (``FormatRegistry``); each format reads with the offset strategies it supports.
-public protocol RecordFormatPlugin {
+public protocol RecordFormatPlugin: SendableMetatype {
     static var format: RecordFormat { get }
     static var strategies: [OffsetStrategy] { get }
     /// A reader for `file`, or nil when there is nothing to do (unchanged, inactive).
@@ -90,4 +96,19 @@ public struct ReadError: Error, CustomStringConvertible {
     }
 
     public var description: String { "\(path): \(reason)" }
+
+    /// A failed system call on `path`, from its `errno` (worth retrying unless `transient` is false).
+    init(path: String, errno code: Int32, isTransient: Bool = true) {
+        self.init(path: path, reason: String(cString: strerror(code)), isTransient: isTransient)
+    }
+
+    /// Opens `path` read-only, or throws: transient, but for a file that is gone.
+    static func openReadOnly(_ path: String) throws -> Int32 {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code = errno
+            throw ReadError(path: path, errno: code, isTransient: code != ENOENT)
+        }
+        return descriptor
+    }
 }

@@ -379,7 +379,7 @@ public actor Shipper: ChunkSink {
         do {
             try FileManager.default.createDirectory(at: quarantineURL.deletingLastPathComponent(), withIntermediateDirectories: true)
             if !FileManager.default.fileExists(atPath: quarantineURL.path) {
-                FileManager.default.createFile(atPath: quarantineURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
+                _ = FileManager.default.createFile(atPath: quarantineURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
             }
             let handle = try FileHandle(forWritingTo: quarantineURL)
             defer { try? handle.close() }
@@ -407,7 +407,7 @@ public actor Shipper: ChunkSink {
 enum ReturnFreedMemory {
     #if canImport(Glibc)
     /// glibc's `malloc_trim`, which the Swift Glibc module does not export.
-    nonisolated(unsafe) static let trim: (@convention(c) (Int) -> Int32)? = {
+    static let trim: (@convention(c) (Int) -> Int32)? = {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
         return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
     }()
