@@ -27,10 +27,7 @@ struct SessionsCommand: AsyncParsableCommand {
             return all
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(sessions), as: UTF8.self))
+            print(String(decoding: try NormalizedReader.encoder(pretty: true).encode(sessions), as: UTF8.self))
             return
         }
         struct Totals { var sessions = 0, messages: Int64 = 0, toolCalls: Int64 = 0, tokens: Int64 = 0 }

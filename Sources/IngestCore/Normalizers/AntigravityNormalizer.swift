@@ -71,12 +71,12 @@ public struct AntigravityNormalizer: RecordNormalizer {
         context.batch.sessions.append(SessionRow(key: sessionKey, tool: Self.tool, device: record.device, nativeID: conversation,
                                                  source: record.source, model: model, file: record.path))
         guard let usage = metadata.message(4) else { return }
-        var row2 = UsageRow(key: NormalKey.make(record.device, Self.tool, "generation", conversation, "\(index)"),
+        var usageRow = UsageRow(key: NormalKey.make(record.device, Self.tool, "generation", conversation, "\(index)"),
                             sessionKey: sessionKey, model: model, source: record.source)
-        row2.input = usage.int(2) ?? 0
-        row2.output = usage.int(3) ?? 0
-        row2.reasoning = usage.int(10) ?? 0
-        context.batch.usage.append(row2)
+        usageRow.input = usage.int(2) ?? 0
+        usageRow.output = usage.int(3) ?? 0
+        usageRow.reasoning = usage.int(10) ?? 0
+        context.batch.usage.append(usageRow)
         if let model { context.batch.models.insert([sessionKey, model, record.source]) }
     }
 

@@ -1,6 +1,3 @@
-import Crypto
-import Foundation
-
 /// OpenAI Codex rollouts (`~/.codex/sessions/…/rollout-*.jsonl`): one thread a file, named by
 /// its first `session_meta`; later records do not repeat the thread id, so it is remembered
 /// per file.

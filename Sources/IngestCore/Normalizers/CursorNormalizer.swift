@@ -112,7 +112,7 @@ public struct CursorNormalizer: RecordNormalizer {
         if let tool = bubble["toolFormerData"] as? [String: Any], let callID = JSON.string(tool["toolCallId"]) {
             context.batch.toolCalls.append(ToolCallRow(
                 key: NormalKey.make(record.device, "cursor", "call", callID), sessionKey: sessionKey, messageKey: key, callID: callID,
-                name: JSON.string(tool["name"]) ?? JSON.string(tool["tool"]).map { "\($0)" },
+                name: JSON.string(tool["name"]) ?? JSON.string(tool["tool"]),
                 input: JSON.string(tool["rawArgs"]) ?? JSON.text(tool["params"]), result: JSON.text(tool["result"]),
                 isError: (tool["status"] as? String).map { $0 == "error" }, startedAt: created, source: record.source))
         }

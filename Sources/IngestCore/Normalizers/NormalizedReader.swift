@@ -1,3 +1,4 @@
+import Foundation
 import SQLiteDB
 
 /// The read side of the normalised tables: sessions with their counts, one session in full,
@@ -7,6 +8,12 @@ public struct NormalizedReader: Sendable {
 
     public init(store: any NormalizedStore) {
         self.store = store
+    }
+
+    /// How the read API writes these shapes: snake_case keys, sorted (`pretty` for people).
+    public static func encoder(pretty: Bool = false) -> JSONEncoder {
+        JSONEncoder(outputFormatting: pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes],
+                    keys: .convertToSnakeCase)
     }
 
     /// Filters for ``sessions(_:)`` and ``usage(group:filter:)``.

@@ -32,7 +32,7 @@ public final class Normalizer: Service, Sendable {
     }
 
     public func run() async throws {
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { [wakeup] in
                     // A slow tick too: another server may have stored what this one should normalise.

@@ -54,7 +54,8 @@ public struct RawRecord {
         columns = envelope["columns"] as? [String: String] ?? [:]
     }
 
-    /// A row's column as text: `text` columns as they are, `json` columns re-serialised.
+    /// A row's column as decoded (an embedded `json` column is its JSON value); nil when the
+    /// column is absent or NULL.
     public func column(_ name: String) -> Any? {
         guard let value = object?[name], !(value is NSNull) else { return nil }
         return value

@@ -11,9 +11,8 @@ enum JSONAnswer {
         return json(status, ErrorBody(error: message), headers: headers)
     }
 
-    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, headers extra: HTTPFields = [:]) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, headers extra: HTTPFields = [:],
+                     encoder: JSONEncoder = JSONEncoder(outputFormatting: [.sortedKeys, .withoutEscapingSlashes])) -> Response {
         let data = (try? encoder.encode(value)) ?? Data(#"{"error":"cannot encode the answer"}"#.utf8)
         var headers = extra
         headers[.contentType] = "application/json"
@@ -22,5 +21,13 @@ enum JSONAnswer {
 
     struct ErrorBody: Encodable {
         var error: String
+    }
+}
+
+extension JSONEncoder {
+    convenience init(outputFormatting: OutputFormatting, keys: KeyEncodingStrategy = .useDefaultKeys) {
+        self.init()
+        self.outputFormatting = outputFormatting
+        keyEncodingStrategy = keys
     }
 }

@@ -8,13 +8,6 @@ struct ReadAPIHandler: Sendable {
     let reader: NormalizedReader
     let authenticator: BearerAuthenticator
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     func sessions(_ request: Request) async throws -> Response {
         if let refusal = await authenticator.refusal(for: request) { return refusal }
         let query = request.uri.queryParameters
@@ -23,7 +16,7 @@ struct ReadAPIHandler: Sendable {
         guard (1...1000).contains(limit), offset >= 0 else {
             return JSONAnswer.error(.badRequest, "limit must be 1 to 1000 and offset 0 or more")
         }
-        return try await answer { try await reader.sessions(Self.filter(query), limit: limit, offset: offset) }
+        return Self.json(try await reader.sessions(Self.filter(query), limit: limit, offset: offset))
     }
 
     func session(_ request: Request, id: String) async throws -> Response {
@@ -40,12 +33,12 @@ struct ReadAPIHandler: Sendable {
         if let unknown = group.first(where: { !known.contains($0) }) {
             return JSONAnswer.error(.badRequest, "group: \(unknown) is not one of day, tool, model, device, project")
         }
-        return try await answer { ["usage": try await reader.usage(group: group, filter: Self.filter(query))] }
+        return Self.json(["usage": try await reader.usage(group: group, filter: Self.filter(query))])
     }
 
     func drift(_ request: Request) async throws -> Response {
         if let refusal = await authenticator.refusal(for: request) { return refusal }
-        return try await answer { ["drift": try await reader.drift()] }
+        return Self.json(["drift": try await reader.drift()])
     }
 
     static func filter(_ query: Parameters) -> NormalizedReader.Filter {
@@ -54,12 +47,7 @@ struct ReadAPIHandler: Sendable {
                                        since: value("since"), until: value("until"))
     }
 
-    private func answer(_ body: () async throws -> some Encodable) async throws -> Response {
-        Self.json(try await body())
-    }
-
     static func json(_ value: some Encodable) -> Response {
-        let data = (try? encoder.encode(value)) ?? Data(#"{"error":"cannot encode the answer"}"#.utf8)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        JSONAnswer.json(.ok, value, encoder: NormalizedReader.encoder())
     }
 }
