@@ -29,6 +29,36 @@ def add(tool, sessions=0, messages=0, tokens=0):
     entry["tokens"] += tokens
 
 
+def protobuf_fields(data):
+    """{field number: first value} of a protocol-buffer message (varints and byte strings)."""
+    fields, index = {}, 0
+
+    def varint():
+        nonlocal index
+        value, shift = 0, 0
+        while True:
+            byte = data[index]
+            index += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return value
+            shift += 7
+
+    while index < len(data):
+        tag = varint()
+        if tag & 7 == 0:
+            value = varint()
+        elif tag & 7 == 2:
+            length = varint()
+            value, index = data[index:index + length], index + length
+        elif tag & 7 == 1:
+            value, index = data[index:index + 8], index + 8
+        else:
+            value, index = data[index:index + 4], index + 4
+        fields.setdefault(tag >> 3, value)
+    return fields
+
+
 def lines(path):
     with open(path, "rb") as handle:
         for raw in handle:
@@ -143,7 +173,9 @@ for path in glob.glob(f"{home}/.gemini/*/conversations/*.db"):
     steps.setdefault(os.path.basename(path)[:-3], set())
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     for (data,) in db.execute("SELECT data FROM gen_metadata"):
-        tokens += 30265 + 730 if bytes(data).hex().startswith("120202032213666978747572652d") else 0  # the codeburn row, decoded by hand
+        # root #1 → usage #4 → #2 input, #3 output (antigravity/PROVENANCE.md)
+        usage = protobuf_fields(protobuf_fields(protobuf_fields(bytes(data))[1])[4])
+        tokens += usage.get(2, 0) + usage.get(3, 0)
 add("antigravity", len(steps), sum(len(v) for v in steps.values()), tokens)
 
 print(json.dumps(result, sort_keys=True))
