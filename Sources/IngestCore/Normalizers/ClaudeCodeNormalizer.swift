@@ -58,9 +58,10 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
             session.title = JSON.string(line["customTitle"]) ?? JSON.string(line["aiTitle"]) ?? JSON.string(line["title"])
         }
         context.batch.sessions.append(session)
-        if let agentID {
+        if agentID != nil {
             let parentKey = NormalKey.session(device: record.device, tool: Self.tool, nativeID: sessionID)
-            context.batch.links.append(SessionLinkRow(childKey: sessionKey, parentKey: parentKey, toolCallID: nil, relation: "subagent"))
+            context.batch.links.append(SessionLinkRow(childKey: sessionKey, parentKey: parentKey, toolCallID: nil, relation: "subagent",
+                                                      source: record.source))
         }
 
         switch type {
@@ -140,7 +141,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         if let agentID = JSON.string(structured["agentId"]), let sessionID = JSON.string(line["sessionId"]) {
             context.batch.links.append(SessionLinkRow(
                 childKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
-                parentKey: sessionKey, toolCallID: callID, relation: "subagent"))
+                parentKey: sessionKey, toolCallID: callID, relation: "subagent", source: record.source))
         }
         if let path = JSON.string(structured["filePath"]) {
             let patch = structured["structuredPatch"] as? [Any]
@@ -168,7 +169,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         context.batch.links.append(SessionLinkRow(
             childKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
             parentKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: sessionID),
-            toolCallID: callID, relation: "subagent"))
+            toolCallID: callID, relation: "subagent", source: record.source))
     }
 
     /// `agent-<id>.meta.json` beside a sub-agent transcript: its type and the spawning call.
@@ -183,7 +184,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         context.batch.links.append(SessionLinkRow(
             childKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
             parentKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: sessionID),
-            toolCallID: toolCall, relation: "subagent"))
+            toolCallID: toolCall, relation: "subagent", source: record.source))
     }
 
     /// A tool result's text: a string, or the text blocks of an array.

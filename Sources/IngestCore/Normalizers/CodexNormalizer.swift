@@ -70,7 +70,7 @@ public struct CodexNormalizer: RecordNormalizer {
             if let parent = Self.parent(of: payload) {
                 context.batch.links.append(SessionLinkRow(
                     childKey: sessionKey, parentKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: parent.id),
-                    toolCallID: nil, relation: parent.relation))
+                    toolCallID: nil, relation: parent.relation, source: record.source))
             }
         case "session_meta":
             break  // a parent's header copied into a fork

@@ -75,7 +75,7 @@ public struct CursorNormalizer: RecordNormalizer {
         for (position, header) in (value["fullConversationHeadersOnly"] as? [Any] ?? []).enumerated() {
             guard let bubbleID = JSON.string((header as? [String: Any])?["bubbleId"]) else { continue }
             context.batch.positions.append(MessagePositionRow(messageKey: Self.bubbleKey(record, composerID, bubbleID),
-                                                              position: Int64(position)))
+                                                              position: Int64(position), source: record.source))
         }
         for (position, inline) in (value["conversation"] as? [Any] ?? []).enumerated() {
             guard let bubble = inline as? [String: Any], let bubbleID = JSON.string(bubble["bubbleId"]) ?? JSON.string(bubble["id"])
@@ -101,7 +101,7 @@ public struct CursorNormalizer: RecordNormalizer {
             key: key, sessionKey: sessionKey, responseID: nil, role: role, kind: "text",
             text: JSON.string(bubble["text"]) ?? JSON.string(bubble["rawText"]), model: model, createdAt: created,
             ordinal: position ?? record.position, rank: record.seq, source: record.source))
-        if let position { context.batch.positions.append(MessagePositionRow(messageKey: key, position: position)) }
+        if let position { context.batch.positions.append(MessagePositionRow(messageKey: key, position: position, source: record.source)) }
         if let model { context.batch.models.insert([sessionKey, model, record.source]) }
         if let tokens = bubble["tokenCount"] as? [String: Any] {
             var usage = UsageRow(key: key, sessionKey: sessionKey, messageKey: key, model: model, createdAt: created, source: record.source)
@@ -179,7 +179,7 @@ public struct CursorNormalizer: RecordNormalizer {
             context.batch.links.append(SessionLinkRow(
                 childKey: sessionKey,
                 parentKey: NormalKey.session(device: record.device, tool: "cursor-agent", nativeID: components[components.count - 3]),
-                toolCallID: nil, relation: "subagent"))
+                toolCallID: nil, relation: "subagent", source: record.source))
         }
         guard let role = line["role"] as? String else {
             if line["type"] as? String != "turn_ended" { context.unknownType(record, version: nil, line["type"] as? String ?? "(none)") }

@@ -107,8 +107,7 @@ public struct SessionLinkRow: Sendable, Equatable {
     public var toolCallID: String?
     /// `subagent`, `fork`.
     public var relation: String
-    /// Filled in by the registry from the record.
-    public var source = ""
+    public var source: String
 }
 
 /// Where a message belongs in its conversation when the tool keeps the order apart from the
@@ -116,8 +115,7 @@ public struct SessionLinkRow: Sendable, Equatable {
 public struct MessagePositionRow: Sendable, Equatable {
     public var messageKey: String
     public var position: Int64
-    /// Filled in by the registry from the record.
-    public var source = ""
+    public var source: String
 }
 
 /// Something not understood, counted: a record kind without a normaliser, a record type or

@@ -106,11 +106,6 @@ public struct NormalizerRegistry: Sendable {
             return
         }
         let normalizer = normalizers[index]
-        let (links, positions) = (context.batch.links.count, context.batch.positions.count)
-        defer {
-            for index in links..<context.batch.links.count { context.batch.links[index].source = record.source }
-            for index in positions..<context.batch.positions.count { context.batch.positions[index].source = record.source }
-        }
         if normalizer.opaqueKinds.contains(record.kind) {
             context.batch.count(DriftKey(source: record.source, tool: record.tool, toolVersion: "", kind: record.kind, reason: "opaque", name: record.kind))
         } else if normalizer.kinds.contains(record.kind) {
