@@ -31,6 +31,9 @@ extension PostgresStore {
     /// commit first. Taking the arrival lock alone waits out the inserts in flight, so every
     /// number up to the largest seen then is final.
     public func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int) async throws -> [(seq: Int64, json: String)] {
+        // Nothing committed past `seq`: no need to hold inserts up (the idle tick lands here).
+        guard try await !Self.values(client.query("SELECT 1 FROM raw_envelopes WHERE seq > \(seq) LIMIT 1", logger: logger)).isEmpty
+        else { return [] }
         let horizon = try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.arrivalLock))", logger: self.logger)
             return try await Self.values(connection.query("SELECT coalesce(max(seq), 0) FROM raw_envelopes", logger: self.logger))
