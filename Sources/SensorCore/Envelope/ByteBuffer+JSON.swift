@@ -19,6 +19,13 @@ extension Array where Element == UInt8 {
     /// Appends `bytes` (valid UTF-8) as a JSON string literal, quotes included.
     mutating func appendJSONString(_ bytes: UnsafeRawBufferPointer) {
         append(UInt8(ascii: "\""))
+        appendJSONStringContent(bytes)
+        append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `bytes` escaped for the inside of a JSON string (a piece of a longer string may
+    /// end inside a UTF-8 sequence: bytes are escaped one by one).
+    mutating func appendJSONStringContent(_ bytes: UnsafeRawBufferPointer) {
         var runStart = 0
         let hex: StaticString = "0123456789abcdef"
         for index in 0..<bytes.count {
@@ -39,7 +46,6 @@ extension Array where Element == UInt8 {
             runStart = index + 1
         }
         if runStart < bytes.count { append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart...])) }
-        append(UInt8(ascii: "\""))
     }
 
     mutating func appendJSONString(_ text: String) {
@@ -50,10 +56,17 @@ extension Array where Element == UInt8 {
     /// Appends `bytes` as a base64 JSON string literal.
     mutating func appendBase64String(_ bytes: UnsafeRawBufferPointer) {
         append(UInt8(ascii: "\""))
+        appendBase64Digits(bytes)
+        append(UInt8(ascii: "\""))
+    }
+
+    /// Appends the base64 digits of `bytes`, padded (a piece of a longer value must hold a
+    /// multiple of three bytes).
+    mutating func appendBase64Digits(_ bytes: UnsafeRawBufferPointer) {
         let table: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
         let alphabet = table.utf8Start
         var index = 0
-        reserveCapacity(count + (bytes.count + 2) / 3 * 4 + 2)
+        reserveCapacity(count + (bytes.count + 2) / 3 * 4)
         while index + 3 <= bytes.count {
             let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
             append(alphabet[Int(value >> 18 & 63)])
@@ -71,7 +84,6 @@ extension Array where Element == UInt8 {
             if remaining == 2 { append(alphabet[Int(value >> 6 & 63)]) } else { append(UInt8(ascii: "=")) }
             append(UInt8(ascii: "="))
         }
-        append(UInt8(ascii: "\""))
     }
 }
 

@@ -60,8 +60,29 @@ public struct Redactor: Sendable {
     /// The redacted bytes and the number of replacements, or nil when nothing matched (the
     /// common case, which allocates nothing).
     public func redact(_ bytes: UnsafeRawBufferPointer) -> (bytes: [UInt8], count: Int)? {
-        guard !rules.isEmpty, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 1 else { return nil }
-        var matches: [(range: Range<Int>, replacement: [UInt8])] = []
+        let matches = self.matches(in: bytes)
+        guard !matches.isEmpty else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var position = 0
+        var count = 0
+        for match in matches where match.range.lowerBound >= position {
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<match.range.lowerBound]))
+            output.append(contentsOf: match.replacement)
+            position = match.range.upperBound
+            count += 1
+        }
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position...]))
+        return (output, count)
+    }
+
+    /// What a rule matched: the bytes to replace and what replaces them.
+    typealias Match = (range: Range<Int>, replacement: [UInt8])
+
+    /// Every match in `bytes`, by position (a match may overlap an earlier one; the earlier wins).
+    func matches(in bytes: UnsafeRawBufferPointer) -> [Match] {
+        guard !rules.isEmpty, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 1 else { return [] }
+        var matches: [Match] = []
         for rule in rules where rule.prefix.count < 2 {
             matches += wholeRecordMatches(rule, bytes)
         }
@@ -88,20 +109,8 @@ public struct Redactor: Sendable {
                 if !advanced { index += 1 }
             }
         }
-        guard !matches.isEmpty else { return nil }
         matches.sort { $0.range.lowerBound < $1.range.lowerBound }
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        var position = 0
-        var count = 0
-        for match in matches where match.range.lowerBound >= position {
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<match.range.lowerBound]))
-            output.append(contentsOf: match.replacement)
-            position = match.range.upperBound
-            count += 1
-        }
-        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position...]))
-        return (output, count)
+        return matches
     }
 
     private func match(_ rule: CompiledRule, at hit: Int, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
@@ -116,7 +125,7 @@ public struct Redactor: Sendable {
         return (hit + found.range.location)..<(hit + found.range.location + found.range.length)
     }
 
-    private func wholeRecordMatches(_ rule: CompiledRule, _ bytes: UnsafeRawBufferPointer) -> [(range: Range<Int>, replacement: [UInt8])] {
+    private func wholeRecordMatches(_ rule: CompiledRule, _ bytes: UnsafeRawBufferPointer) -> [Match] {
         guard UTF8Check.isValid(bytes) else { return [] }
         let text = String(decoding: bytes, as: UTF8.self)
         let utf16 = text.utf16

@@ -204,7 +204,7 @@ public enum JSONScanner {
 
     /// Whether any byte of `word` is a quote, a backslash, below 0x20 or above 0x7F (SWAR).
     @inline(__always)
-    private static func needsAttention(_ word: UInt64) -> Bool {
+    static func needsAttention(_ word: UInt64) -> Bool {
         func hasZero(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
         let control = (word &- ones &* 0x20) & ~word & highs
         let quote = hasZero(word ^ (ones &* 0x22))
