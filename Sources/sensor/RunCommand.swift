@@ -21,6 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     var metricsPort: Int?
 
     mutating func run() async throws {
+        AllocatorTuning.apply()
         let logger = common.makeLogger()
         var upload = self.upload
         upload.quiet = true

@@ -40,6 +40,7 @@ struct ScanCommand: AsyncParsableCommand {
     @OptionGroup var upload: UploadOptions
 
     mutating func run() async throws {
+        AllocatorTuning.apply()
         let logger = common.makeLogger()
         let config = try common.loadConfig()
         let template = common.template
@@ -83,6 +84,7 @@ struct ScanCommand: AsyncParsableCommand {
                                     ?? stateDirectory.appendingPathComponent("checkpoints.json"))
         let scanner = SourceScanner(config: config, template: template, device: identity.device,
                                     sensorVersion: SensorIdentity.version, state: store.load(logger: logger), logger: logger)
+        scanner.spoolDirectory = SpoolDirectory.prepare(stateDirectory: stateDirectory)
 
         let handle: FileHandle
         if dryRun || output == "-" {

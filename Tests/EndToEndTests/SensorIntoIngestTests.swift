@@ -28,6 +28,13 @@ import Testing
         let state = work.appendingPathComponent("state")
         let server = try IngestServerProcess(database: try Self.freshDatabase(kind, in: work), directory: work)
         defer { server.stop() }
+        // A pasted screenshot: a record too long to hold in memory, spooled to disk on its way.
+        let image = String(repeating: "iVBORw0KGgoAAAANSUhEUgAAB4AAAAQ4CAYAAADo", count: 300_000)
+        let big = home.root.appendingPathComponent(".claude/projects/-home-me-big/22222222-2222-4222-8222-222222222222.jsonl")
+        try FileManager.default.createDirectory(at: big.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(("{\"type\":\"user\",\"sessionId\":\"22222222-2222-4222-8222-222222222222\",\"uuid\":\"u1\","
+                  + "\"message\":{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":{\"type\":\"base64\","
+                  + "\"media_type\":\"image/png\",\"data\":\"\(image)\"}}]}}\n").utf8).write(to: big)
 
         let dryRun = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--state-dir", state.path])
         #expect(dryRun.status == 0)
@@ -58,6 +65,12 @@ import Testing
             let object = try normalized(line)
             #expect(expected[object["id"] as! String] == object)
         }
+        let screenshot = try #require(dump.lines.first { $0.contains("22222222-2222-4222-8222-222222222222") && $0.count > 12_000_000 })
+        let record = try #require((try normalized(screenshot))["record"] as? [String: Any])
+        let content = try #require((record["message"] as? [String: Any])?["content"] as? [[String: Any]])
+        #expect((content.first?["source"] as? [String: Any])?["data"] as? String == image)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state.appendingPathComponent("spool").path)
+            .allSatisfy { try FileManager.default.contentsOfDirectory(atPath: state.appendingPathComponent("spool/\($0)").path).isEmpty })
 
         // A second backfill sends nothing new.
         let again = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--state-dir", state.path])

@@ -8,6 +8,11 @@ final class EngineHarness {
     let home: URL
     var state = CheckpointState()
     let config: EffectiveConfig
+    /// When set, records longer than `spoolThreshold` are spooled there instead of held.
+    var spoolDirectory: URL?
+    var spoolThreshold = 4 << 20
+    /// Envelopes of the last pass that came spooled.
+    private(set) var spooledEnvelopes = 0
 
     init(_ yaml: String) throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
@@ -42,9 +47,12 @@ final class EngineHarness {
     func pass(device: String = "d-test") async throws -> [[String: Any]] {
         let scanner = SourceScanner(config: config, template: PathTemplate(home: home.path, environment: [:]), device: device,
                                     sensorVersion: "test", state: state, logger: Logger(label: "test"))
+        scanner.spoolDirectory = spoolDirectory
+        scanner.spoolThreshold = spoolThreshold
         let sink = CollectingSink()
         try await scanner.scan(into: sink)
         state = scanner.state
+        spooledEnvelopes = sink.spooled
         return try sink.envelopes.map { try JSONSerialization.jsonObject(with: Data($0), options: .fragmentsAllowed) as! [String: Any] }
     }
 }
@@ -52,8 +60,17 @@ final class EngineHarness {
 /// Keeps every envelope's bytes.
 final class CollectingSink: ChunkSink, @unchecked Sendable {
     var envelopes: [[UInt8]] = []
+    var spooled = 0
 
     func accept(_ chunk: EnvelopeChunk) async throws {
+        if let envelope = chunk.spooled {
+            var bytes: [UInt8] = []
+            try envelope.forEachWindow { bytes.append(contentsOf: $0) }
+            envelope.remove()
+            envelopes.append(bytes)
+            spooled += 1
+            return
+        }
         for index in 0..<chunk.count { envelopes.append(Array(chunk.bytes[chunk.range(of: index)])) }
     }
 }

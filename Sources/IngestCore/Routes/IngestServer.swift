@@ -24,10 +24,12 @@ public struct IngestServer: Sendable {
 
     /// What one request may cost.
     public struct Limits: Sendable {
-        /// Largest request body, as sent (compressed) on the wire.
-        public var maxBodyBytes = 16 << 20
-        /// Largest batch once inflated: a gzip bomb is stopped here.
-        public var maxInflatedBytes = 64 << 20
+        /// Largest request body, as sent (compressed) on the wire: room for a batch holding one
+        /// record of the sensor's default maximum (64 MiB) that does not compress.
+        public var maxBodyBytes = 64 << 20
+        /// Largest batch once inflated (a gzip bomb is stopped here): that record as base64, in
+        /// its envelope.
+        public var maxInflatedBytes = 96 << 20
         /// Ingest requests worked on at once; past it, 503 with `Retry-After`.
         public var maxConcurrentIngests = 8
 

@@ -11,6 +11,13 @@ public final class LineSink: ChunkSink {
 
     public func accept(_ chunk: EnvelopeChunk) async throws {
         guard !chunk.isEmpty else { return }
+        if let spooled = chunk.spooled {
+            try spooled.forEachWindow { try handle.write(contentsOf: Data($0)) }
+            try handle.write(contentsOf: [0x0A])
+            spooled.remove()
+            envelopes += 1
+            return
+        }
         var output: [UInt8] = []
         output.reserveCapacity(chunk.bytes.count + chunk.count)
         for index in 0..<chunk.count {

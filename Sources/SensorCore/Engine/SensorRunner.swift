@@ -35,6 +35,9 @@ public final class SensorRunner: @unchecked Sendable {
     let cache: ServerConfigCache
     let store: CheckpointStore
     private let active = ActiveShipper()
+    /// Chunk memory going round between the readers and the shipper.
+    private let recycler = BufferRecycler()
+    private let spoolDirectory: URL
 
     public init(options: Options, template: PathTemplate, identity: SensorIdentity, client: IngestClient, logger: Logger,
                 makeConfig: @escaping @Sendable ((data: Data, origin: String)?) throws -> EffectiveConfig) {
@@ -46,6 +49,7 @@ public final class SensorRunner: @unchecked Sendable {
         self.makeConfig = makeConfig
         self.cache = ServerConfigCache(directory: options.stateDirectory)
         self.store = CheckpointStore(url: options.checkpointURL)
+        self.spoolDirectory = SpoolDirectory.prepare(stateDirectory: options.stateDirectory)
     }
 
     /// A scanner whose chunks fit in a batch.
@@ -54,6 +58,8 @@ public final class SensorRunner: @unchecked Sendable {
                                     sensorVersion: SensorIdentity.version, state: state, logger: logger)
         scanner.chunkBytes = min(1 << 20, config.settings.upload.batchMaxBytes)
         scanner.chunkRecords = config.settings.upload.batchMaxRecords
+        scanner.recycler = recycler
+        scanner.spoolDirectory = spoolDirectory
         return scanner
     }
 
@@ -67,7 +73,8 @@ public final class SensorRunner: @unchecked Sendable {
         settings.gzipLevel = upload.gzipLevel
         settings.failOnUnauthorized = failOnUnauthorized
         return Shipper(settings: settings, transport: client, identity: identity, state: state, store: store,
-                       quarantineURL: options.stateDirectory.appendingPathComponent("quarantine.ndjson"), logger: logger)
+                       quarantineURL: options.stateDirectory.appendingPathComponent("quarantine.ndjson"), logger: logger,
+                       recycler: recycler)
     }
 
     /// One pass; returns when everything read was acknowledged (or throws).

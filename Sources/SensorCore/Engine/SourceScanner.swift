@@ -36,6 +36,12 @@ public final class SourceScanner {
     public let logger: Logger
     public var chunkBytes = 1 << 20
     public var chunkRecords = Int.max
+    /// Chunk memory handed back by the sink once delivered (see ``BufferRecycler``).
+    public var recycler: BufferRecycler?
+    /// Where records too large to hold in memory are spooled until delivered.
+    public var spoolDirectory: URL?
+    /// Records longer than this are spooled (when there is a spool directory).
+    public var spoolThreshold = 4 << 20
     let redactor: Redactor
 
     /// Read-ahead state: every chunk read is applied here at once, so a later pass (or a later
@@ -84,6 +90,9 @@ public final class SourceScanner {
             var context = ReadContext(declaration: declaration, writer: writer, redactor: redactor, home: template.home,
                                       now: now, chunkBytes: chunkBytes)
             context.chunkRecords = chunkRecords
+            context.recycler = recycler
+            context.spoolDirectory = spoolDirectory
+            context.spoolThreshold = spoolThreshold
             summary.sources[declaration.id, default: .init()].files = files.count
             for file in files {
                 try Task.checkCancellation()

@@ -16,13 +16,15 @@ public struct EnvelopeChunk: Sendable {
     public var sourceID: String = ""
     /// The file was written so recently that it should be read again soon.
     public var unsettled = false
+    /// A record too large to hold: when set, it is this chunk's one envelope (and `bytes` is empty).
+    public var spooled: SpooledEnvelope?
 
     public init() {}
 
-    public var count: Int { ends.count }
-    public var isEmpty: Bool { ends.isEmpty }
+    public var count: Int { spooled == nil ? ends.count : 1 }
+    public var isEmpty: Bool { count == 0 }
 
-    /// The byte range of envelope `index`.
+    /// The byte range of in-memory envelope `index`.
     public func range(of index: Int) -> Range<Int> {
         (index == 0 ? 0 : ends[index - 1])..<ends[index]
     }
@@ -74,37 +76,59 @@ public struct EnvelopeWriter: Sendable {
     /// writes the record value (already encoded as `encoding` says).
     public func append(to chunk: inout EnvelopeChunk, id: String, locator: [UInt8], encoding: RecordEncoding,
                        columns: [UInt8]? = nil, flags: RecordFlags, record: (inout [UInt8]) -> Void) {
-        chunk.bytes.append(contentsOf: prefix)
-        chunk.bytes.append(",\"id\":\"")
-        chunk.bytes.append(utf8: id)
-        chunk.bytes.append("\",\"locator\":{")
-        chunk.bytes.append(contentsOf: locator)
-        chunk.bytes.append("},\"encoding\":\"")
-        chunk.bytes.append(utf8: encoding.rawValue)
-        chunk.bytes.append("\",\"record\":")
+        appendHead(to: &chunk.bytes, id: id, locator: locator, encoding: encoding)
         record(&chunk.bytes)
+        appendTail(to: &chunk.bytes, columns: columns, flags: flags)
+        chunk.ends.append(chunk.bytes.count)
+    }
+
+    /// The envelope up to and including `"record":`, for a record written elsewhere.
+    public func head(id: String, locator: [UInt8], encoding: RecordEncoding) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendHead(to: &bytes, id: id, locator: locator, encoding: encoding)
+        return bytes
+    }
+
+    /// What follows the record: columns, flags, the closing brace.
+    public func tail(columns: [UInt8]?, flags: RecordFlags) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendTail(to: &bytes, columns: columns, flags: flags)
+        return bytes
+    }
+
+    private func appendHead(to bytes: inout [UInt8], id: String, locator: [UInt8], encoding: RecordEncoding) {
+        bytes.append(contentsOf: prefix)
+        bytes.append(",\"id\":\"")
+        bytes.append(utf8: id)
+        bytes.append("\",\"locator\":{")
+        bytes.append(contentsOf: locator)
+        bytes.append("},\"encoding\":\"")
+        bytes.append(utf8: encoding.rawValue)
+        bytes.append("\",\"record\":")
+    }
+
+    private func appendTail(to bytes: inout [UInt8], columns: [UInt8]?, flags: RecordFlags) {
         if let columns {
-            chunk.bytes.append(",\"columns\":{")
-            chunk.bytes.append(contentsOf: columns)
-            chunk.bytes.append(UInt8(ascii: "}"))
+            bytes.append(",\"columns\":{")
+            bytes.append(contentsOf: columns)
+            bytes.append(UInt8(ascii: "}"))
         }
         if !flags.isEmpty {
-            chunk.bytes.append(",\"flags\":{")
+            bytes.append(",\"flags\":{")
             var first = true
             func key(_ name: StaticString) {
-                if !first { chunk.bytes.append(UInt8(ascii: ",")) }
+                if !first { bytes.append(UInt8(ascii: ",")) }
                 first = false
-                chunk.bytes.append(name)
+                bytes.append(name)
             }
             if flags.truncated { key("\"truncated\":true") }
-            if let length = flags.originalLength { key("\"original_length\":"); chunk.bytes.appendDecimal(length) }
-            if flags.redactions > 0 { key("\"redactions\":"); chunk.bytes.appendDecimal(flags.redactions) }
+            if let length = flags.originalLength { key("\"original_length\":"); bytes.appendDecimal(length) }
+            if flags.redactions > 0 { key("\"redactions\":"); bytes.appendDecimal(flags.redactions) }
             if flags.nulStripped { key("\"nul_stripped\":true") }
             if flags.notJSON { key("\"not_json\":true") }
-            chunk.bytes.append(UInt8(ascii: "}"))
+            bytes.append(UInt8(ascii: "}"))
         }
-        chunk.bytes.append(UInt8(ascii: "}"))
-        chunk.ends.append(chunk.bytes.count)
+        bytes.append(UInt8(ascii: "}"))
     }
 
     /// Appends the envelope of a record whose bytes came from a file or a text column: JSON is

@@ -79,7 +79,11 @@ final class JSONLinesReader: RecordReader {
         self.context = context
         self.bufferOffset = offset
         self.maxRecord = context.declaration.maxRecordBytes
-        self.buffer = [UInt8](repeating: 0, count: min(1 << 20, context.declaration.maxRecordBytes + 1))
+        // Room for what the file holds now (a small file gets a small buffer), at most 1 MiB to start.
+        let remaining = max(0, file.stat.size - offset)
+        var size = min(1 << 20, context.declaration.maxRecordBytes + 1, Int(remaining) + 4096)
+        if context.spoolDirectory != nil { size = min(size, context.spoolThreshold) }
+        self.buffer = [UInt8](unsafeUninitializedCapacity: size) { _, count in count = size }
         var locator: [UInt8] = []
         locator.append("\"path\":")
         locator.appendJSONString(context.displayPath(file.path))
@@ -97,9 +101,7 @@ final class JSONLinesReader: RecordReader {
 
     func next(state: CheckpointState) throws -> EnvelopeChunk? {
         guard !atEnd else { return nil }
-        var chunk = EnvelopeChunk()
-        chunk.sourceID = context.declaration.id
-        chunk.bytes.reserveCapacity(context.chunkBytes + context.chunkBytes / 4)
+        var chunk = context.makeChunk()
         let startOffset = bufferOffset
         var lineStart = 0  // index in buffer of the next line
         var scanFrom = 0
@@ -129,8 +131,14 @@ final class JSONLinesReader: RecordReader {
                 lineStart = 0
             }
             if filled == buffer.count {
+                if let directory = context.spoolDirectory, buffer.count >= min(context.spoolThreshold, maxRecord + 1) {
+                    // Longer than records held in memory: the line gets a chunk of its own.
+                    if chunk.isEmpty { try spoolLongLine(into: &chunk, directory: directory) }
+                    break reading
+                }
                 if buffer.count <= maxRecord {
-                    buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, maxRecord + 1 - buffer.count)))
+                    let limit = context.spoolDirectory == nil ? maxRecord + 1 : min(context.spoolThreshold, maxRecord + 1)
+                    buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, limit - buffer.count)))
                 } else {
                     try skipOversizedLine(into: &chunk)
                     scanFrom = 0
@@ -212,6 +220,93 @@ final class JSONLinesReader: RecordReader {
                 return
             }
             scanOffset += Int64(count)
+        }
+    }
+
+    /// The line starting at `buffer[0]` fills the buffer: find its end (hashing it on the way,
+    /// for the id), then stream it into a spooled envelope, which becomes the chunk's one
+    /// envelope. Same id, locator and flags as if it had been held; a line without its newline
+    /// yet waits for a later pass.
+    private func spoolLongLine(into chunk: inout EnvelopeChunk, directory: URL) throws {
+        let lineStart = bufferOffset
+        let stripNul = context.declaration.stripNul
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || (stripNul && byte == 0) }
+        var nulStripped = false
+        var lead = 0
+        while lead < filled, isSpace(buffer[lead]) {
+            if buffer[lead] == 0 { nulStripped = true }
+            lead += 1
+        }
+
+        var id = RecordID(device: context.writer.device, scope: fingerprint)
+        id.update(lineStart)
+        let hashLimit = lineStart + Int64(maxRecord)
+        func hash(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
+            guard offset < hashLimit else { return }
+            let count = Int(min(Int64(bytes.count), hashLimit - offset))
+            id.update(UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
+        }
+        buffer.withUnsafeBytes { hash(UnsafeRawBufferPointer(rebasing: $0[0..<filled]), at: lineStart) }
+        var scanOffset = lineStart + Int64(filled)
+        var lineEnd: Int64 = 0
+        while true {
+            let count = try buffer.withUnsafeMutableBytes {
+                try SpoolFile.read(descriptor, into: $0, at: Int(scanOffset), path: file.path)
+            }
+            if count == 0 {
+                filled = 0
+                atEnd = true
+                return
+            }
+            let newline = buffer.withUnsafeBytes { raw in
+                memchr(raw.baseAddress!, 0x0A, count).map { raw.baseAddress!.distance(to: UnsafeRawPointer($0)) }
+            }
+            buffer.withUnsafeBytes { hash(UnsafeRawBufferPointer(rebasing: $0[0..<(newline ?? count)]), at: scanOffset) }
+            if let newline {
+                lineEnd = scanOffset + Int64(newline)
+                break
+            }
+            scanOffset += Int64(count)
+        }
+
+        let length = Int(lineEnd - lineStart)
+        var flags = RecordFlags()
+        var recordEnd = lineEnd
+        if length > maxRecord {
+            flags.truncated = true
+            flags.originalLength = length
+            recordEnd = hashLimit
+        }
+        // Trailing blanks, read back from the end.
+        let recordStart = lineStart + Int64(lead)
+        var trimmedEnd = recordEnd
+        trimming: while trimmedEnd > recordStart {
+            let step = Int(min(4096, trimmedEnd - recordStart))
+            let count = try buffer.withUnsafeMutableBytes {
+                try SpoolFile.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<step]),
+                                   at: Int(trimmedEnd) - step, path: file.path)
+            }
+            guard count == step else { break }
+            for index in stride(from: step - 1, through: 0, by: -1) {
+                guard isSpace(buffer[index]) else { break trimming }
+                if buffer[index] == 0 { nulStripped = true }
+                trimmedEnd -= 1
+            }
+        }
+        flags.nulStripped = nulStripped
+        bufferOffset = lineEnd + 1
+        filled = 0
+        guard trimmedEnd > recordStart else { return }  // blank line: not a record
+
+        var locator = locatorPrefix
+        locator.append(",\"offset\":")
+        locator.appendDecimal(lineStart)
+        locator.append(",\"length\":")
+        locator.appendDecimal(length)
+        let spooler = RecordSpooler(directory: directory, writer: context.writer, redactor: context.redactor)
+        chunk.spooled = try spooler.spool(source: file.path, id: id.finalize(), locator: locator,
+                                          length: Int(trimmedEnd - recordStart), expectJSON: true, flags: flags) { offset, into in
+            try SpoolFile.read(self.descriptor, into: into, at: Int(recordStart) + offset, path: self.file.path)
         }
     }
 

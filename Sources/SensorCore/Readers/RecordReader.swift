@@ -21,6 +21,13 @@ public struct ReadContext: Sendable {
     /// ...or this many envelopes. Chunks no bigger than a batch let every acknowledged batch
     /// commit whole chunks, so a crash re-sends at most the batch in flight.
     public var chunkRecords: Int = .max
+    /// Where chunk memory comes from once delivered chunks hand theirs back.
+    public var recycler: BufferRecycler?
+    /// Where records too large to hold in memory are spooled (see ``SpooledEnvelope``); without
+    /// one, a record is held whole, up to the declared maximum.
+    public var spoolDirectory: URL?
+    /// Records longer than this are spooled rather than held.
+    public var spoolThreshold = 4 << 20
 
     public init(declaration: SourceDeclaration, writer: EnvelopeWriter, redactor: Redactor, home: String,
                 now: Double, chunkBytes: Int) {
@@ -30,6 +37,15 @@ public struct ReadContext: Sendable {
         self.home = home
         self.now = now
         self.chunkBytes = chunkBytes
+    }
+
+    /// An empty chunk of this source, with room for a chunk's worth of envelopes.
+    public func makeChunk() -> EnvelopeChunk {
+        var chunk = EnvelopeChunk()
+        chunk.sourceID = declaration.id
+        let capacity = chunkBytes + chunkBytes / 4
+        if let recycler { chunk.bytes = recycler.take(capacity: capacity) } else { chunk.bytes.reserveCapacity(capacity) }
+        return chunk
     }
 
     /// How long an unchanged file's checkpoint may go without a fresh `lastSeen` (entries not

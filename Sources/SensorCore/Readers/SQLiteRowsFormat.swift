@@ -113,8 +113,7 @@ final class SQLiteRowReader: RecordReader {
         guard !finished else { return nil }
         let stored = state.tables[key]
         let cursor = stored?.cursor ?? options.initialCursor
-        var chunk = EnvelopeChunk()
-        chunk.sourceID = context.declaration.id
+        var chunk = context.makeChunk()
         chunk.unsettled = probe == nil
         var rows = 0
         var lastCursor = cursor

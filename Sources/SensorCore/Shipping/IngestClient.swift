@@ -99,8 +99,8 @@ public final class IngestClient: Sendable {
         try? await client.shutdown()
     }
 
-    /// Posts one gzipped batch.
-    public func upload(gzippedBatch body: [UInt8], batchID: String) async -> UploadOutcome {
+    /// Posts one gzipped batch (from memory, or streamed from its file).
+    public func upload(gzippedBatch body: GzippedBatch, batchID: String) async -> UploadOutcome {
         var request = HTTPClientRequest(url: endpoint.ingestURL)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(endpoint.token)")
@@ -108,7 +108,12 @@ public final class IngestClient: Sendable {
         request.headers.add(name: "Content-Encoding", value: "gzip")
         request.headers.add(name: "User-Agent", value: "session-sensor/\(SensorIdentity.version)")
         request.headers.add(name: "X-Batch-Id", value: batchID)
-        request.body = .bytes(ByteBuffer(bytes: body))
+        switch body {
+        case .memory(let buffer):
+            request.body = .bytes(buffer)
+        case .file(let path, let length):
+            request.body = .stream(FileWindows(path: path), length: .known(Int64(length)))
+        }
         do {
             let response = try await client.execute(request, timeout: .seconds(120))
             let status = Int(response.status.code)
