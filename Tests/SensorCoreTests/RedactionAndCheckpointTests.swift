@@ -52,6 +52,30 @@ import Testing
         #expect(try await engine.pass().count == 2)
     }
 
+    @Test func theFileReadsBackAsSavedWhateverThePathsHold() throws {
+        var state = CheckpointState()
+        let paths = ["/home/me/.claude/projects/-a/1.jsonl", "/tmp/quote\"and\\back slash", "/tmp/new\nline\ttab",
+                     "/home/é日本/😀.jsonl", "/tmp/\u{01}control"]
+        for (index, path) in paths.enumerated() {
+            state.apply(.file(key: "s|\(index)", FilePosition(source: "s", path: path, fingerprint: "f\(index)", device: UInt64.max - 1,
+                                                               inode: UInt64(index), offset: Int64(index) * 1_000_000_007,
+                                                               size: -1, modified: 1_764_028_435_532_723_900,
+                                                               anchor: index % 2 == 0 ? nil : "a\(index)",
+                                                               lastSeen: 1_764_028_435.532_723_9 + Double(index) / 3)))
+        }
+        state.apply(.table(key: "t|db", TablePosition(source: "t", path: "/db", cursor: .integer(42), rowHashes: ["k": "h"],
+                                                       probe: "p", lastSeen: 1), changedHashes: nil))
+        state.apply(.document(key: "d|x", DocumentPosition(source: "d", path: "/x", contentHash: "c", size: 3, modified: 4, lastSeen: 5)))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoints-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = CheckpointStore(url: directory.appendingPathComponent("checkpoints.json"))
+        try store.save(state)
+        let loaded = store.load()
+        #expect(loaded == state)
+        #expect(loaded.files.count == paths.count)
+        #expect(loaded.fileKeysByInode["s"]?.count == paths.count)
+    }
+
     @Test func filesGoneLongerThanTheLimitAreForgotten() {
         var state = CheckpointState()
         let now = Date().timeIntervalSince1970

@@ -40,23 +40,32 @@ public struct CheckpointStore: Sendable {
 
     /// Writes `state` atomically.
     public func save(_ state: CheckpointState) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(state)
-        try AtomicFile.write(data, to: url)
+        var buffer: [UInt8] = []
+        try save(state, buffer: &buffer)
+    }
+
+    /// Saves `state`, encoding it into `buffer` (whose storage a caller that saves often keeps).
+    public func save(_ state: CheckpointState, buffer: inout [UInt8]) throws {
+        buffer.removeAll(keepingCapacity: true)
+        try CheckpointEncoder.encode(state, into: &buffer)
+        try buffer.withUnsafeBytes { try AtomicFile.write($0, to: url) }
     }
 }
 
 /// Atomic replacement of a small file.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL, permissions: mode_t = 0o600) throws {
+        try data.withUnsafeBytes { try write($0, to: url, permissions: permissions) }
+    }
+
+    public static func write(_ data: UnsafeRawBufferPointer, to url: URL, permissions: mode_t = 0o600) throws {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, permissions)
         guard descriptor >= 0 else { throw POSIXFailure("open", temporary.path) }
         var written = 0
-        let success = data.withUnsafeBytes { buffer -> Bool in
+        let success = { (buffer: UnsafeRawBufferPointer) -> Bool in
             while written < buffer.count {
                 let result = Glibc_write(descriptor, buffer.baseAddress! + written, buffer.count - written)
                 if result < 0 {
@@ -66,7 +75,7 @@ public enum AtomicFile {
                 written += result
             }
             return fsync(descriptor) == 0
-        }
+        }(data)
         close(descriptor)
         guard success else {
             unlink(temporary.path)

@@ -13,7 +13,27 @@ extension Array where Element == UInt8 {
     }
 
     mutating func appendDecimal<T: BinaryInteger>(_ value: T) {
-        append(utf8: String(value))
+        if value < 0 {
+            append(UInt8(ascii: "-"))
+            appendDigits(UInt64(value.magnitude))
+        } else {
+            appendDigits(UInt64(value))
+        }
+    }
+
+    /// Decimal digits without going through `String` (checkpoints write thousands of numbers).
+    private mutating func appendDigits(_ value: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        Swift.withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            var rest = value
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+        }
     }
 
     /// Appends `bytes` (valid UTF-8) as a JSON string literal, quotes included.

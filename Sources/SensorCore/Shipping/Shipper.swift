@@ -89,6 +89,7 @@ public actor Shipper: ChunkSink {
     private var flushRequested = false
     private var oldestUnsentAt: Date?
     private var failure: EndpointError?
+    private var saveBuffer: [UInt8] = []
     private var closed = false
 
     public init(settings: Settings, transport: any BatchTransport, identity: SensorIdentity, state: CheckpointState,
@@ -350,8 +351,10 @@ public actor Shipper: ChunkSink {
         }
     }
 
+    /// Writes what is durable; the encoding buffer is reused from save to save (the file holds
+    /// every file's position: megabytes on a machine with thousands of transcripts).
     private func saveDurable() throws {
-        try store?.save(durable)
+        try store?.save(durable, buffer: &saveBuffer)
     }
 
     // MARK: - Batches
