@@ -6,13 +6,32 @@ import Glibc
 #endif
 
 /// Tells the run loop that something changed in a watched directory, so an appended line
-/// reaches the server well within one poll interval. Polling stays on as the safety net.
+/// reaches the server well within one poll interval, and what changed, so that pass reads
+/// only those files. Polling stays on as the safety net.
 public protocol FileEventSource: AnyObject, Sendable {
     /// Watches exactly these directories from now on (added and removed as needed).
     func watch(_ directories: Set<String>)
     /// Whether every directory asked for is watched (false past the kernel's watch limit).
     var coversEverything: Bool { get }
+    /// What changed since the last call.
+    func takeChanges() -> FileChanges
     func stop()
+}
+
+/// What file events reported between two passes.
+public struct FileChanges: Sendable, Equatable {
+    /// Files whose content or attributes changed (full paths).
+    public var files: Set<String> = []
+    /// Directories where an entry appeared, disappeared or was renamed: discovery must look again.
+    public var directories: Set<String> = []
+    /// Events were lost (the kernel's queue overflowed): anything may have changed.
+    public var unknown = false
+
+    public init() {}
+
+    public var isEmpty: Bool { files.isEmpty && directories.isEmpty && !unknown }
+    /// Whether reading just `files` covers every change.
+    public var onlyFileContents: Bool { directories.isEmpty && !unknown }
 }
 
 /// Makes the platform's file event source: inotify on Linux; none elsewhere yet (FSEvents on
@@ -36,6 +55,8 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var watches: [String: Int32] = [:]
+    private var pathsByWatch: [Int32: String] = [:]
+    private var changes = FileChanges()
     private var warnedLimit = false
     private var missing = 0
     private var thread: Thread?
@@ -70,6 +91,7 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
             for (path, watch) in watches where !directories.contains(path) {
                 inotify_rm_watch(descriptor, watch)
                 watches[path] = nil
+                pathsByWatch[watch] = nil
             }
             missing = 0
             let mask = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB)
@@ -77,6 +99,7 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
                 let watch = inotify_add_watch(descriptor, path, mask)
                 if watch >= 0 {
                     watches[path] = watch
+                    pathsByWatch[watch] = path
                 } else if errno == ENOSPC {
                     missing = directories.count - watches.count
                     if !warnedLimit {
@@ -94,6 +117,39 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
         lock.withLock { stopped = true }
     }
 
+    public func takeChanges() -> FileChanges {
+        lock.withLock {
+            defer { changes = FileChanges() }
+            return changes
+        }
+    }
+
+    /// Files touched: their content changed. Anything else in a directory (an entry created,
+    /// deleted or renamed, a subdirectory touched, a watch gone): that directory changed.
+    private func record(_ events: UnsafeRawBufferPointer) {
+        let header = MemoryLayout<inotify_event>.size
+        lock.withLock {
+            var offset = 0
+            while offset + header <= events.count {
+                let event = events.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
+                let nameBytes = UnsafeRawBufferPointer(rebasing: events[(offset + header)..<min(events.count, offset + header + Int(event.len))])
+                offset += header + Int(event.len)
+                if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                    changes.unknown = true
+                    continue
+                }
+                guard let directory = pathsByWatch[event.wd] else { continue }
+                let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+                let contentOnly = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)
+                if !name.isEmpty && event.mask & UInt32(IN_ISDIR) == 0 && event.mask & ~contentOnly == 0 {
+                    changes.files.insert(directory == "/" ? "/" + name : directory + "/" + name)
+                } else {
+                    changes.directories.insert(directory)
+                }
+            }
+        }
+    }
+
     private func readEvents() {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
@@ -104,6 +160,7 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
                 guard count > 0 else { break }
+                buffer.withUnsafeBytes { record(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                 any = true
             }
             if any { wake.signal() }

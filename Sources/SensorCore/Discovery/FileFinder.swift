@@ -75,8 +75,9 @@ public struct FileFinder: Sendable {
         func join(_ name: String) -> String { directory == "/" ? "/" + name : directory + "/" + name }
 
         if case .literal(let name) = segment {
-            visit(path: join(name), name: Substring(name), rest: rest, relative: relative, follow: follow, listed: &listed,
-                  found: found)
+            let path = join(name)
+            visit(path: path, name: Substring(name), rest: rest, relative: relative, follow: follow, listed: &listed,
+                  stat: { FileStat(path: path, followSymlinks: $0) }, found: found)
             return
         }
         if case .anyDepth = segment {
@@ -84,31 +85,35 @@ public struct FileFinder: Sendable {
             // more directory level (and maybe more below it).
             walk(directory: directory, segments: rest, relative: relative, follow: follow, listed: &listed, found: found)
         }
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names.sorted() {
-            let path = join(name)
+        guard let listing = DirectoryListing(path: directory) else { return }
+        for (name, isDirectory) in listing.entries {
             if case .anyDepth = segment {
-                guard let stat = FileStat(path: path, followSymlinks: false),
-                      stat.isDirectory || (follow && stat.isSymbolicLink && FileStat(path: path)?.isDirectory == true)
-                else { continue }
-                walk(directory: path, segments: segments, relative: relative + [Substring(name)], follow: follow,
+                if isDirectory == false { continue }
+                if isDirectory == nil {
+                    guard let stat = listing.stat(name, followSymlinks: false),
+                          stat.isDirectory || (follow && stat.isSymbolicLink && listing.stat(name, followSymlinks: true)?.isDirectory == true)
+                    else { continue }
+                }
+                walk(directory: join(name), segments: segments, relative: relative + [Substring(name)], follow: follow,
                      listed: &listed, found: found)
             } else if Glob.matches(segment, Substring(name)) {
-                visit(path: path, name: Substring(name), rest: rest, relative: relative, follow: follow, listed: &listed,
-                      found: found)
+                visit(path: join(name), name: Substring(name), rest: rest, relative: relative, follow: follow, listed: &listed,
+                      stat: { listing.stat(name, followSymlinks: $0) }, found: found)
             }
         }
     }
 
+    /// A name that matched its segment: a file when the pattern ends here, else a directory to go into.
     private func visit(path: String, name: Substring, rest: ArraySlice<Glob.Segment>, relative: [Substring], follow: Bool,
-                       listed: inout Set<String>?, found: (String, [Substring], FileStat) -> Void) {
-        guard let linkStat = FileStat(path: path, followSymlinks: false) else { return }
+                       listed: inout Set<String>?, stat: (_ followSymlinks: Bool) -> FileStat?,
+                       found: (String, [Substring], FileStat) -> Void) {
+        guard let linkStat = stat(false) else { return }
         if linkStat.isSymbolicLink && !follow { return }
-        guard let stat = linkStat.isSymbolicLink ? FileStat(path: path) : linkStat else { return }
+        guard let target = linkStat.isSymbolicLink ? stat(true) : linkStat else { return }
         let here = relative + [name]
         if rest.isEmpty {
-            if stat.isRegularFile { found(path, here, stat) }
-        } else if stat.isDirectory {
+            if target.isRegularFile { found(path, here, target) }
+        } else if target.isDirectory {
             walk(directory: path, segments: rest, relative: here, follow: follow, listed: &listed, found: found)
         }
     }

@@ -20,6 +20,17 @@ public struct FileStat: Sendable, Hashable, Codable {
         var info = stat()
         let result = followSymlinks ? stat(path, &info) : lstat(path, &info)
         guard result == 0 else { return nil }
+        self.init(info)
+    }
+
+    /// `fstatat` of `name` in an open directory: no path walk from the root for each file.
+    init?(directory: Int32, name: UnsafePointer<CChar>, followSymlinks: Bool) {
+        var info = stat()
+        guard fstatat(directory, name, &info, followSymlinks ? 0 : AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        self.init(info)
+    }
+
+    private init(_ info: stat) {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         size = Int64(info.st_size)

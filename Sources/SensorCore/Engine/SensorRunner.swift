@@ -157,6 +157,10 @@ public final class SensorRunner: @unchecked Sendable {
         var lastDeclarations = Self.fingerprint(options.declarationDirectories)
         let events = wakeups.flatMap { FileEvents.make(wake: $0, logger: logger) }
         defer { events?.stop() }
+        // A full pass lists every directory and stats every file; between two, while events
+        // watch every directory and say only file contents changed, a pass reads just those.
+        var fullPassDue = true
+        var lastFullPass = Date()
         logger.notice("sensor running", metadata: ["sources": "\(config.runnableSources.count)", "endpoint": "\(client.endpoint.base)"])
 
         while !isStopping() {
@@ -169,6 +173,7 @@ public final class SensorRunner: @unchecked Sendable {
                     if newConfig.sources != config.sources || newConfig.settings != config.settings {
                         config = newConfig
                         scanner = makeScanner(config: config, state: scanner.state)
+                        fullPassDue = true
                         logger.notice("declarations reloaded", metadata: ["sources": "\(config.runnableSources.count)"])
                     }
                 }
@@ -181,17 +186,23 @@ public final class SensorRunner: @unchecked Sendable {
                     config = newConfig
                     state = scanner.state
                     scanner = makeScanner(config: config, state: state)
+                    fullPassDue = true
                     logger.notice("server config applied", metadata: ["version": "\(config.settings.serverConfigVersion ?? "-")"])
                 }
             }
+            let changes = events?.takeChanges() ?? FileChanges()
+            let targeted = !fullPassDue && events?.coversEverything == true && changes.onlyFileContents
             let summary: ScanSummary
             do {
-                summary = try await scanner.scan(into: shipper)
+                summary = try await scanner.scan(into: shipper, sources: targeted ? scanner.changedFiles(changes.files) : nil)
             } catch is CancellationError {
                 break
             }
             if isStopping() { break }
-            events?.watch(scanner.listedDirectories)
+            if !targeted {
+                lastFullPass = Date()
+                events?.watch(scanner.listedDirectories)
+            }
             logger.debug("pass done", metadata: ["envelopes": "\(summary.envelopes)", "errors": "\(summary.errors.count)"])
             if let metrics {
                 metrics.record(pass: summary)
@@ -210,10 +221,14 @@ public final class SensorRunner: @unchecked Sendable {
             var interval = options.pollInterval ?? (watched ? max(declared, options.safetyNetInterval) : declared)
             if summary.unsettled { interval = min(interval, 0.3) }
             let deadline = Date().addingTimeInterval(interval)
+            fullPassDue = true  // unless a file event ends the wait
             while !isStopping() && Date() < deadline {
                 if let wakeups {
                     // A file event (or a stop) ends the wait early; the timeout is the safety net.
-                    if await wakeups.wait(timeout: min(2, deadline.timeIntervalSinceNow)) { break }
+                    if await wakeups.wait(timeout: min(2, deadline.timeIntervalSinceNow)) {
+                        fullPassDue = Date().timeIntervalSince(lastFullPass) >= max(declared, options.safetyNetInterval)
+                        break
+                    }
                 } else {
                     try? await Task.sleep(nanoseconds: UInt64(min(0.25, max(0, deadline.timeIntervalSinceNow)) * 1e9))
                 }

@@ -74,6 +74,24 @@ public final class SourceScanner {
         return found
     }
 
+    /// The files of the last discovery that `changed` names, stat'ed afresh: what a pass needs
+    /// to read when file events say only these files' contents changed. A file also counts as
+    /// changed when a sidecar of it did (`state.vscdb-wal` for `state.vscdb`).
+    public func changedFiles(_ changed: Set<String>) -> [(SourceDeclaration, [MatchedFile])] {
+        guard !changed.isEmpty else { return [] }
+        let owners = Set(changed.map { path -> String in
+            guard let slash = path.lastIndex(of: "/"), let dash = path[slash...].lastIndex(of: "-") else { return path }
+            return String(path[..<dash])
+        })
+        return lastDiscovery.compactMap { declaration, files in
+            let touched = files.compactMap { file -> MatchedFile? in
+                guard changed.contains(file.path) || owners.contains(file.path), let stat = FileStat(path: file.path) else { return nil }
+                return MatchedFile(path: file.path, stat: stat)
+            }
+            return touched.isEmpty ? nil : (declaration, touched)
+        }
+    }
+
     /// Reads everything new once.
     @discardableResult
     public func scan(into sink: any ChunkSink, sources: [(SourceDeclaration, [MatchedFile])]? = nil) async throws -> ScanSummary {

@@ -64,7 +64,9 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         switch segment {
         case .anyDepth: return true
         case .literal(let literal): return literal == name
-        case .pattern(let tokens): return matchTokens(tokens[...], Array(name.utf8)[...])
+        case .pattern(let tokens):
+            var name = name
+            return name.withUTF8 { bytes in tokens.withUnsafeBufferPointer { matchTokens($0, from: 0, bytes, from: 0) } }
         }
     }
 
@@ -83,30 +85,28 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         return match(glob.dropFirst(), path.dropFirst())
     }
 
-    private static func matchTokens(_ tokens: ArraySlice<Token>, _ name: ArraySlice<UInt8>) -> Bool {
-        var tokens = tokens, name = name
-        while let token = tokens.first {
-            switch token {
+    private static func matchTokens(_ tokens: UnsafeBufferPointer<Token>, from firstToken: Int,
+                                    _ name: UnsafeBufferPointer<UInt8>, from firstByte: Int) -> Bool {
+        var token = firstToken, byte = firstByte
+        while token < tokens.count {
+            switch tokens[token] {
             case .anyRun:
-                let rest = tokens.dropFirst()
-                if rest.isEmpty { return true }
-                var candidate = name
-                while true {
-                    if matchTokens(rest, candidate) { return true }
-                    guard !candidate.isEmpty else { return false }
-                    candidate = candidate.dropFirst()
+                if token + 1 == tokens.count { return true }
+                for candidate in byte...name.count where matchTokens(tokens, from: token + 1, name, from: candidate) {
+                    return true
                 }
+                return false
             case .anyCharacter:
-                guard !name.isEmpty else { return false }
+                guard byte < name.count else { return false }
             case .character(let c):
-                guard name.first == c else { return false }
+                guard byte < name.count, name[byte] == c else { return false }
             case .set(let ranges, let negated):
-                guard let c = name.first, ranges.contains(where: { $0.contains(c) }) != negated else { return false }
+                guard byte < name.count, ranges.contains(where: { $0.contains(name[byte]) }) != negated else { return false }
             }
-            tokens = tokens.dropFirst()
-            name = name.dropFirst()
+            token += 1
+            byte += 1
         }
-        return name.isEmpty
+        return byte == name.count
     }
 
     private static func segment(_ text: String) -> Segment {
