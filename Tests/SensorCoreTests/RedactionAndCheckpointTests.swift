@@ -76,6 +76,53 @@ import Testing
         #expect(loaded.fileKeysByInode["s"]?.count == paths.count)
     }
 
+    @Test func acknowledgedUpdatesAreJournaledAndReplayedUntilATornLine() throws {
+        func position(_ name: String, offset: Int64) -> FilePosition {
+            FilePosition(source: "s", path: "/\(name)", fingerprint: name, device: 1, inode: UInt64(name.utf8.count), offset: offset,
+                         size: offset, modified: 0, anchor: nil, lastSeen: 1)
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = CheckpointStore(url: directory.appendingPathComponent("checkpoints.json"))
+        var state = CheckpointState()
+        state.apply(.file(key: "s|a", position("a", offset: 10)))
+        try store.save(state)
+
+        let updates: [CheckpointUpdate] = [
+            .file(key: "s|a", position("a", offset: 20)), .file(key: "s|bb", position("bb", offset: 5)),
+            .table(key: "t|db", TablePosition(source: "t", path: "/db", cursor: .text("c9"), rowHashes: nil, probe: nil, lastSeen: 2),
+                   changedHashes: ["k1": "h1"]),
+            .document(key: "d|x", DocumentPosition(source: "d", path: "/x", contentHash: "c", size: 1, modified: 2, lastSeen: 3)),
+            .forgetFile(key: "s|bb"),
+        ]
+        var buffer: [UInt8] = []
+        for update in updates {
+            try store.append([update], buffer: &buffer)
+            state.apply(update)
+        }
+        #expect(try Data(contentsOf: store.journalURL).split(separator: 0x0A).count == updates.count)
+        #expect(store.load() == state)
+        #expect(store.load().files["s|a"]?.offset == 20)
+
+        // A crash mid-append leaves a torn last line: the replay stops before it.
+        let handle = try FileHandle(forWritingTo: store.journalURL)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"file\":\"s|a\",\"filePos".utf8))
+        try handle.close()
+        #expect(store.load() == state)
+
+        // A full save takes everything in and empties the journal.
+        try store.save(state)
+        #expect(try Data(contentsOf: store.journalURL).isEmpty)
+        #expect(store.load() == state)
+
+        // A journal over a corrupt file is dropped with it: everything is read again.
+        try store.append([.file(key: "s|c", position("c", offset: 1))], buffer: &buffer)
+        try Data("{\"version\":1,\"fil".utf8).write(to: store.url)
+        #expect(store.load() == CheckpointState())
+        #expect(!FileManager.default.fileExists(atPath: store.journalURL.path))
+    }
+
     @Test func filesGoneLongerThanTheLimitAreForgotten() {
         var state = CheckpointState()
         let now = Date().timeIntervalSince1970

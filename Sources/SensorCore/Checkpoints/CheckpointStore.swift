@@ -7,28 +7,52 @@ import Glibc
 import Darwin
 #endif
 
-/// The checkpoint file: loaded once, written atomically (temp file, fsync, rename, fsync dir).
+/// The checkpoint file, written atomically (temp file, fsync, rename, fsync dir), and its
+/// journal: between two full saves, acknowledged updates are appended to `<file>.journal`
+/// (fsync'ed) and replayed on load; a full save empties the journal.
 ///
 /// A missing, unreadable or corrupt file means starting over: everything is read again and
-/// the server's dedupe absorbs the repeats. Nothing is ever skipped because of a bad file.
+/// the server's dedupe absorbs the repeats. Nothing is ever skipped because of a bad file; a
+/// journal line torn by a crash ends the replay there.
 public struct CheckpointStore: Sendable {
     public let url: URL
+    public var journalURL: URL { url.appendingPathExtension("journal") }
 
     public init(url: URL) {
         self.url = url
     }
 
-    /// The saved state, or an empty one (with a warning) when the file is missing or corrupt.
+    /// The saved state with its journal replayed, or an empty one (with a warning) when the
+    /// file is corrupt.
     public func load(logger: Logger? = nil) -> CheckpointState {
+        var state = loadSnapshot(logger: logger)
+        guard let journal = try? Data(contentsOf: journalURL), !journal.isEmpty else { return state }
+        let decoder = JSONDecoder()
+        var replayed = 0
+        for line in journal.split(separator: 0x0A, omittingEmptySubsequences: true) {
+            guard let entry = try? decoder.decode(CheckpointJournalEntry.self, from: line), let update = entry.update else {
+                logger?.warning("checkpoint journal ends in a damaged line; what follows is read again",
+                                metadata: ["path": "\(journalURL.path)", "replayed": "\(replayed)"])
+                break
+            }
+            state.apply(update)
+            replayed += 1
+        }
+        return state
+    }
+
+    private func loadSnapshot(logger: Logger?) -> CheckpointState {
         guard let data = try? Data(contentsOf: url) else { return CheckpointState() }
         do {
             let state = try JSONDecoder().decode(CheckpointState.self, from: data)
             guard state.version == CheckpointState.currentVersion else {
                 logger?.warning("checkpoint file has version \(state.version); starting over", metadata: ["path": "\(url.path)"])
+                unlink(journalURL.path)
                 return CheckpointState()
             }
             return state
         } catch {
+            unlink(journalURL.path)  // updates to a state that is gone
             let aside = url.appendingPathExtension("corrupt")
             try? FileManager.default.removeItem(at: aside)
             try? FileManager.default.moveItem(at: url, to: aside)
@@ -49,6 +73,37 @@ public struct CheckpointStore: Sendable {
         buffer.removeAll(keepingCapacity: true)
         try CheckpointEncoder.encode(state, into: &buffer)
         try buffer.withUnsafeBytes { try AtomicFile.write($0, to: url) }
+        // Everything in the journal is in the file now (replaying it again would be harmless).
+        if truncate(journalURL.path, 0) != 0 && errno != ENOENT { throw POSIXFailure("truncate", journalURL.path) }
+    }
+
+    /// Appends `updates` to the journal, durably; returns the bytes written.
+    @discardableResult
+    public func append(_ updates: [CheckpointUpdate], buffer: inout [UInt8]) throws -> Int {
+        guard !updates.isEmpty else { return 0 }
+        buffer.removeAll(keepingCapacity: true)
+        let encoder = JSONEncoder()
+        for update in updates {
+            buffer.append(contentsOf: try encoder.encode(CheckpointJournalEntry(update)))
+            buffer.append(0x0A)
+        }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let descriptor = open(journalURL.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw POSIXFailure("open", journalURL.path) }
+        defer { close(descriptor) }
+        try buffer.withUnsafeBytes { bytes in
+            var written = 0
+            while written < bytes.count {
+                let result = Glibc_write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    throw POSIXFailure("write", journalURL.path)
+                }
+                written += result
+            }
+        }
+        guard fsync(descriptor) == 0 else { throw POSIXFailure("fsync", journalURL.path) }
+        return buffer.count
     }
 }
 

@@ -90,6 +90,8 @@ public actor Shipper: ChunkSink {
     private var oldestUnsentAt: Date?
     private var failure: EndpointError?
     private var saveBuffer: [UInt8] = []
+    private var journalBuffer: [UInt8] = []
+    private var journalBytes = 0
     private var closed = false
 
     public init(settings: Settings, transport: any BatchTransport, identity: SensorIdentity, state: CheckpointState,
@@ -324,8 +326,12 @@ public actor Shipper: ChunkSink {
     /// Makes the checkpoints of fully delivered chunks at the head of the queue durable.
     private func commitLeadingDone() {
         var committed = false
+        var updates: [CheckpointUpdate] = []
         while let first = queue.first, first.done == first.chunk.count {
-            if let update = first.chunk.update { durable.apply(update) }
+            if let update = first.chunk.update {
+                durable.apply(update)
+                updates.append(update)
+            }
             stats.inputBytesAcknowledged += first.chunk.inputBytes
             bufferedBytes -= first.chunk.bytes.count
             var done = queue.removeFirst()
@@ -337,7 +343,7 @@ public actor Shipper: ChunkSink {
         guard committed else { return }
         stats.bufferedBytes = bufferedBytes
         do {
-            try saveDurable()
+            try persist(updates)
         } catch {
             logger.error("cannot save checkpoints", metadata: ["error": "\(error)"])
         }
@@ -355,6 +361,18 @@ public actor Shipper: ChunkSink {
     /// every file's position: megabytes on a machine with thousands of transcripts).
     private func saveDurable() throws {
         try store?.save(durable, buffer: &saveBuffer)
+        journalBytes = 0
+    }
+
+    /// Makes acknowledged updates durable: appended to the checkpoint journal, or, once the
+    /// journal has grown past the size of the whole file, by a full save that empties it.
+    private func persist(_ updates: [CheckpointUpdate]) throws {
+        guard let store, !updates.isEmpty else { return }
+        if journalBytes > max(1 << 20, saveBuffer.count) {
+            try saveDurable()
+        } else {
+            journalBytes += try store.append(updates, buffer: &journalBuffer)
+        }
     }
 
     // MARK: - Batches
