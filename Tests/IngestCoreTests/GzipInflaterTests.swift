@@ -37,6 +37,17 @@ import Testing
         #expect(inflated.count == 3 << 20 && inflated.allSatisfy { $0 == 0 })
     }
 
+    @Test func aSeriesOfMembersInflatesToTheirConcatenation() throws {
+        let original = Envelopes.batch(Envelopes.many(300))
+        let cut = original.count / 3
+        let members = Envelopes.gzip(Array(original[..<cut])) + Envelopes.gzip(Array(original[cut..<(2 * cut)]))
+            + Envelopes.gzip(Array(original[(2 * cut)...]))
+        for chunk in [1, 7, 4096] {
+            #expect(try Self.inflate(members, chunk: chunk, limit: 1 << 20) == original)
+        }
+        #expect(throws: GzipInflater.Failure.invalid) { try Self.inflate(Array(members.dropLast(3)), chunk: 64, limit: 1 << 20) }
+    }
+
     @Test func truncatedDamagedOrTrailingStreamsAreInvalid() throws {
         let gzip = Envelopes.gzip(Envelopes.batch(Envelopes.many(10)))
         #expect(throws: GzipInflater.Failure.invalid) { try Self.inflate(Array(gzip.dropLast(12)), chunk: 64, limit: 1 << 20) }

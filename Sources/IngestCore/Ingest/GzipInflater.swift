@@ -41,7 +41,7 @@ final class GzipInflater {
     /// Inflates the next compressed bytes.
     func append(_ compressed: UnsafeRawBufferPointer) throws(Failure) {
         guard !compressed.isEmpty else { return }
-        guard !ended else { throw .invalid }  // bytes after the end of the stream
+        if ended { try nextMember() }  // more bytes after a whole member: the next member
         stream.pointee.next_in = UnsafeMutablePointer(mutating: compressed.bindMemory(to: Bytef.self).baseAddress)
         stream.pointee.avail_in = uInt(compressed.count)
         defer {
@@ -60,9 +60,9 @@ final class GzipInflater {
             output.append(contentsOf: scratch[0..<produced])
             if status == Z_STREAM_END {
                 ended = true
-                // One gzip member per body: anything after it is not ours to guess at.
-                guard stream.pointee.avail_in == 0 else { throw .invalid }
-                return
+                if stream.pointee.avail_in == 0 { return }
+                try nextMember()
+                continue
             }
             // Input used up and room left over: zlib holds nothing back, wait for more input.
             if stream.pointee.avail_in == 0 && produced < scratch.count { return }
@@ -71,6 +71,13 @@ final class GzipInflater {
     }
 
     /// The whole inflated stream; fails when the stream did not reach its end.
+    /// A gzip body may be a series of members (RFC 1952, 2.2): a streamed batch is written as
+    /// one member per window. Whatever follows a member must be a whole member too.
+    private func nextMember() throws(Failure) {
+        guard inflateReset(stream) == Z_OK else { throw .invalid }
+        ended = false
+    }
+
     func finish() throws(Failure) -> [UInt8] {
         guard ended else { throw .invalid }
         return output

@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 import NIOCore
 
@@ -21,42 +20,41 @@ public enum GzippedBatch: Sendable {
     }
 }
 
-/// The batch of one ``SpooledEnvelope``: gzipped a window at a time (zlib's streaming
-/// deflate) into a file beside the record, uploaded from there, removed after the attempt.
+/// The batch of one ``SpooledEnvelope``: gzipped into a file beside the record, uploaded from
+/// there, removed after the attempt. It is written as a series of gzip members (RFC 1952
+/// allows it; every gzip reader inflates them as one stream), each 1 MiB of the batch
+/// compressed whole by libdeflate: a bounded buffer, at libdeflate's speed rather than zlib's.
 enum SpooledBatch {
+    static let memberBytes = 1 << 20
+
     static func compress(header: [UInt8], envelope: SpooledEnvelope, footer: [UInt8], level: Int) throws -> GzippedBatch {
         let path = envelope.recordPath + ".gz"
         let file = try SpoolFile(path: path)
-        var stream = z_stream()
-        guard deflateInit2_(&stream, Int32(max(1, min(level, 9))), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ReadError(path: path, reason: "zlib deflateInit2 failed")
-        }
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: 256 * 1024)
+        let compressor = BatchCompressor(level: level)
+        var piece: [UInt8] = []
+        piece.reserveCapacity(memberBytes)
 
-        func deflateAll(_ input: UnsafeRawBufferPointer, finish: Bool) throws {
-            stream.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
-            stream.avail_in = uInt(input.count)
-            while true {
-                let (status, produced) = output.withUnsafeMutableBytes { raw -> (Int32, Int) in
-                    stream.next_out = raw.bindMemory(to: Bytef.self).baseAddress
-                    stream.avail_out = uInt(raw.count)
-                    let status = deflate(&stream, finish ? Z_FINISH : Z_NO_FLUSH)
-                    return (status, raw.count - Int(stream.avail_out))
-                }
-                guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                    throw ReadError(path: path, reason: "zlib deflate failed (\(status))")
-                }
-                try output.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) }
-                if finish ? status == Z_STREAM_END : (stream.avail_in == 0 && stream.avail_out > 0) { return }
+        func compressPiece() throws {
+            guard !piece.isEmpty else { return }
+            let member = piece.withUnsafeBytes { compressor.compress($0) }
+            try member.withUnsafeReadableBytes { try file.write($0) }
+            piece.removeAll(keepingCapacity: true)
+        }
+        func add(_ bytes: UnsafeRawBufferPointer) throws {
+            var offset = 0
+            while offset < bytes.count {
+                let count = min(memberBytes - piece.count, bytes.count - offset)
+                piece.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
+                offset += count
+                if piece.count == memberBytes { try compressPiece() }
             }
         }
 
         do {
-            try header.withUnsafeBytes { try deflateAll($0, finish: false) }
-            try envelope.forEachWindow { try deflateAll($0, finish: false) }
-            try footer.withUnsafeBytes { try deflateAll($0, finish: true) }
+            try header.withUnsafeBytes(add)
+            try envelope.forEachWindow(add)
+            try footer.withUnsafeBytes(add)
+            try compressPiece()
             try file.flush()
         } catch {
             unlink(path)
