@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libdeflate: whole-buffer gzip, several times faster than zlib at the same ratio.
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"]), .brew(["libdeflate"])]),
+        // ISA-L's igzip: gzip at its fast levels (0-3) several times faster still, SIMD on x86 and Arm.
+        .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"]), .brew(["isa-l"])]),
 
         // A thin, honest wrapper over the SQLite C API (read-only opens, busy timeouts, prepared statements).
         .target(name: "SQLiteDB", dependencies: ["CSQLite"]),
@@ -46,7 +48,7 @@ let package = Package(
         .target(
             name: "SensorCore",
             dependencies: [
-                "SensorModel", "SQLiteDB", "CZlib", "CDeflate",
+                "SensorModel", "SQLiteDB", "CZlib", "CDeflate", "CIsal",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -16,6 +16,25 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+# The C libraries the build links (Debian names); installed when missing and we may.
+if command -v dpkg-query > /dev/null; then
+    missing=()
+    for package in libsqlite3-dev zlib1g-dev libdeflate-dev libisal-dev; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "==> installing ${missing[*]}"
+        if [ "$(id -u)" = 0 ]; then
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+        elif command -v sudo > /dev/null; then
+            sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+        else
+            echo "missing: ${missing[*]} (apt-get install them, then run this again)" >&2
+            exit 1
+        fi
+    fi
+fi
+
 echo "==> building (release)"
 swift build -c release --product sensor 2>&1 | tail -1
 swift build -c release --product sensor-ingest 2>&1 | tail -1

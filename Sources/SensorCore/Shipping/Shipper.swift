@@ -43,7 +43,7 @@ public actor Shipper: ChunkSink {
         public var batchMaxRecords = 2000
         public var batchMaxBytes = 4 << 20
         public var batchMaxAge: Double = 0.2
-        public var gzipLevel = 1
+        public var gzipLevel = UploadSettings().gzipLevel
         /// Stop at the first 401/403 (a one-shot scan) instead of pausing and retrying.
         public var failOnUnauthorized = true
         public var unauthorizedPause: Double = 60

@@ -1,0 +1,11 @@
+#include <isa-l/igzip_lib.h>
+
+/// The level buffer ISA-L wants for `level` (its size macros are expressions Swift cannot import).
+static inline unsigned int sensor_isal_level_buffer_size(int level) {
+    switch (level) {
+    case 1: return ISAL_DEF_LVL1_DEFAULT;
+    case 2: return ISAL_DEF_LVL2_DEFAULT;
+    case 3: return ISAL_DEF_LVL3_DEFAULT;
+    default: return 0;
+    }
+}
