@@ -9,18 +9,20 @@ import Testing
         let anthropic = "sk-ant-api03-" + String(repeating: "A1b2", count: 12)
         let openai = "sk-proj-" + String(repeating: "Zz9_", count: 10)
         let github = "ghp_" + String(repeating: "x7", count: 18)
+        let app = "ghs_" + String(repeating: "Q3", count: 18)
         let aws = "AKIAIOSFODNN7EXAMPLE"
         let key = #"-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----"#
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
-        let line = #"{"text":"keys \#(anthropic) and \#(openai)","tool":{"out":"\#(github) \#(aws)","pem":"\#(key)","auth":"Bearer \#(jwt)"},"id":"task-output-waiting-1770913364000"}"#
+        let line = #"{"text":"keys \#(anthropic) and \#(openai)","tool":{"out":"\#(github) \#(aws) right, light: \#(app)","pem":"\#(key)","auth":"Bearer \#(jwt)"},"id":"task-output-waiting-1770913364000"}"#
         try engine.write("logs/a.jsonl", line + "\n")
         let envelope = try #require(try await engine.pass().first)
         #expect(envelope.encoding == "json")
-        #expect(envelope.flags["redactions"] as? Int == 6)
+        #expect(envelope.flags["redactions"] as? Int == 7)
         let record = String(describing: envelope["record"]!)
-        for secret in [anthropic, openai, github, aws, jwt, "MIIEpAIBAAKCAQEA"] { #expect(!record.contains(secret), "\(secret)") }
+        for secret in [anthropic, openai, github, app, aws, jwt, "MIIEpAIBAAKCAQEA"] { #expect(!record.contains(secret), "\(secret)") }
         #expect(record.contains("[REDACTED:anthropic-api-key]"))
         #expect(record.contains("[REDACTED:private-key]"))
+        #expect(record.contains("[REDACTED:github-app-token]") && record.contains("right, light"))
         #expect(record.contains("task-output-waiting-1770913364000"))  // not a key: left alone
     }
 

@@ -165,7 +165,11 @@ public struct Redactor: Sendable {
         RedactionRule(name: "stripe-secret-key", pattern: "[sr]k_live_[A-Za-z0-9]{20,}", prefix: "k_live_"),
         RedactionRule(name: "github-token", pattern: "ghp_[A-Za-z0-9]{36,}", prefix: "ghp_"),
         RedactionRule(name: "github-oauth-token", pattern: "gho_[A-Za-z0-9]{36,}", prefix: "gho_"),
-        RedactionRule(name: "github-app-token", pattern: "gh[usr]_[A-Za-z0-9]{36,}", prefix: "gh"),
+        // One rule per prefix: "gh" alone occurs in every "right" and "light", and each
+        // occurrence would run the expression.
+        RedactionRule(name: "github-app-token", pattern: "ghu_[A-Za-z0-9]{36,}", prefix: "ghu_"),
+        RedactionRule(name: "github-app-token", pattern: "ghs_[A-Za-z0-9]{36,}", prefix: "ghs_"),
+        RedactionRule(name: "github-app-token", pattern: "ghr_[A-Za-z0-9]{36,}", prefix: "ghr_"),
         RedactionRule(name: "github-fine-grained-token", pattern: "github_pat_[A-Za-z0-9_]{22,}", prefix: "github_pat_"),
         RedactionRule(name: "gitlab-token", pattern: "glpat-[A-Za-z0-9_-]{20,}", prefix: "glpat-"),
         RedactionRule(name: "aws-access-key-id", pattern: "(?:AKIA|ASIA)[0-9A-Z]{16}", prefix: "AKIA"),
