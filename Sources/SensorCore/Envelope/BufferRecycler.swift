@@ -13,7 +13,7 @@ public final class BufferRecycler: @unchecked Sendable {
     /// Buffers larger than this are freed rather than kept (one huge record must not pin memory).
     public let largest: Int
 
-    public init(limit: Int = 4, largest: Int = 4 << 20) {
+    public init(limit: Int = 4, largest: Int = 2 << 20) {
         self.limit = limit
         self.largest = largest
     }
