@@ -68,7 +68,7 @@ enum SpooledBatch {
 struct FileWindows: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let path: String
-    var window = 256 * 1024
+    var window = 64 * 1024
 
     final class AsyncIterator: AsyncIteratorProtocol {
         let path: String
