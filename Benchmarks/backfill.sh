@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Backfill, side by side: the release `sensor scan --endpoint` against the plain-Python peer
 # (../shared/bench/peer_python/collector.py), same corpus, same loopback sink, alternating
-# runs, fresh state each run. Prints a table per run and the peer/sensor ratios.
+# runs, fresh state each run. Prints a table per run and the peer/sensor ratios. The generated
+# corpus gets one transcript with a 50 MB line (memory must not depend on line size).
 #
-#   Benchmarks/backfill.sh [--mb 1000] [--pairs 3] [--level 1 (the sensor default)] [--corpus DIR]
+#   Benchmarks/backfill.sh [--mb 1000] [--pairs 3] [--level 2 (the sensor default)] [--corpus DIR]
+#
+# Needs the isal package (igzip) for the compressor-alone floor at levels 0-3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 shared="$repo/../shared"
 
-mb=1000; pairs=3; level=1; corpus=""
+mb=1000; pairs=3; level=2; corpus=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --mb) mb=$2; shift 2 ;;
@@ -26,6 +29,18 @@ if [ -z "$corpus" ]; then
     corpus="$work/home"
     echo "generating a ${mb} MB corpus in $corpus" >&2
     python3 "$shared/tools/gen_corpus.py" "$corpus" --mb "$mb" > "$work/corpus.json"
+    # Memory must not depend on line size: one transcript holds a 50 MB line (a pasted image).
+    python3 - "$corpus/.claude/projects/-bench-big-line" <<'PY'
+import base64, json, os, random, sys
+os.makedirs(sys.argv[1], exist_ok=True)
+data = base64.b64encode(random.Random(1).randbytes(37_500_000)).decode()
+record = {"type": "user", "sessionId": "big", "uuid": "big", "message": {"role": "user", "content": [
+    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}]}}
+with open(os.path.join(sys.argv[1], "big.jsonl"), "w") as f:
+    f.write(json.dumps({"type": "user", "uuid": "before", "message": {"content": "look"}}) + "\n")
+    f.write(json.dumps(record) + "\n")
+    f.write(json.dumps({"type": "assistant", "uuid": "after", "message": {"content": "a cat"}}) + "\n")
+PY
 fi
 input_bytes=$(find "$corpus" -type f \( -name '*.jsonl' -o -name '*.vscdb' \) -printf '%s\n' | awk '{s+=$1} END {print s}')
 
@@ -58,18 +73,21 @@ cat > "$work/peer.json" <<JSON
 JSON
 
 port=$((20000 + RANDOM % 20000))
-python3 "$shared/bench/sink.py" --port "$port" --stats "$work/sink.json" > /dev/null 2>&1 &
+# --verify: the sink inflates and parses every batch and counts records and distinct ids.
+python3 "$shared/bench/sink.py" --port "$port" --verify --stats "$work/sink.json" > /dev/null 2>&1 &
 sink_pid=$!
 sleep 0.5
-wire() { python3 -c "import json;print(json.load(open('$work/sink.json'))['bytes'])" 2>/dev/null || echo 0; }
+# What the sink has received so far: bytes on the wire and records.
+received() { python3 -c "import json;s=json.load(open('$work/sink.json'));print(s['bytes'], s['records'])" 2>/dev/null || echo 0 0; }
 
 measure() {  # name, command...
     local name=$1; shift
-    local before; before=$(wire)
+    local bytes_before records_before bytes_after records_after
+    read -r bytes_before records_before < <(received)
     /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" > /dev/null 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
-    local after; after=$(wire)
+    read -r bytes_after records_after < <(received)
     read -r wall user sys rss < "$work/time"
-    echo "$name $wall $user $sys $rss $((after - before))"
+    echo "$name $wall $user $sys $rss $((bytes_after - bytes_before)) $((records_after - records_before))"
 }
 
 echo "corpus: $((input_bytes / 1000000)) MB of raw input; gzip level $level; $pairs pairs" >&2
@@ -86,7 +104,10 @@ done
 # The floor: the same compressor alone over the same envelope bytes.
 rm -rf "$work/state"
 "$sensor" scan --home "$corpus" --sources-dir "$work/sources.d" --state-dir "$work/state" --output "$work/envelopes.ndjson" 2> /dev/null
-if command -v libdeflate-gzip > /dev/null; then
+if [ "$level" -le 3 ] && command -v igzip > /dev/null; then
+    /usr/bin/time -f "%U %S" -o "$work/floor" igzip "-$level" -c "$work/envelopes.ndjson" > /dev/null
+    floor_name="igzip -$level"
+elif [ "$level" -gt 3 ] && command -v libdeflate-gzip > /dev/null; then
     /usr/bin/time -f "%U %S" -o "$work/floor" libdeflate-gzip "-$level" -c "$work/envelopes.ndjson" > /dev/null
     floor_name="libdeflate-gzip -$level"
 else
@@ -94,19 +115,23 @@ else
     floor_name="gzip -$level"
 fi
 read -r floor_user floor_sys < "$work/floor"
+# And the peer's compressor (zlib level 6) on the same bytes.
+/usr/bin/time -f "%U %S" -o "$work/zlib" gzip -6 -c "$work/envelopes.ndjson" > /dev/null
+read -r zlib_user zlib_sys < "$work/zlib"
 
-python3 - "$results" "$input_bytes" "$floor_user" "$floor_sys" "$floor_name" <<'PY'
+python3 - "$results" "$input_bytes" "$floor_user" "$floor_sys" "$floor_name" "$zlib_user" "$zlib_sys" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 input_mb = int(sys.argv[2]) / 1e6
 floor = float(sys.argv[3]) + float(sys.argv[4])
-print(f"| run | wall s | CPU s (user+sys) | MB input / CPU s | MB on wire | peak RSS MiB |")
-print(f"|---|---|---|---|---|---|")
+zlib = float(sys.argv[6]) + float(sys.argv[7])
+print(f"| run | wall s | CPU s (user+sys) | MB input / CPU s | MB on wire | peak RSS MiB | records |")
+print(f"|---|---|---|---|---|---|---|")
 cpu = {"sensor": [], "peer": []}; wire = {"sensor": [], "peer": []}; rss = {"sensor": [], "peer": []}; wall = {"sensor": [], "peer": []}
-for name, w, u, s, m, b in rows:
+for name, w, u, s, m, b, r in rows:
     c = float(u) + float(s)
     cpu[name].append(c); wire[name].append(int(b)); rss[name].append(int(m) / 1024); wall[name].append(float(w))
-    print(f"| {name} | {float(w):.2f} | {c:.2f} | {input_mb / c:.0f} | {int(b) / 1e6:.1f} | {int(m) / 1024:.0f} |")
+    print(f"| {name} | {float(w):.2f} | {c:.2f} | {input_mb / c:.0f} | {int(b) / 1e6:.1f} | {int(m) / 1024:.0f} | {r} |")
 ratios = [p / s for p, s in zip(cpu["peer"], cpu["sensor"])]
 print()
 print(f"CPU ratio peer/sensor per pair: {', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}")
@@ -115,4 +140,6 @@ print(f"bytes on the wire sensor/peer (median): {statistics.median([s / p for p,
 print(f"peak RSS MiB: sensor {max(rss['sensor']):.0f}, peer {max(rss['peer']):.0f}")
 print(f"compressor alone ({sys.argv[5]}) on the sensor's envelope bytes: {floor:.2f} CPU s; "
       f"sensor/floor (median) {statistics.median(cpu['sensor']) / floor:.2f}")
+print(f"zlib alone (gzip -6, the peer's compressor) on the same bytes: {zlib:.2f} CPU s; "
+      f"sensor/zlib (median) {statistics.median(cpu['sensor']) / zlib:.2f}")
 PY

@@ -67,22 +67,32 @@ read -r peer_user peer_sys < "$work/peer"
 /usr/bin/time -f "%U %S" -o "$work/python" python3 -c pass
 read -r py_user py_sys < "$work/python"
 
-# sensor run, idle: first forced polling every $interval s (the cost of a pass), then the
-# default (file events, polling only as a 60 s safety net) for the whole period.
-run_idle() {  # seconds, extra args...
-    local period=$1; shift
+# sensor run: first forced polling every $interval s (each pass a full one: list and stat
+# everything), then the default (file events; a full pass only every 60 s) idle for the whole
+# period, then the default while one of the files gets a line every 0.5 s (each line: a pass
+# over the named file, its upload and its checkpoint).
+run_idle() {  # seconds, appends (0 or 1), extra args...
+    local period=$1 appending=$2; shift 2
     SENSOR_TOKEN=bench "$sensor" run --home "$work/home" --sources-dir "$work/sources.d" --state-dir "$work/state" \
         --endpoint "http://127.0.0.1:$port" "$@" 2> /dev/null &
     run_pid=$!
     sleep 3
     local start; start=$(cpu_seconds $run_pid)
-    sleep "$period"
+    if [ "$appending" = 1 ]; then
+        for i in $(seq 1 $((period * 2))); do
+            echo "{\"type\":\"user\",\"uuid\":\"a$i\",\"message\":{\"content\":\"hello\"}}" >> "$work/home/.claude/projects/-p7/s777.jsonl"
+            sleep 0.5
+        done
+    else
+        sleep "$period"
+    fi
     local end; end=$(cpu_seconds $run_pid)
     kill -TERM $run_pid; wait $run_pid || true
     python3 -c "print($end - $start)"
 }
-polled=$(run_idle 30 --poll-interval "$interval")
-evented=$(run_idle "$seconds")
+polled=$(run_idle 30 0 --poll-interval "$interval")
+evented=$(run_idle "$seconds" 0)
+appended=$(run_idle 20 1)
 
 python3 - <<PY
 files, interval, seconds = $files, $interval, $seconds
@@ -93,4 +103,6 @@ print(f"one idle pass, sensor: {pass_cpu * 1000:.0f} ms CPU (process start-up su
       f"peer cycle: {peer_cpu * 1000:.0f} ms (interpreter start-up subtracted)")
 print(f"sensor run polling every {interval} s for 30 s: {$polled:.2f} s CPU, {$polled / (30 / interval) * 1000:.1f} ms per pass")
 print(f"sensor run, default (file events + 60 s safety net), idle {seconds} s: {$evented:.2f} s CPU")
+print(f"sensor run, default, one line appended to one of the files every 0.5 s for 20 s: "
+      f"{$appended / 40 * 1000:.1f} ms CPU per line (its pass, upload and checkpoint)")
 PY
