@@ -22,7 +22,12 @@ struct RecordSpooler {
     ///   - length: how many bytes of it make the record.
     func spool(source: String, id: String, locator: [UInt8], length: Int, expectJSON: Bool, flags: RecordFlags,
                read: Read) throws -> SpooledEnvelope {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ReadError(path: source, reason: "a record too long to hold cannot be spooled to \(directory.path): \(error)",
+                            isTransient: true)
+        }
         let path = directory.appendingPathComponent("\(id)-\(UUID().uuidString.prefix(8)).record").path
         let file = try SpoolFile(path: path)
         var flags = flags
