@@ -296,6 +296,8 @@ final class JSONLinesReader: RecordReader {
         flags.nulStripped = nulStripped
         bufferOffset = lineEnd + 1
         filled = 0
+        // The buffer grew to the spool threshold for this line; the lines after it need less.
+        if buffer.count > 1 << 20 { buffer = [UInt8](unsafeUninitializedCapacity: 1 << 20) { _, count in count = 1 << 20 } }
         guard trimmedEnd > recordStart else { return }  // blank line: not a record
 
         var locator = locatorPrefix
