@@ -91,17 +91,7 @@ public struct CheckpointStore: Sendable {
         let descriptor = open(journalURL.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw POSIXFailure("open", journalURL.path) }
         defer { close(descriptor) }
-        try buffer.withUnsafeBytes { bytes in
-            var written = 0
-            while written < bytes.count {
-                let result = Glibc_write(descriptor, bytes.baseAddress! + written, bytes.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw POSIXFailure("write", journalURL.path)
-                }
-                written += result
-            }
-        }
+        guard buffer.withUnsafeBytes({ FileIO.writeAll(descriptor, $0) }) else { throw POSIXFailure("write", journalURL.path) }
         guard fsync(descriptor) == 0 else { throw POSIXFailure("fsync", journalURL.path) }
         return buffer.count
     }
@@ -119,18 +109,7 @@ public enum AtomicFile {
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, permissions)
         guard descriptor >= 0 else { throw POSIXFailure("open", temporary.path) }
-        var written = 0
-        let success = { (buffer: UnsafeRawBufferPointer) -> Bool in
-            while written < buffer.count {
-                let result = Glibc_write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                written += result
-            }
-            return fsync(descriptor) == 0
-        }(data)
+        let success = FileIO.writeAll(descriptor, data) && fsync(descriptor) == 0
         close(descriptor)
         guard success else {
             unlink(temporary.path)
@@ -146,11 +125,6 @@ public enum AtomicFile {
             close(directoryDescriptor)
         }
     }
-}
-
-@inline(__always)
-func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
 }
 
 /// A failed system call, with `errno`'s text.

@@ -58,32 +58,6 @@ final class SpoolFile {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = systemWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(path: path, errno: errno, isTransient: true)
-            }
-            offset += written
-        }
+        guard FileIO.writeAll(descriptor, bytes) else { throw ReadError(path: path, errno: errno) }
     }
-
-    /// `pread` into `buffer` at `offset`, retried on EINTR; 0 at the end of the file.
-    static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws -> Int {
-        while true {
-            let count = pread(descriptor, buffer.baseAddress!, buffer.count, off_t(offset))
-            if count >= 0 { return count }
-            if errno != EINTR { throw ReadError(path: path, errno: errno, isTransient: true) }
-        }
-    }
-}
-
-/// write(2), which ``SpoolFile/write(_:)`` would otherwise shadow.
-private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.write(descriptor, bytes, count)
-    #else
-    Darwin.write(descriptor, bytes, count)
-    #endif
 }

@@ -32,7 +32,7 @@ public struct SpooledEnvelope: Sendable {
         var offset = 0
         while offset < recordLength {
             let count = try buffer.withUnsafeMutableBytes { raw in
-                try SpoolFile.read(descriptor, into: raw, at: offset, path: recordPath)
+                try FileIO.read(descriptor, into: raw, at: Int64(offset), path: recordPath)
             }
             guard count > 0 else { throw ReadError(path: recordPath, reason: "spool file shorter than its record") }
             try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<min(count, recordLength - offset)])) }

@@ -176,17 +176,12 @@ final class JSONLinesReader: RecordReader {
     }
 
     private func readMore() throws -> Int {
-        while true {
-            let count = buffer.withUnsafeMutableBytes { raw in
-                pread(descriptor, raw.baseAddress! + filled, raw.count - filled, off_t(bufferOffset + Int64(filled)))
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(path: file.path, errno: errno)
-            }
-            filled += count
-            return count
+        let count = try buffer.withUnsafeMutableBytes { raw in
+            try FileIO.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]),
+                            at: bufferOffset + Int64(filled), path: file.path)
         }
+        filled += count
+        return count
     }
 
     /// The buffer holds `maxRecord + 1` bytes of one line: send the first `maxRecord` bytes,
@@ -195,9 +190,7 @@ final class JSONLinesReader: RecordReader {
         var scanOffset = bufferOffset + Int64(filled)
         var scratch = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let count = scratch.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, off_t(scanOffset)) }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 { throw ReadError(path: file.path, errno: errno) }
+            let count = try scratch.withUnsafeMutableBytes { try FileIO.read(descriptor, into: $0, at: scanOffset, path: file.path) }
             if count == 0 {
                 // No newline yet: a line being written. Leave it for a later poll.
                 filled = 0
@@ -251,7 +244,7 @@ final class JSONLinesReader: RecordReader {
         var lineEnd: Int64 = 0
         while true {
             let count = try buffer.withUnsafeMutableBytes {
-                try SpoolFile.read(descriptor, into: $0, at: Int(scanOffset), path: file.path)
+                try FileIO.read(descriptor, into: $0, at: scanOffset, path: file.path)
             }
             if count == 0 {
                 filled = 0
@@ -283,8 +276,8 @@ final class JSONLinesReader: RecordReader {
         trimming: while trimmedEnd > recordStart {
             let step = Int(min(4096, trimmedEnd - recordStart))
             let count = try buffer.withUnsafeMutableBytes {
-                try SpoolFile.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<step]),
-                                   at: Int(trimmedEnd) - step, path: file.path)
+                try FileIO.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<step]),
+                                at: trimmedEnd - Int64(step), path: file.path)
             }
             guard count == step else { break }
             for index in stride(from: step - 1, through: 0, by: -1) {
@@ -308,7 +301,7 @@ final class JSONLinesReader: RecordReader {
         let spooler = RecordSpooler(directory: directory, writer: context.writer, redactor: context.redactor)
         chunk.spooled = try spooler.spool(source: file.path, id: id.finalize(), locator: locator,
                                           length: Int(trimmedEnd - recordStart), expectJSON: true, flags: flags) { offset, into in
-            try SpoolFile.read(self.descriptor, into: into, at: Int(recordStart) + offset, path: self.file.path)
+            try FileIO.read(self.descriptor, into: into, at: recordStart + Int64(offset), path: self.file.path)
         }
     }
 

@@ -89,7 +89,7 @@ struct FileWindows: AsyncSequence, Sendable {
             if descriptor < 0 { descriptor = try ReadError.openReadOnly(path) }
             var buffer = ByteBuffer()
             let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: window) { raw in
-                try SpoolFile.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<window]), at: offset, path: path)
+                try FileIO.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<window]), at: Int64(offset), path: path)
             }
             guard count > 0 else { return nil }
             offset += count
