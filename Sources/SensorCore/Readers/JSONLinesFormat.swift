@@ -64,6 +64,10 @@ final class JSONLinesReader: RecordReader {
     let context: ReadContext
     let locatorPrefix: [UInt8]
     let maxRecord: Int
+    /// The most of one line the buffer holds: past it the line is spooled or, without a spool
+    /// directory, cut at `maxRecord`.
+    let bufferLimit: Int
+    let stripNul: Bool
 
     /// File offset of `buffer[0]`.
     var bufferOffset: Int64
@@ -79,10 +83,11 @@ final class JSONLinesReader: RecordReader {
         self.context = context
         self.bufferOffset = offset
         self.maxRecord = context.declaration.maxRecordBytes
+        self.bufferLimit = context.spoolDirectory == nil ? maxRecord + 1 : min(context.spoolThreshold, maxRecord + 1)
+        self.stripNul = context.declaration.stripNul
         // Room for what the file holds now (a small file gets a small buffer), at most 1 MiB to start.
         let remaining = max(0, file.stat.size - offset)
-        var size = min(1 << 20, context.declaration.maxRecordBytes + 1, Int(remaining) + 4096)
-        if context.spoolDirectory != nil { size = min(size, context.spoolThreshold) }
+        let size = min(1 << 20, bufferLimit, Int(remaining) + 4096)
         self.buffer = [UInt8](unsafeUninitializedCapacity: size) { _, count in count = size }
         var locator: [UInt8] = []
         locator.append("\"path\":")
@@ -131,14 +136,13 @@ final class JSONLinesReader: RecordReader {
                 lineStart = 0
             }
             if filled == buffer.count {
-                if let directory = context.spoolDirectory, buffer.count >= min(context.spoolThreshold, maxRecord + 1) {
+                if let directory = context.spoolDirectory, buffer.count >= bufferLimit {
                     // Longer than records held in memory: the line gets a chunk of its own.
                     if chunk.isEmpty { try spoolLongLine(into: &chunk, directory: directory) }
                     break reading
                 }
                 if buffer.count <= maxRecord {
-                    let limit = context.spoolDirectory == nil ? maxRecord + 1 : min(context.spoolThreshold, maxRecord + 1)
-                    buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, limit - buffer.count)))
+                    buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, bufferLimit - buffer.count)))
                 } else {
                     try skipOversizedLine(into: &chunk)
                     scanFrom = 0
@@ -222,11 +226,9 @@ final class JSONLinesReader: RecordReader {
     /// yet waits for a later pass.
     private func spoolLongLine(into chunk: inout EnvelopeChunk, directory: URL) throws {
         let lineStart = bufferOffset
-        let stripNul = context.declaration.stripNul
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || (stripNul && byte == 0) }
         var nulStripped = false
         var lead = 0
-        while lead < filled, isSpace(buffer[lead]) {
+        while lead < filled, isBlank(buffer[lead]) {
             if buffer[lead] == 0 { nulStripped = true }
             lead += 1
         }
@@ -281,7 +283,7 @@ final class JSONLinesReader: RecordReader {
             }
             guard count == step else { break }
             for index in stride(from: step - 1, through: 0, by: -1) {
-                guard isSpace(buffer[index]) else { break trimming }
+                guard isBlank(buffer[index]) else { break trimming }
                 if buffer[index] == 0 { nulStripped = true }
                 trimmedEnd -= 1
             }
@@ -305,6 +307,12 @@ final class JSONLinesReader: RecordReader {
         }
     }
 
+    /// What is trimmed around a record: spaces, tabs, carriage returns, and NULs when the
+    /// source says `strip_nul`.
+    private func isBlank(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0D || (stripNul && byte == 0)
+    }
+
     private func emitLine(in range: Range<Int>, into chunk: inout EnvelopeChunk) {
         buffer.withUnsafeBytes { raw in
             emit(UnsafeRawBufferPointer(rebasing: raw[range]), offset: bufferOffset + Int64(range.lowerBound),
@@ -317,19 +325,13 @@ final class JSONLinesReader: RecordReader {
         var flags = flags
         var lower = 0
         var upper = line.count
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
-        if context.declaration.stripNul {
-            while lower < upper, line[lower] == 0 || isSpace(line[lower]) {
-                if line[lower] == 0 { flags.nulStripped = true }
-                lower += 1
-            }
-            while upper > lower, line[upper - 1] == 0 || isSpace(line[upper - 1]) {
-                if line[upper - 1] == 0 { flags.nulStripped = true }
-                upper -= 1
-            }
-        } else {
-            while lower < upper, isSpace(line[lower]) { lower += 1 }
-            while upper > lower, isSpace(line[upper - 1]) { upper -= 1 }
+        while lower < upper, isBlank(line[lower]) {
+            if line[lower] == 0 { flags.nulStripped = true }
+            lower += 1
+        }
+        while upper > lower, isBlank(line[upper - 1]) {
+            if line[upper - 1] == 0 { flags.nulStripped = true }
+            upper -= 1
         }
         guard lower < upper else { return }  // blank line: not a record
 
