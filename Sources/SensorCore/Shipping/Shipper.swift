@@ -40,9 +40,9 @@ public struct ShippingStats: Sendable {
 public actor Shipper: ChunkSink {
     public struct Settings: Sendable {
         public var bufferBytes = UploadSettings().bufferBytes
-        public var batchMaxRecords = 2000
-        public var batchMaxBytes = 4 << 20
-        public var batchMaxAge: Double = 0.2
+        public var batchMaxRecords = UploadSettings().batchMaxRecords
+        public var batchMaxBytes = UploadSettings().batchMaxBytes
+        public var batchMaxAge = Double(UploadSettings().batchMaxAgeMilliseconds) / 1000
         public var gzipLevel = UploadSettings().gzipLevel
         /// Stop at the first 401/403 (a one-shot scan) instead of pausing and retrying.
         public var failOnUnauthorized = true
@@ -232,30 +232,21 @@ public actor Shipper: ChunkSink {
         var attempt = 0
         while !Task.isCancelled {
             let batchID = UUID().uuidString.lowercased()
-            let started = ContinuousClock.now
-            let compressed: GzippedBatch
-            if refs.count == 1, let spooled = chunk(of: refs[0]).spooled {
-                do {
-                    compressed = try await Self.compress(spooled, header: batchHeader(batchID), level: settings.gzipLevel)
-                } catch {
-                    // The spool directory cannot be written (a full disk?): like a failed upload.
-                    attempt += 1
-                    stats.lastError = "\(error)"
-                    logger.warning("cannot write a spooled batch; retrying", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(nanoseconds: UInt64(min(settings.maxBackoff, 0.25 * pow(2, Double(min(attempt, 20)))) * 1e9))
-                    continue
-                }
-            } else {
-                buildBody(refs, batchID: batchID)
-                compressed = .memory(await Self.compress(body, with: compressor))
+            let outcome: UploadOutcome
+            do {
+                let started = ContinuousClock.now
+                let compressed = try await gzipped(refs, batchID: batchID)
+                let compressedAt = ContinuousClock.now
+                stats.batchesSent += 1
+                stats.bytesOnWire += Int64(compressed.length)
+                outcome = await transport.upload(gzippedBatch: compressed, batchID: batchID)
+                if case .file(let path, _) = compressed { unlink(path) }
+                logger.debug("batch sent", metadata: ["records": "\(refs.count)", "gzipped": "\(compressed.length)",
+                                                      "compress": "\(compressedAt - started)", "upload": "\(ContinuousClock.now - compressedAt)"])
+            } catch {
+                // A spooled batch could not be written (a full disk?): retried like a failed upload.
+                outcome = .retry(after: nil, reason: "cannot write the spooled batch: \(error)")
             }
-            let compressedAt = ContinuousClock.now
-            stats.batchesSent += 1
-            stats.bytesOnWire += Int64(compressed.length)
-            let outcome = await transport.upload(gzippedBatch: compressed, batchID: batchID)
-            if case .file(let path, _) = compressed { unlink(path) }
-            logger.debug("batch sent", metadata: ["records": "\(refs.count)", "gzipped": "\(compressed.length)",
-                                                  "compress": "\(compressedAt - started)", "upload": "\(ContinuousClock.now - compressedAt)"])
             switch outcome {
             case .accepted(let rejected):
                 stats.lastUploadAt = Date()
@@ -421,14 +412,25 @@ public actor Shipper: ChunkSink {
         body.append("]}")
     }
 
+    /// The gzipped batch of `refs`: built in memory, or, for a spooled envelope (which travels
+    /// alone), from its spool file.
+    private func gzipped(_ refs: [EnvelopeRef], batchID: String) async throws -> GzippedBatch {
+        if refs.count == 1, let spooled = chunk(of: refs[0]).spooled {
+            return try await Self.compress(spooled, header: batchHeader(batchID), with: compressor)
+        }
+        buildBody(refs, batchID: batchID)
+        return .memory(await Self.compress(body, with: compressor))
+    }
+
     /// Compression runs off the actor, so readers keep reading meanwhile.
     nonisolated static func compress(_ body: [UInt8], with compressor: BatchCompressor) async -> ByteBuffer {
         body.withUnsafeBytes { compressor.compress($0) }
     }
 
     /// The batch of one spooled envelope, gzipped into a file (off the actor too).
-    nonisolated static func compress(_ envelope: SpooledEnvelope, header: [UInt8], level: Int) async throws -> GzippedBatch {
-        try SpooledBatch.compress(header: header, envelope: envelope, footer: Array("]}".utf8), level: level)
+    nonisolated static func compress(_ envelope: SpooledEnvelope, header: [UInt8],
+                                     with compressor: BatchCompressor) async throws -> GzippedBatch {
+        try SpooledBatch.compress(header: header, envelope: envelope, footer: Array("]}".utf8), with: compressor)
     }
 
     // MARK: - Quarantine

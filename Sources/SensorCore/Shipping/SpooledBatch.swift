@@ -27,10 +27,11 @@ public enum GzippedBatch: Sendable {
 enum SpooledBatch {
     static let memberBytes = 1 << 20
 
-    static func compress(header: [UInt8], envelope: SpooledEnvelope, footer: [UInt8], level: Int) throws -> GzippedBatch {
+    /// `compressor` is the shipper's (one batch at a time uses it).
+    static func compress(header: [UInt8], envelope: SpooledEnvelope, footer: [UInt8],
+                         with compressor: BatchCompressor) throws -> GzippedBatch {
         let path = envelope.recordPath + ".gz"
         let file = try SpoolFile(path: path)
-        let compressor = BatchCompressor(level: level)
         var piece: [UInt8] = []
         piece.reserveCapacity(memberBytes)
 
