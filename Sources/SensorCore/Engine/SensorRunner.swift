@@ -217,8 +217,9 @@ public final class SensorRunner: @unchecked Sendable {
             }
             // With file events covering every directory, polling is only the safety net.
             let declared = config.runnableSources.map(\.pollInterval).min() ?? 5
+            let safetyNet = max(declared, options.safetyNetInterval)
             let watched = events?.coversEverything == true
-            var interval = options.pollInterval ?? (watched ? max(declared, options.safetyNetInterval) : declared)
+            var interval = options.pollInterval ?? (watched ? safetyNet : declared)
             if summary.unsettled { interval = min(interval, 0.3) }
             let deadline = Date().addingTimeInterval(interval)
             fullPassDue = true  // unless a file event ends the wait
@@ -226,7 +227,7 @@ public final class SensorRunner: @unchecked Sendable {
                 if let wakeups {
                     // A file event (or a stop) ends the wait early; the timeout is the safety net.
                     if await wakeups.wait(timeout: min(2, deadline.timeIntervalSinceNow)) {
-                        fullPassDue = Date().timeIntervalSince(lastFullPass) >= max(declared, options.safetyNetInterval)
+                        fullPassDue = Date().timeIntervalSince(lastFullPass) >= safetyNet
                         break
                     }
                 } else {
