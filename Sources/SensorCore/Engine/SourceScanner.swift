@@ -76,7 +76,7 @@ public final class SourceScanner {
 
     /// The files of the last discovery that `changed` names, stat'ed afresh: what a pass needs
     /// to read when file events say only these files' contents changed. A file also counts as
-    /// changed when a sidecar of it did (`state.vscdb-wal` for `state.vscdb`).
+    /// changed when a sidecar of it did (a database's `-wal` or `-shm` file).
     public func changedFiles(_ changed: Set<String>) -> [(SourceDeclaration, [MatchedFile])] {
         guard !changed.isEmpty else { return [] }
         let owners = Set(changed.map { path -> String in
