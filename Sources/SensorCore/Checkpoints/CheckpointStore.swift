@@ -87,8 +87,13 @@ public struct CheckpointStore: Sendable {
             buffer.append(contentsOf: try encoder.encode(CheckpointJournalEntry(update)))
             buffer.append(0x0A)
         }
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let descriptor = open(journalURL.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        func openJournal() -> Int32 { open(journalURL.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600) }
+        var descriptor = openJournal()
+        if descriptor < 0 && errno == ENOENT {
+            // The state directory is made on first use only: this runs after every batch.
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            descriptor = openJournal()
+        }
         guard descriptor >= 0 else { throw POSIXFailure("open", journalURL.path) }
         defer { close(descriptor) }
         guard buffer.withUnsafeBytes({ FileIO.writeAll(descriptor, $0) }) else { throw POSIXFailure("write", journalURL.path) }
