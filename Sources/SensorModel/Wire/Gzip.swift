@@ -1,10 +1,9 @@
 import CDeflate
 import CZlib
 
-/// gzip (RFC 1952), one whole buffer at a time: a batch is built in memory anyway, so the
-/// one-shot form costs no extra copies. Compression is libdeflate's (the main cost of a
-/// backfill: several times faster than zlib at the same level and ratio); decompression
-/// (tests, the server) is zlib's streaming inflate with a cap.
+/// gzip (RFC 1952), one whole buffer at a time, for tests and tools: libdeflate's compression,
+/// zlib's streaming inflate with a cap. The sensor's own batches go through its
+/// `BatchCompressor` (ISA-L or libdeflate, with reused buffers).
 public enum Gzip {
     /// Compresses `input` at `level` (0–12, libdeflate's scale; 1–9 mean what they mean in zlib).
     public static func compress(_ input: [UInt8], level: Int) -> [UInt8] {
