@@ -6,17 +6,17 @@ import Testing
 /// The real `sensor` binary over a temporary home laid out from ../shared/fixtures, with the
 /// built-in declarations.
 @Suite struct FixtureHomeTests {
-    func validation(_ home: FixtureHome, _ extra: [String] = []) throws -> [String: Any] {
-        let result = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--validate-config", "--json", "--home", home.root.path,
+    func validation(_ home: FixtureHome, _ extra: [String] = []) async throws -> [String: Any] {
+        let result = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--validate-config", "--json", "--home", home.root.path,
                                                                   "--state-dir", home.root.appendingPathComponent(".state").path] + extra)
         #expect(result.status == 0, "\(result.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
     }
 
-    @Test func validateConfigCountsWhatEachSourceMatches() throws {
+    @Test func validateConfigCountsWhatEachSourceMatches() async throws {
         let home = try FixtureHome.make()
         defer { home.remove() }
-        let report = try validation(home)
+        let report = try await validation(home)
         #expect(report["valid"] as? Bool == true)
         let sources = try #require(report["sources"] as? [[String: Any]])
         var files: [String: Int] = [:]
@@ -44,7 +44,7 @@ import Testing
         }
     }
 
-    @Test func aNewToolIsOneYAMLFileAndNoCode() throws {
+    @Test func aNewToolIsOneYAMLFileAndNoCode() async throws {
         let home = try FixtureHome.make()
         defer { home.remove() }
         let chats = home.root.appendingPathComponent(".gemini/tmp/3f2a/chats")
@@ -64,24 +64,24 @@ import Testing
             offset: snapshot
         """.write(to: extra.appendingPathComponent("gemini-cli.yaml"), atomically: true, encoding: .utf8)
         let builtIn = FixtureHome.repositoryRoot.appendingPathComponent("sources.d").path
-        let report = try validation(home, ["--sources-dir", builtIn, "--sources-dir", extra.path])
+        let report = try await validation(home, ["--sources-dir", builtIn, "--sources-dir", extra.path])
         let sources = try #require(report["sources"] as? [[String: Any]])
         let gemini = try #require(sources.first { $0["id"] as? String == "gemini-cli.chats" })
         #expect(gemini["files"] as? Int == 2)
         #expect(gemini["valid"] as? Bool == true)
 
-        let dryRun = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--sources-dir", builtIn,
+        let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--sources-dir", builtIn,
                                                                   "--sources-dir", extra.path, "--state-dir", home.root.appendingPathComponent(".state").path])
         let kinds = dryRun.lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
             .filter { $0["kind"] as? String == "gemini-cli.chat" }
         #expect(kinds.count == 2)
     }
 
-    @Test func dryRunSendsOneEnvelopePerLineAndRowThenNothing() throws {
+    @Test func dryRunSendsOneEnvelopePerLineAndRowThenNothing() async throws {
         let home = try FixtureHome.make()
         defer { home.remove() }
         let state = home.root.appendingPathComponent(".state")
-        let result = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--state-dir", state.path])
+        let result = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--state-dir", state.path])
         #expect(result.status == 0, "\(result.stderr)")
         var bySource: [String: Int] = [:]
         for line in result.lines {
@@ -89,7 +89,7 @@ import Testing
             bySource[envelope["source"] as! String, default: 0] += 1
         }
         // Computed independently: complete non-blank lines of each matched file.
-        let report = try validation(home)
+        let report = try await validation(home)
         for source in try #require(report["sources"] as? [[String: Any]]) where source["format"] as? String == "jsonl" {
             let id = source["id"] as! String
             let paths = (source["matched"] as? [String] ?? []).map { home.root.path + String($0.dropFirst()) }
@@ -113,24 +113,24 @@ import Testing
 
         // With state: the first pass writes everything, the second nothing.
         let stateFile = home.root.appendingPathComponent("checkpoints.json").path
-        let first = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--output", "-", "--state", stateFile, "--home", home.root.path,
+        let first = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--output", "-", "--state", stateFile, "--home", home.root.path,
                                                                  "--state-dir", state.path])
         #expect(first.lines.count == result.lines.count)
-        let second = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--output", "-", "--state", stateFile, "--home", home.root.path,
+        let second = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--output", "-", "--state", stateFile, "--home", home.root.path,
                                                                   "--state-dir", state.path])
         #expect(second.status == 0)
         #expect(second.lines.isEmpty, "second pass printed \(second.lines.count) envelopes")
     }
 
-    @Test func envelopesValidateAgainstTheSchemaWithAnIndependentValidator() throws {
+    @Test func envelopesValidateAgainstTheSchemaWithAnIndependentValidator() async throws {
         let home = try FixtureHome.make()
         defer { home.remove() }
         let output = home.root.appendingPathComponent("envelopes.ndjson")
-        let result = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--output", output.path, "--home", home.root.path,
+        let result = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--output", output.path, "--home", home.root.path,
                                                                   "--state-dir", home.root.appendingPathComponent(".state").path])
         #expect(result.status == 0)
         let schema = FixtureHome.repositoryRoot.appendingPathComponent("schemas/envelope.schema.json").path
-        let check = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", """
+        let check = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", """
             import json, sys, jsonschema
             v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
             n = bad = 0
@@ -145,7 +145,7 @@ import Testing
         #expect(counts.count == 2 && counts[0] > 2000 && counts[1] == 0, "\(check.text) \(check.stderr)")
     }
 
-    @Test func aPlantedCursorAuthRowNeverAppears() throws {
+    @Test func aPlantedCursorAuthRowNeverAppears() async throws {
         let home = try FixtureHome.make()
         defer { home.remove() }
         // A global Cursor database with chat rows next to credentials, as real ones have.
@@ -162,7 +162,7 @@ import Testing
             INSERT INTO cursorDiskKV VALUES ('composerData:c1', '{"composerId":"c1","lastUpdatedAt":1757730933105}');
             INSERT INTO cursorDiskKV VALUES ('bubbleId:c1:b1', '{"type":1,"text":"hi"}');
             """)
-        let result = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path,
+        let result = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path,
                                                                   "--state-dir", home.root.appendingPathComponent(".state").path])
         #expect(result.status == 0)
         #expect(!result.text.contains("PLANTED-SECRET"))

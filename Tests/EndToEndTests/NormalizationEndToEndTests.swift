@@ -11,7 +11,7 @@ import Testing
 
     /// GETs on the server with its token, each answer as JSON (python's urllib, in one process:
     /// no HTTP client needs linking into this target).
-    static func get(_ server: IngestServerProcess, _ paths: [String]) throws -> [Any] {
+    static func get(_ server: IngestServerProcess, _ paths: [String]) async throws -> [Any] {
         let script = """
             import json, sys, urllib.request
             answers = []
@@ -20,22 +20,22 @@ import Testing
                 answers.append(json.loads(urllib.request.urlopen(request, timeout=30).read()))
             json.dump(answers, sys.stdout)
             """
-        let result = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"),
+        let result = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"),
                                            ["python3", "-c", script, server.endpoint, server.token] + paths)
         guard result.status == 0 else { throw RequestFailed(description: "GET \(paths): \(result.stderr)") }
         return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [Any])
     }
 
-    static func get(_ server: IngestServerProcess, _ path: String) throws -> Any {
-        try get(server, [path])[0]
+    static func get(_ server: IngestServerProcess, _ path: String) async throws -> Any {
+        try await get(server, [path])[0]
     }
 
     /// Every session the read API lists, page by page.
-    static func allSessions(_ server: IngestServerProcess) throws -> [[String: Any]] {
+    static func allSessions(_ server: IngestServerProcess) async throws -> [[String: Any]] {
         var sessions: [[String: Any]] = []
         var offset: Int? = 0
         while let next = offset {
-            let page = try #require(try get(server, "/api/v1/sessions?limit=7&offset=\(next)") as? [String: Any])
+            let page = try await #require(try get(server, "/api/v1/sessions?limit=7&offset=\(next)") as? [String: Any])
             sessions += page["sessions"] as? [[String: Any]] ?? []
             offset = page["next_offset"] as? Int
         }
@@ -43,26 +43,29 @@ import Testing
     }
 
     /// Everything the read API says, as comparable text: the sessions, each in full, usage, drift.
-    static func snapshot(_ server: IngestServerProcess) throws -> [String] {
+    static func snapshot(_ server: IngestServerProcess) async throws -> [String] {
         func text(_ value: Any) throws -> String {
             String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]), as: UTF8.self)
         }
-        let sessions = try allSessions(server)
-        let details = try get(server, sessions.map { "/api/v1/sessions/\($0["id"] as! String)" }
+        let sessions = try await allSessions(server)
+        let details = try await get(server, sessions.map { "/api/v1/sessions/\($0["id"] as! String)" }
                                    + ["/api/v1/usage?group=day,tool,model", "/api/v1/drift"])
         return try (sessions.map { try text($0) }.sorted()) + details.map { try text($0) }
     }
 
     /// Waits until the server normalised everything it accepted.
-    static func waitForNormalizing(_ server: IngestServerProcess) throws {
+    static func waitForNormalizing(_ server: IngestServerProcess) async throws {
         func metric(_ text: String, _ name: String) -> Int? {
             text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last!) }
         }
-        try ProcessRunner.wait(seconds: 60, "the server to normalise what it accepted") {
-            let script = "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())"
-            let metrics = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, server.endpoint + "/metrics"]).text
+        let script = "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())"
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let metrics = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, server.endpoint + "/metrics"]).text
             let accepted = metric(metrics, #"sensor_ingest_envelopes_total{outcome="accepted"}"#) ?? -1
-            return accepted > 0 && metric(metrics, "sensor_ingest_normalized_envelopes_total") == accepted
+            if accepted > 0 && metric(metrics, "sensor_ingest_normalized_envelopes_total") == accepted { return }
+            guard ContinuousClock.now < deadline else { throw ProcessRunner.Timeout(what: "the server to normalise what it accepted") }
+            try await Task.sleep(for: .milliseconds(100))
         }
     }
 
@@ -85,30 +88,30 @@ import Testing
     }
 
     @Test(arguments: SensorIntoIngestTests.databases)
-    func perToolCountsEqualTheRawFilesAndReparseChangesNothing(_ kind: String) throws {
+    func perToolCountsEqualTheRawFilesAndReparseChangesNothing(_ kind: String) async throws {
         let home = try FixtureHome.make()
         defer { home.remove() }
         try Self.addAntigravityConversation(to: home)
         let work = home.root.appendingPathComponent(".work")
-        let server = try IngestServerProcess(database: try SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
         defer { server.stop() }
 
-        func scan(state: String) throws {
-            let scan = try ProcessRunner.run(ProcessRunner.sensor, [
+        func scan(state: String) async throws {
+            let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
                 "scan", "--home", home.root.path, "--state-dir", work.appendingPathComponent(state).path,
                 "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"])
             #expect(scan.status == 0, "\(scan.stderr)")
         }
-        try scan(state: "state")
-        try Self.waitForNormalizing(server)
+        try await scan(state: "state")
+        try await Self.waitForNormalizing(server)
 
         // Per tool: sessions, messages and tokens as the raw files say.
         let script = FixtureHome.repositoryRoot.appendingPathComponent("Tests/EndToEndTests/expected_normalized.py")
-        let computed = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, home.root.path])
+        let computed = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, home.root.path])
         #expect(computed.status == 0, "\(computed.stderr)")
         let expected = try #require(try JSONSerialization.jsonObject(with: computed.stdout) as? [String: [String: Int]])
         var actual: [String: [String: Int]] = [:]
-        for session in try Self.allSessions(server) {
+        for session in try await Self.allSessions(server) {
             let tool = session["tool"] as! String
             let tokens = (session["tokens"] as? [String: Any])?["total"] as? Int ?? 0
             actual[tool, default: ["sessions": 0, "messages": 0, "tokens": 0]]["sessions"]! += 1
@@ -119,26 +122,26 @@ import Testing
         #expect(Set(expected.keys) == ["claude-code", "codex", "openclaw", "cursor", "cursor-agent", "antigravity"])
 
         // Records and fields not understood are counted, and their sessions normalised anyway.
-        let drift = try #require((try Self.get(server, "/api/v1/drift") as? [String: Any])?["drift"] as? [[String: Any]])
+        let drift = try await #require((try Self.get(server, "/api/v1/drift") as? [String: Any])?["drift"] as? [[String: Any]])
         let names = Set(drift.map { "\($0["tool"]!)/\($0["reason"]!)/\($0["name"]!)" })
         #expect(names.isSuperset(of: ["claude-code/unknown_field/timesstamp", "codex/unknown_type/world_state",
                                       "antigravity/unknown_field/telemetry"]))
 
         // Uploading everything again (the same device after losing its checkpoints) and a
         // reparse change no row.
-        let before = try Self.snapshot(server)
+        let before = try await Self.snapshot(server)
         try FileManager.default.createDirectory(at: work.appendingPathComponent("state-again"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: work.appendingPathComponent("state/device-id"),
                                          to: work.appendingPathComponent("state-again/device-id"))
-        try scan(state: "state-again")
-        Thread.sleep(forTimeInterval: 1)
-        #expect(try Self.snapshot(server) == before)
-        let reparse = try ProcessRunner.run(ProcessRunner.sensorIngest, ["reparse", "--database", server.database])
+        try await scan(state: "state-again")
+        try await Task.sleep(for: .seconds(1))
+        await #expect(try Self.snapshot(server) == before)
+        let reparse = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["reparse", "--database", server.database])
         #expect(reparse.status == 0, "\(reparse.stderr)")
-        #expect(try Self.snapshot(server) == before)
-        let one = try ProcessRunner.run(ProcessRunner.sensorIngest, ["reparse", "--database", server.database,
+        await #expect(try Self.snapshot(server) == before)
+        let one = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["reparse", "--database", server.database,
                                                                      "--source", "claude-code.transcripts"])
         #expect(one.status == 0, "\(one.stderr)")
-        #expect(try Self.snapshot(server) == before)
+        await #expect(try Self.snapshot(server) == before)
     }
 }

@@ -9,24 +9,24 @@ import Testing
     static var databases: [String] { postgresURL == nil ? ["sqlite"] : ["sqlite", "postgres"] }
 
     /// A fresh database location: a SQLite path, or a new PostgreSQL database (via psql).
-    static func freshDatabase(_ kind: String, in directory: URL) throws -> String {
+    static func freshDatabase(_ kind: String, in directory: URL) async throws -> String {
         guard kind == "postgres", let url = postgresURL, var components = URLComponents(string: url) else {
             return directory.appendingPathComponent("ingest-\(UUID().uuidString.prefix(8)).db").path
         }
         let name = "e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-        let created = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["psql", url, "-c", "CREATE DATABASE \(name)"])
+        let created = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["psql", url, "-c", "CREATE DATABASE \(name)"])
         #expect(created.status == 0, "\(created.stderr)")
         components.path = "/" + name
         return components.string!
     }
 
     @Test(arguments: databases)
-    func theRawTableHoldsExactlyTheDryRunEnvelopes(_ kind: String) throws {
+    func theRawTableHoldsExactlyTheDryRunEnvelopes(_ kind: String) async throws {
         let home = try FixtureHome.make()
         defer { home.remove() }
         let work = home.root.appendingPathComponent(".work")
         let state = work.appendingPathComponent("state")
-        let server = try IngestServerProcess(database: try Self.freshDatabase(kind, in: work), directory: work)
+        let server = try await IngestServerProcess(database: try await Self.freshDatabase(kind, in: work), directory: work)
         defer { server.stop() }
         // A pasted screenshot: a record too long to hold in memory, spooled to disk on its way.
         let image = String(repeating: "iVBORw0KGgoAAAANSUhEUgAAB4AAAAQ4CAYAAADo", count: 300_000)
@@ -36,14 +36,14 @@ import Testing
                   + "\"message\":{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":{\"type\":\"base64\","
                   + "\"media_type\":\"image/png\",\"data\":\"\(image)\"}}]}}\n").utf8).write(to: big)
 
-        let dryRun = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--state-dir", state.path])
+        let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--state-dir", state.path])
         #expect(dryRun.status == 0)
-        let scan = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--home", home.root.path, "--state-dir", state.path,
+        let scan = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--home", home.root.path, "--state-dir", state.path,
                                                                 "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"])
         #expect(scan.status == 0, "\(scan.stderr)")
         server.stop()
 
-        let stored = try ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
+        let stored = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
         let counts = try #require(try JSONSerialization.jsonObject(with: stored.stdout) as? [[String: Any]])
         let total = counts.reduce(0) { $0 + ($1["envelopes"] as? Int ?? 0) }
         #expect(total == dryRun.lines.count)
@@ -58,7 +58,7 @@ import Testing
             let object = try normalized(line)
             return (object["id"] as! String, object)
         })
-        let dump = try ProcessRunner.run(ProcessRunner.sensorIngest, ["dump", "--database", server.database])
+        let dump = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["dump", "--database", server.database])
         #expect(dump.status == 0, "\(dump.stderr)")
         #expect(dump.lines.count == expected.count)
         for line in dump.lines {
@@ -73,20 +73,20 @@ import Testing
             .allSatisfy { try FileManager.default.contentsOfDirectory(atPath: state.appendingPathComponent("spool/\($0)").path).isEmpty })
 
         // A second backfill sends nothing new.
-        let again = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--state-dir", state.path])
+        let again = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--state-dir", state.path])
         #expect(again.lines.isEmpty)
     }
 
-    @Test func httpsWithAPrivateCAAndNotWithout() throws {
+    @Test func httpsWithAPrivateCAAndNotWithout() async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         let certificate = work.appendingPathComponent("cert.pem"), key = work.appendingPathComponent("key.pem")
-        let generated = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), [
+        let generated = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), [
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.path, "-out", certificate.path])
         #expect(generated.status == 0, "\(generated.stderr)")
-        let server = try IngestServerProcess(database: work.appendingPathComponent("ingest.db").path, directory: work,
+        let server = try await IngestServerProcess(database: work.appendingPathComponent("ingest.db").path, directory: work,
                                              extra: ["--tls-cert", certificate.path, "--tls-key", key.path])
         defer { server.stop() }
         #expect(server.endpoint.hasPrefix("https://"))
@@ -106,25 +106,25 @@ import Testing
 
         // Without the CA: the certificate is not trusted; nothing is acknowledged, so the
         // one-shot scan keeps retrying. Bound it and check nothing arrived.
-        let untrusted = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["timeout", "4", ProcessRunner.sensor.path] + common)
+        let untrusted = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["timeout", "4", ProcessRunner.sensor.path] + common)
         #expect(untrusted.status == 124, "the scan must not complete: \(untrusted.stderr.suffix(500))")
-        let nothing = try ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
+        let nothing = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
         #expect(!nothing.text.contains("envelopes"), "\(nothing.text)")
 
-        let trusted = try ProcessRunner.run(ProcessRunner.sensor, common + ["--ca-file", certificate.path, "--log-level", "info"])
+        let trusted = try await ProcessRunner.run(ProcessRunner.sensor, common + ["--ca-file", certificate.path, "--log-level", "info"])
         #expect(trusted.status == 0, "\(trusted.stderr)")
         server.stop()
-        let stats = try ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
+        let stats = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
         #expect(stats.text.contains("\"envelopes\" : 1"))
     }
 
-    @Test func twoServersOnOnePostgreSQLStoreEachEnvelopeOnce() throws {
+    @Test func twoServersOnOnePostgreSQLStoreEachEnvelopeOnce() async throws {
         guard Self.postgresURL != nil else { return }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("pg2-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
-        let database = try Self.freshDatabase("postgres", in: work)
-        let first = try IngestServerProcess(database: database, directory: work)
-        let second = try IngestServerProcess(database: database, directory: work)
+        let database = try await Self.freshDatabase("postgres", in: work)
+        let first = try await IngestServerProcess(database: database, directory: work)
+        let second = try await IngestServerProcess(database: database, directory: work)
         defer { first.stop(); second.stop() }
 
         // 20 batches of 100 envelopes (a quarter shared between batches), each posted to both
@@ -148,7 +148,7 @@ import Testing
         }
         // Both servers receive every batch at the same time (threads in one helper process).
         let targets = [first, second].map { "\($0.endpoint) \($0.token)" }.joined(separator: ",")
-        let posted = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", """
+        let posted = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", """
             import sys, threading, urllib.request
             targets = [t.split(" ") for t in sys.argv[1].split(",")]
             codes = []
@@ -174,7 +174,7 @@ import Testing
         #expect(posted.lines.allSatisfy { $0 == "200" }, "\(posted.text)")
         first.stop()
         second.stop()
-        let stats = try ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", database])
+        let stats = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", database])
         let counts = try #require(try JSONSerialization.jsonObject(with: stats.stdout) as? [[String: Any]])
         #expect(counts.first?["envelopes"] as? Int == ids.count)
     }

@@ -7,8 +7,8 @@ import Testing
 
 /// The `sensor-ingest` binary: token commands, stats, serving, and stopping on SIGTERM.
 @Suite struct CommandLineTests {
-    static func ingest(_ arguments: [String]) throws -> ProcessRunner.Result {
-        try ProcessRunner.run(ProcessRunner.sensorIngest, arguments)
+    static func ingest(_ arguments: [String]) async throws -> ProcessRunner.Result {
+        try await ProcessRunner.run(ProcessRunner.sensorIngest, arguments)
     }
 
     static func database(_ location: StoreLocation) -> String {
@@ -22,26 +22,26 @@ import Testing
     func tokensAreCreatedOnceListedAndRevoked(_ kind: StoreKind) async throws {
         try await kind.withFreshLocation { location in
             let database = Self.database(location)
-            let created = try Self.ingest(["token", "create", "--name", "laptop-42", "--database", database])
+            let created = try await Self.ingest(["token", "create", "--name", "laptop-42", "--database", database])
             #expect(created.status == 0, "\(created.stderr)")
             let secret = created.text.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(secret.hasPrefix("sst_") && secret.count == 68)
             #expect(created.stderr.contains("shown only this once"))
-            _ = try Self.ingest(["token", "create", "--name", "ci", "--database", database])
+            _ = try await Self.ingest(["token", "create", "--name", "ci", "--database", database])
 
-            let listed = try Self.ingest(["token", "list", "--database", database])
+            let listed = try await Self.ingest(["token", "list", "--database", database])
             #expect(listed.lines.count == 3)
             #expect(listed.lines[1].hasPrefix("1\tlaptop-42\t") && listed.lines[1].hasSuffix("\tactive"))
             #expect(!listed.text.contains(secret) && !listed.text.contains(TokenSecret.hash(secret)))
 
-            let revoked = try Self.ingest(["token", "revoke", "laptop-42", "--database", database])
+            let revoked = try await Self.ingest(["token", "revoke", "laptop-42", "--database", database])
             #expect(revoked.status == 0 && revoked.text == "revoked 1 token\n")
-            let byID = try Self.ingest(["token", "revoke", "2", "--database", database])
+            let byID = try await Self.ingest(["token", "revoke", "2", "--database", database])
             #expect(byID.status == 0)
-            let again = try Self.ingest(["token", "revoke", "laptop-42", "--database", database])
+            let again = try await Self.ingest(["token", "revoke", "laptop-42", "--database", database])
             #expect(again.status != 0)
             #expect(again.stderr.contains("no active token named laptop-42"))
-            let after = try Self.ingest(["token", "list", "--database", database])
+            let after = try await Self.ingest(["token", "list", "--database", database])
             #expect(after.lines.dropFirst().allSatisfy { $0.contains("\trevoked ") })
         }
     }
@@ -50,7 +50,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = directory.appendingPathComponent("ingest.db").path
-        let server = try IngestServerProcess(database: database, directory: directory)
+        let server = try await IngestServerProcess(database: database, directory: directory)
         defer { server.stop() }
         #expect(server.endpoint.hasPrefix("http://127.0.0.1:"))
 
@@ -83,23 +83,52 @@ import Testing
         #expect(!server.process.isRunning)
         #expect(server.process.terminationStatus == 0)
 
-        let stats = try Self.ingest(["stats", "--json", "--database", database])
+        let stats = try await Self.ingest(["stats", "--json", "--database", database])
         let counts = try JSONDecoder().decode([SourceCount].self, from: stats.stdout)
         #expect(counts.map { "\($0.source)=\($0.envelopes)" } == ["a=10", "b=100"])
-        let table = try Self.ingest(["stats", "--database", database])
+        let table = try await Self.ingest(["stats", "--database", database])
         #expect(table.lines.first?.hasPrefix("source") == true)
         #expect(table.lines.last?.contains(" 110 ") == true)
-        let dump = try Self.ingest(["dump", "--database", database])
+        let dump = try await Self.ingest(["dump", "--database", database])
         #expect(dump.lines.count == 110)
     }
 
-    @Test func serveRefusesAnInvalidConfigAtStart() throws {
+    @Test func serveRefusesAGzipBombWith413WithoutInflatingIt() async throws {
+        // 2 GiB of zeros in about 2 MiB: past the 8 MiB inflated cap after a few blocks.
+        let bomb = GzipBomb.make(megabytes: 2048)
+        #expect(bomb.count < 3 << 20)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await IngestServerProcess(database: directory.appendingPathComponent("ingest.db").path,
+                                                   directory: directory, extra: ["--max-body-mb", "4", "--max-inflated-mb", "8"])
+        defer { server.stop() }
+        // Warm up the request path first, so the peak below is what the bomb adds.
+        #expect(try await LiveServer.post(Envelopes.batch(Envelopes.many(10)), to: server.endpoint, token: server.token).status == 200)
+        let peakBefore = try ProcessMemory.peakResidentBytes(of: server.process.processIdentifier)
+
+        var request = HTTPClientRequest(url: server.endpoint + IngestServer.Paths.ingest)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(server.token)")
+        request.headers.add(name: "Content-Encoding", value: "gzip")
+        request.body = .bytes(ByteBuffer(bytes: bomb))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        #expect(response.status == .payloadTooLarge)
+        #expect(body.contains("inflated body exceeds \(8 << 20) bytes"), "\(body)")
+
+        // Inflating it whole would have taken 2 GiB; the cap is 8 MiB. Measured in the server's
+        // own process, so tests running beside this one cannot move the figure.
+        let growth = try ProcessMemory.peakResidentBytes(of: server.process.processIdentifier) - peakBefore
+        #expect(growth < 64 << 20, "the server's peak resident memory grew by \(growth >> 20) MiB")
+    }
+
+    @Test func serveRefusesAnInvalidConfigAtStart() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try "version: r1\nupload: {gzip_level: fast}\n".write(to: directory.appendingPathComponent("fleet.yaml"),
                                                              atomically: true, encoding: .utf8)
-        let result = try Self.ingest(["serve", "--port", "0", "--database", directory.appendingPathComponent("db").path,
+        let result = try await Self.ingest(["serve", "--port", "0", "--database", directory.appendingPathComponent("db").path,
                                       "--config", directory.path])
         #expect(result.status != 0)
         #expect(result.stderr.contains("fleet.yaml:2:"), "\(result.stderr)")

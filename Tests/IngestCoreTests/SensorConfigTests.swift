@@ -144,7 +144,7 @@ import Testing
 
     /// Polls `value` until `condition` holds (at most 5 s).
     static func eventually<Value>(_ value: () async throws -> Value, until condition: (Value) -> Bool) async throws -> Value {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(20)
         while true {
             let current = try await value()
             if condition(current) || ContinuousClock.now > deadline { return current }

@@ -9,11 +9,11 @@ import Testing
 /// HTTPS served directly (HummingbirdTLS over swift-nio-ssl) with a certificate made for the test.
 @Suite struct TLSTests {
     /// A self-signed certificate for 127.0.0.1, made by openssl in a temporary directory.
-    static func selfSignedCertificate() throws -> (certificate: URL, key: URL) {
+    static func selfSignedCertificate() async throws -> (certificate: URL, key: URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificate = directory.appendingPathComponent("cert.pem"), key = directory.appendingPathComponent("key.pem")
-        let result = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), [
+        let result = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), [
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.path, "-out", certificate.path,
         ])
@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func theServerSpeaksHTTPSWithItsCertificate() async throws {
-        let (certificatePath, keyPath) = try Self.selfSignedCertificate()
+        let (certificatePath, keyPath) = try await Self.selfSignedCertificate()
         defer { try? FileManager.default.removeItem(at: certificatePath.deletingLastPathComponent()) }
         let certificates = try NIOSSLCertificate.fromPEMFile(certificatePath.path)
         let tls = TLSConfiguration.makeServerConfiguration(

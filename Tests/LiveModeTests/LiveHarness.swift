@@ -45,7 +45,7 @@ final class LiveHarness {
         try? FileManager.default.removeItem(at: root)
     }
 
-    func startSink() throws {
+    func startSink() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.sinkScript.path, "--port", "\(port)", "--verify", "--stats", stats.path]
@@ -53,7 +53,7 @@ final class LiveHarness {
         process.standardError = FileHandle.nullDevice
         try process.run()
         sink = process
-        try waitFor(seconds: 10) { Self.canConnect(port: self.port) }
+        try await waitFor(seconds: 10) { loopbackPortAccepts(self.port) }
     }
 
     func startSensor(extra: [String] = []) throws {
@@ -72,17 +72,9 @@ final class LiveHarness {
         sensor = process
     }
 
-    func sensorCommand(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = Self.sensorBinary
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    func sensorCommand(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let result = try await ProcessRunner.run(Self.sensorBinary, arguments)
+        return (result.status, result.text)
     }
 
     /// Distinct record ids the sink has seen.
@@ -94,14 +86,14 @@ final class LiveHarness {
 
     /// Seconds until `condition` holds (throws after `seconds`).
     @discardableResult
-    func waitFor(seconds: Double, _ what: String = "condition", _ condition: () -> Bool) throws -> Double {
+    func waitFor(seconds: Double, _ what: String = "condition", _ condition: () async -> Bool) async throws -> Double {
         let start = Date()
-        while !condition() {
+        while await !condition() {
             if Date().timeIntervalSince(start) > seconds {
                 let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
                 throw TimedOut(what: what, seconds: seconds, ids: idsAtServer, log: String(log.suffix(2000)))
             }
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(for: .milliseconds(20))
         }
         return Date().timeIntervalSince(start)
     }
@@ -112,20 +104,6 @@ final class LiveHarness {
         var ids: Int
         var log: String
         var description: String { "\(what) not met within \(seconds) s (server has \(ids) ids); sensor log:\n\(log)" }
-    }
-
-    static func canConnect(port: Int) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 
     func append(_ line: String, to path: String) throws {

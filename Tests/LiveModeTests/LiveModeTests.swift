@@ -26,50 +26,50 @@ import Testing
           query: SELECT rowid AS _cursor, body FROM events WHERE rowid > :cursor ORDER BY rowid LIMIT :limit
     """
 
-    @Test func appendedLinesAndInsertedRowsReachTheServerWithinTwoSeconds() throws {
+    @Test func appendedLinesAndInsertedRowsReachTheServerWithinTwoSeconds() async throws {
         let harness = try LiveHarness(declarations: declarations)
         try harness.append(#"{"n":0}"#, to: "tool/projects/a/s.jsonl")
         let database = try Database(path: harness.home.appendingPathComponent("tool/store.db").path, mode: .readWriteCreate)
         try database.execute("PRAGMA journal_mode=WAL; CREATE TABLE events(body TEXT); INSERT INTO events(body) VALUES ('{\"row\":0}')")
-        try harness.startSink()
+        try await harness.startSink()
         try harness.startSensor(extra: ["--log-level", "debug"])
-        try harness.waitFor(seconds: 30, "backfill") { harness.idsAtServer == 2 }
+        try await harness.waitFor(seconds: 30, "backfill") { harness.idsAtServer == 2 }
 
         // Polling is every 30 s here: only file events can make these fast.
         for n in 1...3 {
             try harness.append(#"{"n":\#(n)}"#, to: "tool/projects/a/s.jsonl")
-            let latency = try harness.waitFor(seconds: 2, "line \(n)") { harness.idsAtServer == 2 + (2 * n - 1) }
+            let latency = try await harness.waitFor(seconds: 2, "line \(n)") { harness.idsAtServer == 2 + (2 * n - 1) }
             #expect(latency < 2, "line \(n) took \(latency) s")
             try database.execute("INSERT INTO events(body) VALUES ('{\"row\":\(n)}')")
-            let rowLatency = try harness.waitFor(seconds: 2, "row \(n)") { harness.idsAtServer == 2 + 2 * n }
+            let rowLatency = try await harness.waitFor(seconds: 2, "row \(n)") { harness.idsAtServer == 2 + 2 * n }
             #expect(rowLatency < 2, "row \(n) took \(rowLatency) s")
         }
     }
 
-    @Test func aNewDirectoryCreatedAfterStartIsCollected() throws {
+    @Test func aNewDirectoryCreatedAfterStartIsCollected() async throws {
         let harness = try LiveHarness(declarations: declarations)
         try harness.append(#"{"first":true}"#, to: "tool/projects/a/s.jsonl")
-        try harness.startSink()
+        try await harness.startSink()
         try harness.startSensor()
-        try harness.waitFor(seconds: 30) { harness.idsAtServer == 1 }
+        try await harness.waitFor(seconds: 30) { harness.idsAtServer == 1 }
 
         try harness.append(#"{"new":"project"}"#, to: "tool/projects/brand-new/t.jsonl")
-        try harness.waitFor(seconds: 3) { harness.idsAtServer == 2 }
+        try await harness.waitFor(seconds: 3) { harness.idsAtServer == 2 }
         try harness.append(#"{"new":"line"}"#, to: "tool/projects/brand-new/t.jsonl")
-        try harness.waitFor(seconds: 3) { harness.idsAtServer == 3 }
+        try await harness.waitFor(seconds: 3) { harness.idsAtServer == 3 }
     }
 
-    @Test func statusWorksWhileRunning() throws {
+    @Test func statusWorksWhileRunning() async throws {
         let harness = try LiveHarness(declarations: declarations)
         try harness.append(#"{"a":1}"#, to: "tool/projects/a/s.jsonl")
         try harness.append(#"{"a":2}"#, to: "tool/projects/b/s.jsonl")
-        try harness.startSink()
+        try await harness.startSink()
         try harness.startSensor()
-        try harness.waitFor(seconds: 30) { harness.idsAtServer == 2 }
+        try await harness.waitFor(seconds: 30) { harness.idsAtServer == 2 }
         let stateDir = harness.root.appendingPathComponent("state").path
         var status: [String: Any] = [:]
-        try harness.waitFor(seconds: 10) {
-            guard let (code, output) = try? harness.sensorCommand(["status", "--json", "--state-dir", stateDir]), code == 0,
+        try await harness.waitFor(seconds: 10) {
+            guard let (code, output) = try? await harness.sensorCommand(["status", "--json", "--state-dir", stateDir]), code == 0,
                   let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
                   (object["envelopesAcknowledged"] as? Int) == 2 else { return false }
             status = object
@@ -81,26 +81,26 @@ import Testing
         #expect(log["bytesRead"] as? Int == log["bytesTotal"] as? Int)
         #expect(status["pid"] as? Int == Int(harness.sensor!.processIdentifier))
 
-        let (code, text) = try harness.sensorCommand(["status", "--state-dir", stateDir])
+        let (code, text) = try await harness.sensorCommand(["status", "--state-dir", stateDir])
         #expect(code == 0)
         #expect(text.contains("sensor running"))
         #expect(text.contains("live.log: 2 file(s)"))
     }
 
-    @Test func aDeclarationDroppedIntoSourcesDirIsAppliedWithoutRestart() throws {
+    @Test func aDeclarationDroppedIntoSourcesDirIsAppliedWithoutRestart() async throws {
         let harness = try LiveHarness(declarations: declarations)
         try harness.append(#"{"a":1}"#, to: "tool/projects/a/s.jsonl")
         try harness.append(#"{"notes":1}"#, to: "notes/n.jsonl")
-        try harness.startSink()
+        try await harness.startSink()
         try harness.startSensor(extra: ["--poll-interval", "0.5"])
-        try harness.waitFor(seconds: 30, "backfill") { harness.idsAtServer == 1 }
+        try await harness.waitFor(seconds: 30, "backfill") { harness.idsAtServer == 1 }
         try """
         sources:
           - {id: live.notes, kind: live.notes, roots: {default: ["~/notes"]}, include: ["*.jsonl"], format: jsonl, offset: byte}
         """.write(to: harness.sources.appendingPathComponent("notes.yaml"), atomically: true, encoding: .utf8)
-        try harness.waitFor(seconds: 5, "the new source") { harness.idsAtServer == 2 }
+        try await harness.waitFor(seconds: 5, "the new source") { harness.idsAtServer == 2 }
         // Nothing already sent is sent again.
-        Thread.sleep(forTimeInterval: 1)
+        try await Task.sleep(for: .seconds(1))
         #expect(harness.idsAtServer == 2)
     }
 }

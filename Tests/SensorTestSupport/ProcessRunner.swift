@@ -38,6 +38,18 @@ public enum ProcessRunner {
     @discardableResult
     public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
                            input: Data? = nil) throws -> Result {
+        try runBlocking(executable, arguments, environment: environment, input: input)
+    }
+
+    /// `run` from a task: the wait happens on a thread of its own, not the cooperative pool's.
+    @discardableResult
+    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
+                           input: Data? = nil) async throws -> Result {
+        try await onOwnThread { try runBlocking(executable, arguments, environment: environment, input: input) }
+    }
+
+    private static func runBlocking(_ executable: URL, _ arguments: [String], environment: [String: String],
+                                    input: Data?) throws -> Result {
         let process = process(executable, arguments, environment: environment)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -64,6 +76,11 @@ public enum ProcessRunner {
         try run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment)
     }
 
+    @discardableResult
+    public static func shell(_ command: String, environment: [String: String] = [:]) async throws -> Result {
+        try await run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment)
+    }
+
     /// Starts a long-running process with output to files; the caller terminates it.
     public static func start(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
                              log: URL) throws -> Process {
@@ -85,8 +102,23 @@ public enum ProcessRunner {
         }
     }
 
+    /// `wait` from a task: it sleeps without holding a thread.
+    public static func wait(seconds: Double, _ what: String, _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while try !condition() {
+            guard ContinuousClock.now < deadline else { throw Timeout(what: what) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Waits for `process` to end without holding a thread.
+    public static func exit(of process: Process) async {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
     public struct Timeout: Error, CustomStringConvertible {
         public var what: String
+        public init(what: String) { self.what = what }
         public var description: String { "timed out waiting for \(what)" }
     }
 }
@@ -111,24 +143,43 @@ public final class IngestServerProcess: @unchecked Sendable {
     public let log: URL
 
     /// Starts a server on `database` (a SQLite path or a PostgreSQL URL).
-    public init(database: String, directory: URL, extra: [String] = []) throws {
+    public convenience init(database: String, directory: URL, extra: [String] = []) throws {
+        self.init(try Self.launch(database: database, directory: directory, extra: extra))
+    }
+
+    /// The same, from a task: the waits happen on a thread of their own.
+    public convenience init(database: String, directory: URL, extra: [String] = []) async throws {
+        self.init(try await onOwnThread { try Self.launch(database: database, directory: directory, extra: extra) })
+    }
+
+    private init(_ launched: Launched) {
+        process = launched.process
+        endpoint = launched.endpoint
+        token = launched.token
+        tokenFile = launched.tokenFile
+        database = launched.database
+        log = launched.log
+    }
+
+    private struct Launched: @unchecked Sendable {
+        var process: Process, endpoint: String, token: String, tokenFile: URL, database: String, log: URL
+    }
+
+    private static func launch(database: String, directory: URL, extra: [String]) throws -> Launched {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        self.database = database
         let created = try ProcessRunner.run(ProcessRunner.sensorIngest, ["token", "create", "--name", "test-\(UUID().uuidString.prefix(8))",
                                                                          "--database", database])
         guard created.status == 0 else { throw ProcessRunner.Timeout(what: "token create: \(created.stderr)") }
-        token = created.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        tokenFile = directory.appendingPathComponent("token-\(UUID().uuidString.prefix(8))")
+        let token = created.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let tokenFile = directory.appendingPathComponent("token-\(UUID().uuidString.prefix(8))")
         try token.write(to: tokenFile, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokenFile.path)
-        log = directory.appendingPathComponent("server-\(UUID().uuidString.prefix(8)).log")
+        let log = directory.appendingPathComponent("server-\(UUID().uuidString.prefix(8)).log")
         let server = try ProcessRunner.start(ProcessRunner.sensorIngest,
                                              ["serve", "--port", "0", "--database", database] + extra, log: log)
-        process = server
         var found: String?
-        let logURL = log
         try ProcessRunner.wait(seconds: 30, "sensor-ingest to listen") {
-            let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if let range = text.range(of: #"https?://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
                text.contains("listening on") {
                 found = String(text[range])
@@ -136,9 +187,10 @@ public final class IngestServerProcess: @unchecked Sendable {
             return found != nil || !server.isRunning
         }
         guard let found else {
+            if server.isRunning { server.terminate() }
             throw ProcessRunner.Timeout(what: "sensor-ingest: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         }
-        endpoint = found
+        return Launched(process: server, endpoint: found, token: token, tokenFile: tokenFile, database: database, log: log)
     }
 
     public func stop() {
@@ -149,6 +201,19 @@ public final class IngestServerProcess: @unchecked Sendable {
     }
 
     deinit { stop() }
+}
+
+/// Whether something accepts connections on 127.0.0.1:`port`.
+public func loopbackPortAccepts(_ port: Int) -> Bool {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).

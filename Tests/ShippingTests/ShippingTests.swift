@@ -9,16 +9,15 @@ final class FaultServer {
     let port: Int
     let stats: URL
 
-    init(_ arguments: [String], directory: URL) throws {
+    init(_ arguments: [String], directory: URL) async throws {
         port = freeLoopbackPort()
         stats = directory.appendingPathComponent("stats-\(port).json")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fault_server.py")
         process = try ProcessRunner.start(URL(fileURLWithPath: "/usr/bin/env"),
                                           ["python3", script.path, "--port", "\(port)", "--stats", stats.path] + arguments,
                                           log: directory.appendingPathComponent("fault-\(port).log"))
-        try ProcessRunner.wait(seconds: 10, "fault server") {
-            (try? ProcessRunner.shell("python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", \(self.port)), 1)'"))?.status == 0
-        }
+        let port = port
+        try await ProcessRunner.wait(seconds: 10, "fault server") { loopbackPortAccepts(port) }
     }
 
     deinit {
@@ -41,13 +40,13 @@ final class Corpus {
     let home: URL
     let sources: URL
 
-    init(megabytes: Int) throws {
+    init(megabytes: Int) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("shipping-\(UUID().uuidString)")
         home = root.appendingPathComponent("home")
         sources = root.appendingPathComponent("sources.d")
         try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
         let generator = FixtureHome.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/tools/gen_corpus.py")
-        let generated = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", generator.path, home.path, "--mb", "\(megabytes)"])
+        let generated = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", generator.path, home.path, "--mb", "\(megabytes)"])
         precondition(generated.status == 0, generated.stderr)
         try """
         sources:
@@ -71,8 +70,8 @@ final class Corpus {
     }
 
     /// The ids a complete backfill must deliver (a dry run saves no state).
-    func expectedIDs() throws -> Set<String> {
-        let dryRun = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run"] + arguments(state: "dry"))
+    func expectedIDs() async throws -> Set<String> {
+        let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run"] + arguments(state: "dry"))
         return Set(dryRun.lines.compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
         })
@@ -82,28 +81,28 @@ final class Corpus {
 let token = ["SENSOR_TOKEN": "shipping-test"]
 
 @Suite(.serialized) struct ShippingTests {
-    @Test func everyRecordArrivesThrough503sSlownessAndDroppedConnections() throws {
-        let corpus = try Corpus(megabytes: 3)
-        let expected = try corpus.expectedIDs()
-        let server = try FaultServer(["--fail-every", "3", "--drop-every", "7", "--slow", "0.02"], directory: corpus.root)
+    @Test func everyRecordArrivesThrough503sSlownessAndDroppedConnections() async throws {
+        let corpus = try await Corpus(megabytes: 3)
+        let expected = try await corpus.expectedIDs()
+        let server = try await FaultServer(["--fail-every", "3", "--drop-every", "7", "--slow", "0.02"], directory: corpus.root)
         let args = ["scan", "--endpoint", server.endpoint, "--quiet", "--set", "upload.batch_max_records=150"]
             + corpus.arguments(state: "state")
-        let first = try ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
+        let first = try await ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
         #expect(first.status == 0, "\(first.stderr.suffix(800))")
         #expect(server.int("ids") == expected.count)
         #expect(expected.count > 1000)
         let statuses = server.counters["statuses"] as? [Int] ?? []
         #expect(statuses.contains(503))
         let requests = server.int("requests")
-        let second = try ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
+        let second = try await ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
         #expect(second.status == 0)
         #expect(server.int("requests") == requests, "a second run sent something")
     }
 
-    @Test func killedTwentyTimesAndNothingIsLost() throws {
-        let corpus = try Corpus(megabytes: 3)
-        let expected = try corpus.expectedIDs()
-        let server = try FaultServer(["--slow", "0.01"], directory: corpus.root)
+    @Test func killedTwentyTimesAndNothingIsLost() async throws {
+        let corpus = try await Corpus(megabytes: 3)
+        let expected = try await corpus.expectedIDs()
+        let server = try await FaultServer(["--slow", "0.01"], directory: corpus.root)
         let batch = 40
         let args = ["scan", "--endpoint", server.endpoint, "--quiet", "--set", "upload.batch_max_records=\(batch)"]
             + corpus.arguments(state: "state")
@@ -111,13 +110,13 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         while kills < 20 {
             let log = corpus.root.appendingPathComponent("run-\(kills).log")
             let process = try ProcessRunner.start(ProcessRunner.sensor, args, environment: token, log: log)
-            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.6))
+            try await Task.sleep(for: .seconds(Double.random(in: 0.05...0.6)))
             guard process.isRunning else { break }  // finished before the kill
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await ProcessRunner.exit(of: process)
             kills += 1
         }
-        let last = try ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
+        let last = try await ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
         #expect(last.status == 0, "\(last.stderr.suffix(500))")
         #expect(kills >= 10, "the backfill finished too fast to be killed often (\(kills))")
         #expect(server.int("ids") == expected.count)
@@ -125,9 +124,9 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         #expect(duplicates <= kills * batch, "\(duplicates) duplicates for \(kills) kills")
     }
 
-    @Test func retryAfterIsHonouredInSecondsAndAsAnHTTPDate() throws {
+    @Test func retryAfterIsHonouredInSecondsAndAsAnHTTPDate() async throws {
         for value in ["1", "HTTP-DATE"] {
-            let corpus = try Corpus(megabytes: 1)
+            let corpus = try await Corpus(megabytes: 1)
             let retryAfter: String
             if value == "HTTP-DATE" {
                 let formatter = DateFormatter()
@@ -138,8 +137,8 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
             } else {
                 retryAfter = value
             }
-            let server = try FaultServer(["--retry-after", retryAfter, "--retry-after-every", "1000"], directory: corpus.root)
-            let result = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"]
+            let server = try await FaultServer(["--retry-after", retryAfter, "--retry-after-every", "1000"], directory: corpus.root)
+            let result = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"]
                                                + corpus.arguments(state: "state"), environment: token)
             #expect(result.status == 0)
             let times = server.counters["times"] as? [Double] ?? []
@@ -150,11 +149,11 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         }
     }
 
-    @Test func tooLargeSplitsTheBatch() throws {
-        let corpus = try Corpus(megabytes: 1)
-        let expected = try corpus.expectedIDs()
-        let server = try FaultServer(["--max-records", "7"], directory: corpus.root)
-        let result = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet",
+    @Test func tooLargeSplitsTheBatch() async throws {
+        let corpus = try await Corpus(megabytes: 1)
+        let expected = try await corpus.expectedIDs()
+        let server = try await FaultServer(["--max-records", "7"], directory: corpus.root)
+        let result = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet",
                                                                   "--set", "upload.batch_max_records=100"] + corpus.arguments(state: "state"),
                                            environment: token)
         #expect(result.status == 0)
@@ -162,16 +161,16 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         #expect((server.counters["statuses"] as? [Int] ?? []).contains(413))
     }
 
-    @Test func aPoisonRecordIsQuarantinedAloneAndTheRestDelivered() throws {
-        let corpus = try Corpus(megabytes: 1)
+    @Test func aPoisonRecordIsQuarantinedAloneAndTheRestDelivered() async throws {
+        let corpus = try await Corpus(megabytes: 1)
         let log = corpus.home.appendingPathComponent(".claude/projects/poison/session.jsonl")
         try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
         try (1...30).map { #"{"n":\#($0)\#($0 == 17 ? #","bad":"POISON-PILL""# : "")}"# }.joined(separator: "\n")
             .appending("\n").write(to: log, atomically: true, encoding: .utf8)
-        let expected = try corpus.expectedIDs()
-        let server = try FaultServer(["--poison", "POISON-PILL"], directory: corpus.root)
+        let expected = try await corpus.expectedIDs()
+        let server = try await FaultServer(["--poison", "POISON-PILL"], directory: corpus.root)
         let args = ["scan", "--endpoint", server.endpoint, "--quiet"] + corpus.arguments(state: "state")
-        let result = try ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
+        let result = try await ProcessRunner.run(ProcessRunner.sensor, args, environment: token)
         #expect(result.status == 0, "\(result.stderr.suffix(500))")
         #expect(server.int("ids") == expected.count - 1)
         let quarantine = try String(contentsOf: corpus.root.appendingPathComponent("state/quarantine.ndjson"), encoding: .utf8)
@@ -180,14 +179,14 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         #expect(lines.first?.contains("POISON-PILL") == true)
         #expect(lines.first?.contains(#""status":400"#) == true)
         let requests = server.int("requests")
-        #expect(try ProcessRunner.run(ProcessRunner.sensor, args, environment: token).status == 0)
+        await #expect(try ProcessRunner.run(ProcessRunner.sensor, args, environment: token).status == 0)
         #expect(server.int("requests") == requests)  // checkpoints moved past the quarantined record
     }
 
-    @Test func unauthorizedStopsAScanAndPausesARun() throws {
-        let corpus = try Corpus(megabytes: 1)
-        let server = try FaultServer(["--status", "401"], directory: corpus.root)
-        let scan = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"]
+    @Test func unauthorizedStopsAScanAndPausesARun() async throws {
+        let corpus = try await Corpus(megabytes: 1)
+        let server = try await FaultServer(["--status", "401"], directory: corpus.root)
+        let scan = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"]
                                          + corpus.arguments(state: "state"), environment: token)
         #expect(scan.status != 0)
         #expect(scan.stderr.contains("refused the token"))
@@ -197,30 +196,30 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
 
         let run = try ProcessRunner.start(ProcessRunner.sensor, ["run", "--endpoint", server.endpoint] + corpus.arguments(state: "run-state"),
                                           environment: token, log: corpus.root.appendingPathComponent("run.log"))
-        Thread.sleep(forTimeInterval: 2)
+        try await Task.sleep(for: .seconds(2))
         #expect(run.isRunning, "run must pause, not exit")
         let log = try String(contentsOf: corpus.root.appendingPathComponent("run.log"), encoding: .utf8)
         #expect(log.contains("uploads paused"))
         run.terminate()
-        run.waitUntilExit()
+        await ProcessRunner.exit(of: run)
     }
 
-    @Test func sigtermDuringABackfillExitsCleanlyAndTheRestartSendsNothingTwice() throws {
-        let corpus = try Corpus(megabytes: 4)
-        let expected = try corpus.expectedIDs()
-        let server = try FaultServer(["--slow", "0.05"], directory: corpus.root)
+    @Test func sigtermDuringABackfillExitsCleanlyAndTheRestartSendsNothingTwice() async throws {
+        let corpus = try await Corpus(megabytes: 4)
+        let expected = try await corpus.expectedIDs()
+        let server = try await FaultServer(["--slow", "0.05"], directory: corpus.root)
         let batch = 100
         let arguments = corpus.arguments(state: "state", extra: ["--set", "upload.batch_max_records=\(batch)"])
         let run = try ProcessRunner.start(ProcessRunner.sensor, ["run", "--endpoint", server.endpoint] + arguments,
                                           environment: token, log: corpus.root.appendingPathComponent("run.log"))
-        try ProcessRunner.wait(seconds: 30, "some records") { server.int("records") > 0 }
+        try await ProcessRunner.wait(seconds: 30, "some records") { server.int("records") > 0 }
         let stopped = Date()
         run.terminate()  // SIGTERM
-        run.waitUntilExit()
+        await ProcessRunner.exit(of: run)
         #expect(Date().timeIntervalSince(stopped) < 5)
         #expect(run.terminationStatus == 0)
         #expect(server.int("ids") < expected.count, "the backfill finished before the signal; make the corpus bigger")
-        let restart = try ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"] + arguments,
+        let restart = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"] + arguments,
                                             environment: token)
         #expect(restart.status == 0)
         #expect(server.int("ids") == expected.count)
