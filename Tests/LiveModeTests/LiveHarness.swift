@@ -41,7 +41,8 @@ final class LiveHarness {
 
     deinit {
         sensor?.terminate()
-        sink?.terminate()
+        // SIGKILL: the sink inherits the blocked signals of the thread that started it, SIGTERM included.
+        if let sink { kill(sink.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: root)
     }
 

@@ -21,7 +21,9 @@ final class FaultServer {
     }
 
     deinit {
-        process.terminate()
+        // SIGKILL: a child started from a Swift concurrency thread inherits its blocked signals,
+        // and Python's server never sees a SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
     }
 
     var endpoint: String { "http://127.0.0.1:\(port)" }
