@@ -67,7 +67,13 @@ read -r peer_user peer_sys < "$work/peer"
 /usr/bin/time -f "%U %S" -o "$work/python" python3 -c pass
 read -r py_user py_sys < "$work/python"
 
-# sensor run: first forced polling every $interval s (each pass a full one: list and stat
+# The floor: find(1) walking the same directories and printing each file's size and mtime
+# (a getdents per directory, an fstatat per file), 20 runs, process start-up included.
+/usr/bin/time -f "%U %S" -o "$work/find" bash -c \
+    'for i in $(seq 20); do find "$1/.claude/projects" -name "*.jsonl" -printf "%s %T@\n" > /dev/null; done' _ "$work/home"
+read -r find_user find_sys < "$work/find"
+
+# sensor run: first forced polling every second (each pass a full one: list and stat
 # everything), then the default (file events; a full pass only every 60 s) idle for the whole
 # period, then the default while one of the files gets a line every 0.5 s (each line: a pass
 # over the named file, its upload and its checkpoint).
@@ -90,7 +96,7 @@ run_idle() {  # seconds, appends (0 or 1), extra args...
     kill -TERM $run_pid; wait $run_pid || true
     python3 -c "print($end - $start)"
 }
-polled=$(run_idle 30 0 --poll-interval "$interval")
+polled=$(run_idle 30 0 --poll-interval 1)
 evented=$(run_idle "$seconds" 0)
 appended=$(run_idle 20 1)
 
@@ -101,7 +107,11 @@ peer_cpu = $peer_user + $peer_sys - ($py_user + $py_sys)
 print(f"files: {files}")
 print(f"one idle pass, sensor: {pass_cpu * 1000:.0f} ms CPU (process start-up subtracted; /usr/bin/time has 10 ms resolution); "
       f"peer cycle: {peer_cpu * 1000:.0f} ms (interpreter start-up subtracted)")
-print(f"sensor run polling every {interval} s for 30 s: {$polled:.2f} s CPU, {$polled / (30 / interval) * 1000:.1f} ms per pass")
+find_cpu = ($find_user + $find_sys) / 20
+polled_pass = $polled / 30
+print(f"find over the same files (the stat floor): {find_cpu * 1000:.1f} ms CPU per run")
+print(f"sensor run polling every 1 s for 30 s: {$polled:.2f} s CPU, {polled_pass * 1000:.1f} ms per pass "
+      f"({polled_pass / find_cpu:.2f}x find)")
 print(f"sensor run, default (file events + 60 s safety net), idle {seconds} s: {$evented:.2f} s CPU")
 print(f"sensor run, default, one line appended to one of the files every 0.5 s for 20 s: "
       f"{$appended / 40 * 1000:.1f} ms CPU per line (its pass, upload and checkpoint)")

@@ -34,6 +34,26 @@ public struct FileIdentity: Hashable, Sendable {
     }
 }
 
+/// What a pass needs of a file's checkpoint to leave the file alone, found by device and inode
+/// and compared with the file's `stat`. Plain numbers: looking one up touches no string, which
+/// for ten thousand idle files scattered over the heap is most of the cost.
+public struct InodeStamp: Sendable, Equatable {
+    /// The path's `hashValue` (this process's seed): a rename changes it.
+    public var pathHash: Int
+    public var offset: Int64
+    public var size: Int64
+    public var modified: Int64
+    public var lastSeen: Double
+
+    init(_ position: FilePosition) {
+        pathHash = position.path.hashValue
+        offset = position.offset
+        size = position.size
+        modified = position.modified
+        lastSeen = position.lastSeen
+    }
+}
+
 /// A database's cursor, and for keyed sources the content hash of every row key seen.
 public struct TablePosition: Codable, Sendable, Equatable {
     public var source: String
@@ -67,9 +87,11 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public var tables: [String: TablePosition] = [:]
     /// Key: `source` + "|" + path.
     public var documents: [String: DocumentPosition] = [:]
-    /// Source → (device, inode) → key in `files`: the fast path that lets an unchanged file
-    /// cost one `stat`. Derived, not saved.
+    /// Source → (device, inode) → key in `files`. Derived, not saved.
     public private(set) var fileKeysByInode: [String: [FileIdentity: String]] = [:]
+    /// Source → (device, inode) → stamp of the entry in `files`: the fast path that lets an
+    /// unchanged file cost one `stat`. Derived, not saved.
+    public private(set) var inodeStamps: [String: [FileIdentity: InodeStamp]] = [:]
 
     enum CodingKeys: String, CodingKey {
         case version, files, tables, documents
@@ -88,9 +110,18 @@ public struct CheckpointState: Codable, Sendable, Equatable {
 
     private mutating func rebuildInodeIndex() {
         fileKeysByInode = [:]
-        for (key, position) in files {
-            fileKeysByInode[position.source, default: [:]][FileIdentity(position)] = key
-        }
+        inodeStamps = [:]
+        for (key, position) in files { index(key: key, position) }
+    }
+
+    private mutating func index(key: String, _ position: FilePosition) {
+        fileKeysByInode[position.source, default: [:]][FileIdentity(position)] = key
+        inodeStamps[position.source, default: [:]][FileIdentity(position)] = InodeStamp(position)
+    }
+
+    private mutating func unindex(_ position: FilePosition) {
+        fileKeysByInode[position.source]?[FileIdentity(position)] = nil
+        inodeStamps[position.source]?[FileIdentity(position)] = nil
     }
 
     public static func fileKey(source: String, fingerprint: String) -> String { source + "|" + fingerprint }
@@ -100,9 +131,9 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public mutating func apply(_ update: CheckpointUpdate) {
         switch update {
         case .file(let key, let position):
-            if let old = files[key] { fileKeysByInode[old.source]?[FileIdentity(old)] = nil }
+            if let old = files[key] { unindex(old) }
             files[key] = position
-            fileKeysByInode[position.source, default: [:]][FileIdentity(position)] = key
+            index(key: key, position)
         case .table(let key, let position, let changedHashes):
             var merged = position
             if let changedHashes {
@@ -116,7 +147,7 @@ public struct CheckpointState: Codable, Sendable, Equatable {
         case .document(let key, let position):
             documents[key] = position
         case .forgetFile(let key):
-            if let old = files.removeValue(forKey: key) { fileKeysByInode[old.source]?[FileIdentity(old)] = nil }
+            if let old = files.removeValue(forKey: key) { unindex(old) }
         }
     }
 

@@ -27,25 +27,31 @@ public struct FileFinder: Sendable {
     }
 
     /// Like ``files(for:)``, also collecting every directory the walk listed (what a file
-    /// watcher must watch to see new matches appear).
-    public func files(for declaration: SourceDeclaration, directories: inout Set<String>?) -> [MatchedFile] {
+    /// watcher must watch to see new matches appear). `expected`: how many files the last walk
+    /// found, so the results are allocated once.
+    public func files(for declaration: SourceDeclaration, directories: inout Set<String>?, expected: Int = 0) -> [MatchedFile] {
         let includes = declaration.include.compactMap(Glob.init)
         let excludes = declaration.exclude.compactMap(Glob.init)
-        var identities = Set<FileIdentity>()
+        var identities = Set<FileIdentity>(minimumCapacity: expected)
         var matches: [MatchedFile] = []
+        matches.reserveCapacity(expected)
         for root in template.roots(of: declaration, on: system) {
             guard let rootStat = FileStat(path: root), rootStat.isDirectory else { continue }
             for include in includes {
                 let base = include.isAbsolute ? "" : root
-                walk(directory: base.isEmpty ? "/" : base, segments: include.segments[...], relative: [],
+                walk(directory: base.isEmpty ? "/" : base, segments: include.segments[...], relative: excludes.isEmpty ? nil : [],
                      follow: declaration.followSymlinks, listed: &directories) { path, relative, stat in
-                    guard !excluded(relative: relative, path: path, root: root, excludes: excludes) else { return }
+                    if let relative, excluded(relative: relative, path: path, root: root, excludes: excludes) { return }
                     guard identities.insert(FileIdentity(device: stat.device, inode: stat.inode)).inserted else { return }
                     matches.append(MatchedFile(path: path, stat: stat))
                 }
             }
         }
-        return matches.sorted { $0.path < $1.path }
+        // One glob over sorted listings usually yields path order already.
+        if !zip(matches, matches.dropFirst()).allSatisfy({ $0.path < $1.path }) {
+            matches.sort { $0.path < $1.path }
+        }
+        return matches
     }
 
     /// The roots of `declaration` that exist here.
@@ -67,8 +73,9 @@ public struct FileFinder: Sendable {
         return false
     }
 
-    private func walk(directory: String, segments: ArraySlice<Glob.Segment>, relative: [Substring], follow: Bool,
-                      listed: inout Set<String>?, found: (String, [Substring], FileStat) -> Void) {
+    /// `relative`: the names below the root so far, kept only when excludes need them.
+    private func walk(directory: String, segments: ArraySlice<Glob.Segment>, relative: [Substring]?, follow: Bool,
+                      listed: inout Set<String>?, found: (String, [Substring]?, FileStat) -> Void) {
         guard let segment = segments.first else { return }
         listed?.insert(directory)
         let rest = segments.dropFirst()
@@ -94,7 +101,7 @@ public struct FileFinder: Sendable {
                           stat.isDirectory || (follow && stat.isSymbolicLink && listing.stat(name, followSymlinks: true)?.isDirectory == true)
                     else { continue }
                 }
-                walk(directory: join(name), segments: segments, relative: relative + [Substring(name)], follow: follow,
+                walk(directory: join(name), segments: segments, relative: relative.map { $0 + [Substring(name)] }, follow: follow,
                      listed: &listed, found: found)
             } else if Glob.matches(segment, Substring(name)) {
                 visit(path: join(name), name: Substring(name), rest: rest, relative: relative, follow: follow, listed: &listed,
@@ -104,13 +111,13 @@ public struct FileFinder: Sendable {
     }
 
     /// A name that matched its segment: a file when the pattern ends here, else a directory to go into.
-    private func visit(path: String, name: Substring, rest: ArraySlice<Glob.Segment>, relative: [Substring], follow: Bool,
+    private func visit(path: String, name: Substring, rest: ArraySlice<Glob.Segment>, relative: [Substring]?, follow: Bool,
                        listed: inout Set<String>?, stat: (_ followSymlinks: Bool) -> FileStat?,
-                       found: (String, [Substring], FileStat) -> Void) {
+                       found: (String, [Substring]?, FileStat) -> Void) {
         guard let linkStat = stat(false) else { return }
         if linkStat.isSymbolicLink && !follow { return }
         guard let target = linkStat.isSymbolicLink ? stat(true) : linkStat else { return }
-        let here = relative + [name]
+        let here = relative.map { $0 + [name] }
         if rest.isEmpty {
             if target.isRegularFile { found(path, here, target) }
         } else if target.isDirectory {

@@ -16,7 +16,7 @@ public enum Backlog {
                 switch declaration.offset {
                 case .byte:
                     let identity = FileIdentity(device: file.stat.device, inode: file.stat.inode)
-                    let done = state.fileKeysByInode[declaration.id]?[identity].flatMap { state.files[$0]?.offset } ?? 0
+                    let done = state.inodeStamps[declaration.id]?[identity]?.offset ?? 0
                     total += max(0, file.stat.size - done)
                 case .snapshot:
                     let stored = state.documents[CheckpointState.pathKey(source: declaration.id, path: file.path)]

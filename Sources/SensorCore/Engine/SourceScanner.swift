@@ -68,7 +68,11 @@ public final class SourceScanner {
     public func discover() -> [(SourceDeclaration, [MatchedFile])] {
         let finder = FileFinder(template: template)
         var directories: Set<String>? = []
-        let found = config.runnableSources.map { ($0, finder.files(for: $0, directories: &directories)) }
+        var previousCounts: [String: Int] = [:]
+        for (declaration, files) in lastDiscovery { previousCounts[declaration.id] = files.count }
+        let found = config.runnableSources.map { declaration in
+            (declaration, finder.files(for: declaration, directories: &directories, expected: previousCounts[declaration.id] ?? 0))
+        }
         listedDirectories = directories ?? []
         lastDiscovery = found
         return found

@@ -21,26 +21,22 @@ public enum ByteOffset {
     static let anchorBytes: Int64 = 4096
 
     public enum Start: Equatable {
-        /// Same inode, size and mtime as last read: nothing to do (a rename updates the path).
-        case unchanged(key: String, FilePosition)
         /// No complete first line yet.
         case waiting
         /// Read from `offset`.
         case read(key: String, fingerprint: String, offset: Int64)
     }
 
-    /// Where to start reading `file`.
-    /// `.unchanged` when the checkpoint of this inode says it was read to the end and size and
-    /// mtime have not moved; nil otherwise. Costs no system call.
-    static func unchanged(file: MatchedFile, source: String, state: CheckpointState) -> Start? {
-        let identity = FileIdentity(device: file.stat.device, inode: file.stat.inode)
-        guard let key = state.fileKeysByInode[source]?[identity], let position = state.files[key],
-              position.size == file.stat.size, position.modified == file.stat.modified else { return nil }
-        return .unchanged(key: key, position)
+    /// The stamp of `file`'s checkpoint when it was read to its end and its size and mtime have
+    /// not moved since (same inode); nil otherwise. Costs no system call.
+    static func unchanged(file: MatchedFile, source: String, state: CheckpointState) -> InodeStamp? {
+        guard let stamp = state.inodeStamps[source]?[FileIdentity(device: file.stat.device, inode: file.stat.inode)],
+              stamp.size == file.stat.size, stamp.modified == file.stat.modified else { return nil }
+        return stamp
     }
 
+    /// Where to start reading `file`, which is not ``unchanged(file:source:state:)``.
     static func start(file: MatchedFile, descriptor: Int32, source: String, state: CheckpointState) -> Start {
-        if let unchanged = unchanged(file: file, source: source, state: state) { return unchanged }
         guard let fingerprint = fingerprint(descriptor: descriptor) else { return .waiting }
         let key = CheckpointState.fileKey(source: source, fingerprint: fingerprint)
         guard let position = state.files[key] else { return .read(key: key, fingerprint: fingerprint, offset: 0) }

@@ -14,16 +14,18 @@ public enum JSONLinesFormat: RecordFormatPlugin {
 
     public static func makeReader(file: MatchedFile, context: ReadContext, state: CheckpointState) throws -> (any RecordReader)? {
         let source = context.declaration.id
-        if case .unchanged(let key, var position) = ByteOffset.unchanged(file: file, source: source, state: state) {
+        if let stamp = ByteOffset.unchanged(file: file, source: source, state: state) {
             // Same inode, size and mtime: not even opened.
-            guard position.path != file.path || context.isStale(lastSeen: position.lastSeen) else { return nil }
+            guard stamp.pathHash != file.path.hashValue || context.isStale(lastSeen: stamp.lastSeen),
+                  let key = state.fileKeysByInode[source]?[FileIdentity(device: file.stat.device, inode: file.stat.inode)],
+                  var position = state.files[key] else { return nil }
             position.path = file.path  // renamed: same bytes, nothing to read
             position.lastSeen = context.now
             return OneUpdateReader(update: .file(key: key, position), source: source)
         }
         let descriptor = try ReadError.openReadOnly(file.path)
         switch ByteOffset.start(file: file, descriptor: descriptor, source: source, state: state) {
-        case .waiting, .unchanged:
+        case .waiting:
             close(descriptor)
             return nil
         case .read(let key, let fingerprint, let offset):
