@@ -9,3 +9,8 @@ static inline unsigned int sensor_isal_level_buffer_size(int level) {
     default: return 0;
     }
 }
+
+/// Whether a stateful deflate wrote its last byte (the gzip trailer included).
+static inline int sensor_isal_finished(const struct isal_zstream *stream) {
+    return stream->internal_state.state == ZSTATE_END;
+}

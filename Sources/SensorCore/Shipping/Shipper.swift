@@ -72,8 +72,6 @@ public actor Shipper: ChunkSink {
     /// Where delivered chunks' memory goes back to the readers.
     let recycler: BufferRecycler?
     private let compressor: BatchCompressor
-    /// The batch being built; its storage is reused from batch to batch.
-    private var body: [UInt8] = []
 
     /// What is durable: the checkpoints of fully acknowledged chunks.
     public private(set) var durable: CheckpointState
@@ -400,31 +398,39 @@ public actor Shipper: ChunkSink {
         return header
     }
 
-    /// Writes the batch document for `refs` into ``body``.
-    private func buildBody(_ refs: [EnvelopeRef], batchID: String) {
-        body.removeAll(keepingCapacity: true)
-        body.reserveCapacity(refs.reduce(256) { $0 + bytes(of: $1).count + 1 })
-        body.append(contentsOf: batchHeader(batchID))
-        for (offset, ref) in refs.enumerated() {
-            if offset > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: bytes(of: ref))
-        }
-        body.append("]}")
-    }
-
-    /// The gzipped batch of `refs`: built in memory, or, for a spooled envelope (which travels
-    /// alone), from its spool file.
+    /// The gzipped batch of `refs`: compressed from the chunks' memory, or, for a spooled
+    /// envelope (which travels alone), from its spool file.
     private func gzipped(_ refs: [EnvelopeRef], batchID: String) async throws -> GzippedBatch {
         if refs.count == 1, let spooled = chunk(of: refs[0]).spooled {
             return try await Self.compress(spooled, header: batchHeader(batchID), with: compressor)
         }
-        buildBody(refs, batchID: batchID)
-        return .memory(await Self.compress(body, with: compressor))
+        let envelopes = refs.map { ref in
+            let chunk = chunk(of: ref)
+            return EnvelopeSlice(bytes: chunk.bytes, range: chunk.range(of: ref.index))
+        }
+        return .memory(await Self.compress(header: batchHeader(batchID), envelopes: envelopes, with: compressor))
     }
 
-    /// Compression runs off the actor, so readers keep reading meanwhile.
-    nonisolated static func compress(_ body: [UInt8], with compressor: BatchCompressor) async -> ByteBuffer {
-        body.withUnsafeBytes { compressor.compress($0) }
+    /// An envelope's bytes in its chunk, to be read off the actor.
+    struct EnvelopeSlice: Sendable {
+        var bytes: [UInt8]
+        var range: Range<Int>
+    }
+
+    /// The batch document (header, envelopes separated by commas, footer), gzipped piece by
+    /// piece: no batch-sized copy. Runs off the actor, so readers keep reading meanwhile.
+    nonisolated static func compress(header: [UInt8], envelopes: [EnvelopeSlice], with compressor: BatchCompressor) async -> ByteBuffer {
+        let footer: StaticString = "]}"
+        let count = envelopes.reduce(header.count + envelopes.count + footer.utf8CodeUnitCount) { $0 + $1.range.count }
+        return compressor.compress(count: count) { write in
+            header.withUnsafeBytes(write)
+            let comma: UInt8 = UInt8(ascii: ",")
+            for (offset, envelope) in envelopes.enumerated() {
+                if offset > 0 { withUnsafeBytes(of: comma, write) }
+                envelope.bytes.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[envelope.range])) }
+            }
+            write(UnsafeRawBufferPointer(start: footer.utf8Start, count: footer.utf8CodeUnitCount))
+        }
     }
 
     /// The batch of one spooled envelope, gzipped into a file (off the actor too).
