@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/sensor-idle.XXXXXX")
 sink_pid=""; run_pid=""
-trap 'kill $sink_pid $run_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $sink_pid $run_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 python3 - "$work/home" "$files" <<'PY'
 import os, sys, json

@@ -10,7 +10,7 @@ samples=40
 [ "${1:-}" = "--samples" ] && samples=$2
 work=$(mktemp -d "${TMPDIR:-/tmp}/sensor-latency.XXXXXX")
 sink_pid=""; run_pid=""
-trap 'kill $sink_pid $run_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $sink_pid $run_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 swift build -c release --product sensor >&2
 mkdir -p "$work/home/logs" "$work/sources.d"
