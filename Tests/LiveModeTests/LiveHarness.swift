@@ -4,19 +4,8 @@ import SensorTestSupport
 /// A live `sensor run` against the neutral sink (`../shared/bench/sink.py --verify`) on
 /// 127.0.0.1, in a temporary home.
 final class LiveHarness {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static var sinkScript: URL { repository.deletingLastPathComponent().appendingPathComponent("shared/bench/sink.py") }
-
-    /// The `sensor` binary next to this test bundle.
-    static var sensorBinary: URL {
-        var directory = Bundle.main.bundleURL
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("sensor")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        return repository.appendingPathComponent(".build/debug/sensor")
+    static var sinkScript: URL {
+        FixtureHome.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/bench/sink.py")
     }
 
     let root: URL
@@ -59,7 +48,7 @@ final class LiveHarness {
 
     func startSensor(extra: [String] = []) throws {
         let process = Process()
-        process.executableURL = Self.sensorBinary
+        process.executableURL = ProcessRunner.sensor
         process.arguments = ["run", "--home", home.path, "--sources-dir", sources.path,
                              "--state-dir", root.appendingPathComponent("state").path,
                              "--endpoint", "http://127.0.0.1:\(port)"] + extra
@@ -74,7 +63,7 @@ final class LiveHarness {
     }
 
     func sensorCommand(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let result = try await ProcessRunner.run(Self.sensorBinary, arguments)
+        let result = try await ProcessRunner.run(ProcessRunner.sensor, arguments)
         return (result.status, result.text)
     }
 

@@ -23,7 +23,6 @@ public enum ProcessRunner {
         public var lines: [String] { text.split(separator: "\n").map(String.init) }
     }
 
-    /// Runs to completion, capturing output.
     /// A process with this environment merged over ours.
     static func process(_ executable: URL, _ arguments: [String], environment: [String: String]) -> Process {
         let process = Process()
@@ -35,6 +34,7 @@ public enum ProcessRunner {
         return process
     }
 
+    /// Runs to completion, capturing output.
     @discardableResult
     public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
                            input: Data? = nil) throws -> Result {
@@ -68,17 +68,6 @@ public enum ProcessRunner {
         process.waitUntilExit()
         while !errorData.isSet { Thread.sleep(forTimeInterval: 0.005) }
         return Result(status: process.terminationStatus, stdout: output, stderr: String(decoding: errorData.value, as: UTF8.self))
-    }
-
-    /// Runs a shell command line (`/bin/sh -c`).
-    @discardableResult
-    public static func shell(_ command: String, environment: [String: String] = [:]) throws -> Result {
-        try run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment)
-    }
-
-    @discardableResult
-    public static func shell(_ command: String, environment: [String: String] = [:]) async throws -> Result {
-        try await run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment)
     }
 
     /// Starts a long-running process with output to files; the caller terminates it.
@@ -142,12 +131,8 @@ public final class IngestServerProcess: @unchecked Sendable {
     public let database: String
     public let log: URL
 
-    /// Starts a server on `database` (a SQLite path or a PostgreSQL URL).
-    public convenience init(database: String, directory: URL, extra: [String] = []) throws {
-        self.init(try Self.launch(database: database, directory: directory, extra: extra))
-    }
-
-    /// The same, from a task: the waits happen on a thread of their own.
+    /// Starts a server on `database` (a SQLite path or a PostgreSQL URL); the waits for it
+    /// happen on a thread of their own, not the cooperative pool's.
     public convenience init(database: String, directory: URL, extra: [String] = []) async throws {
         self.init(try await onOwnThread { try Self.launch(database: database, directory: directory, extra: extra) })
     }
