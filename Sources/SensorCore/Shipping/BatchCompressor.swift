@@ -10,9 +10,9 @@ import SensorModel
 /// through a staging buffer of ``stagingBytes`` that stays in cache, so no batch-sized body is
 /// ever assembled; libdeflate, one-shot only, gets them assembled whole.
 ///
-/// Levels 0-3 are ISA-L's igzip (the default, 1, compresses about four times faster than
-/// libdeflate's fastest level for ~1% more bytes); 4-12 are libdeflate's, for whoever wants
-/// fewer bytes at more CPU.
+/// Levels 0-3 are ISA-L's igzip (the default is 2: on the sensor's envelopes about three
+/// times faster than libdeflate's fastest level for ~1% more bytes); 4-12 are libdeflate's,
+/// for whoever wants fewer bytes at more CPU.
 ///
 /// Used by one batch at a time: the shipper compresses, uploads and only then compresses the
 /// next; that order is what makes the unchecked sendability sound.

@@ -23,7 +23,7 @@ public enum GzippedBatch: Sendable {
 /// The batch of one ``SpooledEnvelope``: gzipped into a file beside the record, uploaded from
 /// there, removed after the attempt. It is written as a series of gzip members (RFC 1952
 /// allows it; every gzip reader inflates them as one stream), each 1 MiB of the batch
-/// compressed whole by libdeflate: a bounded buffer, at libdeflate's speed rather than zlib's.
+/// compressed whole by the shipper's compressor: bounded memory, whatever the record's size.
 enum SpooledBatch {
     static let memberBytes = 1 << 20
 
