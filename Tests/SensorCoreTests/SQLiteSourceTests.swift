@@ -1,5 +1,6 @@
 import Foundation
 import SQLiteDB
+import SensorTestSupport
 import Testing
 @testable import SensorCore
 @testable import SensorModel
@@ -82,15 +83,19 @@ import Testing
         let engine = try EngineHarness(Self.yaml)
         _ = try makeDatabase(engine)
         let path = engine.url("app/state.db").path
-        // Another process inserts and updates for ~3 s, counting SQLITE_BUSY it meets.
+        // The application opens its database (its first statement sets up the WAL index, as a
+        // running app's has been long before a sensor comes by), then inserts and updates for
+        // ~3 s without a busy timeout, noting when it meets SQLITE_BUSY.
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         writer.arguments = ["python3", "-c", """
             import sqlite3, sys, time, json
             db = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)
-            busy = 0; n = 0; stamp = 10000
-            deadline = time.time() + 3
-            while time.time() < deadline:
+            db.execute("SELECT count(*) FROM kv").fetchall()
+            print("ready", flush=True)
+            busy = []; n = 0; stamp = 10000
+            start = time.time()
+            while time.time() < start + 3:
                 try:
                     stamp += 1
                     db.execute("INSERT INTO kv VALUES (?, ?, ?)", ("k%d" % n, json.dumps({"v": 0}), stamp)); n += 1
@@ -98,26 +103,29 @@ import Testing
                         stamp += 1
                         db.execute("UPDATE kv SET value = ?, updated = ? WHERE key = ?", (json.dumps({"v": 1}), stamp, "k%d" % (n - 2)))
                 except sqlite3.OperationalError as e:
-                    if "locked" in str(e) or "busy" in str(e): busy += 1
+                    if "locked" in str(e) or "busy" in str(e): busy.append("%s at %.3f s after %d rows" % (e, time.time() - start, n))
                     else: raise
                 time.sleep(0.002)
             db.close()
-            print(n, busy)
+            print(json.dumps({"inserted": n, "busy": busy}))
             """, path]
         let pipe = Pipe()
         writer.standardOutput = pipe
         try writer.run()
+        let output = pipe.fileHandleForReading
+        let ready = try await onOwnThread { String(decoding: output.readData(ofLength: 6), as: UTF8.self) }
+        #expect(ready == "ready\n")
         var collected: [[String: Any]] = []
         while writer.isRunning {
             collected += try await engine.pass()
         }
         collected += try await engine.pass()
         collected += try await engine.pass()
-        let summary = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let summary = try #require(try JSONSerialization.jsonObject(with: output.readDataToEndOfFile()) as? [String: Any])
         #expect(writer.terminationStatus == 0)
-        let inserted = try #require(summary.first)
-        #expect(summary.last == 0, "the writer met SQLITE_BUSY \(summary.last ?? -1) times")
+        let inserted = try #require(summary["inserted"] as? Int)
+        let busy = summary["busy"] as? [String] ?? ["no report"]
+        #expect(busy.isEmpty, "the writer met SQLITE_BUSY: \(busy)")
         #expect(inserted > 100)
 
         // Every row, and every updated version, reached the sensor.
