@@ -67,24 +67,29 @@ enum SpooledBatch {
 
 /// A file's bytes as an async sequence of buffers: an upload body streamed from disk.
 ///
-/// The HTTP client pauses the sequence only once its channel reports it is not writable, so a
-/// burst of windows is in flight at any time. Windows of 256 KiB (the allocator's mmap
-/// threshold) go back to the system as soon as they are written; 64 KiB ones came from the
-/// allocator's arenas and left several megabytes resident after a 50 MB record's upload.
+/// The HTTP client hands each buffer to its event loop and asks for the next at once; it pauses
+/// only when that loop finds the channel unwritable, so a fast reader got dozens of windows
+/// (8 MiB of a 50 MB record) in flight. Here a ring of `depth` windows is reused: a window is
+/// refilled only once the client has let go of it, which bounds memory at `depth × window`
+/// whatever the file's size or the server's pace.
 struct FileWindows: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let path: String
     var window = 256 * 1024
+    var depth = 4
 
     final class AsyncIterator: AsyncIteratorProtocol {
         let path: String
         let window: Int
+        let depth: Int
         private var descriptor: Int32 = -1
         private var offset = 0
+        private var ring: [ByteBuffer] = []
 
-        init(path: String, window: Int) {
+        init(path: String, window: Int, depth: Int) {
             self.path = path
             self.window = window
+            self.depth = depth
         }
 
         deinit {
@@ -93,17 +98,37 @@ struct FileWindows: AsyncSequence, Sendable {
 
         func next() async throws -> ByteBuffer? {
             if descriptor < 0 { descriptor = try ReadError.openReadOnly(path) }
-            var buffer = ByteBuffer()
+            var pause: UInt64 = 50_000
+            while true {
+                for index in ring.indices {
+                    // Unique: the client has written this window out and dropped its copy.
+                    if let count = try ring[index].modifyIfUniquelyOwned({ try fill(&$0) }) {
+                        return count > 0 ? ring[index] : nil
+                    }
+                }
+                if ring.count < depth {
+                    var buffer = ByteBufferAllocator().buffer(capacity: window)
+                    let count = try fill(&buffer)
+                    ring.append(buffer)
+                    return count > 0 ? buffer : nil
+                }
+                try await Task.sleep(nanoseconds: pause)
+                pause = Swift.min(pause * 2, 5_000_000)
+            }
+        }
+
+        /// Reads the next window of the file into `buffer`; returns how many bytes.
+        private func fill(_ buffer: inout ByteBuffer) throws -> Int {
+            buffer.clear()
             let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: window) { raw in
                 try FileIO.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<window]), at: Int64(offset), path: path)
             }
-            guard count > 0 else { return nil }
             offset += count
-            return buffer
+            return count
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(path: path, window: window)
+        AsyncIterator(path: path, window: window, depth: depth)
     }
 }
