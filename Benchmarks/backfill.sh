@@ -44,7 +44,7 @@ PY
 fi
 input_bytes=$(find "$corpus" -type f \( -name '*.jsonl' -o -name '*.vscdb' \) -printf '%s\n' | awk '{s+=$1} END {print s}')
 
-swift build -c release --product sensor >&2
+swift build -c release --static-swift-stdlib --product sensor >&2
 sensor="$repo/.build/release/sensor"
 
 # The same sources for both: the corpus's JSONL files and the Cursor database.

@@ -34,7 +34,7 @@ cat > "$work/sources.d/idle.yaml" <<YAML
 sources:
   - {id: idle.claude, kind: claude-code.transcript, roots: {default: ["~/.claude"]}, include: ["projects/*/*.jsonl"], format: jsonl, offset: byte, poll_interval: $interval}
 YAML
-swift build -c release --product sensor >&2
+swift build -c release --static-swift-stdlib --product sensor >&2
 sensor="$repo/.build/release/sensor"
 port=$((20000 + RANDOM % 20000))
 python3 "$shared/bench/sink.py" --port "$port" > /dev/null 2>&1 &

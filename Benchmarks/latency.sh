@@ -12,7 +12,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sensor-latency.XXXXXX")
 sink_pid=""; run_pid=""
 trap 'kill $sink_pid $run_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
-swift build -c release --product sensor >&2
+swift build -c release --static-swift-stdlib --product sensor >&2
 mkdir -p "$work/home/logs" "$work/sources.d"
 echo '{"start":true}' > "$work/home/logs/live.jsonl"
 cat > "$work/sources.d/live.yaml" <<YAML

@@ -21,7 +21,7 @@ if [ -z "$corpus" ]; then
     corpus="$work/home"
     python3 "$shared/tools/gen_corpus.py" "$corpus" --mb "$mb" > /dev/null
 fi
-swift build -c release --product sensor >&2
+swift build -c release --static-swift-stdlib --product sensor >&2
 mkdir -p "$work/sources.d"
 cat > "$work/sources.d/bench.yaml" <<YAML
 sources:

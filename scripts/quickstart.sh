@@ -36,9 +36,9 @@ if command -v dpkg-query > /dev/null; then
 fi
 
 echo "==> building (release)"
-swift build -c release --product sensor 2>&1 | tail -1
-swift build -c release --product sensor-ingest 2>&1 | tail -1
-bin="$(swift build -c release --show-bin-path)"
+swift build -c release --static-swift-stdlib --product sensor 2>&1 | tail -1
+swift build -c release --static-swift-stdlib --product sensor-ingest 2>&1 | tail -1
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
 mkdir -p "$work"
 database="$work/ingest.db"
 
