@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "sensor", targets: ["sensor"]),
         .executable(name: "sensor-ingest", targets: ["sensor-ingest"]),
+        .library(name: "SensorModel", targets: ["SensorModel"]),
         .library(name: "SensorCore", targets: ["SensorCore"]),
         .library(name: "IngestCore", targets: ["IngestCore"]),
     ],

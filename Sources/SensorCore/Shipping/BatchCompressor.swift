@@ -16,7 +16,7 @@ import SensorModel
 ///
 /// Used by one batch at a time: the shipper compresses, uploads and only then compresses the
 /// next; that order is what makes the unchecked sendability sound.
-final class BatchCompressor: @unchecked Sendable {
+public final class BatchCompressor: @unchecked Sendable {
     private enum Engine {
         case isal(stream: UnsafeMutablePointer<isal_zstream>, levelBuffer: UnsafeMutableRawBufferPointer)
         case libdeflate(OpaquePointer)
@@ -32,7 +32,7 @@ final class BatchCompressor: @unchecked Sendable {
     private var staging: [UInt8] = []
     static let stagingBytes = 256 << 10
 
-    init(level: Int) {
+    public init(level: Int) {
         self.level = max(0, min(level, 12))
         if self.level <= 3 {
             let stream = UnsafeMutablePointer<isal_zstream>.allocate(capacity: 1)
@@ -124,7 +124,7 @@ final class BatchCompressor: @unchecked Sendable {
     }
 
     /// `body` as one gzip member.
-    func compress(_ body: UnsafeRawBufferPointer) -> ByteBuffer {
+    public func compress(_ body: UnsafeRawBufferPointer) -> ByteBuffer {
         var buffer = output
         output = ByteBuffer()
         buffer.clear()  // keeps the storage when nobody else holds it
