@@ -35,7 +35,7 @@ let lines: [[UInt8]] = {
 }()
 
 /// The same lines as one JSONL file's bytes.
-let file: [UInt8] = lines.flatMap { $0 + [0x0A] }
+let jsonl: [UInt8] = lines.flatMap { $0 + [0x0A] }
 
 /// Envelope chunks are dropped as they come.
 final class DiscardingSink: ChunkSink {
@@ -54,7 +54,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Compress: a 4 MiB batch, igzip level 2") { benchmark in
         let compressor = BatchCompressor(level: 2)
         benchmark.startMeasurement()
-        blackHole(file.withUnsafeBytes { compressor.compress($0) }.readableBytes)
+        blackHole(jsonl.withUnsafeBytes { compressor.compress($0) }.readableBytes)
     }
 
     Benchmark("Redaction: 4 MiB of lines, built-in rules, no secret") { benchmark in
@@ -92,7 +92,7 @@ let benchmarks: @Sendable () -> Void = {
         sources:
           - {id: bench.transcripts, kind: bench.transcript, roots: {default: ["~/logs"]}, include: ["*.jsonl"], format: jsonl, offset: byte}
         """.write(to: sources.appendingPathComponent("bench.yaml"), atomically: true, encoding: .utf8)
-        try Data(file).write(to: home.appendingPathComponent("logs/session.jsonl"))
+        try Data(jsonl).write(to: home.appendingPathComponent("logs/session.jsonl"))
         var loader = ConfigLoader()
         loader.sourceDirectories = [sources]
         let config = loader.load()
