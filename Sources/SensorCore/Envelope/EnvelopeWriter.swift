@@ -136,8 +136,17 @@ public struct EnvelopeWriter: Sendable {
     /// applied first.
     public func appendRaw(to chunk: inout EnvelopeChunk, id: String, locator: [UInt8], bytes: UnsafeRawBufferPointer,
                           expectJSON: Bool, flags: RecordFlags, redactor: Redactor) {
+        var carry = RedactionCarry()
+        appendRaw(to: &chunk, id: id, locator: locator, bytes: bytes, expectJSON: expectJSON, flags: flags,
+                  redactor: redactor, carry: &carry)
+    }
+
+    /// ``appendRaw(to:id:locator:bytes:expectJSON:flags:redactor:)`` for one record of a
+    /// sequence (a line of a file): `carry` holds what redaction of the record before left open.
+    public func appendRaw(to chunk: inout EnvelopeChunk, id: String, locator: [UInt8], bytes: UnsafeRawBufferPointer,
+                          expectJSON: Bool, flags: RecordFlags, redactor: Redactor, carry: inout RedactionCarry) {
         var flags = flags
-        if let redacted = redactor.redact(bytes) {
+        if let redacted = redactor.redact(bytes, carry: &carry) {
             flags.redactions = redacted.count
             redacted.bytes.withUnsafeBytes { appendClassified(to: &chunk, id: id, locator: locator, bytes: $0,
                                                               expectJSON: expectJSON, flags: flags) }

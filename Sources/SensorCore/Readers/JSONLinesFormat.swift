@@ -76,6 +76,8 @@ final class JSONLinesReader: RecordReader {
     var buffer: [UInt8]
     var filled = 0
     var atEnd = false
+    /// A private key split over lines is redacted in each of them.
+    var redactionCarry = RedactionCarry()
 
     init(file: MatchedFile, descriptor: Int32, key: String, fingerprint: String, offset: Int64, context: ReadContext) {
         self.file = file
@@ -347,6 +349,6 @@ final class JSONLinesReader: RecordReader {
         locator.appendDecimal(length)
         context.writer.appendRaw(to: &chunk, id: id.finalize(), locator: locator,
                                  bytes: UnsafeRawBufferPointer(rebasing: line[lower..<upper]), expectJSON: true,
-                                 flags: flags, redactor: context.redactor)
+                                 flags: flags, redactor: context.redactor, carry: &redactionCarry)
     }
 }

@@ -9,9 +9,15 @@ import Darwin
 
 /// Replaces secrets in records before they leave the machine.
 ///
-/// A rule with a literal prefix costs one `memmem` pass per record; its regular expression
-/// runs only where the prefix occurs, on the ASCII run around it. Rules without a prefix
-/// run their expression over the whole record (slow; config validation says so).
+/// A rule with a literal prefix costs one pass over the record for all rules together (a
+/// bitmap of the prefixes' first two bytes); its regular expression runs only where the prefix
+/// occurs, over at most the rule's `maxLength` bytes. Rules without a prefix run their
+/// expression over the whole record (slow; config validation says so).
+///
+/// Records are mostly JSON text, and a replacement never breaks it: a match is clipped so that
+/// it neither starts inside an escape sequence nor ends between a backslash and the character
+/// it escapes, nor crosses an unescaped quote; replacements hold no quote, backslash or
+/// control character.
 public struct Redactor: Sendable {
     struct CompiledRule: @unchecked Sendable {
         // NSRegularExpression is immutable and documented thread-safe.
@@ -21,6 +27,11 @@ public struct Redactor: Sendable {
         let replacement: [UInt8]
         /// Require that the byte before a match is not part of a word (token-like prefixes).
         let needsBoundary: Bool
+        let redactsGroup: Bool
+        let minimumEntropy: Double?
+        let maxLength: Int
+        /// A private key's BEGIN line whose END was not found: the key goes on after the match.
+        let opensBlock: Bool
     }
 
     let rules: [CompiledRule]
@@ -60,8 +71,17 @@ public struct Redactor: Sendable {
     /// The redacted bytes and the number of replacements, or nil when nothing matched (the
     /// common case, which allocates nothing).
     public func redact(_ bytes: UnsafeRawBufferPointer) -> (bytes: [UInt8], count: Int)? {
-        let matches = self.matches(in: bytes)
+        var carry = RedactionCarry()
+        return redact(bytes, carry: &carry)
+    }
+
+    /// Like ``redact(_:)`` for one record of a sequence (the lines of one file): `carry` says
+    /// whether the record before ended inside a private key, whose continuation this record
+    /// then holds, and is updated for the next.
+    public func redact(_ bytes: UnsafeRawBufferPointer, carry: inout RedactionCarry) -> (bytes: [UInt8], count: Int)? {
+        var matches = self.matches(in: bytes, carry: &carry)
         guard !matches.isEmpty else { return nil }
+        matches.sort { $0.range.lowerBound < $1.range.lowerBound }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var position = 0
@@ -81,12 +101,26 @@ public struct Redactor: Sendable {
 
     /// Every match in `bytes`, by position (a match may overlap an earlier one; the earlier wins).
     func matches(in bytes: UnsafeRawBufferPointer) -> [Match] {
-        guard !rules.isEmpty, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 1 else { return [] }
+        var carry = RedactionCarry()
+        return matches(in: bytes, carry: &carry).sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    private func matches(in bytes: UnsafeRawBufferPointer, carry: inout RedactionCarry) -> [Match] {
+        guard !rules.isEmpty, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), !bytes.isEmpty else {
+            return []
+        }
         var matches: [Match] = []
+        var index = 0
+        if carry.insidePrivateKey {
+            let (continuation, ended) = Self.keyContinuation(in: bytes)
+            matches += continuation.map { ($0, Array("[REDACTED:private-key]".utf8)) }
+            carry.insidePrivateKey = !ended && !continuation.isEmpty
+            index = continuation.last?.upperBound ?? 0
+        }
+        guard bytes.count > 1 else { return matches }
         for rule in rules where rule.prefix.count < 2 {
             matches += wholeRecordMatches(rule, bytes)
         }
-        var index = 0
         let last = bytes.count - 1
         pairBits.withUnsafeBufferPointer { bits in
             while index < last {
@@ -100,29 +134,59 @@ public struct Redactor: Sendable {
                     let rule = rules[ruleIndex]
                     guard index + rule.prefix.count <= bytes.count,
                           rule.prefix.withUnsafeBytes({ memcmp(base + index, $0.baseAddress!, $0.count) }) == 0,
-                          let range = match(rule, at: index, in: bytes) else { continue }
-                    matches.append((range, rule.replacement))
-                    index = range.upperBound
+                          let found = match(rule, at: index, in: bytes) else { continue }
+                    if let range = Self.jsonSafe(found.secret, in: bytes) {
+                        matches.append((range, rule.replacement))
+                    }
+                    if rule.opensBlock { carry.insidePrivateKey = true }
+                    index = max(index + 1, found.whole.upperBound)
                     advanced = true
                     break
                 }
                 if !advanced { index += 1 }
             }
         }
-        matches.sort { $0.range.lowerBound < $1.range.lowerBound }
         return matches
     }
 
-    private func match(_ rule: CompiledRule, at hit: Int, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
-        if rule.needsBoundary, hit > 0, Redactor.isWordByte(bytes[hit - 1]) { return nil }
-        var end = hit
-        let limit = min(bytes.count, hit + Redactor.windowBytes)
-        while end < limit, bytes[end] < 0x80 { end += 1 }
+    /// Runs `rule` where its prefix was found: the whole match and the part to replace.
+    private func match(_ rule: CompiledRule, at hit: Int, in bytes: UnsafeRawBufferPointer) -> (whole: Range<Int>, secret: Range<Int>)? {
+        if rule.needsBoundary, !Self.isBoundary(before: hit, in: bytes) { return nil }
+        var end = min(bytes.count, hit + rule.maxLength)
+        // Whole UTF-8 sequences only, so the window decodes exactly.
+        while end < bytes.count && end > hit && bytes[end] & 0xC0 == 0x80 { end -= 1 }
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[hit..<end])
+        var ascii = true
+        for byte in slice where byte >= 0x80 { ascii = false; break }
+        if !ascii && !UTF8Check.isValid(slice) {
+            // Not text: the ASCII run from the prefix on.
+            end = hit
+            while end < min(bytes.count, hit + rule.maxLength), bytes[end] < 0x80 { end += 1 }
+            ascii = true
+        }
         let window = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[hit..<end]), as: UTF8.self)
-        guard let found = rule.expression.firstMatch(in: window, options: [.anchored],
-                                                     range: NSRange(location: 0, length: end - hit)) else { return nil }
-        // The window is ASCII, so UTF-16 offsets are byte offsets.
-        return (hit + found.range.location)..<(hit + found.range.location + found.range.length)
+        let length = ascii ? end - hit : window.utf16.count
+        guard let found = rule.expression.firstMatch(in: window, options: [.anchored], range: NSRange(location: 0, length: length)) else {
+            return nil
+        }
+        func bytesRange(_ range: NSRange) -> Range<Int>? {
+            guard range.location != NSNotFound else { return nil }
+            if ascii { return (hit + range.location)..<(hit + range.location + range.length) }
+            guard let r = Range(range, in: window),
+                  let lower = r.lowerBound.samePosition(in: window.utf8), let upper = r.upperBound.samePosition(in: window.utf8)
+            else { return nil }
+            let utf8 = window.utf8
+            return (hit + utf8.distance(from: utf8.startIndex, to: lower))..<(hit + utf8.distance(from: utf8.startIndex, to: upper))
+        }
+        guard let whole = bytesRange(found.range) else { return nil }
+        var secret = whole
+        if rule.redactsGroup {
+            guard found.numberOfRanges > 1, let group = bytesRange(found.range(at: 1)) else { return nil }
+            secret = group
+        }
+        if let minimum = rule.minimumEntropy,
+           Self.entropy(UnsafeRawBufferPointer(rebasing: bytes[secret])) < minimum { return nil }
+        return (whole, secret)
     }
 
     private func wholeRecordMatches(_ rule: CompiledRule, _ bytes: UnsafeRawBufferPointer) -> [Match] {
@@ -130,14 +194,19 @@ public struct Redactor: Sendable {
         let text = String(decoding: bytes, as: UTF8.self)
         let utf16 = text.utf16
         return rule.expression.matches(in: text, range: NSRange(location: 0, length: utf16.count)).compactMap { found in
-            guard let range = Range(found.range, in: text),
+            let nsRange = rule.redactsGroup && found.numberOfRanges > 1 ? found.range(at: 1) : found.range
+            guard nsRange.location != NSNotFound, let range = Range(nsRange, in: text),
                   let lower = range.lowerBound.samePosition(in: text.utf8),
                   let upper = range.upperBound.samePosition(in: text.utf8) else { return nil }
             let start = text.utf8.distance(from: text.utf8.startIndex, to: lower)
             let end = text.utf8.distance(from: text.utf8.startIndex, to: upper)
-            return (start..<end, rule.replacement)
+            if let minimum = rule.minimumEntropy,
+               Self.entropy(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) < minimum { return nil }
+            return Self.jsonSafe(start..<end, in: bytes).map { ($0, rule.replacement) }
         }
     }
+
+    // MARK: - Byte rules
 
     static func isWordByte(_ byte: UInt8) -> Bool {
         switch byte {
@@ -149,37 +218,119 @@ public struct Redactor: Sendable {
         }
     }
 
+    /// Whether a token may start at `index`: at the start, after a byte that is not part of a
+    /// word, or right after a JSON escape (`\n`, `\t`, `\r`, `\b`, `\f`, `\uXXXX`), which
+    /// stands for a character that is not part of a word either.
+    static func isBoundary(before index: Int, in bytes: UnsafeRawBufferPointer) -> Bool {
+        guard index > 0 else { return true }
+        let previous = bytes[index - 1]
+        if !isWordByte(previous) { return true }
+        let backslash = UInt8(ascii: "\\")
+        if index >= 2, bytes[index - 2] == backslash, "nrtbf".utf8.contains(previous) { return true }
+        if index >= 6, bytes[index - 6] == backslash, bytes[index - 5] == UInt8(ascii: "u"),
+           (index - 4..<index).allSatisfy({ isHexDigit(bytes[$0]) }) { return true }
+        return false
+    }
+
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
+    /// `range` clipped so that replacing it keeps JSON text valid: it does not start inside an
+    /// escape sequence, end between a backslash and what it escapes, or cross an unescaped quote.
+    static func jsonSafe(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+        let backslash = UInt8(ascii: "\\")
+        func escapeStarts(at position: Int) -> Bool {
+            // A backslash preceded by an even number of backslashes starts an escape.
+            guard bytes[position] == backslash else { return false }
+            var run = 0
+            var before = position - 1
+            while before >= 0 && bytes[before] == backslash { run += 1; before -= 1 }
+            return run % 2 == 0
+        }
+        var lower = range.lowerBound
+        // Inside an escape: move past its end (`\x` is two bytes, `\uXXXX` six).
+        for back in 1...5 where lower - back >= 0 && escapeStarts(at: lower - back) {
+            let length = lower - back + 1 < bytes.count && bytes[lower - back + 1] == UInt8(ascii: "u") ? 6 : 2
+            if back < length { lower = lower - back + length }
+            break
+        }
+        var upper = range.upperBound
+        var position = lower
+        while position < upper {
+            if bytes[position] == UInt8(ascii: "\"") { upper = position; break }
+            if escapeStarts(at: position) {
+                let length = position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "u") ? 6 : 2
+                if position + length > upper { upper = position; break }
+                position += length
+            } else {
+                position += 1
+            }
+        }
+        return lower < upper ? lower..<upper : nil
+    }
+
+    /// Shannon entropy of `bytes`, in bits per byte.
+    static func entropy(_ bytes: UnsafeRawBufferPointer) -> Double {
+        guard !bytes.isEmpty else { return 0 }
+        var counts = [Int](repeating: 0, count: 256)
+        for byte in bytes { counts[Int(byte)] += 1 }
+        let total = Double(bytes.count)
+        return counts.reduce(0.0) { sum, count in
+            guard count > 0 else { return sum }
+            let p = Double(count) / total
+            return sum - p * log2(p)
+        }
+    }
+
+    /// The base64 runs of a private key's continuation at the start of a record (a key split
+    /// over several lines of a file), up to its END line; `ended` when that line was found.
+    static func keyContinuation(in bytes: UnsafeRawBufferPointer) -> (runs: [Range<Int>], ended: Bool) {
+        let end = Array("-----END ".utf8)
+        var stop = bytes.count
+        var ended = false
+        if let found = bytes.withMemoryRebound(to: UInt8.self, { $0.firstRange(of: end) }) {
+            stop = found.lowerBound
+            ended = true
+        }
+        var runs: [Range<Int>] = []
+        var position = 0
+        while position < stop {
+            guard isBase64(bytes[position]) else { position += 1; continue }
+            var runEnd = position
+            while runEnd < stop && isBase64(bytes[runEnd]) { runEnd += 1 }
+            if runEnd - position >= 16, let safe = jsonSafe(position..<runEnd, in: bytes) { runs.append(safe) }
+            position = runEnd
+        }
+        // The END line itself names the key type only; it stays.
+        return (runs, ended)
+    }
+
+    static func isBase64(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
+            return true
+        default:
+            return false
+        }
+    }
+
     static func compile(_ rule: RedactionRule) -> CompiledRule? {
         guard let expression = try? NSRegularExpression(pattern: rule.pattern) else { return nil }
         // The replacement lands inside a JSON string: keep it free of quotes and backslashes.
         let replacement = Array(rule.replacement.utf8.filter { $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 >= 0x20 })
         let prefix = Array((rule.prefix ?? "").utf8)
+        let opensBlock = rule.pattern.hasPrefix("-----BEGIN") && !rule.pattern.contains("-----END")
         return CompiledRule(name: rule.name, prefix: prefix, expression: expression, replacement: replacement,
-                            needsBoundary: prefix.first.map(isWordByte) ?? false)
+                            needsBoundary: rule.wordBoundary && (prefix.first.map(isWordByte) ?? false),
+                            redactsGroup: rule.redactsGroup, minimumEntropy: rule.minimumEntropy,
+                            maxLength: max(64, min(rule.maxLength, windowBytes)), opensBlock: opensBlock)
     }
+}
 
-    /// Secrets of the major providers and platforms.
-    public static let builtInRules: [RedactionRule] = [
-        RedactionRule(name: "anthropic-api-key", pattern: "sk-ant-[A-Za-z0-9_-]{20,}", prefix: "sk-ant-"),
-        RedactionRule(name: "openai-api-key", pattern: "sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}", prefix: "sk-"),
-        RedactionRule(name: "stripe-secret-key", pattern: "[sr]k_live_[A-Za-z0-9]{20,}", prefix: "k_live_"),
-        RedactionRule(name: "github-token", pattern: "ghp_[A-Za-z0-9]{36,}", prefix: "ghp_"),
-        RedactionRule(name: "github-oauth-token", pattern: "gho_[A-Za-z0-9]{36,}", prefix: "gho_"),
-        // One rule per prefix: "gh" alone occurs in every "right" and "light", and each
-        // occurrence would run the expression.
-        RedactionRule(name: "github-app-token", pattern: "ghu_[A-Za-z0-9]{36,}", prefix: "ghu_"),
-        RedactionRule(name: "github-app-token", pattern: "ghs_[A-Za-z0-9]{36,}", prefix: "ghs_"),
-        RedactionRule(name: "github-app-token", pattern: "ghr_[A-Za-z0-9]{36,}", prefix: "ghr_"),
-        RedactionRule(name: "github-fine-grained-token", pattern: "github_pat_[A-Za-z0-9_]{22,}", prefix: "github_pat_"),
-        RedactionRule(name: "gitlab-token", pattern: "glpat-[A-Za-z0-9_-]{20,}", prefix: "glpat-"),
-        RedactionRule(name: "aws-access-key-id", pattern: "(?:AKIA|ASIA)[0-9A-Z]{16}", prefix: "AKIA"),
-        RedactionRule(name: "aws-session-key-id", pattern: "ASIA[0-9A-Z]{16}", prefix: "ASIA"),
-        RedactionRule(name: "google-api-key", pattern: "AIza[0-9A-Za-z_-]{35}", prefix: "AIza"),
-        RedactionRule(name: "slack-token", pattern: "xox[abposr]-[A-Za-z0-9-]{10,}", prefix: "xox"),
-        RedactionRule(name: "huggingface-token", pattern: "hf_[A-Za-z0-9]{30,}", prefix: "hf_"),
-        RedactionRule(name: "jwt", pattern: "eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}", prefix: "eyJ"),
-        RedactionRule(name: "private-key",
-                      pattern: "-----BEGIN [A-Z ]*PRIVATE KEY-----[A-Za-z0-9+/=\\\\\\s]*?-----END [A-Z ]*PRIVATE KEY-----",
-                      prefix: "-----BEGIN "),
-    ]
+/// What one record of a sequence leaves to the next: whether it ended inside a private key.
+public struct RedactionCarry: Sendable, Equatable {
+    public var insidePrivateKey = false
+    public init() {}
 }

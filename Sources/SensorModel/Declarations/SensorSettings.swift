@@ -5,12 +5,29 @@ public struct RedactionRule: Sendable, Equatable {
     /// A literal every match starts with; records without it are never scanned by the pattern.
     public var prefix: String?
     public var replacement: String
+    /// Replace only what the pattern's first capture group matched (the value after a name
+    /// such as `PASSWORD=`), not the whole match.
+    public var redactsGroup = false
+    /// When set, a match is a secret only if the replaced bytes carry at least this many bits
+    /// of Shannon entropy per byte (`.env`-style assignments: `TOKEN=changeme` is not one).
+    public var minimumEntropy: Double?
+    /// Require that the prefix does not continue a word (`sk-` in `task-list` is not a key).
+    /// A JSON escape before it (`\n`, `\t`, `\u000a`) counts as a boundary.
+    public var wordBoundary = true
+    /// The longest match, in bytes, the pattern is run over from a prefix.
+    public var maxLength = 1024
 
-    public init(name: String, pattern: String, prefix: String? = nil, replacement: String? = nil) {
+    public init(name: String, pattern: String, prefix: String? = nil, replacement: String? = nil,
+                redactsGroup: Bool = false, minimumEntropy: Double? = nil, wordBoundary: Bool = true,
+                maxLength: Int = 1024) {
         self.name = name
         self.pattern = pattern
         self.prefix = prefix
         self.replacement = replacement ?? "[REDACTED:\(name)]"
+        self.redactsGroup = redactsGroup
+        self.minimumEntropy = minimumEntropy
+        self.wordBoundary = wordBoundary
+        self.maxLength = maxLength
     }
 }
 
