@@ -30,6 +30,9 @@ struct StatusCommand: ParsableCommand {
         print("acknowledged \(status.envelopesAcknowledged) records, quarantined \(status.envelopesQuarantined), " +
               "pending \(status.pendingBytes) bytes, \(status.batchesSent) batches, \(status.retries) retries, " +
               "\(status.bytesOnWire) bytes on the wire")
+        if let unexpected = status.unexpectedAnswers, unexpected > 0 {
+            print("\(unexpected) answer(s) were not an acknowledgement (a redirect, 404 or malformed ack): batches kept, nothing committed")
+        }
         print("last upload \(status.lastUploadAt ?? "never")\(status.lastError.map { ", last error: \($0)" } ?? "")")
         for source in status.sources {
             let percent = source.bytesTotal > 0 ? Int(Double(source.bytesRead) / Double(source.bytesTotal) * 100) : 100

@@ -18,13 +18,18 @@ struct UploadOptions: ParsableArguments {
     @Flag(help: "No progress display.")
     var quiet = false
 
-    func makeRunner(common: CommonOptions, logger: Logger, pollInterval: Double? = nil) throws -> SensorRunner {
+    /// A client for `--endpoint` with the token, and this sensor's identity.
+    func makeClient(common: CommonOptions) throws -> (IngestClient, SensorIdentity) {
         guard let endpoint, let url = URL(string: endpoint) else { throw ValidationError("--endpoint URL is required") }
         let token = try IngestEndpoint.token(file: tokenFile, environment: ProcessInfo.processInfo.environment)
         let ingest = try IngestEndpoint(base: url, token: token, caFile: caFile)
+        let identity = try SensorIdentity.load(stateDirectory: common.stateDirectoryURL)
+        return (try IngestClient(endpoint: ingest, identity: identity), identity)
+    }
+
+    func makeRunner(common: CommonOptions, logger: Logger, pollInterval: Double? = nil) throws -> SensorRunner {
         let stateDirectory = common.stateDirectoryURL
-        let identity = try SensorIdentity.load(stateDirectory: stateDirectory)
-        let client = try IngestClient(endpoint: ingest, identity: identity)
+        let (client, identity) = try makeClient(common: common)
         var options = SensorRunner.Options(stateDirectory: stateDirectory,
                                            checkpointURL: stateDirectory.appendingPathComponent("checkpoints.json"))
         options.showProgress = !quiet

@@ -1,5 +1,5 @@
 import Foundation
-import SensorCore
+@testable import SensorCore
 import SensorTestSupport
 import Testing
 
@@ -163,7 +163,7 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         #expect((server.counters["statuses"] as? [Int] ?? []).contains(413))
     }
 
-    @Test func aPoisonRecordIsQuarantinedAloneAndTheRestDelivered() async throws {
+    @Test func aRecordRejectedByIdIsQuarantinedAloneAndReplayedOnceFixed() async throws {
         let corpus = try await Corpus(megabytes: 1)
         let log = corpus.home.appendingPathComponent(".claude/projects/poison/session.jsonl")
         try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -179,10 +179,70 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         let lines = quarantine.split(separator: "\n")
         #expect(lines.count == 1)
         #expect(lines.first?.contains("POISON-PILL") == true)
-        #expect(lines.first?.contains(#""status":400"#) == true)
+        #expect(lines.first?.contains(#""reason":"poison""#) == true)
         let requests = server.int("requests")
         await #expect(try ProcessRunner.run(ProcessRunner.sensor, args, environment: token).status == 0)
         #expect(server.int("requests") == requests)  // checkpoints moved past the quarantined record
+
+        let list = try await ProcessRunner.run(ProcessRunner.sensor, ["quarantine", "list"] + corpus.arguments(state: "state"))
+        #expect(list.status == 0)
+        #expect(list.text.contains("poison") && list.text.contains("1 envelope(s)"), "\(list.text)")
+        // Replayed while the server still rejects it: it stays.
+        let replay = ["quarantine", "replay", "--endpoint", server.endpoint] + corpus.arguments(state: "state")
+        let again = try await ProcessRunner.run(ProcessRunner.sensor, replay, environment: token)
+        #expect(again.status != 0)
+        #expect(again.text.contains("1 rejected again"), "\(again.text) \(again.stderr.suffix(800))")
+        #expect(try String(contentsOf: corpus.root.appendingPathComponent("state/quarantine.ndjson"), encoding: .utf8)
+            .split(separator: "\n").count == 1)
+        // Once the server takes it, it leaves the quarantine and arrives.
+        let fixed = try await FaultServer([], directory: corpus.root)
+        let resent = try await ProcessRunner.run(ProcessRunner.sensor, ["quarantine", "replay", "--endpoint", fixed.endpoint]
+                                                 + corpus.arguments(state: "state"), environment: token)
+        #expect(resent.status == 0, "\(resent.stderr.suffix(500))")
+        #expect(resent.text.contains("resent 1 envelope(s); 0 rejected again"))
+        #expect(fixed.int("ids") == 1)
+        #expect(!FileManager.default.fileExists(atPath: corpus.root.appendingPathComponent("state/quarantine.ndjson").path))
+    }
+
+    @Test(arguments: [("redirect", "redirect to /login"), ("404", "HTTP 404"), ("bad-ack", "not an acknowledgement"),
+                      ("short-ack", "!= ")])
+    func anAnswerThatIsNotAnAcknowledgementCommitsNothingAndLosesNothing(answer: String, said: String) async throws {
+        let corpus = try await Corpus(megabytes: 1)
+        let expected = try await corpus.expectedIDs()
+        let wrong = try await FaultServer(["--answer", answer], directory: corpus.root)
+        let args = corpus.arguments(state: "state")
+        let scan = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", wrong.endpoint, "--quiet"] + args,
+                                               environment: token)
+        #expect(scan.status != 0)
+        #expect(scan.stderr.contains(said), "\(scan.stderr.suffix(600))")
+        #expect(scan.stderr.contains("nothing was committed"))
+        let checkpoints = corpus.root.appendingPathComponent("state/checkpoints.json")
+        let saved = (try? Data(contentsOf: checkpoints)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        #expect((saved?["files"] as? [String: Any] ?? [:]).isEmpty, "no checkpoint may advance")
+        #expect(!FileManager.default.fileExists(atPath: corpus.root.appendingPathComponent("state/quarantine.ndjson").path))
+
+        let good = try await FaultServer([], directory: corpus.root)
+        let retry = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", good.endpoint, "--quiet"] + args,
+                                                environment: token)
+        #expect(retry.status == 0, "\(retry.stderr.suffix(500))")
+        #expect(good.int("ids") == expected.count)
+    }
+
+    @Test func aRunningSensorKeepsTheBatchThroughA404AndDeliversItLater() async throws {
+        let corpus = try await Corpus(megabytes: 1)
+        let expected = try await corpus.expectedIDs()
+        let server = try await FaultServer(["--answer", "404", "--answer-times", "3"], directory: corpus.root)
+        let run = try ProcessRunner.start(ProcessRunner.sensor, ["run", "--endpoint", server.endpoint] + corpus.arguments(state: "state"),
+                                          environment: token, log: corpus.root.appendingPathComponent("run.log"))
+        try await ProcessRunner.wait(seconds: 60, "every record after the 404s") { server.int("ids") == expected.count }
+        run.terminate()
+        await ProcessRunner.exit(of: run)
+        #expect((server.counters["statuses"] as? [Int] ?? []).filter { $0 == 404 }.count >= 3)
+        let status = try JSONSerialization.jsonObject(with: Data(contentsOf: corpus.root.appendingPathComponent("state/status.json"))) as? [String: Any]
+        #expect(status?["unexpectedAnswers"] as? Int == 3)
+        #expect(!FileManager.default.fileExists(atPath: corpus.root.appendingPathComponent("state/quarantine.ndjson").path))
+        let log = try String(contentsOf: corpus.root.appendingPathComponent("run.log"), encoding: .utf8)
+        #expect(log.contains("did not acknowledge a batch"))
     }
 
     @Test func unauthorizedStopsAScanAndPausesARun() async throws {
@@ -240,6 +300,20 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         #expect(try IngestEndpoint.token(file: file.path, environment: [:]) == "secret-token")
         #expect(try IngestEndpoint.token(file: nil, environment: ["SENSOR_TOKEN": "env-token"]) == "env-token")
         #expect(RetryAfter.seconds("7") == 7)
+        #expect(IngestEndpoint.isLoopback("127.0.0.1") && IngestEndpoint.isLoopback("127.3.2.1") && IngestEndpoint.isLoopback("[::1]"))
+        #expect(!IngestEndpoint.isLoopback("127.evil.example") && !IngestEndpoint.isLoopback("128.0.0.1"))
+        #expect(throws: EndpointError.self) { try IngestEndpoint(base: URL(string: "http://127.evil.example")!, token: "t") }
+        let ack = #"{"accepted":2,"duplicates":1,"rejected":[{"id":"x","reason":"schema"}]}"#
+        #expect(IngestClient.outcome(status: 200, body: ack, location: nil, retryAfter: nil, envelopes: 4)
+            == .accepted(rejected: [.init(id: "x", reason: "schema")]))
+        for (status, body, location) in [(200, ack, nil), (200, "<html>ok</html>", nil), (204, "", nil), (302, "", "/login"),
+                                          (404, "", nil), (405, "", nil), (400, "", nil)] as [(Int, String, String?)] {
+            guard case .unexpected = IngestClient.outcome(status: status, body: body, location: location, retryAfter: nil, envelopes: 5)
+            else { Issue.record("HTTP \(status) \(body) must not acknowledge 5 envelopes"); continue }
+        }
+        // Retry-After is honoured, never earlier, and spread so a fleet does not return together.
+        let waits = (0..<200).map { _ in Shipper.jittered(5) }
+        #expect(waits.allSatisfy { $0 >= 5 && $0 <= 10 } && Set(waits.map { Int($0) }).count > 2)
         let date = RetryAfter.seconds("Wed, 21 Oct 2015 07:28:00 GMT", now: Date(timeIntervalSince1970: 1_445_412_470))
         #expect(date == 10)
     }

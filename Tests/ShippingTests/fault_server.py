@@ -3,7 +3,12 @@
 
   fault_server.py --port P --stats F [--fail-every K] [--drop-every K] [--slow S]
                   [--retry-after VALUE --retry-after-every K] [--max-records N]
-                  [--poison MARKER] [--status CODE]
+                  [--poison MARKER] [--status CODE] [--answer KIND [--answer-times N]]
+
+--poison: records containing MARKER are rejected by id in an otherwise good acknowledgement.
+--answer: what a misconfigured path answers instead of an acknowledgement (redirect: 302 to
+/login, whose GET is an HTML page; 404; bad-ack: 200 with a JSON body that is not the ack;
+short-ack: 200 with counts that do not add up), for the first N requests (0: always).
 
 Counts requests, records received and distinct record ids (gunzipping the body), and the
 arrival time of each request, into the stats file after every request. 127.0.0.1 only.
@@ -28,6 +33,8 @@ def main():
     ap.add_argument("--max-records", type=int, default=0)
     ap.add_argument("--poison")
     ap.add_argument("--status", type=int, default=0)
+    ap.add_argument("--answer", choices=["redirect", "404", "bad-ack", "short-ack"])
+    ap.add_argument("--answer-times", type=int, default=0)
     args = ap.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
@@ -49,6 +56,8 @@ def main():
                     json.dump(stats, f)
 
         def do_GET(self):
+            if self.path == "/login":
+                return self.answer(200, b"<html><body>Sign in</body></html>", [("Content-Type", "text/html")])
             self.answer(404)
 
         def do_POST(self):
@@ -65,6 +74,14 @@ def main():
                 return
             if args.status:
                 return self.answer(args.status, b'{"error":"forced"}')
+            if args.answer and (args.answer_times == 0 or k <= args.answer_times):
+                if args.answer == "redirect":
+                    return self.answer(302, headers=[("Location", "/login")])
+                if args.answer == "404":
+                    return self.answer(404, b"<html>Not Found</html>", [("Content-Type", "text/html")])
+                if args.answer == "bad-ack":
+                    return self.answer(200, b'{"ok":true}', [("Content-Type", "application/json")])
+                return self.answer(200, b'{"accepted":1,"duplicates":0,"rejected":[]}', [("Content-Type", "application/json")])
             if args.fail_every and k % args.fail_every == 0:
                 return self.answer(503)
             if args.retry_after and args.retry_after_every and k % args.retry_after_every == 1:
@@ -74,15 +91,16 @@ def main():
             records = json.loads(body)["records"]
             if args.max_records and len(records) > args.max_records:
                 return self.answer(413)
-            if args.poison and any(args.poison in json.dumps(r) for r in records):
-                return self.answer(400, b'{"error":"poison"}')
+            rejected = [{"id": r["id"], "reason": "poison"} for r in records
+                        if args.poison and args.poison in json.dumps(r)]
+            kept = [r for r in records if not (args.poison and args.poison in json.dumps(r))]
             with lock:
-                stats["records"] += len(records)
+                stats["records"] += len(kept)
                 stats["accepted_batches"] += 1
-                for r in records:
+                for r in kept:
                     seen.add(r["id"])
                 stats["ids"] = len(seen)
-            self.answer(200, json.dumps({"accepted": len(records), "duplicates": 0, "rejected": []}).encode(),
+            self.answer(200, json.dumps({"accepted": len(kept), "duplicates": 0, "rejected": rejected}).encode(),
                         [("Content-Type", "application/json")])
 
     ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()

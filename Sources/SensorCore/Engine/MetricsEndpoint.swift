@@ -55,6 +55,9 @@ public final class SensorMetrics: @unchecked Sendable {
                    [("", "\(shipping.envelopesQuarantined)")])
             metric("sensor_batches_sent_total", "counter", "Batch uploads attempted.", [("", "\(shipping.batchesSent)")])
             metric("sensor_upload_retries_total", "counter", "Upload attempts that will be retried.", [("", "\(shipping.retries)")])
+            metric("sensor_upload_unexpected_answers_total", "counter",
+                   "Answers that were not an acknowledgement (redirects, 404s, malformed acks); the batch was kept.",
+                   [("", "\(shipping.unexpectedAnswers)")])
             metric("sensor_bytes_sent_total", "counter", "Compressed bytes sent.", [("", "\(shipping.bytesOnWire)")])
             metric("sensor_buffer_bytes", "gauge", "Envelope bytes read but not yet acknowledged.", [("", "\(shipping.bufferedBytes)")])
             metric("sensor_buffer_capacity_bytes", "gauge", "Capacity of the upload buffer.", [("", "\(bufferCapacity)")])

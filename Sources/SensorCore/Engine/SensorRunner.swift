@@ -63,7 +63,7 @@ public final class SensorRunner: @unchecked Sendable {
         return scanner
     }
 
-    func makeShipper(settings config: EffectiveConfig, state: CheckpointState, failOnUnauthorized: Bool) -> Shipper {
+    func makeShipper(settings config: EffectiveConfig, state: CheckpointState, oneShot: Bool) -> Shipper {
         var settings = Shipper.Settings()
         let upload = config.settings.upload
         settings.bufferBytes = upload.bufferBytes
@@ -71,9 +71,10 @@ public final class SensorRunner: @unchecked Sendable {
         settings.batchMaxBytes = upload.batchMaxBytes
         settings.batchMaxAge = Double(upload.batchMaxAgeMilliseconds) / 1000
         settings.gzipLevel = upload.gzipLevel
-        settings.failOnUnauthorized = failOnUnauthorized
+        settings.failOnUnauthorized = oneShot
+        settings.failOnUnexpected = oneShot
         return Shipper(settings: settings, transport: client, identity: identity, state: state, store: store,
-                       quarantineURL: options.stateDirectory.appendingPathComponent("quarantine.ndjson"), logger: logger,
+                       quarantineURL: QuarantineFile(stateDirectory: options.stateDirectory).url, logger: logger,
                        recycler: recycler)
     }
 
@@ -95,7 +96,7 @@ public final class SensorRunner: @unchecked Sendable {
         for problem in config.problems { logger.error("\(problem.description)") }
         let state = store.load(logger: logger)
         let scanner = makeScanner(config: config, state: state)
-        let shipper = makeShipper(settings: config, state: state, failOnUnauthorized: true)
+        let shipper = makeShipper(settings: config, state: state, oneShot: true)
         let sources = scanner.discover()
         let display = options.showProgress ? ProgressDisplay(totalBytes: Backlog.bytes(of: sources, state: state)) : nil
         let progress = Task {
@@ -149,7 +150,7 @@ public final class SensorRunner: @unchecked Sendable {
         var config = try makeConfig(document)
         for problem in config.problems { logger.error("\(problem.description)") }
         var state = store.load(logger: logger)
-        let shipper = makeShipper(settings: config, state: state, failOnUnauthorized: false)
+        let shipper = makeShipper(settings: config, state: state, oneShot: false)
         active.set(shipper)
         var scanner = makeScanner(config: config, state: state)
         var lastConfigFetch = Date()

@@ -22,6 +22,8 @@ public struct SensorStatus: Codable, Sendable {
     public var pendingBytes: Int
     public var batchesSent: Int
     public var retries: Int
+    /// Answers that were not an acknowledgement (the batch was kept; see `lastError`).
+    public var unexpectedAnswers: Int?
     public var bytesOnWire: Int64
     public var lastUploadAt: String?
     public var lastError: String?
@@ -71,7 +73,7 @@ public actor StatusWriter {
             pid: getpid(), updatedAt: SourceScanner.timestamp(Date()), endpoint: endpoint,
             configVersion: config.settings.serverConfigVersion, envelopesAcknowledged: stats.envelopesAcknowledged,
             envelopesQuarantined: stats.envelopesQuarantined, pendingBytes: stats.bufferedBytes, batchesSent: stats.batchesSent,
-            retries: stats.retries, bytesOnWire: stats.bytesOnWire, lastUploadAt: stats.lastUploadAt.map(SourceScanner.timestamp),
+            retries: stats.retries, unexpectedAnswers: stats.unexpectedAnswers, bytesOnWire: stats.bytesOnWire, lastUploadAt: stats.lastUploadAt.map(SourceScanner.timestamp),
             lastError: stats.lastError, sources: sources)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -6,16 +6,19 @@ import NIOSSL
 
 /// How the ingest server answered one batch.
 public enum UploadOutcome: Sendable, Equatable {
-    /// 2xx. `rejected`: ids the server refused individually, with its reasons.
+    /// 200/202 with the documented acknowledgement, accounting for every envelope of the batch.
+    /// `rejected`: ids the server refused individually, with its reasons.
     case accepted(rejected: [Rejection])
     /// 413: the batch must be split.
     case tooLarge
     /// 401 / 403: the token is refused; uploads pause.
     case unauthorized(status: Int)
-    /// Another 4xx: something in the batch is poison.
-    case refused(status: Int, reason: String)
     /// Worth retrying: connection errors, timeouts, 408, 425, 429, 5xx.
     case retry(after: Double?, reason: String)
+    /// Not an acknowledgement, and not a known transient failure: a redirect (never followed), a
+    /// 404 or other 4xx, a 2xx whose body is not the ack or does not add up. The batch is kept
+    /// and retried later; nothing is committed.
+    case unexpected(status: Int, reason: String)
 
     public struct Rejection: Sendable, Equatable, Codable {
         public var id: String
@@ -43,7 +46,11 @@ public struct IngestEndpoint: Sendable {
 
     public static func isLoopback(_ host: String) -> Bool {
         let host = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        // An address in 127.0.0.0/8, not any name that starts with "127." (127.evil.example).
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else { return false }
+        return UInt32(bigEndian: address.s_addr) >> 24 == 127
     }
 
     var ingestURL: String { base.appendingPathComponent("api/v1/ingest/local-sessions").absoluteString }
@@ -92,6 +99,9 @@ public final class IngestClient: Sendable {
         configuration.tlsConfiguration = tls
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
         configuration.decompression = .disabled
+        // A redirect is never an acknowledgement (an identity-aware proxy's login page, a
+        // misrouted path): it is reported, and the batch stays.
+        configuration.redirectConfiguration = .disallow
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -100,7 +110,8 @@ public final class IngestClient: Sendable {
     }
 
     /// Posts one gzipped batch (from memory, or streamed from its file).
-    public func upload(gzippedBatch body: GzippedBatch, batchID: String) async -> UploadOutcome {
+    /// - Parameter envelopes: how many envelopes the batch holds, which the answer must account for.
+    public func upload(gzippedBatch body: GzippedBatch, batchID: String, envelopes: Int) async -> UploadOutcome {
         var request = HTTPClientRequest(url: endpoint.ingestURL)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(endpoint.token)")
@@ -119,21 +130,8 @@ public final class IngestClient: Sendable {
             let status = Int(response.status.code)
             let payload = try await response.body.collect(upTo: 4 << 20)
             let text = String(buffer: payload)
-            switch status {
-            case 200..<300:
-                return .accepted(rejected: Self.rejections(in: text))
-            case 413:
-                return .tooLarge
-            case 401, 403:
-                return .unauthorized(status: status)
-            case 408, 425, 429, 500...599:
-                return .retry(after: RetryAfter.seconds(response.headers.first(name: "Retry-After")),
-                              reason: "HTTP \(status)")
-            case 400..<500:
-                return .refused(status: status, reason: text.isEmpty ? "HTTP \(status)" : String(text.prefix(500)))
-            default:
-                return .retry(after: nil, reason: "HTTP \(status)")
-            }
+            return Self.outcome(status: status, body: text, location: response.headers.first(name: "Location"),
+                                retryAfter: response.headers.first(name: "Retry-After"), envelopes: envelopes)
         } catch {
             return .retry(after: nil, reason: "\(error)")
         }
@@ -152,10 +150,49 @@ public final class IngestClient: Sendable {
         return (status, status == 200 ? Data(payload.readableBytesView) : nil, newTag)
     }
 
-    static func rejections(in text: String) -> [UploadOutcome.Rejection] {
-        struct Answer: Decodable { var rejected: [UploadOutcome.Rejection]? }
-        guard let data = text.data(using: .utf8), let answer = try? JSONDecoder().decode(Answer.self, from: data) else { return [] }
-        return answer.rejected ?? []
+    /// What an answer to a batch of `envelopes` means.
+    static func outcome(status: Int, body: String, location: String?, retryAfter: String?, envelopes: Int) -> UploadOutcome {
+        switch status {
+        case 200, 202:
+            switch Acknowledgement.parse(body, envelopes: envelopes) {
+            case .success(let ack): return .accepted(rejected: ack.rejected)
+            case .failure(let problem): return .unexpected(status: status, reason: "HTTP \(status) is not an acknowledgement: \(problem.description)")
+            }
+        case 300..<400:
+            return .unexpected(status: status, reason: "HTTP \(status) redirect to \(location.map { String($0.prefix(200)) } ?? "nowhere"); redirects are never followed")
+        case 413:
+            return .tooLarge
+        case 401, 403:
+            return .unauthorized(status: status)
+        case 408, 425, 429, 500...599:
+            return .retry(after: RetryAfter.seconds(retryAfter), reason: "HTTP \(status)")
+        default:
+            let detail = body.isEmpty ? "" : ": " + String(body.prefix(300))
+            return .unexpected(status: status, reason: "HTTP \(status)\(detail)")
+        }
+    }
+}
+
+/// The ingest API's answer to a batch: `{"accepted":N,"duplicates":N,"rejected":[{"id","reason"}]}`.
+/// Only a body of this shape whose counts add up to the batch's envelopes acknowledges it.
+struct Acknowledgement: Decodable {
+    var accepted: Int
+    var duplicates: Int
+    var rejected: [UploadOutcome.Rejection]
+
+    struct Problem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func parse(_ text: String, envelopes: Int) -> Result<Acknowledgement, Problem> {
+        guard let ack = try? JSONDecoder().decode(Acknowledgement.self, from: Data(text.utf8)) else {
+            let shown = text.isEmpty ? "an empty body" : "\"" + String(text.prefix(120)) + "\""
+            return .failure(Problem(description: "expected {\"accepted\",\"duplicates\",\"rejected\"}, got \(shown)"))
+        }
+        guard ack.accepted >= 0, ack.duplicates >= 0, ack.accepted + ack.duplicates + ack.rejected.count == envelopes else {
+            return .failure(Problem(description: "accepted \(ack.accepted) + duplicates \(ack.duplicates) + rejected \(ack.rejected.count) != \(envelopes) envelopes sent"))
+        }
+        return .success(ack)
     }
 }
 

@@ -11,7 +11,7 @@ import Darwin
 
 /// Sends batches somewhere; ``IngestClient`` is the real one.
 public protocol BatchTransport: Sendable {
-    func upload(gzippedBatch body: GzippedBatch, batchID: String) async -> UploadOutcome
+    func upload(gzippedBatch body: GzippedBatch, batchID: String, envelopes: Int) async -> UploadOutcome
 }
 
 extension IngestClient: BatchTransport {}
@@ -22,6 +22,9 @@ public struct ShippingStats: Sendable {
     public var envelopesQuarantined = 0
     public var batchesSent = 0
     public var retries = 0
+    /// Answers that were neither an acknowledgement nor a known transient failure (a redirect,
+    /// a 404, a 2xx that is not the ack): the batch was kept.
+    public var unexpectedAnswers = 0
     public var bytesOnWire: Int64 = 0
     public var inputBytesAcknowledged: Int64 = 0
     public var bufferedBytes = 0
@@ -35,8 +38,11 @@ public struct ShippingStats: Sendable {
 /// envelope bytes) is full: reading pauses, nothing is dropped, offsets stay put. One batch
 /// at a time goes out, in order, gzipped; when the server acknowledges it, the checkpoints of
 /// every chunk now fully delivered become durable. Failures are retried with exponential
-/// backoff and full jitter, for ever; 413 splits a batch; other 4xx answers bisect it down to
-/// the poison record, which goes to the quarantine file.
+/// backoff and full jitter, for ever; 413 splits a batch. Only an acknowledgement that
+/// accounts for every envelope commits anything; an envelope the server rejects by id goes to
+/// the quarantine file (`sensor quarantine replay` resends it). A redirect, a 404 or any other
+/// answer that is not an acknowledgement keeps the batch: a one-shot scan stops there, a
+/// running sensor backs off and tries again.
 public actor Shipper: ChunkSink {
     public struct Settings: Sendable {
         public var bufferBytes = UploadSettings().bufferBytes
@@ -46,6 +52,9 @@ public actor Shipper: ChunkSink {
         public var gzipLevel = UploadSettings().gzipLevel
         /// Stop at the first 401/403 (a one-shot scan) instead of pausing and retrying.
         public var failOnUnauthorized = true
+        /// Stop at the first answer that is not an acknowledgement (a one-shot scan) instead of
+        /// backing off and retrying.
+        public var failOnUnexpected = true
         public var unauthorizedPause: Double = 60
         public var maxBackoff: Double = 60
 
@@ -237,7 +246,7 @@ public actor Shipper: ChunkSink {
                 let compressedAt = ContinuousClock.now
                 stats.batchesSent += 1
                 stats.bytesOnWire += Int64(compressed.length)
-                outcome = await transport.upload(gzippedBatch: compressed, batchID: batchID)
+                outcome = await transport.upload(gzippedBatch: compressed, batchID: batchID, envelopes: refs.count)
                 if case .file(let path, _) = compressed { unlink(path) }
                 logger.debug("batch sent", metadata: ["records": "\(refs.count)", "gzipped": "\(compressed.length)",
                                                       "compress": "\(compressedAt - started)", "upload": "\(ContinuousClock.now - compressedAt)"])
@@ -260,20 +269,27 @@ public actor Shipper: ChunkSink {
                 stats.envelopesAcknowledged += refs.count - rejectedIDs.count
                 markDone(refs)
                 return
-            case .tooLarge, .refused:
-                let reason: String
-                if case .refused(let status, let text) = outcome { reason = "HTTP \(status): \(text)" } else { reason = "HTTP 413: too large" }
-                stats.lastError = reason
-                if refs.count == 1 {
-                    quarantine(refs[0], status: outcome == .tooLarge ? 413 : statusCode(outcome), reason: reason)
-                    markDone(refs)
-                    return
-                }
-                logger.notice("server refused a batch; splitting it", metadata: ["records": "\(refs.count)", "reason": "\(reason)"])
+            case .tooLarge where refs.count > 1:
+                stats.lastError = "HTTP 413: too large"
+                logger.notice("server refused a batch as too large; splitting it", metadata: ["records": "\(refs.count)"])
                 let middle = refs.count / 2
                 await deliver(Array(refs[..<middle]))
                 await deliver(Array(refs[middle...]))
                 return
+            case .tooLarge, .unexpected:
+                var reason = "HTTP 413: the server refuses a single envelope as too large (raise its body limit)"
+                if case .unexpected(_, let text) = outcome { reason = text }
+                stats.unexpectedAnswers += 1
+                stats.lastError = reason
+                if settings.failOnUnexpected {
+                    fail(EndpointError("the server did not acknowledge the upload (\(reason)); nothing was committed and nothing is lost"))
+                    return
+                }
+                attempt += 1
+                let delay = Self.backoff(attempt: attempt, ceiling: settings.maxBackoff)
+                logger.warning("the server did not acknowledge a batch; it is kept and sent again", metadata: [
+                    "reason": "\(reason)", "attempt": "\(attempt)", "delay_s": "\(String(format: "%.2f", delay))"])
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
             case .unauthorized(let status):
                 stats.lastError = "HTTP \(status): the server refused the token"
                 if settings.failOnUnauthorized {
@@ -286,8 +302,7 @@ public actor Shipper: ChunkSink {
                 attempt += 1
                 stats.retries += 1
                 stats.lastError = reason
-                let ceiling = min(settings.maxBackoff, 0.25 * pow(2, Double(min(attempt, 20))))
-                let delay = after.map { min($0, 600) } ?? Double.random(in: 0...ceiling)
+                let delay = after.map(Self.jittered) ?? Self.backoff(attempt: attempt, ceiling: settings.maxBackoff)
                 logger.info("upload failed; retrying", metadata: ["reason": "\(reason)", "attempt": "\(attempt)",
                                                                    "delay_s": "\(String(format: "%.2f", delay))"])
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
@@ -295,9 +310,16 @@ public actor Shipper: ChunkSink {
         }
     }
 
-    private func statusCode(_ outcome: UploadOutcome) -> Int {
-        if case .refused(let status, _) = outcome { return status }
-        return 0
+    /// Exponential backoff with full jitter: anywhere up to 0.25 s × 2^attempt, at most `ceiling`.
+    nonisolated static func backoff(attempt: Int, ceiling: Double) -> Double {
+        Double.random(in: 0...min(ceiling, 0.25 * pow(2, Double(min(attempt, 20)))))
+    }
+
+    /// A server's `Retry-After`, honoured (never earlier, at most 10 minutes) and spread over as
+    /// long again (at least a second), so a fleet told the same second does not return in it.
+    nonisolated static func jittered(_ retryAfter: Double) -> Double {
+        let wait = min(max(0, retryAfter), 600)
+        return wait + Double.random(in: 0...max(1, wait))
     }
 
     private func fail(_ error: EndpointError) {
