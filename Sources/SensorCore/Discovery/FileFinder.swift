@@ -37,11 +37,16 @@ public struct FileFinder: Sendable {
         matches.reserveCapacity(expected)
         for root in template.roots(of: declaration, on: system) {
             guard let rootStat = FileStat(path: root), rootStat.isDirectory else { continue }
+            // A source that follows symlinks follows them only within its root.
+            let realRoot = declaration.followSymlinks ? Self.realPath(root) : nil
             for include in includes {
                 let base = include.isAbsolute ? "" : root
                 walk(directory: base.isEmpty ? "/" : base, segments: include.segments[...], relative: excludes.isEmpty ? nil : [],
                      follow: declaration.followSymlinks, listed: &directories) { path, relative, stat in
                     if let relative, excluded(relative: relative, path: path, root: root, excludes: excludes) { return }
+                    if let realRoot, !include.isAbsolute {
+                        guard let real = Self.realPath(path), real.hasPrefix(realRoot == "/" ? "/" : realRoot + "/") else { return }
+                    }
                     guard identities.insert(FileIdentity(device: stat.device, inode: stat.inode)).inserted else { return }
                     matches.append(MatchedFile(path: path, stat: stat))
                 }
@@ -52,6 +57,13 @@ public struct FileFinder: Sendable {
             matches.sort { $0.path < $1.path }
         }
         return matches
+    }
+
+    /// `realpath(3)`: the path with every symlink, `.` and `..` resolved.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// The roots of `declaration` that exist here.

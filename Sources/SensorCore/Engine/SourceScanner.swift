@@ -89,7 +89,9 @@ public final class SourceScanner {
         })
         return lastDiscovery.compactMap { declaration, files in
             let touched = files.compactMap { file -> MatchedFile? in
-                guard changed.contains(file.path) || owners.contains(file.path), let stat = FileStat(path: file.path) else { return nil }
+                guard changed.contains(file.path) || owners.contains(file.path),
+                      let stat = FileStat(path: file.path, followSymlinks: declaration.followSymlinks), stat.isRegularFile
+                else { return nil }
                 return MatchedFile(path: file.path, stat: stat)
             }
             return touched.isEmpty ? nil : (declaration, touched)

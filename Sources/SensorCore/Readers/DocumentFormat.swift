@@ -98,7 +98,7 @@ final class DocumentReader: RecordReader {
 
     /// The first `limit` bytes, the hash of all of them, and the size read.
     private func readWhole(keepingAtMost limit: Int) throws -> ([UInt8], String, Int64) {
-        let descriptor = try ReadError.openReadOnly(file.path)
+        let descriptor = try ReadError.openListed(file, followSymlinks: context.declaration.followSymlinks)
         defer { close(descriptor) }
         var hasher = SHA256()
         var head: [UInt8] = []

@@ -23,7 +23,7 @@ public enum JSONLinesFormat: RecordFormatPlugin {
             position.lastSeen = context.now
             return OneUpdateReader(update: .file(key: key, position), source: source)
         }
-        let descriptor = try ReadError.openReadOnly(file.path)
+        let descriptor = try ReadError.openListed(file, followSymlinks: context.declaration.followSymlinks)
         switch ByteOffset.start(file: file, descriptor: descriptor, source: source, state: state) {
         case .waiting:
             close(descriptor)

@@ -118,6 +118,55 @@ public struct ReadError: Error, CustomStringConvertible {
         self.init(path: path, reason: String(cString: strerror(code)), isTransient: isTransient)
     }
 
+    /// Opens a file discovery listed, safely: never through a symlink unless the source follows
+    /// them, never blocking (a FIFO or device is refused, not waited on), and only if what was
+    /// opened is the regular file that was listed (same device and inode), so a swap between
+    /// listing and opening reads nothing it should not. A mismatch is transient: the next pass
+    /// lists the file again.
+    static func openListed(_ file: MatchedFile, followSymlinks: Bool) throws -> Int32 {
+        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followSymlinks ? 0 : O_NOFOLLOW)
+        let descriptor = open(file.path, flags)
+        guard descriptor >= 0 else {
+            let code = errno
+            if code == ELOOP {
+                throw ReadError(path: file.path, reason: "became a symbolic link after it was listed; not followed", isTransient: true)
+            }
+            throw ReadError(path: file.path, errno: code, isTransient: code != ENOENT)
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw ReadError(path: file.path, errno: code)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            throw ReadError(path: file.path, reason: "is not a regular file (a FIFO, socket or device is never read)", isTransient: true)
+        }
+        guard UInt64(info.st_dev) == file.stat.device, UInt64(info.st_ino) == file.stat.inode else {
+            close(descriptor)
+            throw ReadError(path: file.path, reason: "was replaced between listing and opening; read again next pass", isTransient: true)
+        }
+        // Regular files ignore O_NONBLOCK; cleared all the same.
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        return descriptor
+    }
+
+    /// Checks, right before a database is opened by its path, that it is still the regular file
+    /// that was listed (SQLite opens by name, and would wait on a FIFO).
+    static func checkListed(_ file: MatchedFile, followSymlinks: Bool) throws {
+        guard let now = FileStat(path: file.path, followSymlinks: followSymlinks) else {
+            throw ReadError(path: file.path, reason: "is gone", isTransient: true)
+        }
+        guard now.isRegularFile else {
+            throw ReadError(path: file.path, reason: now.isSymbolicLink ? "became a symbolic link after it was listed; not followed"
+                            : "is not a regular file (a FIFO, socket or device is never read)", isTransient: true)
+        }
+        guard now.device == file.stat.device, now.inode == file.stat.inode else {
+            throw ReadError(path: file.path, reason: "was replaced between listing and opening; read again next pass", isTransient: true)
+        }
+    }
+
     /// Opens `path` read-only, or throws: transient, but for a file that is gone.
     static func openReadOnly(_ path: String) throws -> Int32 {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)

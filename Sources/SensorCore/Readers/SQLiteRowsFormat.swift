@@ -28,6 +28,7 @@ public enum SQLiteRowsFormat: RecordFormatPlugin {
             return OneUpdateReader(update: .table(key: key, refreshed, changedHashes: nil), source: context.declaration.id)
         }
         let database: Database
+        try ReadError.checkListed(file, followSymlinks: context.declaration.followSymlinks)
         do {
             database = try Database(path: file.path, mode: .readOnly,
                                     busyTimeoutMilliseconds: Int32(options.busyTimeoutMilliseconds))
