@@ -37,6 +37,13 @@ struct CommonOptions: ParsableArguments {
         return URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
+    /// The machine's id the device id is derived from: `SENSOR_MACHINE_ID` (for images without
+    /// one), else the platform's own.
+    var machineID: String? {
+        if let id = environment["SENSOR_MACHINE_ID"], !id.isEmpty { return id }
+        return MachineID.current()
+    }
+
     var template: PathTemplate { PathTemplate(home: homePath, environment: environment) }
 
     var stateDirectoryURL: URL {

@@ -79,7 +79,7 @@ struct ScanCommand: AsyncParsableCommand {
             throw ValidationError("say where envelopes go: --dry-run, --output FILE|-, or --endpoint URL")
         }
         let stateDirectory = common.stateDirectoryURL
-        let identity = try SensorIdentity.load(stateDirectory: stateDirectory)
+        let identity = try SensorIdentity.load(stateDirectory: stateDirectory, home: common.homePath, machineID: common.machineID)
         let store = CheckpointStore(url: state.map { URL(fileURLWithPath: $0) }
                                     ?? stateDirectory.appendingPathComponent("checkpoints.json"))
         let scanner = SourceScanner(config: config, template: template, device: identity.device,

@@ -23,7 +23,7 @@ struct UploadOptions: ParsableArguments {
         guard let endpoint, let url = URL(string: endpoint) else { throw ValidationError("--endpoint URL is required") }
         let token = try IngestEndpoint.token(file: tokenFile, environment: ProcessInfo.processInfo.environment)
         let ingest = try IngestEndpoint(base: url, token: token, caFile: caFile)
-        let identity = try SensorIdentity.load(stateDirectory: common.stateDirectoryURL)
+        let identity = try SensorIdentity.load(stateDirectory: common.stateDirectoryURL, home: common.homePath, machineID: common.machineID)
         return (try IngestClient(endpoint: ingest, identity: identity), identity)
     }
 

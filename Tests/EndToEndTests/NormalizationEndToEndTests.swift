@@ -96,10 +96,12 @@ import Testing
         let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
         defer { server.stop() }
 
+        // The device id is derived from the machine's id; a machine without one gets a fixed one.
+        let machine = FileManager.default.fileExists(atPath: "/etc/machine-id") ? [:] : ["SENSOR_MACHINE_ID": "test-machine-0001"]
         func scan(state: String) async throws {
             let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
                 "scan", "--home", home.root.path, "--state-dir", work.appendingPathComponent(state).path,
-                "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"])
+                "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"], environment: machine)
             #expect(scan.status == 0, "\(scan.stderr)")
         }
         try await scan(state: "state")
@@ -127,14 +129,21 @@ import Testing
         #expect(names.isSuperset(of: ["claude-code/unknown_field/timesstamp", "codex/unknown_type/world_state",
                                       "antigravity/unknown_field/telemetry"]))
 
-        // Uploading everything again (the same device after losing its checkpoints) and a
-        // reparse change no row.
+        // A reinstall (the state directory wiped) rescans everything: the device id comes back
+        // the same, so the server stores no new envelope and every total stays; nor does a reparse.
         let before = try await Self.snapshot(server)
-        try FileManager.default.createDirectory(at: work.appendingPathComponent("state-again"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: work.appendingPathComponent("state/device-id"),
-                                         to: work.appendingPathComponent("state-again/device-id"))
-        try await scan(state: "state-again")
+        func storedEnvelopes() async throws -> Int {
+            let stats = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
+            let counts = try #require(try JSONSerialization.jsonObject(with: stats.stdout) as? [[String: Any]])
+            return counts.reduce(0) { $0 + ($1["envelopes"] as? Int ?? 0) }
+        }
+        let stored = try await storedEnvelopes()
+        let device = try String(contentsOf: work.appendingPathComponent("state/device-id"), encoding: .utf8)
+        try FileManager.default.removeItem(at: work.appendingPathComponent("state"))
+        try await scan(state: "state")
+        #expect(try String(contentsOf: work.appendingPathComponent("state/device-id"), encoding: .utf8) == device)
         try await Task.sleep(for: .seconds(1))
+        await #expect(try storedEnvelopes() == stored)
         await #expect(try Self.snapshot(server) == before)
         let reparse = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["reparse", "--database", server.database])
         #expect(reparse.status == 0, "\(reparse.stderr)")
