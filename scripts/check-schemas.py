@@ -2,7 +2,8 @@
 """Checks the declarations with an independent JSON Schema validator (python-jsonschema,
 Draft 2020-12): every sources.d/*.yaml against schemas/source.schema.json, every source in
 them against $defs/completeSource, every cursor query binds :cursor, and the example server
-document docs/examples/sensor-config.json against schemas/sensor-config.schema.json."""
+document docs/examples/sensor-config.json against schemas/sensor-config.schema.json, and the example
+policy docs/examples/policy.yaml against schemas/policy.schema.json."""
 import json
 import pathlib
 import sys
@@ -59,6 +60,9 @@ for path in sorted((ROOT / "sources.d").glob("*.yaml")):
 
 example = json.loads((ROOT / "docs/examples/sensor-config.json").read_text())
 check("docs/examples/sensor-config.json", validator("sensor-config.schema.json").iter_errors(example))
+
+policy = yaml.safe_load((ROOT / "docs/examples/policy.yaml").read_text())
+check("docs/examples/policy.yaml", validator("policy.schema.json").iter_errors(policy))
 
 print(f"schemas: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

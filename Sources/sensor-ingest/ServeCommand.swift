@@ -25,6 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
                                valueName: "path"))
     var config: String?
 
+    @Option(name: .customLong("config-signing-key"),
+            help: ArgumentHelp("Sign every served sensor-config with this Ed25519 key (see `config keygen`).", valueName: "file"))
+    var configSigningKey: String?
+
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate chain: serve HTTPS.", valueName: "file"))
     var tlsCertificate: String?
 
@@ -56,7 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
         let location = try store.location()
         let store = try location.makeStore(logger: logger)
 
-        let provider = ServerConfigProvider(location: config.map { URL(fileURLWithPath: $0) }, logger: logger) { data, origin in
+        let signingKey = try configSigningKey.map(ConfigCommand.privateKey(at:))
+        let provider = ServerConfigProvider(location: config.map { URL(fileURLWithPath: $0) }, logger: logger,
+                                            signingKey: signingKey) { data, origin in
             ConfigLoader.validateServerDocument(data, origin: origin)
         }
         let problems = await provider.reload()

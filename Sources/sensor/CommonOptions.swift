@@ -18,6 +18,10 @@ struct CommonOptions: ParsableArguments {
             help: ArgumentHelp("A server sensor-config document (JSON or YAML) to use as the server layer.", valueName: "file"))
     var serverConfig: String?
 
+    @Option(name: .customLong("policy"),
+            help: ArgumentHelp("A local policy file, combined with /etc/session-sensor/policy.yaml and ~/.config/session-sensor/policy.yaml (the strictest wins).", valueName: "file"))
+    var policyFile: String?
+
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the sensor keeps its state (default: ~/.local/state/session-sensor).", valueName: "dir"))
     var stateDirectory: String?
 
@@ -73,10 +77,28 @@ struct CommonOptions: ParsableArguments {
         return Logger(label: label)
     }
 
-    /// Loads every config layer. The server layer is the given file, else the cached
-    /// last-known-good document.
+    /// The local policy files, strictest first: the system's, the person's, then `--policy`.
+    var policyFiles: [URL] {
+        LocalPolicy.standardLocations(home: homePath) + (policyFile.map { [URL(fileURLWithPath: $0)] } ?? [])
+    }
+
+    /// The combined local policy and the problems of its files.
+    func loadPolicy() -> (LocalPolicy, [ConfigProblem]) {
+        var (policy, problems) = LocalPolicy.load(policyFiles)
+        if let policyFile, !FileManager.default.fileExists(atPath: policyFile) {
+            problems.append(ConfigProblem(SourceLocation(file: policyFile), field: "", "policy file does not exist"))
+        }
+        return (policy, problems)
+    }
+
+    /// Loads every config layer under the local policy. The server layer is `--server-config`,
+    /// else the document given (just fetched), else the cached last-known-good one, so that
+    /// `--dry-run` and `--validate-config` show what a running sensor really applies. A policy
+    /// file that cannot be read keeps the server layer out altogether (it fails closed).
     func loadConfig(serverDocument: (data: Data, origin: String)? = nil) throws -> EffectiveConfig {
+        let (policy, policyProblems) = loadPolicy()
         var loader = ConfigLoader()
+        loader.policy = (policy, template)
         if sourcesDirectories.isEmpty {
             loader.builtInSources = BuiltInDeclarations.sources
             if FileManager.default.fileExists(atPath: userSourcesDirectory.path) {
@@ -85,17 +107,35 @@ struct CommonOptions: ParsableArguments {
         } else {
             loader.sourceDirectories = sourcesDirectories.map { URL(fileURLWithPath: $0) }
         }
+        var problems = policyProblems
         if let serverConfig {
             let url = URL(fileURLWithPath: serverConfig)
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw ValidationError("cannot read --server-config \(serverConfig)")
             }
             loader.serverDocument = (data, url.path)
+            if let key = policy.serverConfigPublicKey {
+                let signature = try? String(contentsOfFile: url.path + ".sig", encoding: .utf8)
+                if case .failure(let problem) = ServerConfigSignature.verify(data, signature: signature, publicKey: key) {
+                    problems.append(ConfigProblem(SourceLocation(file: url.path), field: "",
+                                                  "server config rejected whole: \(problem.description) (\(url.path).sig)"))
+                    loader.serverDocument = nil
+                }
+            }
         } else if let serverDocument {
             loader.serverDocument = serverDocument
+        } else {
+            loader.serverDocument = ServerConfigCache(directory: stateDirectoryURL, publicKey: policy.serverConfigPublicKey).cached()
+        }
+        if !policyProblems.isEmpty && loader.serverDocument != nil {
+            loader.serverDocument = nil
+            problems.append(ConfigProblem(SourceLocation(file: "local policy"), field: "",
+                                          "the server's sensor-config is not applied while the local policy cannot be read"))
         }
         loader.overrides = overrides
         loader.disabledSources = disabled
-        return loader.load()
+        var config = loader.load()
+        config.problems = problems + config.problems
+        return config
     }
 }

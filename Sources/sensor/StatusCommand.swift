@@ -34,6 +34,7 @@ struct StatusCommand: ParsableCommand {
             print("\(unexpected) answer(s) were not an acknowledgement (a redirect, 404 or malformed ack): batches kept, nothing committed")
         }
         print("last upload \(status.lastUploadAt ?? "never")\(status.lastError.map { ", last error: \($0)" } ?? "")")
+        for problem in status.configProblems ?? [] { print("config problem: \(problem)") }
         for source in status.sources {
             let percent = source.bytesTotal > 0 ? Int(Double(source.bytesRead) / Double(source.bytesTotal) * 100) : 100
             print("  \(source.id): \(source.files) file(s), \(source.bytesRead)/\(source.bytesTotal) bytes read (\(percent)%)" +

@@ -33,6 +33,7 @@ struct UploadOptions: ParsableArguments {
         var options = SensorRunner.Options(stateDirectory: stateDirectory,
                                            checkpointURL: stateDirectory.appendingPathComponent("checkpoints.json"))
         options.showProgress = !quiet
+        options.serverConfigPublicKey = common.loadPolicy().0.serverConfigPublicKey
         options.pollInterval = pollInterval
         options.declarationDirectories = common.sourcesDirectories.isEmpty
             ? [common.userSourcesDirectory] : common.sourcesDirectories.map { URL(fileURLWithPath: $0) }

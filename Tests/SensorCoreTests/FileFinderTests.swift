@@ -40,16 +40,19 @@ import Testing
         #expect(found(engine) == ["tool/projects/a/s.jsonl"])
     }
 
-    @Test func aDirectorySymlinkIsNotFollowedUnlessDeclared() throws {
+    @Test func aDirectorySymlinkIsNotFollowedUnlessDeclaredAndNeverOutOfTheRoot() throws {
         let engine = try EngineHarness(Self.yaml)
         try engine.write("elsewhere/e.jsonl", "{}\n")
         try FileManager.default.createDirectory(at: engine.url("tool/projects"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: engine.url("tool/projects/link"), withDestinationURL: engine.url("elsewhere"))
         #expect(found(engine) == [])
+        // Declared, a link is followed, but only to a target inside the source's root.
         let following = try EngineHarness(Self.yaml + "\n    follow_symlinks: true\n")
         try following.write("elsewhere/e.jsonl", "{}\n")
+        try following.write("tool/kept/k.jsonl", "{}\n")
         try FileManager.default.createDirectory(at: following.url("tool/projects"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: following.url("tool/projects/link"), withDestinationURL: following.url("elsewhere"))
-        #expect(found(following) == ["tool/projects/link/e.jsonl"])
+        try FileManager.default.createSymbolicLink(at: following.url("tool/projects/inside"), withDestinationURL: following.url("tool/kept"))
+        #expect(found(following) == ["tool/projects/inside/k.jsonl"])
     }
 }

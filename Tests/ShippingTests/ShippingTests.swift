@@ -204,6 +204,29 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         #expect(!FileManager.default.fileExists(atPath: corpus.root.appendingPathComponent("state/quarantine.ndjson").path))
     }
 
+    @Test func theAuditLogShowsEveryAcknowledgedBatch() async throws {
+        let corpus = try await Corpus(megabytes: 1)
+        let expected = try await corpus.expectedIDs()
+        let server = try await FaultServer(["--fail-every", "3"], directory: corpus.root)
+        let args = corpus.arguments(state: "state", extra: ["--set", "upload.batch_max_records=50"])
+        let scan = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"] + args,
+                                               environment: token)
+        #expect(scan.status == 0, "\(scan.stderr.suffix(500))")
+        let audit = try await ProcessRunner.run(ProcessRunner.sensor, ["audit", "--json"] + corpus.arguments(state: "state"))
+        #expect(audit.status == 0, "\(audit.stderr)")
+        let entries = audit.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(entries.count == server.int("accepted_batches"), "one line per acknowledged batch, none for the 503s")
+        #expect(entries.reduce(0) { $0 + ($1["envelopes"] as? Int ?? 0) } == expected.count)
+        #expect(entries.allSatisfy { ($0["files"] as? [String])?.isEmpty == false && ($0["bytes"] as? Int ?? 0) > 0 })
+        #expect(entries.allSatisfy { ($0["endpoint"] as? String) == server.endpoint })
+        let text = try await ProcessRunner.run(ProcessRunner.sensor, ["audit", "--since", "1h"] + corpus.arguments(state: "state"))
+        #expect(text.text.contains("\(entries.count) upload(s), \(expected.count) record(s)"), "\(text.text.suffix(300))")
+        let future = try await ProcessRunner.run(ProcessRunner.sensor, ["audit", "--since", "2999-01-01"] + corpus.arguments(state: "state"))
+        #expect(future.text.contains("no acknowledged uploads"))
+        let mode = try FileManager.default.attributesOfItem(atPath: corpus.root.appendingPathComponent("state/audit.ndjson").path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
     @Test(arguments: [("redirect", "redirect to /login"), ("404", "HTTP 404"), ("bad-ack", "not an acknowledgement"),
                       ("short-ack", "!= ")])
     func anAnswerThatIsNotAnAcknowledgementCommitsNothingAndLosesNothing(answer: String, said: String) async throws {
@@ -305,7 +328,7 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         #expect(throws: EndpointError.self) { try IngestEndpoint(base: URL(string: "http://127.evil.example")!, token: "t") }
         let ack = #"{"accepted":2,"duplicates":1,"rejected":[{"id":"x","reason":"schema"}]}"#
         #expect(IngestClient.outcome(status: 200, body: ack, location: nil, retryAfter: nil, envelopes: 4)
-            == .accepted(rejected: [.init(id: "x", reason: "schema")]))
+            == .accepted(rejected: [.init(id: "x", reason: "schema")], duplicates: 1))
         for (status, body, location) in [(200, ack, nil), (200, "<html>ok</html>", nil), (204, "", nil), (302, "", "/login"),
                                           (404, "", nil), (405, "", nil), (400, "", nil)] as [(Int, String, String?)] {
             guard case .unexpected = IngestClient.outcome(status: status, body: body, location: location, retryAfter: nil, envelopes: 5)

@@ -17,10 +17,13 @@ public actor ServerConfigProvider {
         public var json: [UInt8]
         /// Quoted, as the `ETag` header carries it.
         public var etag: String
+        /// The detached Ed25519 signature of `json` (base64), when the server signs its documents.
+        public var signature: String?
 
-        init(json: [UInt8]) {
+        init(json: [UInt8], signingKey: Curve25519.Signing.PrivateKey? = nil) {
             self.json = json
             etag = "\"" + TokenSecret.hex(SHA256.hash(data: json).prefix(16)) + "\""
+            signature = signingKey.flatMap { try? ServerConfigSignature.sign(Data(json), with: $0) }
         }
 
         public static let empty = Document(json: Array("{}".utf8))
@@ -40,10 +43,17 @@ public actor ServerConfigProvider {
     /// - Parameters:
     ///   - location: a file or a directory; nil serves an empty document.
     ///   - validate: the schema check for one document (the CLI passes SensorModel's).
-    public init(location: URL?, logger: Logger, validate: @escaping Validator) {
+    let signingKey: Curve25519.Signing.PrivateKey?
+
+    ///   - signingKey: signs every served document (`Sensor-Config-Signature`), for sensors
+    ///     whose local policy pins its public key.
+    public init(location: URL?, logger: Logger, signingKey: Curve25519.Signing.PrivateKey? = nil,
+                validate: @escaping Validator) {
         self.location = location
         self.logger = logger
         self.validate = validate
+        self.signingKey = signingKey
+        if let signingKey { document = Document(json: Document.empty.json, signingKey: signingKey) }
     }
 
     /// Re-reads the files when they changed. Returns the problems found: when there are any,
@@ -93,7 +103,7 @@ public actor ServerConfigProvider {
         }
         fingerprint = stamp
         problems = []
-        let next = Document(json: Array(json))
+        let next = Document(json: Array(json), signingKey: signingKey)
         if next != document {
             document = next
             logger.info("sensor-config loaded", metadata: ["etag": "\(next.etag)", "files": "\(files.count)",

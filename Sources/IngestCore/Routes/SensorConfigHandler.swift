@@ -1,4 +1,6 @@
 import Hummingbird
+import HTTPTypes
+import SensorModel
 
 /// `GET /api/v1/sensor-config`: the server layer of the sensors' config, with an ETag;
 /// 304 when the client's `If-None-Match` already names it.
@@ -14,6 +16,9 @@ struct SensorConfigHandler: Sendable {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = "application/json"
+        if let signature = document.signature, let name = HTTPField.Name(ServerConfigSignature.header) {
+            headers[name] = signature
+        }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document.json)))
     }
 

@@ -91,7 +91,7 @@ public struct ConfigReport: Sendable {
             lines.append("  roots:   \(roots.isEmpty ? "(none on this system)" : roots.joined(separator: ", "))")
             lines.append("  include: \(source.include.joined(separator: ", "))")
             if !source.exclude.isEmpty { lines.append("  exclude: \(source.exclude.joined(separator: ", "))") }
-            lines.append("  matches: \(source.files) file(s), \(ByteCountFormatter.string(fromByteCount: source.bytes, countStyle: .file))")
+            lines.append("  matches: \(source.files) file(s), \(ByteCount.text(source.bytes))")
             for database in source.databases { lines.append("  sqlite:  \(database.path): \(database.result)") }
             for (field, origin) in source.origins.sorted(by: { $0.key < $1.key }) {
                 lines.append("    \(field) ← \(origin)")

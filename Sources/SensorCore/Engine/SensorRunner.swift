@@ -18,6 +18,8 @@ public final class SensorRunner: @unchecked Sendable {
         public var safetyNetInterval: Double = 60
         /// Local declaration directories: a change there is applied between two passes.
         public var declarationDirectories: [URL] = []
+        /// The Ed25519 key the local policy pins: the server's document must be signed with it.
+        public var serverConfigPublicKey: String?
 
         public init(stateDirectory: URL, checkpointURL: URL) {
             self.stateDirectory = stateDirectory
@@ -47,7 +49,7 @@ public final class SensorRunner: @unchecked Sendable {
         self.client = client
         self.logger = logger
         self.makeConfig = makeConfig
-        self.cache = ServerConfigCache(directory: options.stateDirectory)
+        self.cache = ServerConfigCache(directory: options.stateDirectory, publicKey: options.serverConfigPublicKey)
         self.store = CheckpointStore(url: options.checkpointURL)
         self.spoolDirectory = SpoolDirectory.prepare(stateDirectory: options.stateDirectory)
     }
@@ -74,7 +76,8 @@ public final class SensorRunner: @unchecked Sendable {
         settings.failOnUnauthorized = oneShot
         settings.failOnUnexpected = oneShot
         return Shipper(settings: settings, transport: client, identity: identity, state: state, store: store,
-                       quarantineURL: QuarantineFile(stateDirectory: options.stateDirectory).url, logger: logger,
+                       quarantineURL: QuarantineFile(stateDirectory: options.stateDirectory).url,
+                       audit: AuditLog(stateDirectory: options.stateDirectory, endpoint: client.endpoint.base.absoluteString), logger: logger,
                        recycler: recycler)
     }
 
@@ -91,8 +94,9 @@ public final class SensorRunner: @unchecked Sendable {
     }
 
     private func passOnce() async throws -> (ScanSummary, ShippingStats) {
-        let (document, _) = await cache.refresh(using: client, logger: logger)
-        let config = try makeConfig(document)
+        let (document, rejected) = await cache.refresh(using: client, logger: logger)
+        var config = try makeConfig(document)
+        config.problems += rejected
         for problem in config.problems { logger.error("\(problem.description)") }
         let state = store.load(logger: logger)
         let scanner = makeScanner(config: config, state: state)
@@ -146,8 +150,9 @@ public final class SensorRunner: @unchecked Sendable {
 
     private func loop(status: StatusWriter?, wakeups: WakeSignal?, metrics: SensorMetrics?,
                       isStopping: @escaping @Sendable () -> Bool) async throws {
-        var (document, _) = await cache.refresh(using: client, logger: logger)
+        var (document, rejected) = await cache.refresh(using: client, logger: logger)
         var config = try makeConfig(document)
+        config.problems += rejected
         for problem in config.problems { logger.error("\(problem.description)") }
         var state = store.load(logger: logger)
         let shipper = makeShipper(settings: config, state: state, oneShot: false)
@@ -181,8 +186,10 @@ public final class SensorRunner: @unchecked Sendable {
             }
             if Date().timeIntervalSince(lastConfigFetch) >= config.settings.upload.configPollInterval {
                 lastConfigFetch = Date()
-                let refreshed = await cache.refresh(using: client, logger: logger).document
-                if refreshed?.data != document?.data, let newConfig = try? makeConfig(refreshed) {
+                let (refreshed, rejected) = await cache.refresh(using: client, logger: logger)
+                if refreshed?.data != document?.data, var newConfig = try? makeConfig(refreshed) {
+                    for problem in newConfig.problems { logger.error("\(problem.description)") }
+                    newConfig.problems += rejected
                     document = refreshed
                     config = newConfig
                     state = scanner.state

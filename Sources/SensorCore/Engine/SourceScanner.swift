@@ -70,8 +70,10 @@ public final class SourceScanner {
         var directories: Set<String>? = []
         var previousCounts: [String: Int] = [:]
         for (declaration, files) in lastDiscovery { previousCounts[declaration.id] = files.count }
+        let optOut = OptOut(config.settings.optOutPaths, template: template)
         let found = config.runnableSources.map { declaration in
-            (declaration, finder.files(for: declaration, directories: &directories, expected: previousCounts[declaration.id] ?? 0))
+            let files = finder.files(for: declaration, directories: &directories, expected: previousCounts[declaration.id] ?? 0)
+            return (declaration, optOut.isEmpty ? files : files.filter { !optOut.covers($0.path) })
         }
         listedDirectories = directories ?? []
         lastDiscovery = found

@@ -27,6 +27,8 @@ public struct SensorStatus: Codable, Sendable {
     public var bytesOnWire: Int64
     public var lastUploadAt: String?
     public var lastError: String?
+    /// Config problems in force: refused server changes, invalid files (each file:line:column).
+    public var configProblems: [String]?
     public var sources: [Source]
 }
 
@@ -74,7 +76,7 @@ public actor StatusWriter {
             configVersion: config.settings.serverConfigVersion, envelopesAcknowledged: stats.envelopesAcknowledged,
             envelopesQuarantined: stats.envelopesQuarantined, pendingBytes: stats.bufferedBytes, batchesSent: stats.batchesSent,
             retries: stats.retries, unexpectedAnswers: stats.unexpectedAnswers, bytesOnWire: stats.bytesOnWire, lastUploadAt: stats.lastUploadAt.map(SourceScanner.timestamp),
-            lastError: stats.lastError, sources: sources)
+            lastError: stats.lastError, configProblems: config.problems.map(\.description), sources: sources)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         if let data = try? encoder.encode(status) { try? AtomicFile.write(data, to: url, permissions: 0o644) }

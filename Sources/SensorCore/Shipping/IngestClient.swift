@@ -3,12 +3,14 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
+import SensorModel
 
 /// How the ingest server answered one batch.
 public enum UploadOutcome: Sendable, Equatable {
     /// 200/202 with the documented acknowledgement, accounting for every envelope of the batch.
-    /// `rejected`: ids the server refused individually, with its reasons.
-    case accepted(rejected: [Rejection])
+    /// `rejected`: ids the server refused individually, with its reasons; `duplicates`: how
+    /// many it already had.
+    case accepted(rejected: [Rejection], duplicates: Int)
     /// 413: the batch must be split.
     case tooLarge
     /// 401 / 403: the token is refused; uploads pause.
@@ -138,7 +140,7 @@ public final class IngestClient: Sendable {
     }
 
     /// The server's sensor-config: nil body when unchanged (304).
-    public func fetchConfig(etag: String?) async throws -> (status: Int, body: Data?, etag: String?) {
+    public func fetchConfig(etag: String?) async throws -> (status: Int, body: Data?, etag: String?, signature: String?) {
         var request = HTTPClientRequest(url: endpoint.configURL)
         request.headers.add(name: "Authorization", value: "Bearer \(endpoint.token)")
         request.headers.add(name: "Accept", value: "application/json")
@@ -147,7 +149,8 @@ public final class IngestClient: Sendable {
         let payload = try await response.body.collect(upTo: 8 << 20)
         let status = Int(response.status.code)
         let newTag = response.headers.first(name: "ETag")
-        return (status, status == 200 ? Data(payload.readableBytesView) : nil, newTag)
+        return (status, status == 200 ? Data(payload.readableBytesView) : nil, newTag,
+                response.headers.first(name: ServerConfigSignature.header))
     }
 
     /// What an answer to a batch of `envelopes` means.
@@ -155,7 +158,7 @@ public final class IngestClient: Sendable {
         switch status {
         case 200, 202:
             switch Acknowledgement.parse(body, envelopes: envelopes) {
-            case .success(let ack): return .accepted(rejected: ack.rejected)
+            case .success(let ack): return .accepted(rejected: ack.rejected, duplicates: ack.duplicates)
             case .failure(let problem): return .unexpected(status: status, reason: "HTTP \(status) is not an acknowledgement: \(problem.description)")
             }
         case 300..<400:
@@ -174,11 +177,21 @@ public final class IngestClient: Sendable {
 }
 
 /// The ingest API's answer to a batch: `{"accepted":N,"duplicates":N,"rejected":[{"id","reason"}]}`.
-/// Only a body of this shape whose counts add up to the batch's envelopes acknowledges it.
+/// Only a body of this shape whose counts add up to the batch's envelopes acknowledges it;
+/// `accepted` is required, `duplicates` and `rejected` may be left out when there are none.
 struct Acknowledgement: Decodable {
     var accepted: Int
     var duplicates: Int
     var rejected: [UploadOutcome.Rejection]
+
+    enum CodingKeys: String, CodingKey { case accepted, duplicates, rejected }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        accepted = try container.decode(Int.self, forKey: .accepted)
+        duplicates = try container.decodeIfPresent(Int.self, forKey: .duplicates) ?? 0
+        rejected = try container.decodeIfPresent([UploadOutcome.Rejection].self, forKey: .rejected) ?? []
+    }
 
     struct Problem: Error, CustomStringConvertible {
         var description: String
@@ -187,7 +200,7 @@ struct Acknowledgement: Decodable {
     static func parse(_ text: String, envelopes: Int) -> Result<Acknowledgement, Problem> {
         guard let ack = try? JSONDecoder().decode(Acknowledgement.self, from: Data(text.utf8)) else {
             let shown = text.isEmpty ? "an empty body" : "\"" + String(text.prefix(120)) + "\""
-            return .failure(Problem(description: "expected {\"accepted\",\"duplicates\",\"rejected\"}, got \(shown)"))
+            return .failure(Problem(description: "expected {\"accepted\":N,\"duplicates\":N,\"rejected\":[…]}, got \(shown)"))
         }
         guard ack.accepted >= 0, ack.duplicates >= 0, ack.accepted + ack.duplicates + ack.rejected.count == envelopes else {
             return .failure(Problem(description: "accepted \(ack.accepted) + duplicates \(ack.duplicates) + rejected \(ack.rejected.count) != \(envelopes) envelopes sent"))

@@ -66,7 +66,9 @@ public struct QuarantineFile: Sendable {
         settings.failOnUnauthorized = true
         settings.failOnUnexpected = true
         let shipper = Shipper(settings: settings, transport: transport, identity: identity, state: CheckpointState(),
-                              store: nil, quarantineURL: next, logger: logger)
+                              store: nil, quarantineURL: next,
+                              audit: AuditLog(stateDirectory: url.deletingLastPathComponent(), endpoint: "quarantine replay"),
+                              logger: logger)
         for entry in entries {
             var chunk = EnvelopeChunk()
             chunk.bytes = entry.envelope

@@ -8,17 +8,26 @@ import SensorModel
 /// stays in force (never a half-applied config). Offline, the cached one is used.
 public struct ServerConfigCache: Sendable {
     public let directory: URL
+    /// With a key pinned by the local policy, a document is used only with a valid signature
+    /// (fetched or cached); otherwise it is rejected whole and the last-known-good one stays.
+    public var publicKey: String?
 
-    public init(directory: URL) {
+    public init(directory: URL, publicKey: String? = nil) {
         self.directory = directory
+        self.publicKey = publicKey
     }
 
     var documentURL: URL { directory.appendingPathComponent("server-config.json") }
     var etagURL: URL { directory.appendingPathComponent("server-config.etag") }
+    var signatureURL: URL { directory.appendingPathComponent("server-config.sig") }
 
-    /// The last-known-good document.
+    /// The last-known-good document (nil when a pinned key does not verify it).
     public func cached() -> (data: Data, origin: String)? {
         guard let data = try? Data(contentsOf: documentURL) else { return nil }
+        if let publicKey {
+            let signature = try? String(contentsOf: signatureURL, encoding: .utf8)
+            guard case .success = ServerConfigSignature.verify(data, signature: signature, publicKey: publicKey) else { return nil }
+        }
         return (data, "server sensor-config (cached \(documentURL.path))")
     }
 
@@ -34,12 +43,18 @@ public struct ServerConfigCache: Sendable {
                 return (cached(), [])
             case 200:
                 guard let data = answer.body else { return (cached(), []) }
+                if let publicKey, case .failure(let problem) = ServerConfigSignature.verify(data, signature: answer.signature, publicKey: publicKey) {
+                    let rejected = ConfigProblem(SourceLocation(file: origin), field: "", "server config rejected whole: \(problem.description); the last known good one stays")
+                    logger.error("\(rejected.description)")
+                    return (cached(), [rejected])
+                }
                 let (layer, problems) = ConfigLoader.serverLayer(data, origin: origin)
                 guard layer != nil else {
                     for problem in problems { logger.error("server config rejected: \(problem.description)") }
                     return (cached(), problems)
                 }
                 try AtomicFile.write(data, to: documentURL)
+                try AtomicFile.write(Data((answer.signature ?? "").utf8), to: signatureURL)
                 try AtomicFile.write(Data((answer.etag ?? "").utf8), to: etagURL)
                 return ((data, origin), [])
             case 404:

@@ -77,6 +77,8 @@ public actor Shipper: ChunkSink {
     let identity: SensorIdentity
     let store: CheckpointStore?
     let quarantineURL: URL?
+    /// Where every acknowledged batch is recorded for the person at the laptop.
+    let audit: AuditLog?
     let logger: Logger
     /// Where delivered chunks' memory goes back to the readers.
     let recycler: BufferRecycler?
@@ -102,8 +104,10 @@ public actor Shipper: ChunkSink {
     private var closed = false
 
     public init(settings: Settings, transport: any BatchTransport, identity: SensorIdentity, state: CheckpointState,
-                store: CheckpointStore?, quarantineURL: URL?, logger: Logger, recycler: BufferRecycler? = nil) {
+                store: CheckpointStore?, quarantineURL: URL?, audit: AuditLog? = nil, logger: Logger,
+                recycler: BufferRecycler? = nil) {
         self.settings = settings
+        self.audit = audit
         self.recycler = recycler
         self.compressor = BatchCompressor(level: settings.gzipLevel)
         self.transport = transport
@@ -240,12 +244,14 @@ public actor Shipper: ChunkSink {
         while !Task.isCancelled {
             let batchID = UUID().uuidString.lowercased()
             let outcome: UploadOutcome
+            var wireBytes = 0
             do {
                 let started = ContinuousClock.now
                 let compressed = try await gzipped(refs, batchID: batchID)
                 let compressedAt = ContinuousClock.now
                 stats.batchesSent += 1
                 stats.bytesOnWire += Int64(compressed.length)
+                wireBytes = compressed.length
                 outcome = await transport.upload(gzippedBatch: compressed, batchID: batchID, envelopes: refs.count)
                 if case .file(let path, _) = compressed { unlink(path) }
                 logger.debug("batch sent", metadata: ["records": "\(refs.count)", "gzipped": "\(compressed.length)",
@@ -255,7 +261,8 @@ public actor Shipper: ChunkSink {
                 outcome = .retry(after: nil, reason: "cannot write the spooled batch: \(error)")
             }
             switch outcome {
-            case .accepted(let rejected):
+            case .accepted(let rejected, let duplicates):
+                writeAudit(refs, batchID: batchID, wireBytes: wireBytes, rejected: rejected.count, duplicates: duplicates)
                 stats.lastUploadAt = Date()
                 stats.lastError = nil
                 let rejectedIDs = Dictionary(rejected.map { ($0.id, $0.reason) }, uniquingKeysWith: { a, _ in a })
@@ -459,6 +466,32 @@ public actor Shipper: ChunkSink {
     nonisolated static func compress(_ envelope: SpooledEnvelope, header: [UInt8],
                                      with compressor: BatchCompressor) async throws -> GzippedBatch {
         try SpooledBatch.compress(header: header, envelope: envelope, footer: Array("]}".utf8), with: compressor)
+    }
+
+    // MARK: - Audit
+
+    /// Records an acknowledged batch: when, how many envelopes and bytes, from which sources and
+    /// files, and what the server said.
+    private func writeAudit(_ refs: [EnvelopeRef], batchID: String, wireBytes: Int, rejected: Int, duplicates: Int) {
+        guard let audit else { return }
+        var sources: [String: Int] = [:]
+        var files: [String] = []
+        var seen = Set<String>()
+        for ref in refs {
+            let chunk = chunk(of: ref)
+            sources[chunk.sourceID, default: 0] += 1
+            let head = chunk.spooled.map { $0.head[...] } ?? bytes(of: ref)
+            if let path = AuditLog.locatorPath(head), seen.insert(path).inserted { files.append(path) }
+        }
+        let entry = AuditLog.Entry(at: SourceScanner.timestamp(Date()), batch_id: batchID, endpoint: audit.endpoint,
+                                   envelopes: refs.count, bytes: wireBytes, sources: sources, files: files,
+                                   answer: .init(status: 200, accepted: refs.count - rejected - duplicates,
+                                                 duplicates: duplicates, rejected: rejected))
+        do {
+            try audit.append(entry)
+        } catch {
+            logger.error("cannot write the audit log", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: - Quarantine

@@ -12,6 +12,9 @@ public struct ConfigLoader: Sendable {
     public var overrides: [String] = []
     /// `--disable` source ids.
     public var disabledSources: [String] = []
+    /// The local policy, and how its path templates expand; without one nothing is enforced
+    /// (the ingest server validating a document, tests of the merge itself).
+    public var policy: (LocalPolicy, PathTemplate)?
 
     public init() {}
 
@@ -42,6 +45,10 @@ public struct ConfigLoader: Sendable {
         if let flags { layers.append(flags) }
 
         var config = merger.merge(layers)
+        if let (policy, template) = policy {
+            let local = merger.merge(layers.filter { $0.kind != .server })
+            config = PolicyEnforcement(policy: policy, template: template).apply(to: config, local: local)
+        }
         config.problems = problems + config.problems
         return config
     }

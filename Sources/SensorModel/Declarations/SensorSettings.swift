@@ -60,6 +60,8 @@ public struct SensorSettings: Sendable, Equatable {
     public var defaultPollInterval: Double = 5
     /// The server document's `version` label, when a server layer is present.
     public var serverConfigVersion: String?
+    /// Path templates or globs the local policy says are never read (set by the policy only).
+    public var optOutPaths: [String] = []
 
     public init() {}
 }

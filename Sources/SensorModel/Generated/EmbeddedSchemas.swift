@@ -93,6 +93,57 @@ public enum EmbeddedSchemas {
 }
 
 """#),
+        ("policy.schema.json", #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "policy.schema.json",
+  "title": "Session Sensor local policy",
+  "description": "What the server's sensor-config may never change on this machine. Read from /etc/session-sensor/policy.yaml (macOS: /Library/Application Support/SessionSensor/policy.yaml; deployable by MDM), then ~/.config/session-sensor/policy.yaml, then --policy FILE; several files combine so that the strictest wins: deny lists and opt-outs add up, the redaction floor holds if any file sets it, allowed roots and the pinned key come from the first file (system, user, flag) that sets them.",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "version": {"type": "integer", "const": 1},
+    "allowed_roots": {
+      "type": "array",
+      "items": {"type": "string", "minLength": 1},
+      "description": "Path templates (`~`, `${VAR}`, `%VAR%`) under which a source the server adds or changes may read. Default: the roots of the built-in declarations. Whatever is listed here, a server-pushed source never reaches an absolute include, a `..` segment, or a credential or browser-profile folder (~/.ssh, ~/.aws, ~/.gnupg, ~/.kube, ~/.docker, ~/.config/gcloud, ~/.mozilla, Chrome, Chromium, Brave, Firefox, Keychains)."
+    },
+    "redaction": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "builtin_required": {"type": "boolean", "default": true, "description": "The built-in secret rules stay on whatever the server says (the redaction floor). Set false only to let the server switch them off."}
+      }
+    },
+    "deny": {
+      "type": "object",
+      "additionalProperties": false,
+      "description": "Row keys and columns never read by any source, added to every source's own `deny` lists. The server can add to a source's deny lists, never shorten them.",
+      "properties": {
+        "keys": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "columns": {"type": "array", "items": {"type": "string", "minLength": 1}}
+      }
+    },
+    "opt_out": {
+      "type": "object",
+      "additionalProperties": false,
+      "description": "What the person at this machine never wants read, whatever any config says.",
+      "properties": {
+        "paths": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Path templates or globs (`*`, `**`): files at or below them are never opened (a project folder, a tool's whole data folder)."},
+        "sources": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Source ids that never run, even if the server enables them."}
+      }
+    },
+    "server_config": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "public_key": {"type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$", "description": "A pinned Ed25519 public key (raw 32 bytes, base64; `sensor-ingest config keygen` prints it). With one set, a sensor-config document is applied only with a valid detached signature over its exact bytes (response header `Sensor-Config-Signature`); otherwise it is rejected whole and the last-known-good document stays."}
+      }
+    }
+  }
+}
+
+"""#),
         ("sensor-config.schema.json", #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
