@@ -2,16 +2,20 @@
 # The cost of redaction per MB: the release `sensor scan --output /dev/null` over the same
 # corpus with the built-in rules on and off, alternating, best of --runs each.
 #
-#   Benchmarks/redaction.sh [--mb 200] [--runs 3] [--corpus DIR]
+#   Benchmarks/redaction.sh [--mb 200] [--runs 3] [--corpus DIR] [--scratch-path DIR]
+#
+# --scratch-path: build (and run) the release binary in that build folder (a .build-NAME
+# beside .build, so a debug build can go on meanwhile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd); shared="$repo/../shared"
-mb=200; runs=3; corpus=""
+mb=200; runs=3; corpus=""; scratch=".build"
 while [ $# -gt 0 ]; do
     case "$1" in
         --mb) mb=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --corpus) corpus=$2; shift 2 ;;
+        --scratch-path) scratch=$2; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -21,7 +25,7 @@ if [ -z "$corpus" ]; then
     corpus="$work/home"
     python3 "$shared/tools/gen_corpus.py" "$corpus" --mb "$mb" > /dev/null
 fi
-swift build -c release --static-swift-stdlib --product sensor >&2
+swift build -c release --static-swift-stdlib --product sensor --scratch-path "$scratch" >&2
 mkdir -p "$work/sources.d"
 cat > "$work/sources.d/bench.yaml" <<YAML
 sources:
@@ -30,7 +34,7 @@ YAML
 bytes=$(find "$corpus" -name '*.jsonl' -printf '%s\n' | awk '{s+=$1} END {print s}')
 cpu() {  # extra args
     rm -rf "$work/state"
-    /usr/bin/time -f "%U %S" -o "$work/t" "$repo/.build/release/sensor" scan --home "$corpus" --sources-dir "$work/sources.d" \
+    /usr/bin/time -f "%U %S" -o "$work/t" "$repo/$scratch/release/sensor" scan --home "$corpus" --sources-dir "$work/sources.d" \
         --state-dir "$work/state" --output /dev/null "$@" 2> /dev/null
     awk '{print $1 + $2}' "$work/t"
 }

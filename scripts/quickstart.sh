@@ -4,17 +4,29 @@
 # embedded declarations, and show what was collected. Everything lives in one work folder
 # (default ./.quickstart) so a second run sends only what is new.
 #
-#   scripts/quickstart.sh [--home DIR] [--work DIR]
+#   scripts/quickstart.sh [--home DIR] [--work DIR] [--demo]
+#
+# --demo: lay out a sample home first (scripts/demo-home.py: Claude Code, Codex, OpenClaw and
+# Cursor files of realistic shape, a few MB, no network) and run the whole job on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-home="${HOME}"; work="$(pwd)/.quickstart"
+home="${HOME}"; work="$(pwd)/.quickstart"; demo=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --home) home=$2; shift 2 ;;
         --work) work=$2; shift 2 ;;
+        --demo) demo=1; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
+mkdir -p "$work"
+if [ "$demo" = 1 ]; then
+    home="$work/demo-home"
+    if [ ! -d "$home" ]; then
+        echo "==> laying out a sample home in $home"
+        python3 scripts/demo-home.py "$home" > "$work/demo-home.json"
+    fi
+fi
 
 # The C libraries the build links (Debian names); installed when missing and we may.
 if command -v dpkg-query > /dev/null; then
@@ -35,11 +47,15 @@ if command -v dpkg-query > /dev/null; then
     fi
 fi
 
-echo "==> building (release)"
-swift build -c release --static-swift-stdlib --product sensor 2>&1 | tail -1
-swift build -c release --static-swift-stdlib --product sensor-ingest 2>&1 | tail -1
 bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
-mkdir -p "$work"
+if [ ! -x "$bin/sensor" ] || [ ! -x "$bin/sensor-ingest" ]; then
+    echo "==> building (release): the first build compiles every dependency and takes 10-15 minutes on a"
+    echo "    2-core machine (later runs take seconds); SwiftPM shows its progress below"
+else
+    echo "==> building (release, incremental)"
+fi
+swift build -c release --static-swift-stdlib --product sensor
+swift build -c release --static-swift-stdlib --product sensor-ingest
 database="$work/ingest.db"
 
 echo "==> what the sensor finds under $home"
@@ -50,7 +66,8 @@ found = [s for s in report["sources"] if s["files"]]
 for s in found:
     print("    %-28s %-16s %5d file(s) %9.1f MB" % (s["id"], s["format"] + "/" + s["offset"], s["files"], s["bytes"] / 1e6))
 if not found:
-    print("    no AI-tool data here (try --home DIR, e.g. a copy of a home folder)")
+    print("    no AI-tool data here: scripts/quickstart.sh --demo runs the whole job on a sample home;")
+    print("    --home DIR points it at another home folder")
 '
 
 echo "==> starting sensor-ingest on 127.0.0.1 (SQLite at $database)"
@@ -80,3 +97,6 @@ trap - EXIT
 echo
 echo "==> sessions, messages, tool calls and tokens per tool (normalised on the server)"
 "$bin/sensor-ingest" sessions --database "$database"
+echo
+echo "==> to browse it: $bin/sensor-ingest serve --database $database"
+echo "    then, with the token in $token_file: curl -H \"Authorization: Bearer \$(cat $token_file)\" http://127.0.0.1:8080/api/v1/sessions"

@@ -25,6 +25,9 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(help: "Print the validation report as JSON (with --validate-config).")
     var json = false
 
+    @Flag(help: "With --validate-config: each source's roots, globs, database checks and where every value came from.")
+    var verbose = false
+
     @Flag(help: "Read once and exit (scan always does; accepted for clarity).")
     var once = false
 
@@ -54,10 +57,12 @@ struct ScanCommand: AsyncParsableCommand {
                                                sources: report.sources)
                 print(String(decoding: try encoder.encode(payload), as: UTF8.self))
             } else {
-                print(report.render())
+                print(report.render(verbose: verbose))
             }
-            for problem in report.problems {
-                FileHandle.standardError.write(Data((problem.description + "\n").utf8))
+            if json {
+                for problem in report.problems {
+                    FileHandle.standardError.write(Data((problem.description + "\n").utf8))
+                }
             }
             if !report.isValid { throw ExitCode(1) }
             return

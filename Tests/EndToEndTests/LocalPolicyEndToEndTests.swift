@@ -146,6 +146,6 @@ import Testing
         try document.replacingOccurrences(of: "signed-1", with: "signed-2").write(to: file, atomically: true, encoding: .utf8)
         let tampered = try await ProcessRunner.run(ProcessRunner.sensor, sensor(home, ["scan", "--validate-config", "--server-config", file.path]))
         #expect(tampered.status != 0)
-        #expect(tampered.stderr.contains("rejected whole"), "\(tampered.stderr)")
+        #expect(tampered.text.contains("rejected whole"), "\(tampered.text)")
     }
 }

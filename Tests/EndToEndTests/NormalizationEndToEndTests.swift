@@ -31,11 +31,11 @@ import Testing
     }
 
     /// Every session the read API lists, page by page.
-    static func allSessions(_ server: IngestServerProcess) async throws -> [[String: Any]] {
+    static func allSessions(_ server: IngestServerProcess, includeEmpty: Bool = true) async throws -> [[String: Any]] {
         var sessions: [[String: Any]] = []
         var offset: Int? = 0
         while let next = offset {
-            let page = try await #require(try get(server, "/api/v1/sessions?limit=7&offset=\(next)") as? [String: Any])
+            let page = try await #require(try get(server, "/api/v1/sessions?limit=7&offset=\(next)&include_empty=\(includeEmpty)") as? [String: Any])
             sessions += page["sessions"] as? [[String: Any]] ?? []
             offset = page["next_offset"] as? Int
         }
@@ -72,7 +72,7 @@ import Testing
     /// Antigravity's token usage lives in `conversations/<id>.db`: one is built from the
     /// codeburn fixture's `gen_metadata` row.
     static func addAntigravityConversation(to home: FixtureHome) throws {
-        let fixture = FixtureHome.sharedFixtures.appendingPathComponent("antigravity/codeburn/gen-metadata.json")
+        let fixture = try SharedFolder.require("fixtures/antigravity/codeburn/gen-metadata.json")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as? [String: Any])
         let conversation = try #require(document["conversationId"] as? String)
         let directory = home.root.appendingPathComponent(".gemini/antigravity-cli/conversations")
@@ -121,6 +121,11 @@ import Testing
             actual[tool]!["tokens"]! += tokens
         }
         #expect(actual == expected)
+        // By default a list shows conversations: sessions without a message are left out.
+        let listed = try await Self.allSessions(server, includeEmpty: false)
+        let withMessages = try await Self.allSessions(server).filter { ($0["messages"] as? Int ?? 0) > 0 }
+        #expect(listed.count == withMessages.count && listed.count < expected.values.reduce(0) { $0 + ($1["sessions"] ?? 0) })
+        #expect(listed.allSatisfy { ($0["messages"] as? Int ?? 0) > 0 })
         #expect(Set(expected.keys) == ["claude-code", "codex", "openclaw", "cursor", "cursor-agent", "antigravity"])
 
         // Records and fields not understood are counted, and their sessions normalised anyway.

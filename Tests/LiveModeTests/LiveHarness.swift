@@ -4,8 +4,8 @@ import SensorTestSupport
 /// A live `sensor run` against the neutral sink (`../shared/bench/sink.py --verify`) on
 /// 127.0.0.1, in a temporary home.
 final class LiveHarness {
-    static var sinkScript: URL {
-        FixtureHome.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/bench/sink.py")
+    static func sinkScript() throws -> URL {
+        try SharedFolder.require("bench/sink.py")
     }
 
     let root: URL
@@ -38,7 +38,7 @@ final class LiveHarness {
     func startSink() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.sinkScript.path, "--port", "\(port)", "--verify", "--stats", stats.path]
+        process.arguments = ["python3", try Self.sinkScript().path, "--port", "\(port)", "--verify", "--stats", stats.path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -53,7 +53,7 @@ public struct FixtureHome: Sendable {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fixture-home-\(UUID().uuidString)")
         let fileManager = FileManager.default
         for (from, to) in layout {
-            let source = sharedFixtures.appendingPathComponent(from)
+            let source = try SharedFolder.require("fixtures/" + from)
             let destination = root.appendingPathComponent(to)
             try fileManager.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
             try fileManager.copyItem(at: source, to: destination)

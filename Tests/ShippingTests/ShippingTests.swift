@@ -47,9 +47,9 @@ final class Corpus {
         home = root.appendingPathComponent("home")
         sources = root.appendingPathComponent("sources.d")
         try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
-        let generator = FixtureHome.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/tools/gen_corpus.py")
+        let generator = try SharedFolder.require("tools/gen_corpus.py")
         let generated = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", generator.path, home.path, "--mb", "\(megabytes)"])
-        precondition(generated.status == 0, generated.stderr)
+        guard generated.status == 0 else { throw SharedFolder.Missing(description: "gen_corpus.py failed: \(generated.stderr)") }
         try """
         sources:
           - {id: corpus.claude, kind: claude-code.transcript, roots: {default: ["~/.claude"]}, include: ["projects/**/*.jsonl"], format: jsonl, offset: byte}

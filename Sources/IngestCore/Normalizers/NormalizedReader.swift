@@ -25,12 +25,17 @@ public struct NormalizedReader: Sendable {
         /// RFC 3339 bounds on a session's start (usage: on a response's time).
         public var since: String?
         public var until: String?
-        public init(tool: String? = nil, device: String? = nil, project: String? = nil, since: String? = nil, until: String? = nil) {
+        /// List sessions without a single message too (empty composers, tombstones); off by
+        /// default, so that lists show conversations.
+        public var includeEmpty: Bool
+        public init(tool: String? = nil, device: String? = nil, project: String? = nil, since: String? = nil, until: String? = nil,
+                    includeEmpty: Bool = false) {
             self.tool = tool
             self.device = device
             self.project = project
             self.since = since
             self.until = until
+            self.includeEmpty = includeEmpty
         }
 
         /// `WHERE …` over sessions `s` (parameters from `$1`), with `time` the column compared
@@ -173,7 +178,11 @@ public struct NormalizedReader: Sendable {
 
     /// Sessions, newest first.
     public func sessions(_ filter: Filter, limit: Int = 100, offset: Int = 0) async throws -> SessionPage {
-        let (whereClause, filterValues) = filter.sql(time: "s.started_at")
+        var (whereClause, filterValues) = filter.sql(time: "s.started_at")
+        if !filter.includeEmpty {
+            let hasMessages = "EXISTS (SELECT 1 FROM norm_messages m WHERE m.session_key = s.session_key)"
+            whereClause = whereClause.isEmpty ? "WHERE " + hasMessages : whereClause + " AND " + hasMessages
+        }
         var values = filterValues
         values += [.integer(Int64(limit + 1)), .integer(Int64(offset))]
         let rows = try await store.query(SQLStatement("""

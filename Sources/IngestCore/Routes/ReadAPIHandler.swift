@@ -44,7 +44,8 @@ struct ReadAPIHandler: Sendable {
     static func filter(_ query: Parameters) -> NormalizedReader.Filter {
         func value(_ name: String) -> String? { query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
         return NormalizedReader.Filter(tool: value("tool"), device: value("device"), project: value("project"),
-                                       since: value("since"), until: value("until"))
+                                       since: value("since"), until: value("until"),
+                                       includeEmpty: ["true", "1", "yes"].contains(value("include_empty")?.lowercased() ?? ""))
     }
 
     static func json(_ value: some Encodable) -> Response {

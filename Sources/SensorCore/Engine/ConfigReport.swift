@@ -81,22 +81,41 @@ public struct ConfigReport: Sendable {
         }
     }
 
-    /// The human-readable report.
-    public func render() -> String {
+    /// The human-readable report: by default one line per source (id, format/offset, state,
+    /// files and bytes matched here, its problems) and then every problem; `verbose` adds each
+    /// source's roots, globs, database checks and the origin of every value.
+    public func render(verbose: Bool = false) -> String {
         var lines: [String] = []
-        for source in sources {
-            let state = !source.valid ? "INVALID" : source.enabled ? "enabled" : "disabled"
-            lines.append("\(source.id)  kind=\(source.kind)  \(source.format)/\(source.offset)  \(state)  priority \(source.priority)")
-            let roots = source.roots.map { source.existingRoots.contains($0) ? $0 : "\($0) (absent)" }
-            lines.append("  roots:   \(roots.isEmpty ? "(none on this system)" : roots.joined(separator: ", "))")
-            lines.append("  include: \(source.include.joined(separator: ", "))")
-            if !source.exclude.isEmpty { lines.append("  exclude: \(source.exclude.joined(separator: ", "))") }
-            lines.append("  matches: \(source.files) file(s), \(ByteCount.text(source.bytes))")
-            for database in source.databases { lines.append("  sqlite:  \(database.path): \(database.result)") }
-            for (field, origin) in source.origins.sorted(by: { $0.key < $1.key }) {
-                lines.append("    \(field) ← \(origin)")
+        if verbose {
+            for source in sources {
+                let state = !source.valid ? "INVALID" : source.enabled ? "enabled" : "disabled"
+                lines.append("\(source.id)  kind=\(source.kind)  \(source.format)/\(source.offset)  \(state)  priority \(source.priority)")
+                let roots = source.roots.map { source.existingRoots.contains($0) ? $0 : "\($0) (absent)" }
+                lines.append("  roots:   \(roots.isEmpty ? "(none on this system)" : roots.joined(separator: ", "))")
+                lines.append("  include: \(source.include.joined(separator: ", "))")
+                if !source.exclude.isEmpty { lines.append("  exclude: \(source.exclude.joined(separator: ", "))") }
+                lines.append("  matches: \(source.files) file(s), \(ByteCount.text(source.bytes))")
+                for database in source.databases { lines.append("  sqlite:  \(database.path): \(database.result)") }
+                for (field, origin) in source.origins.sorted(by: { $0.key < $1.key }) {
+                    lines.append("    \(field) ← \(origin)")
+                }
+            }
+        } else {
+            let idWidth = min(40, sources.map(\.id.count).max() ?? 2)
+            let formatWidth = sources.map { $0.format.count + $0.offset.count + 1 }.max() ?? 6
+            func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
+            lines.append(pad("source", idWidth) + "  " + pad("format", formatWidth) + "  state     " + "files      bytes  problems")
+            for source in sources {
+                let state = !source.valid ? "INVALID" : source.enabled ? "enabled" : "disabled"
+                let own = problems.filter { $0.field == source.id || $0.field.hasPrefix(source.id + ".") }.count
+                let files = String(source.files)
+                let bytes = ByteCount.text(source.bytes)
+                lines.append(pad(source.id, idWidth) + "  " + pad("\(source.format)/\(source.offset)", formatWidth) + "  "
+                             + pad(state, 8) + "  " + String(repeating: " ", count: max(0, 5 - files.count)) + files
+                             + String(repeating: " ", count: max(1, 11 - bytes.count)) + bytes + "  " + (own == 0 ? "-" : "\(own)"))
             }
         }
+        for problem in problems { lines.append("problem: \(problem.description)") }
         lines.append(problems.isEmpty ? "config is valid: \(sources.count) source(s)" : "\(problems.count) problem(s)")
         return lines.joined(separator: "\n")
     }

@@ -106,7 +106,8 @@ public final class SensorRunner: @unchecked Sendable {
         let progress = Task {
             while !Task.isCancelled {
                 let stats = await shipper.stats
-                display?.update(doneBytes: stats.inputBytesAcknowledged, envelopes: stats.envelopesAcknowledged)
+                display?.update(doneBytes: stats.inputBytesAcknowledged, discoveredBytes: stats.discoveredInputBytes,
+                                envelopes: stats.envelopesAcknowledged)
                 try? await Task.sleep(nanoseconds: 200_000_000)
             }
         }
@@ -114,7 +115,8 @@ public final class SensorRunner: @unchecked Sendable {
         let summary = try await scanner.scan(into: shipper, sources: sources)
         try await shipper.flush()
         let stats = await shipper.stats
-        display?.update(doneBytes: stats.inputBytesAcknowledged, envelopes: stats.envelopesAcknowledged, finished: true)
+        display?.update(doneBytes: stats.inputBytesAcknowledged, discoveredBytes: stats.discoveredInputBytes,
+                        envelopes: stats.envelopesAcknowledged, finished: true)
         await shipper.stop()
         return (summary, stats)
     }

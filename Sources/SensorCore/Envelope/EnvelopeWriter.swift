@@ -1,5 +1,10 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SensorModel
 
 /// Envelopes read from one file or database, with the checkpoint that becomes true once the
@@ -13,6 +18,9 @@ public struct EnvelopeChunk: Sendable {
     public var update: CheckpointUpdate?
     /// Source bytes consumed (for progress and benchmarks).
     public var inputBytes: Int64 = 0
+    /// `inputBytes` were not known before the read (rows a query selected): progress adds them
+    /// to its total as they arrive, rather than counting a database's size up front.
+    public var discoveredInput = false
     public var sourceID: String = ""
     /// The file was written so recently that it should be read again soon.
     public var unsettled = false
@@ -76,10 +84,30 @@ public struct EnvelopeWriter: Sendable {
     /// writes the record value (already encoded as `encoding` says).
     public func append(to chunk: inout EnvelopeChunk, id: String, locator: [UInt8], encoding: RecordEncoding,
                        columns: [UInt8]? = nil, flags: RecordFlags, record: (inout [UInt8]) -> Void) {
+        let start = chunk.bytes.count
         appendHead(to: &chunk.bytes, id: id, locator: locator, encoding: encoding)
         record(&chunk.bytes)
         appendTail(to: &chunk.bytes, columns: columns, flags: flags)
+        Self.keepOnOneLine(&chunk.bytes, from: start)
         chunk.ends.append(chunk.bytes.count)
+    }
+
+    /// One envelope, one line: a newline in valid JSON can only stand between tokens (inside a
+    /// string it is escaped), so each one in an embedded document (a pretty-printed file, a
+    /// JSON column) becomes a space: the same length, the same JSON value. JSONL lines hold
+    /// none, so their bytes stay exactly as read.
+    static func keepOnOneLine(_ bytes: inout [UInt8], from start: Int) {
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress, start < buffer.count else { return }
+            var position = base + start
+            var left = buffer.count - start
+            while left > 0, let found = memchr(position, 0x0A, left) {
+                let newline = found.assumingMemoryBound(to: UInt8.self)
+                newline.pointee = 0x20
+                left -= newline - position + 1
+                position = newline + 1
+            }
+        }
     }
 
     /// The envelope up to and including `"record":`, for a record written elsewhere.

@@ -144,6 +144,7 @@ final class SQLiteRowReader: RecordReader {
                 }
                 append(row, cursor: cursorValue, rowKey: rowKey, into: &chunk)
                 chunk.inputBytes += Int64(row.record.count)
+                chunk.discoveredInput = true
                 if chunk.bytes.count >= context.chunkBytes || chunk.count >= context.chunkRecords {
                     stoppedEarly = true
                     break

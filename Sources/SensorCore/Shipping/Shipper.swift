@@ -27,6 +27,8 @@ public struct ShippingStats: Sendable {
     public var unexpectedAnswers = 0
     public var bytesOnWire: Int64 = 0
     public var inputBytesAcknowledged: Int64 = 0
+    /// Database rows handed over so far (progress adds them to its total).
+    public var discoveredInputBytes: Int64 = 0
     public var bufferedBytes = 0
     public var lastUploadAt: Date?
     public var lastError: String?
@@ -128,6 +130,7 @@ public actor Shipper: ChunkSink {
             if let failure { throw failure }
             if closed { throw CancellationError() }
         }
+        if chunk.discoveredInput { stats.discoveredInputBytes += chunk.inputBytes }
         queue.append(Pending(chunk: chunk))
         bufferedBytes += chunk.bytes.count
         stats.bufferedBytes = bufferedBytes

@@ -22,8 +22,8 @@ final class NormalizingHarness {
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
-    static func fixture(_ path: String) -> URL {
-        FixtureHome.sharedFixtures.appendingPathComponent(path)
+    static func fixture(_ path: String) throws -> URL {
+        try SharedFolder.require("fixtures/" + path)
     }
 
     /// One envelope for each line of `text`, as a JSONL source sends them: `path` is where the
@@ -61,7 +61,7 @@ final class NormalizingHarness {
 
     /// All sessions of `tool`.
     func sessions(_ tool: String) async throws -> [NormalizedReader.Session] {
-        try await reader.sessions(.init(tool: tool), limit: 1000).sessions
+        try await reader.sessions(.init(tool: tool, includeEmpty: true), limit: 1000).sessions
     }
 
     func session(_ tool: String, _ nativeID: String) async throws -> NormalizedReader.SessionDetail? {
