@@ -25,6 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
                                valueName: "path"))
     var config: String?
 
+    @Option(name: .customLong("metrics-token-file"),
+            help: ArgumentHelp("Require this bearer token (a file, mode 600) for GET /metrics.", valueName: "file"))
+    var metricsTokenFile: String?
+
     @Option(name: .customLong("config-signing-key"),
             help: ArgumentHelp("Sign every served sensor-config with this Ed25519 key (see `config keygen`).", valueName: "file"))
     var configSigningKey: String?
@@ -74,7 +78,17 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxBodyBytes = maxBodyMegabytes << 20
         limits.maxInflatedBytes = maxInflatedMegabytes << 20
         limits.maxConcurrentIngests = maxConcurrent
-        let server = IngestServer(store: store, config: provider, limits: limits, logger: logger)
+        let metricsToken = try metricsTokenFile.map { path -> String in
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  let permissions = attributes[.posixPermissions] as? Int,
+                  let text = try? String(contentsOfFile: path, encoding: .utf8),
+                  case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+                throw ValidationError("cannot read --metrics-token-file \(path)")
+            }
+            guard permissions & 0o077 == 0 else { throw ValidationError("\(path) is readable by others; chmod 600 it") }
+            return token
+        }
+        let server = IngestServer(store: store, config: provider, limits: limits, metricsToken: metricsToken, logger: logger)
         let app = try server.application(host: host, port: port, tls: try tlsConfiguration(), services: [store]) { url in
             FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
             logger.info("listening", metadata: ["url": "\(url)", "database": "\(location)"])

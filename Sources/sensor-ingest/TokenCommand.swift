@@ -6,8 +6,14 @@ import IngestCore
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Create, list or revoke the bearer tokens sensors send.",
-        subcommands: [Create.self, List.self, Revoke.self])
+        abstract: "Create, list, revoke or unbind bearer tokens.",
+        discussion: """
+            A token has a scope: ingest (the default; what a laptop holds: it can send and fetch
+            sensor-config, nothing more), read (the read API, for people and dashboards) or admin.
+            An ingest token is bound to the device it first sends for (or --device); after a
+            reinstall that changed the device id, `token unbind NAME` lets it bind afresh.
+            """,
+        subcommands: [Create.self, List.self, Revoke.self, Unbind.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -18,12 +24,33 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "What the token is for: a device, a person, a tenant.")
         var name = "default"
 
+        @Option(help: "ingest (a laptop: send only), read (the read API) or admin.")
+        var scope: String = TokenScope.ingest.rawValue
+
+        @Option(help: ArgumentHelp("Refused after this long: 90d, 12h, 30m.", valueName: "duration"))
+        var expires: String?
+
+        @Option(help: ArgumentHelp("Bind an ingest token to this device id now (else: the first it sends for).", valueName: "id"))
+        var device: String?
+
         func run() async throws {
+            guard let scope = TokenScope(rawValue: scope) else {
+                throw ValidationError("--scope must be one of \(TokenScope.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let expiresAt = try expires.map { Date().addingTimeInterval(try Self.seconds($0)) }
             let secret = TokenSecret.generate()
-            let name = self.name
-            let token = try await store.withStore { try await $0.createToken(name: name, hash: TokenSecret.hash(secret)) }
-            FileHandle.standardError.write(Data("token \(token.id) (\(token.name)) created; it is shown only this once\n".utf8))
+            let request = NewToken(name: name, hash: TokenSecret.hash(secret), scope: scope, expiresAt: expiresAt, device: device)
+            let token = try await store.withStore { try await $0.createToken(request) }
+            FileHandle.standardError.write(Data("token \(token.id) (\(token.name), \(token.scope.rawValue)\(token.expiresAt.map { ", expires \($0)" } ?? "")) created; it is shown only this once\n".utf8))
             print(secret)
+        }
+
+        static func seconds(_ text: String) throws -> Double {
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+            guard let unit = text.last.flatMap({ units[$0] }), let amount = Double(text.dropLast()), amount > 0 else {
+                throw ValidationError("--expires \(text): expected a duration such as 90d, 12h or 30m")
+            }
+            return amount * unit
         }
     }
 
@@ -43,9 +70,11 @@ struct TokenCommand: AsyncParsableCommand {
                 print(String(decoding: try encoder.encode(tokens), as: UTF8.self))
                 return
             }
-            print("id\tname\tcreated\tstatus")
+            print("id\tname\tscope\tcreated\texpires\tdevice\tstatus")
             for token in tokens {
-                print("\(token.id)\t\(token.name)\t\(token.createdAt)\t\(token.revokedAt.map { "revoked \($0)" } ?? "active")")
+                let status = token.revokedAt.map { "revoked \($0)" } ?? (token.isExpired() ? "expired" : "active")
+                print("\(token.id)\t\(token.name)\t\(token.scope.rawValue)\t\(token.createdAt)\t\(token.expiresAt ?? "never")\t" +
+                      "\(token.device ?? "-")\t\(status)")
             }
         }
     }
@@ -63,6 +92,23 @@ struct TokenCommand: AsyncParsableCommand {
             let count = try await store.withStore { try await $0.revokeTokens(token) }
             guard count > 0 else { throw ValidationError("no active token named \(token) or with that id") }
             print("revoked \(count) token\(count == 1 ? "" : "s")")
+        }
+    }
+
+    struct Unbind: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Let the active tokens with this name (or id) bind to the next device they send for (a re-keyed laptop).")
+
+        @OptionGroup var store: StoreOptions
+
+        @Argument(help: ArgumentHelp("A token's name or id.", valueName: "name-or-id"))
+        var token: String
+
+        func run() async throws {
+            let token = self.token
+            let count = try await store.withStore { try await $0.unbindDevice(token) }
+            guard count > 0 else { throw ValidationError("no active token named \(token) or with that id") }
+            print("unbound \(count) token\(count == 1 ? "" : "s")")
         }
     }
 }

@@ -21,7 +21,7 @@ import Testing
             json.dump(answers, sys.stdout)
             """
         let result = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"),
-                                           ["python3", "-c", script, server.endpoint, server.token] + paths)
+                                           ["python3", "-c", script, server.endpoint, server.readToken] + paths)
         guard result.status == 0 else { throw RequestFailed(description: "GET \(paths): \(result.stderr)") }
         return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [Any])
     }

@@ -126,8 +126,10 @@ final class LockedData: @unchecked Sendable {
 public final class IngestServerProcess: @unchecked Sendable {
     public let process: Process
     public let endpoint: String
+    /// An `ingest` token (what a laptop holds) and a `read` token (for the read API).
     public let token: String
     public let tokenFile: URL
+    public let readToken: String
     public let database: String
     public let log: URL
 
@@ -142,12 +144,13 @@ public final class IngestServerProcess: @unchecked Sendable {
         endpoint = launched.endpoint
         token = launched.token
         tokenFile = launched.tokenFile
+        readToken = launched.readToken
         database = launched.database
         log = launched.log
     }
 
     private struct Launched: @unchecked Sendable {
-        var process: Process, endpoint: String, token: String, tokenFile: URL, database: String, log: URL
+        var process: Process, endpoint: String, token: String, tokenFile: URL, readToken: String, database: String, log: URL
     }
 
     private static func launch(database: String, directory: URL, extra: [String]) throws -> Launched {
@@ -156,6 +159,10 @@ public final class IngestServerProcess: @unchecked Sendable {
                                                                          "--database", database])
         guard created.status == 0 else { throw ProcessRunner.Timeout(what: "token create: \(created.stderr)") }
         let token = created.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let reader = try ProcessRunner.run(ProcessRunner.sensorIngest, ["token", "create", "--name", "reader-\(UUID().uuidString.prefix(8))",
+                                                                        "--scope", "read", "--database", database])
+        guard reader.status == 0 else { throw ProcessRunner.Timeout(what: "token create --scope read: \(reader.stderr)") }
+        let readToken = reader.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let tokenFile = directory.appendingPathComponent("token-\(UUID().uuidString.prefix(8))")
         try token.write(to: tokenFile, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokenFile.path)
@@ -175,7 +182,7 @@ public final class IngestServerProcess: @unchecked Sendable {
             if server.isRunning { server.terminate() }
             throw ProcessRunner.Timeout(what: "sensor-ingest: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         }
-        return Launched(process: server, endpoint: found, token: token, tokenFile: tokenFile, database: database, log: log)
+        return Launched(process: server, endpoint: found, token: token, tokenFile: tokenFile, readToken: readToken, database: database, log: log)
     }
 
     public func stop() {

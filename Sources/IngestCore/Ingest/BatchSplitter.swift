@@ -13,6 +13,8 @@ struct SplitBatch: Sendable {
 /// envelopes' byte ranges in one pass, without re-encoding anything: the store keeps each
 /// envelope's bytes as the sensor sent them.
 enum BatchSplitter {
+    /// The longest `batch_id` (the sensor sends a UUID): it is kept with every envelope row.
+    static let maxBatchIDBytes = 128
     /// Why a batch is malformed as a whole (400).
     struct Malformed: Error, Equatable, CustomStringConvertible {
         var description: String
@@ -38,8 +40,9 @@ enum BatchSplitter {
             let value = UnsafeRawBufferPointer(rebasing: body[member.value])
             switch member.key {
             case "batch_id":
-                guard JSONSlices.kind(value) == .string, let text = JSONSlices.string(value), !text.isEmpty else {
-                    throw Malformed("batch_id must be a non-empty string")
+                guard JSONSlices.kind(value) == .string, let text = JSONSlices.string(value), !text.isEmpty,
+                      text.utf8.count <= maxBatchIDBytes else {
+                    throw Malformed("batch_id must be a string of 1 to \(maxBatchIDBytes) bytes")
                 }
                 batchID = text
             case "sensor":
@@ -52,6 +55,7 @@ enum BatchSplitter {
                 }
                 let field = fields.last { $0.key == "device" }!
                 device = JSONSlices.string(UnsafeRawBufferPointer(rebasing: value[field.value]))
+                guard let device, device.utf8.count <= 200 else { throw Malformed("sensor.device must be at most 200 bytes") }
             case "records":
                 guard let elements = JSONSlices.elements(of: value) else { throw Malformed("records must be an array") }
                 records = elements.map { ($0.lowerBound + member.value.lowerBound)..<($0.upperBound + member.value.lowerBound) }

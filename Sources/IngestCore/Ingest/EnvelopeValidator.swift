@@ -15,6 +15,8 @@ enum EnvelopeValidator {
     static let optional: Set<String> = ["columns", "flags"]
     static let encodings: Set<String> = ["json", "text", "base64", "row"]
     static let columnEncodings: Set<String> = ["json", "text", "base64", "integer", "real", "null"]
+    /// The longest locator field, as written in the envelope (a path, a row key, a cursor).
+    static let maxLocatorBytes = 4096
     /// Names with a maximum length in characters.
     static let labels: [(name: String, maxLength: Int)] = [("source", 200), ("kind", 200), ("device", 200), ("sensor", 100)]
 
@@ -56,6 +58,10 @@ enum EnvelopeValidator {
                 return "\(name): must be a string of 1 to \(maxLength) characters"
             }
         }
+        // Labels become metric labels and index keys: the declarations' id alphabet only.
+        for name in ["source", "kind"] where !isLabel(string(fields[name])!) {
+            return "\(name): must match ^[a-z0-9][a-z0-9._-]*$"
+        }
         guard let collectedAt = string(fields["collected_at"]), isTimestamp(collectedAt) else {
             return "collected_at: must be an RFC 3339 UTC date-time (YYYY-MM-DDThh:mm:ss[.fff]Z)"
         }
@@ -69,6 +75,16 @@ enum EnvelopeValidator {
         return nil
     }
 
+    static func isLabel(_ text: String) -> Bool {
+        var first = true
+        for byte in text.utf8 {
+            let alphanumeric = (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
+            guard alphanumeric || (!first && (byte == 0x2E || byte == 0x5F || byte == 0x2D)) else { return false }
+            first = false
+        }
+        return !first
+    }
+
     private static func locatorProblem(_ locator: UnsafeRawBufferPointer) -> String? {
         guard JSONSlices.kind(locator) == .object, let members = JSONSlices.members(of: locator) else {
             return "locator: must be an object"
@@ -78,14 +94,16 @@ enum EnvelopeValidator {
             let kind = JSONSlices.kind(value)
             switch member.key {
             case "path", "file_id", "device_inode", "key", "content_hash":
-                guard kind == .string else { return "locator.\(member.key): must be a string" }
+                guard kind == .string, value.count <= maxLocatorBytes else {
+                    return "locator.\(member.key): must be a string of at most \(maxLocatorBytes) bytes"
+                }
             case "offset", "length":
                 guard kind == .number, JSONSlices.isInteger(value), JSONSlices.number(value)! >= 0 else {
                     return "locator.\(member.key): must be a non-negative integer"
                 }
             case "cursor":
-                guard [.number, .string, .null].contains(kind) else {
-                    return "locator.cursor: must be a number, a string or null"
+                guard [.number, .string, .null].contains(kind), value.count <= maxLocatorBytes else {
+                    return "locator.cursor: must be a number, a string or null of at most \(maxLocatorBytes) bytes"
                 }
             default:
                 return "locator.\(member.key): unknown field"

@@ -29,6 +29,7 @@ public final class IngestMetrics: Sendable {
         var ingestsInProgress = 0
         var normalized = 0
         var drift: [DriftMetric: Int] = [:]
+        var deviceMismatches = 0
     }
 
     struct DriftMetric: Hashable, Comparable {
@@ -45,6 +46,8 @@ public final class IngestMetrics: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// The most drift series kept apart (labels come from clients' records).
+    static let maxDriftSeries = 500
 
     public init() {}
 
@@ -72,6 +75,11 @@ public final class IngestMetrics: Sendable {
         state.withLockedValue { $0.ingestsInProgress += change }
     }
 
+    /// Envelopes rejected because they claimed another device than their token is bound to.
+    func deviceMismatches(add count: Int) {
+        state.withLockedValue { $0.deviceMismatches += count }
+    }
+
     /// Body bytes read off the connection by a request refused before its envelopes were stored.
     func received(bytes: Int) {
         state.withLockedValue { $0.receivedBytes += bytes }
@@ -82,9 +90,26 @@ public final class IngestMetrics: Sendable {
         state.withLockedValue { state in
             state.normalized += count
             for (key, count) in drift {
-                state.drift[DriftMetric(tool: key.tool, kind: key.kind, reason: key.reason), default: 0] += count
+                // Kinds come from clients: past a few hundred distinct ones, the rest share a label.
+                let known = state.drift.keys.contains { $0.tool == key.tool && $0.kind == key.kind }
+                let kind = known || state.drift.count < Self.maxDriftSeries ? key.kind : "other"
+                state.drift[DriftMetric(tool: key.tool, kind: kind, reason: key.reason), default: 0] += count
             }
         }
+    }
+
+    /// A label value escaped as the text format wants it (backslash, quote, newline).
+    static func label(_ value: String) -> String {
+        var escaped = ""
+        for character in value {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 
     /// The exposition text.
@@ -126,8 +151,10 @@ public final class IngestMetrics: Sendable {
         family("sensor_ingest_drift_total", "counter",
                "Records or fields not understood (kept raw), by tool, kind and reason, seen by this process; GET /api/v1/drift has the whole store.")
         for key in state.drift.keys.sorted() {
-            lines.append("sensor_ingest_drift_total{tool=\"\(key.tool)\",kind=\"\(key.kind)\",reason=\"\(key.reason)\"} \(state.drift[key]!)")
+            lines.append("sensor_ingest_drift_total{tool=\"\(Self.label(key.tool))\",kind=\"\(Self.label(key.kind))\",reason=\"\(Self.label(key.reason))\"} \(state.drift[key]!)")
         }
+        family("sensor_ingest_device_mismatch_total", "counter", "Envelopes rejected for claiming another device than their token's.")
+        lines.append("sensor_ingest_device_mismatch_total \(state.deviceMismatches)")
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -1,28 +1,57 @@
 import Hummingbird
 
-/// Finds the live token a request's `Authorization: Bearer <token>` names. Tokens are looked up
-/// by their SHA-256 hash, so the store never holds a usable secret.
+/// Finds the live token a request's `Authorization: Bearer <token>` names and checks that its
+/// scope allows the route. Tokens are looked up by their SHA-256 hash, so the store never holds
+/// a usable secret; failed attempts are limited per client address.
 struct BearerAuthenticator: Sendable {
     let tokens: any TokenStore
+    let limiter: FailedAuthLimiter
 
-    /// The token, or nil when the header is missing, malformed, unknown or revoked.
+    init(tokens: any TokenStore, limiter: FailedAuthLimiter = FailedAuthLimiter()) {
+        self.tokens = tokens
+        self.limiter = limiter
+    }
+
+    /// The token, or nil when the header is missing, malformed, unknown, revoked or expired.
     func token(for request: Request) async throws -> TokenRecord? {
         guard let header = request.headers[.authorization] else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
-        guard !secret.isEmpty else { return nil }
-        return try await tokens.token(withHash: TokenSecret.hash(secret))
+        guard !secret.isEmpty, let token = try await tokens.token(withHash: TokenSecret.hash(secret)), !token.isExpired() else {
+            return nil
+        }
+        return token
     }
 
-    /// The answer for a request without a live token (401, or 503 when tokens cannot be
-    /// looked up); nil when the request may go on.
-    func refusal(for request: Request) async -> Response? {
-        do {
-            if try await token(for: request) != nil { return nil }
-        } catch {
-            return JSONAnswer.error(.serviceUnavailable, "token store unavailable, retry later", retryAfter: 5)
+    /// The token when it may use a route that needs `scope`; otherwise the answer: 401 (no live
+    /// token), 403 (a token of another scope), 429 (too many failures from this address) or 503
+    /// (tokens cannot be looked up).
+    func authorize(_ request: Request, context: IngestRequestContext, scope: TokenScope) async -> Result<TokenRecord, Refusal> {
+        let address = context.clientAddress
+        if let wait = limiter.blocked(address) {
+            return .failure(Refusal(JSONAnswer.error(.tooManyRequests, "too many failed authentications from \(address)", retryAfter: wait)))
         }
-        return JSONAnswer.error(.unauthorized, "missing, unknown or revoked bearer token", headers: [.wwwAuthenticate: "Bearer"])
+        let token: TokenRecord?
+        do {
+            token = try await self.token(for: request)
+        } catch {
+            return .failure(Refusal(JSONAnswer.error(.serviceUnavailable, "token store unavailable, retry later", retryAfter: 5)))
+        }
+        guard let token else {
+            limiter.failed(address)
+            return .failure(Refusal(JSONAnswer.error(.unauthorized, "missing, unknown, revoked or expired bearer token",
+                                                     headers: [.wwwAuthenticate: "Bearer"])))
+        }
+        guard token.scope.allows(scope) else {
+            return .failure(Refusal(JSONAnswer.error(.forbidden, "this token's scope is \(token.scope.rawValue); this route needs \(scope.rawValue)")))
+        }
+        return .success(token)
+    }
+
+    /// An answer that ends a request before its route runs.
+    struct Refusal: Error {
+        var response: Response
+        init(_ response: Response) { self.response = response }
     }
 }

@@ -29,17 +29,11 @@ struct IngestHandler: Sendable {
     let normalizer: Normalizer
     let logger: Logger
 
-    func handle(_ request: Request) async throws -> Response {
-        let token: TokenRecord?
-        do {
-            token = try await authenticator.token(for: request)
-        } catch {
-            logger.error("token lookup failed", metadata: ["error": "\(error)"])
-            return JSONAnswer.error(.serviceUnavailable, "token store unavailable, retry later", retryAfter: 5)
-        }
-        guard let token else {
-            return JSONAnswer.error(.unauthorized, "missing, unknown or revoked bearer token",
-                                    headers: [.wwwAuthenticate: "Bearer"])
+    func handle(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        let token: TokenRecord
+        switch await authenticator.authorize(request, context: context, scope: .ingest) {
+        case .failure(let refusal): return refusal.response
+        case .success(let found): token = found
         }
         let admitted = try await gate.withAdmission {
             metrics.ingestsInProgress(add: 1)
@@ -77,7 +71,14 @@ struct IngestHandler: Sendable {
             return JSONAnswer.error(.badRequest, "malformed batch: \(error)")
         }
 
-        let (valid, rejected) = Self.check(batch)
+        var (valid, indexes, rejected) = Self.check(batch)
+        do {
+            try await bindDevices(&valid, indexes, &rejected, token: token)
+        } catch {
+            metrics.received(bytes: wireBytes)
+            logger.error("binding the token to its device failed", metadata: ["error": "\(error)"])
+            return JSONAnswer.error(.serviceUnavailable, "storage unavailable, retry later", retryAfter: 5)
+        }
         let outcome: InsertOutcome
         do {
             outcome = try await store.insert(valid, from: BatchOrigin(tokenID: token.id, batchID: batch.batchID))
@@ -99,9 +100,34 @@ struct IngestHandler: Sendable {
         return JSONAnswer.json(.ok, Answer(accepted: outcome.accepted, duplicates: outcome.duplicates, rejected: rejected))
     }
 
+    /// An ingest token is bound to one device: the one it was made for, or the first it sends
+    /// for. Envelopes claiming another device are rejected one by one (`device_mismatch`); the
+    /// rest of the batch is stored. Admin tokens are not bound (imports, replays).
+    private func bindDevices(_ valid: inout [ValidEnvelope], _ indexes: [Int], _ rejected: inout [Rejected],
+                             token: TokenRecord) async throws {
+        guard token.scope == .ingest, let first = valid.first?.device else { return }
+        let bound: String
+        if let device = token.device { bound = device } else { bound = try await store.bindDevice(tokenID: token.id, device: first) }
+        guard valid.contains(where: { $0.device != bound }) else { return }
+        var kept: [ValidEnvelope] = []
+        kept.reserveCapacity(valid.count)
+        for (envelope, index) in zip(valid, indexes) {
+            if envelope.device == bound {
+                kept.append(envelope)
+            } else {
+                rejected.append(Rejected(id: envelope.id, index: index, reason: "device_mismatch: this token is bound to another device"))
+            }
+        }
+        rejected.sort { $0.index < $1.index }
+        metrics.deviceMismatches(add: valid.count - kept.count)
+        logger.notice("envelopes for another device rejected", metadata: ["token": "\(token.name)", "count": "\(valid.count - kept.count)"])
+        valid = kept
+    }
+
     /// Splits a batch's envelopes into those to store (their own bytes) and those refused.
-    static func check(_ batch: SplitBatch) -> ([ValidEnvelope], [Rejected]) {
+    static func check(_ batch: SplitBatch) -> (valid: [ValidEnvelope], indexes: [Int], rejected: [Rejected]) {
         var valid: [ValidEnvelope] = []
+        var indexes: [Int] = []
         var rejected: [Rejected] = []
         valid.reserveCapacity(batch.records.count)
         batch.bytes.withUnsafeBytes { body in
@@ -112,11 +138,12 @@ struct IngestHandler: Sendable {
                     // Scanned as JSON, so valid UTF-8: the text is the bytes, unchanged.
                     valid.append(ValidEnvelope(id: columns.id, source: columns.source, kind: columns.kind,
                                                device: columns.device, json: String(decoding: bytes, as: UTF8.self)))
+                    indexes.append(index)
                 case .failure(let rejection):
                     rejected.append(Rejected(id: rejection.id ?? "", index: index, reason: rejection.reason))
                 }
             }
         }
-        return (valid, rejected)
+        return (valid, indexes, rejected)
     }
 }

@@ -40,21 +40,28 @@ public struct IngestServer: Sendable {
     public let config: ServerConfigProvider
     public let metrics = IngestMetrics()
     public let limits: Limits
+    /// Failed authentication, per client address.
+    let limiter = FailedAuthLimiter()
     /// Keeps the normalised tables caught up; woken after every stored batch.
     public let normalizer: Normalizer
     let logger: Logger
 
-    public init(store: any IngestStore, config: ServerConfigProvider, limits: Limits = Limits(), logger: Logger) {
+    /// With one, `GET /metrics` needs `Authorization: Bearer <it>` (kept as its hash).
+    let metricsTokenHash: String?
+
+    public init(store: any IngestStore, config: ServerConfigProvider, limits: Limits = Limits(), metricsToken: String? = nil,
+                logger: Logger) {
         self.store = store
         self.config = config
         self.limits = limits
         self.logger = logger
+        metricsTokenHash = metricsToken.map(TokenSecret.hash)
         normalizer = Normalizer(store: store, metrics: metrics, logger: logger)
     }
 
     /// The routes (for an application, or for HummingbirdTesting).
-    public func router() -> Router<BasicRequestContext> {
-        let authenticator = BearerAuthenticator(tokens: store)
+    public func router() -> Router<IngestRequestContext> {
+        let authenticator = BearerAuthenticator(tokens: store, limiter: limiter)
         let ingest = IngestHandler(
             store: store, authenticator: authenticator, gate: AdmissionGate(limit: limits.maxConcurrentIngests),
             bodyReader: RequestBodyReader(maxWireBytes: limits.maxBodyBytes, maxInflatedBytes: limits.maxInflatedBytes),
@@ -62,20 +69,28 @@ public struct IngestServer: Sendable {
         let sensorConfig = SensorConfigHandler(provider: config, authenticator: authenticator)
         let metrics = self.metrics
 
-        let router = Router()
+        let router = Router(context: IngestRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
-        router.post(RouterPath(Paths.ingest)) { request, _ in try await ingest.handle(request) }
-        router.get(RouterPath(Paths.sensorConfig)) { request, _ in try await sensorConfig.handle(request) }
+        router.post(RouterPath(Paths.ingest)) { request, context in try await ingest.handle(request, context: context) }
+        router.get(RouterPath(Paths.sensorConfig)) { request, context in try await sensorConfig.handle(request, context: context) }
         let read = ReadAPIHandler(reader: NormalizedReader(store: store), authenticator: authenticator)
-        router.get(RouterPath(Paths.sessions)) { request, _ in try await read.sessions(request) }
+        router.get(RouterPath(Paths.sessions)) { request, context in try await read.sessions(request, context: context) }
         router.get(RouterPath(Paths.sessions + "/:id")) { request, context in
-            try await read.session(request, id: context.parameters.get("id") ?? "")
+            try await read.session(request, context: context, id: context.parameters.get("id") ?? "")
         }
-        router.get(RouterPath(Paths.usage)) { request, _ in try await read.usage(request) }
-        router.get(RouterPath(Paths.drift)) { request, _ in try await read.drift(request) }
+        router.get(RouterPath(Paths.usage)) { request, context in try await read.usage(request, context: context) }
+        router.get(RouterPath(Paths.drift)) { request, context in try await read.drift(request, context: context) }
         router.get(RouterPath(Paths.health)) { _, _ in "ok\n" }
-        router.get(RouterPath(Paths.metrics)) { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+        let metricsTokenHash = self.metricsTokenHash
+        router.get(RouterPath(Paths.metrics)) { request, _ in
+            if let metricsTokenHash {
+                let header = request.headers[.authorization] ?? ""
+                let secret = header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces) : ""
+                guard TokenSecret.hash(secret) == metricsTokenHash else {
+                    return JSONAnswer.error(.unauthorized, "GET /metrics needs the metrics token", headers: [.wwwAuthenticate: "Bearer"])
+                }
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         return router
@@ -90,7 +105,7 @@ public struct IngestServer: Sendable {
         host: String, port: Int, tls: TLSConfiguration? = nil, services: [any Service] = [],
         configPollInterval: Duration = .seconds(1),
         onListening: @escaping @Sendable (String) async -> Void = { _ in }
-    ) throws -> Application<RouterResponder<BasicRequestContext>> {
+    ) throws -> Application<RouterResponder<IngestRequestContext>> {
         // Keep-alive connections idle for a minute are closed.
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(60)))
         let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1

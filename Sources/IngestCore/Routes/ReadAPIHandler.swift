@@ -2,14 +2,14 @@ import Foundation
 import Hummingbird
 
 /// The read API over the normalised tables (docs/read-api.md): sessions, one session in full,
-/// token usage grouped, and the drift report. Every route takes the same Bearer tokens as
-/// ingest.
+/// token usage grouped, and the drift report. Every route needs a `read` (or `admin`) token: a
+/// laptop's `ingest` token gets 403.
 struct ReadAPIHandler: Sendable {
     let reader: NormalizedReader
     let authenticator: BearerAuthenticator
 
-    func sessions(_ request: Request) async throws -> Response {
-        if let refusal = await authenticator.refusal(for: request) { return refusal }
+    func sessions(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        if case .failure(let refusal) = await authenticator.authorize(request, context: context, scope: .read) { return refusal.response }
         let query = request.uri.queryParameters
         let limit = query["limit"].flatMap { Int(String($0)) } ?? 100
         let offset = query["offset"].flatMap { Int(String($0)) } ?? 0
@@ -19,14 +19,14 @@ struct ReadAPIHandler: Sendable {
         return Self.json(try await reader.sessions(Self.filter(query), limit: limit, offset: offset))
     }
 
-    func session(_ request: Request, id: String) async throws -> Response {
-        if let refusal = await authenticator.refusal(for: request) { return refusal }
+    func session(_ request: Request, context: IngestRequestContext, id: String) async throws -> Response {
+        if case .failure(let refusal) = await authenticator.authorize(request, context: context, scope: .read) { return refusal.response }
         guard let detail = try await reader.session(id: id) else { return JSONAnswer.error(.notFound, "no session \(id)") }
         return Self.json(detail)
     }
 
-    func usage(_ request: Request) async throws -> Response {
-        if let refusal = await authenticator.refusal(for: request) { return refusal }
+    func usage(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        if case .failure(let refusal) = await authenticator.authorize(request, context: context, scope: .read) { return refusal.response }
         let query = request.uri.queryParameters
         let group = query["group"].map { String($0).split(separator: ",").map(String.init) } ?? ["day", "tool", "model"]
         let known: Set<String> = ["day", "tool", "model", "device", "project"]
@@ -36,8 +36,8 @@ struct ReadAPIHandler: Sendable {
         return Self.json(["usage": try await reader.usage(group: group, filter: Self.filter(query))])
     }
 
-    func drift(_ request: Request) async throws -> Response {
-        if let refusal = await authenticator.refusal(for: request) { return refusal }
+    func drift(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        if case .failure(let refusal) = await authenticator.authorize(request, context: context, scope: .read) { return refusal.response }
         return Self.json(["drift": try await reader.drift()])
     }
 

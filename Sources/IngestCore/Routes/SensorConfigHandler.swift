@@ -8,8 +8,8 @@ struct SensorConfigHandler: Sendable {
     let provider: ServerConfigProvider
     let authenticator: BearerAuthenticator
 
-    func handle(_ request: Request) async throws -> Response {
-        if let refusal = await authenticator.refusal(for: request) { return refusal }
+    func handle(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        if case .failure(let refusal) = await authenticator.authorize(request, context: context, scope: .ingest) { return refusal.response }
         let document = await provider.document
         var headers: HTTPFields = [.eTag: document.etag, .cacheControl: "no-cache"]
         if let condition = request.headers[.ifNoneMatch], Self.matches(condition, etag: document.etag) {

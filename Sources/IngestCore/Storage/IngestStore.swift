@@ -15,12 +15,24 @@ public protocol RawEnvelopeStore: Sendable {
 
 /// Bearer tokens, kept as SHA-256 hashes, each bound to a name.
 public protocol TokenStore: Sendable {
-    /// The live (never revoked) token with this hash.
+    /// The token with this hash that was never revoked (expiry is the caller's to check).
     func token(withHash hash: String) async throws -> TokenRecord?
-    func createToken(name: String, hash: String) async throws -> TokenRecord
+    func createToken(_ token: NewToken) async throws -> TokenRecord
     func listTokens() async throws -> [TokenRecord]
     /// Revokes the live tokens named `nameOrID` (or with that id); returns how many.
     func revokeTokens(_ nameOrID: String) async throws -> Int
+    /// Binds the token to `device` unless it is bound already (atomically, also across
+    /// servers); returns the device it is bound to now.
+    func bindDevice(tokenID: Int64, device: String) async throws -> String
+    /// Unbinds the live tokens named `nameOrID` (or with that id), for a re-keyed laptop;
+    /// returns how many.
+    func unbindDevice(_ nameOrID: String) async throws -> Int
+}
+
+extension TokenStore {
+    public func createToken(name: String, hash: String) async throws -> TokenRecord {
+        try await createToken(NewToken(name: name, hash: hash))
+    }
 }
 
 /// Where `sensor-ingest` keeps what it receives: SQLite by default, PostgreSQL for a fleet.

@@ -36,6 +36,12 @@ enum Migrations {
             """,
         ]),
         Migration(version: 2, name: "normalised sessions", statements: NormalizedSchema.statements(.sqlite)),
+        Migration(version: 3, name: "token scopes, expiry and device binding", statements: [
+            // Tokens made before scopes existed were laptop tokens: they can send, nothing more.
+            "ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'ingest'",
+            "ALTER TABLE tokens ADD COLUMN expires_at TEXT",
+            "ALTER TABLE tokens ADD COLUMN device TEXT",
+        ]),
     ]
 
     static let postgres: [Migration] = [
@@ -68,5 +74,10 @@ enum Migrations {
             "ALTER TABLE raw_envelopes ADD COLUMN seq BIGSERIAL",
             "CREATE UNIQUE INDEX raw_envelopes_seq ON raw_envelopes(seq)",
         ] + NormalizedSchema.statements(.postgres)),
+        Migration(version: 3, name: "token scopes, expiry and device binding", statements: [
+            "ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'ingest'",
+            "ALTER TABLE tokens ADD COLUMN expires_at TIMESTAMPTZ",
+            "ALTER TABLE tokens ADD COLUMN device TEXT",
+        ]),
     ]
 }

@@ -163,19 +163,24 @@ public final class PostgresStore: IngestStore {
     }
 
     static let tokenColumns = """
-        id, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+        id, name, scope, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), device
         """
 
     public func token(withHash hash: String) async throws -> TokenRecord? {
         try await tokens("SELECT \(unescaped: Self.tokenColumns) FROM tokens WHERE hash = \(hash) AND revoked_at IS NULL").first
     }
 
-    public func createToken(name: String, hash: String) async throws -> TokenRecord {
-        guard let token = try await tokens(
-            "INSERT INTO tokens(name, hash) VALUES (\(name), \(hash)) RETURNING \(unescaped: Self.tokenColumns)").first
+    public func createToken(_ token: NewToken) async throws -> TokenRecord {
+        let expires = token.expiresAt.map { Self.rfc3339($0) }
+        guard let created = try await tokens("""
+            INSERT INTO tokens(name, hash, scope, expires_at, device)
+            VALUES (\(token.name), \(token.hash), \(token.scope.rawValue), \(expires)::timestamptz, \(token.device))
+            RETURNING \(unescaped: Self.tokenColumns)
+            """).first
         else { throw StoreError("the token was not created") }
-        return token
+        return created
     }
 
     public func listTokens() async throws -> [TokenRecord] {
@@ -183,20 +188,48 @@ public final class PostgresStore: IngestStore {
     }
 
     public func revokeTokens(_ nameOrID: String) async throws -> Int {
-        let rows = try await client.query("""
+        try await count("""
             UPDATE tokens SET revoked_at = now()
             WHERE revoked_at IS NULL AND (name = \(nameOrID) OR id::text = \(nameOrID)) RETURNING id
-            """, logger: logger)
+            """)
+    }
+
+    public func bindDevice(tokenID: Int64, device: String) async throws -> String {
+        _ = try await count("UPDATE tokens SET device = \(device) WHERE id = \(tokenID) AND device IS NULL RETURNING id")
+        let rows = try await client.query("SELECT device FROM tokens WHERE id = \(tokenID)", logger: logger)
+        for try await bound in rows.decode(String?.self) {
+            if let bound { return bound }
+        }
+        throw StoreError("token \(tokenID) is gone")
+    }
+
+    public func unbindDevice(_ nameOrID: String) async throws -> Int {
+        try await count("""
+            UPDATE tokens SET device = NULL
+            WHERE revoked_at IS NULL AND (name = \(nameOrID) OR id::text = \(nameOrID)) RETURNING id
+            """)
+    }
+
+    private func count(_ query: PostgresQuery) async throws -> Int {
+        let rows = try await client.query(query, logger: logger)
         var count = 0
         for try await _ in rows { count += 1 }
         return count
     }
 
+    static func rfc3339(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
     private func tokens(_ query: PostgresQuery) async throws -> [TokenRecord] {
         var tokens: [TokenRecord] = []
         let rows = try await client.query(query, logger: logger)
-        for try await (id, name, created, revoked) in rows.decode((Int64, String, String, String?).self) {
-            tokens.append(TokenRecord(id: id, name: name, createdAt: created, revokedAt: revoked))
+        for try await (id, name, scope, created, expires, revoked, device)
+            in rows.decode((Int64, String, String, String, String?, String?, String?).self) {
+            tokens.append(TokenRecord(id: id, name: name, scope: TokenScope(rawValue: scope) ?? .ingest, createdAt: created,
+                                      expiresAt: expires, revokedAt: revoked, device: device))
         }
         return tokens
     }

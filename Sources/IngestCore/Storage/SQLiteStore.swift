@@ -105,22 +105,27 @@ public actor SQLiteStore: IngestStore {
         return rows
     }
 
+    static let tokenColumns = "id, name, scope, created_at, expires_at, revoked_at, device"
+
     public func token(withHash hash: String) throws -> TokenRecord? {
         let statement = try database.prepare(
-            "SELECT id, name, created_at, revoked_at FROM tokens WHERE hash = ?1 AND revoked_at IS NULL")
+            "SELECT \(Self.tokenColumns) FROM tokens WHERE hash = ?1 AND revoked_at IS NULL")
         try statement.bind(.text(hash), at: 1)
         return try statement.step() ? Self.token(statement) : nil
     }
 
-    public func createToken(name: String, hash: String) throws -> TokenRecord {
+    public func createToken(_ token: NewToken) throws -> TokenRecord {
         let createdAt = now()
-        try database.prepare("INSERT INTO tokens(name, hash, created_at) VALUES (?1, ?2, ?3)")
-            .run(.text(name), .text(hash), .text(createdAt))
-        return TokenRecord(id: database.lastInsertRowID, name: name, createdAt: createdAt, revokedAt: nil)
+        let expiresAt = token.expiresAt.map { timestamps.string(from: $0) }
+        try database.prepare("INSERT INTO tokens(name, hash, created_at, scope, expires_at, device) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .run(.text(token.name), .text(token.hash), .text(createdAt), .text(token.scope.rawValue),
+                 expiresAt.map(SQLiteValue.text) ?? .null, token.device.map(SQLiteValue.text) ?? .null)
+        return TokenRecord(id: database.lastInsertRowID, name: token.name, scope: token.scope, createdAt: createdAt,
+                           expiresAt: expiresAt, device: token.device)
     }
 
     public func listTokens() throws -> [TokenRecord] {
-        let statement = try database.prepare("SELECT id, name, created_at, revoked_at FROM tokens ORDER BY id")
+        let statement = try database.prepare("SELECT \(Self.tokenColumns) FROM tokens ORDER BY id")
         var tokens: [TokenRecord] = []
         while try statement.step() { tokens.append(Self.token(statement)) }
         return tokens
@@ -133,9 +138,24 @@ public actor SQLiteStore: IngestStore {
         return database.changes
     }
 
+    public func bindDevice(tokenID: Int64, device: String) throws -> String {
+        try database.prepare("UPDATE tokens SET device = ?2 WHERE id = ?1 AND device IS NULL").run(.integer(tokenID), .text(device))
+        let statement = try database.prepare("SELECT device FROM tokens WHERE id = ?1")
+        try statement.bind(.integer(tokenID), at: 1)
+        guard try statement.step(), let bound = statement.string(at: 0) else { throw StoreError("token \(tokenID) is gone") }
+        return bound
+    }
+
+    public func unbindDevice(_ nameOrID: String) throws -> Int {
+        try database.prepare(
+            "UPDATE tokens SET device = NULL WHERE revoked_at IS NULL AND (name = ?1 OR CAST(id AS TEXT) = ?1)").run(.text(nameOrID))
+        return database.changes
+    }
+
     private static func token(_ row: Statement) -> TokenRecord {
-        TokenRecord(id: row.int64(at: 0), name: row.string(at: 1) ?? "", createdAt: row.string(at: 2) ?? "",
-                    revokedAt: row.string(at: 3))
+        TokenRecord(id: row.int64(at: 0), name: row.string(at: 1) ?? "", scope: TokenScope(rawValue: row.string(at: 2) ?? "") ?? .ingest,
+                    createdAt: row.string(at: 3) ?? "", expiresAt: row.string(at: 4), revokedAt: row.string(at: 5),
+                    device: row.string(at: 6))
     }
 
     private func now() -> String {

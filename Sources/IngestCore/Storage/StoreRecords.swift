@@ -1,3 +1,5 @@
+import Foundation
+
 /// One checked envelope, ready to store: the columns it is filed under and its own bytes.
 public struct ValidEnvelope: Sendable, Equatable {
     public var id: String
@@ -49,13 +51,69 @@ public struct StoredEnvelope: Sendable, Equatable {
     }
 }
 
+/// What a token may do. A laptop holds an `ingest` token: it can send, nothing more.
+public enum TokenScope: String, Sendable, Codable, CaseIterable {
+    /// `POST /api/v1/ingest/local-sessions` and `GET /api/v1/sensor-config`.
+    case ingest
+    /// The read API (and the web UI).
+    case read
+    /// Everything, every tenant: tokens, tenants, reparse, stats.
+    case admin
+
+    /// Whether a token of this scope may use a route that needs `needed`.
+    public func allows(_ needed: TokenScope) -> Bool { self == .admin || self == needed }
+}
+
 /// A token as listed: never its secret, which is only ever kept hashed.
 public struct TokenRecord: Sendable, Codable, Equatable {
     public var id: Int64
     /// What the token is bound to: a device, a person, a tenant.
     public var name: String
+    public var scope: TokenScope
     public var createdAt: String
+    /// RFC 3339; past it the token is refused like an unknown one.
+    public var expiresAt: String?
     public var revokedAt: String?
+    /// The device an ingest token is bound to (the first it sent for, or the one it was made
+    /// for); envelopes claiming another are rejected one by one.
+    public var device: String?
+
+    public init(id: Int64, name: String, scope: TokenScope, createdAt: String, expiresAt: String? = nil,
+                revokedAt: String? = nil, device: String? = nil) {
+        self.id = id
+        self.name = name
+        self.scope = scope
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.device = device
+    }
+
+    /// Whether the token has expired at `now`.
+    public func isExpired(at now: Date = Date()) -> Bool {
+        guard let expiresAt else { return false }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let date = formatter.date(from: expiresAt) ?? ISO8601DateFormatter().date(from: expiresAt) else { return true }
+        return date <= now
+    }
+}
+
+/// What `token create` asks for.
+public struct NewToken: Sendable {
+    public var name: String
+    public var hash: String
+    public var scope: TokenScope
+    public var expiresAt: Date?
+    public var device: String?
+
+    public init(name: String, hash: String, scope: TokenScope = .ingest, expiresAt: Date? = nil, device: String? = nil) {
+        self.name = name
+        self.hash = hash
+        self.scope = scope
+        self.expiresAt = expiresAt
+        self.device = device
+    }
 }
 
 /// Raw envelopes stored for one source and kind.
