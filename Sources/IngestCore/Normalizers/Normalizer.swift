@@ -13,15 +13,19 @@ public final class Normalizer: Service, Sendable {
     let metrics: IngestMetrics?
     let logger: Logger
     let chunkSize: Int
+    /// The most envelope bytes read for one step: a run of 50 MB screenshots is normalised a
+    /// few at a time, not a thousand at once.
+    let chunkBytes: Int
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
     public init(store: any IngestStore, registry: NormalizerRegistry = .builtIn, metrics: IngestMetrics? = nil,
-                chunkSize: Int = 1000, logger: Logger = Logger(label: "sensor-ingest.normalizer")) {
+                chunkSize: Int = 1000, chunkBytes: Int = 64 << 20, logger: Logger = Logger(label: "sensor-ingest.normalizer")) {
         self.store = store
         self.registry = registry
         self.metrics = metrics
         self.chunkSize = chunkSize
+        self.chunkBytes = chunkBytes
         self.logger = logger
         (wakeups, wakeup) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -62,16 +66,55 @@ public final class Normalizer: Service, Sendable {
         var total = 0
         while true {
             let watermark = try await self.watermark()
-            let raw = try await store.rawEnvelopes(afterSeq: watermark, source: nil, limit: chunkSize)
+            let raw = try await store.rawEnvelopes(afterSeq: watermark, source: nil, limit: chunkSize, maxBytes: chunkBytes)
             guard let last = raw.last else { return total }
             let (statements, drift) = try await normalize(raw)
-            if try await store.applyNormalized(statements, expected: watermark, next: last.seq) {
+            let applied: Bool
+            do {
+                applied = try await store.applyNormalized(statements, expected: watermark, next: last.seq)
+            } catch {
+                // One record the store cannot take (a NUL in text on PostgreSQL, a value out of
+                // range) spoils the whole step: go one record at a time and set it aside.
+                logger.notice("a step of normalising failed; retrying it record by record", metadata: ["error": "\(error)"])
+                total += try await applyOneByOne(raw, after: watermark)
+                continue
+            }
+            if applied {
                 total += raw.count
                 metrics?.normalized(raw.count, drift: drift)
             } else {
                 try await Task.sleep(for: .milliseconds(50))  // another server took this step
             }
         }
+    }
+
+    /// Applies `raw` one envelope at a time; one that cannot be stored is counted as drift
+    /// `unreadable` (named by its envelope id) and skipped, and the watermark moves past it, so
+    /// normalising never wedges on a poison record. Returns how many were taken.
+    private func applyOneByOne(_ raw: [(seq: Int64, json: String)], after start: Int64) async throws -> Int {
+        var watermark = start
+        var taken = 0
+        for envelope in raw {
+            let (statements, drift) = try await normalize([envelope])
+            do {
+                guard try await store.applyNormalized(statements, expected: watermark, next: envelope.seq) else { return taken }
+                metrics?.normalized(1, drift: drift)
+            } catch {
+                let record = RawRecord(seq: envelope.seq, json: envelope.json)
+                var batch = NormalizedBatch()
+                let key = DriftKey(source: record?.source ?? "", tool: record?.tool ?? "", toolVersion: "", kind: record?.kind ?? "",
+                                   reason: "unreadable", name: "envelope \(record?.id ?? "seq \(envelope.seq)")")
+                batch.count(key)
+                logger.error("a record cannot be stored normalised; counted as drift unreadable and skipped",
+                             metadata: ["envelope": "\(key.name)", "error": "\(error)"])
+                guard try await store.applyNormalized(NormalizedWriter.statements(batch, memories: [:]), expected: watermark,
+                                                      next: envelope.seq) else { return taken }
+                metrics?.normalized(1, drift: batch.drift)
+            }
+            watermark = envelope.seq
+            taken += 1
+        }
+        return taken
     }
 
     /// Clears the normalised tables (or one source's rows) and builds them again from the raw
@@ -83,7 +126,8 @@ public final class Normalizer: Service, Sendable {
             var total = 0
             let horizon = try await watermark()
             while true {
-                let raw = try await store.rawEnvelopes(afterSeq: after, source: source, limit: chunkSize).filter { $0.seq <= horizon }
+                let raw = try await store.rawEnvelopes(afterSeq: after, source: source, limit: chunkSize, maxBytes: chunkBytes)
+                    .filter { $0.seq <= horizon }
                 guard let last = raw.last else { return total }
                 try await store.execute(try await normalize(raw).statements)
                 total += raw.count

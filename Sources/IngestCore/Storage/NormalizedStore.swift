@@ -12,6 +12,8 @@ public protocol NormalizedStore: Sendable {
     /// Runs `statements` in one transaction.
     func execute(_ statements: [SQLStatement]) async throws
     /// Up to `limit` raw envelopes after arrival number `seq`, in arrival order, from `source`
-    /// only when given. Never skips an envelope whose insert commits later with a lower number.
-    func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int) async throws -> [(seq: Int64, json: String)]
+    /// only when given, and no more once `maxBytes` of them are read (at least one): memory is
+    /// bounded by bytes, whatever the records' sizes. Never skips an envelope whose insert
+    /// commits later with a lower number.
+    func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) async throws -> [(seq: Int64, json: String)]
 }

@@ -26,7 +26,7 @@ extension SQLiteStore {
 
     /// Arrival order is the rowid: one writer, so a lower rowid never commits after a higher one.
     /// (A VACUUM may renumber rowids: run `sensor-ingest reparse` after one.)
-    public func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int) throws -> [(seq: Int64, json: String)] {
+    public func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) throws -> [(seq: Int64, json: String)] {
         let statement = if let source {
             SQLStatement("SELECT rowid, envelope FROM raw_envelopes WHERE rowid > $1 AND source = $3 ORDER BY rowid LIMIT $2",
                          [.integer(seq), .integer(Int64(limit)), .text(source)])
@@ -36,7 +36,12 @@ extension SQLiteStore {
         }
         let prepared = try prepare(statement)
         var rows: [(seq: Int64, json: String)] = []
-        while try prepared.step() { rows.append((prepared.int64(at: 0), prepared.string(at: 1) ?? "")) }
+        var bytes = 0
+        while bytes < maxBytes, try prepared.step() {
+            let json = prepared.string(at: 1) ?? ""
+            bytes += json.utf8.count
+            rows.append((prepared.int64(at: 0), json))
+        }
         return rows
     }
 

@@ -26,9 +26,12 @@ public actor SQLiteStore: IngestStore {
         // 64 MiB page cache keeps the index from being re-read (measured: 35k → 50k envelopes/s
         // at 500k envelopes, reads 6.3 → 1.4 GB).
         try database.execute("""
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
             PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-65536
             """)
+        // Prompts and tool output are in here: only the server's own user may read it (the WAL and
+        // shared-memory files SQLite makes take the same mode).
+        chmod(path, 0o600)
         executor = DedicatedThreadExecutor(label: "sensor-ingest.sqlite")
         timestamps.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     }
