@@ -71,10 +71,15 @@ if not found:
 '
 
 echo "==> starting sensor-ingest on 127.0.0.1 (SQLite at $database)"
-token_file="$work/token"
+# An ingest token for the sensor (it can send, nothing more) and a read token for people.
+token_file="$work/token"; read_token_file="$work/read-token"
 if [ ! -s "$token_file" ]; then
     "$bin/sensor-ingest" token create --name quickstart --database "$database" > "$token_file"
     chmod 600 "$token_file"
+fi
+if [ ! -s "$read_token_file" ]; then
+    "$bin/sensor-ingest" token create --name quickstart-reader --scope read --database "$database" > "$read_token_file"
+    chmod 600 "$read_token_file"
 fi
 "$bin/sensor-ingest" serve --host 127.0.0.1 --port 0 --database "$database" > "$work/server.log" 2>&1 &
 server=$!
@@ -99,4 +104,5 @@ echo "==> sessions, messages, tool calls and tokens per tool (normalised on the 
 "$bin/sensor-ingest" sessions --database "$database"
 echo
 echo "==> to browse it: $bin/sensor-ingest serve --database $database"
-echo "    then, with the token in $token_file: curl -H \"Authorization: Bearer \$(cat $token_file)\" http://127.0.0.1:8080/api/v1/sessions"
+echo "    then, with the read token in $read_token_file:"
+echo "    curl -H \"Authorization: Bearer \$(cat $read_token_file)\" http://127.0.0.1:8080/api/v1/sessions"

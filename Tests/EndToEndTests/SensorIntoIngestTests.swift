@@ -77,6 +77,28 @@ import Testing
         #expect(again.lines.isEmpty)
     }
 
+    /// An acknowledged envelope is on disk before the 200 leaves: killing the server (SIGKILL,
+    /// no shutdown) right after a backfill loses none of them.
+    @Test(arguments: databases)
+    func everyAcknowledgedEnvelopeSurvivesAKillNine(_ kind: String) async throws {
+        let home = try FixtureHome.make()
+        defer { home.remove() }
+        let work = home.root.appendingPathComponent(".work")
+        let state = work.appendingPathComponent("state")
+        let server = try await IngestServerProcess(database: try await Self.freshDatabase(kind, in: work), directory: work)
+        defer { server.stop() }
+        let scan = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--home", home.root.path, "--state-dir", state.path,
+                                                                      "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"])
+        server.kill()
+        #expect(scan.status == 0, "\(scan.stderr)")
+        let acknowledged = try #require(scan.stderr.range(of: #"acknowledged=\d+"#, options: .regularExpression).map {
+            Int(scan.stderr[$0].dropFirst("acknowledged=".count))! })
+        let stored = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
+        let counts = try #require(try JSONSerialization.jsonObject(with: stored.stdout) as? [[String: Any]])
+        #expect(acknowledged > 0)
+        #expect(counts.reduce(0) { $0 + ($1["envelopes"] as? Int ?? 0) } == acknowledged)
+    }
+
     @Test func httpsWithAPrivateCAAndNotWithout() async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)

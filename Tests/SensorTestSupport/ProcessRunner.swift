@@ -192,6 +192,14 @@ public final class IngestServerProcess: @unchecked Sendable {
         }
     }
 
+    /// SIGKILL: no shutdown at all, as in a crash.
+    public func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
     deinit { stop() }
 }
 

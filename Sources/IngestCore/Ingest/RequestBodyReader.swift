@@ -9,6 +9,8 @@ enum BodyRefusal: Error, Equatable {
     case unsupportedEncoding(String)
     /// Says gzip, is not (400).
     case badGzip
+    /// Arriving slower than the minimum rate (408): the slot goes to someone else.
+    case tooSlow(String)
 }
 
 /// Reads a batch body as it streams in, within two limits: bytes on the wire, and bytes once
@@ -17,6 +19,20 @@ enum BodyRefusal: Error, Equatable {
 struct RequestBodyReader: Sendable {
     var maxWireBytes: Int
     var maxInflatedBytes: Int
+    /// Once `grace` has passed, the body must have come at this average rate.
+    var minimumBytesPerSecond = 16 << 10
+    var grace: Duration = .seconds(30)
+
+    /// Refuses a body that trickles in (checked as each chunk arrives; a body that stops
+    /// altogether is ended by the connection's idle timeout).
+    private func checkRate(_ wireBytes: Int, since start: ContinuousClock.Instant) throws(BodyRefusal) {
+        let elapsed = ContinuousClock.now - start
+        guard elapsed > grace else { return }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if Double(wireBytes) / seconds < Double(minimumBytesPerSecond) {
+            throw .tooSlow("body arriving at \(Int(Double(wireBytes) / seconds)) bytes/s, below \(minimumBytesPerSecond)")
+        }
+    }
 
     /// The body's JSON bytes. `wireBytes` counts what was read off the connection, refused or not.
     func read(_ request: Request, wireBytes: inout Int) async throws -> [UInt8] {
@@ -36,8 +52,10 @@ struct RequestBodyReader: Sendable {
 
     private func inflate(_ body: RequestBody, wireBytes: inout Int) async throws -> [UInt8] {
         let inflater = try mapped { () throws(GzipInflater.Failure) in try GzipInflater(limit: maxInflatedBytes) }
+        let start = ContinuousClock.now
         for try await chunk in body {
             wireBytes += chunk.readableBytes
+            try checkRate(wireBytes, since: start)
             guard wireBytes <= maxWireBytes else { throw BodyRefusal.tooLarge("body exceeds \(maxWireBytes) bytes") }
             try chunk.withUnsafeReadableBytes { bytes in
                 try mapped { () throws(GzipInflater.Failure) in try inflater.append(bytes) }
@@ -49,8 +67,10 @@ struct RequestBodyReader: Sendable {
     private func collect(_ body: RequestBody, wireBytes: inout Int) async throws -> [UInt8] {
         let limit = min(maxWireBytes, maxInflatedBytes)
         var bytes: [UInt8] = []
+        let start = ContinuousClock.now
         for try await chunk in body {
             wireBytes += chunk.readableBytes
+            try checkRate(wireBytes, since: start)
             guard wireBytes <= limit else { throw BodyRefusal.tooLarge("body exceeds \(limit) bytes") }
             bytes.append(contentsOf: chunk.readableBytesView)
         }

@@ -35,14 +35,15 @@ struct IngestHandler: Sendable {
         case .failure(let refusal): return refusal.response
         case .success(let found): token = found
         }
-        let admitted = try await gate.withAdmission {
+        let admitted = try await gate.withAdmission(key: token.id) {
             metrics.ingestsInProgress(add: 1)
             defer { metrics.ingestsInProgress(add: -1) }
             return try await ingest(request, token: token)
         }
         guard let response = admitted else {
             logger.notice("ingest refused: busy", metadata: ["limit": "\(gate.limit)", "token": "\(token.name)"])
-            return JSONAnswer.error(.serviceUnavailable, "busy: \(gate.limit) batches already in progress", retryAfter: 1)
+            return JSONAnswer.error(.serviceUnavailable, "busy: \(gate.limit) batches in progress, at most \(gate.perKey) per token",
+                                    retryAfter: 1)
         }
         return response
     }
@@ -60,6 +61,7 @@ struct IngestHandler: Sendable {
             case .unsupportedEncoding(let encoding):
                 return JSONAnswer.error(.unsupportedMediaType, "Content-Encoding must be gzip or identity, not \(encoding)")
             case .badGzip: return JSONAnswer.error(.badRequest, "malformed batch: the body is not valid gzip")
+            case .tooSlow(let reason): return JSONAnswer.error(.requestTimeout, reason)
             }
         }
         let batch: SplitBatch

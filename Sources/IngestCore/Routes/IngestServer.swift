@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
@@ -32,6 +33,15 @@ public struct IngestServer: Sendable {
         public var maxInflatedBytes = 96 << 20
         /// Ingest requests worked on at once; past it, 503 with `Retry-After`.
         public var maxConcurrentIngests = 8
+        /// Of those, how many one token may hold: one laptop cannot starve the fleet.
+        public var maxConcurrentIngestsPerToken = 2
+        /// A request head must arrive within this long of a connection opening (or of the last
+        /// response ending).
+        public var headerTimeout: TimeAmount = .seconds(30)
+        /// A body must arrive at this average rate once `bodyGrace` has passed (slow uploads
+        /// give their ingest slot back).
+        public var minimumBodyBytesPerSecond = 16 << 10
+        public var bodyGrace: Duration = .seconds(30)
 
         public init() {}
     }
@@ -63,8 +73,10 @@ public struct IngestServer: Sendable {
     public func router() -> Router<IngestRequestContext> {
         let authenticator = BearerAuthenticator(tokens: store, limiter: limiter)
         let ingest = IngestHandler(
-            store: store, authenticator: authenticator, gate: AdmissionGate(limit: limits.maxConcurrentIngests),
-            bodyReader: RequestBodyReader(maxWireBytes: limits.maxBodyBytes, maxInflatedBytes: limits.maxInflatedBytes),
+            store: store, authenticator: authenticator,
+            gate: AdmissionGate(limit: limits.maxConcurrentIngests, perKey: limits.maxConcurrentIngestsPerToken),
+            bodyReader: RequestBodyReader(maxWireBytes: limits.maxBodyBytes, maxInflatedBytes: limits.maxInflatedBytes,
+                                          minimumBytesPerSecond: limits.minimumBodyBytesPerSecond, grace: limits.bodyGrace),
             metrics: metrics, normalizer: normalizer, logger: logger)
         let sensorConfig = SensorConfigHandler(provider: config, authenticator: authenticator)
         let metrics = self.metrics
@@ -106,8 +118,11 @@ public struct IngestServer: Sendable {
         configPollInterval: Duration = .seconds(1),
         onListening: @escaping @Sendable (String) async -> Void = { _ in }
     ) throws -> Application<RouterResponder<IngestRequestContext>> {
-        // Keep-alive connections idle for a minute are closed.
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(60)))
+        // Keep-alive connections idle for 30 s are closed, and so are those whose request head
+        // does not come within the header timeout.
+        let headerTimeout = limits.headerTimeout
+        let http1 = HTTPServerBuilder.http1(configuration: .init(
+            additionalChannelHandlers: [RequestHeadDeadline(timeout: headerTimeout)], idleTimeout: .seconds(30)))
         let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
         let scheme = tls == nil ? "http" : "https"
         let hostInURL = host.contains(":") ? "[\(host)]" : host

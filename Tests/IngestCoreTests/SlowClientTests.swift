@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import Foundation
+import IngestCore
+import NIOCore
+import SensorTestSupport
+import Testing
+
+/// Slow clients cannot hold the server: a request head must come in time, a body must keep a
+/// minimum rate, and one token holds at most its share of the ingest slots.
+@Suite(.serialized) struct SlowClientTests {
+    /// Opens `count` connections to `port` that each send half a request head and then nothing
+    /// more; prints how many the server has closed after `wait` seconds.
+    static let slowloris = """
+        import socket, sys, time
+        port, count, wait = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+        sockets = []
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"POST /api/v1/ingest/local-sessions HTTP/1.1\\r\\nHost: x\\r\\n")
+            sockets.append(s)
+        print("open", len(sockets), flush=True)
+        time.sleep(wait)
+        closed = 0
+        for s in sockets:
+            s.setblocking(False)
+            try:
+                closed += s.recv(1) == b""
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed += 1
+        print("closed", closed, flush=True)
+        """
+
+    @Test func tenThousandSlowConnectionsAreTimedOutWhileANormalSensorUploads() async throws {
+        var limits = TestServer.testLimits
+        limits.headerTimeout = .seconds(3)
+        try await TestServer.with(.sqlite, limits: limits) { test in
+            try await LiveServer.with(test.server) { url in
+                let port = Int(url.split(separator: ":").last!)!
+                let holder = try await onOwnThread {
+                    try ProcessRunner.start(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", Self.slowloris, "\(port)", "10000", "8"],
+                                            log: FileManager.default.temporaryDirectory.appendingPathComponent("slowloris-\(port).log"))
+                }
+                let log = FileManager.default.temporaryDirectory.appendingPathComponent("slowloris-\(port).log")
+                try await ProcessRunner.wait(seconds: 60, "10,000 connections open") {
+                    ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("open 10000") || !holder.isRunning
+                }
+                // Meanwhile a normal sensor keeps uploading.
+                for round in 0..<5 {
+                    let answer = try await LiveServer.post(Envelopes.batch(Envelopes.many(20)), to: url, token: test.token)
+                    #expect(answer.status == 200, "round \(round)")
+                }
+                await ProcessRunner.exit(of: holder)
+                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                #expect(text.contains("closed 10000"), "\(text)")
+                #expect(try await test.storedCount() == 100)
+            }
+        }
+    }
+
+    @Test func aTricklingBodyLosesItsSlotAndOneTokenCannotTakeThemAll() async throws {
+        var limits = TestServer.testLimits
+        limits.maxConcurrentIngests = 4
+        limits.maxConcurrentIngestsPerToken = 2
+        limits.bodyGrace = .seconds(1)
+        limits.minimumBodyBytesPerSecond = 64 << 10
+        try await TestServer.with(.sqlite, limits: limits) { test in
+            try await LiveServer.with(test.server) { url in
+                let body = Envelopes.gzip(Envelopes.batch(Envelopes.many(300)))
+                func trickle() -> (HTTPClientRequest, AsyncStream<ByteBuffer>.Continuation) {
+                    let (parts, sender) = AsyncStream<ByteBuffer>.makeStream()
+                    sender.yield(ByteBuffer(bytes: body[..<100]))
+                    var request = HTTPClientRequest(url: url + IngestServer.Paths.ingest)
+                    request.method = .POST
+                    request.headers.add(name: "Authorization", value: "Bearer \(test.token)")
+                    request.headers.add(name: "Content-Encoding", value: "gzip")
+                    request.body = .stream(parts, length: .known(Int64(body.count)))
+                    return (request, sender)
+                }
+                let (first, firstSender) = trickle()
+                let (second, secondSender) = trickle()
+                async let one = HTTPClient.shared.execute(first, timeout: .seconds(30))
+                async let two = HTTPClient.shared.execute(second, timeout: .seconds(30))
+                _ = try await SensorConfigTests.eventually { try await OverloadTests.metrics(url) } until: {
+                    $0.contains("sensor_ingest_ingests_in_progress 2")
+                }
+                // The same token has used its share; another token still gets in.
+                #expect(try await LiveServer.post(Envelopes.batch(Envelopes.many(1)), to: url, token: test.token).status == 503)
+                let other = TokenSecret.generate()
+                _ = try await test.store.createToken(NewToken(name: "other", hash: TokenSecret.hash(other)))
+                #expect(try await LiveServer.post(Envelopes.batch([Envelopes.make(device: "d-other")]), to: url, token: other).status == 200)
+                // Past the grace, the trickle is below the minimum rate: 408, and the slots come back.
+                try await Task.sleep(for: .milliseconds(1500))
+                firstSender.yield(ByteBuffer(bytes: body[100..<200]))
+                secondSender.yield(ByteBuffer(bytes: body[100..<200]))
+                #expect(try await one.status == .requestTimeout)
+                #expect(try await two.status == .requestTimeout)
+                firstSender.finish()
+                secondSender.finish()
+                #expect(try await LiveServer.post(Envelopes.batch(Envelopes.many(1)), to: url, token: test.token).status == 200)
+            }
+        }
+    }
+}
