@@ -5,13 +5,13 @@ import IngestCore
 /// `sensor-ingest dump`: every stored envelope, byte for byte as received, one a line.
 struct DumpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dump", abstract: "Print every stored raw envelope as received, one a line, in id order.")
+        commandName: "dump", abstract: "Print every stored raw envelope as received, one a line, by tenant and id.")
 
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
         try await store.withStore { store in
-            var after: String?
+            var after: StoredEnvelope?
             while true {
                 let page = try await store.envelopes(after: after, limit: 1000)
                 guard let last = page.last else { return }
@@ -21,7 +21,7 @@ struct DumpCommand: AsyncParsableCommand {
                     output.append(0x0A)
                 }
                 FileHandle.standardOutput.write(output)
-                after = last.id
+                after = last
             }
         }
     }

@@ -33,14 +33,23 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Bind an ingest token to this device id now (else: the first it sends for).", valueName: "id"))
         var device: String?
 
+        @Option(help: ArgumentHelp("The tenant it belongs to (see `tenant create`).", valueName: "name"))
+        var tenant = "default"
+
         func run() async throws {
             guard let scope = TokenScope(rawValue: scope) else {
                 throw ValidationError("--scope must be one of \(TokenScope.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let expiresAt = try expires.map { Date().addingTimeInterval(try Self.seconds($0)) }
             let secret = TokenSecret.generate()
-            let request = NewToken(name: name, hash: TokenSecret.hash(secret), scope: scope, expiresAt: expiresAt, device: device)
-            let token = try await store.withStore { try await $0.createToken(request) }
+            let (name, device, tenantName) = (self.name, self.device, self.tenant)
+            let token = try await store.withStore { store in
+                guard let tenant = try await store.tenants().first(where: { $0.name == tenantName }) else {
+                    throw ValidationError("no tenant named \(tenantName) (`sensor-ingest tenant create \(tenantName)` makes it)")
+                }
+                return try await store.createToken(NewToken(name: name, hash: TokenSecret.hash(secret), scope: scope, tenantID: tenant.id,
+                                                            expiresAt: expiresAt, device: device))
+            }
             FileHandle.standardError.write(Data("token \(token.id) (\(token.name), \(token.scope.rawValue)\(token.expiresAt.map { ", expires \($0)" } ?? "")) created; it is shown only this once\n".utf8))
             print(secret)
         }
@@ -70,10 +79,12 @@ struct TokenCommand: AsyncParsableCommand {
                 print(String(decoding: try encoder.encode(tokens), as: UTF8.self))
                 return
             }
-            print("id\tname\tscope\tcreated\texpires\tdevice\tstatus")
+            let tenants = try await store.withStore { try await $0.tenants() }
+            let tenantNames = Dictionary(uniqueKeysWithValues: tenants.map { ($0.id, $0.name) })
+            print("id\tname\ttenant\tscope\tcreated\texpires\tdevice\tstatus")
             for token in tokens {
                 let status = token.revokedAt.map { "revoked \($0)" } ?? (token.isExpired() ? "expired" : "active")
-                print("\(token.id)\t\(token.name)\t\(token.scope.rawValue)\t\(token.createdAt)\t\(token.expiresAt ?? "never")\t" +
+                print("\(token.id)\t\(token.name)\t\(tenantNames[token.tenantID] ?? "\(token.tenantID)")\t\(token.scope.rawValue)\t\(token.createdAt)\t\(token.expiresAt ?? "never")\t" +
                       "\(token.device ?? "-")\t\(status)")
             }
         }

@@ -12,11 +12,16 @@ import Testing
         try await kind.withFreshLocation { location in
             // Two stores (two SQLite connections, or two PostgreSQL pools) and two servers,
             // started together: their migrations race too.
+            // Four workers share each server's token: give it every slot (the per-token share is
+            // OverloadTests' and SlowClientTests' business).
+            var limits = TestServer.testLimits
+            limits.maxConcurrentIngestsPerToken = limits.maxConcurrentIngests
+            let shared = limits
             async let first = location.withStore(logger: .quiet) { store in
-                try await TestServer.with(store: store) { try await Self.serve($0, batches: batches) }
+                try await TestServer.with(store: store, limits: shared) { try await Self.serve($0, batches: batches) }
             }
             async let second = location.withStore(logger: .quiet) { store in
-                try await TestServer.with(store: store) { try await Self.serve($0, batches: batches) }
+                try await TestServer.with(store: store, limits: shared) { try await Self.serve($0, batches: batches) }
             }
             let answers = try await first + second
             #expect(answers.count == batches.count * 2 * 2)

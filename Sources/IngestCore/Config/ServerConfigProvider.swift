@@ -36,6 +36,8 @@ public actor ServerConfigProvider {
     let validate: Validator
     let logger: Logger
     public private(set) var document = Document.empty
+    /// Per tenant (by name), the document with its folder layered over the default one.
+    private var tenantDocuments: [String: Document] = [:]
     private var fingerprint: String?
     /// The problems of the files as they are now (empty when what is served is what is on disk).
     public private(set) var problems: [String] = []
@@ -62,17 +64,51 @@ public actor ServerConfigProvider {
     public func reload() -> [String] {
         guard let location else { return [] }
         let files: [URL]
+        var tenantFiles: [String: [URL]] = [:]
         do {
             files = try Self.files(at: location)
+            for tenant in Self.tenantFolders(at: location) {
+                tenantFiles[tenant] = try Self.files(at: location.appendingPathComponent(tenant))
+            }
         } catch {
             return refuse(["\(location.path): cannot be read (\(error.localizedDescription))"], fingerprint: nil)
         }
-        let stamp = Self.fingerprint(of: files)
+        let stamp = Self.fingerprint(of: files + tenantFiles.keys.sorted().flatMap { tenantFiles[$0]! })
         guard stamp != fingerprint else { return problems }
 
-        var merged: [String: Any] = [:]
-        var sources: [Any] = []
         var found: [String] = []
+        let base = layer(files, problems: &found)
+        var documents: [String: Document] = [:]
+        var next: Document?
+        if let json = Self.json(Self.merged([base])) { next = Document(json: Array(json), signingKey: signingKey) }
+        for (tenant, tenantLayer) in tenantFiles {
+            let layered = layer(tenantLayer, problems: &found)
+            if let json = Self.json(Self.merged([base, layered])) {
+                documents[tenant] = Document(json: Array(json), signingKey: signingKey)
+            }
+        }
+        guard found.isEmpty, let next else {
+            return refuse(found.isEmpty ? ["\(location.path): cannot be served as JSON"] : found, fingerprint: stamp)
+        }
+        fingerprint = stamp
+        problems = []
+        tenantDocuments = documents
+        if next != document {
+            document = next
+            logger.info("sensor-config loaded", metadata: ["etag": "\(next.etag)", "files": "\(files.count)",
+                                                          "bytes": "\(next.json.count)", "tenants": "\(documents.count)"])
+        }
+        return []
+    }
+
+    /// The document a tenant's sensors get: the default layer with `DIR/<tenant>/` over it.
+    public func document(forTenant name: String) -> Document {
+        tenantDocuments[name] ?? document
+    }
+
+    /// The top-level mappings of `files`, in order; their problems go to `problems`.
+    private func layer(_ files: [URL], problems found: inout [String]) -> [[String: Any]] {
+        var objects: [[String: Any]] = []
         for file in files {
             guard let data = FileManager.default.contents(atPath: file.path) else {
                 found.append("\(file.path): cannot be read")
@@ -89,27 +125,51 @@ public actor ServerConfigProvider {
                     found.append("\(file.path):1:1: : the document must be a mapping")
                     continue
                 }
-                for (key, value) in object {
-                    if key == "sources", let list = value as? [Any] { sources += list } else { merged[key] = value }
-                }
+                objects.append(object)
             } catch {
                 found.append(error.description)
             }
         }
-        guard found.isEmpty else { return refuse(found, fingerprint: stamp) }
+        return objects
+    }
+
+    /// Layers merged: a later file's top-level fields replace an earlier one's; `sources` are
+    /// collected, and a later entry with an id seen before is merged over it field by field.
+    static func merged(_ layers: [[[String: Any]]]) -> [String: Any] {
+        var merged: [String: Any] = [:]
+        var sources: [[String: Any]] = []
+        for object in layers.joined() {
+            for (key, value) in object {
+                guard key == "sources", let list = value as? [Any] else {
+                    merged[key] = value
+                    continue
+                }
+                for case let source as [String: Any] in list {
+                    if let id = source["id"] as? String, let index = sources.firstIndex(where: { $0["id"] as? String == id }) {
+                        sources[index].merge(source) { _, later in later }
+                    } else {
+                        sources.append(source)
+                    }
+                }
+            }
+        }
         if !sources.isEmpty { merged["sources"] = sources }
-        guard let json = try? JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return refuse(["\(location.path): cannot be served as JSON"], fingerprint: stamp)
-        }
-        fingerprint = stamp
-        problems = []
-        let next = Document(json: Array(json), signingKey: signingKey)
-        if next != document {
-            document = next
-            logger.info("sensor-config loaded", metadata: ["etag": "\(next.etag)", "files": "\(files.count)",
-                                                          "bytes": "\(next.json.count)"])
-        }
-        return []
+        return merged
+    }
+
+    static func json(_ object: [String: Any]) -> Data? {
+        try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+
+    /// The folders of a config directory named like tenants: each a layer over the files beside it.
+    static func tenantFolders(at location: URL) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory), isDirectory.boolValue else { return [] }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: location.path)) ?? []).filter { name in
+            var folder: ObjCBool = false
+            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: location.appendingPathComponent(name).path, isDirectory: &folder)
+                && folder.boolValue
+        }.sorted()
     }
 
     private func refuse(_ found: [String], fingerprint stamp: String?) -> [String] {

@@ -48,7 +48,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
             memory.sessionNativeID = sessionID
             context.remember(memory, for: record)
         }
-        let sessionKey = NormalKey.session(device: record.device, tool: Self.tool, nativeID: nativeID)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: nativeID)
         let timestamp = JSON.timestamp(line["timestamp"])
 
         var session = SessionRow(key: sessionKey, tool: Self.tool, device: record.device, nativeID: nativeID, source: record.source,
@@ -59,7 +59,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         }
         context.batch.sessions.append(session)
         if agentID != nil {
-            let parentKey = NormalKey.session(device: record.device, tool: Self.tool, nativeID: sessionID)
+            let parentKey = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: sessionID)
             context.batch.links.append(SessionLinkRow(childKey: sessionKey, parentKey: parentKey, toolCallID: nil, relation: "subagent",
                                                       source: record.source))
         }
@@ -75,7 +75,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
     private func message(_ line: [String: Any], type: String, _ record: RawRecord, sessionKey: String, timestamp: String?,
                          into context: inout NormalizationContext) {
         guard let uuid = JSON.string(line["uuid"]), let message = line["message"] as? [String: Any] else { return }
-        let messageKey = NormalKey.make(record.device, Self.tool, "line", uuid)
+        let messageKey = NormalKey.make(record.scopedDevice, Self.tool, "line", uuid)
         let model = JSON.string(message["model"])
         let responseID = type == "assistant" ? JSON.string(message["id"]) : nil
         var kind = "text"
@@ -94,7 +94,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
                     guard let callID = JSON.string(block["id"]) else { continue }
                     if texts.isEmpty { kind = "tool_use" }
                     context.batch.toolCalls.append(ToolCallRow(
-                        key: NormalKey.make(record.device, Self.tool, "call", callID), sessionKey: sessionKey, messageKey: messageKey,
+                        key: NormalKey.make(record.scopedDevice, Self.tool, "call", callID), sessionKey: sessionKey, messageKey: messageKey,
                         callID: callID, name: JSON.string(block["name"]), input: JSON.text(block["input"]),
                         startedAt: timestamp, source: record.source))
                 case "tool_result":
@@ -118,7 +118,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
 
         if type == "assistant", let usage = message["usage"] as? [String: Any], let responseID {
             let requestID = JSON.string(line["requestId"]) ?? ""
-            var row = UsageRow(key: NormalKey.make(record.device, Self.tool, "usage", responseID, requestID), sessionKey: sessionKey,
+            var row = UsageRow(key: NormalKey.make(record.scopedDevice, Self.tool, "usage", responseID, requestID), sessionKey: sessionKey,
                                messageKey: messageKey, model: model, createdAt: timestamp, source: record.source)
             row.input = JSON.int(usage["input_tokens"]) ?? 0
             row.output = JSON.int(usage["output_tokens"]) ?? 0
@@ -131,7 +131,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
 
     private func toolResult(callID: String, block: [String: Any], result: String?, line: [String: Any], _ record: RawRecord,
                             sessionKey: String, timestamp: String?, into context: inout NormalizationContext) {
-        let callKey = NormalKey.make(record.device, Self.tool, "call", callID)
+        let callKey = NormalKey.make(record.scopedDevice, Self.tool, "call", callID)
         let structured = line["toolUseResult"] as? [String: Any]
         context.batch.toolCalls.append(ToolCallRow(
             key: callKey, sessionKey: sessionKey, callID: callID, result: result, isError: JSON.bool(block["is_error"]),
@@ -140,13 +140,13 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         guard let structured else { return }
         if let agentID = JSON.string(structured["agentId"]), let sessionID = JSON.string(line["sessionId"]) {
             context.batch.links.append(SessionLinkRow(
-                childKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
+                childKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
                 parentKey: sessionKey, toolCallID: callID, relation: "subagent", source: record.source))
         }
         if let path = JSON.string(structured["filePath"]) {
             let patch = structured["structuredPatch"] as? [Any]
             context.batch.fileChanges.append(FileChangeRow(
-                key: NormalKey.make(record.device, Self.tool, "change", callID), sessionKey: sessionKey, callKey: callKey, path: path,
+                key: NormalKey.make(record.scopedDevice, Self.tool, "change", callID), sessionKey: sessionKey, callKey: callKey, path: path,
                 diff: patch.flatMap(Self.unifiedDiff), oldText: JSON.string(structured["oldString"]),
                 newText: JSON.string(structured["newString"]) ?? JSON.string(structured["content"]),
                 createdAt: timestamp, source: record.source))
@@ -157,7 +157,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
                         into context: inout NormalizationContext) {
         guard line["subtype"] as? String == "compact_boundary", let uuid = JSON.string(line["uuid"]) else { return }
         context.batch.messages.append(MessageRow(
-            key: NormalKey.make(record.device, Self.tool, "line", uuid), sessionKey: sessionKey, role: "system", kind: "compaction",
+            key: NormalKey.make(record.scopedDevice, Self.tool, "line", uuid), sessionKey: sessionKey, role: "system", kind: "compaction",
             text: JSON.string(line["content"]), createdAt: timestamp, ordinal: record.position, rank: 0, source: record.source))
     }
 
@@ -167,8 +167,8 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
               let agentID = JSON.string(JSON.at(line, "data.agentId")), let callID = JSON.string(line["parentToolUseID"])
         else { return }
         context.batch.links.append(SessionLinkRow(
-            childKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
-            parentKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: sessionID),
+            childKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
+            parentKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: sessionID),
             toolCallID: callID, relation: "subagent", source: record.source))
     }
 
@@ -182,8 +182,8 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         let meta = record.object ?? [:]
         let toolCall = JSON.string(meta["toolUseId"]) ?? JSON.string(meta["toolUseID"])
         context.batch.links.append(SessionLinkRow(
-            childKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
-            parentKey: NormalKey.session(device: record.device, tool: Self.tool, nativeID: sessionID),
+            childKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
+            parentKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: sessionID),
             toolCallID: toolCall, relation: "subagent", source: record.source))
     }
 

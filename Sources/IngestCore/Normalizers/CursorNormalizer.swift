@@ -44,7 +44,7 @@ public struct CursorNormalizer: RecordNormalizer {
         } else if key.hasPrefix("bubbleId:") {
             let parts = key.split(separator: ":", maxSplits: 2).map(String.init)
             guard parts.count == 3, let bubble = value as? [String: Any] else { return }
-            let sessionKey = NormalKey.session(device: record.device, tool: "cursor", nativeID: parts[1])
+            let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor", nativeID: parts[1])
             context.batch.sessions.append(SessionRow(key: sessionKey, tool: "cursor", device: record.device, nativeID: parts[1],
                                                      source: record.source, file: record.path))
             self.bubble(bubble, id: parts[2], composerID: parts[1], sessionKey: sessionKey, position: nil, record, into: &context)
@@ -56,7 +56,7 @@ public struct CursorNormalizer: RecordNormalizer {
     /// A composer: header fields, bubble order, inline conversation (older builds), or a tombstone.
     private func composer(_ composerID: String, _ value: [String: Any]?, _ record: RawRecord, tool: String,
                           into context: inout NormalizationContext) {
-        let sessionKey = NormalKey.session(device: record.device, tool: tool, nativeID: composerID)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: tool, nativeID: composerID)
         var session = SessionRow(key: sessionKey, tool: tool, device: record.device, nativeID: composerID, source: record.source,
                                  file: record.path)
         guard let value else {
@@ -86,7 +86,7 @@ public struct CursorNormalizer: RecordNormalizer {
     }
 
     static func bubbleKey(_ record: RawRecord, _ composerID: String, _ bubbleID: String) -> String {
-        NormalKey.make(record.device, "cursor", "bubble", composerID, bubbleID)
+        NormalKey.make(record.scopedDevice, "cursor", "bubble", composerID, bubbleID)
     }
 
     /// One bubble: `type` 1 (or "user") is the user, 2 (or "ai") the assistant.
@@ -111,7 +111,7 @@ public struct CursorNormalizer: RecordNormalizer {
         }
         if let tool = bubble["toolFormerData"] as? [String: Any], let callID = JSON.string(tool["toolCallId"]) {
             context.batch.toolCalls.append(ToolCallRow(
-                key: NormalKey.make(record.device, "cursor", "call", callID), sessionKey: sessionKey, messageKey: key, callID: callID,
+                key: NormalKey.make(record.scopedDevice, "cursor", "call", callID), sessionKey: sessionKey, messageKey: key, callID: callID,
                 name: JSON.string(tool["name"]) ?? JSON.string(tool["tool"]),
                 input: JSON.string(tool["rawArgs"]) ?? JSON.text(tool["params"]), result: JSON.text(tool["result"]),
                 isError: (tool["status"] as? String).map { $0 == "error" }, startedAt: created, source: record.source))
@@ -121,7 +121,7 @@ public struct CursorNormalizer: RecordNormalizer {
     private func composerHeader(_ record: RawRecord, into context: inout NormalizationContext) {
         guard let row = record.object, let composerID = JSON.string(row["composerId"]) else { return context.unreadable(record, "composerId") }
         let value = row["value"] as? [String: Any] ?? [:]
-        let sessionKey = NormalKey.session(device: record.device, tool: "cursor", nativeID: composerID)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor", nativeID: composerID)
         let started = JSON.timestamp(epoch: row["createdAt"])
         context.batch.sessions.append(SessionRow(
             key: sessionKey, tool: "cursor", device: record.device, nativeID: composerID, source: record.source,
@@ -137,7 +137,7 @@ public struct CursorNormalizer: RecordNormalizer {
         case "workbench.panel.aichat.view.aichat.chatdata":
             for case let tab as [String: Any] in JSON.at(value, "tabs") as? [Any] ?? [] {
                 guard let tabID = JSON.string(tab["tabId"]) else { continue }
-                let sessionKey = NormalKey.session(device: record.device, tool: "cursor", nativeID: tabID)
+                let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor", nativeID: tabID)
                 let bubbles = tab["bubbles"] as? [Any] ?? []
                 let last = JSON.timestamp(epoch: tab["lastSendTime"])
                 context.batch.sessions.append(SessionRow(
@@ -172,20 +172,20 @@ public struct CursorNormalizer: RecordNormalizer {
         let components = record.pathComponents
         guard let file = components.last else { return }
         let nativeID = String(file.prefix { $0 != "." })
-        let sessionKey = NormalKey.session(device: record.device, tool: "cursor-agent", nativeID: nativeID)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor-agent", nativeID: nativeID)
         context.batch.sessions.append(SessionRow(key: sessionKey, tool: "cursor-agent", device: record.device, nativeID: nativeID,
                                                  source: record.source, file: record.path))
         if components.count >= 3, components[components.count - 2] == "subagents" {
             context.batch.links.append(SessionLinkRow(
                 childKey: sessionKey,
-                parentKey: NormalKey.session(device: record.device, tool: "cursor-agent", nativeID: components[components.count - 3]),
+                parentKey: NormalKey.session(device: record.scopedDevice, tool: "cursor-agent", nativeID: components[components.count - 3]),
                 toolCallID: nil, relation: "subagent", source: record.source))
         }
         guard let role = line["role"] as? String else {
             if line["type"] as? String != "turn_ended" { context.unknownType(record, version: nil, line["type"] as? String ?? "(none)") }
             return
         }
-        let key = NormalKey.make(record.device, "cursor-agent", "line", nativeID, "\(record.position)")
+        let key = NormalKey.make(record.scopedDevice, "cursor-agent", "line", nativeID, "\(record.position)")
         agentMessage(role: role, content: JSON.at(line, "message.content"), key: key, sessionKey: sessionKey, model: nil, record,
                      into: &context)
     }
@@ -195,18 +195,18 @@ public struct CursorNormalizer: RecordNormalizer {
         guard let row = record.object, let blobID = JSON.string(row["id"]), let chatID = Self.chatID(record) else { return }
         guard let data = (row["data"] as? [String: Any]) ?? (row["data"] as? String).flatMap({ JSON.parse($0) as? [String: Any] }),
               let role = data["role"] as? String else { return }
-        let sessionKey = NormalKey.session(device: record.device, tool: "cursor-agent", nativeID: chatID)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor-agent", nativeID: chatID)
         context.batch.sessions.append(SessionRow(key: sessionKey, tool: "cursor-agent", device: record.device, nativeID: chatID,
                                                  source: record.source, file: record.path))
         let model = JSON.string(JSON.at(data, "providerOptions.cursor.modelName"))
-        agentMessage(role: role, content: data["content"], key: NormalKey.make(record.device, "cursor-agent", "blob", blobID),
+        agentMessage(role: role, content: data["content"], key: NormalKey.make(record.scopedDevice, "cursor-agent", "blob", blobID),
                      sessionKey: sessionKey, model: model, record, into: &context)
     }
 
     /// `store.db` meta: the chat's name, creation time and model.
     private func agentMeta(_ record: RawRecord, into context: inout NormalizationContext) {
         guard let chatID = Self.chatID(record), let meta = record.column("value") as? [String: Any] else { return }
-        let sessionKey = NormalKey.session(device: record.device, tool: "cursor-agent", nativeID: chatID)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor-agent", nativeID: chatID)
         let started = JSON.timestamp(epoch: meta["createdAt"])
         let model = JSON.string(meta["lastUsedModel"])
         context.batch.sessions.append(SessionRow(
@@ -234,14 +234,14 @@ public struct CursorNormalizer: RecordNormalizer {
                 if texts.isEmpty { kind = "tool_use" }
                 let callID = JSON.string(block["id"]) ?? JSON.string(block["toolCallId"]) ?? "\(key)#\(index)"
                 context.batch.toolCalls.append(ToolCallRow(
-                    key: NormalKey.make(record.device, "cursor-agent", "call", callID), sessionKey: sessionKey, messageKey: key,
+                    key: NormalKey.make(record.scopedDevice, "cursor-agent", "call", callID), sessionKey: sessionKey, messageKey: key,
                     callID: callID, name: JSON.string(block["name"]) ?? JSON.string(block["toolName"]),
                     input: JSON.text(block["input"] ?? block["args"]), source: record.source))
             case "tool_result", "tool-result":
                 kind = "tool_result"
                 if let callID = JSON.string(block["tool_use_id"]) ?? JSON.string(block["toolCallId"]) {
                     context.batch.toolCalls.append(ToolCallRow(
-                        key: NormalKey.make(record.device, "cursor-agent", "call", callID), sessionKey: sessionKey, callID: callID,
+                        key: NormalKey.make(record.scopedDevice, "cursor-agent", "call", callID), sessionKey: sessionKey, callID: callID,
                         result: JSON.text(block["content"] ?? block["result"]), source: record.source))
                 }
             default: break

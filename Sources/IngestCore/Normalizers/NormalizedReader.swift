@@ -28,14 +28,17 @@ public struct NormalizedReader: Sendable {
         /// List sessions without a single message too (empty composers, tombstones); off by
         /// default, so that lists show conversations.
         public var includeEmpty: Bool
+        /// Only this tenant's sessions (a `read` token's); nil: every tenant's (admin, the CLI).
+        public var tenant: Int64?
         public init(tool: String? = nil, device: String? = nil, project: String? = nil, since: String? = nil, until: String? = nil,
-                    includeEmpty: Bool = false) {
+                    includeEmpty: Bool = false, tenant: Int64? = nil) {
             self.tool = tool
             self.device = device
             self.project = project
             self.since = since
             self.until = until
             self.includeEmpty = includeEmpty
+            self.tenant = tenant
         }
 
         /// `WHERE …` over sessions `s` (parameters from `$1`), with `time` the column compared
@@ -47,6 +50,10 @@ public struct NormalizedReader: Sendable {
                 guard let value else { return }
                 values.append(.text(value))
                 conditions.append(condition.replacingOccurrences(of: "?", with: "$\(values.count)"))
+            }
+            if let tenant {
+                values.append(.integer(tenant))
+                conditions.append("s.tenant_id = $\(values.count)")
             }
             add("s.tool = ?", tool)
             add("s.device = ?", device)
@@ -194,12 +201,13 @@ public struct NormalizedReader: Sendable {
         return SessionPage(sessions: sessions, nextOffset: rows.count > limit ? offset + limit : nil)
     }
 
-    /// One session with everything normalised about it; nil when there is none with this id.
-    public func session(id: String) async throws -> SessionDetail? {
+    /// One session with everything normalised about it; nil when there is none with this id
+    /// (in `tenant`, when given: another tenant's session is as absent as an unknown one).
+    public func session(id: String, tenant: Int64? = nil) async throws -> SessionDetail? {
         guard let row = try await store.query(SQLStatement("""
             SELECT \(Self.sessionColumns) FROM norm_sessions s LEFT JOIN norm_session_links l ON l.child_key = s.session_key
-            WHERE s.session_key = $1
-            """, [.text(id)])).first else { return nil }
+            WHERE s.session_key = $1 AND ($2 < 0 OR s.tenant_id = $2)
+            """, [.text(id), .integer(tenant ?? -1)])).first else { return nil }
         var sessions = [Self.session(row)]
         try await addCounts(&sessions)
         let key: [SQLiteValue] = [.text(id)]
@@ -276,11 +284,11 @@ public struct NormalizedReader: Sendable {
     }
 
     /// What was not understood, summed over sources.
-    public func drift() async throws -> [DriftEntry] {
+    public func drift(tenant: Int64? = nil) async throws -> [DriftEntry] {
         try await store.query(SQLStatement("""
-            SELECT tool, tool_version, kind, reason, name, CAST(sum(count) AS BIGINT) FROM norm_drift
+            SELECT tool, tool_version, kind, reason, name, CAST(sum(count) AS BIGINT) FROM norm_drift WHERE ($1 < 0 OR tenant_id = $1)
             GROUP BY tool, tool_version, kind, reason, name ORDER BY tool, kind, reason, name, tool_version
-            """)).map { DriftEntry(tool: $0[0].text ?? "", toolVersion: $0[1].text ?? "", kind: $0[2].text ?? "", reason: $0[3].text ?? "",
+            """, [.integer(tenant ?? -1)])).map { DriftEntry(tool: $0[0].text ?? "", toolVersion: $0[1].text ?? "", kind: $0[2].text ?? "", reason: $0[3].text ?? "",
                                    name: $0[4].text ?? "", count: $0[5].int ?? 0) }
     }
 

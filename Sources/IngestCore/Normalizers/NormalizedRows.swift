@@ -23,6 +23,8 @@ public struct SessionRow: Sendable, Equatable {
     public var endedAt: String?
     /// The file the record came from.
     public var file: String?
+    /// The tenant the session belongs to (set from its records, never by a normaliser).
+    public var tenant: Int64 = Tenant.defaultID
 }
 
 /// A message: a prompt, a response (Claude's streamed blocks share `responseID`), a tool
@@ -129,6 +131,8 @@ public struct DriftKey: Hashable, Sendable, Codable {
     public var reason: String
     /// The record type or field name.
     public var name: String
+    /// The tenant whose records were not understood (set by ``NormalizedBatch/count(_:)``).
+    public var tenant: Int64 = Tenant.defaultID
 }
 
 /// What normalising a run of records produced, ready to be written in one transaction.
@@ -151,7 +155,12 @@ public struct NormalizedBatch: Sendable {
             && links.isEmpty && positions.isEmpty && drift.isEmpty
     }
 
+    /// The tenant of the record being normalised: drift counted now is its.
+    public var tenant: Int64 = Tenant.defaultID
+
     public mutating func count(_ key: DriftKey) {
+        var key = key
+        key.tenant = tenant
         drift[key, default: 0] += 1
     }
 }

@@ -11,10 +11,11 @@ enum NormalizedWriter {
         var statements: [SQLStatement] = []
         let sessions = merged(batch.sessions, key: \.key, merge: mergeSession)
         statements += insert("norm_sessions", ["session_key", "tool", "device", "native_id", "source", "project", "git_branch",
-                                               "title", "status", "tool_version", "model", "started_at", "ended_at"],
+                                               "title", "status", "tool_version", "model", "started_at", "ended_at", "tenant_id:int"],
                              sessions.map { [.text($0.key), .text($0.tool), .text($0.device), .text($0.nativeID), .text($0.source),
                                               .optional($0.project), .optional($0.gitBranch), .optional($0.title), .optional($0.status),
-                                              .optional($0.toolVersion), .optional($0.model), .optional($0.startedAt), .optional($0.endedAt)] },
+                                              .optional($0.toolVersion), .optional($0.model), .optional($0.startedAt), .optional($0.endedAt),
+                                              .integer($0.tenant)] },
                              conflict: """
                                 ON CONFLICT (session_key) DO UPDATE SET
                                   project = coalesce(norm_sessions.project, excluded.project),
@@ -106,13 +107,13 @@ enum NormalizedWriter {
                              batch.models.sorted { $0.lexicographicallyPrecedes($1) }.map { $0.map { .text($0) } },
                              conflict: "ON CONFLICT (session_key, model) DO NOTHING")
 
-        statements += insert("norm_drift", ["source", "tool", "tool_version", "kind", "reason", "name", "count:int"],
+        statements += insert("norm_drift", ["source", "tool", "tool_version", "kind", "reason", "name", "count:int", "tenant_id:int"],
                              batch.drift.sorted { "\($0.key)" < "\($1.key)" }.map { key, count in
                                  [.text(key.source), .text(key.tool), .text(key.toolVersion), .text(key.kind), .text(key.reason),
-                                  .text(key.name), .integer(Int64(count))]
+                                  .text(key.name), .integer(Int64(count)), .integer(key.tenant)]
                              },
                              conflict: """
-                                ON CONFLICT (source, tool, tool_version, kind, reason, name) DO UPDATE SET count = norm_drift.count + excluded.count
+                                ON CONFLICT (tenant_id, source, tool, tool_version, kind, reason, name) DO UPDATE SET count = norm_drift.count + excluded.count
                                 """)
 
         let encoder = JSONEncoder()

@@ -91,7 +91,7 @@ public final class Normalizer: Service, Sendable {
     /// Applies `raw` one envelope at a time; one that cannot be stored is counted as drift
     /// `unreadable` (named by its envelope id) and skipped, and the watermark moves past it, so
     /// normalising never wedges on a poison record. Returns how many were taken.
-    private func applyOneByOne(_ raw: [(seq: Int64, json: String)], after start: Int64) async throws -> Int {
+    private func applyOneByOne(_ raw: [RawEnvelope], after start: Int64) async throws -> Int {
         var watermark = start
         var taken = 0
         for envelope in raw {
@@ -102,6 +102,7 @@ public final class Normalizer: Service, Sendable {
             } catch {
                 let record = RawRecord(seq: envelope.seq, json: envelope.json)
                 var batch = NormalizedBatch()
+                batch.tenant = envelope.tenant
                 let key = DriftKey(source: record?.source ?? "", tool: record?.tool ?? "", toolVersion: "", kind: record?.kind ?? "",
                                    reason: "unreadable", name: "envelope \(record?.id ?? "seq \(envelope.seq)")")
                 batch.count(key)
@@ -144,14 +145,16 @@ public final class Normalizer: Service, Sendable {
     }
 
     /// The statements that merge these raw envelopes into the normalised tables.
-    func normalize(_ raw: [(seq: Int64, json: String)]) async throws -> (statements: [SQLStatement], drift: [DriftKey: Int]) {
+    func normalize(_ raw: [RawEnvelope]) async throws -> (statements: [SQLStatement], drift: [DriftKey: Int]) {
         var records: [RawRecord] = []
         records.reserveCapacity(raw.count)
         var unreadable = NormalizedBatch()
-        for (seq, json) in raw {
-            if let record = RawRecord(seq: seq, json: json) {
+        for envelope in raw {
+            if var record = RawRecord(seq: envelope.seq, json: envelope.json) {
+                record.tenant = envelope.tenant
                 records.append(record)
             } else {
+                unreadable.tenant = envelope.tenant
                 unreadable.count(DriftKey(source: "", tool: "", toolVersion: "", kind: "", reason: "unreadable", name: "envelope"))
             }
         }
@@ -160,7 +163,10 @@ public final class Normalizer: Service, Sendable {
         context.batch.drift = unreadable.drift
         var sources: [String: String] = [:]
         for record in records {
+            context.batch.tenant = record.tenant
+            let sessionsBefore = context.batch.sessions.count
             registry.normalize(record, into: &context)
+            for index in sessionsBefore..<context.batch.sessions.count { context.batch.sessions[index].tenant = record.tenant }
             sources[record.fileKey] = record.source
         }
         var changed: [String: (source: String, memory: FileMemory)] = [:]

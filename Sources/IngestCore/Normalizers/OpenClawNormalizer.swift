@@ -52,7 +52,7 @@ public struct OpenClawNormalizer: RecordNormalizer {
         context.unknownFields(record, version: version, entry, known: Self.fields)
         guard let sessionID = nativeID ?? memory.sessionNativeID else { return context.unreadable(record, "no session header") }
 
-        let sessionKey = NormalKey.session(device: record.device, tool: Self.tool, nativeID: sessionID)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: sessionID)
         let timestamp = JSON.timestamp(entry["timestamp"])
         var session = SessionRow(key: sessionKey, tool: Self.tool, device: record.device, nativeID: sessionID, source: record.source,
                                  toolVersion: version, startedAt: timestamp, endedAt: timestamp, file: record.path)
@@ -67,7 +67,7 @@ public struct OpenClawNormalizer: RecordNormalizer {
         context.batch.sessions.append(session)
 
         let entryID = JSON.string(entry["id"]) ?? "\(record.position)"
-        let messageKey = NormalKey.make(record.device, Self.tool, "entry", sessionID, entryID)
+        let messageKey = NormalKey.make(record.scopedDevice, Self.tool, "entry", sessionID, entryID)
         switch type {
         case "message":
             message(entry["message"] as? [String: Any] ?? [:], record, sessionKey: sessionKey, messageKey: messageKey,
@@ -93,7 +93,7 @@ public struct OpenClawNormalizer: RecordNormalizer {
             case "toolCall":
                 guard let callID = JSON.string(block["id"]) else { continue }
                 context.batch.toolCalls.append(ToolCallRow(
-                    key: NormalKey.make(record.device, Self.tool, "call", callID), sessionKey: sessionKey, messageKey: messageKey,
+                    key: NormalKey.make(record.scopedDevice, Self.tool, "call", callID), sessionKey: sessionKey, messageKey: messageKey,
                     callID: callID, name: JSON.string(block["name"]), input: JSON.text(block["arguments"]), startedAt: timestamp,
                     source: record.source))
             default: break
@@ -103,7 +103,7 @@ public struct OpenClawNormalizer: RecordNormalizer {
         let text = texts.isEmpty ? nil : texts.joined(separator: "\n")
         if role == "toolResult", let callID = JSON.string(message["toolCallId"]) {
             context.batch.toolCalls.append(ToolCallRow(
-                key: NormalKey.make(record.device, Self.tool, "call", callID), sessionKey: sessionKey, callID: callID,
+                key: NormalKey.make(record.scopedDevice, Self.tool, "call", callID), sessionKey: sessionKey, callID: callID,
                 name: JSON.string(message["toolName"]), result: text, isError: JSON.bool(message["isError"]), endedAt: timestamp,
                 source: record.source))
         }

@@ -5,6 +5,8 @@ import Foundation
 public struct RawRecord {
     /// Arrival order in the raw store: normalising replays records in this order.
     public var seq: Int64
+    /// The tenant it was sent to.
+    public var tenant: Int64 = Tenant.defaultID
     public var id: String
     public var source: String
     /// The declared record kind (`claude-code.transcript`): the only thing that picks a normaliser.
@@ -30,8 +32,12 @@ public struct RawRecord {
     /// The record as an object, when it is one.
     public var object: [String: Any]? { record as? [String: Any] }
 
+    /// The device as normalised keys see it: within its tenant, so that two tenants' devices
+    /// and sessions never share a row (the default tenant's keys are the device alone).
+    public var scopedDevice: String { tenant == Tenant.defaultID ? device : "\(tenant)/\(device)" }
+
     /// A key for what normalisers remember about the file this record came from.
-    public var fileKey: String { "\(device)|\(fileID ?? path)" }
+    public var fileKey: String { "\(scopedDevice)|\(fileID ?? path)" }
 
     /// Opens one stored envelope; nil when it is not a JSON object with the envelope's fields.
     public init?(seq: Int64, json: String) {

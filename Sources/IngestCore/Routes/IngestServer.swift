@@ -78,7 +78,7 @@ public struct IngestServer: Sendable {
             bodyReader: RequestBodyReader(maxWireBytes: limits.maxBodyBytes, maxInflatedBytes: limits.maxInflatedBytes,
                                           minimumBytesPerSecond: limits.minimumBodyBytesPerSecond, grace: limits.bodyGrace),
             metrics: metrics, normalizer: normalizer, logger: logger)
-        let sensorConfig = SensorConfigHandler(provider: config, authenticator: authenticator)
+        let sensorConfig = SensorConfigHandler(provider: config, authenticator: authenticator, tenants: store)
         let metrics = self.metrics
 
         let router = Router(context: IngestRequestContext.self)

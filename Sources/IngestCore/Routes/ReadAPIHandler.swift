@@ -9,43 +9,65 @@ struct ReadAPIHandler: Sendable {
     let authenticator: BearerAuthenticator
 
     func sessions(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        if case .failure(let refusal) = await authenticator.authorize(request, context: context, scope: .read) { return refusal.response }
+        let token: TokenRecord
+        switch await authenticator.authorize(request, context: context, scope: .read) {
+        case .failure(let refusal): return refusal.response
+        case .success(let found): token = found
+        }
         let query = request.uri.queryParameters
         let limit = query["limit"].flatMap { Int(String($0)) } ?? 100
         let offset = query["offset"].flatMap { Int(String($0)) } ?? 0
         guard (1...1000).contains(limit), offset >= 0 else {
             return JSONAnswer.error(.badRequest, "limit must be 1 to 1000 and offset 0 or more")
         }
-        return Self.json(try await reader.sessions(Self.filter(query), limit: limit, offset: offset))
+        return Self.json(try await reader.sessions(Self.filter(query, token: token), limit: limit, offset: offset))
     }
 
     func session(_ request: Request, context: IngestRequestContext, id: String) async throws -> Response {
-        if case .failure(let refusal) = await authenticator.authorize(request, context: context, scope: .read) { return refusal.response }
-        guard let detail = try await reader.session(id: id) else { return JSONAnswer.error(.notFound, "no session \(id)") }
+        let token: TokenRecord
+        switch await authenticator.authorize(request, context: context, scope: .read) {
+        case .failure(let refusal): return refusal.response
+        case .success(let found): token = found
+        }
+        guard let detail = try await reader.session(id: id, tenant: Self.tenant(of: token)) else { return JSONAnswer.error(.notFound, "no session \(id)") }
         return Self.json(detail)
     }
 
     func usage(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        if case .failure(let refusal) = await authenticator.authorize(request, context: context, scope: .read) { return refusal.response }
+        let token: TokenRecord
+        switch await authenticator.authorize(request, context: context, scope: .read) {
+        case .failure(let refusal): return refusal.response
+        case .success(let found): token = found
+        }
         let query = request.uri.queryParameters
         let group = query["group"].map { String($0).split(separator: ",").map(String.init) } ?? ["day", "tool", "model"]
         let known: Set<String> = ["day", "tool", "model", "device", "project"]
         if let unknown = group.first(where: { !known.contains($0) }) {
             return JSONAnswer.error(.badRequest, "group: \(unknown) is not one of day, tool, model, device, project")
         }
-        return Self.json(["usage": try await reader.usage(group: group, filter: Self.filter(query))])
+        return Self.json(["usage": try await reader.usage(group: group, filter: Self.filter(query, token: token))])
     }
 
     func drift(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        if case .failure(let refusal) = await authenticator.authorize(request, context: context, scope: .read) { return refusal.response }
-        return Self.json(["drift": try await reader.drift()])
+        let token: TokenRecord
+        switch await authenticator.authorize(request, context: context, scope: .read) {
+        case .failure(let refusal): return refusal.response
+        case .success(let found): token = found
+        }
+        return Self.json(["drift": try await reader.drift(tenant: Self.tenant(of: token))])
     }
 
-    static func filter(_ query: Parameters) -> NormalizedReader.Filter {
+    /// What a token reads: its own tenant's, or every tenant's for an admin.
+    static func tenant(of token: TokenRecord) -> Int64? {
+        token.scope == .admin ? nil : token.tenantID
+    }
+
+    static func filter(_ query: Parameters, token: TokenRecord) -> NormalizedReader.Filter {
         func value(_ name: String) -> String? { query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
         return NormalizedReader.Filter(tool: value("tool"), device: value("device"), project: value("project"),
                                        since: value("since"), until: value("until"),
-                                       includeEmpty: ["true", "1", "yes"].contains(value("include_empty")?.lowercased() ?? ""))
+                                       includeEmpty: ["true", "1", "yes"].contains(value("include_empty")?.lowercased() ?? ""),
+                                       tenant: tenant(of: token))
     }
 
     static func json(_ value: some Encodable) -> Response {

@@ -7,10 +7,17 @@ import SensorModel
 struct SensorConfigHandler: Sendable {
     let provider: ServerConfigProvider
     let authenticator: BearerAuthenticator
+    let tenants: any TenantStore
 
     func handle(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        if case .failure(let refusal) = await authenticator.authorize(request, context: context, scope: .ingest) { return refusal.response }
-        let document = await provider.document
+        let token: TokenRecord
+        switch await authenticator.authorize(request, context: context, scope: .ingest) {
+        case .failure(let refusal): return refusal.response
+        case .success(let found): token = found
+        }
+        // A tenant's own folder, when it has one, layers over the default document.
+        let name = try await tenants.tenants().first { $0.id == token.tenantID }?.name ?? "default"
+        let document = await provider.document(forTenant: name)
         var headers: HTTPFields = [.eTag: document.etag, .cacheControl: "no-cache"]
         if let condition = request.headers[.ifNoneMatch], Self.matches(condition, etag: document.etag) {
             return Response(status: .notModified, headers: headers)

@@ -8,9 +8,15 @@ public protocol RawEnvelopeStore: Sendable {
     func insert(_ envelopes: [ValidEnvelope], from origin: BatchOrigin) async throws -> InsertOutcome
     /// Envelope count and bytes per source and kind.
     func counts() async throws -> [SourceCount]
-    /// Up to `limit` envelopes in id order, after `id` (from the start when nil): for paging
-    /// through everything stored (dumps, re-parsing).
-    func envelopes(after id: String?, limit: Int) async throws -> [StoredEnvelope]
+    /// Up to `limit` envelopes in (tenant, id) order, after `last` (from the start when nil):
+    /// for paging through everything stored (dumps).
+    func envelopes(after last: StoredEnvelope?, limit: Int) async throws -> [StoredEnvelope]
+}
+
+/// The organisations a store serves.
+public protocol TenantStore: Sendable {
+    func createTenant(name: String) async throws -> Tenant
+    func tenants() async throws -> [Tenant]
 }
 
 /// Bearer tokens, kept as SHA-256 hashes, each bound to a name.
@@ -41,7 +47,7 @@ extension TokenStore {
 /// gracefully, so it runs in the server's service group beside the HTTP server (and shuts
 /// down after it). Other issues add normalised tables: keep this protocol small and the
 /// migration lists append-only.
-public protocol IngestStore: RawEnvelopeStore, TokenStore, NormalizedStore, Service {
+public protocol IngestStore: RawEnvelopeStore, TokenStore, TenantStore, NormalizedStore, Service {
     /// Applies, in order, each migration not applied yet. Safe when several processes start
     /// at once on the same database.
     func migrate() async throws

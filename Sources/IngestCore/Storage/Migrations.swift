@@ -42,6 +42,47 @@ enum Migrations {
             "ALTER TABLE tokens ADD COLUMN expires_at TEXT",
             "ALTER TABLE tokens ADD COLUMN device TEXT",
         ]),
+        Migration(version: 4, name: "tenants", statements: [
+            "CREATE TABLE tenants (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL)",
+            // A single-tenant install needs no step of its own: everything so far is the default tenant's.
+            "INSERT INTO tenants(id, name, created_at) VALUES (1, 'default', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            "ALTER TABLE tokens ADD COLUMN tenant_id INTEGER NOT NULL DEFAULT 1",
+            // Envelope ids are unique per tenant: one tenant cannot suppress another's record by
+            // sending its id first. The table is rebuilt with its rows in arrival order (rowid),
+            // so the normaliser's watermark still holds.
+            """
+            CREATE TABLE raw_envelopes_by_tenant (
+                tenant_id INTEGER NOT NULL DEFAULT 1,
+                id TEXT NOT NULL,
+                source TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                device TEXT NOT NULL,
+                token_id INTEGER NOT NULL,
+                batch_id TEXT NOT NULL,
+                received_at TEXT NOT NULL,
+                envelope TEXT NOT NULL,
+                PRIMARY KEY (tenant_id, id)
+            )
+            """,
+            """
+            INSERT INTO raw_envelopes_by_tenant(rowid, tenant_id, id, source, kind, device, token_id, batch_id, received_at, envelope)
+            SELECT rowid, 1, id, source, kind, device, token_id, batch_id, received_at, envelope FROM raw_envelopes ORDER BY rowid
+            """,
+            "DROP TABLE raw_envelopes",
+            "ALTER TABLE raw_envelopes_by_tenant RENAME TO raw_envelopes",
+            "CREATE INDEX raw_envelopes_source_kind ON raw_envelopes(source, kind)",
+            "ALTER TABLE norm_sessions ADD COLUMN tenant_id INTEGER NOT NULL DEFAULT 1",
+            "CREATE INDEX norm_sessions_tenant ON norm_sessions(tenant_id, started_at)",
+            """
+            CREATE TABLE norm_drift_by_tenant (
+                tenant_id INTEGER NOT NULL DEFAULT 1, source TEXT NOT NULL, tool TEXT NOT NULL, tool_version TEXT NOT NULL,
+                kind TEXT NOT NULL, reason TEXT NOT NULL, name TEXT NOT NULL, count INTEGER NOT NULL,
+                PRIMARY KEY (tenant_id, source, tool, tool_version, kind, reason, name))
+            """,
+            "INSERT INTO norm_drift_by_tenant SELECT 1, source, tool, tool_version, kind, reason, name, count FROM norm_drift",
+            "DROP TABLE norm_drift",
+            "ALTER TABLE norm_drift_by_tenant RENAME TO norm_drift",
+        ]),
     ]
 
     static let postgres: [Migration] = [
@@ -78,6 +119,20 @@ enum Migrations {
             "ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'ingest'",
             "ALTER TABLE tokens ADD COLUMN expires_at TIMESTAMPTZ",
             "ALTER TABLE tokens ADD COLUMN device TEXT",
+        ]),
+        Migration(version: 4, name: "tenants", statements: [
+            "CREATE TABLE tenants (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            "INSERT INTO tenants(id, name) VALUES (1, 'default')",
+            "SELECT setval(pg_get_serial_sequence('tenants', 'id'), 1)",
+            "ALTER TABLE tokens ADD COLUMN tenant_id BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE raw_envelopes ADD COLUMN tenant_id BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE raw_envelopes DROP CONSTRAINT raw_envelopes_pkey",
+            "ALTER TABLE raw_envelopes ADD PRIMARY KEY (tenant_id, id)",
+            "ALTER TABLE norm_sessions ADD COLUMN tenant_id BIGINT NOT NULL DEFAULT 1",
+            "CREATE INDEX norm_sessions_tenant ON norm_sessions(tenant_id, started_at)",
+            "ALTER TABLE norm_drift ADD COLUMN tenant_id BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE norm_drift DROP CONSTRAINT norm_drift_pkey",
+            "ALTER TABLE norm_drift ADD PRIMARY KEY (tenant_id, source, tool, tool_version, kind, reason, name)",
         ]),
     ]
 }

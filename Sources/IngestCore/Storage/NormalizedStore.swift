@@ -15,5 +15,18 @@ public protocol NormalizedStore: Sendable {
     /// only when given, and no more once `maxBytes` of them are read (at least one): memory is
     /// bounded by bytes, whatever the records' sizes. Never skips an envelope whose insert
     /// commits later with a lower number.
-    func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) async throws -> [(seq: Int64, json: String)]
+    func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) async throws -> [RawEnvelope]
+}
+
+/// A raw envelope as the normaliser reads it: its arrival number, its tenant, its bytes.
+public struct RawEnvelope: Sendable {
+    public var seq: Int64
+    public var tenant: Int64
+    public var json: String
+
+    public init(seq: Int64, tenant: Int64 = Tenant.defaultID, json: String) {
+        self.seq = seq
+        self.tenant = tenant
+        self.json = json
+    }
 }

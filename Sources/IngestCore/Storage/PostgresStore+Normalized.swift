@@ -30,7 +30,7 @@ extension PostgresStore {
     /// Sequence numbers are drawn when an insert runs, not when it commits: a higher one can
     /// commit first. Taking the arrival lock alone waits out the inserts in flight, so every
     /// number up to the largest seen then is final.
-    public func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) async throws -> [(seq: Int64, json: String)] {
+    public func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) async throws -> [RawEnvelope] {
         // Nothing committed past `seq`: no need to hold inserts up (the idle tick lands here).
         guard try await !Self.values(client.query("SELECT 1 FROM raw_envelopes WHERE seq > \(seq) LIMIT 1", logger: logger)).isEmpty
         else { return [] }
@@ -42,18 +42,18 @@ extension PostgresStore {
         let rows: PostgresRowSequence
         if let source {
             rows = try await client.query("""
-                SELECT seq, envelope FROM raw_envelopes WHERE seq > \(seq) AND seq <= \(horizon) AND source = \(source)
+                SELECT seq, envelope, tenant_id FROM raw_envelopes WHERE seq > \(seq) AND seq <= \(horizon) AND source = \(source)
                 ORDER BY seq LIMIT \(limit)
                 """, logger: logger)
         } else {
             rows = try await client.query(
-                "SELECT seq, envelope FROM raw_envelopes WHERE seq > \(seq) AND seq <= \(horizon) ORDER BY seq LIMIT \(limit)",
+                "SELECT seq, envelope, tenant_id FROM raw_envelopes WHERE seq > \(seq) AND seq <= \(horizon) ORDER BY seq LIMIT \(limit)",
                 logger: logger)
         }
-        var envelopes: [(seq: Int64, json: String)] = []
+        var envelopes: [RawEnvelope] = []
         var bytes = 0
-        for try await (seq, json) in rows.decode((Int64, String).self) {
-            envelopes.append((seq, json))
+        for try await (seq, json, tenant) in rows.decode((Int64, String, Int64).self) {
+            envelopes.append(RawEnvelope(seq: seq, tenant: tenant, json: json))
             bytes += json.utf8.count
             if bytes >= maxBytes { break }  // the rest of the rows are discarded, not held
         }

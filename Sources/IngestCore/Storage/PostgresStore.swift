@@ -122,15 +122,15 @@ public final class PostgresStore: IngestStore {
         return try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock_shared(\(Self.arrivalLock))", logger: self.logger)
             let rows = try await connection.query("""
-                INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, envelope, seq)
-                SELECT id, source, kind, device, \(origin.tokenID), \(origin.batchID), envelope, seq
+                INSERT INTO raw_envelopes(tenant_id, id, source, kind, device, token_id, batch_id, envelope, seq)
+                SELECT \(origin.tenantID), id, source, kind, device, \(origin.tokenID), \(origin.batchID), envelope, seq
                 FROM (SELECT batch.*, nextval(pg_get_serial_sequence('raw_envelopes', 'seq')) AS seq
                       FROM unnest(\(envelopes.map(\.id))::text[], \(envelopes.map(\.source))::text[], \(envelopes.map(\.kind))::text[],
                                   \(envelopes.map(\.device))::text[], \(envelopes.map(\.json))::text[])
                            WITH ORDINALITY AS batch(id, source, kind, device, envelope, position)
                       ORDER BY position) AS numbered
                 ORDER BY id
-                ON CONFLICT (id) DO NOTHING
+                ON CONFLICT (tenant_id, id) DO NOTHING
                 RETURNING id
                 """, logger: self.logger)
             var accepted = 0
@@ -151,21 +151,41 @@ public final class PostgresStore: IngestStore {
         return counts
     }
 
-    public func envelopes(after id: String?, limit: Int) async throws -> [StoredEnvelope] {
+    public func envelopes(after last: StoredEnvelope?, limit: Int) async throws -> [StoredEnvelope] {
         let rows = try await client.query("""
-            SELECT id, envelope FROM raw_envelopes WHERE id > \(id ?? "") COLLATE "C" ORDER BY id COLLATE "C" LIMIT \(limit)
+            SELECT tenant_id, id, envelope FROM raw_envelopes
+            WHERE (tenant_id, id COLLATE "C") > (\(last?.tenantID ?? 0), \(last?.id ?? "") COLLATE "C")
+            ORDER BY tenant_id, id COLLATE "C" LIMIT \(limit)
             """, logger: logger)
         var envelopes: [StoredEnvelope] = []
-        for try await (id, json) in rows.decode((String, String).self) {
-            envelopes.append(StoredEnvelope(id: id, json: json))
+        for try await (tenant, id, json) in rows.decode((Int64, String, String).self) {
+            envelopes.append(StoredEnvelope(tenantID: tenant, id: id, json: json))
         }
         return envelopes
+    }
+
+    public func createTenant(name: String) async throws -> Tenant {
+        let rows = try await client.query("""
+            INSERT INTO tenants(name) VALUES (\(name))
+            RETURNING id, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+            """, logger: logger)
+        for try await (id, name, created) in rows.decode((Int64, String, String).self) { return Tenant(id: id, name: name, createdAt: created) }
+        throw StoreError("the tenant was not created")
+    }
+
+    public func tenants() async throws -> [Tenant] {
+        let rows = try await client.query("""
+            SELECT id, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM tenants ORDER BY id
+            """, logger: logger)
+        var tenants: [Tenant] = []
+        for try await (id, name, created) in rows.decode((Int64, String, String).self) { tenants.append(Tenant(id: id, name: name, createdAt: created)) }
+        return tenants
     }
 
     static let tokenColumns = """
         id, name, scope, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), device
+        to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), device, tenant_id
         """
 
     public func token(withHash hash: String) async throws -> TokenRecord? {
@@ -175,8 +195,8 @@ public final class PostgresStore: IngestStore {
     public func createToken(_ token: NewToken) async throws -> TokenRecord {
         let expires = token.expiresAt.map { Self.rfc3339($0) }
         guard let created = try await tokens("""
-            INSERT INTO tokens(name, hash, scope, expires_at, device)
-            VALUES (\(token.name), \(token.hash), \(token.scope.rawValue), \(expires)::timestamptz, \(token.device))
+            INSERT INTO tokens(name, hash, scope, expires_at, device, tenant_id)
+            VALUES (\(token.name), \(token.hash), \(token.scope.rawValue), \(expires)::timestamptz, \(token.device), \(token.tenantID))
             RETURNING \(unescaped: Self.tokenColumns)
             """).first
         else { throw StoreError("the token was not created") }
@@ -226,10 +246,10 @@ public final class PostgresStore: IngestStore {
     private func tokens(_ query: PostgresQuery) async throws -> [TokenRecord] {
         var tokens: [TokenRecord] = []
         let rows = try await client.query(query, logger: logger)
-        for try await (id, name, scope, created, expires, revoked, device)
-            in rows.decode((Int64, String, String, String, String?, String?, String?).self) {
-            tokens.append(TokenRecord(id: id, name: name, scope: TokenScope(rawValue: scope) ?? .ingest, createdAt: created,
-                                      expiresAt: expires, revokedAt: revoked, device: device))
+        for try await (id, name, scope, created, expires, revoked, device, tenant)
+            in rows.decode((Int64, String, String, String, String?, String?, String?, Int64).self) {
+            tokens.append(TokenRecord(id: id, name: name, scope: TokenScope(rawValue: scope) ?? .ingest, tenantID: tenant,
+                                      createdAt: created, expiresAt: expires, revokedAt: revoked, device: device))
         }
         return tokens
     }

@@ -26,21 +26,21 @@ extension SQLiteStore {
 
     /// Arrival order is the rowid: one writer, so a lower rowid never commits after a higher one.
     /// (A VACUUM may renumber rowids: run `sensor-ingest reparse` after one.)
-    public func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) throws -> [(seq: Int64, json: String)] {
+    public func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) throws -> [RawEnvelope] {
         let statement = if let source {
-            SQLStatement("SELECT rowid, envelope FROM raw_envelopes WHERE rowid > $1 AND source = $3 ORDER BY rowid LIMIT $2",
+            SQLStatement("SELECT rowid, envelope, tenant_id FROM raw_envelopes WHERE rowid > $1 AND source = $3 ORDER BY rowid LIMIT $2",
                          [.integer(seq), .integer(Int64(limit)), .text(source)])
         } else {
-            SQLStatement("SELECT rowid, envelope FROM raw_envelopes WHERE rowid > $1 ORDER BY rowid LIMIT $2",
+            SQLStatement("SELECT rowid, envelope, tenant_id FROM raw_envelopes WHERE rowid > $1 ORDER BY rowid LIMIT $2",
                          [.integer(seq), .integer(Int64(limit))])
         }
         let prepared = try prepare(statement)
-        var rows: [(seq: Int64, json: String)] = []
+        var rows: [RawEnvelope] = []
         var bytes = 0
         while bytes < maxBytes, try prepared.step() {
             let json = prepared.string(at: 1) ?? ""
             bytes += json.utf8.count
-            rows.append((prepared.int64(at: 0), json))
+            rows.append(RawEnvelope(seq: prepared.int64(at: 0), tenant: prepared.int64(at: 2), json: json))
         }
         return rows
     }

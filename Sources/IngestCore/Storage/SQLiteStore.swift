@@ -49,6 +49,8 @@ public actor SQLiteStore: IngestStore {
             let current = try database.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations")
             _ = try current.step()
             let applied = current.int64(at: 0)
+            // Done with it: an active statement would keep a migration from dropping a table.
+            try current.reset()
             for migration in Migrations.sqlite where migration.version > applied {
                 for statement in migration.statements { try database.execute(statement) }
                 try database.prepare("INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)")
@@ -67,8 +69,8 @@ public actor SQLiteStore: IngestStore {
     public func insert(_ envelopes: [ValidEnvelope], from origin: BatchOrigin) throws -> InsertOutcome {
         guard !envelopes.isEmpty else { return InsertOutcome(accepted: 0, duplicates: 0) }
         let statement = try insertStatement ?? database.prepare("""
-            INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, received_at, envelope)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO NOTHING
+            INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, received_at, envelope, tenant_id)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(tenant_id, id) DO NOTHING
             """)
         insertStatement = statement
         let receivedAt = now()
@@ -76,7 +78,8 @@ public actor SQLiteStore: IngestStore {
             var accepted = 0
             for envelope in envelopes {
                 try statement.run(.text(envelope.id), .text(envelope.source), .text(envelope.kind), .text(envelope.device),
-                                  .integer(origin.tokenID), .text(origin.batchID), .text(receivedAt), .text(envelope.json))
+                                  .integer(origin.tokenID), .text(origin.batchID), .text(receivedAt), .text(envelope.json),
+                                  .integer(origin.tenantID))
                 accepted += database.changes
             }
             return accepted
@@ -97,18 +100,36 @@ public actor SQLiteStore: IngestStore {
         return counts
     }
 
-    public func envelopes(after id: String?, limit: Int) throws -> [StoredEnvelope] {
-        let statement = try database.prepare("SELECT id, envelope FROM raw_envelopes WHERE id > ?1 ORDER BY id LIMIT ?2")
-        try statement.bind(.text(id ?? ""), at: 1)
-        try statement.bind(.integer(Int64(limit)), at: 2)
+    public func envelopes(after last: StoredEnvelope?, limit: Int) throws -> [StoredEnvelope] {
+        let statement = try database.prepare("""
+            SELECT tenant_id, id, envelope FROM raw_envelopes WHERE (tenant_id, id) > (?1, ?2) ORDER BY tenant_id, id LIMIT ?3
+            """)
+        try statement.bind(.integer(last?.tenantID ?? 0), at: 1)
+        try statement.bind(.text(last?.id ?? ""), at: 2)
+        try statement.bind(.integer(Int64(limit)), at: 3)
         var rows: [StoredEnvelope] = []
         while try statement.step() {
-            rows.append(StoredEnvelope(id: statement.string(at: 0) ?? "", json: statement.string(at: 1) ?? ""))
+            rows.append(StoredEnvelope(tenantID: statement.int64(at: 0), id: statement.string(at: 1) ?? "", json: statement.string(at: 2) ?? ""))
         }
         return rows
     }
 
-    static let tokenColumns = "id, name, scope, created_at, expires_at, revoked_at, device"
+    public func createTenant(name: String) throws -> Tenant {
+        let createdAt = now()
+        try database.prepare("INSERT INTO tenants(name, created_at) VALUES (?1, ?2)").run(.text(name), .text(createdAt))
+        return Tenant(id: database.lastInsertRowID, name: name, createdAt: createdAt)
+    }
+
+    public func tenants() throws -> [Tenant] {
+        let statement = try database.prepare("SELECT id, name, created_at FROM tenants ORDER BY id")
+        var tenants: [Tenant] = []
+        while try statement.step() {
+            tenants.append(Tenant(id: statement.int64(at: 0), name: statement.string(at: 1) ?? "", createdAt: statement.string(at: 2) ?? ""))
+        }
+        return tenants
+    }
+
+    static let tokenColumns = "id, name, scope, created_at, expires_at, revoked_at, device, tenant_id"
 
     public func token(withHash hash: String) throws -> TokenRecord? {
         let statement = try database.prepare(
@@ -120,11 +141,13 @@ public actor SQLiteStore: IngestStore {
     public func createToken(_ token: NewToken) throws -> TokenRecord {
         let createdAt = now()
         let expiresAt = token.expiresAt.map { timestamps.string(from: $0) }
-        try database.prepare("INSERT INTO tokens(name, hash, created_at, scope, expires_at, device) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        try database.prepare("""
+            INSERT INTO tokens(name, hash, created_at, scope, expires_at, device, tenant_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            """)
             .run(.text(token.name), .text(token.hash), .text(createdAt), .text(token.scope.rawValue),
-                 expiresAt.map(SQLiteValue.text) ?? .null, token.device.map(SQLiteValue.text) ?? .null)
-        return TokenRecord(id: database.lastInsertRowID, name: token.name, scope: token.scope, createdAt: createdAt,
-                           expiresAt: expiresAt, device: token.device)
+                 expiresAt.map(SQLiteValue.text) ?? .null, token.device.map(SQLiteValue.text) ?? .null, .integer(token.tenantID))
+        return TokenRecord(id: database.lastInsertRowID, name: token.name, scope: token.scope, tenantID: token.tenantID,
+                           createdAt: createdAt, expiresAt: expiresAt, device: token.device)
     }
 
     public func listTokens() throws -> [TokenRecord] {
@@ -157,8 +180,8 @@ public actor SQLiteStore: IngestStore {
 
     private static func token(_ row: Statement) -> TokenRecord {
         TokenRecord(id: row.int64(at: 0), name: row.string(at: 1) ?? "", scope: TokenScope(rawValue: row.string(at: 2) ?? "") ?? .ingest,
-                    createdAt: row.string(at: 3) ?? "", expiresAt: row.string(at: 4), revokedAt: row.string(at: 5),
-                    device: row.string(at: 6))
+                    tenantID: row.int64(at: 7), createdAt: row.string(at: 3) ?? "", expiresAt: row.string(at: 4),
+                    revokedAt: row.string(at: 5), device: row.string(at: 6))
     }
 
     private func now() -> String {

@@ -21,11 +21,29 @@ public struct ValidEnvelope: Sendable, Equatable {
 /// Who sent a batch: the token it came with and the batch's own id.
 public struct BatchOrigin: Sendable, Equatable {
     public var tokenID: Int64
+    /// The tenant of the token: envelope ids are unique per tenant.
+    public var tenantID: Int64
     public var batchID: String
 
-    public init(tokenID: Int64, batchID: String) {
+    public init(tokenID: Int64, tenantID: Int64 = Tenant.defaultID, batchID: String) {
         self.tokenID = tokenID
+        self.tenantID = tenantID
         self.batchID = batchID
+    }
+}
+
+/// An organisation: every token belongs to one, and everything its tokens send is its own.
+public struct Tenant: Sendable, Codable, Equatable {
+    /// The tenant a single-tenant install uses (made by the first migration that knew tenants).
+    public static let defaultID: Int64 = 1
+    public var id: Int64
+    public var name: String
+    public var createdAt: String
+
+    public init(id: Int64, name: String, createdAt: String) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
     }
 }
 
@@ -42,10 +60,12 @@ public struct InsertOutcome: Sendable, Equatable {
 
 /// A raw envelope as stored.
 public struct StoredEnvelope: Sendable, Equatable {
+    public var tenantID: Int64
     public var id: String
     public var json: String
 
-    public init(id: String, json: String) {
+    public init(tenantID: Int64 = Tenant.defaultID, id: String, json: String) {
+        self.tenantID = tenantID
         self.id = id
         self.json = json
     }
@@ -70,6 +90,8 @@ public struct TokenRecord: Sendable, Codable, Equatable {
     /// What the token is bound to: a device, a person, a tenant.
     public var name: String
     public var scope: TokenScope
+    /// The tenant it belongs to: what it sends is filed under it, what it reads is limited to it.
+    public var tenantID: Int64
     public var createdAt: String
     /// RFC 3339; past it the token is refused like an unknown one.
     public var expiresAt: String?
@@ -78,11 +100,12 @@ public struct TokenRecord: Sendable, Codable, Equatable {
     /// for); envelopes claiming another are rejected one by one.
     public var device: String?
 
-    public init(id: Int64, name: String, scope: TokenScope, createdAt: String, expiresAt: String? = nil,
-                revokedAt: String? = nil, device: String? = nil) {
+    public init(id: Int64, name: String, scope: TokenScope, tenantID: Int64 = Tenant.defaultID, createdAt: String,
+                expiresAt: String? = nil, revokedAt: String? = nil, device: String? = nil) {
         self.id = id
         self.name = name
         self.scope = scope
+        self.tenantID = tenantID
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
@@ -106,11 +129,14 @@ public struct NewToken: Sendable {
     public var scope: TokenScope
     public var expiresAt: Date?
     public var device: String?
+    public var tenantID: Int64
 
-    public init(name: String, hash: String, scope: TokenScope = .ingest, expiresAt: Date? = nil, device: String? = nil) {
+    public init(name: String, hash: String, scope: TokenScope = .ingest, tenantID: Int64 = Tenant.defaultID,
+                expiresAt: Date? = nil, device: String? = nil) {
         self.name = name
         self.hash = hash
         self.scope = scope
+        self.tenantID = tenantID
         self.expiresAt = expiresAt
         self.device = device
     }
