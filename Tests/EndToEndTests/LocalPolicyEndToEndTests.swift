@@ -82,6 +82,20 @@ import Testing
         #expect(stored.contains("[REDACTED:anthropic-api-key]"))
         #expect(stored.contains("hello") && !stored.contains("/etc/passwd"))
 
+        // A running sensor says so in its status too.
+        let run = try ProcessRunner.start(ProcessRunner.sensor, sensor(home, ["run", "--endpoint", server.endpoint,
+                                                                          "--token-file", server.tokenFile.path]),
+                                          log: home.appendingPathComponent("run.log"))
+        let statusFile = home.appendingPathComponent("state/status.json")
+        try await ProcessRunner.wait(seconds: 30, "the running sensor's status") {
+            ((try? String(contentsOf: statusFile, encoding: .utf8)) ?? "").contains("refused by local policy")
+        }
+        let status = try await ProcessRunner.run(ProcessRunner.sensor, sensor(home, ["status"]))
+        run.terminate()
+        await ProcessRunner.exit(of: run)
+        #expect(status.text.contains("config problem:") && status.text.contains("x.keys.roots.default: refused by local policy"),
+                "\(status.text)")
+
         // What the person checks is what a running sensor applies: the cached server layer.
         let validate = try await ProcessRunner.run(ProcessRunner.sensor, sensor(home, ["scan", "--validate-config"]))
         #expect(validate.status != 0)
