@@ -34,6 +34,10 @@ struct StatusCommand: ParsableCommand {
             print("\(unexpected) answer(s) were not an acknowledgement (a redirect, 404 or malformed ack): batches kept, nothing committed")
         }
         print("last upload \(status.lastUploadAt ?? "never")\(status.lastError.map { ", last error: \($0)" } ?? "")")
+        if let total = status.bytesTotal, let read = status.bytesRead {
+            let percent = total > 0 ? Int(Double(read) / Double(total) * 100) : 100
+            print("read \(ByteCount.text(read)) of \(ByteCount.text(total)) (\(percent)%), each file counted once")
+        }
         for problem in status.configProblems ?? [] { print("config problem: \(problem)") }
         for source in status.sources {
             let percent = source.bytesTotal > 0 ? Int(Double(source.bytesRead) / Double(source.bytesTotal) * 100) : 100

@@ -79,12 +79,14 @@ import Testing
         let log = try #require(sources.first { $0["id"] as? String == "live.log" })
         #expect(log["files"] as? Int == 2)
         #expect(log["bytesRead"] as? Int == log["bytesTotal"] as? Int)
+        #expect(status["bytesTotal"] as? Int == 16 && status["bytesRead"] as? Int == 16, "two 8-byte lines, all read")
         #expect(status["pid"] as? Int == Int(harness.sensor!.processIdentifier))
 
         let (code, text) = try await harness.sensorCommand(["status", "--state-dir", stateDir])
         #expect(code == 0)
         #expect(text.contains("sensor running"))
         #expect(text.contains("live.log: 2 file(s)"))
+        #expect(text.contains("read 16 B of 16 B (100%)"), "\(text)")
     }
 
     @Test func aDeclarationDroppedIntoSourcesDirIsAppliedWithoutRestart() async throws {

@@ -29,6 +29,10 @@ public struct SensorStatus: Codable, Sendable {
     public var lastError: String?
     /// Config problems in force: refused server changes, invalid files (each file:line:column).
     public var configProblems: [String]?
+    /// What the files of every source hold and how much of it is read, each file counted once
+    /// however many sources read it (databases are counted by the rows read, as progress does).
+    public var bytesTotal: Int64?
+    public var bytesRead: Int64?
     public var sources: [Source]
 }
 
@@ -71,12 +75,19 @@ public actor StatusWriter {
             perSource[declaration.id] = entry
             sources.append(entry)
         }
+        var sizes: [FileIdentity: Int64] = [:]
+        for (declaration, files) in discovery where declaration.offset == .byte || declaration.offset == .snapshot {
+            for file in files { sizes[FileIdentity(device: file.stat.device, inode: file.stat.inode)] = file.stat.size }
+        }
+        let fileBytes = sizes.values.reduce(0, +)
+        let pending = Backlog.bytes(of: discovery, state: durable)
         let status = SensorStatus(
             pid: getpid(), updatedAt: SourceScanner.timestamp(Date()), endpoint: endpoint,
             configVersion: config.settings.serverConfigVersion, envelopesAcknowledged: stats.envelopesAcknowledged,
             envelopesQuarantined: stats.envelopesQuarantined, pendingBytes: stats.bufferedBytes, batchesSent: stats.batchesSent,
             retries: stats.retries, unexpectedAnswers: stats.unexpectedAnswers, bytesOnWire: stats.bytesOnWire, lastUploadAt: stats.lastUploadAt.map(SourceScanner.timestamp),
-            lastError: stats.lastError, configProblems: config.problems.map(\.description), sources: sources)
+            lastError: stats.lastError, configProblems: config.problems.map(\.description),
+            bytesTotal: fileBytes, bytesRead: max(0, fileBytes - pending), sources: sources)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         if let data = try? encoder.encode(status) { try? AtomicFile.write(data, to: url, permissions: 0o644) }
