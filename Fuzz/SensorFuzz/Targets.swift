@@ -98,3 +98,17 @@ public func fuzzOneInput(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     FuzzTarget.selected.run(UnsafeRawBufferPointer(start: start, count: count))
     return 0
 }
+
+/// libFuzzer's driver, which its own `main` calls.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt
+
+/// The entry point SwiftPM links an executable with (it names `main` after the module, so
+/// that tests can link executables): hands over to libFuzzer's driver.
+@_cdecl("SensorFuzz_main")
+public func sensorFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }
+}
