@@ -6,8 +6,9 @@
 #   scripts/fuzz.sh [seconds]        # the whole budget (default 600), split evenly
 #
 # Seeds are made fresh each run: small valid inputs of each format, and lines of the demo home
-# (scripts/demo-home.py). Findings are kept in .fuzz-findings/<target>/; each one found
-# becomes a regression test (Tests/IngestCoreTests/FuzzRegressionTests.swift).
+# (scripts/demo-home.py). Findings are kept in .fuzz-findings/<target>/ (replay one with
+# `FUZZ_TARGET=<target> .build-fuzz/debug/SensorFuzz <file>`); each one found becomes a
+# regression test beside the tests of what it broke.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
