@@ -122,3 +122,16 @@ import Testing
         }
     }
 }
+
+/// The one SQL text both stores run, as SQLite gets it.
+@Suite struct SQLStatementTests {
+    @Test func parametersInOrderBecomePlainQuestionMarksAndOthersKeepTheirNumbers() {
+        #expect(SQLStatement("INSERT INTO t VALUES ($1, $2), ($3, $4)").sqliteSQL == "INSERT INTO t VALUES (?, ?), (?, ?)")
+        #expect(SQLStatement("SELECT * FROM t WHERE a = $1 AND ($2 < 0 OR b = $2)").sqliteSQL
+            == "SELECT * FROM t WHERE a = ?1 AND (?2 < 0 OR b = ?2)")
+        #expect(SQLStatement("SELECT $2, $1").sqliteSQL == "SELECT ?2, ?1")
+        #expect(SQLStatement("SELECT 'a$b', x$1 FROM t WHERE c = $1").sqliteSQL == "SELECT 'a$b', x$1 FROM t WHERE c = ?")
+        let many = (1...3000).map { "$\($0)" }.joined(separator: ",")
+        #expect(SQLStatement("VALUES (\(many))").sqliteSQL == "VALUES (" + Array(repeating: "?", count: 3000).joined(separator: ",") + ")")
+    }
+}

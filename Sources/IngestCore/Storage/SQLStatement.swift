@@ -13,14 +13,47 @@ public struct SQLStatement: Sendable {
         self.values = values
     }
 
-    /// `sql` with `$N` parameters written as SQLite's `?N`.
+    /// `sql` with `$N` parameters written for SQLite: as plain `?` when they appear once each in
+    /// order (`$1, $2, $3…`: multi-row inserts), else as `?N`. SQLite looks each `?N` up in a
+    /// list of the names seen so far, which makes a statement with thousands of them quadratic
+    /// to prepare; a plain `?` is just the next number.
     public var sqliteSQL: String {
         var result = ""
         result.reserveCapacity(sql.utf8.count)
+        var inOrder = true
+        var expected = 1
         var previous: Character = " "
-        for character in sql {
-            if character == "$", !previous.isLetter, !previous.isNumber { result.append("?") } else { result.append(character) }
+        var index = sql.startIndex
+        var marks: [String.Index] = []
+        while index < sql.endIndex {
+            let character = sql[index]
+            if character == "$", !previous.isLetter, !previous.isNumber {
+                var end = sql.index(after: index)
+                while end < sql.endIndex, sql[end].isASCII, sql[end].isNumber { end = sql.index(after: end) }
+                if Int(sql[sql.index(after: index)..<end]) != expected { inOrder = false }
+                expected += 1
+                marks.append(index)
+            }
             previous = character
+            index = sql.index(after: index)
+        }
+        previous = " "
+        index = sql.startIndex
+        var next = marks.makeIterator()
+        var mark = next.next()
+        while index < sql.endIndex {
+            if index == mark {
+                result.append("?")
+                var end = sql.index(after: index)
+                if inOrder {
+                    while end < sql.endIndex, sql[end].isASCII, sql[end].isNumber { end = sql.index(after: end) }
+                }
+                index = end
+                mark = next.next()
+                continue
+            }
+            result.append(sql[index])
+            index = sql.index(after: index)
         }
         return result
     }
