@@ -106,7 +106,15 @@ public final class SourceScanner {
         var summary = ScanSummary()
         let now = Date().timeIntervalSince1970
         let collectedAt = Self.timestamp(Date())
-        for (declaration, files) in sources ?? discover() {
+        let passSources = sources ?? discover()
+        // Databases that more than one source reads: a row two of them select is sent once.
+        var readers: [FileIdentity: Int] = [:]
+        for (declaration, files) in passSources where declaration.format == .sqlite {
+            for file in files { readers[FileIdentity(device: file.stat.device, inode: file.stat.inode), default: 0] += 1 }
+        }
+        let shared = Set(readers.filter { $0.value > 1 }.keys)
+        let sharedRows = shared.isEmpty ? nil : SharedRows(files: shared)
+        for (declaration, files) in passSources {
             guard let plugin = FormatRegistry.plugin(for: declaration.format) else {
                 summary.sources[declaration.id, default: .init()].errors.append("no reader for format \(declaration.format)")
                 continue
@@ -119,6 +127,7 @@ public final class SourceScanner {
             context.recycler = recycler
             context.spoolDirectory = spoolDirectory
             context.spoolThreshold = spoolThreshold
+            context.sharedRows = sharedRows
             summary.sources[declaration.id, default: .init()].files = files.count
             for file in files {
                 try Task.checkCancellation()

@@ -28,6 +28,9 @@ public struct ReadContext: Sendable {
     public var spoolDirectory: URL?
     /// Records longer than this are spooled rather than held.
     public var spoolThreshold = 4 << 20
+    /// The rows already sent this pass from databases that several sources read: a row two
+    /// sources select goes out once.
+    public var sharedRows: SharedRows?
 
     public init(declaration: SourceDeclaration, writer: EnvelopeWriter, redactor: Redactor, home: String,
                 now: Double, chunkBytes: Int) {
@@ -175,5 +178,26 @@ public struct ReadError: Error, CustomStringConvertible {
             throw ReadError(path: path, errno: code, isTransient: code != ENOENT)
         }
         return descriptor
+    }
+}
+
+/// The row envelopes a pass has sent from each database that more than one source reads (by
+/// device and inode), as their 128-bit ids: the same row selected by two sources has the same
+/// id, and the server would only count the second as a duplicate.
+public final class SharedRows: @unchecked Sendable {
+    private let lock = NSLock()
+    private let files: Set<FileIdentity>
+    private var sent: [FileIdentity: Set<String>] = [:]
+
+    /// `files`: the databases read by more than one source this pass.
+    public init(files: Set<FileIdentity>) {
+        self.files = files
+    }
+
+    /// Whether the row with envelope `id` from `file` is new this pass (and now remembered).
+    func isFirst(_ id: String, in file: FileStat) -> Bool {
+        let identity = FileIdentity(device: file.device, inode: file.inode)
+        guard files.contains(identity) else { return true }
+        return lock.withLock { sent[identity, default: []].insert(id).inserted }
     }
 }

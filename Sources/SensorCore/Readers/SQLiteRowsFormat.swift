@@ -142,9 +142,10 @@ final class SQLiteRowReader: RecordReader {
                     if (changedHashes[identity] ?? stored?.rowHashes?[identity]) == row.contentHash { continue }
                     changedHashes[identity] = row.contentHash
                 }
-                append(row, cursor: cursorValue, rowKey: rowKey, into: &chunk)
-                chunk.inputBytes += Int64(row.record.count)
-                chunk.discoveredInput = true
+                if append(row, cursor: cursorValue, rowKey: rowKey, into: &chunk) {
+                    chunk.inputBytes += Int64(row.record.count)
+                    chunk.discoveredInput = true
+                }
                 if chunk.bytes.count >= context.chunkBytes || chunk.count >= context.chunkRecords {
                     stoppedEarly = true
                     break
@@ -169,10 +170,14 @@ final class SQLiteRowReader: RecordReader {
         return chunk
     }
 
-    private func append(_ row: RowEncoder.Row, cursor: SQLValue, rowKey: String?, into chunk: inout EnvelopeChunk) {
+    /// Appends the row's envelope; false when another source already sent this row this pass.
+    @discardableResult
+    private func append(_ row: RowEncoder.Row, cursor: SQLValue, rowKey: String?, into chunk: inout EnvelopeChunk) -> Bool {
         var id = RecordID(device: context.writer.device, scope: context.displayPath(file.path))
         id.update(rowKey ?? cursor.description)
         id.update(row.contentHash)
+        let envelopeID = id.finalize()
+        if let shared = context.sharedRows, !shared.isFirst(envelopeID, in: file.stat) { return false }
         var locator = locatorPrefix
         locator.append(",\"cursor\":")
         switch cursor {
@@ -190,7 +195,8 @@ final class SQLiteRowReader: RecordReader {
         locator.append("\"")
         var flags = RecordFlags()
         flags.redactions = row.redactions
-        context.writer.append(to: &chunk, id: id.finalize(), locator: locator, encoding: .row, columns: row.columns,
+        context.writer.append(to: &chunk, id: envelopeID, locator: locator, encoding: .row, columns: row.columns,
                               flags: flags) { $0.append(contentsOf: row.record) }
+        return true
     }
 }
