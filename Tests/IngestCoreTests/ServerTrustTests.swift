@@ -67,9 +67,12 @@ import Testing
                 }
                 #expect(statuses.prefix(20).allSatisfy { $0 == .unauthorized })
                 #expect(statuses.suffix(5).allSatisfy { $0 == .tooManyRequests })
-                let blocked = try await client.postBatch(Envelopes.batch(Envelopes.many(1)), token: test.token)
-                #expect(blocked.status == .tooManyRequests, "the address waits out its window, good token or not")
+                let blocked = try await client.execute(uri: IngestServer.Paths.sessions, method: .get,
+                                                       headers: [.authorization: "Bearer still-wrong"])
                 #expect(blocked.headers[.retryAfter].flatMap { Int($0) } ?? 0 > 0)
+                // Laptops behind one NAT or proxy share an address: a valid token still gets in.
+                let good = try await client.postBatch(Envelopes.batch(Envelopes.many(1)), token: test.token)
+                #expect(good.status == .ok)
             }
         }
         let limiter = FailedAuthLimiter(limit: 3, window: 60, capacity: 100)

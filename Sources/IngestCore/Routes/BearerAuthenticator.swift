@@ -27,11 +27,12 @@ struct BearerAuthenticator: Sendable {
     /// The token when it may use a route that needs `scope`; otherwise the answer: 401 (no live
     /// token), 403 (a token of another scope), 429 (too many failures from this address) or 503
     /// (tokens cannot be looked up).
+    ///
+    /// A valid token is let in even from an address over its limit: many laptops may share one
+    /// address (a NAT, a proxy), and one of them retrying a revoked token must not lock out the
+    /// rest. Only the failures are answered 429.
     func authorize(_ request: Request, context: IngestRequestContext, scope: TokenScope) async -> Result<TokenRecord, Refusal> {
         let address = context.clientAddress
-        if let wait = limiter.blocked(address) {
-            return .failure(Refusal(JSONAnswer.error(.tooManyRequests, "too many failed authentications from \(address)", retryAfter: wait)))
-        }
         let token: TokenRecord?
         do {
             token = try await self.token(for: request)
@@ -39,6 +40,10 @@ struct BearerAuthenticator: Sendable {
             return .failure(Refusal(JSONAnswer.error(.serviceUnavailable, "token store unavailable, retry later", retryAfter: 5)))
         }
         guard let token else {
+            if let wait = limiter.blocked(address) {
+                return .failure(Refusal(JSONAnswer.error(.tooManyRequests, "too many failed authentications from \(address)",
+                                                         retryAfter: wait)))
+            }
             limiter.failed(address)
             return .failure(Refusal(JSONAnswer.error(.unauthorized, "missing, unknown, revoked or expired bearer token",
                                                      headers: [.wwwAuthenticate: "Bearer"])))

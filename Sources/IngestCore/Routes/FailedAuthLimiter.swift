@@ -2,7 +2,8 @@ import Foundation
 import NIOConcurrencyHelpers
 
 /// Limits failed authentication per client address: past `limit` failures within `window`,
-/// the address is answered 429 until the window ends, without a token lookup. Memory is
+/// the address's failures are answered 429 until the window ends (its valid tokens still get
+/// in: addresses are shared behind NATs and proxies). Memory is
 /// bounded: at most `capacity` addresses are remembered (expired ones go first, then the
 /// oldest), so a flood of addresses cannot grow it.
 final class FailedAuthLimiter: Sendable {
