@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// Keeps the normalised tables caught up with the raw store: woken after each stored batch
@@ -16,6 +17,10 @@ public final class Normalizer: Service, Sendable {
     /// The most envelope bytes read for one step: a run of 50 MB screenshots is normalised a
     /// few at a time, not a thousand at once.
     let chunkBytes: Int
+    /// Taken before every step: one normaliser at a time per store.
+    let lease: NormalizerLease
+    /// Records this normaliser turned into rows (its work, applied or not).
+    private let normalizedRecords = NIOLockedValueBox(0)
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
@@ -27,6 +32,7 @@ public final class Normalizer: Service, Sendable {
         self.chunkSize = chunkSize
         self.chunkBytes = chunkBytes
         self.logger = logger
+        lease = NormalizerLease(store: store)
         (wakeups, wakeup) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -60,15 +66,37 @@ public final class Normalizer: Service, Sendable {
         }
     }
 
-    /// Normalises everything stored past the watermark. Returns how many envelopes it read.
+    /// How many records this normaliser has normalised (each step's records, applied or not).
+    public var recordsNormalized: Int { normalizedRecords.withLockedValue { $0 } }
+
+    /// Normalises everything stored past the watermark, unless another normaliser holds the
+    /// store's lease (it is doing this work). Returns how many envelopes this one took.
     @discardableResult
     public func catchUp() async throws -> Int {
+        guard try await lease.acquire() else {
+            logger.debug("another normaliser holds the lease; not normalising")
+            return 0
+        }
+        do {
+            let total = try await steps()
+            try await lease.release()
+            return total
+        } catch {
+            try? await lease.release()
+            throw error
+        }
+    }
+
+    /// Normalises step by step while the lease holds.
+    private func steps() async throws -> Int {
         var total = 0
         while true {
+            guard try await lease.acquire() else { return total }  // renewed each step
             let watermark = try await self.watermark()
             let raw = try await store.rawEnvelopes(afterSeq: watermark, source: nil, limit: chunkSize, maxBytes: chunkBytes)
             guard let last = raw.last else { return total }
             let (statements, drift) = try await normalize(raw)
+            normalizedRecords.withLockedValue { $0 += raw.count }
             let applied: Bool
             do {
                 applied = try await store.applyNormalized(statements, expected: watermark, next: last.seq)
@@ -121,12 +149,29 @@ public final class Normalizer: Service, Sendable {
     /// Clears the normalised tables (or one source's rows) and builds them again from the raw
     /// store. The result is the same rows incremental normalising gave.
     public func reparse(source: String? = nil) async throws -> Int {
+        // A running server's normaliser holds the lease while it works: wait for it to let go,
+        // and keep it while the tables are rebuilt, so that nothing races the rebuild.
+        guard try await lease.wait(timeout: .seconds(60)) else {
+            throw StoreError("another normaliser has held the store for a minute; try again when it is idle")
+        }
+        do {
+            let total = try await rebuild(source: source)
+            try await lease.release()
+            return total
+        } catch {
+            try? await lease.release()
+            throw error
+        }
+    }
+
+    private func rebuild(source: String?) async throws -> Int {
         if let source {
             try await store.execute(NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0) WHERE source = $1", [.text(source)]) })
             var after: Int64 = 0
             var total = 0
             let horizon = try await watermark()
             while true {
+                guard try await lease.acquire() else { throw StoreError("the normaliser lease was lost during the reparse") }
                 let raw = try await store.rawEnvelopes(afterSeq: after, source: source, limit: chunkSize, maxBytes: chunkBytes)
                     .filter { $0.seq <= horizon }
                 guard let last = raw.last else { return total }
@@ -137,7 +182,7 @@ public final class Normalizer: Service, Sendable {
         }
         try await store.execute(NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0)") }
             + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
-        return try await catchUp()
+        return try await steps()
     }
 
     func watermark() async throws -> Int64 {

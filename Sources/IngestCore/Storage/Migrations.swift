@@ -83,6 +83,7 @@ enum Migrations {
             "DROP TABLE norm_drift",
             "ALTER TABLE norm_drift_by_tenant RENAME TO norm_drift",
         ]),
+        Migration(version: 5, name: "normaliser lease", statements: NormalizerLease.schema),
     ]
 
     static let postgres: [Migration] = [
@@ -134,5 +135,6 @@ enum Migrations {
             "ALTER TABLE norm_drift DROP CONSTRAINT norm_drift_pkey",
             "ALTER TABLE norm_drift ADD PRIMARY KEY (tenant_id, source, tool, tool_version, kind, reason, name)",
         ]),
+        Migration(version: 5, name: "normaliser lease", statements: NormalizerLease.schema),
     ]
 }
