@@ -37,7 +37,7 @@ import Testing
     @Test func aReparseWaitsForTheHolderAndHoldsTheLeaseWhileItRebuilds() async throws {
         try await StoreKind.sqlite.withFreshStore { store in
             _ = try await store.insert(Self.envelopes(200), from: BatchOrigin(tokenID: 1, batchID: "b"))
-            let server = NormalizerLease(store: store, holder: "server", duration: .seconds(2))
+            let server = NormalizerLease(store: store, holder: "server", duration: .seconds(120))
             #expect(try await server.acquire())
             let cli = Normalizer(store: store)
             #expect(try await cli.catchUp() == 0, "the server holds the store: the CLI does not normalise")
