@@ -17,9 +17,12 @@ struct ReparseCommand: AsyncParsableCommand {
     @Option(help: "Rebuild only the rows of this source id (claude-code.transcripts, …).")
     var source: String?
 
+    @OptionGroup var prices: PriceOptions
+
     func run() async throws {
+        let table = try prices.table()
         let count = try await store.withStore { store in
-            try await Normalizer(store: store).reparse(source: source)
+            try await Normalizer(store: store, prices: table).reparse(source: source)
         }
         print("normalised \(count) envelopes\(source.map { " of \($0)" } ?? "")")
     }

@@ -48,6 +48,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent"), help: "Ingest requests worked on at once; beyond, 503 with Retry-After.")
     var maxConcurrent = IngestServer.Limits().maxConcurrentIngests
 
+    @OptionGroup var prices: PriceOptions
+
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
@@ -88,7 +90,10 @@ struct ServeCommand: AsyncParsableCommand {
             guard permissions & 0o077 == 0 else { throw ValidationError("\(path) is readable by others; chmod 600 it") }
             return token
         }
-        let server = IngestServer(store: store, config: provider, limits: limits, metricsToken: metricsToken, logger: logger)
+        let prices = try self.prices.table()
+        logger.info("prices", metadata: ["table": "\(prices.origin)"])
+        let server = IngestServer(store: store, config: provider, limits: limits, metricsToken: metricsToken, prices: prices,
+                                  logger: logger)
         let app = try server.application(host: host, port: port, tls: try tlsConfiguration(), services: [store]) { url in
             FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
             logger.info("listening", metadata: ["url": "\(url)", "database": "\(location)"])

@@ -16,10 +16,13 @@ struct SessionsCommand: AsyncParsableCommand {
     @Flag(name: .customLong("include-empty"), help: "Count sessions without any message too (empty composers, tombstones).")
     var includeEmpty = false
 
+    @OptionGroup var prices: PriceOptions
+
     func run() async throws {
         let includeEmpty = includeEmpty
+        let table = try prices.table()
         let sessions = try await store.withStore { store in
-            try await Normalizer(store: store).catchUp()
+            try await Normalizer(store: store, prices: table).catchUp()
             let reader = NormalizedReader(store: store)
             var all: [NormalizedReader.Session] = []
             var offset: Int? = 0

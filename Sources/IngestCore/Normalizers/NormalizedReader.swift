@@ -30,8 +30,11 @@ public struct NormalizedReader: Sendable {
         public var includeEmpty: Bool
         /// Only this tenant's sessions (a `read` token's); nil: every tenant's (admin, the CLI).
         public var tenant: Int64?
+        /// Sessions that used this model.
+        public var model: String?
         public init(tool: String? = nil, device: String? = nil, project: String? = nil, since: String? = nil, until: String? = nil,
-                    includeEmpty: Bool = false, tenant: Int64? = nil) {
+                    includeEmpty: Bool = false, tenant: Int64? = nil, model: String? = nil) {
+            self.model = model
             self.tool = tool
             self.device = device
             self.project = project
@@ -60,6 +63,7 @@ public struct NormalizedReader: Sendable {
             add("substr(s.project, 1, length(?)) = ?", project)
             add("\(time) >= ?", since)
             add("\(time) < ?", until)
+            add("EXISTS (SELECT 1 FROM norm_session_models sm WHERE sm.session_key = s.session_key AND sm.model = ?)", model)
             return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), values)
         }
     }
@@ -71,8 +75,30 @@ public struct NormalizedReader: Sendable {
         public var cacheWrite: Int64 = 0
         public var reasoning: Int64 = 0
         public var total: Int64 = 0
+        /// US dollars: what the tool recorded, else estimated from the price table; absent when
+        /// no response has a price.
         public var cost: Double?
+        /// `recorded` (the tool's own figure), `estimated` (the price table's), `mixed`, or absent.
+        public var costSource: String?
         public var responses: Int64 = 0
+
+        /// Adds another response's (or bucket's) tokens and cost.
+        public mutating func add(_ other: Tokens) {
+            input += other.input
+            output += other.output
+            cacheRead += other.cacheRead
+            cacheWrite += other.cacheWrite
+            reasoning += other.reasoning
+            total += other.total
+            responses += other.responses
+            if let cost = other.cost { self.cost = (self.cost ?? 0) + cost }
+            switch (costSource, other.costSource) {
+            case (_, nil): break
+            case (nil, let source): costSource = source
+            case (let mine, let theirs) where mine == theirs: break
+            default: costSource = "mixed"
+            }
+        }
     }
 
     public struct Session: Codable, Sendable {
@@ -96,6 +122,34 @@ public struct NormalizedReader: Sendable {
         public var messages: Int64
         public var toolCalls: Int64
         public var tokens: Tokens
+        /// The first thing the person asked, for sessions without a title (first 200 characters).
+        public var firstPrompt: String?
+    }
+
+    /// How ``sessions(_:limit:offset:order:)`` orders its page.
+    public enum SessionOrder: String, Sendable, CaseIterable {
+        case newest, oldest, tokens, cost, messages
+
+        var label: String {
+            switch self {
+            case .newest: return "Newest first"
+            case .oldest: return "Oldest first"
+            case .tokens: return "Most tokens"
+            case .cost: return "Highest cost"
+            case .messages: return "Most messages"
+            }
+        }
+
+        var sql: String {
+            switch self {
+            case .newest: return "s.started_at DESC, s.session_key"
+            case .oldest: return "s.started_at ASC, s.session_key"
+            case .tokens: return "(SELECT coalesce(sum(u.total_tokens), 0) FROM norm_usage u WHERE u.session_key = s.session_key) DESC, s.session_key"
+            case .cost:
+                return "(SELECT coalesce(sum(coalesce(u.cost, u.estimated_cost)), 0) FROM norm_usage u WHERE u.session_key = s.session_key) DESC, s.session_key"
+            case .messages: return "(SELECT count(*) FROM norm_messages m WHERE m.session_key = s.session_key) DESC, s.session_key"
+            }
+        }
     }
 
     public struct SessionPage: Codable, Sendable {
@@ -176,6 +230,10 @@ public struct NormalizedReader: Sendable {
         public var reason: String
         public var name: String
         public var count: Int64
+        /// When a record showing it was first and last collected, and the raw envelope of one.
+        public var firstSeen: String?
+        public var lastSeen: String?
+        public var exampleId: String?
     }
 
     static let sessionColumns = """
@@ -183,8 +241,8 @@ public struct NormalizedReader: Sendable {
         s.model, s.started_at, s.ended_at, l.parent_key, l.tool_call_id, l.relation
         """
 
-    /// Sessions, newest first.
-    public func sessions(_ filter: Filter, limit: Int = 100, offset: Int = 0) async throws -> SessionPage {
+    /// Sessions, newest first unless `order` says otherwise.
+    public func sessions(_ filter: Filter, limit: Int = 100, offset: Int = 0, order: SessionOrder = .newest) async throws -> SessionPage {
         var (whereClause, filterValues) = filter.sql(time: "s.started_at")
         if !filter.includeEmpty {
             let hasMessages = "EXISTS (SELECT 1 FROM norm_messages m WHERE m.session_key = s.session_key)"
@@ -194,7 +252,7 @@ public struct NormalizedReader: Sendable {
         values += [.integer(Int64(limit + 1)), .integer(Int64(offset))]
         let rows = try await store.query(SQLStatement("""
             SELECT \(Self.sessionColumns) FROM norm_sessions s LEFT JOIN norm_session_links l ON l.child_key = s.session_key
-            \(whereClause) ORDER BY s.started_at DESC, s.session_key LIMIT $\(values.count - 1) OFFSET $\(values.count)
+            \(whereClause) ORDER BY \(order.sql) LIMIT $\(values.count - 1) OFFSET $\(values.count)
             """, values))
         var sessions = rows.prefix(limit).map(Self.session)
         try await addCounts(&sessions)
@@ -223,7 +281,8 @@ public struct NormalizedReader: Sendable {
             """, key))
         let usage = try await store.query(SQLStatement("""
             SELECT usage_key, message_key, model, created_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                   reasoning_tokens, total_tokens, cost
+                   reasoning_tokens, total_tokens, coalesce(cost, estimated_cost), CASE WHEN cost IS NOT NULL THEN 1 ELSE 0 END,
+                   CASE WHEN cost IS NULL AND estimated_cost IS NOT NULL THEN 1 ELSE 0 END
             FROM norm_usage WHERE session_key = $1 ORDER BY created_at, usage_key
             """, key))
         let changes = try await store.query(SQLStatement("""
@@ -259,7 +318,7 @@ public struct NormalizedReader: Sendable {
         let select = (columns + ["""
             CAST(sum(u.input_tokens) AS BIGINT), CAST(sum(u.output_tokens) AS BIGINT), CAST(sum(u.cache_read_tokens) AS BIGINT),
             CAST(sum(u.cache_write_tokens) AS BIGINT), CAST(sum(u.reasoning_tokens) AS BIGINT), CAST(sum(u.total_tokens) AS BIGINT),
-            sum(u.cost), count(*)
+            sum(coalesce(u.cost, u.estimated_cost)), \(Self.costSourceCounts("u.")), count(*)
             """]).joined(separator: ", ")
         let grouping = columns.isEmpty ? "" : "GROUP BY " + columns.joined(separator: ", ") + " ORDER BY "
             + (1...columns.count).map(String.init).joined(separator: ", ")
@@ -268,8 +327,8 @@ public struct NormalizedReader: Sendable {
             \(whereClause) \(grouping)
             """, values))
         return rows.compactMap { row in
-            guard row[chosen.count + 7].int ?? 0 > 0 else { return nil }
-            var bucket = UsageBucket(tokens: Self.tokens(Array(row[chosen.count...]), responses: row[chosen.count + 7].int ?? 0))
+            guard row[chosen.count + 9].int ?? 0 > 0 else { return nil }
+            var bucket = UsageBucket(tokens: Self.tokens(Array(row[chosen.count...]), responses: row[chosen.count + 9].int ?? 0))
             for (index, name) in chosen.enumerated() {
                 switch name {
                 case "day": bucket.day = row[index].text
@@ -286,10 +345,12 @@ public struct NormalizedReader: Sendable {
     /// What was not understood, summed over sources.
     public func drift(tenant: Int64? = nil) async throws -> [DriftEntry] {
         try await store.query(SQLStatement("""
-            SELECT tool, tool_version, kind, reason, name, CAST(sum(count) AS BIGINT) FROM norm_drift WHERE ($1 < 0 OR tenant_id = $1)
+            SELECT tool, tool_version, kind, reason, name, CAST(sum(count) AS BIGINT), min(first_seen), max(last_seen), min(example_id)
+            FROM norm_drift WHERE ($1 < 0 OR tenant_id = $1)
             GROUP BY tool, tool_version, kind, reason, name ORDER BY tool, kind, reason, name, tool_version
             """, [.integer(tenant ?? -1)])).map { DriftEntry(tool: $0[0].text ?? "", toolVersion: $0[1].text ?? "", kind: $0[2].text ?? "", reason: $0[3].text ?? "",
-                                   name: $0[4].text ?? "", count: $0[5].int ?? 0) }
+                                   name: $0[4].text ?? "", count: $0[5].int ?? 0, firstSeen: $0[6].text, lastSeen: $0[7].text,
+                                   exampleId: $0[8].text) }
     }
 
     static func session(_ row: [SQLiteValue]) -> Session {
@@ -297,13 +358,24 @@ public struct NormalizedReader: Sendable {
                 source: row[4].text ?? "", project: row[5].text, gitBranch: row[6].text, title: row[7].text, status: row[8].text,
                 toolVersion: row[9].text, model: row[10].text, models: [], startedAt: row[11].text, endedAt: row[12].text,
                 parentId: row[13].text, parentToolCallId: row[14].text, relation: row[15].text, messages: 0, toolCalls: 0,
-                tokens: Tokens())
+                tokens: Tokens(), firstPrompt: nil)
     }
 
-    /// Tokens from (input, output, cache read, cache write, reasoning, total, cost) columns.
+    /// Tokens from (input, output, cache read, cache write, reasoning, total, cost, rows with a
+    /// recorded cost, rows with an estimated one) columns.
     static func tokens(_ row: [SQLiteValue], responses: Int64) -> Tokens {
-        Tokens(input: row[0].int ?? 0, output: row[1].int ?? 0, cacheRead: row[2].int ?? 0, cacheWrite: row[3].int ?? 0,
-               reasoning: row[4].int ?? 0, total: row[5].int ?? 0, cost: row[6].double, responses: responses)
+        let recorded = row[7].int ?? 0, estimated = row[8].int ?? 0
+        let source: String? = recorded > 0 ? (estimated > 0 ? "mixed" : "recorded") : (estimated > 0 ? "estimated" : nil)
+        return Tokens(input: row[0].int ?? 0, output: row[1].int ?? 0, cacheRead: row[2].int ?? 0, cacheWrite: row[3].int ?? 0,
+                      reasoning: row[4].int ?? 0, total: row[5].int ?? 0, cost: row[6].double, costSource: source, responses: responses)
+    }
+
+    /// How many rows of a sum have a recorded cost, and how many an estimated one.
+    static func costSourceCounts(_ prefix: String = "") -> String {
+        """
+        CAST(sum(CASE WHEN \(prefix)cost IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT),
+        CAST(sum(CASE WHEN \(prefix)cost IS NULL AND \(prefix)estimated_cost IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT)
+        """
     }
 
     /// Message, tool call and token counts and models for a page of sessions.
@@ -326,12 +398,20 @@ public struct NormalizedReader: Sendable {
         for row in try await store.query(SQLStatement("""
             SELECT session_key, CAST(sum(input_tokens) AS BIGINT), CAST(sum(output_tokens) AS BIGINT),
                    CAST(sum(cache_read_tokens) AS BIGINT), CAST(sum(cache_write_tokens) AS BIGINT),
-                   CAST(sum(reasoning_tokens) AS BIGINT), CAST(sum(total_tokens) AS BIGINT), sum(cost), count(*)
+                   CAST(sum(reasoning_tokens) AS BIGINT), CAST(sum(total_tokens) AS BIGINT), sum(coalesce(cost, estimated_cost)),
+                   \(Self.costSourceCounts()), count(*)
             FROM norm_usage WHERE session_key IN (\(list)) GROUP BY session_key
             """, keys)) {
             if let key = row[0].text, let position = index[key] {
-                sessions[position].tokens = Self.tokens(Array(row[1...7]), responses: row[8].int ?? 0)
+                sessions[position].tokens = Self.tokens(Array(row[1...9]), responses: row[10].int ?? 0)
             }
+        }
+        for row in try await store.query(SQLStatement("""
+            SELECT s.session_key, (SELECT substr(m.text, 1, 200) FROM norm_messages m
+                   WHERE m.session_key = s.session_key AND m.role = 'user' AND m.text IS NOT NULL ORDER BY m.ordinal LIMIT 1)
+            FROM norm_sessions s WHERE s.session_key IN (\(list))
+            """, keys)) {
+            if let key = row[0].text, let position = index[key] { sessions[position].firstPrompt = row[1].text }
         }
         for row in try await store.query(SQLStatement(
             "SELECT session_key, model FROM norm_session_models WHERE session_key IN (\(list)) ORDER BY session_key, model", keys)) {

@@ -135,6 +135,13 @@ public struct DriftKey: Hashable, Sendable, Codable {
     public var tenant: Int64 = Tenant.defaultID
 }
 
+/// When a drift was seen (the records' collection times) and the id of a raw envelope showing it.
+public struct DriftSighting: Sendable, Equatable {
+    public var first: String?
+    public var last: String?
+    public var example: String?
+}
+
 /// What normalising a run of records produced, ready to be written in one transaction.
 public struct NormalizedBatch: Sendable {
     public var sessions: [SessionRow] = []
@@ -157,11 +164,24 @@ public struct NormalizedBatch: Sendable {
 
     /// The tenant of the record being normalised: drift counted now is its.
     public var tenant: Int64 = Tenant.defaultID
+    /// The envelope id and collection time of the record being normalised: drift counted now
+    /// was seen then, in it.
+    public var recordID: String?
+    public var recordTime: String?
+    /// When each drift was first and last seen in this batch, and a record that shows it.
+    public var driftSightings: [DriftKey: DriftSighting] = [:]
 
     public mutating func count(_ key: DriftKey) {
         var key = key
         key.tenant = tenant
         drift[key, default: 0] += 1
+        var sighting = driftSightings[key] ?? DriftSighting(example: recordID)
+        if let time = recordTime {
+            if sighting.first.map({ time < $0 }) ?? true { sighting.first = time }
+            if sighting.last.map({ time > $0 }) ?? true { sighting.last = time }
+        }
+        sighting.example = sighting.example ?? recordID
+        driftSightings[key] = sighting
     }
 }
 

@@ -7,7 +7,9 @@ import SQLiteDB
 /// what is stored, so each key is written once per batch (PostgreSQL refuses to update one
 /// row twice in a statement) and many rows go in one statement.
 enum NormalizedWriter {
-    static func statements(_ batch: NormalizedBatch, memories: [String: (source: String, memory: FileMemory)]) -> [SQLStatement] {
+    /// `prices` estimates the cost of every usage row the tool did not price itself.
+    static func statements(_ batch: NormalizedBatch, memories: [String: (source: String, memory: FileMemory)],
+                           prices: PriceTable = .builtIn) -> [SQLStatement] {
         var statements: [SQLStatement] = []
         let sessions = merged(batch.sessions, key: \.key, merge: mergeSession)
         statements += insert("norm_sessions", ["session_key", "tool", "device", "native_id", "source", "project", "git_branch",
@@ -80,19 +82,26 @@ enum NormalizedWriter {
                                 """)
 
         let usage = merged(batch.usage, key: \.key) { first, later in later.total > first.total ? later : first }
+        var sessionModels: [String: String] = [:]
+        for session in sessions { if let model = session.model { sessionModels[session.key] = model } }
+        func estimate(_ row: UsageRow) -> Double? {
+            guard row.cost == nil else { return nil }
+            return prices.cost(model: row.model ?? sessionModels[row.sessionKey], at: row.createdAt, tokens: .init(
+                input: row.input, output: row.output, cacheRead: row.cacheRead, cacheWrite: row.cacheWrite))
+        }
         statements += insert("norm_usage", ["usage_key", "session_key", "message_key", "model", "created_at", "input_tokens:int",
                                             "output_tokens:int", "cache_read_tokens:int", "cache_write_tokens:int", "reasoning_tokens:int",
-                                            "total_tokens:int", "cost:real", "source"],
+                                            "total_tokens:int", "cost:real", "estimated_cost:real", "source"],
                              usage.map { [.text($0.key), .text($0.sessionKey), .optional($0.messageKey), .optional($0.model),
                                            .optional($0.createdAt), .integer($0.input), .integer($0.output), .integer($0.cacheRead),
                                            .integer($0.cacheWrite), .integer($0.reasoning), .integer($0.total), .optional($0.cost),
-                                           .text($0.source)] },
+                                           .optional(estimate($0)), .text($0.source)] },
                              conflict: """
                                 ON CONFLICT (usage_key) DO UPDATE SET message_key = excluded.message_key, model = excluded.model,
                                   created_at = excluded.created_at, input_tokens = excluded.input_tokens,
                                   output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens,
                                   cache_write_tokens = excluded.cache_write_tokens, reasoning_tokens = excluded.reasoning_tokens,
-                                  total_tokens = excluded.total_tokens, cost = excluded.cost
+                                  total_tokens = excluded.total_tokens, cost = excluded.cost, estimated_cost = excluded.estimated_cost
                                 WHERE excluded.total_tokens > norm_usage.total_tokens
                                 """)
 
@@ -107,13 +116,22 @@ enum NormalizedWriter {
                              batch.models.sorted { $0.lexicographicallyPrecedes($1) }.map { $0.map { .text($0) } },
                              conflict: "ON CONFLICT (session_key, model) DO NOTHING")
 
-        statements += insert("norm_drift", ["source", "tool", "tool_version", "kind", "reason", "name", "count:int", "tenant_id:int"],
+        statements += insert("norm_drift", ["source", "tool", "tool_version", "kind", "reason", "name", "count:int", "tenant_id:int",
+                                            "first_seen", "last_seen", "example_id"],
                              batch.drift.sorted { "\($0.key)" < "\($1.key)" }.map { key, count in
-                                 [.text(key.source), .text(key.tool), .text(key.toolVersion), .text(key.kind), .text(key.reason),
-                                  .text(key.name), .integer(Int64(count)), .integer(key.tenant)]
+                                 let seen = batch.driftSightings[key]
+                                 return [.text(key.source), .text(key.tool), .text(key.toolVersion), .text(key.kind), .text(key.reason),
+                                         .text(key.name), .integer(Int64(count)), .integer(key.tenant), .optional(seen?.first),
+                                         .optional(seen?.last), .optional(seen?.example)]
                              },
                              conflict: """
-                                ON CONFLICT (tenant_id, source, tool, tool_version, kind, reason, name) DO UPDATE SET count = norm_drift.count + excluded.count
+                                ON CONFLICT (tenant_id, source, tool, tool_version, kind, reason, name) DO UPDATE SET
+                                  count = norm_drift.count + excluded.count,
+                                  first_seen = CASE WHEN norm_drift.first_seen IS NULL OR excluded.first_seen < norm_drift.first_seen
+                                                    THEN coalesce(excluded.first_seen, norm_drift.first_seen) ELSE norm_drift.first_seen END,
+                                  last_seen = CASE WHEN norm_drift.last_seen IS NULL OR excluded.last_seen > norm_drift.last_seen
+                                                   THEN coalesce(excluded.last_seen, norm_drift.last_seen) ELSE norm_drift.last_seen END,
+                                  example_id = coalesce(norm_drift.example_id, excluded.example_id)
                                 """)
 
         let encoder = JSONEncoder()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import PostgresNIO
 import ServiceLifecycle
 
 /// Keeps the normalised tables caught up with the raw store: woken after each stored batch
@@ -19,14 +20,18 @@ public final class Normalizer: Service, Sendable {
     let chunkBytes: Int
     /// Taken before every step: one normaliser at a time per store.
     let lease: NormalizerLease
+    /// Prices the usage rows the tools did not price.
+    public let prices: PriceTable
     /// Records this normaliser turned into rows (its work, applied or not).
     private let normalizedRecords = NIOLockedValueBox(0)
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
     public init(store: any IngestStore, registry: NormalizerRegistry = .builtIn, metrics: IngestMetrics? = nil,
-                chunkSize: Int = 1000, chunkBytes: Int = 64 << 20, logger: Logger = Logger(label: "sensor-ingest.normalizer")) {
+                chunkSize: Int = 1000, chunkBytes: Int = 64 << 20, prices: PriceTable = .builtIn,
+                logger: Logger = Logger(label: "sensor-ingest.normalizer")) {
         self.store = store
+        self.prices = prices
         self.registry = registry
         self.metrics = metrics
         self.chunkSize = chunkSize
@@ -42,6 +47,11 @@ public final class Normalizer: Service, Sendable {
     }
 
     public func run() async throws {
+        do {
+            try await CostEstimates(store: store, prices: prices).refreshIfStale(logger: logger)
+        } catch {
+            logger.error("estimated costs could not be brought up to date; tried again at the next start", metadata: ["error": "\(Self.brief(error))"])
+        }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { [wakeup] in
@@ -56,7 +66,7 @@ public final class Normalizer: Service, Sendable {
                     do {
                         try await catchUp()
                     } catch {
-                        logger.error("normalising failed; retried on the next batch", metadata: ["error": "\(error)"])
+                        logger.error("normalising failed; retried on the next batch", metadata: ["error": "\(Self.brief(error))"])
                     }
                 }
                 group.cancelAll()
@@ -103,7 +113,7 @@ public final class Normalizer: Service, Sendable {
             } catch {
                 // One record the store cannot take (a NUL in text on PostgreSQL, a value out of
                 // range) spoils the whole step: go one record at a time and set it aside.
-                logger.notice("a step of normalising failed; retrying it record by record", metadata: ["error": "\(error)"])
+                logger.notice("a step of normalising failed; retrying it record by record", metadata: ["error": "\(Self.brief(error))"])
                 total += try await applyOneByOne(raw, after: watermark)
                 continue
             }
@@ -131,12 +141,14 @@ public final class Normalizer: Service, Sendable {
                 let record = RawRecord(seq: envelope.seq, json: envelope.json)
                 var batch = NormalizedBatch()
                 batch.tenant = envelope.tenant
+                batch.recordID = record?.id
+                batch.recordTime = record?.collectedAt
                 let key = DriftKey(source: record?.source ?? "", tool: record?.tool ?? "", toolVersion: "", kind: record?.kind ?? "",
                                    reason: "unreadable", name: "envelope \(record?.id ?? "seq \(envelope.seq)")")
                 batch.count(key)
                 logger.error("a record cannot be stored normalised; counted as drift unreadable and skipped",
-                             metadata: ["envelope": "\(key.name)", "error": "\(error)"])
-                guard try await store.applyNormalized(NormalizedWriter.statements(batch, memories: [:]), expected: watermark,
+                             metadata: ["envelope": "\(key.name)", "error": "\(Self.brief(error))"])
+                guard try await store.applyNormalized(NormalizedWriter.statements(batch, memories: [:], prices: prices), expected: watermark,
                                                       next: envelope.seq) else { return taken }
                 metrics?.normalized(1, drift: batch.drift)
             }
@@ -209,6 +221,8 @@ public final class Normalizer: Service, Sendable {
         var sources: [String: String] = [:]
         for record in records {
             context.batch.tenant = record.tenant
+            context.batch.recordID = record.id
+            context.batch.recordTime = record.collectedAt
             let sessionsBefore = context.batch.sessions.count
             registry.normalize(record, into: &context)
             for index in sessionsBefore..<context.batch.sessions.count { context.batch.sessions[index].tenant = record.tenant }
@@ -216,7 +230,7 @@ public final class Normalizer: Service, Sendable {
         }
         var changed: [String: (source: String, memory: FileMemory)] = [:]
         for key in context.changedMemories { changed[key] = (sources[key] ?? "", context.memories[key]!) }
-        return (NormalizedWriter.statements(context.batch, memories: changed), context.batch.drift)
+        return (NormalizedWriter.statements(context.batch, memories: changed, prices: prices), context.batch.drift)
     }
 
     private func loadMemories(_ keys: Set<String>) async throws -> [String: FileMemory] {
@@ -236,5 +250,16 @@ public final class Normalizer: Service, Sendable {
             }
         }
         return memories
+    }
+
+    /// An error for the log: PostgreSQL's own message rather than the whole statement and its
+    /// thousands of bindings, and never more than a few hundred characters.
+    static func brief(_ error: any Error) -> String {
+        if let postgres = error as? PSQLError, let message = postgres.serverInfo?[.message] {
+            let state = postgres.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            return "PostgreSQL: \(message)\(state)"
+        }
+        let text = String(describing: error)
+        return text.count > 600 ? text.prefix(600) + "… (\(text.count) characters)" : text
     }
 }

@@ -21,6 +21,7 @@ public struct IngestServer: Sendable {
         public static let sessions = "/api/v1/sessions"
         public static let usage = "/api/v1/usage"
         public static let drift = "/api/v1/drift"
+        public static let search = "/api/v1/search"
     }
 
     /// What one request may cost.
@@ -59,18 +60,21 @@ public struct IngestServer: Sendable {
     /// With one, `GET /metrics` needs `Authorization: Bearer <it>` (kept as its hash).
     let metricsTokenHash: String?
 
+    /// `prices`: the table estimated costs are computed with (the built-in one, or it overlaid
+    /// with an operator's `--prices` file).
     public init(store: any IngestStore, config: ServerConfigProvider, limits: Limits = Limits(), metricsToken: String? = nil,
-                logger: Logger) {
+                prices: PriceTable = .builtIn, logger: Logger) {
         self.store = store
         self.config = config
         self.limits = limits
         self.logger = logger
         metricsTokenHash = metricsToken.map(TokenSecret.hash)
-        normalizer = Normalizer(store: store, metrics: metrics, logger: logger)
+        normalizer = Normalizer(store: store, metrics: metrics, prices: prices, logger: logger)
     }
 
-    /// The routes (for an application, or for HummingbirdTesting).
-    public func router() -> Router<IngestRequestContext> {
+    /// The routes (for an application, or for HummingbirdTesting): the API and the explorer's
+    /// pages. `secureCookies` marks the explorer's cookie `Secure` (set when serving TLS).
+    public func router(secureCookies: Bool = false) -> Router<IngestRequestContext> {
         let authenticator = BearerAuthenticator(tokens: store, limiter: limiter)
         let ingest = IngestHandler(
             store: store, authenticator: authenticator,
@@ -92,6 +96,8 @@ public struct IngestServer: Sendable {
         }
         router.get(RouterPath(Paths.usage)) { request, context in try await read.usage(request, context: context) }
         router.get(RouterPath(Paths.drift)) { request, context in try await read.drift(request, context: context) }
+        router.get(RouterPath(Paths.search)) { request, context in try await read.search(request, context: context) }
+        ExplorerHandler(store: store, limiter: limiter, secureCookies: secureCookies).register(on: router)
         router.get(RouterPath(Paths.health)) { _, _ in "ok\n" }
         let metricsTokenHash = self.metricsTokenHash
         router.get(RouterPath(Paths.metrics)) { request, _ in
@@ -127,7 +133,7 @@ public struct IngestServer: Sendable {
         let scheme = tls == nil ? "http" : "https"
         let hostInURL = host.contains(":") ? "[\(host)]" : host
         var app = Application(
-            router: router(),
+            router: router(secureCookies: tls != nil),
             server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "sensor-ingest"),
             services: services + [ConfigWatcher(provider: config, interval: configPollInterval), normalizer],

@@ -48,6 +48,23 @@ struct ReadAPIHandler: Sendable {
         return Self.json(["usage": try await reader.usage(group: group, filter: Self.filter(query, token: token))])
     }
 
+    /// `GET /api/v1/search?q=words[&limit=N]`: messages and tool calls holding every word.
+    func search(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        let token: TokenRecord
+        switch await authenticator.authorize(request, context: context, scope: .read) {
+        case .failure(let refusal): return refusal.response
+        case .success(let found): token = found
+        }
+        let query = request.uri.queryParameters
+        guard let words = query["q"].map(String.init), !words.trimmingCharacters(in: .whitespaces).isEmpty, words.count <= 500 else {
+            return JSONAnswer.error(.badRequest, "q: give the words to find (at most 500 characters)")
+        }
+        let limit = query["limit"].flatMap { Int(String($0)) } ?? 50
+        guard (1...500).contains(limit) else { return JSONAnswer.error(.badRequest, "limit must be 1 to 500") }
+        let hits = try await FullTextSearch(store: reader.store).search(words, tenant: Self.tenant(of: token), limit: limit)
+        return Self.json(["hits": hits])
+    }
+
     func drift(_ request: Request, context: IngestRequestContext) async throws -> Response {
         let token: TokenRecord
         switch await authenticator.authorize(request, context: context, scope: .read) {
@@ -67,7 +84,7 @@ struct ReadAPIHandler: Sendable {
         return NormalizedReader.Filter(tool: value("tool"), device: value("device"), project: value("project"),
                                        since: value("since"), until: value("until"),
                                        includeEmpty: ["true", "1", "yes"].contains(value("include_empty")?.lowercased() ?? ""),
-                                       tenant: tenant(of: token))
+                                       tenant: tenant(of: token), model: value("model"))
     }
 
     static func json(_ value: some Encodable) -> Response {

@@ -84,6 +84,7 @@ enum Migrations {
             "ALTER TABLE norm_drift_by_tenant RENAME TO norm_drift",
         ]),
         Migration(version: 5, name: "normaliser lease", statements: NormalizerLease.schema),
+        Migration(version: 6, name: "explorer: search, cost estimates, sign-ins, drift detail", statements: explorer(.sqlite)),
     ]
 
     static let postgres: [Migration] = [
@@ -136,5 +137,24 @@ enum Migrations {
             "ALTER TABLE norm_drift ADD PRIMARY KEY (tenant_id, source, tool, tool_version, kind, reason, name)",
         ]),
         Migration(version: 5, name: "normaliser lease", statements: NormalizerLease.schema),
+        Migration(version: 6, name: "explorer: search, cost estimates, sign-ins, drift detail", statements: explorer(.postgres)),
     ]
+
+    /// What the explorer needs: full-text search, estimated costs (and the price table they were
+    /// made with), browser sign-ins, when drift was first and last seen with an example record,
+    /// and indexes for the per-device and per-day views.
+    static func explorer(_ dialect: SQLDialect) -> [String] {
+        let real = dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"
+        let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
+        return [
+            "ALTER TABLE norm_usage ADD COLUMN estimated_cost \(real)",
+            "CREATE INDEX norm_usage_created ON norm_usage(created_at)",
+            "CREATE TABLE norm_prices (id \(int) PRIMARY KEY, fingerprint TEXT NOT NULL)",
+            "CREATE TABLE web_sessions (id_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL)",
+            "ALTER TABLE norm_drift ADD COLUMN first_seen TEXT",
+            "ALTER TABLE norm_drift ADD COLUMN last_seen TEXT",
+            "ALTER TABLE norm_drift ADD COLUMN example_id TEXT",
+            "CREATE INDEX raw_envelopes_device ON raw_envelopes(tenant_id, device, received_at)",
+        ] + FullTextSearch.schema(dialect)
+    }
 }

@@ -1,7 +1,7 @@
 /// The normalised tables, the same in both stores but for column types. Every row carries the
 /// source it came from, so `reparse --source` can rebuild one source's rows.
 enum NormalizedSchema {
-    enum Dialect { case sqlite, postgres }
+    typealias Dialect = SQLDialect
 
     static func statements(_ dialect: Dialect) -> [String] {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"

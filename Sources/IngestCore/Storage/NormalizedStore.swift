@@ -3,6 +3,8 @@ import SQLiteDB
 /// The normalised tables' access to a store: the SQL is written once (``SQLStatement``);
 /// each store runs it and adds what only it can do (a safe horizon over concurrent inserts).
 public protocol NormalizedStore: Sendable {
+    /// Which SQL the store speaks, for the statements written per dialect.
+    var dialect: SQLDialect { get }
     /// Rows of a query, each column as a value.
     func query(_ statement: SQLStatement) async throws -> [[SQLiteValue]]
     /// Runs `statements` in one transaction, but only while the normalised watermark is still

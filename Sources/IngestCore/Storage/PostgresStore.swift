@@ -9,6 +9,7 @@ import PostgresNIO
 /// `ON CONFLICT (id) DO NOTHING` (rows in id order, so concurrent batches never deadlock) and
 /// count only what they inserted; migrations run under an advisory lock.
 public final class PostgresStore: IngestStore {
+    public var dialect: SQLDialect { .postgres }
     let client: PostgresClient
     let logger: Logger
     /// `host:port/database`, for messages.

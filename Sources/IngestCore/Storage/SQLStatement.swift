@@ -1,5 +1,11 @@
 import SQLiteDB
 
+/// The two SQL databases a store runs on, for the few statements they spell differently
+/// (full-text search, date arithmetic, JSON paths).
+public enum SQLDialect: Sendable {
+    case sqlite, postgres
+}
+
 /// One SQL statement written once for both stores: parameters are `$1`, `$2`… (PostgreSQL's
 /// form; the SQLite store rewrites them to `?1`, `?2`…), values are SQLite's value type.
 /// Only the SQL both databases share is used: `ON CONFLICT … DO UPDATE`, `excluded`,

@@ -8,6 +8,7 @@ import ServiceLifecycle
 /// and must not hold up Swift's cooperative threads, which serve the HTTP requests meanwhile.
 public actor SQLiteStore: IngestStore {
     public nonisolated let path: String
+    public nonisolated var dialect: SQLDialect { .sqlite }
     let database: Database
     private let executor: DedicatedThreadExecutor
     private let timestamps = ISO8601DateFormatter()

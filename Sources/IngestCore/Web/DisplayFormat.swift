@@ -1,0 +1,89 @@
+import Foundation
+
+/// How the explorer writes numbers, money, times and durations.
+enum DisplayFormat {
+    /// `13109305` → `13,109,305`.
+    static func count(_ value: Int64) -> String {
+        let digits = String(value.magnitude)
+        var grouped = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { grouped.append(",") }
+            grouped.append(character)
+        }
+        return value < 0 ? "-" + grouped : grouped
+    }
+
+    /// US dollars: cents from a dollar up, four decimals below it; a dash when nothing is priced.
+    static func money(_ value: Double?) -> String {
+        guard let value else { return "—" }
+        if value == 0 { return "$0.00" }
+        return value >= 1 ? "$" + String(format: "%.2f", value) : "$" + String(format: "%.4f", value)
+    }
+
+    /// `2026-01-02T15:04:05.123Z` → `2026-01-02 15:04`.
+    static func time(_ iso: String?) -> String {
+        guard let iso, iso.count >= 16 else { return iso ?? "" }
+        return iso.prefix(10) + " " + iso.dropFirst(11).prefix(5)
+    }
+
+    static func date(_ iso: String) -> Date? {
+        let strategies: [Date.ISO8601FormatStyle] = [.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted),
+                                                     .iso8601]
+        for strategy in strategies {
+            if let date = try? strategy.parse(iso) { return date }
+        }
+        return nil
+    }
+
+    /// The time between two RFC 3339 instants, as `2h 5m`, `3m 12s`, `45s`; empty when unknown.
+    static func duration(from start: String?, to end: String?) -> String {
+        guard let start, let end, let from = date(start), let to = date(end) else { return "" }
+        return duration(seconds: to.timeIntervalSince(from))
+    }
+
+    static func duration(seconds: Double) -> String {
+        let total = Int(max(0, seconds).rounded())
+        let days = total / 86400, hours = total % 86400 / 3600, minutes = total % 3600 / 60, secs = total % 60
+        if days > 0 { return "\(days)d \(hours)h" }
+        if hours > 0 { return "\(hours)h \(minutes)m" }
+        if minutes > 0 { return "\(minutes)m \(secs)s" }
+        return "\(secs)s"
+    }
+
+    /// A line of text, cut to `limit` characters.
+    static func shortened(_ text: String, limit: Int = 120) -> String {
+        let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        return trimmed.count > limit ? String(trimmed.prefix(limit - 1)) + "…" : trimmed
+    }
+
+    /// HTML-escapes `text`, then turns the search's match marks into `<mark>` elements.
+    static func highlighted(_ text: String) -> String {
+        var html = ""
+        html.reserveCapacity(text.utf8.count + 32)
+        for character in text.unicodeScalars {
+            switch character {
+            case "<": html += "&lt;"
+            case ">": html += "&gt;"
+            case "&": html += "&amp;"
+            case "\"": html += "&quot;"
+            case "'": html += "&#39;"
+            case "\u{1}": html += "<mark>"
+            case "\u{2}": html += "</mark>"
+            default: html.unicodeScalars.append(character)
+            }
+        }
+        return html
+    }
+
+    /// Percent-encodes a query value.
+    static func query(_ pairs: [(String, String?)]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let parts = pairs.compactMap { name, value -> String? in
+            guard let value, !value.isEmpty else { return nil }
+            return name + "=" + (value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
+        }
+        return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
+    }
+}

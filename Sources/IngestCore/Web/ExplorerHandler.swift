@@ -1,0 +1,436 @@
+import Foundation
+import Hummingbird
+
+/// The session explorer: server-rendered pages on the same port as the API (`/login`, `/`,
+/// `/sessions`, `/sessions/<id>`, `/search`, `/devices`, `/drift`, `/raw/<id>`). A browser
+/// signs in with a `read` token and gets a session cookie; every page is limited to the
+/// token's tenant (an admin token sees every tenant). Nothing on a page runs script, and
+/// every string from a record is HTML-escaped by the templates.
+struct ExplorerHandler: Sendable {
+    let store: any IngestStore
+    let reader: NormalizedReader
+    let queries: ExplorerQueries
+    let search: FullTextSearch
+    let sessions: WebSessions
+    let limiter: FailedAuthLimiter
+    let renderer: PageRenderer
+
+    init(store: any IngestStore, limiter: FailedAuthLimiter, secureCookies: Bool) {
+        self.store = store
+        reader = NormalizedReader(store: store)
+        queries = ExplorerQueries(store: store)
+        search = FullTextSearch(store: store)
+        sessions = WebSessions(store: store, secureCookies: secureCookies)
+        self.limiter = limiter
+        renderer = PageRenderer()
+    }
+
+    /// Adds the explorer's routes.
+    func register(on router: Router<IngestRequestContext>) {
+        router.get("/login") { request, _ in try await self.loginForm(request) }
+        router.post("/login") { request, context in try await self.login(request, context: context) }
+        router.post("/logout") { request, _ in try await self.logout(request) }
+        router.get("/static/:file") { _, context in self.asset(context.parameters.get("file") ?? "") }
+        router.get("/favicon.ico") { _, _ in Response(status: .seeOther, headers: [.location: "/static/favicon.svg"]) }
+        router.get("/") { request, _ in try await self.page(request) { try await self.overview(request, token: $0) } }
+        router.get("/sessions") { request, _ in try await self.page(request) { try await self.sessionList(request, token: $0) } }
+        router.get("/sessions/:id") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return try await self.page(request) { try await self.session(id: id, token: $0) }
+        }
+        router.get("/sessions/:id/raw") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return try await self.page(request) { try await self.sessionRaw(id: id, token: $0) }
+        }
+        router.get("/raw/:id") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            return try await self.page(request) { try await self.raw(id: id, token: $0) }
+        }
+        router.get("/search") { request, _ in try await self.page(request) { try await self.searchPage(request, token: $0) } }
+        router.get("/devices") { request, _ in try await self.page(request) { try await self.devices(token: $0) } }
+        router.get("/drift") { request, _ in try await self.page(request) { try await self.drift(token: $0) } }
+    }
+
+    // MARK: Signing in and out
+
+    /// A page for a signed-in browser; any other is sent to `/login` (and back here after).
+    private func page(_ request: Request, _ build: (TokenRecord) async throws -> Response) async throws -> Response {
+        guard let token = try await sessions.token(for: request) else {
+            var target = request.uri.path
+            if let query = request.uri.query, !query.isEmpty { target += "?" + query }
+            return Response(status: .seeOther, headers: [.location: "/login" + DisplayFormat.query([("next", target)]),
+                                                         .cacheControl: "no-store"])
+        }
+        return try await build(token)
+    }
+
+    private func loginForm(_ request: Request) async throws -> Response {
+        if try await sessions.token(for: request) != nil { return Response(status: .seeOther, headers: [.location: "/"]) }
+        let next = Self.query(of: request)["next"] ?? "/"
+        return renderer.render("login", LoginPage(error: MaybeText(nil), next: Self.safeTarget(next)))
+    }
+
+    private func login(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 16 << 10)
+        let form = Self.form(String(buffer: body))
+        let next = Self.safeTarget(form["next"] ?? "/")
+        func refuse(_ status: HTTPResponse.Status, _ message: String) -> Response {
+            renderer.render("login", LoginPage(error: MaybeText(message), next: next), status: status)
+        }
+        let address = context.clientAddress
+        let secret = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let hash = TokenSecret.hash(secret)
+        guard !secret.isEmpty, let token = try await store.token(withHash: hash), !token.isExpired() else {
+            if let wait = limiter.blocked(address) {
+                return refuse(.tooManyRequests, "Too many failed sign-ins from \(address); try again in \(wait) s.")
+            }
+            limiter.failed(address)
+            return refuse(.unauthorized, "That token is unknown, revoked or expired.")
+        }
+        guard token.scope.allows(.read) else {
+            return refuse(.forbidden, "This token's scope is \(token.scope.rawValue): it can send, not read. Sign in with a read token.")
+        }
+        let cookie = try await sessions.create(tokenHash: hash)
+        return Response(status: .seeOther, headers: [.location: next, .setCookie: cookie, .cacheControl: "no-store"])
+    }
+
+    private func logout(_ request: Request) async throws -> Response {
+        let cookie = try await sessions.delete(for: request)
+        return Response(status: .seeOther, headers: [.location: "/login", .setCookie: cookie])
+    }
+
+    private func asset(_ name: String) -> Response {
+        guard let text = EmbeddedWeb.assets[name] else {
+            return Response(status: .notFound, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "not found\n")))
+        }
+        let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".svg") ? "image/svg+xml" : "text/plain; charset=utf-8"
+        return Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=3600", PageRenderer.contentTypeOptions: "nosniff"],
+                        body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    // MARK: Pages
+
+    private func overview(_ request: Request, token: TokenRecord) async throws -> Response {
+        let tenant = ReadAPIHandler.tenant(of: token)
+        let choice = Self.query(of: request)["days"] ?? "30"
+        let days = Int(choice).flatMap { $0 > 0 && $0 <= 3660 ? $0 : nil }
+        let today = Date()
+        let since = days.map { String(today.addingTimeInterval(-Double($0 - 1) * 86400).ISO8601Format().prefix(10)) }
+        let daily = try await queries.daily(tenant: tenant, since: since)
+        var tokensByDay: [String: [String: Double]] = [:]
+        var costByDay: [String: [String: Double]] = [:]
+        var toolTotals: [String: Int64] = [:]
+        var tokenTotal: Int64 = 0
+        var costTotal = 0.0
+        for row in daily {
+            tokensByDay[row.day, default: [:]][row.tool, default: 0] += Double(row.tokens)
+            costByDay[row.day, default: [:]][row.tool, default: 0] += row.cost
+            toolTotals[row.tool, default: 0] += row.tokens
+            tokenTotal += row.tokens
+            costTotal += row.cost
+        }
+        let tools = toolTotals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+        let dayList = Self.days(since: since ?? daily.first?.day, until: days == nil ? daily.last?.day : String(today.ISO8601Format().prefix(10)))
+        let totals = try await queries.totals(tenant: tenant, since: since)
+        func table(_ column: ExplorerQueries.LeaderColumn, id: String, heading: String, name: String) async throws -> OverviewPage.LeaderTable {
+            let rows = try await queries.leaders(by: column, tenant: tenant, since: since).map { leader in
+                let link: String?
+                switch column {
+                case .model: link = "/sessions" + DisplayFormat.query([("model", leader.name)])
+                case .device: link = "/sessions" + DisplayFormat.query([("device", leader.name)])
+                case .project: link = "/sessions" + DisplayFormat.query([("project", leader.name)])
+                }
+                return OverviewPage.LeaderRow(name: leader.name, link: MaybeText(link), tokens: DisplayFormat.count(leader.tokens),
+                                              cost: DisplayFormat.money(leader.cost), sessions: DisplayFormat.count(leader.sessions))
+            }
+            return OverviewPage.LeaderTable(id: id, heading: heading, column: name, rows: rows)
+        }
+        let page = OverviewPage(
+            windows: [("30", "30 days"), ("90", "90 days"), ("365", "A year"), ("all", "All time")].map {
+                OverviewPage.Window(value: $0.0, label: $0.1, current: $0.0 == (days.map(String.init) ?? "all"))
+            },
+            totals: .init(sessions: DisplayFormat.count(totals.sessions), messages: DisplayFormat.count(totals.messages),
+                          tokens: DisplayFormat.count(tokenTotal), cost: DisplayFormat.money(costTotal)),
+            latest: MaybeText(totals.latest.map(DisplayFormat.time)),
+            charts: [
+                UsageChart(id: "tokens-chart", heading: "Tokens per day", days: dayList, tools: tools, values: tokensByDay) {
+                    Self.compact($0)
+                },
+                UsageChart(id: "cost-chart", heading: "Cost per day", days: dayList, tools: tools, values: costByDay) {
+                    DisplayFormat.money($0)
+                },
+            ],
+            leaders: [
+                try await table(.model, id: "top-models", heading: "Top models", name: "Model"),
+                try await table(.project, id: "top-projects", heading: "Top projects", name: "Project"),
+                try await table(.device, id: "top-devices", heading: "Top devices", name: "Device"),
+            ])
+        return renderer.render("overview", page)
+    }
+
+    private static let pageSize = 50
+
+    private func sessionList(_ request: Request, token: TokenRecord) async throws -> Response {
+        let query = Self.query(of: request)
+        func value(_ name: String) -> String? { query[name].flatMap { $0.isEmpty ? nil : $0 } }
+        // Dates from the form are days; `until` includes its day.
+        let filter = NormalizedReader.Filter(
+            tool: value("tool"), device: value("device"), project: value("project"), since: value("since"),
+            until: value("until").map { Self.dayAfter($0) }, includeEmpty: ["true", "1", "yes"].contains(value("include_empty") ?? ""),
+            tenant: ReadAPIHandler.tenant(of: token), model: value("model"))
+        let sort = value("sort").flatMap(NormalizedReader.SessionOrder.init(rawValue:)) ?? .newest
+        let page = max(1, value("page").flatMap(Int.init) ?? 1)
+        let result = try await reader.sessions(filter, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, order: sort)
+        let choices = try await queries.choices(tenant: ReadAPIHandler.tenant(of: token))
+        func options(_ values: [String], _ selected: String?) -> [Choice] {
+            values.map { Choice(value: $0, label: $0, selected: $0 == selected) }
+        }
+        func link(page: Int) -> String {
+            "/sessions" + DisplayFormat.query([("tool", value("tool")), ("device", value("device")), ("model", value("model")),
+                                               ("project", value("project")), ("since", value("since")), ("until", value("until")),
+                                               ("include_empty", value("include_empty")), ("sort", value("sort")),
+                                               ("page", page > 1 ? String(page) : nil)])
+        }
+        let rows = result.sessions.map { session in
+            SessionsPage.Row(
+                id: session.id, tool: session.tool, deleted: session.status == "deleted", project: session.project ?? "",
+                label: Self.label(session), device: session.device,
+                deviceShort: session.device.count > 14 ? String(session.device.prefix(13)) + "…" : session.device, started: DisplayFormat.time(session.startedAt),
+                duration: DisplayFormat.duration(from: session.startedAt, to: session.endedAt),
+                messages: DisplayFormat.count(session.messages), toolCalls: DisplayFormat.count(session.toolCalls),
+                tokens: DisplayFormat.count(session.tokens.total), cost: Self.cost(session.tokens))
+        }
+        return renderer.render("sessions", SessionsPage(
+            tools: options(choices.tools, filter.tool), devices: options(choices.devices, filter.device),
+            models: options(choices.models, filter.model),
+            sorts: NormalizedReader.SessionOrder.allCases.map { Choice(value: $0.rawValue, label: $0.label, selected: $0 == sort) },
+            project: filter.project ?? "", since: value("since") ?? "", until: value("until") ?? "", includeEmpty: filter.includeEmpty,
+            rows: rows, page: page, previous: MaybeText(page > 1 ? link(page: page - 1) : nil),
+            next: MaybeText(result.nextOffset != nil ? link(page: page + 1) : nil)))
+    }
+
+    private func session(id: String, token: TokenRecord) async throws -> Response {
+        guard let detail = try await reader.session(id: id, tenant: ReadAPIHandler.tenant(of: token)) else {
+            return notFound("No session \(id).")
+        }
+        let session = detail.session
+        let family = try await queries.tree(of: id)
+        let labels = try await queries.labels(family.map(\.id))
+        var changesByCall: [String: [SessionPage.Change]] = [:]
+        var looseChanges: [SessionPage.Change] = []
+        for change in detail.fileChanges {
+            let shown = SessionPage.Change(path: change.path, lines: Self.diff(change).map { .init(style: $0.style.rawValue, text: $0.text) })
+            if let call = change.toolCallId, detail.toolCalls.contains(where: { $0.id == call }) {
+                changesByCall[call, default: []].append(shown)
+            } else {
+                looseChanges.append(shown)
+            }
+        }
+        var callsByMessage: [String: [SessionPage.Call]] = [:]
+        var orphanCalls: [SessionPage.Call] = []
+        for call in detail.toolCalls {
+            let shown = SessionPage.Call(
+                id: call.id, name: call.name ?? call.callId, isError: call.isError ?? false,
+                duration: MaybeText(call.durationMs.map { DisplayFormat.duration(seconds: Double($0) / 1000) }),
+                input: MaybeText(call.input), result: MaybeText(call.result), changes: changesByCall[call.id] ?? [])
+            if let message = call.messageId, detail.messages.contains(where: { $0.id == message }) {
+                callsByMessage[message, default: []].append(shown)
+            } else {
+                orphanCalls.append(shown)
+            }
+        }
+        var usageByMessage: [String: NormalizedReader.Tokens] = [:]
+        for usage in detail.usage {
+            guard let message = usage.messageId else { continue }
+            var tokens = usageByMessage[message] ?? NormalizedReader.Tokens()
+            tokens.add(usage.tokens)
+            usageByMessage[message] = tokens
+        }
+        // A response split over several messages (text, then tool use) shows its calls and
+        // usage once each, under the message that carries them.
+        var items = detail.messages.map { message in
+            let usage = usageByMessage[message.id].map { tokens in
+                "\(DisplayFormat.count(tokens.input)) in · \(DisplayFormat.count(tokens.output)) out · "
+                    + "\(DisplayFormat.count(tokens.cacheRead)) cache read · \(DisplayFormat.count(tokens.cacheWrite)) cache write · "
+                    + Self.cost(tokens)
+            }
+            let compaction = message.kind == "compaction"
+            let thinking = message.kind == "thinking" || message.kind == "reasoning"
+            return SessionPage.Item(
+                id: message.id, role: message.role, kind: message.kind, model: MaybeText(message.model),
+                createdAt: DisplayFormat.time(message.createdAt), compaction: compaction, thinking: thinking && !(message.text ?? "").isEmpty,
+                plain: !thinking && !(message.text ?? "").isEmpty, text: message.text ?? "", calls: callsByMessage[message.id] ?? [],
+                usage: MaybeText(usage))
+        }
+        if !orphanCalls.isEmpty {
+            items.append(SessionPage.Item(id: "calls", role: "tool", kind: "tool_calls", model: MaybeText(nil), createdAt: "",
+                                          compaction: false, thinking: false, plain: false, text: "", calls: orphanCalls,
+                                          usage: MaybeText(nil)))
+        }
+        let tree = family.map { node in
+            SessionPage.TreeItem(id: node.id, label: labels[node.id].map { DisplayFormat.shortened($0.label) } ?? node.id,
+                                 tool: labels[node.id]?.tool ?? "", depth: min(node.depth, 3), relation: MaybeText(node.relation),
+                                 current: node.id == id)
+        }
+        let label = Self.label(session)
+        return renderer.render("session", SessionPage(
+            title: label, label: label, session: session, started: DisplayFormat.time(session.startedAt),
+            duration: DisplayFormat.duration(from: session.startedAt, to: session.endedAt),
+            models: session.models.isEmpty ? (session.model ?? "—") : session.models.joined(separator: ", "),
+            tokens: DisplayFormat.count(session.tokens.total), cost: Self.cost(session.tokens),
+            hasTree: tree.count > 1, tree: tree, items: items, hasLooseChanges: !looseChanges.isEmpty, looseChanges: looseChanges))
+    }
+
+    private func sessionRaw(id: String, token: TokenRecord) async throws -> Response {
+        let tenant = ReadAPIHandler.tenant(of: token)
+        guard let detail = try await reader.session(id: id, tenant: tenant) else { return notFound("No session \(id).") }
+        let rows = try await queries.rawEnvelopes(session: detail.session, files: detail.files, tenant: tenant)
+        return renderer.render("raw", RawPage(
+            title: "Raw envelopes", heading: "Raw envelopes of \(Self.label(detail.session))", back: MaybeText("/sessions/\(id)"),
+            envelopes: rows.map { .init(id: $0.id, receivedAt: $0.receivedAt, json: Self.pretty($0.envelope)) }))
+    }
+
+    private func raw(id: String, token: TokenRecord) async throws -> Response {
+        guard let row = try await queries.rawEnvelope(id: id, tenant: ReadAPIHandler.tenant(of: token)) else {
+            return notFound("No raw envelope \(id).")
+        }
+        return renderer.render("raw", RawPage(title: "Raw envelope", heading: "Raw envelope", back: MaybeText(nil),
+                                              envelopes: [.init(id: row.id, receivedAt: row.receivedAt, json: Self.pretty(row.envelope))]))
+    }
+
+    private func searchPage(_ request: Request, token: TokenRecord) async throws -> Response {
+        let query = (Self.query(of: request)["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let limit = 50
+        let hits = query.isEmpty ? [] : try await search.search(String(query.prefix(500)), tenant: ReadAPIHandler.tenant(of: token), limit: limit)
+        let labels = try await queries.labels(Array(Set(hits.map(\.sessionId))))
+        return renderer.render("search", SearchPage(
+            query: query, searched: !query.isEmpty, count: hits.count, capped: hits.count >= limit,
+            hits: hits.map { hit in
+                SearchPage.Hit(
+                    sessionId: hit.sessionId,
+                    anchor: MaybeText(hit.toolCallId.map { "c-" + $0 } ?? hit.messageId.map { "m-" + $0 }),
+                    title: hit.title ?? labels[hit.sessionId].map { DisplayFormat.shortened($0.label) } ?? hit.sessionId,
+                    tool: hit.tool, what: hit.kind == "tool_call" ? "tool call" : (hit.role ?? "message"),
+                    createdAt: MaybeText(hit.createdAt.map(DisplayFormat.time)), snippet: DisplayFormat.highlighted(hit.snippet))
+            }))
+    }
+
+    private func devices(token: TokenRecord) async throws -> Response {
+        let days = 14
+        let now = Date()
+        let devices = try await queries.devices(tenant: ReadAPIHandler.tenant(of: token), days: days, now: now)
+        let rows = devices.map { device in
+            let peak = max(1, device.perDay.map(\.count).max() ?? 1)
+            let spark = device.perDay.enumerated().map { index, day in
+                let height = day.count == 0 ? 0 : max(1, 22 * Double(day.count) / Double(peak))
+                return DevicesPage.Spark(day: day.day, count: DisplayFormat.count(day.count), x: String(index * 6), y: UsageChart.number(23 - height),
+                                         width: "5", height: UsageChart.number(height))
+            }
+            var behind = ""
+            if let received = device.lastReceived.flatMap(DisplayFormat.date) {
+                behind = DisplayFormat.duration(seconds: now.timeIntervalSince(received)) + " ago"
+                if let collected = device.lastCollected.flatMap(DisplayFormat.date) {
+                    behind += " · sent \(DisplayFormat.duration(seconds: received.timeIntervalSince(collected))) after collection"
+                }
+            }
+            return DevicesPage.Row(device: device.device, link: "/sessions" + DisplayFormat.query([("device", device.device)]),
+                                   tools: device.tools.joined(separator: ", "), sensor: device.sensorVersion ?? "—",
+                                   envelopes: DisplayFormat.count(device.envelopes), lastReceived: DisplayFormat.time(device.lastReceived),
+                                   behind: behind, sparkWidth: days * 6, spark: spark)
+        }
+        return renderer.render("devices", DevicesPage(days: days, rows: rows))
+    }
+
+    private func drift(token: TokenRecord) async throws -> Response {
+        let entries = try await reader.drift(tenant: ReadAPIHandler.tenant(of: token))
+        return renderer.render("drift", DriftPage(rows: entries.map {
+            DriftPage.Row(tool: $0.tool, toolVersion: $0.toolVersion, kind: $0.kind, reason: $0.reason, name: $0.name,
+                          count: DisplayFormat.count($0.count), firstSeen: DisplayFormat.time($0.firstSeen),
+                          lastSeen: DisplayFormat.time($0.lastSeen), exampleId: MaybeText($0.exampleId))
+        }))
+    }
+
+    private func notFound(_ message: String) -> Response {
+        renderer.render("error", ErrorPage(title: "Not found", signedIn: true, heading: "Not found", message: message), status: .notFound)
+    }
+
+    // MARK: Helpers
+
+    static func label(_ session: NormalizedReader.Session) -> String {
+        if let title = session.title, !title.isEmpty { return DisplayFormat.shortened(title) }
+        if let prompt = session.firstPrompt, !prompt.isEmpty { return DisplayFormat.shortened(prompt) }
+        return session.nativeId
+    }
+
+    static func cost(_ tokens: NormalizedReader.Tokens) -> String {
+        guard let cost = tokens.cost else { return "—" }
+        return DisplayFormat.money(cost) + (tokens.costSource == "estimated" ? " est." : "")
+    }
+
+    /// Token counts as `1.2M`, `35k`, `900`.
+    static func compact(_ value: Double) -> String {
+        switch value {
+        case 1e9...: return UsageChart.number(value / 1e9) + "B"
+        case 1e6...: return UsageChart.number(value / 1e6) + "M"
+        case 1e3...: return UsageChart.number(value / 1e3) + "k"
+        default: return UsageChart.number(value)
+        }
+    }
+
+    static func diff(_ change: NormalizedReader.FileChange) -> [UnifiedDiff.Line] {
+        if let diff = change.diff, !diff.isEmpty { return UnifiedDiff.styled(diff) }
+        return UnifiedDiff.lines(old: change.oldText ?? "", new: change.newText ?? "")
+    }
+
+    /// Every day from `since` to `until` (`YYYY-MM-DD`), at most ten years of them.
+    static func days(since: String?, until: String?) -> [String] {
+        guard let since, let until, let start = DisplayFormat.date(since + "T00:00:00Z"),
+              let end = DisplayFormat.date(until + "T00:00:00Z"), start <= end else { return [] }
+        var days: [String] = []
+        var day = start
+        while day <= end, days.count < 3660 {
+            days.append(String(day.ISO8601Format().prefix(10)))
+            day.addTimeInterval(86400)
+        }
+        return days
+    }
+
+    static func dayAfter(_ day: String) -> String {
+        guard let date = DisplayFormat.date(day + "T00:00:00Z") else { return day }
+        return String(date.addingTimeInterval(86400).ISO8601Format().prefix(10))
+    }
+
+    /// An envelope as indented JSON for reading (the stored bytes when it does not parse).
+    static func pretty(_ json: String) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else { return json }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Where to go after signing in: a path on this server only.
+    static func safeTarget(_ target: String) -> String {
+        guard target.hasPrefix("/"), !target.hasPrefix("//"), !target.hasPrefix("/\\"), !target.contains("\r"), !target.contains("\n")
+        else { return "/" }
+        return target
+    }
+
+    /// The query string's fields, decoded as a browser's form encodes them (`+` is a space).
+    static func query(of request: Request) -> [String: String] {
+        form(request.uri.query ?? "")
+    }
+
+    /// `application/x-www-form-urlencoded` fields.
+    static func form(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ part: Substring) -> String {
+                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part)
+            }
+            guard let name = parts.first else { continue }
+            fields[decode(name)] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+}

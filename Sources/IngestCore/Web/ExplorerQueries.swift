@@ -1,0 +1,235 @@
+import Foundation
+import SQLiteDB
+
+/// What the explorer's pages read beyond the JSON read API's shapes: the overview's series
+/// and leaders, filter choices, devices, the session tree and the raw envelopes behind a
+/// session. Every query is limited to one tenant (nil: every tenant's, for an admin token).
+struct ExplorerQueries: Sendable {
+    let store: any IngestStore
+
+    /// `received_at` as RFC 3339 text in either store (PostgreSQL keeps a timestamp).
+    var received: String {
+        store.dialect == .sqlite ? "received_at" : "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    }
+
+    /// Cost of a usage row: what the tool recorded, else the estimate from the price table.
+    static let cost = "coalesce(u.cost, u.estimated_cost)"
+
+    struct DayToolTotal: Sendable {
+        var day: String
+        var tool: String
+        var tokens: Int64
+        var cost: Double
+    }
+
+    struct Leader: Sendable {
+        var name: String
+        var tokens: Int64
+        var cost: Double
+        var sessions: Int64
+    }
+
+    struct Totals: Sendable {
+        var sessions: Int64 = 0
+        var messages: Int64 = 0
+        var tokens: Int64 = 0
+        var cost: Double = 0
+        var latest: String?
+    }
+
+    /// Tokens and cost per day and tool since `since` (`YYYY-MM-DD`; nil: all).
+    func daily(tenant: Int64?, since: String?) async throws -> [DayToolTotal] {
+        try await store.query(SQLStatement("""
+            SELECT substr(coalesce(u.created_at, s.started_at), 1, 10), s.tool, CAST(sum(u.total_tokens) AS BIGINT), sum(\(Self.cost))
+            FROM norm_usage u JOIN norm_sessions s ON s.session_key = u.session_key
+            WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(u.created_at, s.started_at) >= $2
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """, [.integer(tenant ?? -1), .text(since ?? "")])).compactMap { row in
+            guard let day = row[0].text else { return nil }
+            return DayToolTotal(day: day, tool: row[1].text ?? "", tokens: row[2].int ?? 0, cost: row[3].double ?? 0)
+        }
+    }
+
+    /// The models, projects or devices (`by`) with the most tokens since `since`.
+    func leaders(by column: LeaderColumn, tenant: Int64?, since: String?, limit: Int = 8) async throws -> [Leader] {
+        try await store.query(SQLStatement("""
+            SELECT \(column.expression), CAST(sum(u.total_tokens) AS BIGINT), sum(\(Self.cost)), count(DISTINCT s.session_key)
+            FROM norm_usage u JOIN norm_sessions s ON s.session_key = u.session_key
+            WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(u.created_at, s.started_at) >= $2
+            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT \(limit)
+            """, [.integer(tenant ?? -1), .text(since ?? "")])).map { row in
+            Leader(name: row[0].text ?? "(none)", tokens: row[1].int ?? 0, cost: row[2].double ?? 0, sessions: row[3].int ?? 0)
+        }
+    }
+
+    enum LeaderColumn {
+        case model, project, device
+        var expression: String {
+            switch self {
+            case .model: return "coalesce(u.model, s.model)"
+            case .project: return "s.project"
+            case .device: return "s.device"
+            }
+        }
+    }
+
+    /// Sessions with messages and their messages since `since`, and the newest activity.
+    func totals(tenant: Int64?, since: String?) async throws -> Totals {
+        let values: [SQLiteValue] = [.integer(tenant ?? -1), .text(since ?? "")]
+        var totals = Totals()
+        if let row = try await store.query(SQLStatement("""
+            SELECT count(DISTINCT s.session_key), count(*) FROM norm_messages m JOIN norm_sessions s ON s.session_key = m.session_key
+            WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2
+            """, values)).first {
+            totals.sessions = row[0].int ?? 0
+            totals.messages = row[1].int ?? 0
+        }
+        totals.latest = try await store.query(SQLStatement(
+            "SELECT max(s.ended_at) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)", [.integer(tenant ?? -1)])).first?[0].text
+        return totals
+    }
+
+    /// The values the sessions page filters by.
+    func choices(tenant: Int64?) async throws -> (tools: [String], devices: [String], models: [String]) {
+        let tenantValue: [SQLiteValue] = [.integer(tenant ?? -1)]
+        func list(_ sql: String) async throws -> [String] {
+            try await store.query(SQLStatement(sql, tenantValue)).compactMap { $0[0].text }
+        }
+        return (
+            try await list("SELECT DISTINCT tool FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1"),
+            try await list("SELECT DISTINCT device FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1"),
+            try await list("""
+                SELECT DISTINCT m.model FROM norm_session_models m JOIN norm_sessions s ON s.session_key = m.session_key
+                WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1
+                """))
+    }
+
+    struct Device: Sendable {
+        var device: String
+        var tools: [String] = []
+        var sensorVersion: String?
+        var envelopes: Int64 = 0
+        var lastReceived: String?
+        var lastCollected: String?
+        /// Envelopes per day, oldest first, for the last `days` days.
+        var perDay: [(day: String, count: Int64)] = []
+    }
+
+    /// Every device that sent to the tenant: its tools, its sensor's version, when it last sent
+    /// and how many envelopes per day over the last `days` days.
+    func devices(tenant: Int64?, days: Int = 14, now: Date = Date()) async throws -> [Device] {
+        let tenantValue: [SQLiteValue] = [.integer(tenant ?? -1)]
+        var devices: [String: Device] = [:]
+        for row in try await store.query(SQLStatement("""
+            SELECT device, count(*), max(\(received)) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) GROUP BY device
+            """, tenantValue)) {
+            guard let name = row[0].text else { continue }
+            devices[name] = Device(device: name, envelopes: row[1].int ?? 0, lastReceived: row[2].text)
+        }
+        for row in try await store.query(SQLStatement(
+            "SELECT DISTINCT device, tool FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1, 2", tenantValue)) {
+            guard let name = row[0].text, let tool = row[1].text else { continue }
+            devices[name, default: Device(device: name)].tools.append(tool)
+        }
+        let firstDay = String(now.addingTimeInterval(-Double(days - 1) * 86400).ISO8601Format().prefix(10))
+        let dayExpression = store.dialect == .sqlite ? "substr(received_at, 1, 10)" : "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        let since: SQLiteValue = store.dialect == .sqlite ? .text(firstDay) : .text(firstDay + "T00:00:00Z")
+        let sinceSQL = store.dialect == .sqlite ? "$2" : "CAST($2 AS TIMESTAMPTZ)"
+        var counts: [String: [String: Int64]] = [:]
+        for row in try await store.query(SQLStatement("""
+            SELECT device, \(dayExpression), count(*) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND received_at >= \(sinceSQL)
+            GROUP BY 1, 2
+            """, tenantValue + [since])) {
+            guard let name = row[0].text, let day = row[1].text else { continue }
+            counts[name, default: [:]][day] = row[2].int ?? 0
+        }
+        let dayList = (0..<days).map { String(now.addingTimeInterval(-Double(days - 1 - $0) * 86400).ISO8601Format().prefix(10)) }
+        for name in devices.keys {
+            devices[name]?.perDay = dayList.map { ($0, counts[name]?[$0] ?? 0) }
+            // The newest envelope says which sensor sent it and when it collected it.
+            if let envelope = try await store.query(SQLStatement(
+                "SELECT envelope FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND device = $2 ORDER BY received_at DESC LIMIT 1",
+                tenantValue + [.text(name)])).first?[0].text,
+                let object = try? JSONSerialization.jsonObject(with: Data(envelope.utf8)) as? [String: Any] {
+                devices[name]?.sensorVersion = object["sensor"] as? String
+                devices[name]?.lastCollected = object["collected_at"] as? String
+            }
+        }
+        return devices.values.sorted { ($0.lastReceived ?? "") > ($1.lastReceived ?? "") }
+    }
+
+    struct TreeNode: Sendable {
+        var id: String
+        var depth: Int
+        var relation: String?
+    }
+
+    /// The session's family: its root ancestor and every descendant (sub-agents, forks), depth first.
+    func tree(of id: String) async throws -> [TreeNode] {
+        var root = id
+        var seen: Set<String> = [id]
+        for _ in 0..<16 {
+            guard let parent = try await store.query(SQLStatement(
+                "SELECT parent_key FROM norm_session_links WHERE child_key = $1", [.text(root)])).first?[0].text,
+                seen.insert(parent).inserted else { break }
+            root = parent
+        }
+        var nodes: [TreeNode] = []
+        var visited: Set<String> = []
+        func visit(_ key: String, depth: Int, relation: String?) async throws {
+            guard visited.insert(key).inserted, nodes.count < 500 else { return }
+            nodes.append(TreeNode(id: key, depth: depth, relation: relation))
+            for row in try await store.query(SQLStatement(
+                "SELECT child_key, relation FROM norm_session_links WHERE parent_key = $1 ORDER BY child_key", [.text(key)])) {
+                if let child = row[0].text { try await visit(child, depth: depth + 1, relation: row[1].text) }
+            }
+        }
+        try await visit(root, depth: 0, relation: nil)
+        return nodes
+    }
+
+    /// Titles (or first prompts) of sessions by key, for links.
+    func labels(_ keys: [String]) async throws -> [String: (tool: String, label: String)] {
+        guard !keys.isEmpty else { return [:] }
+        let list = (1...keys.count).map { "$\($0)" }.joined(separator: ", ")
+        var labels: [String: (tool: String, label: String)] = [:]
+        for row in try await store.query(SQLStatement("""
+            SELECT s.session_key, s.tool, coalesce(s.title, (SELECT substr(m.text, 1, 120) FROM norm_messages m
+                   WHERE m.session_key = s.session_key AND m.role = 'user' AND m.text IS NOT NULL ORDER BY m.ordinal LIMIT 1), s.native_id)
+            FROM norm_sessions s WHERE s.session_key IN (\(list))
+            """, keys.map { .text($0) })) {
+            if let key = row[0].text { labels[key] = (row[1].text ?? "", row[2].text ?? "") }
+        }
+        return labels
+    }
+
+    struct RawEnvelopeRow: Sendable {
+        var id: String
+        var receivedAt: String
+        var envelope: String
+    }
+
+    /// The raw envelopes the session was normalised from: its device's records of its source
+    /// read from its files, newest first.
+    func rawEnvelopes(session: NormalizedReader.Session, files: [String], tenant: Int64?, limit: Int = 200) async throws -> [RawEnvelopeRow] {
+        guard !files.isEmpty else { return [] }
+        let path = store.dialect == .sqlite ? "json_extract(envelope, '$.locator.path')" : "(envelope::json -> 'locator' ->> 'path')"
+        let list = (0..<files.count).map { "$\($0 + 4)" }.joined(separator: ", ")
+        return try await store.query(SQLStatement("""
+            SELECT id, \(received), envelope FROM raw_envelopes
+            WHERE ($1 < 0 OR tenant_id = $1) AND device = $2 AND source = $3 AND \(path) IN (\(list))
+            ORDER BY received_at DESC, id LIMIT \(limit)
+            """, [.integer(tenant ?? -1), .text(session.device), .text(session.source)] + files.map { .text($0) })).map {
+            RawEnvelopeRow(id: $0[0].text ?? "", receivedAt: $0[1].text ?? "", envelope: $0[2].text ?? "")
+        }
+    }
+
+    /// One raw envelope by id.
+    func rawEnvelope(id: String, tenant: Int64?) async throws -> RawEnvelopeRow? {
+        return try await store.query(SQLStatement(
+            "SELECT id, \(received), envelope FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND id = $2 LIMIT 1",
+            [.integer(tenant ?? -1), .text(id)])).first.map {
+            RawEnvelopeRow(id: $0[0].text ?? "", receivedAt: $0[1].text ?? "", envelope: $0[2].text ?? "")
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// Renders the explorer's pages from the templates in `web/templates` (built in) and answers
+/// with the headers every page carries: a strict Content-Security-Policy (no script at all, no
+/// inline style, nothing from elsewhere), no caching, no framing, no sniffing.
+struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+
+    static let securityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    init() {
+        var library = MustacheLibrary()
+        for (name, text) in EmbeddedWeb.templates {
+            do {
+                try library.register(text, named: name)
+            } catch {
+                preconditionFailure("web/templates/\(name).mustache does not parse: \(error)")
+            }
+        }
+        self.library = library
+    }
+
+    /// `template` rendered with `page` (any value; its properties are the template's names).
+    func render(_ template: String, _ page: Any, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        let html = library.render(page, withTemplate: template) ?? "template \(template) is missing"
+        var headers = extra
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[Self.csp] = Self.securityPolicy
+        headers[Self.contentTypeOptions] = "nosniff"
+        headers[Self.frameOptions] = "DENY"
+        headers[Self.referrerPolicy] = "same-origin"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static let csp = HTTPField.Name("Content-Security-Policy")!
+    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+}

@@ -1,0 +1,94 @@
+/// A stacked bar chart of a value per day, one colour per tool, laid out for server-rendered
+/// SVG: the template draws the rectangles, labels and grid computed here.
+struct UsageChart: Sendable {
+    struct Bar: Sendable {
+        var day: String
+        var tool: String
+        var series: Int
+        var x: String
+        var y: String
+        var width: String
+        var height: String
+        var value: String
+    }
+
+    struct GridLine: Sendable {
+        var x1: Int
+        var x2: Int
+        var y: String
+        var label: String
+        var labelX: Int
+        var labelY: String
+    }
+
+    struct DayLabel: Sendable {
+        var x: String
+        var y: Int
+        var label: String
+    }
+
+    struct LegendEntry: Sendable {
+        var tool: String
+        var series: Int
+    }
+
+    var id: String
+    var heading: String
+    let width = 960
+    let height = 260
+    var bars: [Bar] = []
+    var gridLines: [GridLine] = []
+    var dayLabels: [DayLabel] = []
+    var legend: [LegendEntry] = []
+
+    /// `values[day][tool]` over `days` (oldest first); tools coloured in the order of `tools`.
+    init(id: String, heading: String, days: [String], tools: [String], values: [String: [String: Double]],
+         label: (Double) -> String) {
+        self.id = id
+        self.heading = heading
+        let left = 70, right = 10, top = 10, bottom = 24
+        let plotWidth = Double(width - left - right), plotHeight = Double(height - top - bottom)
+        let series = Dictionary(uniqueKeysWithValues: tools.enumerated().map { ($1, $0 % 8) })
+        legend = tools.map { LegendEntry(tool: $0, series: series[$0] ?? 0) }
+        let peak = days.map { day in values[day]?.values.reduce(0, +) ?? 0 }.max() ?? 0
+        guard peak > 0, !days.isEmpty else { return }
+        let scale = Self.niceCeiling(peak)
+        let slot = plotWidth / Double(days.count)
+        let barWidth = max(1, slot * 0.8)
+        for step in 0...4 {
+            let value = scale * Double(step) / 4
+            let y = Double(top) + plotHeight - plotHeight * Double(step) / 4
+            gridLines.append(GridLine(x1: left, x2: width - right, y: Self.number(y), label: label(value), labelX: 2,
+                                      labelY: Self.number(y + 4)))
+        }
+        let every = max(1, Int((Double(days.count) / 12).rounded(.up)))
+        for (index, day) in days.enumerated() {
+            let x = Double(left) + slot * Double(index) + (slot - barWidth) / 2
+            var base = Double(top) + plotHeight
+            for tool in tools {
+                guard let value = values[day]?[tool], value > 0 else { continue }
+                let barHeight = max(0.5, plotHeight * value / scale)
+                base -= barHeight
+                bars.append(Bar(day: day, tool: tool, series: series[tool] ?? 0, x: Self.number(x), y: Self.number(base),
+                                width: Self.number(barWidth), height: Self.number(barHeight), value: label(value)))
+            }
+            if index % every == 0 {
+                dayLabels.append(DayLabel(x: Self.number(x + barWidth / 2), y: height - 6, label: String(day.dropFirst(5))))
+            }
+        }
+    }
+
+    /// The smallest 1, 2 or 5 × 10ⁿ at or above `value`.
+    static func niceCeiling(_ value: Double) -> Double {
+        var magnitude = 1.0
+        while magnitude * 10 <= value { magnitude *= 10 }
+        while magnitude > value { magnitude /= 10 }
+        for factor in [1.0, 2, 5, 10] where magnitude * factor >= value { return magnitude * factor }
+        return magnitude * 10
+    }
+
+    static func number(_ value: Double) -> String {
+        let rounded = (value * 10).rounded() / 10
+        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+@testable import IngestCore
+import Testing
+
+/// Full-text search on both stores: messages and tool calls are searchable in the transaction
+/// that normalises them, edits and reparses keep the index in step, snippets mark the match,
+/// and one tenant never finds another's words.
+@Suite struct FullTextSearchTests {
+    static func line(_ session: String, _ n: Int, _ content: String, type: String = "user") -> String {
+        #"{"type":"\#(type)","sessionId":"\#(session)","uuid":"u-\#(session)-\#(n)","timestamp":"2026-11-24T19:02:\#(String(format: "%02d", n)).000Z","cwd":"/home/me/app","message":{"role":"\#(type)","content":\#(content)}}"#
+    }
+
+    static func envelopes() -> [ValidEnvelope] {
+        [
+            PoisonRecordTests.envelope(1, record: line("s-one", 1, #""Please refactor the zanzibarquokka parser; keep <b>bold</b> & tidy""#)),
+            PoisonRecordTests.envelope(2, record: line("s-one", 2, #"[{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"grep -r marmosetfalcon src/"}}]"#,
+                                                       type: "assistant")),
+            PoisonRecordTests.envelope(3, record: line("s-two", 3, #""nothing to see here""#)),
+        ]
+    }
+
+    @Test(arguments: StoreKind.available)
+    func messagesAndToolCallsAreFoundWithTheMatchMarked(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { store in
+            _ = try await store.insert(Self.envelopes(), from: BatchOrigin(tokenID: 1, batchID: "b1"))
+            _ = try await Normalizer(store: store).catchUp()
+            let search = FullTextSearch(store: store)
+
+            let message = try await search.search("ZANZIBARQUOKKA parser", tenant: nil)
+            #expect(message.count == 1)
+            #expect(message.first?.kind == "message")
+            #expect(message.first?.role == "user")
+            #expect(message.first?.snippet.contains("\u{1}zanzibarquokka\u{2}") == true, "\(message)")
+
+            let call = try await search.search("marmosetfalcon", tenant: nil)
+            #expect(call.map(\.kind) == ["tool_call"])
+            #expect(call.first?.toolCallId != nil)
+            #expect(call.first?.snippet.hasPrefix("Bash: ") == true, "\(call)")
+
+            // Every word must match; what people type is never query syntax.
+            #expect(try await search.search("zanzibarquokka nothing", tenant: nil).isEmpty)
+            #expect(try await search.search("\"unbalanced ( OR NEAR", tenant: nil).isEmpty)
+            // Another tenant's reader finds nothing of the default tenant's.
+            #expect(try await search.search("zanzibarquokka", tenant: 999).isEmpty)
+            #expect(try await search.search("zanzibarquokka", tenant: Tenant.defaultID).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func theIndexFollowsEditsAndReparses(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { store in
+            _ = try await store.insert(Self.envelopes(), from: BatchOrigin(tokenID: 1, batchID: "b1"))
+            let normalizer = Normalizer(store: store)
+            _ = try await normalizer.catchUp()
+            let search = FullTextSearch(store: store)
+            // A message rewritten in place (as Cursor does): the old words go, the new ones come.
+            try await store.execute([SQLStatement("UPDATE norm_messages SET text = 'ocelot lantern' WHERE text LIKE '%zanzibarquokka%'")])
+            #expect(try await search.search("zanzibarquokka", tenant: nil).isEmpty)
+            #expect(try await search.search("ocelot", tenant: nil).count == 1)
+            // A reparse rebuilds the rows from the raw store, and the index with them.
+            _ = try await normalizer.reparse()
+            #expect(try await search.search("ocelot", tenant: nil).isEmpty)
+            #expect(try await search.search("zanzibarquokka", tenant: nil).count == 1)
+            #expect(try await search.search("marmosetfalcon", tenant: nil).count == 1)
+            _ = try await normalizer.reparse(source: "claude-code.transcripts")
+            #expect(try await search.search("zanzibarquokka", tenant: nil).count == 1)
+        }
+    }
+}
+
+/// Snippets cut where the store gives none (PostgreSQL): whole words marked, in any case.
+@Suite struct SnippetTests {
+    @Test func wholeWordsAreMarkedAndLongTextIsCut() {
+        let text = String(repeating: "lorem ", count: 100) + "the <user_query>Run</user_query> runner" + String(repeating: " ipsum", count: 100)
+        let snippet = FullTextSearch.snippet(text, words: ["run", "USER"])
+        #expect(snippet.hasPrefix("…") && snippet.hasSuffix("…"))
+        #expect(snippet.contains("<\u{1}user\u{2}_query>\u{1}Run\u{2}</\u{1}user\u{2}_query> runner"))
+        #expect(!snippet.contains("\u{1}runner"))
+        #expect(FullTextSearch.snippet("short text", words: ["text"]) == "short \u{1}text\u{2}")
+    }
+}
