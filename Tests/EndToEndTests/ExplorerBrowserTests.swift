@@ -190,6 +190,21 @@ import Testing
             #expect(html.contains("<mark>"), "\(tool)")
         }
 
+        // A reader of another tenant sees none of it: no session, no hit, no token, and the
+        // hostile session's address answers "not found".
+        let tenant = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["tenant", "create", "other", "--database", server.database])
+        #expect(tenant.status == 0, "\(tenant.stderr)")
+        let other = try await ProcessRunner.run(ProcessRunner.sensorIngest, [
+            "token", "create", "--name", "reader-other", "--scope", "read", "--tenant", "other", "--database", server.database])
+        #expect(other.status == 0, "\(other.stderr)")
+        let outsider = try await Self.browse(server, token: other.text.trimmingCharacters(in: .whitespacesAndNewlines),
+                                             ["/?days=all", "/sessions", "/sessions/\(hostileID)", "/search?q=\(Self.phrase)", "/devices"])
+        #expect(outsider.pages[0].html.contains("id=\"total-tokens\">0<"))
+        #expect(Self.count("class=\"session-row\"", in: outsider.pages[1].html) == 0)
+        #expect(outsider.pages[2].title.hasPrefix("Not found") && !outsider.pages[2].html.contains(Self.phrase))
+        #expect(outsider.pages[3].html.contains("0 matches") && !outsider.pages[3].html.contains("<mark>"))
+        #expect(!outsider.pages[4].html.contains(device))
+
         // Devices and drift.
         #expect(pages[5].html.contains("data-device=\"\(device)\""))
         #expect(pages[5].html.contains("claude-code, codex") || pages[5].html.contains("claude-code"))
