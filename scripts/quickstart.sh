@@ -104,5 +104,5 @@ echo "==> sessions, messages, tool calls and tokens per tool (normalised on the 
 "$bin/sensor-ingest" sessions --database "$database"
 echo
 echo "==> to browse it: $bin/sensor-ingest serve --database $database"
-echo "    then, with the read token in $read_token_file:"
-echo "    curl -H \"Authorization: Bearer \$(cat $read_token_file)\" http://127.0.0.1:8080/api/v1/sessions"
+echo "    then open http://127.0.0.1:8080/ and sign in with the read token in $read_token_file"
+echo "    (the same token for the JSON API: curl -H \"Authorization: Bearer \$(cat $read_token_file)\" http://127.0.0.1:8080/api/v1/sessions)"

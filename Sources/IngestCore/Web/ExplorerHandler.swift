@@ -216,11 +216,13 @@ struct ExplorerHandler: Sendable {
         let session = detail.session
         let family = try await queries.tree(of: id)
         let labels = try await queries.labels(family.map(\.id))
+        let callIDs = Set(detail.toolCalls.map(\.id))
+        let messageIDs = Set(detail.messages.map(\.id))
         var changesByCall: [String: [SessionPage.Change]] = [:]
         var looseChanges: [SessionPage.Change] = []
         for change in detail.fileChanges {
             let shown = SessionPage.Change(path: change.path, lines: Self.diff(change).map { .init(style: $0.style.rawValue, text: $0.text) })
-            if let call = change.toolCallId, detail.toolCalls.contains(where: { $0.id == call }) {
+            if let call = change.toolCallId, callIDs.contains(call) {
                 changesByCall[call, default: []].append(shown)
             } else {
                 looseChanges.append(shown)
@@ -233,7 +235,7 @@ struct ExplorerHandler: Sendable {
                 id: call.id, name: call.name ?? call.callId, isError: call.isError ?? false,
                 duration: MaybeText(call.durationMs.map { DisplayFormat.duration(seconds: Double($0) / 1000) }),
                 input: MaybeText(call.input), result: MaybeText(call.result), changes: changesByCall[call.id] ?? [])
-            if let message = call.messageId, detail.messages.contains(where: { $0.id == message }) {
+            if let message = call.messageId, messageIDs.contains(message) {
                 callsByMessage[message, default: []].append(shown)
             } else {
                 orphanCalls.append(shown)

@@ -201,3 +201,112 @@ struct DriftPage {
     var nav = Navigation(drift: true)
     var rows: [Row]
 }
+
+// The rows a page repeats hundreds or thousands of times name their fields for the templates
+// directly: looking them up by reflection cost most of a 5,000-message session's rendering.
+
+extension SessionPage.Item: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": return id
+        case "role": return role
+        case "kind": return kind
+        case "model": return model
+        case "createdAt": return createdAt
+        case "compaction": return compaction
+        case "thinking": return thinking
+        case "plain": return plain
+        case "text": return text
+        case "calls": return calls
+        case "usage": return usage
+        default: return nil
+        }
+    }
+}
+
+extension SessionPage.Call: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": return id
+        case "name": return self.name
+        case "isError": return isError
+        case "duration": return duration
+        case "input": return input
+        case "result": return result
+        case "changes": return changes
+        default: return nil
+        }
+    }
+}
+
+extension SessionPage.Change: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "path": return path
+        case "lines": return lines
+        default: return nil
+        }
+    }
+}
+
+extension SessionPage.DiffLine: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "style": return style
+        case "text": return text
+        default: return nil
+        }
+    }
+}
+
+extension SessionsPage.Row: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": return id
+        case "tool": return tool
+        case "deleted": return deleted
+        case "project": return project
+        case "label": return label
+        case "device": return device
+        case "deviceShort": return deviceShort
+        case "started": return started
+        case "duration": return duration
+        case "messages": return messages
+        case "toolCalls": return toolCalls
+        case "tokens": return tokens
+        case "cost": return cost
+        default: return nil
+        }
+    }
+}
+
+extension SearchPage.Hit: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "sessionId": return sessionId
+        case "anchor": return anchor
+        case "title": return title
+        case "tool": return tool
+        case "what": return what
+        case "createdAt": return createdAt
+        case "snippet": return snippet
+        default: return nil
+        }
+    }
+}
+
+extension UsageChart.Bar: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "day": return day
+        case "tool": return tool
+        case "series": return series
+        case "x": return x
+        case "y": return y
+        case "width": return width
+        case "height": return height
+        case "value": return value
+        default: return nil
+        }
+    }
+}
