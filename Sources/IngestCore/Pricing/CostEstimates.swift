@@ -37,9 +37,10 @@ struct CostEstimates: Sendable {
                 values += [.text(row[0].text ?? ""), cost.map { .real($0) } ?? .null]
                 tuples.append("(CAST($\(values.count - 1) AS TEXT), CAST($\(values.count) AS DOUBLE PRECISION))")
             }
+            // A VALUES list's columns are column1, column2… in both stores (SQLite takes no column aliases).
             try await store.execute([SQLStatement("""
-                UPDATE norm_usage SET estimated_cost = v.cost FROM (VALUES \(tuples.joined(separator: ", "))) AS v(usage_key, cost)
-                WHERE norm_usage.usage_key = v.usage_key
+                UPDATE norm_usage SET estimated_cost = v.column2 FROM (VALUES \(tuples.joined(separator: ", "))) AS v
+                WHERE norm_usage.usage_key = v.column1
                 """, values)])
             rows += page.count
             after = last

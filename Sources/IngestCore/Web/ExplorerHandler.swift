@@ -134,13 +134,14 @@ struct ExplorerHandler: Sendable {
         let totals = try await queries.totals(tenant: tenant, since: since)
         func table(_ column: ExplorerQueries.LeaderColumn, id: String, heading: String, name: String) async throws -> OverviewPage.LeaderTable {
             let rows = try await queries.leaders(by: column, tenant: tenant, since: since).map { leader in
-                let link: String?
+                let filter: String
                 switch column {
-                case .model: link = "/sessions" + DisplayFormat.query([("model", leader.name)])
-                case .device: link = "/sessions" + DisplayFormat.query([("device", leader.name)])
-                case .project: link = "/sessions" + DisplayFormat.query([("project", leader.name)])
+                case .model: filter = "model"
+                case .device: filter = "device"
+                case .project: filter = "project"
                 }
-                return OverviewPage.LeaderRow(name: leader.name, link: MaybeText(link), tokens: DisplayFormat.count(leader.tokens),
+                let link = leader.name.map { "/sessions" + DisplayFormat.query([(filter, $0)]) }
+                return OverviewPage.LeaderRow(name: leader.name ?? "(none)", link: MaybeText(link), tokens: DisplayFormat.count(leader.tokens),
                                               cost: DisplayFormat.money(leader.cost), sessions: DisplayFormat.count(leader.sessions))
             }
             return OverviewPage.LeaderTable(id: id, heading: heading, column: name, rows: rows)

@@ -23,7 +23,8 @@ struct ExplorerQueries: Sendable {
     }
 
     struct Leader: Sendable {
-        var name: String
+        /// Nil for the rows without one (no model or project recorded).
+        var name: String?
         var tokens: Int64
         var cost: Double
         var sessions: Int64
@@ -58,7 +59,7 @@ struct ExplorerQueries: Sendable {
             WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(u.created_at, s.started_at) >= $2
             GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT \(limit)
             """, [.integer(tenant ?? -1), .text(since ?? "")])).map { row in
-            Leader(name: row[0].text ?? "(none)", tokens: row[1].int ?? 0, cost: row[2].double ?? 0, sessions: row[3].int ?? 0)
+            Leader(name: row[0].text, tokens: row[1].int ?? 0, cost: row[2].double ?? 0, sessions: row[3].int ?? 0)
         }
     }
 

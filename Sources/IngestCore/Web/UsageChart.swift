@@ -55,9 +55,11 @@ struct UsageChart: Sendable {
         let scale = Self.niceCeiling(peak)
         let slot = plotWidth / Double(days.count)
         let barWidth = max(1, slot * 0.8)
-        for step in 0...4 {
-            let value = scale * Double(step) / 4
-            let y = Double(top) + plotHeight - plotHeight * Double(step) / 4
+        // Grid lines at round values: fifths of a 5 × 10ⁿ ceiling, quarters of a 1 or 2 × 10ⁿ one.
+        let steps = Self.leadingDigit(scale) == 5 ? 5 : 4
+        for step in 0...steps {
+            let value = scale * Double(step) / Double(steps)
+            let y = Double(top) + plotHeight - plotHeight * Double(step) / Double(steps)
             gridLines.append(GridLine(x1: left, x2: width - right, y: Self.number(y), label: label(value), labelX: 2,
                                       labelY: Self.number(y + 4)))
         }
@@ -85,6 +87,13 @@ struct UsageChart: Sendable {
         while magnitude > value { magnitude /= 10 }
         for factor in [1.0, 2, 5, 10] where magnitude * factor >= value { return magnitude * factor }
         return magnitude * 10
+    }
+
+    static func leadingDigit(_ value: Double) -> Int {
+        var value = value
+        while value >= 10 { value /= 10 }
+        while value > 0 && value < 1 { value *= 10 }
+        return Int(value.rounded())
     }
 
     static func number(_ value: Double) -> String {
