@@ -7,6 +7,7 @@ enum EmbeddedWeb {
         ("devices", #"""
 {{<layout}}
 {{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
 <h1>Devices</h1>
 <table class="devices" id="devices">
   <thead><tr><th>Device</th><th>Tools</th><th>Sensor</th><th class="num">Envelopes</th><th>Last envelope</th><th>Behind</th><th>Per day ({{days}} days)</th></tr></thead>
@@ -29,6 +30,7 @@ enum EmbeddedWeb {
         ("drift", #"""
 {{<layout}}
 {{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
 <h1>Drift</h1>
 <p class="note">What the normalisers met and did not understand: unknown kinds, record types and fields, per tool and version. The records are kept raw all the same.</p>
 <table class="drift" id="drift">
@@ -48,6 +50,7 @@ enum EmbeddedWeb {
         ("error", #"""
 {{<layout}}
 {{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
 <h1>{{heading}}</h1>
 <p>{{message}}</p>
 {{/content}}
@@ -55,6 +58,7 @@ enum EmbeddedWeb {
 
 """#),
         ("layout", #"""
+{{% CONTENT_TYPE: HTML_ESCAPED }}
 <!doctype html>
 <html lang="en">
 <head>
@@ -89,6 +93,7 @@ enum EmbeddedWeb {
         ("login", #"""
 {{<layout}}
 {{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
 <section class="login">
   <h1>Sign in</h1>
   <p>Paste a <code>read</code> token (made with <code>sensor-ingest token create --scope read</code>).</p>
@@ -107,6 +112,7 @@ enum EmbeddedWeb {
         ("overview", #"""
 {{<layout}}
 {{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
 <h1>Overview</h1>
 <nav class="windows" aria-label="Window">
   {{#windows}}<a href="/?days={{value}}" {{#current}}aria-current="page"{{/current}}>{{label}}</a>{{/windows}}
@@ -150,6 +156,7 @@ enum EmbeddedWeb {
         ("raw", #"""
 {{<layout}}
 {{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
 <h1>{{heading}}</h1>
 {{#back}}<p><a href="{{back}}">← Back</a></p>{{/back}}
 {{#envelopes}}
@@ -166,6 +173,7 @@ enum EmbeddedWeb {
         ("search", #"""
 {{<layout}}
 {{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
 <h1>Search</h1>
 <form class="search" method="get" action="/search">
   <input type="search" name="q" value="{{query}}" autofocus aria-label="Words to find">
@@ -188,6 +196,7 @@ enum EmbeddedWeb {
         ("session", #"""
 {{<layout}}
 {{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
 <h1 class="session-title">{{label}}</h1>
 <dl class="facts">
   <div><dt>Tool</dt><dd>{{session.tool}}{{#session.toolVersion}} {{session.toolVersion}}{{/session.toolVersion}}</dd></div>
@@ -256,6 +265,7 @@ enum EmbeddedWeb {
         ("sessions", #"""
 {{<layout}}
 {{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
 <h1>Sessions</h1>
 <form class="filters" method="get" action="/sessions">
   <label>Tool <select name="tool"><option value="">any</option>{{#tools}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/tools}}</select></label>

@@ -148,7 +148,8 @@ enum Migrations {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
         return [
             "ALTER TABLE norm_usage ADD COLUMN estimated_cost \(real)",
-            "CREATE INDEX norm_usage_created ON norm_usage(created_at)",
+            // Holds every column the overview reads: its window is one pass over this index.
+            "CREATE INDEX norm_usage_window ON norm_usage(created_at, session_key, model, total_tokens, cost, estimated_cost)",
             "CREATE TABLE norm_prices (id \(int) PRIMARY KEY, fingerprint TEXT NOT NULL)",
             "CREATE TABLE web_sessions (id_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL)",
             "ALTER TABLE norm_drift ADD COLUMN first_seen TEXT",

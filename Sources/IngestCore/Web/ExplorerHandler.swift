@@ -116,33 +116,25 @@ struct ExplorerHandler: Sendable {
         let days = Int(choice).flatMap { $0 > 0 && $0 <= 3660 ? $0 : nil }
         let today = Date()
         let since = days.map { String(today.addingTimeInterval(-Double($0 - 1) * 86400).ISO8601Format().prefix(10)) }
-        let daily = try await queries.daily(tenant: tenant, since: since)
+        let usage = try await queries.usageWindow(tenant: tenant, since: since)
         var tokensByDay: [String: [String: Double]] = [:]
-        var costByDay: [String: [String: Double]] = [:]
         var toolTotals: [String: Int64] = [:]
-        var tokenTotal: Int64 = 0
-        var costTotal = 0.0
-        for row in daily {
-            tokensByDay[row.day, default: [:]][row.tool, default: 0] += Double(row.tokens)
-            costByDay[row.day, default: [:]][row.tool, default: 0] += row.cost
-            toolTotals[row.tool, default: 0] += row.tokens
-            tokenTotal += row.tokens
-            costTotal += row.cost
+        for (day, tools) in usage.tokens {
+            for (tool, tokens) in tools {
+                tokensByDay[day, default: [:]][tool] = Double(tokens)
+                toolTotals[tool, default: 0] += tokens
+            }
         }
+        let tokenTotal = toolTotals.values.reduce(0, +)
+        let costTotal = usage.cost.values.reduce(0) { $0 + $1.values.reduce(0, +) }
         let tools = toolTotals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
-        let dayList = Self.days(since: since ?? daily.first?.day, until: days == nil ? daily.last?.day : String(today.ISO8601Format().prefix(10)))
+        let dayList = Self.days(since: since ?? usage.firstDay, until: days == nil ? usage.lastDay : String(today.ISO8601Format().prefix(10)))
         let totals = try await queries.totals(tenant: tenant, since: since)
-        func table(_ column: ExplorerQueries.LeaderColumn, id: String, heading: String, name: String) async throws -> OverviewPage.LeaderTable {
-            let rows = try await queries.leaders(by: column, tenant: tenant, since: since).map { leader in
-                let filter: String
-                switch column {
-                case .model: filter = "model"
-                case .device: filter = "device"
-                case .project: filter = "project"
-                }
-                let link = leader.name.map { "/sessions" + DisplayFormat.query([(filter, $0)]) }
-                return OverviewPage.LeaderRow(name: leader.name ?? "(none)", link: MaybeText(link), tokens: DisplayFormat.count(leader.tokens),
-                                              cost: DisplayFormat.money(leader.cost), sessions: DisplayFormat.count(leader.sessions))
+        func table(_ leaders: [ExplorerQueries.Leader], filter: String, id: String, heading: String, name: String) -> OverviewPage.LeaderTable {
+            let rows = leaders.map { leader in
+                OverviewPage.LeaderRow(name: leader.name ?? "(none)", link: MaybeText(leader.name.map { "/sessions" + DisplayFormat.query([(filter, $0)]) }),
+                                       tokens: DisplayFormat.count(leader.tokens), cost: DisplayFormat.money(leader.cost),
+                                       sessions: DisplayFormat.count(leader.sessions))
             }
             return OverviewPage.LeaderTable(id: id, heading: heading, column: name, rows: rows)
         }
@@ -157,14 +149,14 @@ struct ExplorerHandler: Sendable {
                 UsageChart(id: "tokens-chart", heading: "Tokens per day", days: dayList, tools: tools, values: tokensByDay) {
                     Self.compact($0)
                 },
-                UsageChart(id: "cost-chart", heading: "Cost per day", days: dayList, tools: tools, values: costByDay) {
+                UsageChart(id: "cost-chart", heading: "Cost per day", days: dayList, tools: tools, values: usage.cost) {
                     DisplayFormat.money($0)
                 },
             ],
             leaders: [
-                try await table(.model, id: "top-models", heading: "Top models", name: "Model"),
-                try await table(.project, id: "top-projects", heading: "Top projects", name: "Project"),
-                try await table(.device, id: "top-devices", heading: "Top devices", name: "Device"),
+                table(usage.models, filter: "model", id: "top-models", heading: "Top models", name: "Model"),
+                table(usage.projects, filter: "project", id: "top-projects", heading: "Top projects", name: "Project"),
+                table(usage.devices, filter: "device", id: "top-devices", heading: "Top devices", name: "Device"),
             ])
         return renderer.render("overview", page)
     }

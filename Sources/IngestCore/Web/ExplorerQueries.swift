@@ -15,76 +15,93 @@ struct ExplorerQueries: Sendable {
     /// Cost of a usage row: what the tool recorded, else the estimate from the price table.
     static let cost = "coalesce(u.cost, u.estimated_cost)"
 
-    struct DayToolTotal: Sendable {
-        var day: String
-        var tool: String
-        var tokens: Int64
-        var cost: Double
-    }
-
     struct Leader: Sendable {
         /// Nil for the rows without one (no model or project recorded).
         var name: String?
-        var tokens: Int64
-        var cost: Double
-        var sessions: Int64
+        var tokens: Int64 = 0
+        var cost: Double = 0
+        var sessions: Int64 = 0
+    }
+
+    /// Tokens and cost in a window: per day and tool, and the models, projects and devices with
+    /// the most tokens.
+    struct UsageWindow: Sendable {
+        /// `[day][tool]`.
+        var tokens: [String: [String: Int64]] = [:]
+        var cost: [String: [String: Double]] = [:]
+        var models: [Leader] = []
+        var projects: [Leader] = []
+        var devices: [Leader] = []
+        var firstDay: String?
+        var lastDay: String?
+    }
+
+    /// One pass over the usage rows since `since` (`YYYY-MM-DD`; nil: all), through an index
+    /// that holds every column it reads, summed per day, session and model in the database;
+    /// the sessions' tool, device and project are joined here. A row without a time of its own
+    /// counts on its session's first day.
+    func usageWindow(tenant: Int64?, since: String?, leaders: Int = 8) async throws -> UsageWindow {
+        let sums = "CAST(sum(u.total_tokens) AS BIGINT), sum(coalesce(u.cost, u.estimated_cost))"
+        let timed = try await store.query(SQLStatement("""
+            SELECT substr(u.created_at, 1, 10), u.session_key, u.model, \(sums) FROM norm_usage u
+            WHERE u.created_at >= $1 GROUP BY 1, 2, 3
+            """, [.text(since ?? "0")]))
+        let untimed = try await store.query(SQLStatement("""
+            SELECT substr(s.started_at, 1, 10), u.session_key, u.model, \(sums) FROM norm_usage u
+            JOIN norm_sessions s ON s.session_key = u.session_key
+            WHERE u.created_at IS NULL AND s.started_at >= $1 GROUP BY 1, 2, 3
+            """, [.text(since ?? "0")]))
+        var sessions: [String: (tool: String, device: String, project: String?, model: String?)] = [:]
+        for row in try await store.query(SQLStatement(
+            "SELECT session_key, tool, device, project, model FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)",
+            [.integer(tenant ?? -1)])) {
+            if let key = row[0].text { sessions[key] = (row[1].text ?? "", row[2].text ?? "", row[3].text, row[4].text) }
+        }
+        var window = UsageWindow()
+        var byModel: [String?: Leader] = [:], byProject: [String?: Leader] = [:], byDevice: [String?: Leader] = [:]
+        var seen: [String: Set<String>] = [:]
+        func add(_ table: inout [String?: Leader], _ kind: String, _ name: String?, session: String, tokens: Int64, cost: Double) {
+            table[name, default: Leader(name: name)].tokens += tokens
+            table[name, default: Leader(name: name)].cost += cost
+            if seen[kind + "\u{0}" + (name ?? "\u{1}"), default: []].insert(session).inserted { table[name]?.sessions += 1 }
+        }
+        for row in timed + untimed {
+            guard let day = row[0].text, let key = row[1].text, let session = sessions[key] else { continue }
+            let tokens = row[3].int ?? 0, cost = row[4].double ?? 0
+            window.tokens[day, default: [:]][session.tool, default: 0] += tokens
+            window.cost[day, default: [:]][session.tool, default: 0] += cost
+            add(&byModel, "model", row[2].text ?? session.model, session: key, tokens: tokens, cost: cost)
+            add(&byProject, "project", session.project, session: key, tokens: tokens, cost: cost)
+            add(&byDevice, "device", session.device, session: key, tokens: tokens, cost: cost)
+            if window.firstDay.map({ day < $0 }) ?? true { window.firstDay = day }
+            if window.lastDay.map({ day > $0 }) ?? true { window.lastDay = day }
+        }
+        func top(_ table: [String?: Leader]) -> [Leader] {
+            Array(table.values.sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : ($0.name ?? "") < ($1.name ?? "") }.prefix(leaders))
+        }
+        window.models = top(byModel)
+        window.projects = top(byProject)
+        window.devices = top(byDevice)
+        return window
     }
 
     struct Totals: Sendable {
         var sessions: Int64 = 0
         var messages: Int64 = 0
-        var tokens: Int64 = 0
-        var cost: Double = 0
         var latest: String?
     }
 
-    /// Tokens and cost per day and tool since `since` (`YYYY-MM-DD`; nil: all).
-    func daily(tenant: Int64?, since: String?) async throws -> [DayToolTotal] {
-        try await store.query(SQLStatement("""
-            SELECT substr(coalesce(u.created_at, s.started_at), 1, 10), s.tool, CAST(sum(u.total_tokens) AS BIGINT), sum(\(Self.cost))
-            FROM norm_usage u JOIN norm_sessions s ON s.session_key = u.session_key
-            WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(u.created_at, s.started_at) >= $2
-            GROUP BY 1, 2 ORDER BY 1, 2
-            """, [.integer(tenant ?? -1), .text(since ?? "")])).compactMap { row in
-            guard let day = row[0].text else { return nil }
-            return DayToolTotal(day: day, tool: row[1].text ?? "", tokens: row[2].int ?? 0, cost: row[3].double ?? 0)
-        }
-    }
-
-    /// The models, projects or devices (`by`) with the most tokens since `since`.
-    func leaders(by column: LeaderColumn, tenant: Int64?, since: String?, limit: Int = 8) async throws -> [Leader] {
-        try await store.query(SQLStatement("""
-            SELECT \(column.expression), CAST(sum(u.total_tokens) AS BIGINT), sum(\(Self.cost)), count(DISTINCT s.session_key)
-            FROM norm_usage u JOIN norm_sessions s ON s.session_key = u.session_key
-            WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(u.created_at, s.started_at) >= $2
-            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT \(limit)
-            """, [.integer(tenant ?? -1), .text(since ?? "")])).map { row in
-            Leader(name: row[0].text, tokens: row[1].int ?? 0, cost: row[2].double ?? 0, sessions: row[3].int ?? 0)
-        }
-    }
-
-    enum LeaderColumn {
-        case model, project, device
-        var expression: String {
-            switch self {
-            case .model: return "coalesce(u.model, s.model)"
-            case .project: return "s.project"
-            case .device: return "s.device"
-            }
-        }
-    }
-
-    /// Sessions with messages and their messages since `since`, and the newest activity.
+    /// Sessions started since `since` that hold messages, their messages, and the newest activity.
     func totals(tenant: Int64?, since: String?) async throws -> Totals {
         let values: [SQLiteValue] = [.integer(tenant ?? -1), .text(since ?? "")]
         var totals = Totals()
-        if let row = try await store.query(SQLStatement("""
-            SELECT count(DISTINCT s.session_key), count(*) FROM norm_messages m JOIN norm_sessions s ON s.session_key = m.session_key
-            WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2
-            """, values)).first {
-            totals.sessions = row[0].int ?? 0
-            totals.messages = row[1].int ?? 0
-        }
+        let inWindow = "SELECT s.session_key FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2"
+        totals.messages = try await store.query(SQLStatement(
+            "SELECT count(*) FROM norm_messages m WHERE m.session_key IN (\(inWindow))", values)).first?[0].int ?? 0
+        totals.sessions = try await store.query(SQLStatement("""
+            SELECT count(*) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2
+            AND EXISTS (SELECT 1 FROM norm_messages m WHERE m.session_key = s.session_key)
+            """, values)).first?[0].int ?? 0
         totals.latest = try await store.query(SQLStatement(
             "SELECT max(s.ended_at) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)", [.integer(tenant ?? -1)])).first?[0].text
         return totals

@@ -1,0 +1,26 @@
+@testable import IngestCore
+import Mustache
+import Testing
+
+/// What the explorer's templates do with text from records: escape it, all of it.
+@Suite struct PageRendererTests {
+    @Test func theFiveCharactersAreEscapedAndNothingElseChanges() {
+        let escaping = HTMLEscaping()
+        #expect(escaping.escapeText(#"<img src=x onerror="a('b')"> & é 🙂"#)
+                == "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt; &amp; é 🙂")
+        #expect(escaping.escapeText("plain text, naïve") == "plain text, naïve")
+        #expect(escaping.escapeText("") == "")
+    }
+
+    @Test func everyTemplateEscapesWithIt() throws {
+        for (name, text) in EmbeddedWeb.templates {
+            #expect(text.contains("{{% CONTENT_TYPE: HTML_ESCAPED }}"), "web/templates/\(name).mustache")
+        }
+        _ = PageRenderer()
+        let page = ErrorPage(title: "t", signedIn: false, heading: "<script>alert(1)</script>", message: "\"quoted\" & 'single'")
+        let html = PageRenderer().library.render(page, withTemplate: "error") ?? ""
+        #expect(html.contains("<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>"))
+        #expect(html.contains("<p>&quot;quoted&quot; &amp; &#39;single&#39;</p>"))
+        #expect(!html.contains("<script>"))
+    }
+}
