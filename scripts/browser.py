@@ -8,7 +8,7 @@ Signs in by typing TOKEN into /login's form and submitting it (as a person would
 each PATH in turn and prints one JSON document: for each page the URL it ended on, its title,
 the rendered DOM (document.documentElement.outerHTML), whether any planted script ran
 (window.__pwned), and the exceptions and console errors the page raised. With --screenshots,
-also saves DIR/<n>-<name>.png of each page at 1280 px wide.
+also saves DIR/<n>-<name>.png of each page at 1280 px wide (and at most --height tall).
 """
 import argparse
 import base64
@@ -175,6 +175,7 @@ def main():
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--token")
     parser.add_argument("--screenshots")
+    parser.add_argument("--height", type=int, default=4000, help="the tallest screenshot, in pixels")
     args = parser.parse_intermixed_args()
     profile = tempfile.mkdtemp(prefix="sensor-chromium-")
     process, port = start_chromium(profile)
@@ -193,7 +194,7 @@ def main():
             page.open(args.base + path)
             results["pages"].append(page.snapshot())
             if args.screenshots:
-                height = page.evaluate("Math.min(document.documentElement.scrollHeight, 4000)") or 900
+                height = page.evaluate(f"Math.min(document.documentElement.scrollHeight, {args.height})") or 900
                 page.call("Emulation.setDeviceMetricsOverride", width=1280, height=int(height), deviceScaleFactor=1, mobile=False)
                 shot = page.call("Page.captureScreenshot", format="png")
                 name = path.strip("/").split("?")[0].replace("/", "-") or "overview"

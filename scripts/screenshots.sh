@@ -2,10 +2,11 @@
 # Saves a PNG of every explorer page, rendered by headless Chromium: the demo home
 # (scripts/demo-home.py) scanned by the real sensor into a real sensor-ingest on SQLite.
 #
-#   scripts/screenshots.sh [OUT_DIR]      # default: ./screenshots
+#   scripts/screenshots.sh [OUT_DIR] [HEIGHT]   # default: ./screenshots, pages up to 4000 px tall
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-screenshots}"
+height="${2:-4000}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sensor-screenshots.XXXXXX")
 server=""
 trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -39,6 +40,6 @@ print(best["id"], max(text.split(), key=len).strip(".,"))
 PY
 )
 mkdir -p "$out"
-python3 scripts/browser.py "$endpoint" --token "$(cat "$work/read")" --screenshots "$out" \
+python3 scripts/browser.py "$endpoint" --token "$(cat "$work/read")" --screenshots "$out" --height "$height" \
     "/?days=all" "/sessions" "/sessions/$session" "/search?q=$word" "/devices" "/drift" > /dev/null
 ls "$out"

@@ -228,6 +228,7 @@ enum EmbeddedWeb {
     {{#compaction}}<p class="compaction">— context compacted —</p>{{/compaction}}
     {{#thinking}}<details class="thinking"><summary>Thinking</summary><pre class="text">{{text}}</pre></details>{{/thinking}}
     {{#plain}}<pre class="text">{{text}}</pre>{{/plain}}
+    {{#toolResult}}<details class="tool-result-message"><summary>Tool result</summary><pre class="text">{{text}}</pre></details>{{/toolResult}}
     {{#calls}}
     <div class="tool-call" id="c-{{id}}">
       <div class="tool-name">{{name}}{{#isError}} <span class="badge error">error</span>{{/isError}}{{#duration}} <span class="muted">{{duration}}</span>{{/duration}}</div>
@@ -389,7 +390,7 @@ table.sessions td.path { word-break: break-all; max-width: 16rem; }
 .message header { font-size: .8rem; color: var(--muted); display: flex; gap: .6rem; }
 .message header .role { font-weight: 700; color: var(--ink); text-transform: capitalize; }
 .message .compaction { text-align: center; color: var(--muted); font-style: italic; }
-.thinking summary, .tool-call summary { cursor: pointer; color: var(--muted); font-size: .85rem; }
+.tool-result-message summary, .thinking summary, .tool-call summary { cursor: pointer; color: var(--muted); font-size: .85rem; }
 .tool-call { border: 1px dashed var(--line); border-radius: 4px; padding: .3rem .6rem; margin: .4rem 0; background: var(--wash); }
 .tool-name { font-family: ui-monospace, monospace; font-size: .85rem; font-weight: 600; }
 .usage { font-size: .8rem; color: var(--muted); margin-top: .3rem; }

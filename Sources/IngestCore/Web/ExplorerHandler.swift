@@ -251,15 +251,18 @@ struct ExplorerHandler: Sendable {
             }
             let compaction = message.kind == "compaction"
             let thinking = message.kind == "thinking" || message.kind == "reasoning"
+            let toolResult = message.kind == "tool_result"
+            let hasText = !(message.text ?? "").isEmpty
             return SessionPage.Item(
                 id: message.id, role: message.role, kind: message.kind, model: MaybeText(message.model),
-                createdAt: DisplayFormat.time(message.createdAt), compaction: compaction, thinking: thinking && !(message.text ?? "").isEmpty,
-                plain: !thinking && !(message.text ?? "").isEmpty, text: message.text ?? "", calls: callsByMessage[message.id] ?? [],
+                createdAt: DisplayFormat.time(message.createdAt), compaction: compaction, thinking: thinking && hasText,
+                plain: !thinking && !toolResult && hasText, toolResult: toolResult && hasText, text: message.text ?? "",
+                calls: callsByMessage[message.id] ?? [],
                 usage: MaybeText(usage))
         }
         if !orphanCalls.isEmpty {
             items.append(SessionPage.Item(id: "calls", role: "tool", kind: "tool_calls", model: MaybeText(nil), createdAt: "",
-                                          compaction: false, thinking: false, plain: false, text: "", calls: orphanCalls,
+                                          compaction: false, thinking: false, plain: false, toolResult: false, text: "", calls: orphanCalls,
                                           usage: MaybeText(nil)))
         }
         let tree = family.map { node in

@@ -112,6 +112,8 @@ struct SessionPage {
         var compaction: Bool
         var thinking: Bool
         var plain: Bool
+        /// A tool's output sent back as a message (folded: the call above shows it too).
+        var toolResult: Bool
         var text: String
         var calls: [Call]
         var usage: MaybeText
@@ -216,6 +218,7 @@ extension SessionPage.Item: MustacheParent {
         case "compaction": return compaction
         case "thinking": return thinking
         case "plain": return plain
+        case "toolResult": return toolResult
         case "text": return text
         case "calls": return calls
         case "usage": return usage
