@@ -178,7 +178,8 @@ public final class Normalizer: Service, Sendable {
 
     private func rebuild(source: String?) async throws -> Int {
         if let source {
-            try await store.execute(NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0) WHERE source = $1", [.text(source)]) })
+            try await store.execute(NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0) WHERE source = $1", [.text(source)]) }
+                + [SQLStatement("DELETE FROM norm_usage_by_day WHERE rows <= 0")])
             var after: Int64 = 0
             var total = 0
             let horizon = try await watermark()
@@ -193,7 +194,7 @@ public final class Normalizer: Service, Sendable {
             }
         }
         try await store.execute(NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0)") }
-            + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
+            + [SQLStatement("DELETE FROM norm_usage_by_day"), SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
         return try await steps()
     }
 

@@ -18,7 +18,10 @@ struct CostEstimates: Sendable {
     func refreshIfStale(logger: Logger) async throws -> Int {
         let fingerprint = prices.fingerprint
         let stored = try await store.query(SQLStatement("SELECT fingerprint FROM norm_prices WHERE id = 1")).first?[0].text
-        guard stored != fingerprint else { return 0 }
+        guard stored != fingerprint else {
+            logger.info("estimated costs are up to date with the price table", metadata: ["prices": "\(prices.origin)"])
+            return 0
+        }
         var after = ""
         var rows = 0
         while true {

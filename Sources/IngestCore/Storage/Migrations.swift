@@ -142,20 +142,18 @@ enum Migrations {
 
     /// What the explorer needs: full-text search, estimated costs (and the price table they were
     /// made with), browser sign-ins, when drift was first and last seen with an example record,
-    /// and indexes for the per-device and per-day views.
+    /// usage summed per day, and an index for the per-device view.
     static func explorer(_ dialect: SQLDialect) -> [String] {
         let real = dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
         return [
             "ALTER TABLE norm_usage ADD COLUMN estimated_cost \(real)",
-            // Holds every column the overview reads: its window is one pass over this index.
-            "CREATE INDEX norm_usage_window ON norm_usage(created_at, session_key, model, total_tokens, cost, estimated_cost)",
             "CREATE TABLE norm_prices (id \(int) PRIMARY KEY, fingerprint TEXT NOT NULL)",
             "CREATE TABLE web_sessions (id_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL)",
             "ALTER TABLE norm_drift ADD COLUMN first_seen TEXT",
             "ALTER TABLE norm_drift ADD COLUMN last_seen TEXT",
             "ALTER TABLE norm_drift ADD COLUMN example_id TEXT",
             "CREATE INDEX raw_envelopes_device ON raw_envelopes(tenant_id, device, received_at)",
-        ] + FullTextSearch.schema(dialect)
+        ] + FullTextSearch.schema(dialect) + UsageByDay.schema(dialect)
     }
 }

@@ -36,20 +36,16 @@ struct ExplorerQueries: Sendable {
         var lastDay: String?
     }
 
-    /// One pass over the usage rows since `since` (`YYYY-MM-DD`; nil: all), through an index
-    /// that holds every column it reads, summed per day, session and model in the database;
-    /// the sessions' tool, device and project are joined here. A row without a time of its own
-    /// counts on its session's first day.
+    /// The usage summed per day, session and model since `since` (`YYYY-MM-DD`; nil: all), from
+    /// `norm_usage_by_day`; the sessions' tool, device and project are joined here. A row without
+    /// a time of its own counts on its session's first day.
     func usageWindow(tenant: Int64?, since: String?, leaders: Int = 8) async throws -> UsageWindow {
-        let sums = "CAST(sum(u.total_tokens) AS BIGINT), sum(coalesce(u.cost, u.estimated_cost))"
-        let timed = try await store.query(SQLStatement("""
-            SELECT substr(u.created_at, 1, 10), u.session_key, u.model, \(sums) FROM norm_usage u
-            WHERE u.created_at >= $1 GROUP BY 1, 2, 3
-            """, [.text(since ?? "0")]))
+        let timed = try await store.query(SQLStatement(
+            "SELECT day, session_key, model, tokens, cost FROM norm_usage_by_day WHERE day >= $1 AND rows > 0", [.text(since ?? "0")]))
         let untimed = try await store.query(SQLStatement("""
-            SELECT substr(s.started_at, 1, 10), u.session_key, u.model, \(sums) FROM norm_usage u
+            SELECT substr(s.started_at, 1, 10), u.session_key, u.model, u.tokens, u.cost FROM norm_usage_by_day u
             JOIN norm_sessions s ON s.session_key = u.session_key
-            WHERE u.created_at IS NULL AND s.started_at >= $1 GROUP BY 1, 2, 3
+            WHERE u.day = '' AND u.rows > 0 AND s.started_at >= $1
             """, [.text(since ?? "0")]))
         var sessions: [String: (tool: String, device: String, project: String?, model: String?)] = [:]
         for row in try await store.query(SQLStatement(
@@ -70,7 +66,8 @@ struct ExplorerQueries: Sendable {
             let tokens = row[3].int ?? 0, cost = row[4].double ?? 0
             window.tokens[day, default: [:]][session.tool, default: 0] += tokens
             window.cost[day, default: [:]][session.tool, default: 0] += cost
-            add(&byModel, "model", row[2].text ?? session.model, session: key, tokens: tokens, cost: cost)
+            let model = row[2].text.flatMap { $0.isEmpty ? nil : $0 } ?? session.model
+            add(&byModel, "model", model, session: key, tokens: tokens, cost: cost)
             add(&byProject, "project", session.project, session: key, tokens: tokens, cost: cost)
             add(&byDevice, "device", session.device, session: key, tokens: tokens, cost: cost)
             if window.firstDay.map({ day < $0 }) ?? true { window.firstDay = day }

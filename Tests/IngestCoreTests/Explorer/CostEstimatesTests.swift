@@ -37,6 +37,28 @@ import Testing
             now = try await total()
             #expect(now.priced == 2500)
             #expect(abs(now.cost - (1250 * 0.036 + 1250 * 0.003)) < 1e-6)
+            try await Self.expectDailySumsMatch(store)
+
+            // A reparse deletes and writes every row again: the sums by day follow.
+            _ = try await Normalizer(store: store, prices: operatorTable).reparse()
+            try await Self.expectDailySumsMatch(store)
+            _ = try await Normalizer(store: store, prices: operatorTable).reparse(source: "claude-code.transcripts")
+            try await Self.expectDailySumsMatch(store)
+        }
+    }
+
+    /// `norm_usage_by_day`, kept by triggers, says what summing `norm_usage` says.
+    static func expectDailySumsMatch(_ store: any IngestStore) async throws {
+        let rows = try await store.query(SQLStatement("""
+            SELECT coalesce(substr(created_at, 1, 10), ''), CAST(sum(total_tokens) AS BIGINT), sum(coalesce(cost, estimated_cost, 0)), count(*)
+            FROM norm_usage GROUP BY 1 ORDER BY 1
+            """))
+        let daily = try await store.query(SQLStatement(
+            "SELECT day, CAST(sum(tokens) AS BIGINT), sum(cost), CAST(sum(rows) AS BIGINT) FROM norm_usage_by_day WHERE rows > 0 GROUP BY 1 ORDER BY 1"))
+        #expect(rows.count == daily.count && rows.count > 0)
+        for (left, right) in zip(rows, daily) {
+            #expect(left[0].text == right[0].text && left[1].int == right[1].int && left[3].int == right[3].int)
+            #expect(abs((left[2].double ?? 0) - (right[2].double ?? 0)) < 1e-6)
         }
     }
 }
