@@ -10,6 +10,7 @@ import Testing
 @Suite(.serialized) struct ExplorerBrowserTests {
     static let phrase = "zanzibarquokka"
     static let hostileSession = "33333333-3333-4333-8333-333333333333"
+    static let longSession = "55555555-5555-4555-8555-555555555555"
     static let hostileText = #"<script>window.__pwned=true</script><img src=x onerror="document.documentElement.setAttribute('data-pwned','1')"> please fix app.py, zanzibarquokka"#
 
     struct Page: Decodable {
@@ -54,6 +55,16 @@ import Testing
         let transcript = home.root.appendingPathComponent(".claude/projects/-home-me-hostile/\(hostileSession).jsonl")
         try FileManager.default.createDirectory(at: transcript.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: transcript)
+
+        // A conversation longer than a page, with a rare word near its end.
+        let long = try (1...1200).map { n in
+            try json(["type": "user", "uuid": "l-\(n)", "sessionId": Self.longSession, "cwd": "/home/me/long",
+                      "timestamp": "2026-11-29T10:\(String(format: "%02d", n / 60 % 60)):\(String(format: "%02d", n % 60)).000Z",
+                      "message": ["role": "user", "content": n == 1100 ? "line \(n) kookaburrasong" : "line \(n)"]])
+        }
+        let longFile = home.root.appendingPathComponent(".claude/projects/-home-me-long/\(Self.longSession).jsonl")
+        try FileManager.default.createDirectory(at: longFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data((long.joined(separator: "\n") + "\n").utf8).write(to: longFile)
 
         let openclaw = home.root.appendingPathComponent(".openclaw/agents/main/sessions/44444444-4444-4444-8444-444444444444.jsonl")
         try Data(("""
@@ -182,11 +193,11 @@ import Testing
         // Search: the planted word, marked, linking into its message.
         let found = pages[4].html
         #expect(found.contains("<mark>\(Self.phrase)</mark>"))
-        #expect(found.contains("href=\"/sessions/\(hostileID)#m-"))
+        #expect(found.contains("href=\"/sessions/\(hostileID)?message="))
         // ... and a word of every tool's own fixture, in that tool's session.
         for (index, tool) in tools.enumerated() {
             let html = pages[7 + index].html
-            #expect(html.contains("href=\"/sessions/\(wordsByTool[tool]!.session)#"), "\(tool): \(wordsByTool[tool]!.word) not found")
+            #expect(html.contains("href=\"/sessions/\(wordsByTool[tool]!.session)?message="), "\(tool): \(wordsByTool[tool]!.word) not found")
             #expect(html.contains("<mark>"), "\(tool)")
         }
 
@@ -204,6 +215,19 @@ import Testing
         #expect(outsider.pages[2].title.hasPrefix("Not found") && !outsider.pages[2].html.contains(Self.phrase))
         #expect(outsider.pages[3].html.contains("0 matches") && !outsider.pages[3].html.contains("<mark>"))
         #expect(!outsider.pages[4].html.contains(device))
+
+        // A long conversation: a thousand messages a page; a search hit opens the page holding it.
+        let longID = try #require(listed.first { $0["native_id"] as? String == Self.longSession }?["id"] as? String)
+        let paging = try await Self.browse(server, token: server.readToken, ["/sessions/\(longID)", "/search?q=kookaburrasong"])
+        #expect(Self.count("<article class=\"message", in: paging.pages[0].html) == 1000)
+        #expect(paging.pages[0].html.contains("messages 1–1,000 of 1,200") && paging.pages[0].html.contains("?from=1000\">Later →</a>"))
+        let hit = try #require(paging.pages[1].html.range(of: #"/sessions/[0-9a-f]+\?message=[0-9a-f]+#m-[0-9a-f]+"#, options: .regularExpression)
+            .map { String(paging.pages[1].html[$0]) })
+        let opened = try await Self.browse(server, token: server.readToken, [hit])
+        let second = try #require(opened.pages.first?.html)
+        #expect(second.contains("messages 1,001–1,200 of 1,200") && second.contains("kookaburrasong"))
+        #expect(second.contains("id=\"\(hit.split(separator: "#").last!)\""))
+        #expect(Self.count("<article class=\"message", in: second) == 200)
 
         // Devices and drift.
         #expect(pages[5].html.contains("data-device=\"\(device)\""))

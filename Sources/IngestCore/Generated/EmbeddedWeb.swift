@@ -183,7 +183,7 @@ enum EmbeddedWeb {
 <ol class="hits" id="hits">
 {{#hits}}
   <li class="hit">
-    <a href="/sessions/{{sessionId}}{{#anchor}}#{{anchor}}{{/anchor}}">{{title}}</a>
+    <a href="/sessions/{{sessionId}}{{#messageId}}?message={{messageId}}{{/messageId}}{{#anchor}}#{{anchor}}{{/anchor}}">{{title}}</a>
     <span class="muted">{{tool}} · {{what}}{{#createdAt}} · {{createdAt}}{{/createdAt}}</span>
     <p class="snippet">{{{snippet}}}</p>
   </li>
@@ -222,6 +222,7 @@ enum EmbeddedWeb {
 {{/hasTree}}
 <section class="conversation" id="conversation">
   <h2>Conversation</h2>
+  {{#paged}}<nav class="pages conversation-pages">{{#earlier}}<a rel="prev" href="{{earlier}}">← Earlier</a>{{/earlier}} <span>{{range}}</span> {{#later}}<a rel="next" href="{{later}}">Later →</a>{{/later}}</nav>{{/paged}}
   {{#items}}
   <article class="message role-{{role}} kind-{{kind}}" id="m-{{id}}">
     <header><span class="role">{{role}}</span>{{#model}} <span class="muted">{{model}}</span>{{/model}} <time>{{createdAt}}</time></header>
@@ -246,6 +247,7 @@ enum EmbeddedWeb {
   </article>
   {{/items}}
   {{^items}}<p class="empty">No messages.</p>{{/items}}
+  {{#paged}}<nav class="pages conversation-pages">{{#earlier}}<a rel="prev" href="{{earlier}}">← Earlier</a>{{/earlier}} <span>{{range}}</span> {{#later}}<a rel="next" href="{{later}}">Later →</a>{{/later}}</nav>{{/paged}}
 </section>
 {{#hasLooseChanges}}
 <section class="changes">

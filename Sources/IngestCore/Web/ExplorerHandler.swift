@@ -36,7 +36,7 @@ struct ExplorerHandler: Sendable {
         router.get("/sessions") { request, _ in try await self.page(request) { try await self.sessionList(request, token: $0) } }
         router.get("/sessions/:id") { request, context in
             let id = context.parameters.get("id") ?? ""
-            return try await self.page(request) { try await self.session(id: id, token: $0) }
+            return try await self.page(request) { try await self.session(id: id, request: request, token: $0) }
         }
         router.get("/sessions/:id/raw") { request, context in
             let id = context.parameters.get("id") ?? ""
@@ -202,10 +202,23 @@ struct ExplorerHandler: Sendable {
             next: MaybeText(result.nextOffset != nil ? link(page: page + 1) : nil)))
     }
 
-    private func session(id: String, token: TokenRecord) async throws -> Response {
+    /// Messages shown on one page of a conversation.
+    static let conversationPage = 1000
+
+    private func session(id: String, request: Request, token: TokenRecord) async throws -> Response {
         guard let detail = try await reader.session(id: id, tenant: ReadAPIHandler.tenant(of: token)) else {
             return notFound("No session \(id).")
         }
+        // A long conversation is shown a thousand messages at a time: the page holding
+        // `message=` (a search hit), else `from=`.
+        let query = Self.query(of: request)
+        var from = max(0, Int(query["from"] ?? "") ?? 0)
+        if let wanted = query["message"], let index = detail.messages.firstIndex(where: { $0.id == wanted }) {
+            from = index / Self.conversationPage * Self.conversationPage
+        }
+        from = min(from, max(0, detail.messages.count - 1) / Self.conversationPage * Self.conversationPage)
+        let shown = detail.messages[from..<min(detail.messages.count, from + Self.conversationPage)]
+        let isLastPage = from + Self.conversationPage >= detail.messages.count
         let session = detail.session
         let family = try await queries.tree(of: id)
         let labels = try await queries.labels(family.map(\.id))
@@ -243,7 +256,7 @@ struct ExplorerHandler: Sendable {
         }
         // A response split over several messages (text, then tool use) shows its calls and
         // usage once each, under the message that carries them.
-        var items = detail.messages.map { message in
+        var items = shown.map { message in
             let usage = usageByMessage[message.id].map { tokens in
                 "\(DisplayFormat.count(tokens.input)) in · \(DisplayFormat.count(tokens.output)) out · "
                     + "\(DisplayFormat.count(tokens.cacheRead)) cache read · \(DisplayFormat.count(tokens.cacheWrite)) cache write · "
@@ -260,7 +273,7 @@ struct ExplorerHandler: Sendable {
                 calls: callsByMessage[message.id] ?? [],
                 usage: MaybeText(usage))
         }
-        if !orphanCalls.isEmpty {
+        if !orphanCalls.isEmpty, isLastPage {
             items.append(SessionPage.Item(id: "calls", role: "tool", kind: "tool_calls", model: MaybeText(nil), createdAt: "",
                                           compaction: false, thinking: false, plain: false, toolResult: false, text: "", calls: orphanCalls,
                                           usage: MaybeText(nil)))
@@ -276,7 +289,11 @@ struct ExplorerHandler: Sendable {
             duration: DisplayFormat.duration(from: session.startedAt, to: session.endedAt),
             models: session.models.isEmpty ? (session.model ?? "—") : session.models.joined(separator: ", "),
             tokens: DisplayFormat.count(session.tokens.total), cost: Self.cost(session.tokens),
-            hasTree: tree.count > 1, tree: tree, items: items, hasLooseChanges: !looseChanges.isEmpty, looseChanges: looseChanges))
+            hasTree: tree.count > 1, tree: tree, items: items, hasLooseChanges: !looseChanges.isEmpty && isLastPage, looseChanges: looseChanges,
+            paged: detail.messages.count > Self.conversationPage,
+            range: "messages \(DisplayFormat.count(Int64(from + 1)))–\(DisplayFormat.count(Int64(from + shown.count))) of \(DisplayFormat.count(Int64(detail.messages.count)))",
+            earlier: MaybeText(from > 0 ? "/sessions/\(id)?from=\(max(0, from - Self.conversationPage))" : nil),
+            later: MaybeText(isLastPage ? nil : "/sessions/\(id)?from=\(from + Self.conversationPage)")))
     }
 
     private func sessionRaw(id: String, token: TokenRecord) async throws -> Response {
@@ -305,7 +322,7 @@ struct ExplorerHandler: Sendable {
             query: query, searched: !query.isEmpty, count: hits.count, capped: hits.count >= limit,
             hits: hits.map { hit in
                 SearchPage.Hit(
-                    sessionId: hit.sessionId,
+                    sessionId: hit.sessionId, messageId: MaybeText(hit.messageId),
                     anchor: MaybeText(hit.toolCallId.map { "c-" + $0 } ?? hit.messageId.map { "m-" + $0 }),
                     title: hit.title ?? labels[hit.sessionId].map { DisplayFormat.shortened($0.label) } ?? hit.sessionId,
                     tool: hit.tool, what: hit.kind == "tool_call" ? "tool call" : (hit.role ?? "message"),

@@ -133,6 +133,11 @@ struct SessionPage {
     var items: [Item]
     var hasLooseChanges: Bool
     var looseChanges: [Change]
+    /// A conversation longer than a page: which messages are shown, and links to the others.
+    var paged: Bool
+    var range: String
+    var earlier: MaybeText
+    var later: MaybeText
 }
 
 struct RawPage {
@@ -148,6 +153,8 @@ struct RawPage {
 struct SearchPage {
     struct Hit {
         var sessionId: String
+        /// The message to open the conversation at (its page).
+        var messageId: MaybeText
         var anchor: MaybeText
         var title: String
         var tool: String
@@ -287,6 +294,7 @@ extension SearchPage.Hit: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
         case "sessionId": return sessionId
+        case "messageId": return messageId
         case "anchor": return anchor
         case "title": return title
         case "tool": return tool
