@@ -124,6 +124,7 @@ import Testing
         let tokensByTool = Dictionary(uniqueKeysWithValues: usage.map {
             ($0["tool"] as? String ?? "", ($0["tokens"] as? [String: Any])?["total"] as? Int ?? 0)
         })
+        let responses = usage.reduce(0) { $0 + (($1["tokens"] as? [String: Any])?["responses"] as? Int ?? 0) }
 
         // Without a sign-in, every page sends the browser to /login.
         let anonymous = try await Self.browse(server, token: nil, ["/", "/sessions", "/sessions/\(hostileID)", "/search?q=x", "/devices", "/drift"])
@@ -168,6 +169,7 @@ import Testing
         // Overview: the window's tokens equal the read API's, drawn as bars per tool.
         let overview = pages[0].html
         #expect(overview.contains("id=\"total-tokens\">\(Self.grouped(tokensByTool.values.reduce(0, +)))<"))
+        #expect(overview.contains("id=\"total-responses\">\(Self.grouped(responses))<"))
         #expect(Self.count("class=\"bar series-", in: overview) > 0)
         for (tool, tokens) in tokensByTool where tokens > 0 {
             #expect(overview.contains("data-tool=\"\(tool)\""), "\(tool) has tokens but no bar")

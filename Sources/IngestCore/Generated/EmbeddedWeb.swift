@@ -119,7 +119,7 @@ enum EmbeddedWeb {
 </nav>
 <section class="totals">
   <div><span class="figure" id="total-sessions">{{totals.sessions}}</span> sessions</div>
-  <div><span class="figure" id="total-messages">{{totals.messages}}</span> messages</div>
+  <div><span class="figure" id="total-responses">{{totals.responses}}</span> model responses</div>
   <div><span class="figure" id="total-tokens">{{totals.tokens}}</span> tokens</div>
   <div><span class="figure" id="total-cost">{{totals.cost}}</span> cost</div>
 </section>

@@ -142,7 +142,7 @@ struct ExplorerHandler: Sendable {
             windows: [("30", "30 days"), ("90", "90 days"), ("365", "A year"), ("all", "All time")].map {
                 OverviewPage.Window(value: $0.0, label: $0.1, current: $0.0 == (days.map(String.init) ?? "all"))
             },
-            totals: .init(sessions: DisplayFormat.count(totals.sessions), messages: DisplayFormat.count(totals.messages),
+            totals: .init(sessions: DisplayFormat.count(totals.sessions), responses: DisplayFormat.count(usage.responses),
                           tokens: DisplayFormat.count(tokenTotal), cost: DisplayFormat.money(costTotal)),
             latest: MaybeText(totals.latest.map(DisplayFormat.time)),
             charts: [

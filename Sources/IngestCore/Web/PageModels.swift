@@ -44,7 +44,7 @@ struct ErrorPage {
 
 struct OverviewPage {
     struct Window { var value: String; var label: String; var current: Bool }
-    struct Totals { var sessions: String; var messages: String; var tokens: String; var cost: String }
+    struct Totals { var sessions: String; var responses: String; var tokens: String; var cost: String }
     struct LeaderRow { var name: String; var link: MaybeText; var tokens: String; var cost: String; var sessions: String }
     struct LeaderTable { var id: String; var heading: String; var column: String; var rows: [LeaderRow] }
     var title = "Overview"
