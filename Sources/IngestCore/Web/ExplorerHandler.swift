@@ -10,6 +10,7 @@ struct ExplorerHandler: Sendable {
     let store: any IngestStore
     let reader: NormalizedReader
     let queries: ExplorerQueries
+    let choices: FilterChoices
     let search: FullTextSearch
     let sessions: WebSessions
     let limiter: FailedAuthLimiter
@@ -19,6 +20,7 @@ struct ExplorerHandler: Sendable {
         self.store = store
         reader = NormalizedReader(store: store)
         queries = ExplorerQueries(store: store)
+        choices = FilterChoices(queries: queries)
         search = FullTextSearch(store: store)
         sessions = WebSessions(store: store, secureCookies: secureCookies)
         self.limiter = limiter
@@ -174,7 +176,7 @@ struct ExplorerHandler: Sendable {
         let sort = value("sort").flatMap(NormalizedReader.SessionOrder.init(rawValue:)) ?? .newest
         let page = max(1, value("page").flatMap(Int.init) ?? 1)
         let result = try await reader.sessions(filter, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, order: sort)
-        let choices = try await queries.choices(tenant: ReadAPIHandler.tenant(of: token))
+        let choices = try await self.choices.lists(tenant: ReadAPIHandler.tenant(of: token))
         func options(_ values: [String], _ selected: String?) -> [Choice] {
             values.map { Choice(value: $0, label: $0, selected: $0 == selected) }
         }
