@@ -35,14 +35,16 @@ import Testing
         try harness.startSensor(extra: ["--log-level", "debug"])
         try await harness.waitFor(seconds: 30, "backfill") { harness.idsAtServer == 2 }
 
-        // Polling is every 30 s here: only file events can make these fast.
+        // Polling is every 30 s here: only file events can bring these in within half of that,
+        // even with the rest of the suite (headless Chromium included) loading both cores.
+        // (Latency itself is measured by Benchmarks/latency.sh: p95 206 ms.)
         for n in 1...3 {
             try harness.append(#"{"n":\#(n)}"#, to: "tool/projects/a/s.jsonl")
-            let latency = try await harness.waitFor(seconds: 5, "line \(n)") { harness.idsAtServer == 2 + (2 * n - 1) }
-            #expect(latency < 5, "line \(n) took \(latency) s")
+            let latency = try await harness.waitFor(seconds: 15, "line \(n)") { harness.idsAtServer == 2 + (2 * n - 1) }
+            #expect(latency < 15, "line \(n) took \(latency) s")
             try database.execute("INSERT INTO events(body) VALUES ('{\"row\":\(n)}')")
-            let rowLatency = try await harness.waitFor(seconds: 5, "row \(n)") { harness.idsAtServer == 2 + 2 * n }
-            #expect(rowLatency < 5, "row \(n) took \(rowLatency) s")
+            let rowLatency = try await harness.waitFor(seconds: 15, "row \(n)") { harness.idsAtServer == 2 + 2 * n }
+            #expect(rowLatency < 15, "row \(n) took \(rowLatency) s")
         }
     }
 
