@@ -48,6 +48,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent"), help: "Ingest requests worked on at once; beyond, 503 with Retry-After.")
     var maxConcurrent = IngestServer.Limits().maxConcurrentIngests
 
+    @Option(name: .customLong("header-timeout"),
+            help: "Seconds a connection may take to send a request head (from opening, or from the last response).")
+    var headerTimeout = 30
+
     @OptionGroup var prices: PriceOptions
 
     @OptionGroup var logging: LogOptions
@@ -55,8 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        guard maxBodyMegabytes > 0, maxInflatedMegabytes > 0, maxConcurrent > 0 else {
-            throw ValidationError("--max-body-mb, --max-inflated-mb and --max-concurrent must be positive")
+        guard maxBodyMegabytes > 0, maxInflatedMegabytes > 0, maxConcurrent > 0, headerTimeout > 0 else {
+            throw ValidationError("--max-body-mb, --max-inflated-mb, --max-concurrent and --header-timeout must be positive")
         }
     }
 
@@ -80,6 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxBodyBytes = maxBodyMegabytes << 20
         limits.maxInflatedBytes = maxInflatedMegabytes << 20
         limits.maxConcurrentIngests = maxConcurrent
+        limits.headerTimeout = .seconds(Int64(headerTimeout))
         let metricsToken = try metricsTokenFile.map { path -> String in
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
                   let permissions = attributes[.posixPermissions] as? Int,
