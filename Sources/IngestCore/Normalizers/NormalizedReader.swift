@@ -366,8 +366,11 @@ public struct NormalizedReader: Sendable {
     static func tokens(_ row: [SQLiteValue], responses: Int64) -> Tokens {
         let recorded = row[7].int ?? 0, estimated = row[8].int ?? 0
         let source: String? = recorded > 0 ? (estimated > 0 ? "mixed" : "recorded") : (estimated > 0 ? "estimated" : nil)
+        // Sums of dollars to the nano-dollar: the last bits of a floating-point sum depend on the
+        // order the database adds the rows in, which PostgreSQL does not keep across a reparse.
         return Tokens(input: row[0].int ?? 0, output: row[1].int ?? 0, cacheRead: row[2].int ?? 0, cacheWrite: row[3].int ?? 0,
-                      reasoning: row[4].int ?? 0, total: row[5].int ?? 0, cost: row[6].double, costSource: source, responses: responses)
+                      reasoning: row[4].int ?? 0, total: row[5].int ?? 0, cost: row[6].double.map { ($0 * 1e9).rounded() / 1e9 },
+                      costSource: source, responses: responses)
     }
 
     /// How many rows of a sum have a recorded cost, and how many an estimated one.
