@@ -9,69 +9,63 @@ struct ReadAPIHandler: Sendable {
     let authenticator: BearerAuthenticator
 
     func sessions(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        let token: TokenRecord
-        switch await authenticator.authorize(request, context: context, scope: .read) {
-        case .failure(let refusal): return refusal.response
-        case .success(let found): token = found
+        try await reading(request, context: context) { token in
+            let query = request.uri.queryParameters
+            let limit = query["limit"].flatMap { Int(String($0)) } ?? 100
+            let offset = query["offset"].flatMap { Int(String($0)) } ?? 0
+            guard (1...1000).contains(limit), offset >= 0 else {
+                return JSONAnswer.error(.badRequest, "limit must be 1 to 1000 and offset 0 or more")
+            }
+            return Self.json(try await reader.sessions(Self.filter(query, token: token), limit: limit, offset: offset))
         }
-        let query = request.uri.queryParameters
-        let limit = query["limit"].flatMap { Int(String($0)) } ?? 100
-        let offset = query["offset"].flatMap { Int(String($0)) } ?? 0
-        guard (1...1000).contains(limit), offset >= 0 else {
-            return JSONAnswer.error(.badRequest, "limit must be 1 to 1000 and offset 0 or more")
-        }
-        return Self.json(try await reader.sessions(Self.filter(query, token: token), limit: limit, offset: offset))
     }
 
     func session(_ request: Request, context: IngestRequestContext, id: String) async throws -> Response {
-        let token: TokenRecord
-        switch await authenticator.authorize(request, context: context, scope: .read) {
-        case .failure(let refusal): return refusal.response
-        case .success(let found): token = found
+        try await reading(request, context: context) { token in
+            guard let detail = try await reader.session(id: id, tenant: Self.tenant(of: token)) else { return JSONAnswer.error(.notFound, "no session \(id)") }
+            return Self.json(detail)
         }
-        guard let detail = try await reader.session(id: id, tenant: Self.tenant(of: token)) else { return JSONAnswer.error(.notFound, "no session \(id)") }
-        return Self.json(detail)
     }
 
     func usage(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        let token: TokenRecord
-        switch await authenticator.authorize(request, context: context, scope: .read) {
-        case .failure(let refusal): return refusal.response
-        case .success(let found): token = found
+        try await reading(request, context: context) { token in
+            let query = request.uri.queryParameters
+            let group = query["group"].map { String($0).split(separator: ",").map(String.init) } ?? ["day", "tool", "model"]
+            let known: Set<String> = ["day", "tool", "model", "device", "project"]
+            if let unknown = group.first(where: { !known.contains($0) }) {
+                return JSONAnswer.error(.badRequest, "group: \(unknown) is not one of day, tool, model, device, project")
+            }
+            return Self.json(["usage": try await reader.usage(group: group, filter: Self.filter(query, token: token))])
         }
-        let query = request.uri.queryParameters
-        let group = query["group"].map { String($0).split(separator: ",").map(String.init) } ?? ["day", "tool", "model"]
-        let known: Set<String> = ["day", "tool", "model", "device", "project"]
-        if let unknown = group.first(where: { !known.contains($0) }) {
-            return JSONAnswer.error(.badRequest, "group: \(unknown) is not one of day, tool, model, device, project")
-        }
-        return Self.json(["usage": try await reader.usage(group: group, filter: Self.filter(query, token: token))])
     }
 
     /// `GET /api/v1/search?q=words[&limit=N]`: messages and tool calls holding every word.
     func search(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        let token: TokenRecord
-        switch await authenticator.authorize(request, context: context, scope: .read) {
-        case .failure(let refusal): return refusal.response
-        case .success(let found): token = found
+        try await reading(request, context: context) { token in
+            let query = request.uri.queryParameters
+            guard let words = query["q"].map(String.init), !words.trimmingCharacters(in: .whitespaces).isEmpty, words.count <= 500 else {
+                return JSONAnswer.error(.badRequest, "q: give the words to find (at most 500 characters)")
+            }
+            let limit = query["limit"].flatMap { Int(String($0)) } ?? 50
+            guard (1...500).contains(limit) else { return JSONAnswer.error(.badRequest, "limit must be 1 to 500") }
+            let hits = try await FullTextSearch(store: reader.store).search(words, tenant: Self.tenant(of: token), limit: limit)
+            return Self.json(["hits": hits])
         }
-        let query = request.uri.queryParameters
-        guard let words = query["q"].map(String.init), !words.trimmingCharacters(in: .whitespaces).isEmpty, words.count <= 500 else {
-            return JSONAnswer.error(.badRequest, "q: give the words to find (at most 500 characters)")
-        }
-        let limit = query["limit"].flatMap { Int(String($0)) } ?? 50
-        guard (1...500).contains(limit) else { return JSONAnswer.error(.badRequest, "limit must be 1 to 500") }
-        let hits = try await FullTextSearch(store: reader.store).search(words, tenant: Self.tenant(of: token), limit: limit)
-        return Self.json(["hits": hits])
     }
 
     func drift(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        let token: TokenRecord
+        try await reading(request, context: context) { token in
+            return Self.json(["drift": try await reader.drift(tenant: Self.tenant(of: token))])
+        }
+    }
+
+    /// Runs `body` with the request's token when it may read; otherwise answers its refusal.
+    private func reading(_ request: Request, context: IngestRequestContext,
+                         _ body: (TokenRecord) async throws -> Response) async throws -> Response {
         switch await authenticator.authorize(request, context: context, scope: .read) {
         case .failure(let refusal): return refusal.response
-        case .success(let found): token = found
+        case .success(let token): return try await body(token)
         }
-        return Self.json(["drift": try await reader.drift(tenant: Self.tenant(of: token))])
     }
 
     /// What a token reads: its own tenant's, or every tenant's for an admin.
@@ -80,7 +74,12 @@ struct ReadAPIHandler: Sendable {
     }
 
     static func filter(_ query: Parameters, token: TokenRecord) -> NormalizedReader.Filter {
-        func value(_ name: String) -> String? { query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        filter({ query[$0[...]].map(String.init) }, token: token)
+    }
+
+    /// The filter the query's fields name (`field` gives a field's value), in the token's tenant.
+    static func filter(_ field: (String) -> String?, token: TokenRecord) -> NormalizedReader.Filter {
+        func value(_ name: String) -> String? { field(name).flatMap { $0.isEmpty ? nil : $0 } }
         return NormalizedReader.Filter(tool: value("tool"), device: value("device"), project: value("project"),
                                        since: value("since"), until: value("until"),
                                        includeEmpty: ["true", "1", "yes"].contains(value("include_empty")?.lowercased() ?? ""),

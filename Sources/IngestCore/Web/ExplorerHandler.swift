@@ -168,11 +168,9 @@ struct ExplorerHandler: Sendable {
     private func sessionList(_ request: Request, token: TokenRecord) async throws -> Response {
         let query = Self.query(of: request)
         func value(_ name: String) -> String? { query[name].flatMap { $0.isEmpty ? nil : $0 } }
+        var filter = ReadAPIHandler.filter({ query[$0] }, token: token)
         // Dates from the form are days; `until` includes its day.
-        let filter = NormalizedReader.Filter(
-            tool: value("tool"), device: value("device"), project: value("project"), since: value("since"),
-            until: value("until").map { Self.dayAfter($0) }, includeEmpty: ["true", "1", "yes"].contains(value("include_empty") ?? ""),
-            tenant: ReadAPIHandler.tenant(of: token), model: value("model"))
+        filter.until = value("until").map { Self.dayAfter($0) }
         let sort = value("sort").flatMap(NormalizedReader.SessionOrder.init(rawValue:)) ?? .newest
         let page = max(1, value("page").flatMap(Int.init) ?? 1)
         let result = try await reader.sessions(filter, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, order: sort)
