@@ -185,7 +185,7 @@ enum EmbeddedWeb {
   <li class="hit">
     <a href="/sessions/{{sessionId}}{{#messageId}}?message={{messageId}}{{/messageId}}{{#anchor}}#{{anchor}}{{/anchor}}">{{title}}</a>
     <span class="muted">{{tool}} · {{what}}{{#createdAt}} · {{createdAt}}{{/createdAt}}</span>
-    <p class="snippet">{{{snippet}}}</p>
+    <p class="snippet">{{#snippet}}{{#marked}}<mark>{{text}}</mark>{{/marked}}{{^marked}}{{text}}{{/marked}}{{/snippet}}</p>
   </li>
 {{/hits}}
 </ol>

@@ -57,23 +57,18 @@ enum DisplayFormat {
         return trimmed.count > limit ? String(trimmed.prefix(limit - 1)) + "…" : trimmed
     }
 
-    /// HTML-escapes `text`, then turns the search's match marks into `<mark>` elements.
-    static func highlighted(_ text: String) -> String {
-        var html = ""
-        html.reserveCapacity(text.utf8.count + 32)
-        for character in text.unicodeScalars {
-            switch character {
-            case "<": html += "&lt;"
-            case ">": html += "&gt;"
-            case "&": html += "&amp;"
-            case "\"": html += "&quot;"
-            case "'": html += "&#39;"
-            case "\u{1}": html += "<mark>"
-            case "\u{2}": html += "</mark>"
-            default: html.unicodeScalars.append(character)
-            }
+    /// A search snippet cut at its match marks (``FullTextSearch/matchStart`` and
+    /// ``FullTextSearch/matchEnd``) into runs of text, the matches flagged: the template escapes
+    /// every run like any other text and wraps the matches in `<mark>`.
+    static func snippet(_ text: String) -> [SearchPage.SnippetPart] {
+        var parts: [SearchPage.SnippetPart] = []
+        var marked = false
+        for run in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\u{1}" || $0 == "\u{2}" }) {
+            if !run.isEmpty { parts.append(.init(text: String(run), marked: marked)) }
+            let end = run.endIndex
+            if end < text.endIndex { marked = text[end] == "\u{1}" }
         }
-        return html
+        return parts
     }
 
     /// Percent-encodes a query value.

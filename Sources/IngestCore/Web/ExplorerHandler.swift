@@ -326,7 +326,7 @@ struct ExplorerHandler: Sendable {
                     anchor: MaybeText(hit.toolCallId.map { "c-" + $0 } ?? hit.messageId.map { "m-" + $0 }),
                     title: hit.title ?? labels[hit.sessionId].map { DisplayFormat.shortened($0.label) } ?? hit.sessionId,
                     tool: hit.tool, what: hit.kind == "tool_call" ? "tool call" : (hit.role ?? "message"),
-                    createdAt: MaybeText(hit.createdAt.map(DisplayFormat.time)), snippet: DisplayFormat.highlighted(hit.snippet))
+                    createdAt: MaybeText(hit.createdAt.map(DisplayFormat.time)), snippet: DisplayFormat.snippet(hit.snippet))
             }))
     }
 

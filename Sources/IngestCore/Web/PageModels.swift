@@ -160,9 +160,10 @@ struct SearchPage {
         var tool: String
         var what: String
         var createdAt: MaybeText
-        /// HTML: escaped text with `<mark>` around the matches.
-        var snippet: String
+        /// The text around the match, the matches flagged.
+        var snippet: [SnippetPart]
     }
+    struct SnippetPart { var text: String; var marked: Bool }
     var title = "Search"
     var signedIn = true
     var nav = Navigation(search: true)
@@ -301,6 +302,16 @@ extension SearchPage.Hit: MustacheParent {
         case "what": return what
         case "createdAt": return createdAt
         case "snippet": return snippet
+        default: return nil
+        }
+    }
+}
+
+extension SearchPage.SnippetPart: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "text": return text
+        case "marked": return marked
         default: return nil
         }
     }

@@ -15,6 +15,7 @@ import Testing
     @Test func everyTemplateEscapesWithIt() throws {
         for (name, text) in EmbeddedWeb.templates {
             #expect(text.contains("{{% CONTENT_TYPE: HTML_ESCAPED }}"), "web/templates/\(name).mustache")
+            #expect(!text.contains("{{{") && !text.contains("{{&"), "web/templates/\(name).mustache writes a value unescaped")
         }
         _ = PageRenderer()
         let page = ErrorPage(title: "t", signedIn: false, heading: "<script>alert(1)</script>", message: "\"quoted\" & 'single'")
@@ -22,5 +23,17 @@ import Testing
         #expect(html.contains("<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>"))
         #expect(html.contains("<p>&quot;quoted&quot; &amp; &#39;single&#39;</p>"))
         #expect(!html.contains("<script>"))
+    }
+
+    @Test func aSnippetIsEscapedRunByRunWithTheMatchesMarked() {
+        let parts = DisplayFormat.snippet("<b>x</b> \u{1}quokka\u{2} & \u{1}Quokka\u{2}")
+        #expect(parts.map(\.text) == ["<b>x</b> ", "quokka", " & ", "Quokka"])
+        #expect(parts.map(\.marked) == [false, true, false, true])
+        #expect(DisplayFormat.snippet("").isEmpty)
+        let page = SearchPage(query: "quokka", searched: true, count: 1, capped: false, hits: [SearchPage.Hit(
+            sessionId: "s", messageId: MaybeText("m"), anchor: MaybeText("m-m"), title: "t", tool: "claude-code", what: "user",
+            createdAt: MaybeText(nil), snippet: parts)])
+        let html = PageRenderer().library.render(page, withTemplate: "search") ?? ""
+        #expect(html.contains(#"<p class="snippet">&lt;b&gt;x&lt;/b&gt; <mark>quokka</mark> &amp; <mark>Quokka</mark></p>"#))
     }
 }
