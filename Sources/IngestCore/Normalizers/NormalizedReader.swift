@@ -259,17 +259,25 @@ public struct NormalizedReader: Sendable {
         return SessionPage(sessions: sessions, nextOffset: rows.count > limit ? offset + limit : nil)
     }
 
-    /// One session with everything normalised about it; nil when there is none with this id
-    /// (in `tenant`, when given: another tenant's session is as absent as an unknown one).
-    public func session(id: String, tenant: Int64? = nil) async throws -> SessionDetail? {
+    /// One session with its counts and the files its records came from, without its messages
+    /// and the rest; nil as for ``session(id:tenant:)``.
+    public func summary(id: String, tenant: Int64? = nil) async throws -> (session: Session, files: [String])? {
         guard let row = try await store.query(SQLStatement("""
             SELECT \(Self.sessionColumns) FROM norm_sessions s LEFT JOIN norm_session_links l ON l.child_key = s.session_key
             WHERE s.session_key = $1 AND ($2 < 0 OR s.tenant_id = $2)
             """, [.text(id), .integer(tenant ?? -1)])).first else { return nil }
         var sessions = [Self.session(row)]
         try await addCounts(&sessions)
+        let files = try await store.query(SQLStatement("SELECT path FROM norm_session_files WHERE session_key = $1 ORDER BY path",
+                                                       [.text(id)]))
+        return (sessions[0], files.compactMap { $0[0].text })
+    }
+
+    /// One session with everything normalised about it; nil when there is none with this id
+    /// (in `tenant`, when given: another tenant's session is as absent as an unknown one).
+    public func session(id: String, tenant: Int64? = nil) async throws -> SessionDetail? {
+        guard let (session, files) = try await summary(id: id, tenant: tenant) else { return nil }
         let key: [SQLiteValue] = [.text(id)]
-        let files = try await store.query(SQLStatement("SELECT path FROM norm_session_files WHERE session_key = $1 ORDER BY path", key))
         let messages = try await store.query(SQLStatement("""
             SELECT m.message_key, m.response_id, m.role, m.kind, m.text, m.model, m.created_at
             FROM norm_messages m LEFT JOIN norm_message_positions p ON p.message_key = m.message_key
@@ -292,8 +300,8 @@ public struct NormalizedReader: Sendable {
         let children = try await store.query(SQLStatement(
             "SELECT child_key, relation, tool_call_id FROM norm_session_links WHERE parent_key = $1 ORDER BY child_key", key))
         return SessionDetail(
-            session: sessions[0],
-            files: files.compactMap { $0[0].text },
+            session: session,
+            files: files,
             messages: messages.map { Message(id: $0[0].text ?? "", responseId: $0[1].text, role: $0[2].text ?? "", kind: $0[3].text ?? "",
                                              text: $0[4].text, model: $0[5].text, createdAt: $0[6].text) },
             toolCalls: calls.map { ToolCall(id: $0[0].text ?? "", callId: $0[1].text ?? "", messageId: $0[2].text, name: $0[3].text,
@@ -361,6 +369,12 @@ public struct NormalizedReader: Sendable {
                 tokens: Tokens(), firstPrompt: nil)
     }
 
+    /// The first 200 characters of a session `s`'s first user message with text.
+    static let firstPrompt = """
+        (SELECT substr(m.text, 1, 200) FROM norm_messages m
+         WHERE m.session_key = s.session_key AND m.role = 'user' AND m.text IS NOT NULL ORDER BY m.ordinal LIMIT 1)
+        """
+
     /// Tokens from (input, output, cache read, cache write, reasoning, total, cost, rows with a
     /// recorded cost, rows with an estimated one) columns.
     static func tokens(_ row: [SQLiteValue], responses: Int64) -> Tokens {
@@ -409,11 +423,8 @@ public struct NormalizedReader: Sendable {
                 sessions[position].tokens = Self.tokens(Array(row[1...9]), responses: row[10].int ?? 0)
             }
         }
-        for row in try await store.query(SQLStatement("""
-            SELECT s.session_key, (SELECT substr(m.text, 1, 200) FROM norm_messages m
-                   WHERE m.session_key = s.session_key AND m.role = 'user' AND m.text IS NOT NULL ORDER BY m.ordinal LIMIT 1)
-            FROM norm_sessions s WHERE s.session_key IN (\(list))
-            """, keys)) {
+        for row in try await store.query(SQLStatement(
+            "SELECT s.session_key, \(Self.firstPrompt) FROM norm_sessions s WHERE s.session_key IN (\(list))", keys)) {
             if let key = row[0].text, let position = index[key] { sessions[position].firstPrompt = row[1].text }
         }
         for row in try await store.query(SQLStatement(

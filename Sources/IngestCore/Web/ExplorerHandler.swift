@@ -298,10 +298,10 @@ struct ExplorerHandler: Sendable {
 
     private func sessionRaw(id: String, token: TokenRecord) async throws -> Response {
         let tenant = ReadAPIHandler.tenant(of: token)
-        guard let detail = try await reader.session(id: id, tenant: tenant) else { return notFound("No session \(id).") }
-        let rows = try await queries.rawEnvelopes(session: detail.session, files: detail.files, tenant: tenant)
+        guard let (session, files) = try await reader.summary(id: id, tenant: tenant) else { return notFound("No session \(id).") }
+        let rows = try await queries.rawEnvelopes(session: session, files: files, tenant: tenant)
         return renderer.render("raw", RawPage(
-            title: "Raw envelopes", heading: "Raw envelopes of \(Self.label(detail.session))", back: MaybeText("/sessions/\(id)"),
+            title: "Raw envelopes", heading: "Raw envelopes of \(Self.label(session))", back: MaybeText("/sessions/\(id)"),
             envelopes: rows.map { .init(id: $0.id, receivedAt: $0.receivedAt, json: Self.pretty($0.envelope)) }))
     }
 

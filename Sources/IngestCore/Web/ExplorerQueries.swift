@@ -12,9 +12,6 @@ struct ExplorerQueries: Sendable {
         store.dialect == .sqlite ? "received_at" : "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
     }
 
-    /// Cost of a usage row: what the tool recorded, else the estimate from the price table.
-    static let cost = "coalesce(u.cost, u.estimated_cost)"
-
     struct Leader: Sendable {
         /// Nil for the rows without one (no model or project recorded).
         var name: String?
@@ -56,12 +53,12 @@ struct ExplorerQueries: Sendable {
             if let key = row[0].text { sessions[key] = (row[1].text ?? "", row[2].text ?? "", row[3].text, row[4].text) }
         }
         var window = UsageWindow()
-        var byModel: [String?: Leader] = [:], byProject: [String?: Leader] = [:], byDevice: [String?: Leader] = [:]
-        var seen: [String: Set<String>] = [:]
-        func add(_ table: inout [String?: Leader], _ kind: String, _ name: String?, session: String, tokens: Int64, cost: Double) {
-            table[name, default: Leader(name: name)].tokens += tokens
-            table[name, default: Leader(name: name)].cost += cost
-            if seen[kind + "\u{0}" + (name ?? "\u{1}"), default: []].insert(session).inserted { table[name]?.sessions += 1 }
+        struct Tally { var tokens: Int64 = 0, cost = 0.0, sessions: Set<String> = [] }
+        var byModel: [String?: Tally] = [:], byProject: [String?: Tally] = [:], byDevice: [String?: Tally] = [:]
+        func add(_ table: inout [String?: Tally], _ name: String?, session: String, tokens: Int64, cost: Double) {
+            table[name, default: Tally()].tokens += tokens
+            table[name, default: Tally()].cost += cost
+            table[name, default: Tally()].sessions.insert(session)
         }
         for row in timed + untimed {
             guard let day = row[0].text, let key = row[1].text, let session = sessions[key] else { continue }
@@ -70,14 +67,15 @@ struct ExplorerQueries: Sendable {
             window.tokens[day, default: [:]][session.tool, default: 0] += tokens
             window.cost[day, default: [:]][session.tool, default: 0] += cost
             let model = row[2].text.flatMap { $0.isEmpty ? nil : $0 } ?? session.model
-            add(&byModel, "model", model, session: key, tokens: tokens, cost: cost)
-            add(&byProject, "project", session.project, session: key, tokens: tokens, cost: cost)
-            add(&byDevice, "device", session.device, session: key, tokens: tokens, cost: cost)
+            add(&byModel, model, session: key, tokens: tokens, cost: cost)
+            add(&byProject, session.project, session: key, tokens: tokens, cost: cost)
+            add(&byDevice, session.device, session: key, tokens: tokens, cost: cost)
             if window.firstDay.map({ day < $0 }) ?? true { window.firstDay = day }
             if window.lastDay.map({ day > $0 }) ?? true { window.lastDay = day }
         }
-        func top(_ table: [String?: Leader]) -> [Leader] {
-            Array(table.values.sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : ($0.name ?? "") < ($1.name ?? "") }.prefix(leaders))
+        func top(_ table: [String?: Tally]) -> [Leader] {
+            Array(table.map { Leader(name: $0.key, tokens: $0.value.tokens, cost: $0.value.cost, sessions: Int64($0.value.sessions.count)) }
+                .sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : ($0.name ?? "") < ($1.name ?? "") }.prefix(leaders))
         }
         window.models = top(byModel)
         window.projects = top(byProject)
@@ -209,8 +207,7 @@ struct ExplorerQueries: Sendable {
         let list = (1...keys.count).map { "$\($0)" }.joined(separator: ", ")
         var labels: [String: (tool: String, label: String)] = [:]
         for row in try await store.query(SQLStatement("""
-            SELECT s.session_key, s.tool, coalesce(s.title, (SELECT substr(m.text, 1, 120) FROM norm_messages m
-                   WHERE m.session_key = s.session_key AND m.role = 'user' AND m.text IS NOT NULL ORDER BY m.ordinal LIMIT 1), s.native_id)
+            SELECT s.session_key, s.tool, coalesce(s.title, \(NormalizedReader.firstPrompt), s.native_id)
             FROM norm_sessions s WHERE s.session_key IN (\(list))
             """, keys.map { .text($0) })) {
             if let key = row[0].text { labels[key] = (row[1].text ?? "", row[2].text ?? "") }
