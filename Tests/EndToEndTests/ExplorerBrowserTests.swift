@@ -75,6 +75,17 @@ import Testing
             """).utf8).write(to: openclaw)
     }
 
+    /// The real sensor backfills `home` into `server`, which then normalises all of it.
+    static func scan(_ home: FixtureHome, work: URL, into server: IngestServerProcess) async throws {
+        // The device id is derived from the machine's id; a machine without one gets a fixed one.
+        let machine = FileManager.default.fileExists(atPath: "/etc/machine-id") ? [:] : ["SENSOR_MACHINE_ID": "test-machine-0001"]
+        let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
+            "scan", "--home", home.root.path, "--state-dir", work.appendingPathComponent("state").path,
+            "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"], environment: machine)
+        #expect(scan.status == 0, "\(scan.stderr)")
+        try await NormalizationEndToEndTests.waitForNormalizing(server)
+    }
+
     /// Runs scripts/browser.py: signs in with `token` (when given) and opens `paths`.
     static func browse(_ server: IngestServerProcess, token: String?, _ paths: [String]) async throws -> Visit {
         let script = FixtureHome.repositoryRoot.appendingPathComponent("scripts/browser.py")
@@ -107,12 +118,7 @@ import Testing
         let work = home.root.appendingPathComponent(".work")
         let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
         defer { server.stop() }
-        let machine = FileManager.default.fileExists(atPath: "/etc/machine-id") ? [:] : ["SENSOR_MACHINE_ID": "test-machine-0001"]
-        let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
-            "scan", "--home", home.root.path, "--state-dir", work.appendingPathComponent("state").path,
-            "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"], environment: machine)
-        #expect(scan.status == 0, "\(scan.stderr)")
-        try await NormalizationEndToEndTests.waitForNormalizing(server)
+        try await Self.scan(home, work: work, into: server)
 
         // What the JSON read API says, to hold the pages to.
         let listed = try await NormalizationEndToEndTests.allSessions(server, includeEmpty: false)
@@ -252,12 +258,7 @@ import Testing
         let work = home.root.appendingPathComponent(".work")
         let server = try await IngestServerProcess(database: work.appendingPathComponent("ingest.db").path, directory: work)
         defer { server.stop() }
-        let machine = FileManager.default.fileExists(atPath: "/etc/machine-id") ? [:] : ["SENSOR_MACHINE_ID": "test-machine-0001"]
-        let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
-            "scan", "--home", home.root.path, "--state-dir", work.appendingPathComponent("state").path,
-            "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"], environment: machine)
-        #expect(scan.status == 0, "\(scan.stderr)")
-        try await NormalizationEndToEndTests.waitForNormalizing(server)
+        try await Self.scan(home, work: work, into: server)
 
         // The price table as shipped, read here independently of the server.
         let pricesFile = FixtureHome.repositoryRoot.appendingPathComponent("pricing/prices.json")
