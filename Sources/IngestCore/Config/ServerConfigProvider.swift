@@ -22,7 +22,7 @@ public actor ServerConfigProvider {
 
         init(json: [UInt8], signingKey: Curve25519.Signing.PrivateKey? = nil) {
             self.json = json
-            etag = "\"" + TokenSecret.hex(SHA256.hash(data: json).prefix(16)) + "\""
+            etag = "\"" + Hex.lowercase(SHA256.hash(data: json).prefix(16)) + "\""
             signature = signingKey.flatMap { try? ServerConfigSignature.sign(Data(json), with: $0) }
         }
 

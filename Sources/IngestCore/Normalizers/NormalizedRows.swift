@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SensorModel
 
 /// One coding session (a conversation, a thread, a sub-agent run), whatever tool wrote it.
 /// Several records describe a session; each says what it knows and the store merges them:
@@ -194,11 +195,12 @@ public enum NormalKey {
 
     public static func make(_ parts: [String]) -> String {
         var hasher = SHA256()
-        for part in parts {
-            hasher.update(data: Data(part.utf8))
-            hasher.update(data: Data([0x1F]))
+        let separator: [UInt8] = [0x1F]
+        for var part in parts {
+            part.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            separator.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         }
-        return hasher.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+        return Hex.lowercase(hasher.finalize().prefix(16))
     }
 
     /// The key of a session: device, tool and the tool's own session id.

@@ -89,6 +89,8 @@ public final class Normalizer: Service, Sendable {
         }
         do {
             let total = try await steps()
+            // An index a stopped reparse left paused is built now that the tables are complete.
+            try await FullTextSearch(store: store).resumeIfPaused()
             try await lease.release()
             return total
         } catch {
@@ -193,9 +195,13 @@ public final class Normalizer: Service, Sendable {
                 after = last.seq
             }
         }
-        try await store.execute(NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0)") }
+        // The search index is paused while everything is normalised again, and built in one
+        // pass at the end.
+        try await store.execute(FullTextSearch.pause(store.dialect) + NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0)") }
             + [SQLStatement("DELETE FROM norm_usage_by_day"), SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
-        return try await steps()
+        let total = try await steps()
+        try await FullTextSearch(store: store).resumeIfPaused()
+        return total
     }
 
     func watermark() async throws -> Int64 {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Model prices in US dollars per million tokens, and the cost of a response by them.
 ///
@@ -65,7 +66,15 @@ public struct PriceTable: Sendable {
     public private(set) var origin: String
     /// The operator's layer first, the built-in one last: a model named in an earlier layer, by
     /// any of its names, is priced by that layer.
-    private var layers: [Layer]
+    private var layers: [Layer] {
+        didSet { resolved = ResolvedModels() }
+    }
+    /// Each model name's periods once found (a store prices the same few models a million times).
+    private var resolved = ResolvedModels()
+
+    private final class ResolvedModels: Sendable {
+        let periods = Mutex<[String: [Prices]?]>([:])
+    }
 
     private struct Layer: Sendable {
         var models: [String: [Prices]]
@@ -146,6 +155,13 @@ public struct PriceTable: Sendable {
     }
 
     private func periods(of model: String) -> [Prices]? {
+        if let known = resolved.periods.withLock({ $0[model] }) { return known }
+        let found = search(model)
+        resolved.periods.withLock { if $0.count < 10_000 { $0[model] = found } }
+        return found
+    }
+
+    private func search(_ model: String) -> [Prices]? {
         let names = Self.candidates(model.lowercased())
         for layer in layers {
             for candidate in names {

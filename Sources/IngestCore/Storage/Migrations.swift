@@ -85,6 +85,7 @@ enum Migrations {
         ]),
         Migration(version: 5, name: "normaliser lease", statements: NormalizerLease.schema),
         Migration(version: 6, name: "explorer: search, cost estimates, sign-ins, drift detail", statements: explorer(.sqlite)),
+        Migration(version: 7, name: "search index paused during a whole reparse", statements: FullTextSearch.pausable),
     ]
 
     static let postgres: [Migration] = [
@@ -138,6 +139,8 @@ enum Migrations {
         ]),
         Migration(version: 5, name: "normaliser lease", statements: NormalizerLease.schema),
         Migration(version: 6, name: "explorer: search, cost estimates, sign-ins, drift detail", statements: explorer(.postgres)),
+        // PostgreSQL's index is a generated column: nothing to pause. The version keeps both stores in step.
+        Migration(version: 7, name: "search index paused during a whole reparse", statements: []),
     ]
 
     /// What the explorer needs: full-text search, estimated costs (and the price table they were

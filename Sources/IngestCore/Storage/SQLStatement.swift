@@ -24,44 +24,42 @@ public struct SQLStatement: Sendable {
     /// list of the names seen so far, which makes a statement with thousands of them quadratic
     /// to prepare; a plain `?` is just the next number.
     public var sqliteSQL: String {
-        var result = ""
-        result.reserveCapacity(sql.utf8.count)
-        var inOrder = true
-        var expected = 1
-        var previous: Character = " "
-        var index = sql.startIndex
-        var marks: [String.Index] = []
-        while index < sql.endIndex {
-            let character = sql[index]
-            if character == "$", !previous.isLetter, !previous.isNumber {
-                var end = sql.index(after: index)
-                while end < sql.endIndex, sql[end].isASCII, sql[end].isNumber { end = sql.index(after: end) }
-                if Int(sql[sql.index(after: index)..<end]) != expected { inOrder = false }
-                expected += 1
-                marks.append(index)
-            }
-            previous = character
-            index = sql.index(after: index)
+        let bytes = Array(sql.utf8)
+        func isWordByte(_ byte: UInt8) -> Bool {
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x5F || byte >= 0x80
         }
-        previous = " "
-        index = sql.startIndex
-        var next = marks.makeIterator()
-        var mark = next.next()
-        while index < sql.endIndex {
-            if index == mark {
-                result.append("?")
-                var end = sql.index(after: index)
-                if inOrder {
-                    while end < sql.endIndex, sql[end].isASCII, sql[end].isNumber { end = sql.index(after: end) }
+        // Each parameter: where its `$` is and where its digits end.
+        var marks: [(start: Int, end: Int)] = []
+        var inOrder = true
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "$"), index == 0 || !isWordByte(bytes[index - 1]) {
+                var end = index + 1
+                var number = 0
+                while end < bytes.count, (0x30...0x39).contains(bytes[end]) {
+                    number = number &* 10 &+ Int(bytes[end] - 0x30)
+                    end += 1
+                }
+                if end > index + 1 {
+                    if number != marks.count + 1 { inOrder = false }
+                    marks.append((index, end))
                 }
                 index = end
-                mark = next.next()
-                continue
+            } else {
+                index += 1
             }
-            result.append(sql[index])
-            index = sql.index(after: index)
         }
-        return result
+        guard !marks.isEmpty else { return sql }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var copied = 0
+        for mark in marks {
+            result += bytes[copied..<mark.start]
+            result.append(UInt8(ascii: "?"))
+            copied = inOrder ? mark.end : mark.start + 1
+        }
+        result += bytes[copied...]
+        return String(decoding: result, as: UTF8.self)
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SensorModel
 
 /// Who this sensor is: a device id kept in the state directory, so the ids of its records stay
 /// the same across runs.
@@ -36,7 +37,7 @@ public struct SensorIdentity: Sendable {
         hasher.update(data: Array(machineID.utf8))
         hasher.update(data: [0])
         hasher.update(data: Array(home.utf8))
-        return "d-" + hexString(hasher.finalize().prefix(16))
+        return "d-" + Hex.lowercase(hasher.finalize().prefix(16))
     }
 }
 

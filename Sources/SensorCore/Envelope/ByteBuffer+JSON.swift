@@ -106,15 +106,3 @@ extension Array where Element == UInt8 {
         }
     }
 }
-
-/// Lower-case hex of bytes.
-func hexString<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-    let digits: StaticString = "0123456789abcdef"
-    var text: [UInt8] = []
-    text.reserveCapacity(bytes.underestimatedCount * 2)
-    for byte in bytes {
-        text.append(digits.utf8Start[Int(byte >> 4)])
-        text.append(digits.utf8Start[Int(byte & 0x0F)])
-    }
-    return String(decoding: text, as: UTF8.self)
-}

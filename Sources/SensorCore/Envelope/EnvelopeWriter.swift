@@ -224,11 +224,11 @@ public struct RecordID {
     }
 
     public func finalize() -> String {
-        hexString(hasher.finalize().prefix(16))
+        Hex.lowercase(hasher.finalize().prefix(16))
     }
 }
 
 /// SHA-256 of bytes, as 32 hex digits (128 bits): content hashes and fingerprints.
 public func contentHash(_ bytes: UnsafeRawBufferPointer) -> String {
-    hexString(SHA256.hash(data: bytes).prefix(16))
+    Hex.lowercase(SHA256.hash(data: bytes).prefix(16))
 }

@@ -115,7 +115,7 @@ final class DocumentReader: RecordReader {
             if head.count < limit { head.append(contentsOf: scratch[0..<min(count, limit - head.count)]) }
             total += Int64(count)
         }
-        return (head, hexString(hasher.finalize().prefix(16)), total)
+        return (head, Hex.lowercase(hasher.finalize().prefix(16)), total)
     }
 
     /// For JSON documents with `deny.keys`: the document without those top-level keys.

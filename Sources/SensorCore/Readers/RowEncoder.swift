@@ -74,7 +74,7 @@ struct RowEncoder {
             hasher.update(data: [0xFF])
         }
         row.record.append(UInt8(ascii: "}"))
-        row.contentHash = hexString(hasher.finalize().prefix(16))
+        row.contentHash = Hex.lowercase(hasher.finalize().prefix(16))
         return row
     }
 

@@ -66,6 +66,39 @@ import Testing
             #expect(try await search.search("zanzibarquokka", tenant: nil).count == 1)
         }
     }
+
+    /// A whole reparse pauses the SQLite index and builds it in one pass at the end; one that
+    /// stops half way leaves it paused (and empty), and the next catch-up builds it.
+    @Test func anIndexLeftPausedIsBuiltByTheNextCatchUp() async throws {
+        try await StoreKind.sqlite.withFreshStore { store in
+            _ = try await store.insert(Self.envelopes(), from: BatchOrigin(tokenID: 1, batchID: "b1"))
+            let normalizer = Normalizer(store: store)
+            _ = try await normalizer.reparse()
+            let live = SQLStatement("SELECT live FROM norm_search_state WHERE id = 1")
+            #expect(try await store.query(live).first?.first?.int == 1)
+            let search = FullTextSearch(store: store)
+            #expect(try await search.search("zanzibarquokka", tenant: nil).count == 1)
+
+            // What a reparse does first, then nothing more (the process was stopped).
+            try await store.execute(FullTextSearch.pause(.sqlite) + NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0)") }
+                + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
+            #expect(try await search.search("zanzibarquokka", tenant: nil).isEmpty)
+            #expect(try await store.query(live).first?.first?.int == 0)
+            // While paused, rows written do not touch the index …
+            _ = try await store.insert([PoisonRecordTests.envelope(4, record: Self.line("s-three", 4, #""a quetzalbadger appears""#))],
+                                       from: BatchOrigin(tokenID: 1, batchID: "b2"))
+            // … and the catch-up that completes the tables builds it, and makes it live again.
+            #expect(try await normalizer.catchUp() == 4)
+            #expect(try await store.query(live).first?.first?.int == 1)
+            #expect(try await search.search("zanzibarquokka", tenant: nil).count == 1)
+            #expect(try await search.search("quetzalbadger", tenant: nil).count == 1)
+            #expect(try await search.search("marmosetfalcon", tenant: nil).count == 1)
+            // Live again: an edit reaches the index at once.
+            try await store.execute([SQLStatement("UPDATE norm_messages SET text = 'ocelot lantern' WHERE text LIKE '%quetzalbadger%'")])
+            #expect(try await search.search("quetzalbadger", tenant: nil).isEmpty)
+            #expect(try await search.search("ocelot", tenant: nil).count == 1)
+        }
+    }
 }
 
 /// Snippets cut where the store gives none (PostgreSQL): whole words marked, in any case.
