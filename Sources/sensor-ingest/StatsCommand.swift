@@ -9,7 +9,7 @@ struct StatsCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Flag(help: "JSON output: [{source, kind, envelopes, bytes}].")
+    @Flag(help: "JSON output: [{source, kind, envelopes, bytes, storedBytes}].")
     var json = false
 
     func run() async throws {
@@ -22,18 +22,21 @@ struct StatsCommand: AsyncParsableCommand {
         }
         let sourceWidth = max(6, counts.map(\.source.count).max() ?? 0)
         let kindWidth = max(4, counts.map(\.kind.count).max() ?? 0)
-        func row(_ source: String, _ kind: String, _ envelopes: String, _ megabytes: String) -> String {
+        func row(_ source: String, _ kind: String, _ envelopes: String, _ megabytes: String, _ stored: String) -> String {
             source.padding(toLength: sourceWidth, withPad: " ", startingAt: 0) + "  "
                 + kind.padding(toLength: kindWidth, withPad: " ", startingAt: 0) + "  "
                 + String(repeating: " ", count: max(0, 10 - envelopes.count)) + envelopes + "  "
-                + String(repeating: " ", count: max(0, 9 - megabytes.count)) + megabytes
+                + String(repeating: " ", count: max(0, 9 - megabytes.count)) + megabytes + "  "
+                + String(repeating: " ", count: max(0, 9 - stored.count)) + stored
         }
-        print(row("source", "kind", "envelopes", "MB"))
+        func megabytes(_ bytes: Int64) -> String { String(format: "%.2f", Double(bytes) / 1e6) }
+        // MB as received; stored MB is what they take at rest, compressed.
+        print(row("source", "kind", "envelopes", "MB", "stored MB"))
         for count in counts {
-            print(row(count.source, count.kind, String(count.envelopes), String(format: "%.2f", Double(count.bytes) / 1e6)))
+            print(row(count.source, count.kind, String(count.envelopes), megabytes(count.bytes), megabytes(count.storedBytes)))
         }
         let total = counts.reduce(0) { $0 + $1.envelopes }
-        let bytes = counts.reduce(Int64(0)) { $0 + $1.bytes }
-        print(row("total", "", String(total), String(format: "%.2f", Double(bytes) / 1e6)))
+        print(row("total", "", String(total), megabytes(counts.reduce(0) { $0 + $1.bytes }),
+                  megabytes(counts.reduce(0) { $0 + $1.storedBytes })))
     }
 }

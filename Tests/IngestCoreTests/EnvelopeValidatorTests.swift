@@ -11,7 +11,8 @@ import Testing
         let id = Envelopes.randomID()
         let columns = try Self.validate(Envelopes.make(id: id, source: "claude-code.transcripts", kind: "k",
                                                        device: "d-\u{e9}")).get()
-        #expect(columns == EnvelopeColumns(id: id, source: "claude-code.transcripts", kind: "k", device: "d-\u{e9}"))
+        #expect(columns == EnvelopeColumns(id: id, source: "claude-code.transcripts", kind: "k", device: "d-\u{e9}",
+                                               path: "~/.test/s.jsonl"))
     }
 
     static let valid: [(String, String)] = [

@@ -37,7 +37,21 @@ enum EnvelopeValidator {
             return .failure(Rejection(id: id, reason: reason))
         }
         let text = { (name: String) in JSONSlices.string(fields[name]!)! }
-        return .success(EnvelopeColumns(id: text("id"), source: text("source"), kind: text("kind"), device: text("device")))
+        return .success(EnvelopeColumns(id: text("id"), source: text("source"), kind: text("kind"), device: text("device"),
+                                        path: locatorPath(fields["locator"]!)))
+    }
+
+    /// `locator.path` of a locator object, when it has one.
+    static func locatorPath(_ locator: UnsafeRawBufferPointer) -> String? {
+        guard let member = JSONSlices.members(of: locator)?.first(where: { $0.key == "path" }) else { return nil }
+        let value = UnsafeRawBufferPointer(rebasing: locator[member.value])
+        return JSONSlices.kind(value) == .string ? JSONSlices.string(value) : nil
+    }
+
+    /// `locator.path` of a whole envelope, when it has one.
+    static func locatorPath(envelope bytes: UnsafeRawBufferPointer) -> String? {
+        guard let member = JSONSlices.members(of: bytes)?.first(where: { $0.key == "locator" }) else { return nil }
+        return locatorPath(UnsafeRawBufferPointer(rebasing: bytes[member.value]))
     }
 
     /// The first rule the envelope breaks, as `field: reason`.
@@ -219,4 +233,5 @@ struct EnvelopeColumns: Sendable, Equatable {
     var source: String
     var kind: String
     var device: String
+    var path: String?
 }

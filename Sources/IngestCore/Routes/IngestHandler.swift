@@ -139,7 +139,7 @@ struct IngestHandler: Sendable {
                 case .success(let columns):
                     // Scanned as JSON, so valid UTF-8: the text is the bytes, unchanged.
                     valid.append(ValidEnvelope(id: columns.id, source: columns.source, kind: columns.kind,
-                                               device: columns.device, json: String(decoding: bytes, as: UTF8.self)))
+                                               device: columns.device, json: String(decoding: bytes, as: UTF8.self), path: columns.path))
                     indexes.append(index)
                 case .failure(let rejection):
                     rejected.append(Rejected(id: rejection.id ?? "", index: index, reason: rejection.reason))

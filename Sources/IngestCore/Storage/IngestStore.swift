@@ -1,3 +1,4 @@
+import SQLiteDB
 import ServiceLifecycle
 
 /// Raw envelopes, kept forever exactly as received; idempotent by envelope id.
@@ -11,6 +12,23 @@ public protocol RawEnvelopeStore: Sendable {
     /// Up to `limit` envelopes in (tenant, id) order, after `last` (from the start when nil):
     /// for paging through everything stored (dumps).
     func envelopes(after last: StoredEnvelope?, limit: Int) async throws -> [StoredEnvelope]
+    /// How envelopes are compressed at rest, with the dictionaries loaded so far.
+    var custody: RawCustody { get }
+    /// Loads the store's zstd dictionaries into ``custody`` (one trained by another server).
+    func loadDictionaries() async throws
+}
+
+extension RawEnvelopeStore {
+    /// An envelope as a query returned its ``RawCustody/column(_:)``, as received.
+    public func envelopeText(_ stored: SQLiteValue) async throws -> String {
+        let decompressor = Zstd.Decompressor()
+        do {
+            return try custody.unpack(stored, with: decompressor)
+        } catch is RawCustody.MissingDictionary {
+            try await loadDictionaries()
+            return try custody.unpack(stored, with: decompressor)
+        }
+    }
 }
 
 /// The organisations a store serves.

@@ -86,6 +86,7 @@ enum Migrations {
         Migration(version: 5, name: "normaliser lease", statements: NormalizerLease.schema),
         Migration(version: 6, name: "explorer: search, cost estimates, sign-ins, drift detail", statements: explorer(.sqlite)),
         Migration(version: 7, name: "search index paused during a whole reparse", statements: FullTextSearch.pausable),
+        Migration(version: 8, name: "raw envelopes compressed with zstd", statements: RawCustody.schema(.sqlite)),
     ]
 
     static let postgres: [Migration] = [
@@ -141,6 +142,7 @@ enum Migrations {
         Migration(version: 6, name: "explorer: search, cost estimates, sign-ins, drift detail", statements: explorer(.postgres)),
         // PostgreSQL's index is a generated column: nothing to pause. The version keeps both stores in step.
         Migration(version: 7, name: "search index paused during a whole reparse", statements: []),
+        Migration(version: 8, name: "raw envelopes compressed with zstd", statements: RawCustody.schema(.postgres)),
     ]
 
     /// What the explorer needs: full-text search, estimated costs (and the price table they were

@@ -42,17 +42,19 @@ extension PostgresStore {
         let rows: PostgresRowSequence
         if let source {
             rows = try await client.query("""
-                SELECT seq, envelope, tenant_id FROM raw_envelopes WHERE seq > \(seq) AND seq <= \(horizon) AND source = \(source)
-                ORDER BY seq LIMIT \(limit)
+                SELECT seq, \(unescaped: RawCustody.column(.postgres)), tenant_id FROM raw_envelopes
+                WHERE seq > \(seq) AND seq <= \(horizon) AND source = \(source) ORDER BY seq LIMIT \(limit)
                 """, logger: logger)
         } else {
-            rows = try await client.query(
-                "SELECT seq, envelope, tenant_id FROM raw_envelopes WHERE seq > \(seq) AND seq <= \(horizon) ORDER BY seq LIMIT \(limit)",
-                logger: logger)
+            rows = try await client.query("""
+                SELECT seq, \(unescaped: RawCustody.column(.postgres)), tenant_id FROM raw_envelopes
+                WHERE seq > \(seq) AND seq <= \(horizon) ORDER BY seq LIMIT \(limit)
+                """, logger: logger)
         }
         var envelopes: [RawEnvelope] = []
         var bytes = 0
-        for try await (seq, json, tenant) in rows.decode((Int64, String, Int64).self) {
+        for try await (seq, stored, tenant) in rows.decode((Int64, ByteBuffer, Int64).self) {
+            let json = try await envelopeText(.blob(Array(buffer: stored)))
             envelopes.append(RawEnvelope(seq: seq, tenant: tenant, json: json))
             bytes += json.utf8.count
             if bytes >= maxBytes { break }  // the rest of the rows are discarded, not held
@@ -87,6 +89,7 @@ extension PostgresStore {
                 case .int2, .int4, .int8: values.append(.integer(try cell.decode(Int64.self)))
                 case .float4, .float8: values.append(.real(try cell.decode(Double.self)))
                 case .numeric: values.append(.real(Double(try cell.decode(String.self)) ?? 0))
+                case .bytea: values.append(.blob(Array(buffer: try cell.decode(ByteBuffer.self))))
                 default: values.append(.text(try cell.decode(String.self)))
                 }
             }

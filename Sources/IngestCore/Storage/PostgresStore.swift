@@ -10,6 +10,7 @@ import PostgresNIO
 /// count only what they inserted; migrations run under an advisory lock.
 public final class PostgresStore: IngestStore {
     public var dialect: SQLDialect { .postgres }
+    public let custody = RawCustody()
     let client: PostgresClient
     let logger: Logger
     /// `host:port/database`, for messages.
@@ -60,6 +61,7 @@ public final class PostgresStore: IngestStore {
             group.addTask {
                 do {
                     try await self.applyMigrations()
+                    try await self.loadDictionaries()
                 } catch {
                     throw StoreError("PostgreSQL at \(address): \(Self.describe(error))")
                 }
@@ -120,15 +122,17 @@ public final class PostgresStore: IngestStore {
         // batches wait for one another instead of deadlocking. (A volatile function in the
         // select list is evaluated after its ORDER BY.) The arrival lock, shared, lets the
         // normaliser wait for inserts in flight (rawEnvelopes).
-        return try await client.withTransaction(logger: logger) { connection in
+        let packed = custody.pack(envelopes.map(\.json)).map { ByteBuffer(bytes: $0) }
+        let outcome = try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock_shared(\(Self.arrivalLock))", logger: self.logger)
             let rows = try await connection.query("""
-                INSERT INTO raw_envelopes(tenant_id, id, source, kind, device, token_id, batch_id, envelope, seq)
-                SELECT \(origin.tenantID), id, source, kind, device, \(origin.tokenID), \(origin.batchID), envelope, seq
+                INSERT INTO raw_envelopes(tenant_id, id, source, kind, device, token_id, batch_id, envelope_zstd, envelope_bytes, locator_path, seq)
+                SELECT \(origin.tenantID), id, source, kind, device, \(origin.tokenID), \(origin.batchID), envelope_zstd, envelope_bytes, nullif(locator_path, ''), seq
                 FROM (SELECT batch.*, nextval(pg_get_serial_sequence('raw_envelopes', 'seq')) AS seq
                       FROM unnest(\(envelopes.map(\.id))::text[], \(envelopes.map(\.source))::text[], \(envelopes.map(\.kind))::text[],
-                                  \(envelopes.map(\.device))::text[], \(envelopes.map(\.json))::text[])
-                           WITH ORDINALITY AS batch(id, source, kind, device, envelope, position)
+                                  \(envelopes.map(\.device))::text[], \(packed)::bytea[], \(envelopes.map { Int64($0.json.utf8.count) })::int8[],
+                                  \(envelopes.map { $0.path ?? "" })::text[])
+                           WITH ORDINALITY AS batch(id, source, kind, device, envelope_zstd, envelope_bytes, locator_path, position)
                       ORDER BY position) AS numbered
                 ORDER BY id
                 ON CONFLICT (tenant_id, id) DO NOTHING
@@ -138,29 +142,54 @@ public final class PostgresStore: IngestStore {
             for try await _ in rows { accepted += 1 }
             return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
         }
+        if custody.wantsDictionary { try await trainDictionary() }
+        return outcome
+    }
+
+    /// Trains a zstd dictionary on the newest envelopes and keeps it (see ``RawCustody``).
+    /// Two servers may each train one: both are kept, frames name the one they need.
+    private func trainDictionary() async throws {
+        let rows = try await client.query("""
+            SELECT \(unescaped: RawCustody.column(.postgres)) FROM raw_envelopes ORDER BY seq DESC LIMIT \(RawCustody.sampleCount)
+            """, logger: logger)
+        var samples: [String] = []
+        for try await stored in rows.decode(ByteBuffer.self) {
+            samples.append(try await envelopeText(.blob(Array(buffer: stored))))
+        }
+        guard let dictionary = RawCustody.train(samples) else { return }
+        try await execute([RawCustody.storeDictionary(dictionary)])
+        try await loadDictionaries()
+    }
+
+    public func loadDictionaries() async throws {
+        let rows = try await client.query(PostgresQuery(unsafeSQL: RawCustody.loadDictionaries), logger: logger)
+        var stored: [[UInt8]] = []
+        for try await dictionary in rows.decode(ByteBuffer.self) { stored.append(Array(buffer: dictionary)) }
+        custody.adopt(stored)
     }
 
     public func counts() async throws -> [SourceCount] {
         let rows = try await client.query("""
-            SELECT source, kind, count(*)::bigint, coalesce(sum(octet_length(envelope)), 0)::bigint
+            SELECT source, kind, count(*)::bigint, coalesce(sum(coalesce(envelope_bytes, octet_length(envelope))), 0)::bigint,
+                   coalesce(sum(coalesce(octet_length(envelope_zstd), octet_length(envelope))), 0)::bigint
             FROM raw_envelopes GROUP BY source, kind ORDER BY source, kind
             """, logger: logger)
         var counts: [SourceCount] = []
-        for try await (source, kind, envelopes, bytes) in rows.decode((String, String, Int64, Int64).self) {
-            counts.append(SourceCount(source: source, kind: kind, envelopes: Int(envelopes), bytes: bytes))
+        for try await (source, kind, envelopes, bytes, stored) in rows.decode((String, String, Int64, Int64, Int64).self) {
+            counts.append(SourceCount(source: source, kind: kind, envelopes: Int(envelopes), bytes: bytes, storedBytes: stored))
         }
         return counts
     }
 
     public func envelopes(after last: StoredEnvelope?, limit: Int) async throws -> [StoredEnvelope] {
         let rows = try await client.query("""
-            SELECT tenant_id, id, envelope FROM raw_envelopes
+            SELECT tenant_id, id, \(unescaped: RawCustody.column(.postgres)) FROM raw_envelopes
             WHERE (tenant_id, id COLLATE "C") > (\(last?.tenantID ?? 0), \(last?.id ?? "") COLLATE "C")
             ORDER BY tenant_id, id COLLATE "C" LIMIT \(limit)
             """, logger: logger)
         var envelopes: [StoredEnvelope] = []
-        for try await (tenant, id, json) in rows.decode((Int64, String, String).self) {
-            envelopes.append(StoredEnvelope(tenantID: tenant, id: id, json: json))
+        for try await (tenant, id, stored) in rows.decode((Int64, String, ByteBuffer).self) {
+            envelopes.append(StoredEnvelope(tenantID: tenant, id: id, json: try await envelopeText(.blob(Array(buffer: stored)))))
         }
         return envelopes
     }

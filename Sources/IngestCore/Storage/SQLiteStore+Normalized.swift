@@ -37,21 +37,22 @@ extension SQLiteStore {
         let prepared = try prepare(statement)
         var rows: [RawEnvelope] = []
         var bytes = 0
+        let decompressor = Zstd.Decompressor()
         while bytes < maxBytes, try prepared.step() {
-            let json = prepared.string(at: 1) ?? ""
+            let json = try unpack(prepared, at: 1, with: decompressor)
             bytes += json.utf8.count
             rows.append(RawEnvelope(seq: prepared.int64(at: 0), tenant: prepared.int64(at: 2), json: json))
         }
         return rows
     }
 
-    private func prepare(_ statement: SQLStatement) throws -> Statement {
+    func prepare(_ statement: SQLStatement) throws -> Statement {
         let prepared = try database.prepare(statement.sqliteSQL)
         for (index, value) in statement.values.enumerated() { try prepared.bind(value, at: Int32(index + 1)) }
         return prepared
     }
 
-    private func run(_ statement: SQLStatement) throws {
+    func run(_ statement: SQLStatement) throws {
         let prepared = try prepare(statement)
         while try prepared.step() {}
     }

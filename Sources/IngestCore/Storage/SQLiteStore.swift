@@ -13,6 +13,7 @@ public actor SQLiteStore: IngestStore {
     private let executor: DedicatedThreadExecutor
     private let timestamps = ISO8601DateFormatter()
     private var insertStatement: Statement?
+    public nonisolated let custody = RawCustody()
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -58,6 +59,7 @@ public actor SQLiteStore: IngestStore {
                     .run(.integer(Int64(migration.version)), .text(now()))
             }
         }
+        try loadDictionaries()
     }
 
     public func appliedMigrations() throws -> [Int] {
@@ -70,33 +72,60 @@ public actor SQLiteStore: IngestStore {
     public func insert(_ envelopes: [ValidEnvelope], from origin: BatchOrigin) throws -> InsertOutcome {
         guard !envelopes.isEmpty else { return InsertOutcome(accepted: 0, duplicates: 0) }
         let statement = try insertStatement ?? database.prepare("""
-            INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, received_at, envelope, tenant_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(tenant_id, id) DO NOTHING
+            INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, received_at, envelope, tenant_id, envelope_bytes, locator_path)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(tenant_id, id) DO NOTHING
             """)
         insertStatement = statement
         let receivedAt = now()
+        let packed = custody.pack(envelopes.map(\.json))
         let accepted = try database.transaction("IMMEDIATE") {
             var accepted = 0
-            for envelope in envelopes {
+            for (envelope, stored) in zip(envelopes, packed) {
                 try statement.run(.text(envelope.id), .text(envelope.source), .text(envelope.kind), .text(envelope.device),
-                                  .integer(origin.tokenID), .text(origin.batchID), .text(receivedAt), .text(envelope.json),
-                                  .integer(origin.tenantID))
+                                  .integer(origin.tokenID), .text(origin.batchID), .text(receivedAt), .blob(stored),
+                                  .integer(origin.tenantID), .integer(Int64(envelope.json.utf8.count)), .optional(envelope.path))
                 accepted += database.changes
             }
             return accepted
         }
+        if custody.wantsDictionary { try trainDictionary() }
         return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
+    }
+
+    /// Trains a zstd dictionary on the newest envelopes and keeps it: envelopes stored from now
+    /// on are compressed with it (once per store, after ``RawCustody/trainAfter`` envelopes).
+    private func trainDictionary() throws {
+        let statement = try database.prepare("SELECT envelope FROM raw_envelopes ORDER BY rowid DESC LIMIT ?1")
+        try statement.bind(.integer(Int64(RawCustody.sampleCount)), at: 1)
+        let decompressor = Zstd.Decompressor()
+        var samples: [String] = []
+        while try statement.step() {
+            samples.append(try unpack(statement, at: 0, with: decompressor))
+        }
+        try statement.reset()
+        guard let dictionary = RawCustody.train(samples) else { return }
+        try run(RawCustody.storeDictionary(dictionary))
+        try loadDictionaries()
+    }
+
+    public func loadDictionaries() throws {
+        let statement = try database.prepare(RawCustody.loadDictionaries)
+        var stored: [[UInt8]] = []
+        while try statement.step() { stored.append(statement.withBytes(at: 0) { Array($0) }) }
+        custody.adopt(stored)
     }
 
     public func counts() throws -> [SourceCount] {
         let statement = try database.prepare("""
-            SELECT source, kind, count(*), coalesce(sum(length(CAST(envelope AS BLOB))), 0)
+            SELECT source, kind, count(*), coalesce(sum(coalesce(envelope_bytes, length(CAST(envelope AS BLOB)))), 0),
+                   coalesce(sum(length(CAST(envelope AS BLOB))), 0)
             FROM raw_envelopes GROUP BY source, kind ORDER BY source, kind
             """)
         var counts: [SourceCount] = []
         while try statement.step() {
             counts.append(SourceCount(source: statement.string(at: 0) ?? "", kind: statement.string(at: 1) ?? "",
-                                      envelopes: Int(statement.int64(at: 2)), bytes: statement.int64(at: 3)))
+                                      envelopes: Int(statement.int64(at: 2)), bytes: statement.int64(at: 3),
+                                      storedBytes: statement.int64(at: 4)))
         }
         return counts
     }
@@ -109,10 +138,22 @@ public actor SQLiteStore: IngestStore {
         try statement.bind(.text(last?.id ?? ""), at: 2)
         try statement.bind(.integer(Int64(limit)), at: 3)
         var rows: [StoredEnvelope] = []
+        let decompressor = Zstd.Decompressor()
         while try statement.step() {
-            rows.append(StoredEnvelope(tenantID: statement.int64(at: 0), id: statement.string(at: 1) ?? "", json: statement.string(at: 2) ?? ""))
+            rows.append(StoredEnvelope(tenantID: statement.int64(at: 0), id: statement.string(at: 1) ?? "",
+                                       json: try unpack(statement, at: 2, with: decompressor)))
         }
         return rows
+    }
+
+    /// An envelope column of the current row, as received.
+    func unpack(_ statement: Statement, at column: Int, with decompressor: Zstd.Decompressor) throws -> String {
+        do {
+            return try statement.withBytes(at: column) { try custody.unpack($0, with: decompressor) }
+        } catch is RawCustody.MissingDictionary {
+            try loadDictionaries()
+            return try statement.withBytes(at: column) { try custody.unpack($0, with: decompressor) }
+        }
     }
 
     public func createTenant(name: String) throws -> Tenant {

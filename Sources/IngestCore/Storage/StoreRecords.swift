@@ -8,13 +8,18 @@ public struct ValidEnvelope: Sendable, Equatable {
     public var device: String
     /// The envelope exactly as it was in the batch (valid UTF-8 JSON, never re-encoded).
     public var json: String
+    /// `locator.path`: the file it was read from (kept beside the compressed envelope).
+    public var path: String?
 
-    public init(id: String, source: String, kind: String, device: String, json: String) {
+    /// `path` is read from `json` when not given.
+    public init(id: String, source: String, kind: String, device: String, json: String, path: String? = nil) {
         self.id = id
         self.source = source
         self.kind = kind
         self.device = device
         self.json = json
+        var json = json
+        self.path = path ?? json.withUTF8 { EnvelopeValidator.locatorPath(envelope: UnsafeRawBufferPointer($0)) }
     }
 }
 
@@ -147,8 +152,10 @@ public struct SourceCount: Sendable, Codable, Equatable {
     public var source: String
     public var kind: String
     public var envelopes: Int
-    /// Bytes of the stored envelopes.
+    /// Bytes of the envelopes as received.
     public var bytes: Int64
+    /// Bytes they take at rest (compressed).
+    public var storedBytes: Int64
 }
 
 /// A store that cannot be opened or used as asked.

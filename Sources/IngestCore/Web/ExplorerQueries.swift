@@ -160,9 +160,11 @@ struct ExplorerQueries: Sendable {
         for name in devices.keys {
             devices[name]?.perDay = dayList.map { ($0, counts[name]?[$0] ?? 0) }
             // The newest envelope says which sensor sent it and when it collected it.
-            if let envelope = try await store.query(SQLStatement(
-                "SELECT envelope FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND device = $2 ORDER BY received_at DESC LIMIT 1",
-                tenantValue + [.text(name)])).first?[0].text,
+            if let stored = try await store.query(SQLStatement("""
+                SELECT \(RawCustody.column(store.dialect)) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND device = $2
+                ORDER BY received_at DESC LIMIT 1
+                """, tenantValue + [.text(name)])).first?[0],
+                let envelope = try? await store.envelopeText(stored),
                 let object = try? JSONSerialization.jsonObject(with: Data(envelope.utf8)) as? [String: Any] {
                 devices[name]?.sensorVersion = object["sensor"] as? String
                 devices[name]?.lastCollected = object["collected_at"] as? String
@@ -225,23 +227,23 @@ struct ExplorerQueries: Sendable {
     /// read from its files, newest first.
     func rawEnvelopes(session: NormalizedReader.Session, files: [String], tenant: Int64?, limit: Int = 200) async throws -> [RawEnvelopeRow] {
         guard !files.isEmpty else { return [] }
-        let path = store.dialect == .sqlite ? "json_extract(envelope, '$.locator.path')" : "(envelope::json -> 'locator' ->> 'path')"
         let list = (0..<files.count).map { "$\($0 + 4)" }.joined(separator: ", ")
-        return try await store.query(SQLStatement("""
-            SELECT id, \(received), envelope FROM raw_envelopes
-            WHERE ($1 < 0 OR tenant_id = $1) AND device = $2 AND source = $3 AND \(path) IN (\(list))
+        var rows: [RawEnvelopeRow] = []
+        for row in try await store.query(SQLStatement("""
+            SELECT id, \(received), \(RawCustody.column(store.dialect)) FROM raw_envelopes
+            WHERE ($1 < 0 OR tenant_id = $1) AND device = $2 AND source = $3 AND \(RawCustody.path(store.dialect)) IN (\(list))
             ORDER BY received_at DESC, id LIMIT \(limit)
-            """, [.integer(tenant ?? -1), .text(session.device), .text(session.source)] + files.map { .text($0) })).map {
-            RawEnvelopeRow(id: $0[0].text ?? "", receivedAt: $0[1].text ?? "", envelope: $0[2].text ?? "")
+            """, [.integer(tenant ?? -1), .text(session.device), .text(session.source)] + files.map { .text($0) })) {
+            rows.append(RawEnvelopeRow(id: row[0].text ?? "", receivedAt: row[1].text ?? "", envelope: try await store.envelopeText(row[2])))
         }
+        return rows
     }
 
     /// One raw envelope by id.
     func rawEnvelope(id: String, tenant: Int64?) async throws -> RawEnvelopeRow? {
-        return try await store.query(SQLStatement(
-            "SELECT id, \(received), envelope FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND id = $2 LIMIT 1",
-            [.integer(tenant ?? -1), .text(id)])).first.map {
-            RawEnvelopeRow(id: $0[0].text ?? "", receivedAt: $0[1].text ?? "", envelope: $0[2].text ?? "")
-        }
+        guard let row = try await store.query(SQLStatement(
+            "SELECT id, \(received), \(RawCustody.column(store.dialect)) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND id = $2 LIMIT 1",
+            [.integer(tenant ?? -1), .text(id)])).first else { return nil }
+        return RawEnvelopeRow(id: row[0].text ?? "", receivedAt: row[1].text ?? "", envelope: try await store.envelopeText(row[2]))
     }
 }

@@ -1,0 +1,154 @@
+import CZstd
+import Foundation
+import SQLiteDB
+import Synchronization
+
+/// How a store keeps raw envelopes at rest: each one a zstd frame of its own, made with a
+/// dictionary trained on the store's own envelopes once it has a few thousand (until then,
+/// without one). An envelope is read back byte for byte as received; rows stored before
+/// compression (plain text) are read as they are.
+///
+/// Measured on a 187 MB generated corpus (96,651 envelopes, 238 MB as received): one frame per
+/// envelope keeps 57% of the bytes, with a 112 KB dictionary 40%; blocks of a hundred
+/// envelopes would keep 34% but make every read decompress its neighbours.
+public final class RawCustody: Sendable {
+    /// zstd's level for new envelopes: 3 compresses at about 150 MB/s a core here, higher
+    /// levels cost 4 to 7 times that for 1 to 3% fewer bytes.
+    static let level: Int32 = 3
+    /// Envelopes compressed without a dictionary before one is trained.
+    static let trainAfter = 2_000
+    /// The dictionary's size: zstd's default. A 1 MB one saved 0.2% more.
+    static let dictionaryCapacity = 112_640
+    /// Samples taken for training: the newest envelopes, each at most 256 KB, 16 MB in all.
+    static let sampleCount = 4_000
+    static let sampleLimit = 256 << 10
+    static let samplesTotal = 16 << 20
+
+    private struct State {
+        var dictionaries: [UInt32: Zstd.Dictionary] = [:]
+        /// The newest dictionary: new envelopes are compressed with it.
+        var current: Zstd.Dictionary?
+        var packedWithoutDictionary = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Takes the dictionaries stored in the store, oldest first: the newest becomes current.
+    func adopt(_ stored: [[UInt8]]) {
+        let dictionaries = stored.compactMap { Zstd.Dictionary($0, level: Self.level) }
+        state.withLock { state in
+            for dictionary in dictionaries where state.dictionaries[dictionary.id] == nil { state.dictionaries[dictionary.id] = dictionary }
+            if let newest = dictionaries.last { state.current = state.dictionaries[newest.id] }
+        }
+    }
+
+    /// The statement that keeps a newly trained dictionary.
+    static func storeDictionary(_ dictionary: [UInt8]) -> SQLStatement {
+        let created = Int64(Date().timeIntervalSince1970 * 1000)
+        return SQLStatement("INSERT INTO raw_dictionaries(id, dictionary, created) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                            [.integer(id(of: dictionary)), .blob(dictionary), .integer(created)])
+    }
+    static let loadDictionaries = "SELECT dictionary FROM raw_dictionaries ORDER BY created, id"
+
+    /// The id of a trained dictionary.
+    static func id(of dictionary: [UInt8]) -> Int64 {
+        Int64(dictionary.withUnsafeBytes { ZDICT_getDictID($0.baseAddress, $0.count) })
+    }
+
+    /// The column expression that reads an envelope as stored (text or a zstd frame).
+    public static func column(_ dialect: SQLDialect) -> String {
+        dialect == .sqlite ? "envelope" : "coalesce(envelope_zstd, convert_to(envelope, 'UTF8'))"
+    }
+
+    /// The column expression of an envelope's `locator.path` (read from the text of envelopes
+    /// stored before migration 8).
+    public static func path(_ dialect: SQLDialect) -> String {
+        dialect == .sqlite ? "coalesce(locator_path, json_extract(envelope, '$.locator.path'))"
+            : "coalesce(locator_path, envelope::json -> 'locator' ->> 'path')"
+    }
+
+    /// Migration 8: where dictionaries are kept, and beside each envelope its size as received
+    /// and its `locator.path` (the explorer finds a session's envelopes by their files).
+    static func schema(_ dialect: SQLDialect) -> [String] {
+        switch dialect {
+        case .sqlite:
+            return [
+                "CREATE TABLE raw_dictionaries (id INTEGER PRIMARY KEY, dictionary BLOB NOT NULL, created INTEGER NOT NULL)",
+                "ALTER TABLE raw_envelopes ADD COLUMN envelope_bytes INTEGER",
+                "ALTER TABLE raw_envelopes ADD COLUMN locator_path TEXT",
+            ]
+        case .postgres:
+            return [
+                "CREATE TABLE raw_dictionaries (id BIGINT PRIMARY KEY, dictionary BYTEA NOT NULL, created BIGINT NOT NULL)",
+                "ALTER TABLE raw_envelopes ALTER COLUMN envelope DROP NOT NULL",
+                "ALTER TABLE raw_envelopes ADD COLUMN envelope_zstd BYTEA",
+                // Frames do not compress again: TOAST stores them as they are.
+                "ALTER TABLE raw_envelopes ALTER COLUMN envelope_zstd SET STORAGE EXTERNAL",
+                "ALTER TABLE raw_envelopes ADD COLUMN envelope_bytes BIGINT",
+                "ALTER TABLE raw_envelopes ADD COLUMN locator_path TEXT",
+            ]
+        }
+    }
+
+    /// Whether enough envelopes went without a dictionary that one should be trained now.
+    var wantsDictionary: Bool {
+        state.withLock { $0.current == nil && $0.packedWithoutDictionary >= Self.trainAfter }
+    }
+
+    /// Envelopes as stored: each a zstd frame.
+    func pack(_ texts: [String]) -> [[UInt8]] {
+        let dictionary = state.withLock { state in
+            if state.current == nil { state.packedWithoutDictionary += texts.count }
+            return state.current
+        }
+        let compressor = Zstd.Compressor(level: Self.level)
+        return texts.map { text in
+            var text = text
+            return text.withUTF8 { compressor.compress(UnsafeRawBufferPointer($0), dictionary: dictionary) }
+        }
+    }
+
+    /// A stored envelope read back as received: a zstd frame decompressed, plain text as it is.
+    /// Throws ``MissingDictionary`` for a frame made with a dictionary this process has not
+    /// loaded (another server trained it): load the store's dictionaries and ask again.
+    func unpack(_ stored: UnsafeRawBufferPointer, with decompressor: Zstd.Decompressor) throws -> String {
+        guard Zstd.isFrame(stored) else { return String(decoding: stored, as: UTF8.self) }
+        let id = Zstd.dictionaryID(ofFrame: stored)
+        var dictionary: Zstd.Dictionary?
+        if id != 0 {
+            dictionary = state.withLock { $0.dictionaries[id] }
+            guard dictionary != nil else { throw MissingDictionary(id: id) }
+        }
+        return String(decoding: try decompressor.decompress(stored, dictionary: dictionary), as: UTF8.self)
+    }
+
+    /// A stored envelope as a query returned it (text, or a blob).
+    func unpack(_ value: SQLiteValue, with decompressor: Zstd.Decompressor) throws -> String {
+        switch value {
+        case .blob(let bytes): return try bytes.withUnsafeBytes { try unpack($0, with: decompressor) }
+        case .text(let text): return text
+        default: return ""
+        }
+    }
+
+    /// A dictionary trained on `samples` (stored envelopes, as received), or nil when they are
+    /// too few to train on.
+    static func train(_ samples: [String]) -> [UInt8]? {
+        var chosen: [[UInt8]] = []
+        var total = 0
+        for sample in samples where sample.utf8.count <= sampleLimit {
+            guard total + sample.utf8.count <= samplesTotal else { break }
+            chosen.append(Array(sample.utf8))
+            total += sample.utf8.count
+        }
+        return Zstd.train(chosen, capacity: dictionaryCapacity)
+    }
+
+    /// A frame needs a dictionary this process has not loaded.
+    struct MissingDictionary: Error, CustomStringConvertible {
+        var id: UInt32
+        var description: String { "a stored envelope needs zstd dictionary \(id), which the store does not hold" }
+    }
+}

@@ -1,0 +1,137 @@
+import CZstd
+
+/// zstd through libzstd: one frame per buffer, with or without a trained dictionary. Every
+/// frame records its content size and the id of the dictionary it needs.
+enum Zstd {
+    /// Whether `bytes` begin like a zstd frame (JSON text never does).
+    static func isFrame(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 4 && bytes[0] == 0x28 && bytes[1] == 0xB5 && bytes[2] == 0x2F && bytes[3] == 0xFD
+    }
+
+    /// The dictionary a frame was made with (0: none).
+    static func dictionaryID(ofFrame bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress else { return 0 }
+        return ZSTD_getDictID_fromFrame(base, bytes.count)
+    }
+
+    /// A dictionary prepared once for compressing at `level` and for decompressing; shared
+    /// read-only by every context.
+    final class Dictionary: @unchecked Sendable {
+        let id: UInt32
+        let bytes: [UInt8]
+        private let compression: OpaquePointer
+        private let decompression: OpaquePointer
+
+        init?(_ bytes: [UInt8], level: Int32) {
+            let id = bytes.withUnsafeBytes { ZDICT_getDictID($0.baseAddress, $0.count) }
+            guard id != 0,
+                  let compression = bytes.withUnsafeBytes({ ZSTD_createCDict($0.baseAddress, $0.count, level) }),
+                  let decompression = bytes.withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) })
+            else { return nil }
+            self.id = id
+            self.bytes = bytes
+            self.compression = compression
+            self.decompression = decompression
+        }
+
+        deinit {
+            ZSTD_freeCDict(compression)
+            ZSTD_freeDDict(decompression)
+        }
+
+        func withCompression<T>(_ body: (OpaquePointer) -> T) -> T { body(compression) }
+        func withDecompression<T>(_ body: (OpaquePointer) -> T) -> T { body(decompression) }
+    }
+
+    /// What went wrong with a frame.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// A compression context, reused for many buffers (it holds a few MB of tables). One thread.
+    final class Compressor {
+        private let context: OpaquePointer
+        let level: Int32
+
+        init(level: Int32) {
+            context = ZSTD_createCCtx()
+            self.level = level
+        }
+
+        deinit { ZSTD_freeCCtx(context) }
+
+        func compress(_ source: UnsafeRawBufferPointer, dictionary: Dictionary?) -> [UInt8] {
+            let capacity = ZSTD_compressBound(source.count)
+            return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                let written = if let dictionary {
+                    dictionary.withCompression {
+                        ZSTD_compress_usingCDict(context, buffer.baseAddress, capacity, source.baseAddress, source.count, $0)
+                    }
+                } else {
+                    ZSTD_compressCCtx(context, buffer.baseAddress, capacity, source.baseAddress, source.count, level)
+                }
+                // Cannot fail with a bound-sized buffer and a valid context.
+                precondition(ZSTD_isError(written) == 0, String(cString: ZSTD_getErrorName(written)))
+                count = written
+            }
+        }
+    }
+
+    /// A decompression context, reused for many frames. One thread.
+    final class Decompressor {
+        private let context: OpaquePointer
+        /// The largest content a frame may claim (the server takes no batch larger).
+        let limit: Int
+
+        init(limit: Int = 1 << 30) {
+            context = ZSTD_createDCtx()
+            self.limit = limit
+        }
+
+        deinit { ZSTD_freeDCtx(context) }
+
+        func decompress(_ frame: UnsafeRawBufferPointer, dictionary: Dictionary?) throws -> [UInt8] {
+            let size = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
+            guard size != ZSTD_CONTENTSIZE_ERROR, size != ZSTD_CONTENTSIZE_UNKNOWN, size <= UInt64(limit) else {
+                throw Failure(description: "not a complete zstd frame of at most \(limit) bytes")
+            }
+            var failure: String?
+            let bytes = [UInt8](unsafeUninitializedCapacity: Int(size)) { buffer, count in
+                let written = if let dictionary {
+                    dictionary.withDecompression {
+                        ZSTD_decompress_usingDDict(context, buffer.baseAddress, Int(size), frame.baseAddress, frame.count, $0)
+                    }
+                } else {
+                    ZSTD_decompressDCtx(context, buffer.baseAddress, Int(size), frame.baseAddress, frame.count)
+                }
+                if ZSTD_isError(written) != 0 {
+                    failure = String(cString: ZSTD_getErrorName(written))
+                    count = 0
+                } else {
+                    count = written
+                }
+            }
+            if let failure { throw Failure(description: "zstd: \(failure)") }
+            guard bytes.count == Int(size) else { throw Failure(description: "zstd: the frame holds fewer bytes than it says") }
+            return bytes
+        }
+    }
+
+    /// A dictionary of at most `capacity` bytes trained on `samples`; nil when they are too
+    /// few or too alike to train on.
+    static func train(_ samples: [[UInt8]], capacity: Int) -> [UInt8]? {
+        let joined = samples.flatMap { $0 }
+        let sizes = samples.map { $0.count }
+        guard samples.count >= 8 else { return nil }
+        var dictionary = [UInt8](repeating: 0, count: capacity)
+        let size = dictionary.withUnsafeMutableBytes { out in
+            joined.withUnsafeBytes { input in
+                sizes.withUnsafeBufferPointer { sizes in
+                    ZDICT_trainFromBuffer(out.baseAddress, capacity, input.baseAddress, sizes.baseAddress, UInt32(sizes.count))
+                }
+            }
+        }
+        guard ZDICT_isError(size) == 0 else { return nil }
+        return Array(dictionary.prefix(size))
+    }
+}
