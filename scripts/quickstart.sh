@@ -31,7 +31,7 @@ fi
 # The C libraries the build links (Debian names); installed when missing and we may.
 if command -v dpkg-query > /dev/null; then
     missing=()
-    for package in libsqlite3-dev zlib1g-dev libdeflate-dev libisal-dev; do
+    for package in libsqlite3-dev zlib1g-dev libdeflate-dev libisal-dev libzstd-dev; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
