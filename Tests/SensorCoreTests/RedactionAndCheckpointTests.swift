@@ -76,6 +76,34 @@ import Testing
         #expect(loaded == state)
         #expect(loaded.files.count == paths.count)
         #expect(loaded.fileKeysByInode["s"]?.count == paths.count)
+        // Read by hand (not by the JSONDecoder fallback), to the same state JSONDecoder reads.
+        let saved = try Data(contentsOf: store.url)
+        let byHand = saved.withUnsafeBytes { CheckpointDecoder.decode($0) }
+        #expect(byHand == state)
+        #expect(try JSONDecoder().decode(CheckpointState.self, from: saved) == state)
+    }
+
+    /// A file in another shape (written by JSONEncoder, keys in another order, by hand) is not
+    /// what the hand-written reader takes; JSONDecoder reads it, nothing is lost.
+    @Test func aCheckpointOfAnotherShapeIsReadByJSONDecoder() throws {
+        var state = CheckpointState()
+        for index in 0..<3 {
+            state.apply(.file(key: "s|f\(index)", FilePosition(source: "s", path: "/p/\(index).jsonl", fingerprint: "f\(index)", device: 7,
+                                                                inode: UInt64(index), offset: 10, size: 10, modified: 5, anchor: "a",
+                                                                lastSeen: 1.5)))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let other = try encoder.encode(state)
+        #expect(other.withUnsafeBytes { CheckpointDecoder.decode($0) } == nil)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoints-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = CheckpointStore(url: directory.appendingPathComponent("checkpoints.json"))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try other.write(to: store.url)
+        let loaded = store.load()
+        #expect(loaded == state)
+        #expect(loaded.inodeStamps["s"]?.count == 3)
     }
 
     @Test func acknowledgedUpdatesAreJournaledAndReplayedUntilATornLine() throws {

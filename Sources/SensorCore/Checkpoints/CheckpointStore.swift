@@ -44,7 +44,9 @@ public struct CheckpointStore: Sendable {
     private func loadSnapshot(logger: Logger?) -> CheckpointState {
         guard let data = try? Data(contentsOf: url) else { return CheckpointState() }
         do {
-            let state = try JSONDecoder().decode(CheckpointState.self, from: data)
+            // The shape this sensor writes, read by hand; anything else through JSONDecoder.
+            let state = try data.withUnsafeBytes { CheckpointDecoder.decode($0) }
+                ?? JSONDecoder().decode(CheckpointState.self, from: data)
             guard state.version == CheckpointState.currentVersion else {
                 logger?.warning("checkpoint file has version \(state.version); starting over", metadata: ["path": "\(url.path)"])
                 unlink(journalURL.path)

@@ -108,7 +108,7 @@ public struct CheckpointState: Codable, Sendable, Equatable {
         rebuildInodeIndex()
     }
 
-    private mutating func rebuildInodeIndex() {
+    mutating func rebuildInodeIndex() {
         fileKeysByInode = [:]
         inodeStamps = [:]
         for (key, position) in files { index(key: key, position) }
