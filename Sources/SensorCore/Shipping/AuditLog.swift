@@ -77,15 +77,6 @@ public struct AuditLog: Sendable {
     /// The locator path of an envelope written by ``EnvelopeWriter`` (its field order is fixed:
     /// the locator, and in it the path, come before the record).
     static func locatorPath(_ envelope: ArraySlice<UInt8>) -> String? {
-        let marker = Array(#""locator":{"path":""#.utf8)
-        let head = envelope.prefix(8192)
-        guard let start = head.firstRange(of: marker)?.upperBound else { return nil }
-        var end = start
-        while end < head.endIndex && head[end] != UInt8(ascii: "\"") {
-            end = head.index(end, offsetBy: head[end] == UInt8(ascii: "\\") ? 2 : 1, limitedBy: head.endIndex) ?? head.endIndex
-        }
-        guard let decoded = try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "\"")] + head[start..<end] + [UInt8(ascii: "\"")]),
-                                                              options: .fragmentsAllowed) as? String else { return nil }
-        return decoded
+        EnvelopeFields.string(after: #""locator":{"path":""#, in: envelope)
     }
 }

@@ -532,10 +532,6 @@ public actor Shipper: ChunkSink {
 
     /// The `id` of an envelope written by ``EnvelopeWriter`` (its field order is fixed).
     static func envelopeID(_ envelope: ArraySlice<UInt8>) -> String? {
-        let marker = Array(",\"id\":\"".utf8)
-        guard let start = envelope.firstRange(of: marker) else { return nil }
-        let idStart = start.upperBound
-        let idEnd = envelope.index(idStart, offsetBy: 32, limitedBy: envelope.endIndex) ?? envelope.endIndex
-        return String(decoding: envelope[idStart..<idEnd], as: UTF8.self)
+        EnvelopeFields.string(after: #","id":""#, in: envelope)
     }
 }
