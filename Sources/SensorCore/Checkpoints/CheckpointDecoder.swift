@@ -64,27 +64,10 @@ enum CheckpointDecoder {
             return true
         }
 
-        /// A JSON string; escapes are decoded by `JSONDecoder` (paths with a quote or a
-        /// control character: rare).
         mutating func string() -> String? {
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
-            var end = index + 1
-            var escaped = false
-            while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
-                if bytes[end] == UInt8(ascii: "\\") {
-                    escaped = true
-                    end += 1
-                }
-                end += 1
-            }
-            guard end < bytes.count else { return nil }
-            let text: String?
-            if escaped {
-                text = try? JSONDecoder().decode(String.self, from: Data(bytes[index...end]))
-            } else {
-                text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(index + 1)..<end]), as: UTF8.self)
-            }
-            if text != nil { index = end + 1 }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""),
+                  let (text, end) = EnvelopeFields.quotedString(in: bytes, from: index + 1) else { return nil }
+            index = end + 1
             return text
         }
 

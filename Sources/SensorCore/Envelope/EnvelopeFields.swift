@@ -9,23 +9,29 @@ enum EnvelopeFields {
     static func string(after marker: StaticString, in envelope: ArraySlice<UInt8>, limit: Int = 8192) -> String? {
         envelope.prefix(limit).withUnsafeBytes { head -> String? in
             guard let found = firstIndex(of: marker, in: head) else { return nil }
-            let start = found + marker.utf8CodeUnitCount
-            var end = start
-            var escaped = false
-            while end < head.count, head[end] != UInt8(ascii: "\"") {
-                if head[end] == UInt8(ascii: "\\") {
-                    escaped = true
-                    end += 1
-                }
+            return quotedString(in: head, from: found + marker.utf8CodeUnitCount)?.value
+        }
+    }
+
+    /// The JSON string whose text starts at `start` (just after its opening quote) and where
+    /// it ends (its closing quote); nil when it does not end within `bytes`. Escapes (a quote or
+    /// a control character in a path: rare) are decoded by JSON's own rules.
+    static func quotedString(in bytes: UnsafeRawBufferPointer, from start: Int) -> (value: String, end: Int)? {
+        var end = start
+        var escaped = false
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+            if bytes[end] == UInt8(ascii: "\\") {
+                escaped = true
                 end += 1
             }
-            guard end < head.count else { return nil }
-            let value = UnsafeRawBufferPointer(rebasing: head[start..<end])
-            guard escaped else { return String(decoding: value, as: UTF8.self) }
-            // Escapes (a quote or a control character in a path): JSON's own rules decode them.
-            let quoted = Data([UInt8(ascii: "\"")] + Array(value) + [UInt8(ascii: "\"")])
-            return (try? JSONSerialization.jsonObject(with: quoted, options: .fragmentsAllowed)) as? String
+            end += 1
         }
+        guard end < bytes.count else { return nil }
+        let text = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        guard escaped else { return (String(decoding: text, as: UTF8.self), end) }
+        let quoted = Data([UInt8(ascii: "\"")] + Array(text) + [UInt8(ascii: "\"")])
+        guard let value = (try? JSONSerialization.jsonObject(with: quoted, options: .fragmentsAllowed)) as? String else { return nil }
+        return (value, end)
     }
 
     /// Where `marker` first occurs in `bytes` (memchr for its first byte, memcmp for the rest).
