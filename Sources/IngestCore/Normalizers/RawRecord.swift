@@ -41,7 +41,7 @@ public struct RawRecord {
 
     /// Opens one stored envelope; nil when it is not a JSON object with the envelope's fields.
     public init?(seq: Int64, json: String) {
-        guard let envelope = (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) as? [String: Any],
+        guard let envelope = JSONReader.parse(json) as? [String: Any],
               let id = envelope["id"] as? String, let source = envelope["source"] as? String,
               let kind = envelope["kind"] as? String, let device = envelope["device"] as? String
         else { return nil }
@@ -120,7 +120,7 @@ public enum JSON {
 
     /// Parses JSON text (a `text` column holding JSON, a hex-decoded blob).
     public static func parse(_ text: String) -> Any? {
-        try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        JSONReader.parse(text)
     }
 
     /// The string when it reads as an RFC 3339 date-time (`2026-02-12T16:02:23.545Z`); records

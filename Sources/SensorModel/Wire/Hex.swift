@@ -1,5 +1,6 @@
 /// Lower-case hexadecimal text of bytes: digests, ids, token secrets.
 public enum Hex {
+    @inlinable
     public static func lowercase(_ bytes: some Sequence<UInt8>) -> String {
         let digits: StaticString = "0123456789abcdef"
         var text: [UInt8] = []

@@ -1,0 +1,229 @@
+import Foundation
+
+/// Parses JSON text into the values the normalisers read (`[String: Any]`, `[Any]`, `String`,
+/// `NSNumber`, `NSNull`): the values `JSONSerialization` gives, in one pass over the bytes.
+///
+/// Foundation's parser builds a tree of its own and converts it, and makes each string through
+/// a generic initialiser: it was a quarter of a reparse's CPU. Stored envelopes were checked as
+/// JSON (and UTF-8) when they arrived; this still refuses anything that is not JSON, and nests
+/// at most 512 deep.
+enum JSONReader {
+    /// The value of `text`, or nil when it is not one JSON value.
+    static func parse(_ text: String) -> Any? {
+        var text = text
+        return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> Any? {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        var parser = Parser(bytes: base, count: bytes.count)
+        guard let value = parser.value(depth: 0) else { return nil }
+        parser.skipWhitespace()
+        return parser.index == parser.count ? value : nil
+    }
+
+    private struct Parser {
+        let bytes: UnsafePointer<UInt8>
+        let count: Int
+        var index = 0
+
+        init(bytes: UnsafePointer<UInt8>, count: Int) {
+            self.bytes = bytes
+            self.count = count
+        }
+
+        mutating func skipWhitespace() {
+            while index < count {
+                switch bytes[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func value(depth: Int) -> Any? {
+            skipWhitespace()
+            guard index < count, depth < 512 else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return object(depth: depth)
+            case UInt8(ascii: "["): return array(depth: depth)
+            case UInt8(ascii: "\""): return string()
+            case UInt8(ascii: "t"): return literal("true") ? NSNumber(value: true) : nil
+            case UInt8(ascii: "f"): return literal("false") ? NSNumber(value: false) : nil
+            case UInt8(ascii: "n"): return literal("null") ? NSNull() : nil
+            default: return number()
+            }
+        }
+
+        mutating func object(depth: Int) -> [String: Any]? {
+            index += 1
+            var object: [String: Any] = [:]
+            skipWhitespace()
+            if index < count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return object
+            }
+            while true {
+                skipWhitespace()
+                guard index < count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return nil }
+                skipWhitespace()
+                guard index < count, bytes[index] == UInt8(ascii: ":") else { return nil }
+                index += 1
+                guard let member = value(depth: depth + 1) else { return nil }
+                object[key] = member
+                skipWhitespace()
+                guard index < count else { return nil }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                } else if bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return object
+                } else {
+                    return nil
+                }
+            }
+        }
+
+        mutating func array(depth: Int) -> [Any]? {
+            index += 1
+            var array: [Any] = []
+            skipWhitespace()
+            if index < count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return array
+            }
+            while true {
+                guard let element = value(depth: depth + 1) else { return nil }
+                array.append(element)
+                skipWhitespace()
+                guard index < count else { return nil }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                } else if bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return array
+                } else {
+                    return nil
+                }
+            }
+        }
+
+        /// A string at `index` (its opening quote).
+        mutating func string() -> String? {
+            let start = index + 1
+            var end = start
+            while end < count {
+                let byte = bytes[end]
+                if byte == UInt8(ascii: "\"") {
+                    index = end + 1
+                    return String(decoding: UnsafeBufferPointer(start: bytes + start, count: end - start), as: UTF8.self)
+                }
+                if byte == UInt8(ascii: "\\") { return escapedString(from: start, plain: end) }
+                if byte < 0x20 { return nil }
+                end += 1
+            }
+            return nil
+        }
+
+        /// The rest of a string that holds escapes; `plain` is where the first one is.
+        mutating func escapedString(from start: Int, plain: Int) -> String? {
+            var text = Array(UnsafeBufferPointer(start: bytes + start, count: plain - start))
+            var position = plain
+            while position < count {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: "\"") {
+                    index = position + 1
+                    return String(decoding: text, as: UTF8.self)
+                }
+                if byte < 0x20 { return nil }
+                guard byte == UInt8(ascii: "\\") else {
+                    text.append(byte)
+                    position += 1
+                    continue
+                }
+                guard position + 1 < count else { return nil }
+                let escape = bytes[position + 1]
+                position += 2
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escape)
+                case UInt8(ascii: "b"): text.append(0x08)
+                case UInt8(ascii: "f"): text.append(0x0C)
+                case UInt8(ascii: "n"): text.append(0x0A)
+                case UInt8(ascii: "r"): text.append(0x0D)
+                case UInt8(ascii: "t"): text.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard var scalar = hex4(at: position) else { return nil }
+                    position += 4
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard position + 6 <= count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u"),
+                              let low = hex4(at: position + 2), (0xDC00..<0xE000).contains(low) else { return nil }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        position += 6
+                    }
+                    // A lone surrogate is not a character: not JSON text, as Foundation reads it.
+                    guard let character = Unicode.Scalar(scalar) else { return nil }
+                    text.append(contentsOf: String(Character(character)).utf8)
+                default:
+                    return nil
+                }
+            }
+            return nil
+        }
+
+        func hex4(at position: Int) -> UInt32? {
+            guard position + 4 <= count else { return nil }
+            var value: UInt32 = 0
+            for offset in 0..<4 {
+                let byte = bytes[position + offset]
+                let digit: UInt8
+                switch byte {
+                case 0x30...0x39: digit = byte - 0x30
+                case 0x41...0x46: digit = byte - 0x41 + 10
+                case 0x61...0x66: digit = byte - 0x61 + 10
+                default: return nil
+                }
+                value = value << 4 | UInt32(digit)
+            }
+            return value
+        }
+
+        /// A number: an integer that fits 64 bits (signed, else unsigned) as one, anything else as
+    /// a double.
+        mutating func number() -> NSNumber? {
+            let start = index
+            var position = index
+            if position < count, bytes[position] == UInt8(ascii: "-") { position += 1 }
+            let digitsStart = position
+            while position < count, (0x30...0x39).contains(bytes[position]) { position += 1 }
+            guard position > digitsStart, bytes[digitsStart] != 0x30 || position == digitsStart + 1 else { return nil }
+            var integral = true
+            if position < count, bytes[position] == UInt8(ascii: ".") {
+                integral = false
+                position += 1
+                let fraction = position
+                while position < count, (0x30...0x39).contains(bytes[position]) { position += 1 }
+                guard position > fraction else { return nil }
+            }
+            if position < count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+                integral = false
+                position += 1
+                if position < count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+                let exponent = position
+                while position < count, (0x30...0x39).contains(bytes[position]) { position += 1 }
+                guard position > exponent else { return nil }
+            }
+            index = position
+            let text = String(decoding: UnsafeBufferPointer(start: bytes + start, count: position - start), as: UTF8.self)
+            if integral, let integer = Int64(text) { return NSNumber(value: integer) }
+            if integral, let integer = UInt64(text) { return NSNumber(value: integer) }
+            return Double(text).map { NSNumber(value: $0) }
+        }
+
+        mutating func literal(_ word: StaticString) -> Bool {
+            let length = word.utf8CodeUnitCount
+            guard index + length <= count, memcmp(bytes + index, word.utf8Start, length) == 0 else { return false }
+            index += length
+            return true
+        }
+    }
+}

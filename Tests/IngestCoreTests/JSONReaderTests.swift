@@ -1,0 +1,45 @@
+import Foundation
+@testable import IngestCore
+import Testing
+
+/// The normalisers' JSON parser gives what JSONSerialization gives, on every line of every
+/// fixture and on the corners of JSON, and refuses what is not JSON.
+@Suite struct JSONReaderTests {
+    /// The same value: compared as sorted, compact JSON text (how normalisers write values back).
+    static func same(_ text: String) -> Bool {
+        let foundation = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        let ours = JSONReader.parse(text)
+        return JSON.text(foundation) == JSON.text(ours) && (foundation == nil) == (ours == nil)
+    }
+
+    @Test func everyFixtureLineReadsAsJSONSerializationReadsIt() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures")
+        var lines = 0
+        for case let url as URL in FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)!
+        where ["jsonl", "json"].contains(url.pathExtension) {
+            let text = try String(contentsOf: url, encoding: .utf8)
+            let pieces = url.pathExtension == "jsonl" ? text.split(separator: "\n").map(String.init) : [text]
+            for line in pieces {
+                lines += 1
+                #expect(Self.same(line), "\(url.lastPathComponent): \(line.prefix(200))")
+            }
+        }
+        #expect(lines > 1_000)
+    }
+
+    @Test func theCornersOfJSON() {
+        for text in [#"{"a":[1,-2,3.5,1e3,-0.25E-2,12345678901234567890,0]}"#, #""\u00e9\ud83d\ude00\n\t\"\\\/""#,
+                     #"{"dup":1,"dup":2}"#, "[true,false,null,{},[]]", " \n{ \"a\" : 1 } \t", #"{"e":""}"#,
+                     #""控制 ünïcødé""#, "9007199254740993", "-9223372036854775808", "1.0", "[1.5e308]"] {
+            #expect(Self.same(text), "\(text)")
+            #expect(JSONReader.parse(text) != nil, "\(text)")
+        }
+        for text in ["", "{", "[1,]", "{\"a\":}", "01", "1.", "-", "tru", "\"open", "{\"a\" 1}", "[1] 2", "\"tab\there\"", "{'a':1}", "nul"] {
+            #expect(JSONReader.parse(text) == nil, "\(text)")
+        }
+        // A lone surrogate is not text: refused, as JSONSerialization refuses it.
+        #expect(Self.same(#"{"lone":"\ud800x"}"#) && JSONReader.parse(#"{"lone":"\ud800x"}"#) == nil)
+        #expect(JSONReader.parse(String(repeating: "[", count: 600) + String(repeating: "]", count: 600)) == nil)
+        #expect(JSONReader.parse(String(repeating: "[", count: 500) + String(repeating: "]", count: 500)) != nil)
+    }
+}
