@@ -125,66 +125,19 @@ enum JSONReader {
             return nil
         }
 
-        /// The rest of a string that holds escapes; `plain` is where the first one is.
+        /// The rest of a string that holds escapes; `plain` is where the first one is. Decoded
+        /// as the ingest server decodes envelope fields (a lone surrogate becomes U+FFFD).
         mutating func escapedString(from start: Int, plain: Int) -> String? {
-            var text = Array(UnsafeBufferPointer(start: bytes + start, count: plain - start))
             var position = plain
-            while position < count {
-                let byte = bytes[position]
-                if byte == UInt8(ascii: "\"") {
-                    index = position + 1
-                    return String(decoding: text, as: UTF8.self)
-                }
-                if byte < 0x20 { return nil }
-                guard byte == UInt8(ascii: "\\") else {
-                    text.append(byte)
-                    position += 1
-                    continue
-                }
-                guard position + 1 < count else { return nil }
-                let escape = bytes[position + 1]
-                position += 2
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escape)
-                case UInt8(ascii: "b"): text.append(0x08)
-                case UInt8(ascii: "f"): text.append(0x0C)
-                case UInt8(ascii: "n"): text.append(0x0A)
-                case UInt8(ascii: "r"): text.append(0x0D)
-                case UInt8(ascii: "t"): text.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard var scalar = hex4(at: position) else { return nil }
-                    position += 4
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        guard position + 6 <= count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u"),
-                              let low = hex4(at: position + 2), (0xDC00..<0xE000).contains(low) else { return nil }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        position += 6
-                    }
-                    // A lone surrogate is not a character: not JSON text, as Foundation reads it.
-                    guard let character = Unicode.Scalar(scalar) else { return nil }
-                    text.append(contentsOf: String(Character(character)).utf8)
-                default:
-                    return nil
-                }
+            while position < count, bytes[position] != UInt8(ascii: "\"") {
+                if bytes[position] < 0x20 { return nil }
+                position += bytes[position] == UInt8(ascii: "\\") ? 2 : 1
             }
-            return nil
-        }
-
-        func hex4(at position: Int) -> UInt32? {
-            guard position + 4 <= count else { return nil }
-            var value: UInt32 = 0
-            for offset in 0..<4 {
-                let byte = bytes[position + offset]
-                let digit: UInt8
-                switch byte {
-                case 0x30...0x39: digit = byte - 0x30
-                case 0x41...0x46: digit = byte - 0x41 + 10
-                case 0x61...0x66: digit = byte - 0x61 + 10
-                default: return nil
-                }
-                value = value << 4 | UInt32(digit)
-            }
-            return value
+            guard position < count,
+                  let text = JSONSlices.string(UnsafeRawBufferPointer(start: bytes + start - 1, count: position - start + 2))
+            else { return nil }
+            index = position + 1
+            return text
         }
 
         /// A number: an integer that fits 64 bits (signed, else unsigned) as one, anything else as
