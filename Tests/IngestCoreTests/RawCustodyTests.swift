@@ -54,8 +54,8 @@ import Testing
             let expected = Dictionary(uniqueKeysWithValues: envelopes.map { ($0.id, $0.json) })
             #expect(try await Self.dump(store) == expected)
 
-            // One dictionary, trained after `trainAfter` envelopes; the newest frames use it.
-            #expect(try await store.query(SQLStatement("SELECT count(*) FROM raw_dictionaries")).first?.first?.int == 1)
+            // One dictionary for the source, trained after `trainAfter` envelopes; the newest frames use it.
+            #expect(try await store.query(SQLStatement("SELECT source FROM raw_dictionaries")) == [[.text("claude-code.transcripts")]])
             let newest = try await store.query(SQLStatement(
                 "SELECT \(RawCustody.column(store.dialect)) FROM raw_envelopes ORDER BY \(store.dialect == .sqlite ? "rowid" : "seq") DESC LIMIT 1"))
             guard case .blob(let frame) = newest.first?.first else { Issue.record("not stored as bytes: \(newest)"); return }
@@ -71,6 +71,35 @@ import Testing
             // The normaliser reads them in arrival order, as received.
             let raw = try await store.rawEnvelopes(afterSeq: 0, source: nil, limit: envelopes.count + 1, maxBytes: 1 << 30)
             #expect(raw.map(\.json) == envelopes.map(\.json))
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func eachSourceGetsADictionaryOfItsOwn(_ kind: StoreKind) async throws {
+        // Batches of 300 of each: a dictionary after the seventh, two more batches made with it.
+        let claude = try Self.envelopes(RawCustody.trainAfter + 700)
+        let other = try Self.envelopes(RawCustody.trainAfter + 700).map { envelope in
+            let json = envelope.json.replacingOccurrences(of: "claude-code.transcripts", with: "other.logs")
+            return ValidEnvelope(id: envelope.id, source: "other.logs", kind: envelope.kind, device: envelope.device, json: json)
+        }
+        try await kind.withFreshStore { store in
+            // Interleaved, as two tools' files arrive.
+            for start in stride(from: 0, to: claude.count, by: 300) {
+                let end = min(claude.count, start + 300)
+                _ = try await store.insert(Array(claude[start..<end]) + Array(other[start..<end]), from: BatchOrigin(tokenID: 1, batchID: "b\(start)"))
+            }
+            let sources = try await store.query(SQLStatement("SELECT source, id FROM raw_dictionaries ORDER BY source"))
+            #expect(sources.map { $0[0] } == [.text("claude-code.transcripts"), .text("other.logs")])
+            // The newest frame of each source names its source's dictionary.
+            for row in sources {
+                let newest = try await store.query(SQLStatement("""
+                    SELECT \(RawCustody.column(store.dialect)) FROM raw_envelopes WHERE source = $1
+                    ORDER BY \(store.dialect == .sqlite ? "rowid" : "seq") DESC LIMIT 1
+                    """, [row[0]]))
+                guard case .blob(let frame) = newest.first?.first else { Issue.record("not bytes: \(newest)"); continue }
+                #expect(frame.withUnsafeBytes { Int64(Zstd.dictionaryID(ofFrame: $0)) } == row[1].int)
+            }
+            #expect(try await Self.dump(store) == Dictionary(uniqueKeysWithValues: (claude + other).map { ($0.id, $0.json) }))
         }
     }
 
@@ -110,7 +139,7 @@ import Testing
 
     @Test func aDamagedFrameIsAnErrorNotAnEmptyEnvelope() throws {
         let custody = RawCustody()
-        var frame = custody.pack([Envelopes.make()])[0]
+        var frame = custody.pack([ValidEnvelope(id: "x", source: "s", kind: "k", device: "d", json: Envelopes.make())])[0]
         frame[frame.count / 2] ^= 0xFF
         frame.removeLast(3)
         #expect(throws: (any Error).self) { try frame.withUnsafeBytes { try custody.unpack($0, with: Zstd.Decompressor()) } }

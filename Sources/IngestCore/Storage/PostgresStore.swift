@@ -122,7 +122,7 @@ public final class PostgresStore: IngestStore {
         // batches wait for one another instead of deadlocking. (A volatile function in the
         // select list is evaluated after its ORDER BY.) The arrival lock, shared, lets the
         // normaliser wait for inserts in flight (rawEnvelopes).
-        let packed = custody.pack(envelopes.map(\.json)).map { ByteBuffer(bytes: $0) }
+        let packed = custody.pack(envelopes).map { ByteBuffer(bytes: $0) }
         let outcome = try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock_shared(\(Self.arrivalLock))", logger: self.logger)
             let rows = try await connection.query("""
@@ -142,29 +142,31 @@ public final class PostgresStore: IngestStore {
             for try await _ in rows { accepted += 1 }
             return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
         }
-        if custody.wantsDictionary { try await trainDictionary() }
+        for source in custody.sourcesWantingDictionary { try await trainDictionary(for: source) }
         return outcome
     }
 
-    /// Trains a zstd dictionary on the newest envelopes and keeps it (see ``RawCustody``).
-    /// Two servers may each train one: both are kept, frames name the one they need.
-    private func trainDictionary() async throws {
+    /// Trains a zstd dictionary on the source's newest envelopes and keeps it (see
+    /// ``RawCustody``). Two servers may each train one: both are kept, frames name the one
+    /// they need.
+    private func trainDictionary(for source: String) async throws {
         let rows = try await client.query("""
-            SELECT \(unescaped: RawCustody.column(.postgres)) FROM raw_envelopes ORDER BY seq DESC LIMIT \(RawCustody.sampleCount)
+            SELECT \(unescaped: RawCustody.column(.postgres)) FROM raw_envelopes WHERE source = \(source)
+            ORDER BY seq DESC LIMIT \(RawCustody.sampleCount)
             """, logger: logger)
         var samples: [String] = []
         for try await stored in rows.decode(ByteBuffer.self) {
             samples.append(try await envelopeText(.blob(Array(buffer: stored))))
         }
-        guard let dictionary = RawCustody.train(samples) else { return }
-        try await execute([RawCustody.storeDictionary(dictionary)])
+        guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: source) }
+        try await execute([RawCustody.storeDictionary(dictionary, source: source)])
         try await loadDictionaries()
     }
 
     public func loadDictionaries() async throws {
         let rows = try await client.query(PostgresQuery(unsafeSQL: RawCustody.loadDictionaries), logger: logger)
-        var stored: [[UInt8]] = []
-        for try await dictionary in rows.decode(ByteBuffer.self) { stored.append(Array(buffer: dictionary)) }
+        var stored: [(source: String, bytes: [UInt8])] = []
+        for try await (source, dictionary) in rows.decode((String, ByteBuffer).self) { stored.append((source, Array(buffer: dictionary))) }
         custody.adopt(stored)
     }
 

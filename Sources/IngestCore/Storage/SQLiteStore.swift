@@ -77,7 +77,7 @@ public actor SQLiteStore: IngestStore {
             """)
         insertStatement = statement
         let receivedAt = now()
-        let packed = custody.pack(envelopes.map(\.json))
+        let packed = custody.pack(envelopes)
         let accepted = try database.transaction("IMMEDIATE") {
             var accepted = 0
             for (envelope, stored) in zip(envelopes, packed) {
@@ -88,30 +88,32 @@ public actor SQLiteStore: IngestStore {
             }
             return accepted
         }
-        if custody.wantsDictionary { try trainDictionary() }
+        for source in custody.sourcesWantingDictionary { try trainDictionary(for: source) }
         return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
     }
 
-    /// Trains a zstd dictionary on the newest envelopes and keeps it: envelopes stored from now
-    /// on are compressed with it (once per store, after ``RawCustody/trainAfter`` envelopes).
-    private func trainDictionary() throws {
-        let statement = try database.prepare("SELECT envelope FROM raw_envelopes ORDER BY rowid DESC LIMIT ?1")
-        try statement.bind(.integer(Int64(RawCustody.sampleCount)), at: 1)
+    /// Trains a zstd dictionary on the source's newest envelopes and keeps it: its envelopes
+    /// stored from now on are compressed with it (once per source, after
+    /// ``RawCustody/trainAfter`` envelopes).
+    private func trainDictionary(for source: String) throws {
+        let statement = try database.prepare("SELECT envelope FROM raw_envelopes WHERE source = ?1 ORDER BY rowid DESC LIMIT ?2")
+        try statement.bind(.text(source), at: 1)
+        try statement.bind(.integer(Int64(RawCustody.sampleCount)), at: 2)
         let decompressor = Zstd.Decompressor()
         var samples: [String] = []
         while try statement.step() {
             samples.append(try unpack(statement, at: 0, with: decompressor))
         }
         try statement.reset()
-        guard let dictionary = RawCustody.train(samples) else { return }
-        try run(RawCustody.storeDictionary(dictionary))
+        guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: source) }
+        try run(RawCustody.storeDictionary(dictionary, source: source))
         try loadDictionaries()
     }
 
     public func loadDictionaries() throws {
         let statement = try database.prepare(RawCustody.loadDictionaries)
-        var stored: [[UInt8]] = []
-        while try statement.step() { stored.append(statement.withBytes(at: 0) { Array($0) }) }
+        var stored: [(source: String, bytes: [UInt8])] = []
+        while try statement.step() { stored.append((statement.string(at: 0) ?? "", statement.withBytes(at: 1) { Array($0) })) }
         custody.adopt(stored)
     }
 
