@@ -36,19 +36,20 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The store, not yet running nor migrated.
-    public func makeStore(logger: Logger) throws -> any IngestStore {
+    /// The store, not yet running nor migrated. `startTimeout`: how long PostgreSQL may take
+    /// to answer the migration.
+    public func makeStore(logger: Logger, startTimeout: Duration = .seconds(30)) throws -> any IngestStore {
         switch self {
         case .sqlite(let path): return try SQLiteStore(path: path)
-        case .postgres(let url): return try PostgresStore(url: url, logger: logger)
+        case .postgres(let url): return try PostgresStore(url: url, logger: logger, startTimeout: startTimeout)
         }
     }
 
     /// Runs `body` on the store: its service running meanwhile, migrations applied first.
     /// For one-shot commands and tests; `serve` runs the store in its service group instead.
-    public func withStore<Result: Sendable>(logger: Logger,
+    public func withStore<Result: Sendable>(logger: Logger, startTimeout: Duration = .seconds(30),
                                             _ body: (any IngestStore) async throws -> Result) async throws -> Result {
-        let store = try makeStore(logger: logger)
+        let store = try makeStore(logger: logger, startTimeout: startTimeout)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await store.run() }
             defer { group.cancelAll() }
