@@ -21,7 +21,11 @@ public protocol RawEnvelopeStore: Sendable {
 extension RawEnvelopeStore {
     /// An envelope as a query returned its ``RawCustody/column(_:)``, as received.
     public func envelopeText(_ stored: SQLiteValue) async throws -> String {
-        let decompressor = Zstd.Decompressor()
+        try await envelopeText(stored, with: Zstd.Decompressor())
+    }
+
+    /// The same with a decompression context of the caller's, reused for every row it reads.
+    func envelopeText(_ stored: SQLiteValue, with decompressor: Zstd.Decompressor) async throws -> String {
         do {
             return try custody.unpack(stored, with: decompressor)
         } catch is RawCustody.MissingDictionary {

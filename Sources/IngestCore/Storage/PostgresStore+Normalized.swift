@@ -53,8 +53,9 @@ extension PostgresStore {
         }
         var envelopes: [RawEnvelope] = []
         var bytes = 0
+        let decompressor = Zstd.Decompressor()
         for try await (seq, stored, tenant) in rows.decode((Int64, ByteBuffer, Int64).self) {
-            let json = try await envelopeText(.blob(Array(buffer: stored)))
+            let json = try await envelopeText(.blob(Array(buffer: stored)), with: decompressor)
             envelopes.append(RawEnvelope(seq: seq, tenant: tenant, json: json))
             bytes += json.utf8.count
             if bytes >= maxBytes { break }  // the rest of the rows are discarded, not held

@@ -155,8 +155,9 @@ public final class PostgresStore: IngestStore {
             ORDER BY seq DESC LIMIT \(RawCustody.sampleCount)
             """, logger: logger)
         var samples: [String] = []
+        let decompressor = Zstd.Decompressor()
         for try await stored in rows.decode(ByteBuffer.self) {
-            samples.append(try await envelopeText(.blob(Array(buffer: stored))))
+            samples.append(try await envelopeText(.blob(Array(buffer: stored)), with: decompressor))
         }
         guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: source) }
         try await execute([RawCustody.storeDictionary(dictionary, source: source)])
@@ -190,8 +191,9 @@ public final class PostgresStore: IngestStore {
             ORDER BY tenant_id, id COLLATE "C" LIMIT \(limit)
             """, logger: logger)
         var envelopes: [StoredEnvelope] = []
+        let decompressor = Zstd.Decompressor()
         for try await (tenant, id, stored) in rows.decode((Int64, String, ByteBuffer).self) {
-            envelopes.append(StoredEnvelope(tenantID: tenant, id: id, json: try await envelopeText(.blob(Array(buffer: stored)))))
+            envelopes.append(StoredEnvelope(tenantID: tenant, id: id, json: try await envelopeText(.blob(Array(buffer: stored)), with: decompressor)))
         }
         return envelopes
     }

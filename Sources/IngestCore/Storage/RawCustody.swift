@@ -58,14 +58,9 @@ public final class RawCustody: Sendable {
         let created = Int64(Date().timeIntervalSince1970 * 1000)
         return SQLStatement("""
             INSERT INTO raw_dictionaries(id, source, dictionary, created) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING
-            """, [.integer(id(of: dictionary)), .text(source), .blob(dictionary), .integer(created)])
+            """, [.integer(Int64(Zstd.dictionaryID(of: dictionary))), .text(source), .blob(dictionary), .integer(created)])
     }
     static let loadDictionaries = "SELECT source, dictionary FROM raw_dictionaries ORDER BY created, id"
-
-    /// The id of a trained dictionary.
-    static func id(of dictionary: [UInt8]) -> Int64 {
-        Int64(dictionary.withUnsafeBytes { ZDICT_getDictID($0.baseAddress, $0.count) })
-    }
 
     /// The column expression that reads an envelope as stored (text or a zstd frame).
     public static func column(_ dialect: SQLDialect) -> String {

@@ -11,15 +11,21 @@ public struct ValidEnvelope: Sendable, Equatable {
     /// `locator.path`: the file it was read from (kept beside the compressed envelope).
     public var path: String?
 
-    /// `path` is read from `json` when not given.
-    public init(id: String, source: String, kind: String, device: String, json: String, path: String? = nil) {
+    /// An envelope whose `locator.path` the caller has read already (nil: it has none).
+    public init(id: String, source: String, kind: String, device: String, json: String, path: String?) {
         self.id = id
         self.source = source
         self.kind = kind
         self.device = device
         self.json = json
-        var json = json
-        self.path = path ?? json.withUTF8 { EnvelopeValidator.locatorPath(envelope: UnsafeRawBufferPointer($0)) }
+        self.path = path
+    }
+
+    /// An envelope whose `locator.path` is read from `json`.
+    public init(id: String, source: String, kind: String, device: String, json: String) {
+        var text = json
+        let path = text.withUTF8 { EnvelopeValidator.locatorPath(envelope: UnsafeRawBufferPointer($0)) }
+        self.init(id: id, source: source, kind: kind, device: device, json: json, path: path)
     }
 }
 

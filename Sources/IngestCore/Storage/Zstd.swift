@@ -8,6 +8,11 @@ enum Zstd {
         bytes.count >= 4 && bytes[0] == 0x28 && bytes[1] == 0xB5 && bytes[2] == 0x2F && bytes[3] == 0xFD
     }
 
+    /// The id a trained dictionary carries (0: none: raw content, not a zstd dictionary).
+    static func dictionaryID(of dictionary: [UInt8]) -> UInt32 {
+        dictionary.withUnsafeBytes { ZDICT_getDictID($0.baseAddress, $0.count) }
+    }
+
     /// The dictionary a frame was made with (0: none).
     static func dictionaryID(ofFrame bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress else { return 0 }
@@ -18,18 +23,16 @@ enum Zstd {
     /// read-only by every context.
     final class Dictionary: @unchecked Sendable {
         let id: UInt32
-        let bytes: [UInt8]
         private let compression: OpaquePointer
         private let decompression: OpaquePointer
 
         init?(_ bytes: [UInt8], level: Int32) {
-            let id = bytes.withUnsafeBytes { ZDICT_getDictID($0.baseAddress, $0.count) }
+            let id = Zstd.dictionaryID(of: bytes)
             guard id != 0,
                   let compression = bytes.withUnsafeBytes({ ZSTD_createCDict($0.baseAddress, $0.count, level) }),
                   let decompression = bytes.withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) })
             else { return nil }
             self.id = id
-            self.bytes = bytes
             self.compression = compression
             self.decompression = decompression
         }
@@ -120,9 +123,9 @@ enum Zstd {
     /// A dictionary of at most `capacity` bytes trained on `samples`; nil when they are too
     /// few or too alike to train on.
     static func train(_ samples: [[UInt8]], capacity: Int) -> [UInt8]? {
+        guard samples.count >= 8 else { return nil }
         let joined = samples.flatMap { $0 }
         let sizes = samples.map { $0.count }
-        guard samples.count >= 8 else { return nil }
         var dictionary = [UInt8](repeating: 0, count: capacity)
         let size = dictionary.withUnsafeMutableBytes { out in
             joined.withUnsafeBytes { input in

@@ -229,12 +229,13 @@ struct ExplorerQueries: Sendable {
         guard !files.isEmpty else { return [] }
         let list = (0..<files.count).map { "$\($0 + 4)" }.joined(separator: ", ")
         var rows: [RawEnvelopeRow] = []
+        let decompressor = Zstd.Decompressor()
         for row in try await store.query(SQLStatement("""
             SELECT id, \(received), \(RawCustody.column(store.dialect)) FROM raw_envelopes
             WHERE ($1 < 0 OR tenant_id = $1) AND device = $2 AND source = $3 AND \(RawCustody.path(store.dialect)) IN (\(list))
             ORDER BY received_at DESC, id LIMIT \(limit)
             """, [.integer(tenant ?? -1), .text(session.device), .text(session.source)] + files.map { .text($0) })) {
-            rows.append(RawEnvelopeRow(id: row[0].text ?? "", receivedAt: row[1].text ?? "", envelope: try await store.envelopeText(row[2])))
+            rows.append(RawEnvelopeRow(id: row[0].text ?? "", receivedAt: row[1].text ?? "", envelope: try await store.envelopeText(row[2], with: decompressor)))
         }
         return rows
     }
