@@ -39,6 +39,10 @@ public struct RawRecord {
     /// A key for what normalisers remember about the file this record came from.
     public var fileKey: String { "\(scopedDevice)|\(fileID ?? path)" }
 
+    /// A key for what normalisers remember about a path, whatever its content: a document
+    /// re-sent whole (its `file_id` is its content hash) keeps it across versions.
+    public var pathKey: String { "\(scopedDevice)|path:\(path)" }
+
     /// Opens one stored envelope; nil when it is not a JSON object with the envelope's fields.
     public init?(seq: Int64, json: String) {
         guard let envelope = JSONReader.parse(json) as? [String: Any],

@@ -32,6 +32,8 @@ public struct FileMemory: Codable, Sendable, Equatable {
     public var totals: [Int64]?
     /// Codex: how often each message content occurred so far in this file.
     public var occurrences: [String: Int]?
+    /// Mappings: what a rule's `remember` kept (`$memory.<name>`), and running totals.
+    public var values: [String: String]?
 
     public init() {}
 }
@@ -52,9 +54,18 @@ public struct NormalizationContext {
     }
 
     public mutating func remember(_ memory: FileMemory, for record: RawRecord) {
-        guard memories[record.fileKey] != memory else { return }
-        memories[record.fileKey] = memory
-        changedMemories.insert(record.fileKey)
+        remember(memory, forKey: record.fileKey)
+    }
+
+    /// What is remembered under another key (``RawRecord/pathKey``: the file by its path).
+    public func memory(forKey key: String) -> FileMemory {
+        memories[key] ?? FileMemory()
+    }
+
+    public mutating func remember(_ memory: FileMemory, forKey key: String) {
+        guard memories[key] != memory else { return }
+        memories[key] = memory
+        changedMemories.insert(key)
     }
 
     /// Counts a record type this normaliser does not know.
@@ -94,10 +105,19 @@ public struct NormalizerRegistry: Sendable {
         self.byKind = byKind
     }
 
-    /// Every normaliser this server has.
-    public static let builtIn = NormalizerRegistry([
+    /// The normalisers written in Swift: tools whose rules a mapping cannot say (see
+    /// docs/normalizer-mappings.md).
+    static let swiftNormalizers: [any RecordNormalizer] = [
         ClaudeCodeNormalizer(), CodexNormalizer(), OpenClawNormalizer(), CursorNormalizer(), AntigravityNormalizer(),
-    ])
+    ]
+
+    /// Every normaliser built into this server: the Swift ones and the mappings of `normalizers.d/`.
+    public static let builtIn: NormalizerRegistry = {
+        let (registry, problems) = loading(directory: nil)
+        // The built-in mappings are checked by tests; a problem here is a build defect.
+        precondition(problems.isEmpty, "built-in mappings: \(problems)")
+        return registry
+    }()
 
     /// Normalises one record, or counts it as drift when its kind has no normaliser.
     public func normalize(_ record: RawRecord, into context: inout NormalizationContext) {

@@ -93,6 +93,173 @@ public enum EmbeddedSchemas {
 }
 
 """#),
+        ("normalizer.schema.json", #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "normalizer.schema.json",
+  "title": "Session Sensor normaliser mappings (a file in normalizers.d/)",
+  "description": "A mapping turns the raw records of one tool's kinds into sessions, messages, tool calls and tokens, with no code: sensor-ingest's generic normaliser interprets it. Built-in mappings are in the binary; an operator's directory (--normalizers DIR) adds mappings and replaces built-in ones of the same file name. See docs/normalizer-mappings.md.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["kinds", "rules"],
+  "properties": {
+    "tool": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$", "description": "The tool named on sessions; by default the first label of the record's kind."},
+    "kinds": {"$ref": "#/$defs/kindList", "description": "Record kinds turned into rows."},
+    "raw_only": {"$ref": "#/$defs/kindList", "description": "Kinds understood and kept raw only: no rows, no drift."},
+    "opaque": {"$ref": "#/$defs/kindList", "description": "Kinds that cannot be read (encrypted): kept raw, counted as opaque."},
+    "version": {"$ref": "#/$defs/value", "description": "The tool version a record was written by (drift is counted per version)."},
+    "type": {"$ref": "#/$defs/value", "description": "A record's type, named in the drift report when no rule takes the record."},
+    "known_fields": {"type": "array", "items": {"type": "string"}, "description": "The fields a taken record may have; others are counted as unknown_field drift."},
+    "split": {
+      "type": "array",
+      "description": "Records of these kinds hold many items (a document's messages): the rules take each item, $record is the whole record and $index the item's place.",
+      "items": {
+        "type": "object", "additionalProperties": false, "required": ["kinds", "each"],
+        "properties": {"kinds": {"$ref": "#/$defs/kindList"}, "each": {"$ref": "#/$defs/path"}}
+      }
+    },
+    "ignore": {"type": "array", "items": {"$ref": "#/$defs/condition"}, "description": "Records understood that give no rows (not drift)."},
+    "session": {"$ref": "#/$defs/session", "description": "Session fields shared by every rule (a rule's own fields win)."},
+    "rules": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/rule"}, "description": "The first rule whose kinds and condition hold takes the record."}
+  },
+  "$defs": {
+    "kindList": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"}},
+    "path": {"type": "string", "minLength": 1, "description": "field.sub, list[], list[N], list[field=value], ['odd.name'], $record, $parent, $memory.name, $path, $position, $index, $kind, $source; |json |stem |name |parent |lower |entries."},
+    "value": {
+      "description": "A path, a constant number or boolean, a list of alternatives (the first that gives a value), or an object.",
+      "oneOf": [
+        {"$ref": "#/$defs/path"},
+        {"type": ["number", "boolean"]},
+        {"type": "array", "items": {"$ref": "#/$defs/value"}, "minItems": 1},
+        {"$ref": "#/$defs/valueObject"}
+      ]
+    },
+    "valueObject": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "path": {"$ref": "#/$defs/value"},
+        "value": {"type": ["string", "number", "boolean"], "description": "A constant."},
+        "sum": {"type": "array", "items": {"$ref": "#/$defs/value"}, "minItems": 1},
+        "difference": {"type": "array", "items": {"$ref": "#/$defs/value"}, "minItems": 2, "maxItems": 2, "description": "The first less the second, never below 0."},
+        "concat": {"type": "array", "items": {"$ref": "#/$defs/value"}, "minItems": 1},
+        "separator": {"type": "string"},
+        "test": {"$ref": "#/$defs/condition", "description": "true when the condition holds, else false."},
+        "map": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "description": "Replaces a value found in the table (others pass unchanged)."},
+        "default": {"type": ["string", "number", "boolean"], "description": "When nothing is found."},
+        "when": {"$ref": "#/$defs/condition", "description": "No value unless this holds."}
+      }
+    },
+    "condition": {
+      "type": "object",
+      "description": "Paths to tests, all of which must hold: a scalar (equals), a list (one of), {exists: bool}, {contains: text}, {matches: regex}, {not: test}; `any` lists alternative conditions.",
+      "properties": {"any": {"type": "array", "items": {"$ref": "#/$defs/condition"}}},
+      "additionalProperties": {"$ref": "#/$defs/test"}
+    },
+    "test": {
+      "oneOf": [
+        {"type": ["string", "number", "boolean", "null"]},
+        {"type": "array", "items": {"type": ["string", "number", "boolean"]}},
+        {
+          "type": "object", "additionalProperties": false, "minProperties": 1, "maxProperties": 1,
+          "properties": {
+            "exists": {"type": "boolean"},
+            "contains": {"type": "string"},
+            "matches": {"type": "string"},
+            "not": {"$ref": "#/$defs/test"}
+          }
+        }
+      ]
+    },
+    "session": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "id": {"$ref": "#/$defs/value", "description": "The tool's own session id."},
+        "project": {"$ref": "#/$defs/value", "description": "Project or working directory."},
+        "git_branch": {"$ref": "#/$defs/value"},
+        "title": {"$ref": "#/$defs/value"},
+        "status": {"$ref": "#/$defs/value"},
+        "model": {"$ref": "#/$defs/value"},
+        "version": {"$ref": "#/$defs/value"},
+        "started_at": {"$ref": "#/$defs/value"},
+        "ended_at": {"$ref": "#/$defs/value"},
+        "parent": {"$ref": "#/$defs/value", "description": "The session that started this one (a sub-agent)."}
+      }
+    },
+    "rule": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "kinds": {"$ref": "#/$defs/kindList", "description": "Only records of these kinds."},
+        "when": {"$ref": "#/$defs/condition"},
+        "skip": {"type": "boolean", "description": "Understood; nothing kept but what `remember` keeps."},
+        "remember": {"type": "object", "additionalProperties": {"$ref": "#/$defs/value"}, "description": "Values kept for the file ($memory.<name>) for its later records."},
+        "timestamp": {"$ref": "#/$defs/value", "description": "When the record was written (RFC 3339 or epoch seconds or milliseconds)."},
+        "session": {"$ref": "#/$defs/session"},
+        "message": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "id": {"$ref": "#/$defs/value", "description": "Unique within the session; without it, the record's position."},
+            "role": {"$ref": "#/$defs/value", "description": "user, assistant, system, tool, developer."},
+            "kind": {"$ref": "#/$defs/value", "description": "text (default), thinking, tool_result, summary, compaction…"},
+            "text": {"$ref": "#/$defs/value", "description": "A string, or strings joined by newlines."},
+            "thinking": {"$ref": "#/$defs/value", "description": "Reasoning text: the message's text (kind thinking) when it has no other."},
+            "model": {"$ref": "#/$defs/value"},
+            "timestamp": {"$ref": "#/$defs/value"},
+            "response_id": {"$ref": "#/$defs/value"},
+            "last_write_wins": {"type": "boolean", "description": "The tool writes a message again with the same id: the later write replaces the earlier."}
+          }
+        },
+        "tool_calls": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["id"],
+            "properties": {
+              "each": {"$ref": "#/$defs/path", "description": "One call per element; paths then start at the element, $parent is the record."},
+              "when": {"$ref": "#/$defs/condition"},
+              "id": {"$ref": "#/$defs/value", "description": "The call id, which joins a call to its result."},
+              "name": {"$ref": "#/$defs/value"},
+              "input": {"$ref": "#/$defs/value"},
+              "result": {"$ref": "#/$defs/value"},
+              "error": {"$ref": "#/$defs/value"},
+              "started_at": {"$ref": "#/$defs/value"},
+              "ended_at": {"$ref": "#/$defs/value"},
+              "duration_ms": {"$ref": "#/$defs/value"},
+              "of_message": {"type": "boolean", "description": "false: the call is not the rule's message's (a result arriving on its own)."}
+            }
+          }
+        },
+        "usage": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+              "each": {"$ref": "#/$defs/path", "description": "One row per element (a rollup per model); paths then start at the element, $parent is the record."},
+              "when": {"$ref": "#/$defs/condition"},
+              "mode": {"enum": ["per_response", "cumulative"], "description": "cumulative: running totals, turned into the differences between successive records of a file."},
+              "id": {"$ref": "#/$defs/value", "description": "Dedupe key within the session (default: the message)."},
+              "model": {"$ref": "#/$defs/value"},
+              "timestamp": {"$ref": "#/$defs/value"},
+              "input": {"$ref": "#/$defs/value", "description": "Input tokens not read from the cache."},
+              "output": {"$ref": "#/$defs/value"},
+              "cache_read": {"$ref": "#/$defs/value"},
+              "cache_write": {"$ref": "#/$defs/value"},
+              "reasoning": {"$ref": "#/$defs/value", "description": "Reasoning tokens, a part of output shown apart."},
+              "cost": {"$ref": "#/$defs/value", "description": "US dollars, where the tool records them."}
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+"""#),
         ("policy.schema.json", #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The schema files are the single definition of the declaration format; this interprets the
 /// part of JSON Schema they use (`$ref`, `type`, `properties`, `required`,
-/// `additionalProperties`, `items`, `enum`, `const`, `pattern`, bounds, `allOf`) and reports
+/// `additionalProperties`, `items`, `enum`, `const`, `pattern`, bounds, `allOf`, `oneOf`) and reports
 /// every violation with its line, its field path and, for unknown fields, the nearest known name.
 public struct SchemaValidator: Sendable {
     let documents: [String: ConfigNode]
@@ -61,6 +61,9 @@ public struct SchemaValidator: Sendable {
         for part in schema["allOf"]?.elements ?? [] {
             check(node, part, document: document, path: path, into: &problems)
         }
+        if let branches = schema["oneOf"]?.elements, !branches.isEmpty {
+            checkOneOf(node, branches, document: document, path: path, into: &problems)
+        }
         if let types = schema["type"] {
             let allowed = types.string.map { [$0] } ?? types.strings
             if !allowed.contains(where: { matches(node, type: $0) }) {
@@ -103,6 +106,22 @@ public struct SchemaValidator: Sendable {
         default:
             break
         }
+    }
+
+    /// Passes when a branch passes; otherwise reports the problems of the first branch whose
+    /// type fits the node (a misspelt field in an object form is named as such).
+    private func checkOneOf(_ node: ConfigNode, _ branches: [ConfigNode], document: String, path: [String],
+                            into problems: inout [ConfigProblem]) {
+        var fitting: [ConfigProblem]?
+        for branch in branches {
+            var found: [ConfigProblem] = []
+            check(node, branch, document: document, path: path, into: &found)
+            if found.isEmpty { return }
+            let typeMismatch = found.count == 1 && found[0].reason.hasPrefix("expected ")
+            if fitting == nil && !typeMismatch { fitting = found }
+        }
+        problems += fitting ?? [ConfigProblem(node.location, field: path.joined(separator: "."),
+                                              "\(describe(node)) is none of the allowed forms")]
     }
 
     private func checkObject(_ entries: [ConfigNode.Entry], _ node: ConfigNode, _ schema: ConfigNode,
@@ -199,8 +218,8 @@ public struct SchemaValidator: Sendable {
 }
 
 /// Finds the closest known word, for "did you mean" hints.
-enum Spelling {
-    static func nearest(to word: String, among candidates: [String]) -> String? {
+public enum Spelling {
+    public static func nearest(to word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
         var best: (String, Int)?
         for candidate in candidates {

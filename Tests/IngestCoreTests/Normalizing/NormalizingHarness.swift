@@ -12,11 +12,11 @@ final class NormalizingHarness {
     let device = "d-test"
     private var sequence = 0
 
-    init() async throws {
+    init(registry: NormalizerRegistry = .builtIn) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("normalizing-\(UUID().uuidString)")
         store = try SQLiteStore(path: directory.appendingPathComponent("ingest.db").path)
         try await store.migrate()
-        normalizer = Normalizer(store: store)
+        normalizer = Normalizer(store: store, registry: registry)
         reader = NormalizedReader(store: store)
     }
 
@@ -47,6 +47,15 @@ final class NormalizingHarness {
     func ingestFile(_ fixture: String, path: String, source: String, kind: String, fileID: String? = nil) async throws {
         try await ingestLines(String(contentsOf: Self.fixture(fixture), encoding: .utf8), path: path, source: source, kind: kind,
                               fileID: fileID)
+    }
+
+    /// One envelope for a whole document, as a snapshot source sends it (again whenever it
+    /// changes): its `file_id` is its content hash.
+    func ingestDocument(_ text: String, path: String, source: String, kind: String) async throws {
+        let hash = String(UInt64(bitPattern: Int64(text.hashValue)), radix: 16)
+        try await store([envelope(source: source, kind: kind,
+                                  locator: #"{"path":\#(Self.quoted(path)),"file_id":"\#(hash)","offset":0,"length":\#(text.utf8.count)}"#,
+                                  encoding: "json", record: text)])
     }
 
     /// One envelope for an SQL row: `columns` is the row's JSON object, `encodings` how each is encoded.

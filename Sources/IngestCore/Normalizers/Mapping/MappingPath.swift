@@ -1,0 +1,256 @@
+import Foundation
+import SensorModel
+
+/// Where a mapping finds a value in a record: `message.usage.input_tokens`, `content[].text`,
+/// `parts[type=text].text`, `['$set'].lastUpdated`, `$memory.session`, `$path|stem`,
+/// `text|json.tokensIn`.
+///
+/// - A path starts at the current item (the record, or the element of `split`/`each`), or at a
+///   root: `$record` (the whole record), `$parent` (the item around an `each`), `$memory.<name>`
+///   (what `remember` kept for the file), `$path`, `$position`, `$index`, `$kind`, `$source`.
+/// - `.key` reads an object's field, `['key']` one whose name has dots or a `$`, `[N]` an array
+///   element (`[-1]` the last), `[]` every element, `[field=value]` the elements whose field
+///   equals the value, `[field!=value]` the others.
+/// - `|json` parses a string holding JSON, `|stem` / `|name` / `|parent` / `|dir` read a file
+///   path (file name up to its first dot, file name, folder name, folder path), `|lower`
+///   lower-cases, `|entries` turns an object into `{key, value}` elements.
+/// A path with `[]` or a filter gives every value it reaches (nil when none).
+public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
+    public enum Root: String, Sendable, CaseIterable {
+        case item, record, parent, memory, path, position, index, kind, source
+    }
+
+    enum Step: Sendable, Equatable {
+        case key(String)
+        case index(Int)
+        case every
+        case filter(key: String, value: String, equal: Bool)
+        case pipe(Function)
+    }
+
+    enum Function: String, Sendable, CaseIterable {
+        case json, stem, name, parent, dir, lower, entries
+    }
+
+    public let text: String
+    let root: Root
+    let steps: [Step]
+    /// Whether the path can give several values.
+    let isMultiple: Bool
+
+    public var description: String { text }
+
+    /// Parses a path; the error says what is wrong and where in the text.
+    public init(_ text: String) throws(MappingError) {
+        self.text = text
+        var scanner = Scanner(text)
+        var root = Root.item
+        var steps: [Step] = []
+        if scanner.peek == "$" {
+            scanner.advance()
+            let name = scanner.identifier()
+            guard let known = Root(rawValue: name), known != .item else {
+                var reason = "unknown root '$\(name)'"
+                if let guess = Spelling.nearest(to: name, among: Root.allCases.filter { $0 != .item }.map(\.rawValue)) {
+                    reason += "; did you mean '$\(guess)'?"
+                }
+                throw MappingError(reason + " (a field named with a '$' is written ['\(name)'])")
+            }
+            root = known
+            if known == .memory {
+                guard scanner.peek == "." else { throw MappingError("$memory needs a name: $memory.session") }
+                scanner.advance()
+                let name = scanner.identifier()
+                guard !name.isEmpty else { throw MappingError("$memory needs a name: $memory.session") }
+                steps.append(.key(name))
+            }
+        }
+        var expectsSegment = root == .item
+        while !scanner.isAtEnd {
+            switch scanner.peek {
+            case ".":
+                scanner.advance()
+                expectsSegment = true
+            case "[":
+                scanner.advance()
+                steps.append(try Self.bracket(&scanner))
+                expectsSegment = false
+            case "|":
+                scanner.advance()
+                let name = scanner.identifier()
+                guard let function = Function(rawValue: name) else {
+                    var reason = "unknown function '|\(name)'"
+                    if let guess = Spelling.nearest(to: name, among: Function.allCases.map(\.rawValue)) {
+                        reason += "; did you mean '|\(guess)'?"
+                    }
+                    throw MappingError(reason)
+                }
+                steps.append(.pipe(function))
+                expectsSegment = false
+            default:
+                guard expectsSegment else { throw MappingError("'.' expected at character \(scanner.offset + 1)") }
+                let name = scanner.identifier()
+                guard !name.isEmpty else { throw MappingError("unexpected '\(scanner.peek ?? " ")' at character \(scanner.offset + 1)") }
+                steps.append(.key(name))
+                expectsSegment = false
+            }
+        }
+        if expectsSegment && !(root == .item && steps.isEmpty && text.isEmpty) {
+            throw MappingError("a path may not end with '.'")
+        }
+        guard !text.isEmpty else { throw MappingError("empty path") }
+        self.root = root
+        self.steps = steps
+        isMultiple = steps.contains { if case .every = $0 { return true }; if case .filter = $0 { return true }; return false }
+    }
+
+    private static func bracket(_ scanner: inout Scanner) throws(MappingError) -> Step {
+        if scanner.peek == "]" {
+            scanner.advance()
+            return .every
+        }
+        if scanner.peek == "'" {
+            scanner.advance()
+            let name = scanner.characters(until: "'")
+            guard scanner.peek == "'" else { throw MappingError("unclosed quote in ['…']") }
+            scanner.advance()
+            guard scanner.peek == "]" else { throw MappingError("']' expected after '\(name)'") }
+            scanner.advance()
+            return .key(name)
+        }
+        let inside = scanner.characters(until: "]")
+        guard scanner.peek == "]" else { throw MappingError("unclosed '['") }
+        scanner.advance()
+        if let index = Int(inside) { return .index(index) }
+        let parts = inside.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0] != "!" else {
+            throw MappingError("'[\(inside)]' is not [], [N], ['name'], [field=value] or [field!=value]")
+        }
+        if parts[0].hasSuffix("!") { return .filter(key: String(parts[0].dropLast()), value: parts[1], equal: false) }
+        return .filter(key: parts[0], value: parts[1], equal: true)
+    }
+
+    /// The value (or, for a path that can give several, the array of values) at this path.
+    func evaluate(in scope: MappingScope) -> Any? {
+        var values: [Any]
+        switch root {
+        case .item: values = [scope.item]
+        case .record: values = [scope.record.record]
+        case .parent: values = scope.parent.map { [$0] } ?? []
+        case .memory:
+            guard case .key(let name)? = steps.first, let value = scope.memory.values?[name] else { return nil }
+            return apply(Array(steps.dropFirst()), to: [value])
+        case .path: values = [scope.record.path]
+        case .position: values = [NSNumber(value: scope.record.position)]
+        case .index: values = scope.index.map { [NSNumber(value: $0)] } ?? []
+        case .kind: values = [scope.record.kind]
+        case .source: values = [scope.record.source]
+        }
+        return apply(steps, to: values)
+    }
+
+    private func apply(_ steps: [Step], to start: [Any]) -> Any? {
+        var values = start
+        for step in steps {
+            var next: [Any] = []
+            for value in values {
+                switch step {
+                case .key(let name):
+                    if let object = value as? [String: Any], let field = object[name], !(field is NSNull) { next.append(field) }
+                case .index(let index):
+                    if let array = value as? [Any] {
+                        let position = index < 0 ? array.count + index : index
+                        if array.indices.contains(position), !(array[position] is NSNull) { next.append(array[position]) }
+                    }
+                case .every:
+                    if let array = value as? [Any] { next.append(contentsOf: array.filter { !($0 is NSNull) }) }
+                case .filter(let key, let expected, let equal):
+                    if let array = value as? [Any] {
+                        next.append(contentsOf: array.filter { element in
+                            guard let object = element as? [String: Any] else { return false }
+                            let matches = object[key].flatMap(MappingValue.scalarText) == expected
+                            return matches == equal
+                        })
+                    }
+                case .pipe(let function):
+                    Self.apply(function, to: value).map { next.append($0) }
+                }
+            }
+            values = next
+            if values.isEmpty { return nil }
+        }
+        if isMultiple { return values.isEmpty ? nil : values }
+        return values.first
+    }
+
+    private static func apply(_ function: Function, to value: Any) -> Any? {
+        switch function {
+        case .json:
+            guard let text = value as? String else { return value }
+            return JSONReader.parse(text)
+        case .stem, .name, .parent, .dir:
+            guard let path = value as? String else { return nil }
+            let components = path.split(separator: "/", omittingEmptySubsequences: true)
+            switch function {
+            case .name: return components.last.map(String.init)
+            case .parent: return components.count >= 2 ? String(components[components.count - 2]) : nil
+            case .dir: return components.count >= 2 ? components.dropLast().joined(separator: "/") : nil
+            default: return components.last.map { String($0.prefix { $0 != "." }) }
+            }
+        case .lower:
+            return (value as? String)?.lowercased()
+        case .entries:
+            guard let object = value as? [String: Any] else { return nil }
+            return object.keys.sorted().map { ["key": $0, "value": object[$0]!] as [String: Any] }
+        }
+    }
+
+    /// A character scanner over the path text.
+    private struct Scanner {
+        let characters: [Character]
+        var offset = 0
+
+        init(_ text: String) { characters = Array(text) }
+
+        var isAtEnd: Bool { offset >= characters.count }
+        var peek: Character? { isAtEnd ? nil : characters[offset] }
+        mutating func advance() { offset += 1 }
+
+        mutating func characters(until end: Character) -> String {
+            var text = ""
+            while let c = peek, c != end {
+                text.append(c)
+                advance()
+            }
+            return text
+        }
+
+        mutating func identifier() -> String {
+            var name = ""
+            while let c = peek, c != ".", c != "[", c != "|", c != "]" {
+                name.append(c)
+                advance()
+            }
+            return name
+        }
+    }
+}
+
+/// What a path is evaluated against: the record, the current item and the file's memory.
+struct MappingScope {
+    let record: RawRecord
+    let item: Any
+    let parent: Any?
+    let index: Int?
+    let memory: FileMemory
+
+    func with(item: Any, index: Int?) -> MappingScope {
+        MappingScope(record: record, item: item, parent: self.item, index: index, memory: memory)
+    }
+}
+
+/// A problem in a mapping's expression (the loader adds file, line and column).
+public struct MappingError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
