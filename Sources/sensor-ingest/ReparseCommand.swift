@@ -19,10 +19,13 @@ struct ReparseCommand: AsyncParsableCommand {
 
     @OptionGroup var prices: PriceOptions
 
+    @OptionGroup var normalizers: NormalizerOptions
+
     func run() async throws {
         let table = try prices.table()
+        let registry = try normalizers.registry()
         let count = try await store.withStore { store in
-            try await Normalizer(store: store, prices: table).reparse(source: source)
+            try await Normalizer(store: store, registry: registry, prices: table).reparse(source: source)
         }
         print("normalised \(count) envelopes\(source.map { " of \($0)" } ?? "")")
     }

@@ -54,6 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var prices: PriceOptions
 
+    @OptionGroup var normalizers: NormalizerOptions
+
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
@@ -98,6 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
         let prices = try self.prices.table()
         logger.info("prices", metadata: ["table": "\(prices.origin)"])
         let server = IngestServer(store: store, config: provider, limits: limits, metricsToken: metricsToken, prices: prices,
+                                  normalizers: try normalizers.registry(),
                                   logger: logger)
         let app = try server.application(host: host, port: port, tls: try tlsConfiguration(), services: [store]) { url in
             FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))

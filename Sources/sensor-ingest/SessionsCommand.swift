@@ -18,11 +18,14 @@ struct SessionsCommand: AsyncParsableCommand {
 
     @OptionGroup var prices: PriceOptions
 
+    @OptionGroup var normalizers: NormalizerOptions
+
     func run() async throws {
         let includeEmpty = includeEmpty
         let table = try prices.table()
+        let registry = try normalizers.registry()
         let sessions = try await store.withStore { store in
-            try await Normalizer(store: store, prices: table).catchUp()
+            try await Normalizer(store: store, registry: registry, prices: table).catchUp()
             let reader = NormalizedReader(store: store)
             var all: [NormalizedReader.Session] = []
             var offset: Int? = 0

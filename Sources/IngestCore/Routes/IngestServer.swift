@@ -61,15 +61,16 @@ public struct IngestServer: Sendable {
     let metricsTokenHash: String?
 
     /// `prices`: the table estimated costs are computed with (the built-in one, or it overlaid
-    /// with an operator's `--prices` file).
+    /// with an operator's `--prices` file); `normalizers`: the Swift normalisers and the
+    /// mappings (built-in, or with an operator's `--normalizers` directory).
     public init(store: any IngestStore, config: ServerConfigProvider, limits: Limits = Limits(), metricsToken: String? = nil,
-                prices: PriceTable = .builtIn, logger: Logger) {
+                prices: PriceTable = .builtIn, normalizers: NormalizerRegistry = .builtIn, logger: Logger) {
         self.store = store
         self.config = config
         self.limits = limits
         self.logger = logger
         metricsTokenHash = metricsToken.map(TokenSecret.hash)
-        normalizer = Normalizer(store: store, metrics: metrics, prices: prices, logger: logger)
+        normalizer = Normalizer(store: store, registry: normalizers, metrics: metrics, prices: prices, logger: logger)
     }
 
     /// The routes (for an application, or for HummingbirdTesting): the API and the explorer's

@@ -1,0 +1,110 @@
+import Foundation
+import IngestCore
+import SensorTestSupport
+import Testing
+
+/// An operator's mappings through the real `sensor-ingest` binary: refused with file, line,
+/// column and a did-you-mean when misspelt; taking effect without a rebuild, and applied by
+/// `reparse` to what is already stored.
+@Suite struct MappingCommandTests {
+    static let acmeMapping = """
+        # A tool no build knows: one JSON object a line.
+        kinds: [acme-agent.log]
+        session:
+          id: sid
+        rules:
+          - when: {who: [human, bot]}
+            timestamp: at
+            message:
+              role: {path: who, map: {human: user, bot: assistant}}
+              text: say
+            usage:
+              - input: cost.in
+                output: cost.out
+
+        """
+
+    static func folder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mappings-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    @Test func aMisspeltMappingIsRefusedWithItsLineAndColumn() async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let misspelt = Self.acmeMapping.replacingOccurrences(of: "    message:", with: "    mesage:")
+            .replacingOccurrences(of: "id: sid", with: "id: $memroy.sid")
+        try misspelt.write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
+
+        let result = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["normalizers", "validate", folder.path])
+        #expect(result.status == 1)
+        let file = folder.appendingPathComponent("acme-agent.yaml").path
+        // Line 8, column 5: `mesage:` under the rule.
+        #expect(result.text.contains("\(file):8:5: rules[0].mesage: unknown field; did you mean 'message'?"), "\(result.text)")
+        // The schema passes; a served registry would refuse it too, naming the path's problem.
+        let fixed = misspelt.replacingOccurrences(of: "    mesage:", with: "    message:")
+        try fixed.write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
+        let again = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["normalizers", "validate", folder.path])
+        #expect(again.status == 1)
+        #expect(again.text.contains("\(file):4:7: session.id: path '$memroy.sid': unknown root '$memroy'; did you mean '$memory'?"),
+                "\(again.text)")
+
+        let serve = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["sessions", "--database", folder.appendingPathComponent("x.db").path,
+                                                                             "--normalizers", folder.path])
+        #expect(serve.status != 0)
+        #expect(serve.stderr.contains("unknown root '$memroy'"))
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aDroppedInMappingTakesEffectAndReparseAppliesItToStoredRecords(_ kind: StoreKind) async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await kind.withFreshLocation { location in
+            let database = CommandLineTests.database(location)
+            try await location.withStore(logger: .quiet) { store in
+                try await store.migrate()
+                let records = [#"{"sid":"s1","who":"human","say":"ship it","at":"2026-12-01T09:00:00Z"}"#,
+                               #"{"sid":"s1","who":"bot","say":"shipped","at":"2026-12-01T09:00:05Z","cost":{"in":10,"out":5}}"#]
+                // Two lines of one file, at their offsets.
+                let envelopes = records.enumerated()
+                    .map { Envelopes.make(source: "acme-agent.logs", kind: "acme-agent.log", record: $1)
+                        .replacingOccurrences(of: #""offset":0"#, with: #""offset":\#($0 * 100)"#) }
+                    .map { json in
+                        let object = try! JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+                        return ValidEnvelope(id: object["id"] as! String, source: "acme-agent.logs", kind: "acme-agent.log",
+                                             device: "d-test", json: json)
+                    }
+                _ = try await store.insert(envelopes, from: BatchOrigin(tokenID: 1, batchID: UUID().uuidString))
+            }
+            func sessions(_ extra: [String]) async throws -> [[String: Any]] {
+                let result = try await ProcessRunner.run(ProcessRunner.sensorIngest,
+                                                         ["sessions", "--json", "--include-empty", "--database", database] + extra)
+                #expect(result.status == 0, "\(result.stderr)")
+                return try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]] ?? []
+            }
+            // No mapping takes the kind: kept raw, no session.
+            #expect(try await sessions([]).isEmpty)
+
+            try Self.acmeMapping.write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
+            let reparse = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["reparse", "--database", database, "--normalizers", folder.path])
+            #expect(reparse.status == 0, "\(reparse.stderr)")
+            let found = try await sessions(["--normalizers", folder.path])
+            let session = try #require(found.first)
+            #expect(found.count == 1)
+            #expect(session["tool"] as? String == "acme-agent")
+            #expect(session["native_id"] as? String == "s1")
+            #expect(session["messages"] as? Int == 2)
+            #expect((session["tokens"] as? [String: Any])?["total"] as? Int == 15)
+            #expect(session["first_prompt"] as? String == "ship it")
+
+            // An edited mapping, applied by the next reparse.
+            try Self.acmeMapping.replacingOccurrences(of: "input: cost.in", with: "input: {sum: [cost.in, cost.in]}")
+                .write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
+            let again = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["reparse", "--database", database, "--normalizers", folder.path])
+            #expect(again.status == 0, "\(again.stderr)")
+            let edited = try await sessions(["--normalizers", folder.path])
+            #expect((edited.first?["tokens"] as? [String: Any])?["total"] as? Int == 25)
+        }
+    }
+}
