@@ -4,6 +4,149 @@
 enum EmbeddedNormalizers {
     /// `normalizers.d/*.yaml`, by file name.
     static let mappings: [(String, String)] = [
+        ("amp.yaml", #"""
+# Amp (formats-more.md §10): ~/.local/share/amp/threads/T-<uuid>.json, one document per thread,
+# rewritten whole (a snapshot source re-sends it when it changes). Messages hold Anthropic-style
+# blocks and their own usage; OpenAI-family threads report their uncached prompt as
+# cacheCreationInputTokens with inputTokens 0, counted here as input.
+kinds: [amp.thread]
+type: [role, {value: "(no role)"}]
+split:
+  - kinds: [amp.thread]
+    each: messages[]
+session:
+  id: $record.id
+  title: $record.title
+  project: "$record.env.initial.trees[0].displayName"
+  started_at: $record.created
+rules:
+  - when: {role: [user, assistant]}
+    timestamp: [usage.timestamp, meta.sentAt]
+    message:
+      id: messageId
+      role: [{value: tool, when: {"content[].type": tool_result, "content[type=text]": {exists: false}}}, role]
+      kind: [{value: tool_result, when: {"content[].type": tool_result, "content[type=text]": {exists: false}}}, {value: text}]
+      text: ["content[type=text].text", content]
+      thinking: "content[type=thinking].thinking"
+      model: usage.model
+    tool_calls:
+      - each: "content[type=tool_use]"
+        id: id
+        name: name
+        input: input
+      - each: "content[type=tool_result]"
+        id: [toolUseID, tool_use_id]
+        result: ["run.result", "content[type=text].text", content]
+        error: [{test: {run.status: error}}, is_error]
+        of_message: false
+    usage:
+      - when: {usage: {exists: true}, usage.model: {matches: "^(gpt|o[0-9])"}}
+        input: {sum: [usage.inputTokens, usage.cacheCreationInputTokens]}
+        output: usage.outputTokens
+        cache_read: usage.cacheReadInputTokens
+      - when: {usage: {exists: true}}
+        input: usage.inputTokens
+        output: usage.outputTokens
+        cache_read: usage.cacheReadInputTokens
+        cache_write: usage.cacheCreationInputTokens
+
+"""#),
+        ("cline.yaml", #"""
+# Cline, Roo Code and the legacy Kilo Code extension (formats-more.md §6, §7): one folder per
+# task (<VS Code user dir>/globalStorage/<extension>/tasks/<task id>/, and ~/.cline/data/tasks/),
+# whose ui_messages.json is the whole conversation as the panel shows it, rewritten whole on
+# every save. Each API request is a `say: api_req_started` entry whose text is a JSON object
+# with its tokens and cost. api_conversation_history.json repeats the conversation for the
+# model and task_metadata.json / history_item.json hold files in context and running totals
+# (not added to the per-request tokens): kept raw.
+kinds: [cline.ui-messages, roo-code.ui-messages, kilo-code.ui-messages]
+raw_only: [cline.api-history, roo-code.api-history, kilo-code.api-history, cline.task-metadata, roo-code.task-metadata,
+           kilo-code.task-metadata, roo-code.history-item]
+type: [{concat: [type, say], separator: "."}, {concat: [type, ask], separator: "."}, type]
+split:
+  - kinds: [cline.ui-messages, roo-code.ui-messages, kilo-code.ui-messages]
+    each: "[]"
+session:
+  id: $path|parent
+ignore:
+  - say: [api_req_finished, api_req_retried, api_req_retry_delayed, api_req_deleted, checkpoint_saved, shell_integration_warning,
+          browser_action_launch, browser_action, browser_action_result, mcp_server_request_started, mcp_server_response,
+          use_mcp_server, diff_error, condense_context, condense_context_error, codebase_search_result, error_retry,
+          subtask_result, user_feedback_diff, clineignore_error, deleted_api_reqs, info, hook_status, task_progress]
+  - ask: [followup, command_output, completion_result, api_req_failed, resume_task, resume_completed_task, mistake_limit_reached,
+          auto_approval_max_req_reached, browser_action_launch, use_mcp_server, new_task, condense, report_bug, plan_mode_respond,
+          act_mode_respond, payment_required_prompt]
+rules:
+  # A streamed entry is saved partial first, then whole.
+  - when: {partial: true}
+    skip: true
+  - when: {type: say, say: [task, user_feedback]}
+    timestamp: ts
+    message: {id: ts, role: {value: user}, text: text}
+  - when: {type: say, say: [text, completion_result]}
+    timestamp: ts
+    message: {id: ts, role: {value: assistant}, text: text}
+  - when: {type: say, say: [reasoning, thinking]}
+    timestamp: ts
+    message: {id: ts, role: {value: assistant}, kind: {value: thinking}, text: text}
+  - when: {type: say, say: [error, mistake_limit_reached]}
+    timestamp: ts
+    message: {id: ts, role: {value: system}, kind: {value: error}, text: text}
+  - when: {any: [{type: ask, ask: [tool, command]}, {type: say, say: [tool, command]}]}
+    timestamp: ts
+    tool_calls:
+      - id: ts
+        name: [text|json.tool, {value: command}]
+        input: text
+        started_at: ts
+  - when: {type: say, say: command_output}
+    timestamp: ts
+    message: {id: ts, role: {value: tool}, kind: {value: tool_result}, text: text}
+  - when: {type: say, say: api_req_started}
+    timestamp: ts
+    usage:
+      - id: ts
+        model: [text|json.modelId, text|json.model]
+        input: text|json.tokensIn
+        output: text|json.tokensOut
+        cache_read: text|json.cacheReads
+        cache_write: text|json.cacheWrites
+        reasoning: text|json.reasoningTokens
+        cost: text|json.cost
+
+"""#),
+        ("continue.yaml", #"""
+# Continue (formats-more.md §16): ~/.continue/sessions/<session id>.json, one document per
+# session rewritten whole; sessions.json is its index and dev_data/devdata.sqlite a token log
+# without session ids (both kept raw).
+kinds: [continue.session]
+raw_only: [continue.sessions-index, continue.token-log]
+type: [history.message.role, {value: "(no role)"}]
+split:
+  - kinds: [continue.session]
+    each: history[]
+session:
+  id: [$record.sessionId, $path|stem]
+  title: $record.title
+  project: $record.workspaceDirectory
+rules:
+  - when: {message.role: [user, assistant, system, thinking, tool]}
+    message:
+      id: [message.id, {concat: [$index]}]
+      role: {path: message.role, map: {thinking: assistant}}
+      kind: [{value: thinking, when: {message.role: thinking}}, {value: tool_result, when: {message.role: tool}}, {value: text}]
+      text: [message.content, "message.content[type=text].text"]
+    tool_calls:
+      - each: message.toolCalls[]
+        id: id
+        name: function.name
+        input: function.arguments
+      - when: {message.role: tool}
+        id: message.toolCallId
+        result: [message.content, "message.content[type=text].text"]
+        of_message: false
+
+"""#),
         ("copilot-cli.yaml", #"""
 # GitHub Copilot CLI (formats-more.md §3): ~/.copilot/session-state/<session>/events.jsonl
 # (legacy: session-state/<session>.jsonl), one event a line: {type, data, id, timestamp}.
@@ -93,6 +236,54 @@ rules:
         output: data.tokenDetails.output.tokenCount
         cache_read: data.tokenDetails.cache_read.tokenCount
         cache_write: data.tokenDetails.cache_write.tokenCount
+
+"""#),
+        ("crush.yaml", #"""
+# Crush (formats-more.md §11): one crush.db per project, found through the projects.json
+# registry. Session rows hold running totals (prompt and completion tokens, cost) updated in
+# place; a child session's usage is rolled into its root's, so only root sessions count.
+# Times are Unix seconds.
+kinds: [crush.session, crush.message]
+type: [role, {value: session, when: {$kind: crush.session}}]
+rules:
+  - kinds: [crush.session]
+    session:
+      id: id
+      title: title
+      parent: parent_session_id
+      started_at: created_at
+      ended_at: updated_at
+    usage:
+      - when: {parent_session_id: {exists: false}}
+        mode: cumulative
+        id: {value: session}
+        timestamp: updated_at
+        input: prompt_tokens
+        output: completion_tokens
+        cost: cost
+  - kinds: [crush.message]
+    when: {role: [user, assistant, tool, system]}
+    timestamp: created_at
+    session: {id: session_id, model: model}
+    message:
+      id: id
+      role: role
+      kind: [{value: tool_result, when: {role: tool}}, {value: text}]
+      text: ["parts|json[type=text].data.text", "parts|json[type=tool_result].data.content"]
+      thinking: "parts|json[type=reasoning].data.thinking"
+      model: model
+      last_write_wins: true
+    tool_calls:
+      - each: "parts|json[type=tool_call].data"
+        id: id
+        name: name
+        input: input
+      - each: "parts|json[type=tool_result].data"
+        id: tool_call_id
+        name: name
+        result: content
+        error: is_error
+        of_message: false
 
 """#),
         ("droid.yaml", #"""
@@ -214,6 +405,158 @@ rules:
         reasoning: tokens.thoughts
 
 """#),
+        ("goose.yaml", #"""
+# Goose (formats-more.md §8): ~/.local/share/goose/sessions/sessions.db. Sessions rows are
+# updated in place with running totals (turned into differences); messages are deleted and
+# inserted again when a conversation is replaced, so a message is known by its time and role,
+# not by its row id.
+kinds: [goose.session, goose.message]
+type: [role, {value: session, when: {$kind: goose.session}}]
+rules:
+  - kinds: [goose.session]
+    session:
+      id: id
+      title: [name, description]
+      project: working_dir
+      started_at: created_at
+      ended_at: updated_at
+      model: [model_config_json|json.model_name, provider_name]
+    usage:
+      - mode: cumulative
+        id: {value: session}
+        model: model_config_json|json.model_name
+        timestamp: updated_at
+        input: [{difference: [accumulated_input_tokens, {sum: [accumulated_cache_read_tokens, accumulated_cache_write_tokens]}],
+                 when: {accumulated_cache_read_tokens: {exists: true}}}, accumulated_input_tokens]
+        output: accumulated_output_tokens
+        cache_read: accumulated_cache_read_tokens
+        cache_write: accumulated_cache_write_tokens
+        cost: accumulated_cost
+  - kinds: [goose.message]
+    when: {role: [user, assistant]}
+    timestamp: [created_timestamp, timestamp]
+    session: {id: session_id}
+    message:
+      id: {concat: [created_timestamp, role]}
+      role: [{value: tool, when: {"content_json|json[].type": toolResponse, "content_json|json[type=text]": {exists: false}}}, role]
+      text: "content_json|json[type=text].text"
+      thinking: "content_json|json[type=thinking].thinking"
+    tool_calls:
+      - each: "content_json|json[type=toolRequest]"
+        id: id
+        name: toolCall.value.name
+        input: toolCall.value.arguments
+      - each: "content_json|json[type=toolResponse]"
+        id: id
+        result: ["toolResult.value[type=text].text", toolResult.value, toolResult.error]
+        error: {test: {toolResult.status: error}}
+        of_message: false
+
+"""#),
+        ("kiro.yaml", #"""
+# Kiro's CLI (formats-more.md §14): ~/.kiro/sessions/cli/<session id>.jsonl, one
+# {version, kind, data} record a line (Prompt, AssistantMessage, ToolResults), and <id>.json
+# beside it with the working directory, title and credits. Kiro records no tokens. The IDE's
+# files and the older CLI's SQLite are kept raw.
+kinds: [kiro.cli-session, kiro.cli-meta]
+raw_only: [kiro.ide-session, kiro.conversations]
+type: [kind, {value: meta, when: {$kind: kiro.cli-meta}}]
+session:
+  id: $path|stem
+rules:
+  - kinds: [kiro.cli-meta]
+    session:
+      title: title
+      project: [cwd, meta.cwd]
+      started_at: created_at
+      ended_at: updated_at
+      model: session_state.rts_model_state.model_info.model_id
+  - when: {kind: Prompt}
+    timestamp: [data.timestamp, timestamp]
+    message:
+      id: [data.message_id, data.id]
+      role: {value: user}
+      text: [data.content, data.prompt, "data.content[].text"]
+  - when: {kind: AssistantMessage}
+    timestamp: [data.timestamp, timestamp]
+    message:
+      id: [data.message_id, data.id]
+      role: {value: assistant}
+      text: [data.content, "data.content[].text"]
+    tool_calls:
+      - each: data.tool_uses[]
+        id: id
+        name: name
+        input: args
+  - when: {kind: ToolResults}
+    tool_calls:
+      - each: data.results[]
+        id: [tool_use_id, id]
+        result: [content, "content[].text"]
+        error: {test: {status: error}}
+        of_message: false
+
+"""#),
+        ("opencode.yaml", #"""
+# OpenCode and Kilo CLI (formats-more.md §2): opencode.db / kilo.db (SQLite, rows updated in
+# place) with tables session, message and part; before 1.2, JSON files storage/session/…,
+# storage/message/<session>/… and storage/part/<message>/…, each rewritten as it streams.
+# A message's text lives in its parts: a message row gives role, model and tokens, and a text
+# part fills in the text of the same message (the database source joins the message's role in;
+# a legacy part file names none, and fills in only what its message left unknown).
+kinds: [opencode.session, opencode.message, opencode.part, kilo.session, kilo.message, kilo.part]
+type: [data.type, type, data.role, role, {value: session, when: {$kind: [opencode.session, kilo.session]}}]
+rules:
+  - kinds: [opencode.session, kilo.session]
+    session:
+      id: id
+      title: title
+      project: directory
+      version: version
+      parent: [parent_id, parentID]
+      started_at: [time_created, time.created]
+      ended_at: [time_updated, time.updated]
+  - kinds: [opencode.message, kilo.message]
+    session: {id: [session_id, sessionID, data.sessionID]}
+    timestamp: [data.time.created, time.created, time_created]
+    message:
+      id: [id, data.id]
+      role: [data.role, role]
+      model: [data.modelID, modelID, data.model.modelID, model.modelID, data.model.id]
+    usage:
+      - when: {any: [{data.tokens: {exists: true}}, {tokens: {exists: true}}]}
+        input: [data.tokens.input, tokens.input]
+        output: {sum: [[data.tokens.output, tokens.output], [data.tokens.reasoning, tokens.reasoning]]}
+        reasoning: [data.tokens.reasoning, tokens.reasoning]
+        cache_read: [data.tokens.cache.read, tokens.cache.read]
+        cache_write: [data.tokens.cache.write, tokens.cache.write]
+        cost: [data.cost, cost]
+  - kinds: [opencode.part, kilo.part]
+    when: {any: [{data.type: [text, reasoning]}, {type: [text, reasoning]}]}
+    session: {id: [session_id, sessionID, data.sessionID]}
+    timestamp: [data.time.start, time.start]
+    message:
+      id: [message_id, messageID, data.messageID, $path|parent]
+      role: [role, {value: assistant}]
+      kind: [{value: thinking, when: {any: [{data.type: reasoning}, {type: reasoning}]}}, {value: text}]
+      text: [data.text, text]
+  - kinds: [opencode.part, kilo.part]
+    when: {any: [{data.type: tool}, {type: tool}]}
+    session: {id: [session_id, sessionID, data.sessionID]}
+    tool_calls:
+      - id: [data.callID, callID]
+        name: [data.tool, tool]
+        input: [data.state.input, state.input]
+        result: [data.state.output, state.output, data.state.error, state.error]
+        error: {test: {any: [{data.state.status: error}, {state.status: error}]}}
+        started_at: [data.state.time.start, state.time.start]
+        ended_at: [data.state.time.end, state.time.end]
+        of_message: false
+ignore:
+  - {data.type: [step-start, step-finish, snapshot, patch, file, agent, subtask, retry, compaction]}
+  - {type: [step-start, step-finish, snapshot, patch, file, agent, subtask, retry, compaction]}
+
+"""#),
         ("qwen-code.yaml", #"""
 # Qwen Code (formats-more.md §9): ~/.qwen/projects/<cwd>/chats/<session>.jsonl, append-only, a
 # Claude-like chain (uuid, parentUuid) of Gemini-shaped parts. `system` lines (ui_telemetry,
@@ -274,6 +617,109 @@ rules:
         error: {test: {$parent.toolCallResult.status: error}}
         ended_at: $parent.timestamp
         of_message: false
+
+"""#),
+        ("vscode-copilot.yaml", #"""
+# Copilot Chat in VS Code, Insiders and VSCodium (formats-more.md §4): chatSessions/*.jsonl is a
+# log of patches (kind 0 sets the whole session, 1 sets a value at a path, 2 pushes onto an
+# array, 3 deletes) that means something only replayed from its first line; no mapping can
+# replay a log, so these are kept raw until a normaliser that replays them exists. The legacy
+# whole-document .json is read by the rules below.
+kinds: [vscode-copilot.session-document]
+raw_only: [vscode-copilot.session-log, vscode-copilot.workspace]
+type: [{value: request}]
+split:
+  - kinds: [vscode-copilot.session-document]
+    each: requests[]
+session:
+  id: [$record.sessionId, $path|stem]
+  started_at: $record.creationDate
+  ended_at: $record.lastMessageDate
+rules:
+  - timestamp: timestamp
+    message:
+      id: [requestId, {concat: [$index]}]
+      role: {value: user}
+      text: [message.text, "message.parts[].text"]
+      model: [result.metadata.resolvedModel, modelId]
+    usage:
+      - id: requestId
+        model: [result.metadata.resolvedModel, modelId]
+        input: [result.metadata.promptTokens, promptTokens]
+        output: [result.metadata.outputTokens, completionTokens]
+
+"""#),
+        ("windsurf.yaml", #"""
+# Windsurf (formats-more.md §15): Cascade conversations are encrypted .pb files (opaque: kept
+# raw, counted); the legacy chat of state.vscdb is kept raw. No tokens are on disk.
+kinds: []
+raw_only: [windsurf.legacy-chat]
+opaque: [windsurf.cascade]
+rules:
+  - skip: true
+
+"""#),
+        ("zed.yaml", #"""
+# Zed's agent (formats-more.md §12): threads/threads.db, one row per thread whose `data` is the
+# whole thread as JSON, zstd-compressed (data_type zstd) or not (json). The sensor ships the
+# column as base64, untouched; the server decodes it here. cumulative_token_usage is the
+# thread's running total (turned into differences as the row is saved again), read with the
+# first message.
+kinds: [zed.thread]
+type: [{value: message}]
+split:
+  - kinds: [zed.thread]
+    each: "data|base64|zstd|json.messages[]"
+session:
+  id: $record.id
+  title: [$record.summary, "$record.data|base64|zstd|json.title"]
+  parent: $record.parent_id
+  project: "$record.folder_paths"
+  ended_at: $record.updated_at
+rules:
+  - when: {User: {exists: true}}
+    message:
+      id: [User.id, {concat: [$index]}]
+      role: {value: user}
+      text: "User.content[].Text"
+    usage:
+      - when: {$index: 0}
+        mode: cumulative
+        id: {value: thread}
+        model: "$record.data|base64|zstd|json.model.model"
+        timestamp: $record.updated_at
+        input: "$record.data|base64|zstd|json.cumulative_token_usage.input_tokens"
+        output: "$record.data|base64|zstd|json.cumulative_token_usage.output_tokens"
+        cache_read: "$record.data|base64|zstd|json.cumulative_token_usage.cache_read_input_tokens"
+        cache_write: "$record.data|base64|zstd|json.cumulative_token_usage.cache_creation_input_tokens"
+  - when: {Agent: {exists: true}}
+    message:
+      id: [Agent.id, {concat: [$index]}]
+      role: {value: assistant}
+      text: "Agent.content[].Text"
+      thinking: "Agent.content[].Thinking.text"
+      model: "$record.data|base64|zstd|json.model.model"
+    tool_calls:
+      - each: "Agent.content[].ToolUse"
+        id: id
+        name: name
+        input: input
+      - each: "Agent.tool_results|entries[].value"
+        id: tool_use_id
+        name: tool_name
+        result: [content.Text, content]
+        error: is_error
+        of_message: false
+    usage:
+      - when: {$index: 0}
+        mode: cumulative
+        id: {value: thread}
+        model: "$record.data|base64|zstd|json.model.model"
+        timestamp: $record.updated_at
+        input: "$record.data|base64|zstd|json.cumulative_token_usage.input_tokens"
+        output: "$record.data|base64|zstd|json.cumulative_token_usage.output_tokens"
+        cache_read: "$record.data|base64|zstd|json.cumulative_token_usage.cache_read_input_tokens"
+        cache_write: "$record.data|base64|zstd|json.cumulative_token_usage.cache_creation_input_tokens"
 
 """#),
     ]

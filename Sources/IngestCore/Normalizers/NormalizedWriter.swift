@@ -45,17 +45,32 @@ enum NormalizedWriter {
                              links.map { [.text($0.childKey), .text($0.parentKey), .optional($0.toolCallID), .text($0.relation), .text($0.source)] },
                              conflict: "ON CONFLICT (child_key) DO UPDATE SET tool_call_id = coalesce(norm_session_links.tool_call_id, excluded.tool_call_id)")
 
-        let messages = merged(batch.messages, key: \.key) { first, later in later.rank > first.rank ? later : first }
+        // A later version with a higher rank replaces a message; any other only fills in a text
+        // or model still unknown (a message whose text arrives in a record of its own).
+        let messages = merged(batch.messages, key: \.key) { first, later in
+            guard later.rank <= first.rank else { return later }
+            var kept = first
+            kept.text = first.text ?? later.text
+            kept.model = first.model ?? later.model
+            return kept
+        }
+        let outranks = "excluded.rank > norm_messages.rank"
+        func replaced(_ column: String) -> String {
+            "\(column) = CASE WHEN \(outranks) THEN excluded.\(column) ELSE norm_messages.\(column) END"
+        }
+        func filled(_ column: String) -> String {
+            "\(column) = CASE WHEN \(outranks) THEN excluded.\(column) ELSE coalesce(norm_messages.\(column), excluded.\(column)) END"
+        }
         statements += insert("norm_messages", ["message_key", "session_key", "response_id", "role", "kind", "text", "model", "created_at",
                                                "ordinal:int", "rank:int", "source"],
                              messages.map { [.text($0.key), .text($0.sessionKey), .optional($0.responseID), .text($0.role), .text($0.kind),
                                               .optional($0.text), .optional($0.model), .optional($0.createdAt), .integer($0.ordinal),
                                               .integer($0.rank), .text($0.source)] },
                              conflict: """
-                                ON CONFLICT (message_key) DO UPDATE SET role = excluded.role, kind = excluded.kind, text = excluded.text,
-                                  model = excluded.model, created_at = excluded.created_at, ordinal = excluded.ordinal, rank = excluded.rank,
-                                  response_id = excluded.response_id, source = excluded.source
-                                WHERE excluded.rank > norm_messages.rank
+                                ON CONFLICT (message_key) DO UPDATE SET \(["role", "kind", "created_at", "ordinal", "rank", "response_id", "source"]
+                                    .map(replaced).joined(separator: ", ")), \(filled("text")), \(filled("model"))
+                                WHERE \(outranks) OR (norm_messages.text IS NULL AND excluded.text IS NOT NULL)
+                                  OR (norm_messages.model IS NULL AND excluded.model IS NOT NULL)
                                 """)
 
         let positions = merged(batch.positions, key: \.messageKey) { _, later in later }

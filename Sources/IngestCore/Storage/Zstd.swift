@@ -120,6 +120,29 @@ enum Zstd {
         }
     }
 
+    /// The content of zstd frames written by another program, whether or not they record their
+    /// size (streamed), up to `limit` bytes; nil when they are not zstd or are damaged.
+    static func decompressStream(_ input: [UInt8], limit: Int = 256 << 20) -> [UInt8]? {
+        guard input.withUnsafeBytes({ isFrame($0) }), let context = ZSTD_createDStream() else { return nil }
+        defer { ZSTD_freeDStream(context) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 17)
+        return input.withUnsafeBytes { source -> [UInt8]? in
+            var inBuffer = ZSTD_inBuffer(src: source.baseAddress, size: source.count, pos: 0)
+            while true {
+                let produced = chunk.withUnsafeMutableBytes { target -> Int? in
+                    var outBuffer = ZSTD_outBuffer(dst: target.baseAddress, size: target.count, pos: 0)
+                    let result = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+                    return ZSTD_isError(result) != 0 ? nil : outBuffer.pos
+                }
+                guard let produced else { return nil }
+                output += chunk.prefix(produced)
+                guard output.count <= limit else { return nil }
+                if inBuffer.pos == inBuffer.size && produced < chunk.count { return output }
+            }
+        }
+    }
+
     /// A dictionary of at most `capacity` bytes trained on `samples`; nil when they are too
     /// few or too alike to train on.
     static func train(_ samples: [[UInt8]], capacity: Int) -> [UInt8]? {

@@ -13,7 +13,9 @@ import SensorModel
 ///   equals the value, `[field!=value]` the others.
 /// - `|json` parses a string holding JSON, `|stem` / `|name` / `|parent` / `|dir` read a file
 ///   path (file name up to its first dot, file name, folder name, folder path), `|lower`
-///   lower-cases, `|entries` turns an object into `{key, value}` elements.
+///   lower-cases, `|entries` turns an object into `{key, value}` elements, `|base64` decodes
+///   a base64 column to bytes, `|zstd` decompresses bytes that are a zstd frame (others pass
+///   as they are): `data|base64|zstd|json.messages[]` reads a compressed document in a row.
 /// A path with `[]` or a filter gives every value it reaches (nil when none).
 public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
     public enum Root: String, Sendable, CaseIterable {
@@ -29,7 +31,7 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
     }
 
     enum Function: String, Sendable, CaseIterable {
-        case json, stem, name, parent, dir, lower, entries
+        case json, stem, name, parent, dir, lower, entries, base64, zstd
     }
 
     public let text: String
@@ -186,8 +188,16 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
     private static func apply(_ function: Function, to value: Any) -> Any? {
         switch function {
         case .json:
+            if let bytes = value as? MappingBytes { return JSONReader.parse(String(decoding: bytes.bytes, as: UTF8.self)) }
             guard let text = value as? String else { return value }
             return JSONReader.parse(text)
+        case .base64:
+            guard let text = value as? String, let data = Data(base64Encoded: text) else { return nil }
+            return MappingBytes(bytes: [UInt8](data))
+        case .zstd:
+            guard let bytes = value as? MappingBytes else { return value }
+            guard bytes.bytes.withUnsafeBytes({ Zstd.isFrame($0) }) else { return bytes }
+            return Zstd.decompressStream(bytes.bytes).map(MappingBytes.init)
         case .stem, .name, .parent, .dir:
             guard let path = value as? String else { return nil }
             let components = path.split(separator: "/", omittingEmptySubsequences: true)
@@ -234,6 +244,11 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
             return name
         }
     }
+}
+
+/// Bytes decoded by `|base64` (and `|zstd`), read as text by `|json`.
+struct MappingBytes {
+    let bytes: [UInt8]
 }
 
 /// What a path is evaluated against: the record, the current item and the file's memory.
