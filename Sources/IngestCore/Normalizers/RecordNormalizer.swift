@@ -109,6 +109,7 @@ public struct NormalizerRegistry: Sendable {
     /// docs/normalizer-mappings.md).
     static let swiftNormalizers: [any RecordNormalizer] = [
         ClaudeCodeNormalizer(), CodexNormalizer(), OpenClawNormalizer(), CursorNormalizer(), AntigravityNormalizer(),
+        AiderNormalizer(),
     ]
 
     /// Every normaliser built into this server: the Swift ones and the mappings of `normalizers.d/`.

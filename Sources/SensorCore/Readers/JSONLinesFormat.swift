@@ -7,7 +7,9 @@ import Glibc
 import Darwin
 #endif
 
-/// `format: jsonl`: one record a line, read with the `byte` offset strategy.
+/// `format: jsonl`: one record a line, read with the `byte` offset strategy. Also the lines of
+/// `format: text` read with `byte` (an append-only log in Markdown): each non-blank line a text
+/// record at its byte offset.
 public enum JSONLinesFormat: RecordFormatPlugin {
     public static let format = RecordFormat.jsonl
     public static let strategies = [OffsetStrategy.byte]
@@ -306,7 +308,8 @@ final class JSONLinesReader: RecordReader {
         locator.appendDecimal(length)
         let spooler = RecordSpooler(directory: directory, writer: context.writer, redactor: context.redactor)
         chunk.spooled = try spooler.spool(source: file.path, id: id.finalize(), locator: locator,
-                                          length: Int(trimmedEnd - recordStart), expectJSON: true, flags: flags) { offset, into in
+                                          length: Int(trimmedEnd - recordStart), expectJSON: context.declaration.format != .text,
+                                          flags: flags) { offset, into in
             try FileIO.read(self.descriptor, into: into, at: recordStart + Int64(offset), path: self.file.path)
         }
     }
@@ -348,7 +351,7 @@ final class JSONLinesReader: RecordReader {
         locator.append(",\"length\":")
         locator.appendDecimal(length)
         context.writer.appendRaw(to: &chunk, id: id.finalize(), locator: locator,
-                                 bytes: UnsafeRawBufferPointer(rebasing: line[lower..<upper]), expectJSON: true,
+                                 bytes: UnsafeRawBufferPointer(rebasing: line[lower..<upper]), expectJSON: context.declaration.format != .text,
                                  flags: flags, redactor: context.redactor, carry: &redactionCarry)
     }
 }

@@ -92,12 +92,25 @@ public enum FormatRegistry {
         .jsonl: JSONLinesFormat.self,
         .sqlite: SQLiteRowsFormat.self,
         .json: DocumentFormat.self,
-        .text: DocumentFormat.self,
+        .text: TextFormat.self,
         .blob: DocumentFormat.self,
     ]
 
     public static func plugin(for format: RecordFormat) -> (any RecordFormatPlugin.Type)? {
         plugins[format]
+    }
+}
+
+/// `format: text`: the whole file as one record (`snapshot`), or each line as one (`byte`:
+/// append-only logs such as Markdown chat histories).
+public enum TextFormat: RecordFormatPlugin {
+    public static let format = RecordFormat.text
+    public static let strategies = [OffsetStrategy.snapshot, .byte]
+
+    public static func makeReader(file: MatchedFile, context: ReadContext, state: CheckpointState) throws -> (any RecordReader)? {
+        context.declaration.offset == .byte
+            ? try JSONLinesFormat.makeReader(file: file, context: context, state: state)
+            : try DocumentFormat.makeReader(file: file, context: context, state: state)
     }
 }
 

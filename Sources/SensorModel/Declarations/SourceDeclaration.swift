@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a source's records are laid out in its files.
 public enum RecordFormat: String, Sendable, CaseIterable {
     /// One record a line.
@@ -84,6 +86,8 @@ public struct RootTemplates: Sendable, Equatable {
     public var windows: [String]?
     /// Split each expanded root on this character.
     public var split: Character?
+    /// More roots, listed in a JSON file the tool keeps of its projects.
+    public var registry: RegistryRoots?
 
     public init() {}
 
@@ -93,6 +97,39 @@ public struct RootTemplates: Sendable, Equatable {
         case .macOS: return macOS ?? all
         case .linux: return linux ?? all
         case .windows: return windows ?? all
+        }
+    }
+}
+
+/// Roots a tool lists in a JSON file of its own (a registry of projects, each with its data
+/// folder): an array of entries or an object whose values are entries.
+public struct RegistryRoots: Sendable, Equatable {
+    /// Templates of where the registry may be: the first that exists is read.
+    public var files: [String]
+    /// The entry field holding a project's folder.
+    public var pathField: String
+    /// The entry field naming the tool's folder within the project, and the folder to use when
+    /// an entry names none.
+    public var folderField: String?
+    public var folder: String?
+
+    public init(files: [String], pathField: String) {
+        self.files = files
+        self.pathField = pathField
+    }
+
+    /// The roots listed in a registry's JSON text (entries without a path are skipped).
+    public func roots(inRegistry data: Data) -> [String] {
+        guard let document = try? JSONSerialization.jsonObject(with: data) else { return [] }
+        let entries: [Any] = (document as? [Any]) ?? (document as? [String: Any]).map { object in
+            object.keys.sorted().map { object[$0]! }
+        } ?? []
+        return entries.compactMap { entry in
+            guard let entry = entry as? [String: Any], let path = entry[pathField] as? String, path.hasPrefix("/") || path.contains(":") else {
+                return nil
+            }
+            let folder = folderField.flatMap { entry[$0] as? String } ?? self.folder ?? ""
+            return folder.isEmpty ? path : (folder.hasPrefix("/") ? folder : path + "/" + folder)
         }
     }
 }

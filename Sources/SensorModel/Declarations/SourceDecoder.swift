@@ -7,7 +7,7 @@ struct SourceDecoder {
     var settings: SensorSettings
 
     private static let strategiesByFormat: [RecordFormat: [OffsetStrategy]] = [
-        .jsonl: [.byte], .sqlite: [.cursor, .keyed], .json: [.snapshot], .text: [.snapshot], .blob: [.snapshot],
+        .jsonl: [.byte], .sqlite: [.cursor, .keyed], .json: [.snapshot], .text: [.snapshot, .byte], .blob: [.snapshot],
     ]
 
     func decode(_ node: ConfigNode, id: String) -> (SourceDeclaration?, [ConfigProblem]) {
@@ -51,7 +51,13 @@ struct SourceDecoder {
             declaration.roots.linux = roots["linux"]?.strings
             declaration.roots.windows = roots["windows"]?.strings
             declaration.roots.split = roots["split"]?.string?.first
-            if OperatingSystem.allCases.allSatisfy({ declaration.roots.templates(for: $0).isEmpty }) {
+            if let registry = roots["registry"], let pathField = registry["path_field"]?.string {
+                var listed = RegistryRoots(files: registry["files"]?.strings ?? [], pathField: pathField)
+                listed.folderField = registry["folder_field"]?.string
+                listed.folder = registry["folder"]?.string
+                declaration.roots.registry = listed
+            }
+            if declaration.roots.registry == nil && OperatingSystem.allCases.allSatisfy({ declaration.roots.templates(for: $0).isEmpty }) {
                 problem("roots", "no root for any operating system", at: roots.location)
             }
         }

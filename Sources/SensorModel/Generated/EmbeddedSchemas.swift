@@ -369,13 +369,25 @@ public enum EmbeddedSchemas {
             "macos": {"$ref": "#/$defs/pathList"},
             "linux": {"$ref": "#/$defs/pathList"},
             "windows": {"$ref": "#/$defs/pathList"},
-            "split": {"type": "string", "minLength": 1, "maxLength": 1, "description": "Split each expanded root on this character (tools whose override variable holds a list)."}
+            "split": {"type": "string", "minLength": 1, "maxLength": 1, "description": "Split each expanded root on this character (tools whose override variable holds a list)."},
+            "registry": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": ["files", "path_field"],
+              "description": "More roots, read from a JSON file the tool keeps of its projects (an array, or an object of entries): each entry's path_field, joined with its folder_field (or `folder`). Resolved on this machine at every scan; a source the server touched may not use one.",
+              "properties": {
+                "files": {"$ref": "#/$defs/pathList", "description": "Where the registry may be; the first that exists is read."},
+                "path_field": {"type": "string", "minLength": 1, "description": "The entry field holding a project's folder."},
+                "folder_field": {"type": "string", "minLength": 1, "description": "The entry field naming the tool's folder within the project."},
+                "folder": {"type": "string", "description": "That folder when the entry does not name one."}
+              }
+            }
           }
         },
         "include": {"$ref": "#/$defs/pathList", "minItems": 1, "description": "Globs relative to each root (or absolute)."},
         "exclude": {"$ref": "#/$defs/pathList", "description": "Globs (relative to the root, or matched against the file name when they hold no `/`) of files never read."},
         "follow_symlinks": {"type": "boolean", "default": false},
-        "format": {"enum": ["jsonl", "sqlite", "json", "text", "blob"], "description": "jsonl: one record a line. sqlite: rows of a query. json: the whole document is one record. text: the whole file as text. blob: the whole file as bytes (base64)."},
+        "format": {"enum": ["jsonl", "sqlite", "json", "text", "blob"], "description": "jsonl: one record a line. sqlite: rows of a query. json: the whole document is one record. text: the whole file as text (snapshot), or each line a text record (byte: append-only logs). blob: the whole file as bytes (base64)."},
         "offset": {"enum": ["byte", "cursor", "keyed", "snapshot"], "description": "byte: append-only files, identity = device + inode + fingerprint of the first line, resume at a byte offset. cursor: high-water mark of a column bound as `:cursor`. keyed: rows updated in place, found by a per-key content hash (optionally narrowed by `:cursor`). snapshot: whole document re-sent when its content hash changes."},
         "max_record_bytes": {"type": "integer", "minimum": 1024, "maximum": 1073741824, "description": "Longer records are sent cut to this size and flagged `truncated`."},
         "poll_interval": {"type": "number", "minimum": 0.1, "maximum": 86400, "description": "Seconds between polls when file events are not available."},

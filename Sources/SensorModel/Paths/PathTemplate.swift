@@ -62,7 +62,19 @@ public struct PathTemplate: Sendable {
                 if seen.insert(normalized).inserted { roots.append(normalized) }
             }
         }
+        if let registry = declaration.roots.registry {
+            for root in registryRoots(registry) where seen.insert(root).inserted { roots.append(root) }
+        }
         return roots
+    }
+
+    /// The roots a registry file lists, read now (none when no registry file exists).
+    public func registryRoots(_ registry: RegistryRoots) -> [String] {
+        for file in registry.files.compactMap(expand) {
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            return registry.roots(inRegistry: data).map { $0.replacingOccurrences(of: "\\", with: "/") }
+        }
+        return []
     }
 }
 

@@ -77,6 +77,9 @@ public struct PolicyEnforcement: Sendable {
         for (field, templates) in variants {
             if let root = templates.first(where: Self.hasDotDot) { return (field, "root \(root) has a `..` segment") }
         }
+        if source.roots.registry != nil {
+            return ("roots.registry", "roots listed by a registry file are resolved on this machine only: a source the server changed may not use one")
+        }
         let field = variants.first { $0.0 == "roots.\(system.rawValue)" && !$0.1.isEmpty }?.0 ?? "roots.default"
         let roots = source.roots.templates(for: system).compactMap(expandedRoot)
         for root in roots where !allowed.contains(where: { Self.isWithin(root, $0) }) {

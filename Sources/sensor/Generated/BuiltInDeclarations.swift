@@ -4,6 +4,42 @@
 enum BuiltInDeclarations {
     /// `sources.d/*.yaml`, by file name: used when no sources directory is given.
     static let sources: [(String, String)] = [
+        ("aider.yaml", #"""
+# Aider. See formats-more.md §5. No central store: each repository has its own
+# .aider.chat.history.md (Markdown, appended run after run) and .aider.input.history. Where
+# the repositories are is the user's to say: AIDER_DIR names the folder holding them; unset,
+# nothing is read. Repositories are looked for two levels down, not through the whole tree.
+sources:
+  - id: aider.chat-history
+    name: Aider chat history
+    tool: aider
+    kind: aider.chat-history
+    priority: 100
+    roots:
+      default: ["${AIDER_DIR}"]
+    include: [".aider.chat.history.md", "*/.aider.chat.history.md", "*/*/.aider.chat.history.md"]
+    format: text
+    offset: byte
+
+"""#),
+        ("amp.yaml", #"""
+# Amp. See formats-more.md §10. One document per thread, rewritten whole. AMP_DATA_DIR (a
+# peer's override, also honoured here) moves the data folder.
+sources:
+  - id: amp.threads
+    name: Amp threads
+    tool: amp
+    kind: amp.thread
+    priority: 150
+    roots:
+      default: ["${AMP_DATA_DIR:-${XDG_DATA_HOME:-~/.local/share}/amp}"]
+      windows: ["${AMP_DATA_DIR:-${USERPROFILE}/.local/share/amp}"]
+    include: ["threads/T-*.json"]
+    exclude: ["*.tmp", ".*"]
+    format: json
+    offset: snapshot
+
+"""#),
         ("antigravity.yaml", #"""
 # Google Antigravity: the IDE and the `agy` CLI keep agent data under ~/.gemini/antigravity,
 # ~/.gemini/antigravity-ide and ~/.gemini/antigravity-cli. See formats.md §5.
@@ -173,6 +209,56 @@ sources:
     offset: byte
 
 """#),
+        ("cline.yaml", #"""
+# Cline (the VS Code extension saoudrizwan.claude-dev, and ~/.cline/data for newer releases
+# and the CLI's tasks). See formats-more.md §6. Every file of a task folder is rewritten whole.
+sources:
+  - id: cline.ui-messages
+    name: Cline UI messages (the conversation)
+    tool: cline
+    kind: cline.ui-messages
+    priority: 150
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User", "${CLINE_DIR:-~/.cline}/data"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User", "${CLINE_DIR:-~/.cline}/data"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User", "${CLINE_DIR:-${USERPROFILE}/.cline}/data"]
+    include: ["globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json", "tasks/*/ui_messages.json"]
+    # Written through a lock, a temporary file and a rename.
+    exclude: [".*.tmp", "*.tmp", "*.lock", "*.bak_*"]
+    format: json
+    offset: snapshot
+
+  - id: cline.api-history
+    name: Cline API conversation history
+    tool: cline
+    kind: cline.api-history
+    priority: 50
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User", "${CLINE_DIR:-~/.cline}/data"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User", "${CLINE_DIR:-~/.cline}/data"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User", "${CLINE_DIR:-${USERPROFILE}/.cline}/data"]
+    include: ["globalStorage/saoudrizwan.claude-dev/tasks/*/api_conversation_history.json", "tasks/*/api_conversation_history.json"]
+    # Written through a lock, a temporary file and a rename.
+    exclude: [".*.tmp", "*.tmp", "*.lock", "*.bak_*"]
+    format: json
+    offset: snapshot
+
+  - id: cline.task-metadata
+    name: Cline task metadata
+    tool: cline
+    kind: cline.task-metadata
+    priority: 50
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User", "${CLINE_DIR:-~/.cline}/data"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User", "${CLINE_DIR:-~/.cline}/data"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User", "${CLINE_DIR:-${USERPROFILE}/.cline}/data"]
+    include: ["globalStorage/saoudrizwan.claude-dev/tasks/*/task_metadata.json", "tasks/*/task_metadata.json"]
+    # Written through a lock, a temporary file and a rename.
+    exclude: [".*.tmp", "*.tmp", "*.lock", "*.bak_*"]
+    format: json
+    offset: snapshot
+
+"""#),
         ("codex.yaml", #"""
 # OpenAI Codex (Rust CLI, Desktop, IDE extension; legacy TypeScript CLI). See formats.md §3.
 # Root: $CODEX_HOME, default ~/.codex on every OS.
@@ -231,6 +317,147 @@ sources:
     include: ["sessions/rollout-*.json"]            # whole file rewritten on every change
     format: json
     offset: snapshot
+
+"""#),
+        ("continue.yaml", #"""
+# Continue. See formats-more.md §16. One document per session, rewritten whole; the index
+# and a token log without session ids are kept raw.
+sources:
+  - id: continue.sessions
+    name: Continue sessions
+    tool: continue
+    kind: continue.session
+    priority: 150
+    roots:
+      default: ["${CONTINUE_GLOBAL_DIR:-~/.continue}"]
+      windows: ["${CONTINUE_GLOBAL_DIR:-${USERPROFILE}/.continue}"]
+    include: ["sessions/*.json"]
+    exclude: ["sessions/sessions.json"]
+    format: json
+    offset: snapshot
+
+  - id: continue.sessions-index
+    name: Continue session index
+    tool: continue
+    kind: continue.sessions-index
+    priority: 50
+    roots:
+      default: ["${CONTINUE_GLOBAL_DIR:-~/.continue}"]
+      windows: ["${CONTINUE_GLOBAL_DIR:-${USERPROFILE}/.continue}"]
+    include: ["sessions/sessions.json"]
+    format: json
+    offset: snapshot
+
+  - id: continue.token-log
+    name: Continue token log
+    tool: continue
+    kind: continue.token-log
+    priority: 50
+    roots:
+      default: ["${CONTINUE_GLOBAL_DIR:-~/.continue}"]
+      windows: ["${CONTINUE_GLOBAL_DIR:-${USERPROFILE}/.continue}"]
+    include: ["dev_data/devdata.sqlite"]
+    format: sqlite
+    offset: cursor
+    sqlite:
+      query: |
+        SELECT id AS _cursor, id, model, provider, tokens_generated, tokens_prompt, timestamp
+        FROM tokens_generated WHERE id > :cursor ORDER BY id LIMIT :limit
+      required_tables: [tokens_generated]
+
+"""#),
+        ("copilot-cli.yaml", #"""
+# GitHub Copilot CLI. See formats-more.md §3. COPILOT_HOME moves ~/.copilot.
+sources:
+  - id: copilot-cli.events
+    name: Copilot CLI session events
+    tool: copilot-cli
+    kind: copilot-cli.events
+    priority: 200
+    roots:
+      default: ["${COPILOT_HOME:-~/.copilot}"]
+      windows: ["${COPILOT_HOME:-${USERPROFILE}/.copilot}"]
+    # Current layout (a folder per session) and the legacy flat files.
+    include: ["session-state/*/events.jsonl", "session-state/*.jsonl", "history-session-state/*.jsonl"]
+    format: jsonl
+    offset: byte
+
+  # Per-request tokens of newer releases (AUTOINCREMENT id; a reset database reuses ids, so
+  # the server keys rows by session, id and time).
+  - id: copilot-cli.usage
+    name: Copilot CLI usage events (SQLite)
+    tool: copilot-cli
+    kind: copilot-cli.usage
+    priority: 100
+    roots:
+      default: ["${COPILOT_HOME:-~/.copilot}"]
+      windows: ["${COPILOT_HOME:-${USERPROFILE}/.copilot}"]
+    include: ["session-store.db"]
+    format: sqlite
+    offset: cursor
+    sqlite:
+      query: |
+        SELECT id AS _cursor, id, session_id, turn_index, model, copilot_usage_model, input_tokens, output_tokens,
+               cache_read_tokens, cache_write_tokens, reasoning_tokens, total_nano_aiu, created_at
+        FROM assistant_usage_events WHERE id > :cursor ORDER BY id LIMIT :limit
+      key_columns: [session_id, id]
+      required_tables: [assistant_usage_events]
+
+"""#),
+        ("crush.yaml", #"""
+# Crush. See formats-more.md §11. One crush.db per project, in the project's data folder
+# (.crush unless the project names another), found through the projects.json registry Crush
+# keeps: $CRUSH_GLOBAL_DATA, else $XDG_DATA_HOME/crush, else ~/.local/share/crush
+# (%LOCALAPPDATA%\crush on Windows). Sessions and messages are updated in place.
+sources:
+  - id: crush.sessions
+    name: Crush sessions
+    tool: crush
+    kind: crush.session
+    priority: 150
+    roots:
+      default: []
+      registry:
+        files: ["${CRUSH_GLOBAL_DATA:-${XDG_DATA_HOME:-~/.local/share}/crush}/projects.json",
+                "${LOCALAPPDATA}/crush/projects.json"]
+        path_field: path
+        folder_field: data_dir
+        folder: .crush
+    include: ["crush.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT updated_at AS _cursor, id, parent_session_id, title, message_count, prompt_tokens, completion_tokens, cost,
+               created_at, updated_at
+        FROM sessions WHERE updated_at > :cursor - :overlap_s ORDER BY updated_at
+      key_columns: [id]
+      required_tables: [sessions]
+      params: {overlap_s: 60}
+
+  - id: crush.messages
+    name: Crush messages
+    tool: crush
+    kind: crush.message
+    priority: 140
+    roots:
+      default: []
+      registry:
+        files: ["${CRUSH_GLOBAL_DATA:-${XDG_DATA_HOME:-~/.local/share}/crush}/projects.json",
+                "${LOCALAPPDATA}/crush/projects.json"]
+        path_field: path
+        folder_field: data_dir
+        folder: .crush
+    include: ["crush.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT updated_at AS _cursor, id, session_id, role, parts, model, created_at, updated_at, finished_at
+        FROM messages WHERE updated_at > :cursor - :overlap_s ORDER BY updated_at
+      key_columns: [id]
+      required_tables: [messages]
+      params: {overlap_s: 60}
 
 """#),
         ("cursor.yaml", #"""
@@ -412,6 +639,240 @@ sources:
     offset: byte
 
 """#),
+        ("droid.yaml", #"""
+# Factory Droid. See formats-more.md §13. FACTORY_DIR moves ~/.factory.
+sources:
+  - id: droid.sessions
+    name: Factory Droid session transcripts
+    tool: droid
+    kind: droid.session
+    priority: 200
+    roots:
+      default: ["${FACTORY_DIR:-~/.factory}"]
+      windows: ["${FACTORY_DIR:-${USERPROFILE}/.factory}"]
+    include: ["sessions/*/*.jsonl"]
+    format: jsonl
+    offset: byte
+
+  # Running token totals of each session, rewritten whole.
+  - id: droid.settings
+    name: Factory Droid session settings
+    tool: droid
+    kind: droid.settings
+    priority: 150
+    roots:
+      default: ["${FACTORY_DIR:-~/.factory}"]
+      windows: ["${FACTORY_DIR:-${USERPROFILE}/.factory}"]
+    include: ["sessions/*/*.settings.json"]
+    format: json
+    offset: snapshot
+
+  # Exported stream-json logs.
+  - id: droid.streams
+    name: Factory Droid stream-json logs
+    tool: droid
+    kind: droid.stream
+    priority: 100
+    roots:
+      default: ["${FACTORY_DIR:-~/.factory}"]
+      windows: ["${FACTORY_DIR:-${USERPROFILE}/.factory}"]
+    include: ["projects/**/*.jsonl"]
+    format: jsonl
+    offset: byte
+
+"""#),
+        ("gemini-cli.yaml", #"""
+# Gemini CLI. See formats-more.md §1. GEMINI_CLI_HOME replaces the home folder Gemini CLI
+# keeps .gemini in. Transcripts: tmp/<project>/chats/session-*.jsonl, appended; a message is
+# written again with the same id as it completes (passed on as it is: the server keeps the
+# last write). Sub-agents: chats/<parent session>/<session>.jsonl. A rewrite goes through
+# <file>.tmp-<pid> and a damaged file is set aside as <file>.unreadable-<ts>: neither is read.
+sources:
+  - id: gemini-cli.chats
+    name: Gemini CLI chat transcripts
+    tool: gemini-cli
+    kind: gemini-cli.chat
+    priority: 200
+    roots:
+      default: ["${GEMINI_CLI_HOME:-~}/.gemini"]
+      windows: ["${GEMINI_CLI_HOME:-${USERPROFILE}}/.gemini"]
+    include: ["tmp/*/chats/session-*.jsonl", "tmp/*/chats/*/*.jsonl"]
+    exclude: ["*.tmp-*", "*.unreadable-*"]
+    format: jsonl
+    offset: byte
+
+  # Before the JSONL format: one document per session, rewritten whole (kept after migration).
+  - id: gemini-cli.chat-documents
+    name: Gemini CLI chat documents (legacy)
+    tool: gemini-cli
+    kind: gemini-cli.chat-document
+    priority: 150
+    roots:
+      default: ["${GEMINI_CLI_HOME:-~}/.gemini"]
+      windows: ["${GEMINI_CLI_HOME:-${USERPROFILE}}/.gemini"]
+    include: ["tmp/*/chats/session-*.json"]
+    exclude: ["*.tmp-*", "*.unreadable-*"]
+    format: json
+    offset: snapshot
+
+"""#),
+        ("goose.yaml", #"""
+# Goose. See formats-more.md §8. sessions.db under Goose's data folder: GOOSE_PATH_ROOT, else
+# XDG_DATA_HOME (also on macOS). Migration backups (pre_migration_*.db, backup_*.db) live
+# elsewhere and are never matched.
+sources:
+  # Sessions are updated in place (running totals): a content hash per session finds changes.
+  - id: goose.sessions
+    name: Goose sessions
+    tool: goose
+    kind: goose.session
+    priority: 150
+    roots:
+      default: ["${GOOSE_PATH_ROOT:-${XDG_DATA_HOME:-~/.local/share}/goose}"]
+      windows: ["${GOOSE_PATH_ROOT:-${APPDATA}/Block/goose/data}"]
+    include: ["sessions/sessions.db", "data/sessions/sessions.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT rowid AS _cursor, * FROM sessions
+      key_columns: [id]
+      required_tables: [sessions]
+      columns: {extension_data: json, model_config_json: json, recipe_json: json, user_recipe_values_json: json}
+
+  # Messages are appended; replacing a conversation deletes and inserts them again with new
+  # ids (the server knows a message by its time and role, so nothing is counted twice).
+  - id: goose.messages
+    name: Goose messages
+    tool: goose
+    kind: goose.message
+    priority: 140
+    roots:
+      default: ["${GOOSE_PATH_ROOT:-${XDG_DATA_HOME:-~/.local/share}/goose}"]
+      windows: ["${GOOSE_PATH_ROOT:-${APPDATA}/Block/goose/data}"]
+    include: ["sessions/sessions.db", "data/sessions/sessions.db"]
+    format: sqlite
+    offset: cursor
+    sqlite:
+      query: |
+        SELECT id AS _cursor, id, session_id, role, content_json, created_timestamp
+        FROM messages WHERE id > :cursor ORDER BY id LIMIT :limit
+      key_columns: [id]
+      required_tables: [messages]
+      columns: {content_json: json}
+
+"""#),
+        ("kilo-code.yaml", #"""
+# Kilo Code, the legacy VS Code extension (kilocode.kilo-code): Cline-shaped task folders. The
+# rebuilt extension and the Kilo CLI write kilo.db (see opencode.yaml). See formats-more.md §7.
+sources:
+  - id: kilo-code.ui-messages
+    name: Kilo Code UI messages (the conversation)
+    tool: kilo-code
+    kind: kilo-code.ui-messages
+    priority: 150
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User"]
+    include: ["globalStorage/kilocode.kilo-code/tasks/*/ui_messages.json", "tasks/*/ui_messages.json"]
+    # Written through a lock, a temporary file and a rename.
+    exclude: [".*.tmp", "*.tmp", "*.lock", "*.bak_*"]
+    format: json
+    offset: snapshot
+
+  - id: kilo-code.api-history
+    name: Kilo Code API conversation history
+    tool: kilo-code
+    kind: kilo-code.api-history
+    priority: 50
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User"]
+    include: ["globalStorage/kilocode.kilo-code/tasks/*/api_conversation_history.json", "tasks/*/api_conversation_history.json"]
+    # Written through a lock, a temporary file and a rename.
+    exclude: [".*.tmp", "*.tmp", "*.lock", "*.bak_*"]
+    format: json
+    offset: snapshot
+
+  - id: kilo-code.task-metadata
+    name: Kilo Code task metadata
+    tool: kilo-code
+    kind: kilo-code.task-metadata
+    priority: 50
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User"]
+    include: ["globalStorage/kilocode.kilo-code/tasks/*/task_metadata.json", "tasks/*/task_metadata.json"]
+    # Written through a lock, a temporary file and a rename.
+    exclude: [".*.tmp", "*.tmp", "*.lock", "*.bak_*"]
+    format: json
+    offset: snapshot
+
+"""#),
+        ("kiro.yaml", #"""
+# Kiro (AWS): the CLI and the IDE. See formats-more.md §14. KIRO_HOME moves ~/.kiro.
+sources:
+  - id: kiro.cli-sessions
+    name: Kiro CLI sessions
+    tool: kiro
+    kind: kiro.cli-session
+    priority: 150
+    roots:
+      default: ["${KIRO_HOME:-~/.kiro}"]
+      windows: ["${KIRO_HOME:-${USERPROFILE}/.kiro}"]
+    include: ["sessions/cli/*.jsonl"]
+    format: jsonl
+    offset: byte
+
+  # Beside each CLI session: its folder, title and credits, rewritten whole.
+  - id: kiro.cli-meta
+    name: Kiro CLI session metadata
+    tool: kiro
+    kind: kiro.cli-meta
+    priority: 140
+    roots:
+      default: ["${KIRO_HOME:-~/.kiro}"]
+      windows: ["${KIRO_HOME:-${USERPROFILE}/.kiro}"]
+    include: ["sessions/cli/*.json"]
+    format: json
+    offset: snapshot
+
+  # The IDE's sessions (v2): messages appended; kept raw.
+  - id: kiro.ide-sessions
+    name: Kiro IDE session messages
+    tool: kiro
+    kind: kiro.ide-session
+    priority: 100
+    roots:
+      default: ["${KIRO_HOME:-~/.kiro}"]
+      windows: ["${KIRO_HOME:-${USERPROFILE}/.kiro}"]
+    include: ["sessions/*/sess_*/messages.jsonl"]
+    format: jsonl
+    offset: byte
+
+  # The older CLI (Amazon Q heritage): a conversation may sit under several keys; the newest
+  # row is the conversation. Kept raw.
+  - id: kiro.conversations
+    name: Kiro CLI conversations (SQLite, older releases)
+    tool: kiro
+    kind: kiro.conversations
+    priority: 90
+    roots:
+      macos: ["~/Library/Application Support/kiro-cli"]
+      linux: ["${XDG_DATA_HOME:-~/.local/share}/kiro-cli"]
+      windows: ["${APPDATA}/kiro-cli"]
+    include: ["data.sqlite3"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT updated_at AS _cursor, key, conversation_id, value, created_at, updated_at FROM conversations_v2
+      key_columns: [key, conversation_id]
+      required_tables: [conversations_v2]
+      columns: {value: json}
+
+"""#),
         ("openclaw.yaml", #"""
 # OpenClaw (formerly Clawdbot / Moltbot). See formats.md §4.
 # Root: $OPENCLAW_STATE_DIR (official) or ~/.openclaw, legacy ~/.clawdbot, ~/.moltbot.
@@ -514,6 +975,367 @@ sources:
       required_tables: [session_nodes]
       params: {overlap_ms: 60000}
       columns: {entry_json: json}
+
+"""#),
+        ("opencode.yaml", #"""
+# OpenCode, and Kilo (the CLI and the rebuilt extension), which share its schema. See
+# formats-more.md §2. Since 1.2 one SQLite database (WAL) whose message and part rows are
+# updated in place; before, JSON files rewritten as they stream (both are read: old installs
+# keep JSON-only history). XDG_DATA_HOME moves the data folder; KILO_DATA_DIR Kilo's.
+sources:
+  - id: opencode.sessions
+    name: OpenCode sessions
+    tool: opencode
+    kind: opencode.session
+    priority: 160
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/opencode"]
+      windows: ["${USERPROFILE}/.local/share/opencode"]
+    include: ["opencode.db", "opencode-*.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT time_updated AS _cursor, id, project_id, parent_id, directory, title, version, time_created, time_updated
+        FROM session WHERE time_updated > :cursor - :overlap_ms ORDER BY time_updated
+      key_columns: [id]
+      required_tables: [session]
+      params: {overlap_ms: 60000}
+
+  # Tokens are filled in when a message completes: rows found by time, sent when changed.
+  - id: opencode.messages
+    name: OpenCode messages
+    tool: opencode
+    kind: opencode.message
+    priority: 150
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/opencode"]
+      windows: ["${USERPROFILE}/.local/share/opencode"]
+    include: ["opencode.db", "opencode-*.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT time_updated AS _cursor, id, session_id, time_created, data
+        FROM message WHERE time_updated > :cursor - :overlap_ms ORDER BY time_updated
+      key_columns: [id]
+      required_tables: [message]
+      params: {overlap_ms: 60000}
+      columns: {data: json}
+
+  # A part names its message, not the message's role: the query joins it in.
+  - id: opencode.parts
+    name: OpenCode message parts
+    tool: opencode
+    kind: opencode.part
+    priority: 140
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/opencode"]
+      windows: ["${USERPROFILE}/.local/share/opencode"]
+    include: ["opencode.db", "opencode-*.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT p.time_updated AS _cursor, p.id, p.message_id, p.session_id, p.data, json_extract(m.data, '$.role') AS role
+        FROM part AS p LEFT JOIN message AS m ON m.id = p.message_id
+        WHERE p.time_updated > :cursor - :overlap_ms ORDER BY p.time_updated
+      key_columns: [id]
+      required_tables: [part, message]
+      params: {overlap_ms: 60000}
+      columns: {data: json}
+
+  # Before 1.2: one JSON file per session, message and part (plugins write under
+  # storage/plugin/, never read). Messages are read before parts, which fill in their text.
+  - id: opencode.session-files
+    name: OpenCode sessions (JSON, before 1.2)
+    tool: opencode
+    kind: opencode.session
+    priority: 130
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/opencode"]
+      windows: ["${USERPROFILE}/.local/share/opencode"]
+    include: ["storage/session/*/*.json"]
+    format: json
+    offset: snapshot
+
+  - id: opencode.message-files
+    name: OpenCode messages (JSON, before 1.2)
+    tool: opencode
+    kind: opencode.message
+    priority: 120
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/opencode"]
+      windows: ["${USERPROFILE}/.local/share/opencode"]
+    include: ["storage/message/*/*.json"]
+    format: json
+    offset: snapshot
+
+  - id: opencode.part-files
+    name: OpenCode message parts (JSON, before 1.2)
+    tool: opencode
+    kind: opencode.part
+    priority: 110
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/opencode"]
+      windows: ["${USERPROFILE}/.local/share/opencode"]
+    include: ["storage/part/*/*.json", "storage/part/*.json"]
+    format: json
+    offset: snapshot
+
+  # Kilo CLI and the rebuilt Kilo extension: the same tables in kilo.db.
+  - id: kilo.sessions
+    name: Kilo sessions
+    tool: kilo
+    kind: kilo.session
+    priority: 160
+    roots:
+      default: ["${KILO_DATA_DIR:-${XDG_DATA_HOME:-~/.local/share}/kilo}"]
+      windows: ["${KILO_DATA_DIR:-${USERPROFILE}/.local/share/kilo}"]
+    include: ["kilo.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT time_updated AS _cursor, id, project_id, parent_id, directory, title, version, time_created, time_updated
+        FROM session WHERE time_updated > :cursor - :overlap_ms ORDER BY time_updated
+      key_columns: [id]
+      required_tables: [session]
+      params: {overlap_ms: 60000}
+
+  # Tokens are filled in when a message completes: rows found by time, sent when changed.
+  - id: kilo.messages
+    name: Kilo messages
+    tool: kilo
+    kind: kilo.message
+    priority: 150
+    roots:
+      default: ["${KILO_DATA_DIR:-${XDG_DATA_HOME:-~/.local/share}/kilo}"]
+      windows: ["${KILO_DATA_DIR:-${USERPROFILE}/.local/share/kilo}"]
+    include: ["kilo.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT time_updated AS _cursor, id, session_id, time_created, data
+        FROM message WHERE time_updated > :cursor - :overlap_ms ORDER BY time_updated
+      key_columns: [id]
+      required_tables: [message]
+      params: {overlap_ms: 60000}
+      columns: {data: json}
+
+  # A part names its message, not the message's role: the query joins it in.
+  - id: kilo.parts
+    name: Kilo message parts
+    tool: kilo
+    kind: kilo.part
+    priority: 140
+    roots:
+      default: ["${KILO_DATA_DIR:-${XDG_DATA_HOME:-~/.local/share}/kilo}"]
+      windows: ["${KILO_DATA_DIR:-${USERPROFILE}/.local/share/kilo}"]
+    include: ["kilo.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT p.time_updated AS _cursor, p.id, p.message_id, p.session_id, p.data, json_extract(m.data, '$.role') AS role
+        FROM part AS p LEFT JOIN message AS m ON m.id = p.message_id
+        WHERE p.time_updated > :cursor - :overlap_ms ORDER BY p.time_updated
+      key_columns: [id]
+      required_tables: [part, message]
+      params: {overlap_ms: 60000}
+      columns: {data: json}
+
+"""#),
+        ("qwen-code.yaml", #"""
+# Qwen Code (a Gemini CLI fork). See formats-more.md §9. QWEN_HOME moves ~/.qwen.
+sources:
+  - id: qwen-code.chats
+    name: Qwen Code chat transcripts
+    tool: qwen-code
+    kind: qwen-code.chat
+    priority: 200
+    roots:
+      default: ["${QWEN_HOME:-~/.qwen}"]
+      windows: ["${QWEN_HOME:-${USERPROFILE}/.qwen}"]
+    include: ["projects/*/chats/*.jsonl", "projects/*/chats/archive/*.jsonl"]
+    exclude: ["*.tmp", "*.tmp-*"]
+    format: jsonl
+    offset: byte
+
+"""#),
+        ("roo-code.yaml", #"""
+# Roo Code (rooveterinaryinc.roo-cline): Cline-shaped task folders. See formats-more.md §7.
+sources:
+  - id: roo-code.ui-messages
+    name: Roo Code UI messages (the conversation)
+    tool: roo-code
+    kind: roo-code.ui-messages
+    priority: 150
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User"]
+    include: ["globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json", "tasks/*/ui_messages.json"]
+    # Written through a lock, a temporary file and a rename.
+    exclude: [".*.tmp", "*.tmp", "*.lock", "*.bak_*"]
+    format: json
+    offset: snapshot
+
+  - id: roo-code.api-history
+    name: Roo Code API conversation history
+    tool: roo-code
+    kind: roo-code.api-history
+    priority: 50
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User"]
+    include: ["globalStorage/rooveterinaryinc.roo-cline/tasks/*/api_conversation_history.json", "tasks/*/api_conversation_history.json"]
+    # Written through a lock, a temporary file and a rename.
+    exclude: [".*.tmp", "*.tmp", "*.lock", "*.bak_*"]
+    format: json
+    offset: snapshot
+
+  - id: roo-code.task-metadata
+    name: Roo Code task metadata
+    tool: roo-code
+    kind: roo-code.task-metadata
+    priority: 50
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User"]
+    include: ["globalStorage/rooveterinaryinc.roo-cline/tasks/*/task_metadata.json", "tasks/*/task_metadata.json"]
+    # Written through a lock, a temporary file and a rename.
+    exclude: [".*.tmp", "*.tmp", "*.lock", "*.bak_*"]
+    format: json
+    offset: snapshot
+
+  # Running totals per task (not added to the per-request tokens of ui_messages.json).
+  - id: roo-code.history-items
+    name: Roo Code task history items
+    tool: roo-code
+    kind: roo-code.history-item
+    priority: 40
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User"]
+    include: ["globalStorage/rooveterinaryinc.roo-cline/tasks/*/history_item.json"]
+    exclude: [".*.tmp", "*.tmp", "*.lock"]
+    format: json
+    offset: snapshot
+
+"""#),
+        ("vscode-copilot.yaml", #"""
+# Copilot Chat in VS Code, VS Code Insiders and VSCodium. See formats-more.md §4. Since VS Code
+# 1.109 a session is a log of patches (chatSessions/*.jsonl), appended; before, one document.
+sources:
+  - id: vscode-copilot.session-logs
+    name: Copilot Chat session logs (VS Code)
+    tool: vscode-copilot
+    kind: vscode-copilot.session-log
+    priority: 150
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User"]
+    include: ["workspaceStorage/*/chatSessions/*.jsonl", "globalStorage/emptyWindowChatSessions/*.jsonl"]
+    format: jsonl
+    offset: byte
+
+  - id: vscode-copilot.session-documents
+    name: Copilot Chat sessions (VS Code, legacy documents)
+    tool: vscode-copilot
+    kind: vscode-copilot.session-document
+    priority: 100
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User"]
+    include: ["workspaceStorage/*/chatSessions/*.json", "globalStorage/emptyWindowChatSessions/*.json"]
+    format: json
+    offset: snapshot
+
+  # The folder a workspace is: {"folder": "file:///…"}.
+  - id: vscode-copilot.workspaces
+    name: VS Code workspace folders
+    tool: vscode-copilot
+    kind: vscode-copilot.workspace
+    priority: 50
+    roots:
+      macos: ["~/Library/Application Support/Code/User", "~/Library/Application Support/Code - Insiders/User", "~/Library/Application Support/VSCodium/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Code/User", "${XDG_CONFIG_HOME:-~/.config}/Code - Insiders/User", "${XDG_CONFIG_HOME:-~/.config}/VSCodium/User"]
+      windows: ["${APPDATA}/Code/User", "${APPDATA}/Code - Insiders/User", "${APPDATA}/VSCodium/User"]
+    include: ["workspaceStorage/*/workspace.json"]
+    format: json
+    offset: snapshot
+
+"""#),
+        ("windsurf.yaml", #"""
+# Windsurf (Codeium Cascade). See formats-more.md §15. Cascade conversations are encrypted .pb
+# files: shipped as they are and counted as opaque; nothing in them can be read. The legacy
+# chat of each workspace's state.vscdb (two ItemTable keys) is read; credentials in the same
+# table are never selected. No tokens are kept on disk.
+sources:
+  - id: windsurf.cascade
+    name: Windsurf Cascade conversations (encrypted)
+    tool: windsurf
+    kind: windsurf.cascade
+    priority: 20
+    enabled: false
+    roots:
+      default: ["~/.codeium/windsurf"]
+      windows: ["${USERPROFILE}/.codeium/windsurf"]
+    include: ["cascade/*.pb"]
+    format: blob
+    offset: snapshot
+
+  - id: windsurf.legacy-chat
+    name: Windsurf legacy chat (workspace state)
+    tool: windsurf
+    kind: windsurf.legacy-chat
+    priority: 50
+    roots:
+      macos: ["~/Library/Application Support/Windsurf/User", "~/Library/Application Support/Windsurf - Next/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Windsurf/User", "${XDG_CONFIG_HOME:-~/.config}/Windsurf - Next/User"]
+      windows: ["${APPDATA}/Windsurf/User", "${APPDATA}/Windsurf - Next/User"]
+    include: ["workspaceStorage/*/state.vscdb"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT rowid AS _cursor, key, value FROM ItemTable
+        WHERE key IN ('workbench.panel.aichat.view.aichat.chatdata', 'aiChat.chatdata')
+      key_columns: [key]
+      required_tables: [ItemTable]
+      columns: {value: json}
+
+"""#),
+        ("zed.yaml", #"""
+# Zed's agent. See formats-more.md §12. threads.db: one row per thread, its `data` the whole
+# thread as JSON, zstd-compressed when data_type is zstd. The sensor stays a pipe: the blob is
+# shipped as it is (base64) beside its data_type, and the server decodes it.
+sources:
+  - id: zed.threads
+    name: Zed agent threads
+    tool: zed
+    kind: zed.thread
+    priority: 150
+    roots:
+      macos: ["~/Library/Application Support/Zed"]
+      linux: ["${XDG_DATA_HOME:-~/.local/share}/zed"]
+      windows: ["${LOCALAPPDATA}/Zed"]
+    include: ["threads/threads.db"]
+    format: sqlite
+    # A thread's row is rewritten on every save: a content hash per thread finds the changes.
+    offset: keyed
+    sqlite:
+      query: SELECT updated_at AS _cursor, * FROM threads
+      key_columns: [id]
+      required_tables: [threads]
+      columns: {data: base64}
 
 """#),
     ]
