@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "IngestCoreTests",
             dependencies: [
-                "IngestCore", "SensorModel", "SensorTestSupport", "CZlib",
+                "IngestCore", "SensorModel", "SensorTestSupport", "CZlib", "CZstd",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

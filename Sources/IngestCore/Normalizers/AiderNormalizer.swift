@@ -88,11 +88,11 @@ public struct AiderNormalizer: RecordNormalizer {
         var usage = UsageRow(key: "", sessionKey: "", source: "")
         var sent: Int64 = 0
         let body = note.dropFirst("Tokens:".count)
-        let tokens = body.split(separator: ".", maxSplits: 1).first ?? body[...]
+        let tokens = body.range(of: ". Cost:").map { body[..<$0.lowerBound] } ?? body
         for part in tokens.split(separator: ",") {
             let words = part.split(separator: " ")
             guard let first = words.first, let count = count(first) else { continue }
-            switch words.dropFirst().joined(separator: " ") {
+            switch words.dropFirst().joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: ".")) {
             case "sent": sent = count
             case "cache write": usage.cacheWrite = count
             case "cache hit": usage.cacheRead = count

@@ -1,0 +1,216 @@
+import CZstd
+import Foundation
+import IngestCore
+import Testing
+
+/// Tools without public fixtures, normalised from records built in the test as their formats
+/// are documented (formats-more.md); every expected figure is counted by hand from the records.
+@Suite struct MoreMappingTests {
+    @Test func ampThreadWithAnthropicAndOpenAIUsage() async throws {
+        let harness = try await NormalizingHarness()
+        let thread = """
+            {"id":"T-3f1","created":1767312000000,"title":"Fix the flaky test","env":{"initial":{"trees":[{"displayName":"repo"}]}},
+             "messages":[
+              {"role":"user","messageId":0,"content":[{"type":"text","text":"why does it flake?"}]},
+              {"role":"assistant","messageId":1,"content":[{"type":"thinking","thinking":"look at timers"},{"type":"text","text":"A timer."},
+                {"type":"tool_use","id":"toolu_1","name":"Bash","input":{"cmd":"go test"}}],
+               "usage":{"model":"claude-sonnet-4-5","timestamp":"2026-01-02T00:00:00Z","inputTokens":12,"outputTokens":340,
+                        "cacheCreationInputTokens":2000,"cacheReadInputTokens":30000,"totalTokens":32352,"credits":0.4}},
+              {"role":"user","messageId":2,"content":[{"type":"tool_result","toolUseID":"toolu_1","run":{"status":"done","result":"ok 1.2s"}}]},
+              {"role":"assistant","messageId":3,"content":[{"type":"text","text":"Fixed."}],
+               "usage":{"model":"gpt-5","timestamp":"2026-01-02T00:01:00Z","inputTokens":0,"outputTokens":50,
+                        "cacheCreationInputTokens":900,"cacheReadInputTokens":100,"totalTokens":1050}}]}
+            """
+        try await harness.ingestDocument(thread, path: "~/.local/share/amp/threads/T-3f1.json", source: "amp.threads", kind: "amp.thread")
+        try await harness.normalize()
+        let session = try #require(try await harness.session("amp", "T-3f1"))
+        #expect(session.session.title == "Fix the flaky test")
+        #expect(session.session.project == "repo")
+        #expect(session.messages.map(\.role) == ["user", "assistant", "tool", "assistant"])
+        #expect(session.toolCalls.count == 1)
+        #expect(session.toolCalls.first?.result == "ok 1.2s")
+        // Claude: 12 + 340 + 2000 + 30000; GPT: the 900 "cache creation" is its uncached prompt.
+        #expect(session.session.tokens.input == 12 + 900)
+        #expect(session.session.tokens.cacheWrite == 2000)
+        #expect(session.session.tokens.cacheRead == 30100)
+        #expect(session.session.tokens.total == 32352 + 1050)
+        #expect(try await harness.reader.drift().isEmpty)
+    }
+
+    @Test func clineTaskFromItsUIMessages() async throws {
+        let harness = try await NormalizingHarness()
+        func messages(_ extra: String) -> String {
+            """
+            [{"ts":1733000000000,"type":"say","say":"task","text":"add a health check"},
+             {"ts":1733000001000,"type":"say","say":"api_req_started","text":"{\\"request\\":\\"…\\",\\"tokensIn\\":12,\\"tokensOut\\":345,\\"cacheWrites\\":1024,\\"cacheReads\\":20480,\\"cost\\":0.0123}"},
+             {"ts":1733000002000,"type":"say","say":"text","text":"I'll add /healthz."},
+             {"ts":1733000003000,"type":"ask","ask":"tool","text":"{\\"tool\\":\\"editedExistingFile\\",\\"path\\":\\"main.go\\"}"}\(extra)]
+            """
+        }
+        let path = "~/.config/Code/User/globalStorage/saoudrizwan.claude-dev/tasks/1733000000000/ui_messages.json"
+        // Saved while the reply streams (partial), then whole: the same task again.
+        try await harness.ingestDocument(messages(#",{"ts":1733000004000,"type":"say","say":"text","text":"Do","partial":true}"#),
+                                         path: path, source: "cline.ui-messages", kind: "cline.ui-messages")
+        try await harness.ingestDocument(messages(#",{"ts":1733000004000,"type":"say","say":"text","text":"Done."}"#),
+                                         path: path, source: "cline.ui-messages", kind: "cline.ui-messages")
+        try await harness.normalize()
+        let task = try #require(try await harness.session("cline", "1733000000000"))
+        #expect(task.messages.map(\.text) == ["add a health check", "I'll add /healthz.", "Done."])
+        #expect(task.toolCalls.map(\.name) == ["editedExistingFile"])
+        #expect(task.session.tokens.input == 12)
+        #expect(task.session.tokens.total == 12 + 345 + 1024 + 20480)
+        #expect(task.session.tokens.cost == 0.0123)
+        #expect(try await harness.reader.drift().isEmpty)
+    }
+
+    @Test func gooseSessionsWithRunningTotalsAndReinsertedMessages() async throws {
+        let harness = try await NormalizingHarness()
+        let db = "~/.local/share/goose/sessions/sessions.db"
+        for (cursor, input, output) in [(1, 1000, 100), (1, 1600, 260)] {
+            try await harness.ingestRow("""
+                {"id":"20260601_1","name":"release notes","working_dir":"/home/me/app","created_at":"2026-06-01 10:00:00",\
+                "updated_at":"2026-06-01 10:05:00","accumulated_input_tokens":\(input),"accumulated_output_tokens":\(output)}
+                """, encodings: "{}", path: db, cursor: cursor, source: "goose.sessions", kind: "goose.session")
+        }
+        // The conversation replaced: the same messages inserted again with new row ids.
+        for (cursor, id) in [(1, 1), (2, 2), (3, 7), (4, 8)] {
+            let user = id % 2 == 1
+            let content = user ? #"[{"type":"text","text":"write release notes"}]"#
+                               : #"[{"type":"text","text":"Here they are."},{"type":"toolRequest","id":"tr1","toolCall":{"status":"success","value":{"name":"shell","arguments":{"command":"git log"}}}}]"#
+            try await harness.ingestRow("""
+                {"id":\(id),"session_id":"20260601_1","role":"\(user ? "user" : "assistant")","content_json":\(content),\
+                "created_timestamp":\(user ? 1780308000 : 1780308005)}
+                """, encodings: #"{"content_json":"json"}"#, path: db, cursor: cursor, source: "goose.messages", kind: "goose.message")
+        }
+        try await harness.normalize()
+        let session = try #require(try await harness.session("goose", "20260601_1"))
+        #expect(session.session.project == "/home/me/app")
+        #expect(session.messages.map(\.role) == ["user", "assistant"])
+        #expect(session.toolCalls.map(\.name) == ["shell"])
+        // Two saves of the running totals: 1100, then 660 more.
+        #expect(session.usage.count == 2)
+        #expect(session.session.tokens.input == 1600)
+        #expect(session.session.tokens.output == 260)
+    }
+
+    @Test func crushRootSessionsCarryTheUsage() async throws {
+        let harness = try await NormalizingHarness()
+        let db = "~/code/app/.crush/crush.db"
+        try await harness.ingestRow("""
+            {"id":"root","parent_session_id":null,"title":"Add auth","prompt_tokens":5000,"completion_tokens":700,"cost":0.031,\
+            "created_at":1780308000,"updated_at":1780308100}
+            """, encodings: "{}", path: db, cursor: 1780308100, source: "crush.sessions", kind: "crush.session")
+        try await harness.ingestRow("""
+            {"id":"child","parent_session_id":"root","title":"sub task","prompt_tokens":800,"completion_tokens":90,"cost":0.004,\
+            "created_at":1780308010,"updated_at":1780308050}
+            """, encodings: "{}", path: db, cursor: 1780308050, source: "crush.sessions", kind: "crush.session")
+        let parts = #"[{"type":"text","data":{"text":"Adding middleware."}},{"type":"tool_call","data":{"id":"c1","name":"edit","input":"{\"file\":\"auth.go\"}"}}]"#
+        try await harness.ingestRow("""
+            {"id":"m1","session_id":"root","role":"assistant","parts":\(NormalizingHarness.quoted(parts)),"model":"claude-sonnet-4",\
+            "created_at":1780308020,"updated_at":1780308030}
+            """, encodings: "{}", path: db, cursor: 1780308030, source: "crush.messages", kind: "crush.message")
+        try await harness.normalize()
+        let root = try #require(try await harness.session("crush", "root"))
+        #expect(root.messages.map(\.text) == ["Adding middleware."])
+        #expect(root.toolCalls.map(\.name) == ["edit"])
+        #expect(root.session.tokens.total == 5700)
+        #expect(root.session.tokens.cost == 0.031)
+        #expect(root.session.startedAt == "2026-06-01T10:00:00.000Z")
+        let child = try #require(try await harness.session("crush", "child"))
+        // Rolled into its root's: not counted twice.
+        #expect(child.session.tokens.total == 0)
+        #expect(child.session.parentId == root.session.id)
+    }
+
+    @Test func zedThreadsDecodedFromZstdRows() async throws {
+        let harness = try await NormalizingHarness()
+        let thread = """
+            {"title":"Fix flaky test","version":"0.3.0","model":{"provider":"zed.dev","model":"claude-sonnet-4"},
+             "cumulative_token_usage":{"input_tokens":1200,"output_tokens":400,"cache_creation_input_tokens":90,"cache_read_input_tokens":8000},
+             "messages":[{"User":{"id":"u1","content":[{"Text":"why is it flaky?"}]}},
+                         {"Agent":{"content":[{"Thinking":{"text":"timers"}},{"Text":"A race."},{"ToolUse":{"id":"t1","name":"grep","input":{"q":"sleep"}}}],
+                                   "tool_results":{"t1":{"tool_use_id":"t1","tool_name":"grep","is_error":false,"content":{"Text":"a.rs:3"}}}}}]}
+            """
+        let compressed = Self.zstd(Array(thread.utf8))
+        try await harness.ingestRow("""
+            {"id":"th-1","summary":"Fix flaky test","updated_at":"2026-06-01T10:00:00Z","data_type":"zstd","data":"\(Data(compressed).base64EncodedString())"}
+            """, encodings: #"{"data":"base64"}"#, path: "~/.local/share/zed/threads/threads.db", cursor: 0, source: "zed.threads", kind: "zed.thread")
+        try await harness.normalize()
+        let session = try #require(try await harness.session("zed", "th-1"))
+        #expect(session.messages.map(\.text) == ["why is it flaky?", "A race."])
+        #expect(session.toolCalls.first?.result == "a.rs:3")
+        #expect(session.session.tokens.total == 1200 + 400 + 90 + 8000)
+        #expect(session.session.models == ["claude-sonnet-4"])
+    }
+
+    @Test func openCodeDatabaseRowsAndLegacyFiles() async throws {
+        let harness = try await NormalizingHarness()
+        let db = "~/.local/share/opencode/opencode.db"
+        try await harness.ingestRow(#"{"id":"ses_1","project_id":"p","parent_id":null,"directory":"/home/me/api","title":"Pagination","version":"1.3.2","time_created":1780308000000,"time_updated":1780308090000}"#,
+                                    encodings: "{}", path: db, cursor: 1780308090000, source: "opencode.sessions", kind: "opencode.session")
+        try await harness.ingestRow(#"{"id":"msg_1","session_id":"ses_1","time_created":1780308001000,"data":{"role":"user","time":{"created":1780308001000}}}"#,
+                                    encodings: #"{"data":"json"}"#, path: db, cursor: 1, source: "opencode.messages", kind: "opencode.message")
+        try await harness.ingestRow(#"{"id":"msg_2","session_id":"ses_1","time_created":1780308002000,"data":{"role":"assistant","modelID":"claude-sonnet-4.6","providerID":"anthropic","cost":0.02,"time":{"created":1780308002000},"tokens":{"input":300,"output":40,"reasoning":10,"cache":{"read":5000,"write":100}}}}"#,
+                                    encodings: #"{"data":"json"}"#, path: db, cursor: 2, source: "opencode.messages", kind: "opencode.message")
+        // Parts: each names its message; the query joined the message's role in.
+        for (id, message, role, data) in [("prt_1", "msg_1", "user", #"{"type":"text","text":"paginate /users"}"#),
+                                          ("prt_2", "msg_2", "assistant", #"{"type":"text","text":"Added cursor pagination."}"#),
+                                          ("prt_3", "msg_2", "assistant", #"{"type":"tool","callID":"call_1","tool":"bash","state":{"status":"completed","input":{"command":"go test"},"output":"ok"}}"#)] {
+            try await harness.ingestRow(#"{"id":"\#(id)","message_id":"\#(message)","session_id":"ses_1","role":"\#(role)","data":\#(data)}"#,
+                                        encodings: #"{"data":"json"}"#, path: db, cursor: 3, source: "opencode.parts", kind: "opencode.part")
+        }
+        // Before 1.2: the fixture's JSON files (tokscale's message with tokens).
+        let legacy = try String(contentsOf: NormalizingHarness.fixture(
+            "opencode/home-layout/.local/share/opencode/storage/message/test-project/msg_test001.json"), encoding: .utf8)
+        try await harness.ingestDocument(legacy, path: "~/.local/share/opencode/storage/message/test-project/msg_test001.json",
+                                         source: "opencode.message-files", kind: "opencode.message")
+        try await harness.normalize()
+        let session = try #require(try await harness.session("opencode", "ses_1"))
+        #expect(session.session.title == "Pagination")
+        #expect(session.messages.map(\.role) == ["user", "assistant"])
+        #expect(session.messages.map(\.text) == ["paginate /users", "Added cursor pagination."])
+        #expect(session.toolCalls.first?.result == "ok")
+        // Reasoning is apart from output in OpenCode: 40 + 10.
+        #expect(session.session.tokens.output == 50)
+        #expect(session.session.tokens.total == 300 + 50 + 5000 + 100)
+        let legacySession = try #require(try await harness.session("opencode", "ses_test001"))
+        #expect(legacySession.session.tokens.total == 1000 + 500 + 200 + 100)
+        #expect(legacySession.session.models == ["claude-3-5-sonnet-20241022"])
+    }
+
+    @Test func aiderRunsFromAMarkdownHistory() async throws {
+        let harness = try await NormalizingHarness()
+        try await harness.ingestLines("""
+            # aider chat started at 2026-06-09 14:01:00
+            #### add a retry to the webhook
+            I'll add exponential backoff
+            to the sender.
+            > Applied edit to src/webhook.py
+            > Tokens: 2.3k sent, 1.1k cache write, 150 received. Cost: $0.01 message, $0.05 session.
+            # aider chat started at 2026-06-10 09:00:00
+            #### and a test
+            Done.
+            """, path: "~/code/hooks/.aider.chat.history.md", source: "aider.chat-history", kind: "aider.chat-history")
+        try await harness.normalize()
+        let runs = try await harness.sessions("aider").sorted { ($0.startedAt ?? "") < ($1.startedAt ?? "") }
+        #expect(runs.count == 2)
+        #expect(runs.first?.startedAt == "2026-06-09T14:01:00Z")
+        #expect(runs.first?.project == "~/code/hooks")
+        let first = try #require(try await harness.reader.session(id: runs[0].id))
+        #expect(first.messages.map(\.text) == ["add a retry to the webhook", "I'll add exponential backoff\nto the sender."])
+        #expect(first.fileChanges.map(\.path) == ["src/webhook.py"])
+        // 2.3k sent of which 1.1k written to the cache; 150 received.
+        #expect(first.session.tokens.input == 1200)
+        #expect(first.session.tokens.cacheWrite == 1100)
+        #expect(first.session.tokens.output == 150)
+        #expect(first.session.tokens.cost == 0.01)
+        #expect(runs[1].messages == 2)
+    }
+
+    /// A zstd frame made by libzstd directly (not the server's wrapper).
+    static func zstd(_ bytes: [UInt8]) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
+        let written = ZSTD_compress(&output, output.count, bytes, bytes.count, 3)
+        return Array(output.prefix(written))
+    }
+}
