@@ -47,7 +47,7 @@ import Testing
     @Test func aNewToolIsOneYAMLFileAndNoCode() async throws {
         let home = try FixtureHome.make()
         defer { home.remove() }
-        let chats = home.root.appendingPathComponent(".gemini/tmp/3f2a/chats")
+        let chats = home.root.appendingPathComponent(".acme/chats/3f2a")
         try FileManager.default.createDirectory(at: chats, withIntermediateDirectories: true)
         try #"{"sessionId":"s1","messages":[{"type":"user","content":"hi"}]}"#.write(
             to: chats.appendingPathComponent("session-1.json"), atomically: true, encoding: .utf8)
@@ -56,24 +56,24 @@ import Testing
         try FileManager.default.createDirectory(at: extra, withIntermediateDirectories: true)
         try """
         sources:
-          - id: gemini-cli.chats
-            kind: gemini-cli.chat
-            roots: {default: ["${GEMINI_HOME:-~/.gemini}"]}
-            include: ["tmp/*/chats/*.json"]
+          - id: acme-agent.chats
+            kind: acme-agent.chat
+            roots: {default: ["${ACME_HOME:-~/.acme}"]}
+            include: ["chats/*/*.json"]
             format: json
             offset: snapshot
-        """.write(to: extra.appendingPathComponent("gemini-cli.yaml"), atomically: true, encoding: .utf8)
+        """.write(to: extra.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
         let builtIn = FixtureHome.repositoryRoot.appendingPathComponent("sources.d").path
         let report = try await validation(home, ["--sources-dir", builtIn, "--sources-dir", extra.path])
         let sources = try #require(report["sources"] as? [[String: Any]])
-        let gemini = try #require(sources.first { $0["id"] as? String == "gemini-cli.chats" })
-        #expect(gemini["files"] as? Int == 2)
-        #expect(gemini["valid"] as? Bool == true)
+        let acme = try #require(sources.first { $0["id"] as? String == "acme-agent.chats" })
+        #expect(acme["files"] as? Int == 2)
+        #expect(acme["valid"] as? Bool == true)
 
         let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--sources-dir", builtIn,
                                                                   "--sources-dir", extra.path, "--state-dir", home.root.appendingPathComponent(".state").path])
         let kinds = dryRun.lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
-            .filter { $0["kind"] as? String == "gemini-cli.chat" }
+            .filter { $0["kind"] as? String == "acme-agent.chat" }
         #expect(kinds.count == 2)
     }
 
@@ -175,11 +175,13 @@ import Testing
     @Test func noToolNameInTheEngine() throws {
         // "cursor" is also the name of an offset strategy: the tool is the capitalised word
         // or one of its storage names.
-        let names = ["claude", "codex", "openclaw", "antigravity", "gemini", "clawdbot", "moltbot"]
+        let names = ["claude", "codex", "openclaw", "antigravity", "gemini", "clawdbot", "moltbot", "qwen", "opencode", "copilot",
+                     "cline", "roo-code", "kilo", "goose", "crush", "zed.", "factory", "droid", "aider", "kiro", "windsurf"]
         let cursorTool = try NSRegularExpression(pattern: #"\bCursor\b|cursorAuth|cursorDiskKV|/\.cursor\b|ItemTable"#)
         var hits: [String] = []
-        // The engine; the `sensor` command carries the built-in sources.d as data.
-        for folder in ["Sources/SensorCore", "Sources/SensorModel", "Sources/SQLiteDB"] {
+        // The engine, and the server's generic normaliser; the `sensor` command carries the
+        // built-in sources.d as data, sensor-ingest normalizers.d.
+        for folder in ["Sources/SensorCore", "Sources/SensorModel", "Sources/SQLiteDB", "Sources/IngestCore/Normalizers/Mapping"] {
             let root = FixtureHome.repositoryRoot.appendingPathComponent(folder)
             let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
             while let url = enumerator?.nextObject() as? URL {

@@ -126,7 +126,8 @@ import Testing
         let withMessages = try await Self.allSessions(server).filter { ($0["messages"] as? Int ?? 0) > 0 }
         #expect(listed.count == withMessages.count && listed.count < expected.values.reduce(0) { $0 + ($1["sessions"] ?? 0) })
         #expect(listed.allSatisfy { ($0["messages"] as? Int ?? 0) > 0 })
-        #expect(Set(expected.keys) == ["claude-code", "codex", "openclaw", "cursor", "cursor-agent", "antigravity"])
+        #expect(Set(expected.keys) == ["claude-code", "codex", "openclaw", "cursor", "cursor-agent", "antigravity", "gemini-cli", "qwen-code",
+                                       "copilot-cli", "droid", "opencode"])
 
         // Records and fields not understood are counted, and their sessions normalised anyway.
         let drift = try await #require((try Self.get(server, "/api/v1/drift") as? [String: Any])?["drift"] as? [[String: Any]])

@@ -15,6 +15,7 @@ The rules are the read API's, stated plainly:
 - cursor (IDE): a session per chat tab and per composer with a conversation; a message per bubble.
 - cursor-agent: a session per transcript file and per store.db; a message per role line.
 - antigravity: a session per conversation; a message per step_index; tokens from gen_metadata.
+- gemini-cli, qwen-code, copilot-cli, droid, opencode: see each block below.
 """
 import glob, json, os, sqlite3, sys
 
@@ -177,5 +178,104 @@ for path in glob.glob(f"{home}/.gemini/*/conversations/*.db"):
         usage = protobuf_fields(protobuf_fields(protobuf_fields(bytes(data))[1])[4])
         tokens += usage.get(2, 0) + usage.get(3, 0)
 add("antigravity", len(steps), sum(len(v) for v in steps.values()), tokens)
+
+
+def records(path):
+    """The JSON objects of a JSONL file; a line holding several glued together gives each."""
+    decoder = json.JSONDecoder()
+    for line in open(path, encoding="utf-8", errors="replace"):
+        line = line.strip()
+        while line:
+            try:
+                value, end = decoder.raw_decode(line)
+            except ValueError:
+                break
+            if isinstance(value, dict):
+                yield value
+            line = line[end:].lstrip()
+
+
+# Gemini CLI: a session per sessionId; a message per id of a conversation type (the last write
+# of an id counts); tokens input + output + thoughts (input counts the cached ones).
+sessions, messages = set(), {}
+for path in glob.glob(f"{home}/.gemini/tmp/*/chats/session-*.jsonl"):
+    session = None
+    for record in records(path):
+        if "sessionId" in record and "type" not in record:
+            session = record["sessionId"]
+            sessions.add(session)
+        elif record.get("type") in ("user", "gemini", "info", "error", "warning"):
+            messages[(session, record["id"])] = record
+for path in glob.glob(f"{home}/.gemini/tmp/*/chats/session-*.json"):
+    document = json.load(open(path))
+    sessions.add(document["sessionId"])
+    for record in document.get("messages", []):
+        messages[(document["sessionId"], record["id"])] = record
+tokens = sum(sum(m.get("tokens", {}).get(k, 0) for k in ("input", "output", "thoughts")) for m in messages.values())
+add("gemini-cli", len(sessions), len(messages), tokens)
+
+# Qwen Code: a session per sessionId; a message per uuid of a user, assistant or tool_result
+# line (the last write counts); tokens prompt + candidates + thoughts of assistant lines.
+sessions, messages = set(), {}
+for path in glob.glob(f"{home}/.qwen/projects/*/chats/*.jsonl"):
+    for record in records(path):
+        sessions.add(record["sessionId"])
+        if record.get("type") in ("user", "assistant", "tool_result"):
+            messages[(record["sessionId"], record["uuid"])] = record
+tokens = 0
+for record in messages.values():
+    usage = record.get("usageMetadata") or {}
+    tokens += sum(usage.get(k) or 0 for k in ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount"))
+add("qwen-code", len(sessions), len(messages), tokens)
+
+# Copilot CLI: a session per session folder; a message per event id of a conversation event;
+# tokens from the shutdown's per-model usage, else its token details (cache included in input).
+conversation = ("user.message", "system.message", "session.error", "assistant.reasoning", "assistant.message")
+sessions, count, tokens = 0, 0, 0
+for path in glob.glob(f"{home}/.copilot/session-state/*/events.jsonl"):
+    sessions += 1
+    ids = set()
+    for record in records(path):
+        if record.get("type") in conversation:
+            ids.add(record["id"])
+        if record.get("type") == "session.shutdown":
+            data = record["data"]
+            usages = [m["usage"] for m in data.get("modelMetrics", {}).values() if "usage" in m]
+            if usages:
+                tokens += sum(u.get("inputTokens", 0) + u.get("outputTokens", 0) for u in usages)
+            elif "tokenDetails" in data:
+                tokens += sum(data["tokenDetails"].get(k, {}).get("tokenCount", 0) for k in ("input", "output"))
+    count += len(ids)
+add("copilot-cli", sessions, count, tokens)
+
+# Factory Droid: a session per transcript (its session_start id) and per stream log
+# (session_id); a message per message line (and a stream's completion); no tokens without
+# settings files.
+sessions, count = set(), 0
+for path in glob.glob(f"{home}/.factory/sessions/*/*.jsonl"):
+    for record in records(path):
+        if record.get("type") == "session_start":
+            sessions.add(record["id"])
+        elif record.get("type") == "message":
+            count += 1
+for path in glob.glob(f"{home}/.factory/projects/**/*.jsonl", recursive=True):
+    for record in records(path):
+        sessions.add(record["session_id"])
+        count += record.get("type") in ("message", "completion")
+add("droid", len(sessions), count, 0)
+
+# OpenCode (JSON files before 1.2): a session per session file and per session a message
+# names; a message per message file; tokens input + output + reasoning + cache of each.
+root = f"{home}/.local/share/opencode/storage"
+sessions, count, tokens = set(), 0, 0
+for path in glob.glob(f"{root}/session/*/*.json"):
+    sessions.add(json.load(open(path))["id"])
+for path in glob.glob(f"{root}/message/*/*.json"):
+    message = json.load(open(path))
+    sessions.add(message["sessionID"])
+    count += 1
+    usage = message.get("tokens") or {}
+    tokens += sum(usage.get(k, 0) for k in ("input", "output", "reasoning")) + sum((usage.get("cache") or {}).values())
+add("opencode", len(sessions), count, tokens)
 
 print(json.dumps(result, sort_keys=True))

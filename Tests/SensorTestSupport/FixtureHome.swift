@@ -31,6 +31,11 @@ public struct FixtureHome: Sendable {
         ("antigravity/agent-sessions/antigravity-cli/brain", ".gemini/antigravity-cli/brain"),
         ("antigravity/codeburn/antigravity-cli/brain/fixture-current-cli", ".gemini/antigravity-cli/brain/fixture-current-cli"),
         ("antigravity/agent-sessions/antigravity/brain", ".gemini/antigravity/brain"),
+        ("gemini-cli/home-layout/.gemini/tmp", ".gemini/tmp"),
+        ("qwen-code/home-layout/.qwen", ".qwen"),
+        ("copilot-cli/home-layout/.copilot", ".copilot"),
+        ("droid/home-layout/.factory", ".factory"),
+        ("opencode/home-layout/.local/share/opencode", ".local/share/opencode"),
     ]
 
     /// Files each built-in source matches in this home (counted by hand from the layout above).
@@ -46,6 +51,15 @@ public struct FixtureHome: Sendable {
         "cursor-agent.transcripts": 3,      // main + subagent + codeburn transcript
         "antigravity.transcripts": 3,
         "antigravity.artifacts": 1,         // brain/…/task.md
+        "gemini-cli.chats": 1,              // session-…-gemini_s.jsonl
+        "gemini-cli.chat-documents": 1,     // the legacy session-….json
+        "qwen-code.chats": 6,               // six projects' chats
+        "copilot-cli.events": 3,            // three session folders
+        "droid.sessions": 2,                // sessions/-tmp and sessions/-tmp-large
+        "droid.streams": 1,                 // projects/-tmp/sid_stage0_small.jsonl
+        "opencode.session-files": 3,
+        "opencode.message-files": 9,        // 2 + 4 + 2 + tokscale's msg_test001
+        "opencode.part-files": 16,          // 14 in message folders + 2 flat legacy parts
     ]
 
     /// Copies the fixtures into a new temporary home.

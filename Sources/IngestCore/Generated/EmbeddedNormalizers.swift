@@ -531,6 +531,10 @@ rules:
         cache_read: [data.tokens.cache.read, tokens.cache.read]
         cache_write: [data.tokens.cache.write, tokens.cache.write]
         cost: [data.cost, cost]
+  # A part that names no session (seen only in synthetic files) cannot be placed: kept raw.
+  - kinds: [opencode.part, kilo.part]
+    when: {session_id: {exists: false}, sessionID: {exists: false}, data.sessionID: {exists: false}}
+    skip: true
   - kinds: [opencode.part, kilo.part]
     when: {any: [{data.type: [text, reasoning]}, {type: [text, reasoning]}]}
     session: {id: [session_id, sessionID, data.sessionID]}

@@ -22,6 +22,24 @@ enum JSONReader {
         return parser.index == parser.count ? value : nil
     }
 
+    /// The values of text holding several JSON values one after another (`{…}{…}`: two
+    /// records a writer glued onto one line), or nil when any part is not JSON.
+    static func parseSequence(_ text: String) -> [Any]? {
+        var text = text
+        return text.withUTF8 { buffer -> [Any]? in
+            guard let base = buffer.baseAddress else { return nil }
+            var parser = Parser(bytes: base, count: buffer.count)
+            var values: [Any] = []
+            parser.skipWhitespace()
+            while parser.index < parser.count {
+                guard let value = parser.value(depth: 0) else { return nil }
+                values.append(value)
+                parser.skipWhitespace()
+            }
+            return values.isEmpty ? nil : values
+        }
+    }
+
     private struct Parser {
         let bytes: UnsafePointer<UInt8>
         let count: Int

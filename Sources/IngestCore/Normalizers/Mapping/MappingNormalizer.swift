@@ -19,6 +19,20 @@ public struct MappingNormalizer: RecordNormalizer {
     }
 
     public func normalize(_ record: RawRecord, into context: inout NormalizationContext) {
+        // A line the sensor could not read as one JSON value (sent as text): two records a
+        // writer glued together are taken one after the other; anything else is unreadable.
+        if record.encoding == "text", let line = record.record as? String {
+            guard let values = JSONReader.parseSequence(line), values.count > 1, values.allSatisfy({ $0 is [String: Any] }) else {
+                return context.unreadable(record, "not JSON")
+            }
+            for value in values {
+                var part = record
+                part.record = value
+                part.encoding = "json"
+                normalize(part, into: &context)
+            }
+            return
+        }
         var scope = MappingScope(record: record, item: record.record, parent: nil, index: nil, memory: context.memory(of: record))
         if let split = mapping.splits.first(where: { $0.kinds.contains(record.kind) }) {
             guard let items = split.each.evaluate(in: scope) else { return }

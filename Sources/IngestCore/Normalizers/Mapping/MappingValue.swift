@@ -5,7 +5,7 @@ import SensorModel
 ///
 /// Written in YAML as a path (`message.model`), a list of alternatives (the first that gives a
 /// value: `[sessionId, $memory.session]`), or an object:
-/// `{value: assistant}` (a constant), `{path: type, map: {gemini: assistant}, default: user}`,
+/// `{value: assistant}` (a constant), `{path: type, map: {model: assistant}, default: user}`,
 /// `{sum: [tokens.output, tokens.thoughts]}`, `{difference: [tokens.input, tokens.cached]}`
 /// (never below 0), `{concat: [a, b], separator: ":"}`, `{test: <condition>}` (true or false),
 /// and on any of them `when: <condition>` (no value unless it holds).
@@ -152,9 +152,9 @@ public indirect enum MappingValue: Sendable {
 }
 
 /// Whether a record (or item) is one a rule takes. Written as an object of paths to tests, all
-/// of which must hold: `{type: message}` (equals), `{type: [user, gemini]}` (one of),
+/// of which must hold: `{type: message}` (equals), `{type: [user, model]}` (one of),
 /// `{sessionId: {exists: true}}`, `{$path: {contains: ".reset."}}`, `{model: {matches: "^gpt"}}`,
-/// `{provider: {not: openclaw}}`; and `any: [<condition>, …]` for alternatives.
+/// `{provider: {not: internal}}`; and `any: [<condition>, …]` for alternatives.
 public struct MappingCondition: Sendable {
     public indirect enum Test: Sendable {
         case equals(String)

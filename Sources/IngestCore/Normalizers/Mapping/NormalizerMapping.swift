@@ -5,7 +5,7 @@ import SensorModel
 /// `schemas/normalizer.schema.json`, interpreted by ``MappingNormalizer``. See
 /// `docs/normalizer-mappings.md` for the language.
 public struct NormalizerMapping: Sendable {
-    /// The file it was read from (`gemini-cli.yaml`): an operator's file of the same name
+    /// The file it was read from (`my-tool.yaml`): an operator's file of the same name
     /// replaces a built-in one.
     public var name: String
     /// The tool named on its sessions; by default the kind's first label.
@@ -57,7 +57,7 @@ public struct NormalizerMapping: Sendable {
 
     struct MessageBlock: Sendable {
         var id, role, kind, text, thinking, model, timestamp, responseID: MappingValue?
-        /// A message written again with the same id replaces the earlier version (Gemini, Copilot).
+        /// A message written again with the same id replaces the earlier version.
         var lastWriteWins = false
     }
 
