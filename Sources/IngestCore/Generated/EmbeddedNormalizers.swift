@@ -497,6 +497,91 @@ rules:
         of_message: false
 
 """#),
+        ("openclaw.yaml", #"""
+# OpenClaw (formats.md §4): agents/<agent>/sessions/<session>.jsonl and its .reset.<ts> and
+# .deleted.<ts> archives, and in database-first releases the same lines as rows of
+# transcript_events (event_json). Ported from the Swift normaliser, row for row.
+#
+# - The header line (type: session) names the session; entries carry only their own id, so
+#   the session is remembered per file. An archive is the renamed live file: the same session,
+#   marked reset or deleted.
+# - Entries are keyed by (session id, entry id): a checkpoint copy, a byte prefix of the live
+#   file, lands on the same rows.
+# - Usage and cost are per assistant message; gateway-injected and delivery-mirror messages are
+#   not model calls.
+kinds: [openclaw.transcript, openclaw.transcript-event]
+raw_only: [openclaw.trajectory, openclaw.sessions-index, openclaw.session-node]
+type: [type, {value: "(none)"}]
+version: $memory.version
+known_fields: [type, version, id, parentId, timestamp, cwd, message, provider, modelId, thinkingLevel, customType, data, content,
+               display, details, summary, firstKeptEntryId, tokensBefore, fromHook, label, targetId, name, fromId, parentSession]
+split:
+  - kinds: [openclaw.transcript-event]
+    each: event_json|json
+session:
+  id: [$record.session_id, $memory.session]
+  status:
+    - {value: reset, when: {$path: {contains: .jsonl.reset.}}}
+    - {value: deleted, when: {$path: {contains: .jsonl.deleted.}}}
+rules:
+  - kinds: [openclaw.transcript]
+    when: {type: session}
+    remember:
+      session: id
+      version: {concat: [{value: v}, version], separator: ""}
+    timestamp: timestamp
+    session: {project: cwd}
+  - when: {type: session}
+    timestamp: timestamp
+    session: {project: cwd}
+  - when: {type: message}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {path: message.role, map: {toolResult: tool}, default: assistant}
+      # Thinking when the first block of text or thinking is thinking.
+      kind:
+        - {value: thinking, when: {"message.content[type!=toolCall]|first.type": thinking}}
+        - {value: tool_result, when: {message.role: toolResult}}
+        - {value: text}
+      text: ["message.content[type=text].text", message.content]
+      model: message.model
+      response_id: message.responseId
+    tool_calls:
+      - each: "message.content[type=toolCall]"
+        id: id
+        name: name
+        input: arguments
+        started_at: $parent.timestamp
+      - when: {message.role: toolResult}
+        id: message.toolCallId
+        name: message.toolName
+        result: ["message.content[type=text].text", message.content]
+        error: message.isError
+        ended_at: timestamp
+        of_message: false
+    usage:
+      - when: {message.role: assistant, message.usage: {exists: true}, message.provider: {not: openclaw},
+               message.model: {not: [gateway-injected, delivery-mirror]}}
+        input: message.usage.input
+        output: message.usage.output
+        cache_read: message.usage.cacheRead
+        cache_write: message.usage.cacheWrite
+        cost: message.usage.cost.total
+  - when: {type: [compaction, branch_summary]}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: system}
+      kind: {path: type, map: {branch_summary: summary}}
+      text: summary
+  - when: {type: model_change}
+    timestamp: timestamp
+    session: {model: modelId}
+  - when: {type: [thinking_level_change, custom, custom_message, label, session_info]}
+    timestamp: timestamp
+
+"""#),
         ("opencode.yaml", #"""
 # OpenCode and Kilo CLI (formats-more.md §2): opencode.db / kilo.db (SQLite, rows updated in
 # place) with tables session, message and part; before 1.2, JSON files storage/session/…,

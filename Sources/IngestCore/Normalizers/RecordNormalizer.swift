@@ -108,7 +108,7 @@ public struct NormalizerRegistry: Sendable {
     /// The normalisers written in Swift: tools whose rules a mapping cannot say (see
     /// docs/normalizer-mappings.md).
     static let swiftNormalizers: [any RecordNormalizer] = [
-        ClaudeCodeNormalizer(), CodexNormalizer(), OpenClawNormalizer(), CursorNormalizer(), AntigravityNormalizer(),
+        ClaudeCodeNormalizer(), CodexNormalizer(), CursorNormalizer(), AntigravityNormalizer(),
         AiderNormalizer(),
     ]
 

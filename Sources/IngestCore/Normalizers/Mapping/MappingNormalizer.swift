@@ -142,12 +142,15 @@ public struct MappingNormalizer: RecordNormalizer {
                 let id = usage.id?.string(usageScope)
                 var row = UsageRow(key: "", sessionKey: sessionKey, messageKey: messageKey, model: model,
                                    createdAt: usage.timestamp?.timestamp(usageScope) ?? messageTime, source: record.source)
-                row.input = max(0, usage.input?.integer(usageScope) ?? 0)
-                row.output = max(0, usage.output?.integer(usageScope) ?? 0)
-                row.cacheRead = max(0, usage.cacheRead?.integer(usageScope) ?? 0)
-                row.cacheWrite = max(0, usage.cacheWrite?.integer(usageScope) ?? 0)
-                row.reasoning = max(0, usage.reasoning?.integer(usageScope) ?? 0)
+                let counts = [usage.input, usage.output, usage.cacheRead, usage.cacheWrite, usage.reasoning].map { $0?.integer(usageScope) }
+                row.input = max(0, counts[0] ?? 0)
+                row.output = max(0, counts[1] ?? 0)
+                row.cacheRead = max(0, counts[2] ?? 0)
+                row.cacheWrite = max(0, counts[3] ?? 0)
+                row.reasoning = max(0, counts[4] ?? 0)
                 row.cost = usage.cost?.double(usageScope)
+                // A response that counted nothing is still a response; a record with no counts at all is none.
+                guard counts.contains(where: { $0 != nil }) || row.cost != nil else { continue }
                 let name = id ?? (itemIndex.map { "\(index).\($0)" } ?? String(index))
                 if usage.cumulative {
                     guard differenceFromLastTotals(&row, name: "usage|\(sessionID)|\(name)", record: record, into: &context) else { continue }
@@ -159,7 +162,6 @@ public struct MappingNormalizer: RecordNormalizer {
                 } else {
                     row.key = NormalKey.make(device, tool, "usage", sessionID, fallbackID, name)
                 }
-                guard row.total > 0 || (row.cost ?? 0) > 0 else { continue }
                 context.batch.usage.append(row)
                 if let model { context.batch.models.insert([sessionKey, model, record.source]) }
             }

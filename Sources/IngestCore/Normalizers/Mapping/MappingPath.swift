@@ -13,7 +13,8 @@ import SensorModel
 ///   equals the value, `[field!=value]` the others.
 /// - `|json` parses a string holding JSON, `|stem` / `|name` / `|parent` / `|dir` read a file
 ///   path (file name up to its first dot, file name, folder name, folder path), `|lower`
-///   lower-cases, `|entries` turns an object into `{key, value}` elements, `|base64` decodes
+///   lower-cases, `|first` keeps the first of the values reached so far,
+///   `|entries` turns an object into `{key, value}` elements, `|base64` decodes
 ///   a base64 column to bytes, `|zstd` decompresses bytes that are a zstd frame (others pass
 ///   as they are): `data|base64|zstd|json.messages[]` reads a compressed document in a row.
 /// A path with `[]` or a filter gives every value it reaches (nil when none).
@@ -31,7 +32,7 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
     }
 
     enum Function: String, Sendable, CaseIterable {
-        case json, stem, name, parent, dir, lower, entries, base64, zstd
+        case json, stem, name, parent, dir, lower, entries, base64, zstd, first
     }
 
     public let text: String
@@ -154,6 +155,10 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
     private func apply(_ steps: [Step], to start: [Any]) -> Any? {
         var values = start
         for step in steps {
+            if case .pipe(.first) = step {
+                values = Array(values.prefix(1))
+                continue
+            }
             var next: [Any] = []
             for value in values {
                 switch step {
@@ -209,6 +214,8 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
             }
         case .lower:
             return (value as? String)?.lowercased()
+        case .first:
+            return value
         case .entries:
             guard let object = value as? [String: Any] else { return nil }
             return object.keys.sorted().map { ["key": $0, "value": object[$0]!] as [String: Any] }

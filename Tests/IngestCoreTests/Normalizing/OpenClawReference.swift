@@ -1,3 +1,9 @@
+@testable import IngestCore
+
+/// The Swift normaliser OpenClaw had before its mapping (normalizers.d/openclaw.yaml), kept as
+/// the reference the port is compared with, row for row. One change was made with the port, in
+/// both: a tool call is keyed within its session (as every mapping keys them).
+///
 /// OpenClaw transcripts: JSONL files (`agents/<agent>/sessions/<session>.jsonl`, and their
 /// `.reset.<ts>` / `.deleted.<ts>` archives) and, in database-first releases, the same lines
 /// as rows of `transcript_events`.
@@ -9,9 +15,9 @@
 ///   file, lands on the same rows and never double counts.
 /// - Usage and cost are per assistant message; gateway-injected and delivery-mirror messages
 ///   are not model calls and carry no usage.
-public struct OpenClawNormalizer: RecordNormalizer {
-    public let kinds: Set<String> = ["openclaw.transcript", "openclaw.transcript-event"]
-    public let rawOnlyKinds: Set<String> = ["openclaw.trajectory", "openclaw.sessions-index", "openclaw.session-node"]
+struct OpenClawReference: RecordNormalizer {
+    let kinds: Set<String> = ["openclaw.transcript", "openclaw.transcript-event"]
+    let rawOnlyKinds: Set<String> = ["openclaw.trajectory", "openclaw.sessions-index", "openclaw.session-node"]
 
     static let tool = "openclaw"
     static let types: Set<String> = [
@@ -25,9 +31,9 @@ public struct OpenClawNormalizer: RecordNormalizer {
     ]
     static let syntheticModels: Set<String> = ["gateway-injected", "delivery-mirror"]
 
-    public init() {}
+    init() {}
 
-    public func normalize(_ record: RawRecord, into context: inout NormalizationContext) {
+    func normalize(_ record: RawRecord, into context: inout NormalizationContext) {
         let entry: [String: Any]
         var nativeID: String?
         if record.kind == "openclaw.transcript-event" {
@@ -70,7 +76,7 @@ public struct OpenClawNormalizer: RecordNormalizer {
         let messageKey = NormalKey.make(record.scopedDevice, Self.tool, "entry", sessionID, entryID)
         switch type {
         case "message":
-            message(entry["message"] as? [String: Any] ?? [:], record, sessionKey: sessionKey, messageKey: messageKey,
+            message(entry["message"] as? [String: Any] ?? [:], record, sessionID: sessionID, sessionKey: sessionKey, messageKey: messageKey,
                     timestamp: timestamp, into: &context)
         case "compaction", "branch_summary":
             context.batch.messages.append(MessageRow(
@@ -80,7 +86,7 @@ public struct OpenClawNormalizer: RecordNormalizer {
         }
     }
 
-    private func message(_ message: [String: Any], _ record: RawRecord, sessionKey: String, messageKey: String, timestamp: String?,
+    private func message(_ message: [String: Any], _ record: RawRecord, sessionID: String, sessionKey: String, messageKey: String, timestamp: String?,
                          into context: inout NormalizationContext) {
         let role = message["role"] as? String ?? "assistant"
         let model = JSON.string(message["model"])
@@ -93,7 +99,7 @@ public struct OpenClawNormalizer: RecordNormalizer {
             case "toolCall":
                 guard let callID = JSON.string(block["id"]) else { continue }
                 context.batch.toolCalls.append(ToolCallRow(
-                    key: NormalKey.make(record.scopedDevice, Self.tool, "call", callID), sessionKey: sessionKey, messageKey: messageKey,
+                    key: NormalKey.make(record.scopedDevice, Self.tool, "call", sessionID, callID), sessionKey: sessionKey, messageKey: messageKey,
                     callID: callID, name: JSON.string(block["name"]), input: JSON.text(block["arguments"]), startedAt: timestamp,
                     source: record.source))
             default: break
@@ -103,7 +109,7 @@ public struct OpenClawNormalizer: RecordNormalizer {
         let text = texts.isEmpty ? nil : texts.joined(separator: "\n")
         if role == "toolResult", let callID = JSON.string(message["toolCallId"]) {
             context.batch.toolCalls.append(ToolCallRow(
-                key: NormalKey.make(record.scopedDevice, Self.tool, "call", callID), sessionKey: sessionKey, callID: callID,
+                key: NormalKey.make(record.scopedDevice, Self.tool, "call", sessionID, callID), sessionKey: sessionKey, callID: callID,
                 name: JSON.string(message["toolName"]), result: text, isError: JSON.bool(message["isError"]), endedAt: timestamp,
                 source: record.source))
         }
