@@ -709,13 +709,12 @@ rules:
 
 """#),
         ("vscode-copilot.yaml", #"""
-# Copilot Chat in VS Code, Insiders and VSCodium (formats-more.md §4): chatSessions/*.jsonl is a
-# log of patches (kind 0 sets the whole session, 1 sets a value at a path, 2 pushes onto an
-# array, 3 deletes) that means something only replayed from its first line; no mapping can
-# replay a log, so these are kept raw until a normaliser that replays them exists. The legacy
-# whole-document .json is read by the rules below.
+# Copilot Chat in VS Code, Insiders and VSCodium (formats-more.md §4). A session is a document
+# (before VS Code 1.109, and with chat.useLogSessionStorage off) whose requests[] each hold the
+# prompt, the streamed response parts and the request's token counts; since 1.109 a log of
+# patches replayed by VSCodeCopilotLogNormalizer (a mapping cannot replay a log).
 kinds: [vscode-copilot.session-document]
-raw_only: [vscode-copilot.session-log, vscode-copilot.workspace]
+raw_only: [vscode-copilot.workspace]
 type: [{value: request}]
 split:
   - kinds: [vscode-copilot.session-document]
@@ -726,11 +725,21 @@ session:
   ended_at: $record.lastMessageDate
 rules:
   - timestamp: timestamp
-    message:
-      id: [requestId, {concat: [$index]}]
-      role: {value: user}
-      text: [message.text, "message.parts[].text"]
-      model: [result.metadata.resolvedModel, modelId]
+    messages:
+      - id: {concat: [requestId, {value: prompt}]}
+        role: {value: user}
+        text: [message.text, "message.parts[].text"]
+      # Markdown arrives in fragments: joined as they are.
+      - id: {concat: [requestId, {value: response}]}
+        role: {value: assistant}
+        text: {path: "response[kind!=toolInvocationSerialized].value", join: ""}
+        model: [result.metadata.resolvedModel, modelId]
+    tool_calls:
+      - each: "response[kind=toolInvocationSerialized]"
+        id: toolCallId
+        name: toolId
+        input: [invocationMessage.value, invocationMessage]
+        result: [resultDetails, pastTenseMessage.value]
     usage:
       - id: requestId
         model: [result.metadata.resolvedModel, modelId]

@@ -109,7 +109,7 @@ public struct NormalizerRegistry: Sendable {
     /// docs/normalizer-mappings.md).
     static let swiftNormalizers: [any RecordNormalizer] = [
         ClaudeCodeNormalizer(), CodexNormalizer(), CursorNormalizer(), AntigravityNormalizer(),
-        AiderNormalizer(),
+        AiderNormalizer(), VSCodeCopilotLogNormalizer(),
     ]
 
     /// Every normaliser built into this server: the Swift ones and the mappings of `normalizers.d/`.

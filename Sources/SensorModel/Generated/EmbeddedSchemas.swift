@@ -144,6 +144,7 @@ public enum EmbeddedSchemas {
         "difference": {"type": "array", "items": {"$ref": "#/$defs/value"}, "minItems": 2, "maxItems": 2, "description": "The first less the second, never below 0."},
         "concat": {"type": "array", "items": {"$ref": "#/$defs/value"}, "minItems": 1},
         "separator": {"type": "string"},
+        "join": {"type": "string", "description": "Joins the strings found with this (streamed fragments: \"\")."},
         "test": {"$ref": "#/$defs/condition", "description": "true when the condition holds, else false."},
         "map": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "description": "Replaces a value found in the table (others pass unchanged)."},
         "default": {"type": ["string", "number", "boolean"], "description": "When nothing is found."},
@@ -187,6 +188,22 @@ public enum EmbeddedSchemas {
         "parent": {"$ref": "#/$defs/value", "description": "The session that started this one (a sub-agent)."}
       }
     },
+    "message": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "when": {"$ref": "#/$defs/condition", "description": "Only when this holds (in a `messages` list)."},
+        "id": {"$ref": "#/$defs/value", "description": "Unique within the session; without it, the record's position."},
+        "role": {"$ref": "#/$defs/value", "description": "user, assistant, system, tool, developer."},
+        "kind": {"$ref": "#/$defs/value", "description": "text (default), thinking, tool_result, summary, compaction…"},
+        "text": {"$ref": "#/$defs/value", "description": "A string, or strings joined by newlines."},
+        "thinking": {"$ref": "#/$defs/value", "description": "Reasoning text: the message's text (kind thinking) when it has no other."},
+        "model": {"$ref": "#/$defs/value"},
+        "timestamp": {"$ref": "#/$defs/value"},
+        "response_id": {"$ref": "#/$defs/value"},
+        "last_write_wins": {"type": "boolean", "description": "The tool writes a message again with the same id: the later write replaces the earlier."}
+      }
+    },
     "rule": {
       "type": "object",
       "additionalProperties": false,
@@ -197,21 +214,8 @@ public enum EmbeddedSchemas {
         "remember": {"type": "object", "additionalProperties": {"$ref": "#/$defs/value"}, "description": "Values kept for the file ($memory.<name>) for its later records."},
         "timestamp": {"$ref": "#/$defs/value", "description": "When the record was written (RFC 3339 or epoch seconds or milliseconds)."},
         "session": {"$ref": "#/$defs/session"},
-        "message": {
-          "type": "object",
-          "additionalProperties": false,
-          "properties": {
-            "id": {"$ref": "#/$defs/value", "description": "Unique within the session; without it, the record's position."},
-            "role": {"$ref": "#/$defs/value", "description": "user, assistant, system, tool, developer."},
-            "kind": {"$ref": "#/$defs/value", "description": "text (default), thinking, tool_result, summary, compaction…"},
-            "text": {"$ref": "#/$defs/value", "description": "A string, or strings joined by newlines."},
-            "thinking": {"$ref": "#/$defs/value", "description": "Reasoning text: the message's text (kind thinking) when it has no other."},
-            "model": {"$ref": "#/$defs/value"},
-            "timestamp": {"$ref": "#/$defs/value"},
-            "response_id": {"$ref": "#/$defs/value"},
-            "last_write_wins": {"type": "boolean", "description": "The tool writes a message again with the same id: the later write replaces the earlier."}
-          }
-        },
+        "message": {"$ref": "#/$defs/message"},
+        "messages": {"type": "array", "items": {"$ref": "#/$defs/message"}, "description": "Several messages from one record (a request and its response); each may have a `when`."},
         "tool_calls": {
           "type": "array",
           "items": {

@@ -214,3 +214,50 @@ import Testing
         return Array(output.prefix(written))
     }
 }
+
+/// Copilot Chat in VS Code: the patch log replayed, and the legacy document by its mapping.
+@Suite struct VSCodeCopilotTests {
+    @Test func aSessionLogIsReplayedInOrder() async throws {
+        let harness = try await NormalizingHarness()
+        try await harness.ingestLines("""
+            {"kind":0,"v":{"version":3,"sessionId":"3b7e","creationDate":1763727100000,"requests":[]}}
+            {"kind":2,"k":["requests"],"v":[{"requestId":"request_1","message":{"text":"fix the retry"},"modelId":"copilot/gpt-4.1","timestamp":1763727200000,"response":[]}]}
+            {"kind":2,"k":["requests",0,"response"],"v":[{"value":"Use exponential "}]}
+            {"kind":2,"k":["requests",0,"response"],"v":[{"value":"backoff."},{"kind":"toolInvocationSerialized","toolId":"copilot_readFile","toolCallId":"tc1","invocationMessage":{"value":"Reading retry.ts"}}]}
+            {"kind":1,"k":["requests",0,"result"],"v":{"metadata":{"promptTokens":1200,"outputTokens":30,"resolvedModel":"gpt-4.1-2025-04-14"}}}
+            {"kind":1,"k":["requests",0,"completionTokens"],"v":39}
+            {"kind":1,"k":["customTitle"],"v":"Retry fix"}
+            {"kind":2,"k":["requests"],"v":[{"requestId":"request_2","message":{"text":"and a test"},"timestamp":1763727300000}]}
+            {"kind":3,"k":["requests",1,"followups"]}
+            """, path: "~/.config/Code/User/workspaceStorage/ab12/chatSessions/3b7e.jsonl",
+            source: "vscode-copilot.session-logs", kind: "vscode-copilot.session-log")
+        try await harness.normalize()
+        let session = try #require(try await harness.session("vscode-copilot", "3b7e"))
+        #expect(session.session.title == "Retry fix")
+        #expect(session.session.startedAt == "2025-11-21T12:11:40.000Z")
+        #expect(session.messages.map(\.role) == ["user", "assistant", "user"])
+        // The response's fragments, joined as they were pushed.
+        #expect(session.messages.map(\.text) == ["fix the retry", "Use exponential backoff.", "and a test"])
+        #expect(session.toolCalls.map(\.name) == ["copilot_readFile"])
+        // completionTokens set after the result: 1200 + 39.
+        #expect(session.session.tokens.input == 1200)
+        #expect(session.session.tokens.output == 39)
+        #expect(session.session.models == ["gpt-4.1-2025-04-14"])
+        #expect(try await harness.reader.drift().isEmpty)
+    }
+
+    @Test func aLegacySessionDocumentGivesPromptsAndResponses() async throws {
+        let harness = try await NormalizingHarness()
+        try await harness.ingestDocument("""
+            {"version":3,"sessionId":"9c1d","creationDate":1763727100000,"lastMessageDate":1763727400000,
+             "requests":[{"requestId":"request_a","message":{"text":"explain this"},"modelId":"copilot/claude-sonnet-4","timestamp":1763727200000,
+                          "response":[{"value":"It parses "},{"value":"the header."}],
+                          "result":{"metadata":{"promptTokens":800,"outputTokens":25,"resolvedModel":"claude-sonnet-4"}}}]}
+            """, path: "~/.config/Code/User/workspaceStorage/ab12/chatSessions/9c1d.json",
+            source: "vscode-copilot.session-documents", kind: "vscode-copilot.session-document")
+        try await harness.normalize()
+        let session = try #require(try await harness.session("vscode-copilot", "9c1d"))
+        #expect(session.messages.map(\.text) == ["explain this", "It parses the header."])
+        #expect(session.session.tokens.total == 825)
+    }
+}

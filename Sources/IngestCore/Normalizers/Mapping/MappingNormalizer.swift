@@ -97,11 +97,13 @@ public struct MappingNormalizer: RecordNormalizer {
 
         let ordinal = record.position + Int64(scope.index ?? 0)
         let fallbackID = scope.index.map { "\(record.position)#\($0)" } ?? "\(record.position)"
+        // The first message is the one tool calls and usage belong to.
         var messageKey: String?
         var messageModel: String?
         var messageTime = timestamp
-        if let message = rule.message {
-            let id = message.id?.string(scope) ?? fallbackID
+        for (index, message) in rule.messages.enumerated() {
+            if let when = message.when, !when.holds(in: scope) { continue }
+            let id = message.id?.string(scope) ?? (index == 0 ? fallbackID : "\(fallbackID)/\(index)")
             let key = NormalKey.make(device, tool, "entry", sessionID, id)
             var text = message.text?.text(scope)
             var kind = message.kind?.string(scope) ?? "text"
@@ -109,15 +111,20 @@ public struct MappingNormalizer: RecordNormalizer {
                 text = thinking
                 if message.kind == nil { kind = "thinking" }
             }
-            messageModel = message.model?.string(scope)
-            messageTime = message.timestamp?.timestamp(scope) ?? timestamp
+            let model = message.model?.string(scope)
+            let time = message.timestamp?.timestamp(scope) ?? timestamp
             // A later write outranks an earlier one by its place in the raw store.
             let rank = message.lastWriteWins ? record.seq << 16 + Int64(min(scope.index ?? 0, 0xFFFF)) : 0
             context.batch.messages.append(MessageRow(
                 key: key, sessionKey: sessionKey, responseID: message.responseID?.string(scope),
-                role: message.role?.string(scope) ?? "assistant", kind: kind, text: text, model: messageModel,
-                createdAt: messageTime, ordinal: ordinal, rank: rank, source: record.source))
-            messageKey = key
+                role: message.role?.string(scope) ?? "assistant", kind: kind, text: text, model: model,
+                createdAt: time, ordinal: rule.messages.count > 1 ? ordinal * 4 + Int64(min(index, 3)) : ordinal, rank: rank,
+                source: record.source))
+            if messageKey == nil {
+                messageKey = key
+                messageTime = time
+            }
+            messageModel = messageModel ?? model
         }
 
         for call in rule.toolCalls {

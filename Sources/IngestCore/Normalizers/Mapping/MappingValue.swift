@@ -8,7 +8,8 @@ import SensorModel
 /// `{value: assistant}` (a constant), `{path: type, map: {model: assistant}, default: user}`,
 /// `{sum: [tokens.output, tokens.thoughts]}`, `{difference: [tokens.input, tokens.cached]}`
 /// (never below 0), `{concat: [a, b], separator: ":"}`, `{test: <condition>}` (true or false),
-/// and on any of them `when: <condition>` (no value unless it holds).
+/// and on any of them `join: ""` (the strings found, joined) and `when: <condition>` (no value
+/// unless it holds).
 public indirect enum MappingValue: Sendable {
     case path(MappingPath)
     case constant(String)
@@ -20,6 +21,7 @@ public indirect enum MappingValue: Sendable {
     case mapped(MappingValue, [String: String])
     case fallback(MappingValue, String)
     case gated(MappingCondition, MappingValue)
+    case joined(MappingValue, String)
 
     func evaluate(_ scope: MappingScope) -> Any? {
         switch self {
@@ -58,6 +60,11 @@ public indirect enum MappingValue: Sendable {
             return value
         case .gated(let condition, let inner):
             return condition.holds(in: scope) ? inner.evaluate(scope) : nil
+        case .joined(let inner, let separator):
+            let value = inner.evaluate(scope)
+            guard let array = value as? [Any] else { return value }
+            let texts = array.compactMap { $0 as? String }
+            return texts.isEmpty ? nil : texts.joined(separator: separator)
         }
     }
 
@@ -263,6 +270,7 @@ extension MappingValue {
             for entry in table.entries { entries[entry.key] = MappingValue.scalarText(entry.node.json) }
             result = .mapped(result, entries)
         }
+        if let separator = node["join"]?.string { result = .joined(result, separator) }
         if let fallback = node["default"].flatMap({ MappingValue.scalarText($0.json) }) { result = .fallback(result, fallback) }
         if let gate = node["when"] {
             guard let condition = MappingCondition.decode(gate, field: field + ".when", problems: &problems) else { return nil }

@@ -38,7 +38,8 @@ public struct NormalizerMapping: Sendable {
         var remember: [(String, MappingValue)] = []
         var timestamp: MappingValue?
         var session = SessionBlock()
-        var message: MessageBlock?
+        /// `message`, or the `messages` of a record holding several (a request and its response).
+        var messages: [MessageBlock] = []
         var toolCalls: [CallBlock] = []
         var usage: [UsageBlock] = []
     }
@@ -56,6 +57,7 @@ public struct NormalizerMapping: Sendable {
     }
 
     struct MessageBlock: Sendable {
+        var when: MappingCondition?
         var id, role, kind, text, thinking, model, timestamp, responseID: MappingValue?
         /// A message written again with the same id replaces the earlier version.
         var lastWriteWins = false
@@ -139,14 +141,16 @@ extension NormalizerMapping {
             }
             rule.timestamp = value(element["timestamp"], field + ".timestamp")
             rule.session = session(element["session"], field + ".session")
-            if let message = element["message"] {
-                let at = field + ".message"
-                rule.message = MessageBlock(
+            let messages = element["message"].map { [($0, field + ".message")] }
+                ?? (element["messages"]?.elements ?? []).enumerated().map { ($1, "\(field).messages[\($0)]") }
+            for (message, at) in messages {
+                rule.messages.append(MessageBlock(
+                    when: condition(message["when"], at + ".when"),
                     id: value(message["id"], at + ".id"), role: value(message["role"], at + ".role"), kind: value(message["kind"], at + ".kind"),
                     text: value(message["text"], at + ".text"), thinking: value(message["thinking"], at + ".thinking"),
                     model: value(message["model"], at + ".model"), timestamp: value(message["timestamp"], at + ".timestamp"),
                     responseID: value(message["response_id"], at + ".response_id"),
-                    lastWriteWins: message["last_write_wins"]?.bool ?? false)
+                    lastWriteWins: message["last_write_wins"]?.bool ?? false))
             }
             for (callIndex, call) in (element["tool_calls"]?.elements ?? []).enumerated() {
                 let at = "\(field).tool_calls[\(callIndex)]"
@@ -166,7 +170,7 @@ extension NormalizerMapping {
                     cacheWrite: value(usage["cache_write"], at + ".cache_write"), reasoning: value(usage["reasoning"], at + ".reasoning"),
                     cost: value(usage["cost"], at + ".cost"), cumulative: usage["mode"]?.string == "cumulative"))
             }
-            let producesRows = rule.message != nil || !rule.toolCalls.isEmpty || !rule.usage.isEmpty || !rule.skip
+            let producesRows = !rule.messages.isEmpty || !rule.toolCalls.isEmpty || !rule.usage.isEmpty || !rule.skip
             if producesRows && !rule.skip && rule.session.over(mapping.session).id == nil {
                 problems.append(ConfigProblem(element.location, field: field,
                                               "no session id: give session.id here or at the top of the mapping"))
