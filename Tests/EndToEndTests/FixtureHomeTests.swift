@@ -100,6 +100,11 @@ import Testing
             }
             #expect(bySource[id, default: 0] == lines, "\(id)")
         }
+        // A document read whole: one envelope per matched file.
+        for source in try #require(report["sources"] as? [[String: Any]]) where source["format"] as? String == "json" {
+            let id = source["id"] as! String
+            #expect(bySource[id, default: 0] == (source["matched"] as? [String] ?? []).count, "\(id)")
+        }
         // ItemTable chat keys of the workspace database, counted with SQL.
         let database = try Database(path: home.root.appendingPathComponent(
             ".config/Cursor/User/workspaceStorage/f87f6e0b2cf1ae8645cc0c5ffaa99529/state.vscdb").path, mode: .readOnly)

@@ -119,6 +119,8 @@ import Testing
             actual[tool, default: ["sessions": 0, "messages": 0, "tokens": 0]]["sessions"]! += 1
             actual[tool]!["messages"]! += session["messages"] as? Int ?? 0
             actual[tool]!["tokens"]! += tokens
+            // Tool calls where the script counts them (the tools normalised by a mapping).
+            if expected[tool]?["tool_calls"] != nil { actual[tool]!["tool_calls", default: 0] += session["tool_calls"] as? Int ?? 0 }
         }
         #expect(actual == expected)
         // By default a list shows conversations: sessions without a message are left out.
@@ -134,6 +136,10 @@ import Testing
         let names = Set(drift.map { "\($0["tool"]!)/\($0["reason"]!)/\($0["name"]!)" })
         #expect(names.isSuperset(of: ["claude-code/unknown_field/timesstamp", "codex/unknown_type/world_state",
                                       "antigravity/unknown_field/telemetry"]))
+        // Every record of the newer tools' fixtures was read as its kind promises.
+        let newer: Set = ["gemini-cli", "qwen-code", "copilot-cli", "droid", "opencode"]
+        let unreadable = drift.filter { newer.contains($0["tool"] as? String ?? "") && $0["reason"] as? String == "unreadable" }
+        #expect(unreadable.isEmpty, "\(unreadable)")
 
         // A reinstall (the state directory wiped) rescans everything: the device id comes back
         // the same, so the server stores no new envelope and every total stays; nor does a reparse.

@@ -23,11 +23,13 @@ home = sys.argv[1]
 result = {}
 
 
-def add(tool, sessions=0, messages=0, tokens=0):
+def add(tool, sessions=0, messages=0, tokens=0, tool_calls=None):
     entry = result.setdefault(tool, {"sessions": 0, "messages": 0, "tokens": 0})
     entry["sessions"] += sessions
     entry["messages"] += messages
     entry["tokens"] += tokens
+    if tool_calls is not None:
+        entry["tool_calls"] = entry.get("tool_calls", 0) + tool_calls
 
 
 def protobuf_fields(data):
@@ -212,7 +214,8 @@ for path in glob.glob(f"{home}/.gemini/tmp/*/chats/session-*.json"):
     for record in document.get("messages", []):
         messages[(document["sessionId"], record["id"])] = record
 tokens = sum(sum(m.get("tokens", {}).get(k, 0) for k in ("input", "output", "thoughts")) for m in messages.values())
-add("gemini-cli", len(sessions), len(messages), tokens)
+calls = {(key[0], call["id"]) for key, m in messages.items() for call in m.get("toolCalls", [])}
+add("gemini-cli", len(sessions), len(messages), tokens, len(calls))
 
 # Qwen Code: a session per sessionId; a message per uuid of a user, assistant or tool_result
 # line (the last write counts); tokens prompt + candidates + thoughts of assistant lines.
@@ -222,22 +225,31 @@ for path in glob.glob(f"{home}/.qwen/projects/*/chats/*.jsonl"):
         sessions.add(record["sessionId"])
         if record.get("type") in ("user", "assistant", "tool_result"):
             messages[(record["sessionId"], record["uuid"])] = record
-tokens = 0
-for record in messages.values():
+tokens, calls = 0, set()
+for (session, _), record in messages.items():
     usage = record.get("usageMetadata") or {}
     tokens += sum(usage.get(k) or 0 for k in ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount"))
-add("qwen-code", len(sessions), len(messages), tokens)
+    for part in (record.get("message") or {}).get("parts", []):
+        call = part.get("functionCall") or part.get("functionResponse")
+        if call and call.get("id"):
+            calls.add((session, call["id"]))
+add("qwen-code", len(sessions), len(messages), tokens, len(calls))
 
 # Copilot CLI: a session per session folder; a message per event id of a conversation event;
 # tokens from the shutdown's per-model usage, else its token details (cache included in input).
 conversation = ("user.message", "system.message", "session.error", "assistant.reasoning", "assistant.message")
-sessions, count, tokens = 0, 0, 0
+sessions, count, tokens, calls = 0, 0, 0, 0
 for path in glob.glob(f"{home}/.copilot/session-state/*/events.jsonl"):
     sessions += 1
-    ids = set()
+    ids, call_ids = set(), set()
     for record in records(path):
         if record.get("type") in conversation:
             ids.add(record["id"])
+        data = record.get("data") or {}
+        if record.get("type") == "assistant.message":
+            call_ids.update(request["toolCallId"] for request in data.get("toolRequests") or [])
+        if record.get("type") in ("tool.execution_start", "tool.execution_complete"):
+            call_ids.add(data["toolCallId"])
         if record.get("type") == "session.shutdown":
             data = record["data"]
             usages = [m["usage"] for m in data.get("modelMetrics", {}).values() if "usage" in m]
@@ -246,28 +258,40 @@ for path in glob.glob(f"{home}/.copilot/session-state/*/events.jsonl"):
             elif "tokenDetails" in data:
                 tokens += sum(data["tokenDetails"].get(k, {}).get("tokenCount", 0) for k in ("input", "output"))
     count += len(ids)
-add("copilot-cli", sessions, count, tokens)
+    calls += len(call_ids)
+add("copilot-cli", sessions, count, tokens, calls)
 
 # Factory Droid: a session per transcript (its session_start id) and per stream log
 # (session_id); a message per message line (and a stream's completion); no tokens without
 # settings files.
-sessions, count = set(), 0
+sessions, count, calls = set(), 0, set()
 for path in glob.glob(f"{home}/.factory/sessions/*/*.jsonl"):
+    session = None
     for record in records(path):
         if record.get("type") == "session_start":
-            sessions.add(record["id"])
+            session = record["id"]
+            sessions.add(session)
         elif record.get("type") == "message":
             count += 1
+            for block in record["message"].get("content") or []:
+                if isinstance(block, dict) and block.get("type") in ("tool_use", "tool_result"):
+                    calls.add((session, block.get("id") or block.get("tool_use_id")))
 for path in glob.glob(f"{home}/.factory/projects/**/*.jsonl", recursive=True):
     for record in records(path):
         sessions.add(record["session_id"])
         count += record.get("type") in ("message", "completion")
-add("droid", len(sessions), count, 0)
+        if record.get("type") in ("tool_call", "tool_result"):
+            calls.add((record["session_id"], record["toolCallId"]))
+add("droid", len(sessions), count, 0, len(calls))
 
 # OpenCode (JSON files before 1.2): a session per session file and per session a message
 # names; a message per message file; tokens input + output + reasoning + cache of each.
 root = f"{home}/.local/share/opencode/storage"
-sessions, count, tokens = set(), 0, 0
+sessions, count, tokens, calls = set(), 0, 0, set()
+for path in glob.glob(f"{root}/part/*/*.json") + glob.glob(f"{root}/part/*.json"):
+    part = json.load(open(path))
+    if part.get("type") == "tool" and part.get("sessionID"):
+        calls.add((part["sessionID"], part["callID"]))
 for path in glob.glob(f"{root}/session/*/*.json"):
     sessions.add(json.load(open(path))["id"])
 for path in glob.glob(f"{root}/message/*/*.json"):
@@ -276,6 +300,6 @@ for path in glob.glob(f"{root}/message/*/*.json"):
     count += 1
     usage = message.get("tokens") or {}
     tokens += sum(usage.get(k, 0) for k in ("input", "output", "reasoning")) + sum((usage.get("cache") or {}).values())
-add("opencode", len(sessions), count, tokens)
+add("opencode", len(sessions), count, tokens, len(calls))
 
 print(json.dumps(result, sort_keys=True))
