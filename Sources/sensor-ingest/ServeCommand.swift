@@ -5,6 +5,7 @@ import IngestCore
 import Logging
 import NIOSSL
 import SensorModel
+import ServiceLifecycle
 
 /// `sensor-ingest serve`: the API, until SIGTERM or SIGINT (in-flight requests finish first).
 struct ServeCommand: AsyncParsableCommand {
@@ -102,7 +103,11 @@ struct ServeCommand: AsyncParsableCommand {
         let server = IngestServer(store: store, config: provider, limits: limits, metricsToken: metricsToken, prices: prices,
                                   normalizers: try normalizers.registry(),
                                   logger: logger)
-        let app = try server.application(host: host, port: port, tls: try tlsConfiguration(), services: [store]) { url in
+        // An operator's mappings are re-read when edited: new records use them at once.
+        let watchers: [any Service] = normalizers.directory.map {
+            [MappingWatcher(directory: $0, normalizer: server.normalizer, logger: logger)]
+        } ?? []
+        let app = try server.application(host: host, port: port, tls: try tlsConfiguration(), services: [store] + watchers) { url in
             FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
             logger.info("listening", metadata: ["url": "\(url)", "database": "\(location)"])
         }

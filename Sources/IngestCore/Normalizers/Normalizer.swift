@@ -11,7 +11,9 @@ import ServiceLifecycle
 /// each step and the others retry.
 public final class Normalizer: Service, Sendable {
     public let store: any IngestStore
-    public let registry: NormalizerRegistry
+    /// The normalisers it uses; ``use(_:)`` swaps them (an operator's mappings edited).
+    public var registry: NormalizerRegistry { registryBox.withLockedValue { $0 } }
+    private let registryBox: NIOLockedValueBox<NormalizerRegistry>
     let metrics: IngestMetrics?
     let logger: Logger
     let chunkSize: Int
@@ -32,13 +34,20 @@ public final class Normalizer: Service, Sendable {
                 logger: Logger = Logger(label: "sensor-ingest.normalizer")) {
         self.store = store
         self.prices = prices
-        self.registry = registry
+        registryBox = NIOLockedValueBox(registry)
         self.metrics = metrics
         self.chunkSize = chunkSize
         self.chunkBytes = chunkBytes
         self.logger = logger
         lease = NormalizerLease(store: store)
         (wakeups, wakeup) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Normalises with `registry` from the next step on (records already normalised keep their
+    /// rows until a reparse).
+    public func use(_ registry: NormalizerRegistry) {
+        registryBox.withLockedValue { $0 = registry }
+        wake()
     }
 
     /// Asks for a catch-up soon (after a batch was stored).
@@ -224,6 +233,7 @@ public final class Normalizer: Service, Sendable {
         }
         let memories = try await loadMemories(Set(records.map(\.fileKey) + records.map(\.pathKey)))
         var context = NormalizationContext(memories: memories)
+        let registry = self.registry
         context.batch.drift = unreadable.drift
         var sources: [String: String] = [:]
         for record in records {

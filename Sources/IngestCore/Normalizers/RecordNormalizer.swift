@@ -120,6 +120,11 @@ public struct NormalizerRegistry: Sendable {
         return registry
     }()
 
+    /// Whether a normaliser (or mapping) takes records of `kind`.
+    public func handles(_ kind: String) -> Bool {
+        byKind[kind] != nil
+    }
+
     /// Normalises one record, or counts it as drift when its kind has no normaliser.
     public func normalize(_ record: RawRecord, into context: inout NormalizationContext) {
         guard let index = byKind[record.kind] else {

@@ -108,3 +108,40 @@ import Testing
         }
     }
 }
+
+/// A running server's mapping directory, re-read when edited.
+@Suite struct MappingWatcherTests {
+    @Test func anEditedDirectoryTakesEffectForTheNextRecordsAndABadEditIsRefused() async throws {
+        let folder = try MappingCommandTests.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let harness = try await NormalizingHarness()
+        let watcher = MappingWatcher(directory: folder, normalizer: harness.normalizer, interval: .milliseconds(50), logger: .quiet)
+        let running = Task { await watcher.run() }
+        defer { running.cancel() }
+        func line(_ n: Int) -> String {
+            #"{"sid":"s\#(n)","who":"human","say":"hello \#(n)","at":"2026-12-01T09:00:0\#(n)Z"}"#
+        }
+        func waitFor(_ condition: () -> Bool) async throws {
+            for _ in 0..<100 where !condition() { try await Task.sleep(for: .milliseconds(50)) }
+        }
+
+        try await harness.ingestLines(line(1), path: "~/.acme/a.log", source: "acme-agent.logs", kind: "acme-agent.log")
+        try await harness.normalize()
+        #expect(try await harness.sessions("acme-agent").isEmpty)
+
+        try MappingCommandTests.acmeMapping.write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
+        try await waitFor { harness.normalizer.registry.handles("acme-agent.log") }
+        try await harness.ingestLines(line(2), path: "~/.acme/b.log", source: "acme-agent.logs", kind: "acme-agent.log")
+        try await harness.normalize()
+        // The new record is normalised; the one stored before waits for a reparse.
+        #expect(try await harness.sessions("acme-agent").map(\.nativeId) == ["s2"])
+        _ = try await harness.normalizer.reparse()
+        #expect(Set(try await harness.sessions("acme-agent").map(\.nativeId)) == ["s1", "s2"])
+
+        // A misspelt edit is refused: the mapping in use stays.
+        try MappingCommandTests.acmeMapping.replacingOccurrences(of: "    message:", with: "    mesage:")
+            .write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
+        #expect(watcher.reload() == false)
+        #expect(harness.normalizer.registry.handles("acme-agent.log"))
+    }
+}
