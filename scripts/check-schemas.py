@@ -3,7 +3,8 @@
 Draft 2020-12): every sources.d/*.yaml against schemas/source.schema.json, every source in
 them against $defs/completeSource, every cursor query binds :cursor, and the example server
 document docs/examples/sensor-config.json against schemas/sensor-config.schema.json, and the example
-policy docs/examples/policy.yaml against schemas/policy.schema.json."""
+policy docs/examples/policy.yaml against schemas/policy.schema.json, and every normalizers.d/*.yaml
+against schemas/normalizer.schema.json (no kind taken twice)."""
 import json
 import pathlib
 import sys
@@ -63,6 +64,19 @@ check("docs/examples/sensor-config.json", validator("sensor-config.schema.json")
 
 policy = yaml.safe_load((ROOT / "docs/examples/policy.yaml").read_text())
 check("docs/examples/policy.yaml", validator("policy.schema.json").iter_errors(policy))
+
+# Normaliser mappings: each file, and no kind taken by two of them.
+mapping_validator = validator("normalizer.schema.json")
+kinds = {}
+for path in sorted((ROOT / "normalizers.d").glob("*.yaml")):
+    document = yaml.safe_load(path.read_text())
+    check(str(path.relative_to(ROOT)), mapping_validator.iter_errors(document))
+    problems = []
+    for kind in document.get("kinds", []) + document.get("raw_only", []) + document.get("opaque", []):
+        if kind in kinds:
+            problems.append(jsonschema.ValidationError(f"kind {kind} also in {kinds[kind]}"))
+        kinds[kind] = path.name
+    check(f"{path.name} (kinds)", problems)
 
 print(f"schemas: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
