@@ -50,6 +50,18 @@ import Testing
         #expect(outside.problems.map(\.description).contains { $0.contains("server.json:1:") && $0.contains("x.roots.default") })
     }
 
+    @Test func theServerCannotMakeASourceReadRootsListedByARegistry() throws {
+        // A registry lists folders anywhere: only a local declaration may use one.
+        let registry = #""registry":{"files":["~/.demo/projects.json"],"path_field":"path"}"#
+        let added = try load(server: #"{"sources":[{"id":"x","kind":"x","roots":{"default":["~/.demo"],\#(registry)},"include":["*.db"],"format":"json","offset":"snapshot"}]}"#)
+        #expect(added.source("x") == nil)
+        #expect(added.problems.contains { $0.field.hasSuffix("roots.registry") && $0.reason.contains("refused by local policy") },
+                "\(added.problems)")
+        let changed = try load(server: #"{"sources":[{"id":"demo.log","roots":{\#(registry)}}]}"#)
+        #expect(changed.source("demo.log")?.roots.registry == nil)
+        #expect(changed.problems.contains { $0.field.hasSuffix("roots.registry") }, "\(changed.problems)")
+    }
+
     @Test func theServerCanAddToDenyListsButNeverEmptyThem() throws {
         var policy = LocalPolicy()
         policy.denyKeys = ["secret/*"]

@@ -153,6 +153,9 @@ rules:
 # Tokens: the shutdown event's per-model totals, running across resumed legs (turned into
 # differences); assistant messages carry only their output tokens, not counted apart.
 kinds: [copilot-cli.events]
+# Per-request rows of session-store.db: kept raw. Counted beside the shutdown totals they would
+# count tokens twice; using them instead needs the totals' residual per session (not a mapping's rule).
+raw_only: [copilot-cli.usage]
 type: type
 version: $memory.version
 session:
