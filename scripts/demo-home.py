@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Lays out a sample home folder of realistic shape, for `scripts/quickstart.sh --demo` and the
 tests: Claude Code transcripts, Codex rollouts, OpenClaw sessions (with the pretty-printed
-sessions.json index) and a Cursor global state database, written as each tool writes them
-(docs in ../shared/formats.md). A few MB, deterministic for a seed, no network.
+sessions.json index), a Cursor global state database, Gemini CLI chats (messages written again
+as they complete), Copilot CLI session events and a Crush project database found through its
+projects.json registry, written as each tool writes them (docs in ../shared/formats.md and
+formats-more.md). A few MB, deterministic for a seed, no network.
 
   scripts/demo-home.py HOME [--sessions N] [--seed S]
 
@@ -21,7 +23,8 @@ VOCABULARY = ("the parser returns an error when the config file has a trailing c
               "should validate input before writing and add a test for the empty case then "
               "refactor the handler to stream records instead of loading the whole file").split()
 FILES = ["src/server.ts", "src/config.py", "lib/parse.rs", "app/models/user.rb", "cmd/main.go", "README.md"]
-MODELS = {"claude": "claude-sonnet-4-5-20250929", "codex": "gpt-5-codex", "openclaw": "claude-opus-4-1", "cursor": "gpt-5"}
+MODELS = {"claude": "claude-sonnet-4-5-20250929", "codex": "gpt-5-codex", "openclaw": "claude-opus-4-1", "cursor": "gpt-5",
+          "gemini": "gemini-2.5-pro", "copilot": "claude-sonnet-4.5", "crush": "claude-sonnet-4"}
 
 
 def sentence(rng, n):
@@ -190,6 +193,113 @@ def cursor(rng, home, sessions, base):
     return totals
 
 
+def gemini(rng, home, sessions, base):
+    """~/.gemini/tmp/<project>/chats/session-*.jsonl: a header, then messages; a reply is written
+    first without its tokens, then again with the same id once they are known."""
+    totals = {"sessions": 0, "messages": 0, "tokens": 0}
+    for s in range(sessions):
+        sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        start = base + dt.timedelta(hours=s * 5)
+        lines = [{"sessionId": sid, "projectHash": uuid.UUID(int=rng.getrandbits(128)).hex, "startTime": stamp(start, 0),
+                  "lastUpdated": stamp(start, 0), "kind": "main"}]
+        t = 0
+        for turn in range(rng.randint(2, 6)):
+            t += rng.randint(5, 40)
+            lines.append({"id": f"u{turn}", "timestamp": stamp(start, t), "type": "user", "content": [{"text": sentence(rng, 12)}]})
+            reply = {"id": f"g{turn}", "timestamp": stamp(start, t + 2), "type": "gemini", "content": sentence(rng, 30),
+                     "thoughts": [], "model": MODELS["gemini"]}
+            lines.append(dict(reply))
+            lines.append({"$set": {"lastUpdated": stamp(start, t + 3)}})
+            cached = rng.randint(0, 4000)
+            tokens = {"input": cached + rng.randint(300, 6000), "output": rng.randint(40, 700), "cached": cached,
+                      "thoughts": rng.randint(0, 300), "tool": 0}
+            tokens["total"] = tokens["input"] + tokens["output"] + tokens["thoughts"]
+            reply["tokens"] = tokens
+            lines.append(reply)
+            totals["messages"] += 2
+            totals["tokens"] += tokens["total"]
+        name = f"session-{start.strftime('%Y-%m-%dT%H-%M')}-{sid[:8]}.jsonl"
+        write_lines(os.path.join(home, ".gemini/tmp/demo-app/chats", name), lines)
+        totals["sessions"] += 1
+    return totals
+
+
+def copilot(rng, home, sessions, base):
+    """~/.copilot/session-state/<id>/events.jsonl; tokens in the shutdown event, per model, with
+    the cache reads and writes inside inputTokens."""
+    totals = {"sessions": 0, "messages": 0, "tokens": 0}
+    for s in range(sessions):
+        sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        start = base + dt.timedelta(hours=s * 6, minutes=20)
+        events, n, t = [], 0, 0
+
+        def emit(kind, data):
+            nonlocal n
+            n += 1
+            events.append({"type": kind, "data": data, "id": f"e{n}", "timestamp": stamp(start, t),
+                           "parentId": f"e{n - 1}" if n > 1 else None})
+        emit("session.start", {"sessionId": sid, "copilotVersion": "1.0.80", "startTime": stamp(start, 0), "selectedModel": MODELS["copilot"],
+                               "context": {"cwd": "/home/demo/code/api", "branch": "main"}})
+        for turn in range(rng.randint(2, 5)):
+            t += rng.randint(5, 60)
+            emit("user.message", {"content": sentence(rng, 10)})
+            call = f"call_{s}_{turn}"
+            emit("assistant.message", {"messageId": f"m{turn}", "content": sentence(rng, 25), "model": MODELS["copilot"],
+                                       "toolRequests": [{"toolCallId": call, "name": "bash", "arguments": {"command": "ls"}}],
+                                       "outputTokens": rng.randint(20, 300)})
+            emit("tool.execution_complete", {"toolCallId": call, "success": True, "result": {"content": "README.md\nsrc\n"}})
+            totals["messages"] += 2
+        usage = {"inputTokens": 0, "outputTokens": rng.randint(200, 3000), "cacheReadTokens": rng.randint(0, 30000),
+                 "cacheWriteTokens": rng.randint(0, 3000)}
+        usage["inputTokens"] = usage["cacheReadTokens"] + usage["cacheWriteTokens"] + rng.randint(500, 9000)
+        emit("session.shutdown", {"shutdownType": "routine", "currentModel": MODELS["copilot"],
+                                  "modelMetrics": {MODELS["copilot"]: {"requests": {"count": 3}, "usage": usage}}})
+        totals["tokens"] += usage["inputTokens"] + usage["outputTokens"]
+        write_lines(os.path.join(home, ".copilot/session-state", sid, "events.jsonl"), events)
+        totals["sessions"] += 1
+    return totals
+
+
+def crush(rng, home, sessions, base):
+    """One project's .crush/crush.db, listed in ~/.local/share/crush/projects.json; sessions hold
+    running totals (seconds since the epoch, as Crush writes them)."""
+    totals = {"sessions": 0, "messages": 0, "tokens": 0}
+    project = os.path.join(os.path.abspath(home), "code/demo-app")
+    registry = os.path.join(home, ".local/share/crush/projects.json")
+    os.makedirs(os.path.dirname(registry), exist_ok=True)
+    with open(registry, "w") as f:
+        json.dump({"demo-app": {"path": project, "data_dir": ".crush"}}, f, indent=2)
+    path = os.path.join(project, ".crush/crush.db")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("""CREATE TABLE sessions (id TEXT PRIMARY KEY, parent_session_id TEXT, title TEXT NOT NULL, message_count INTEGER NOT NULL DEFAULT 0,
+                  prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0, cost REAL NOT NULL DEFAULT 0.0,
+                  updated_at INTEGER NOT NULL, created_at INTEGER NOT NULL)""")
+    db.execute("""CREATE TABLE messages (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, role TEXT NOT NULL, parts TEXT NOT NULL DEFAULT '[]',
+                  model TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER)""")
+    for s in range(sessions):
+        sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        created = int((base + dt.timedelta(hours=s * 4, minutes=40)).timestamp())
+        count = rng.randint(2, 8)
+        for m in range(count):
+            role = "user" if m % 2 == 0 else "assistant"
+            parts = [{"type": "text", "data": {"text": sentence(rng, 20)}}]
+            db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (f"{sid}-{m}", sid, role, json.dumps(parts), MODELS["crush"] if role == "assistant" else None,
+                        created + m * 20, created + m * 20, created + m * 20 + 5))
+        prompt, completion = rng.randint(1000, 40000), rng.randint(100, 4000)
+        db.execute("INSERT INTO sessions VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?)",
+                   (sid, sentence(rng, 4)[:-1], count, prompt, completion, round((prompt * 3 + completion * 15) / 1e6, 6),
+                    created + count * 20, created))
+        totals["sessions"] += 1
+        totals["messages"] += count
+        totals["tokens"] += prompt + completion
+    db.commit()
+    db.close()
+    return totals
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("home")
@@ -203,6 +313,9 @@ def main():
         "codex": codex(rng, args.home, args.sessions, base),
         "openclaw": openclaw(rng, args.home, args.sessions, base),
         "cursor": cursor(rng, args.home, args.sessions, base),
+        "gemini-cli": gemini(rng, args.home, args.sessions, base),
+        "copilot-cli": copilot(rng, args.home, args.sessions, base),
+        "crush": crush(rng, args.home, args.sessions, base),
     }
     print(json.dumps(summary, indent=1))
 

@@ -19,7 +19,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let home = root.appendingPathComponent("home")
         let written = try await Self.makeDemoHome(home)
-        #expect(Set(written.keys) == ["claude-code", "codex", "openclaw", "cursor"])
+        #expect(Set(written.keys) == ["claude-code", "codex", "openclaw", "cursor", "gemini-cli", "copilot-cli", "crush"])
         let server = try await IngestServerProcess(database: root.appendingPathComponent("ingest.db").path,
                                                    directory: root.appendingPathComponent("work"))
         defer { server.stop() }

@@ -12,6 +12,10 @@ import Testing
         #expect(template.expand("${EMPTY:-~/.x}") == "/home/me/.x")
         #expect(template.expand("${UNSET}/x") == nil)
         #expect(template.expand("%APPDATA%\\Cursor\\User") == "C:/Users/me/AppData/Cursor/User")
+        // A default that is itself a variable with a default.
+        #expect(template.expand("${AMP_DATA_DIR:-${XDG_DATA_HOME:-~/.local/share}/amp}") == "/home/me/.local/share/amp")
+        #expect(template.expand("${UNSET:-${CODEX_HOME:-~/.codex}/sessions}/x") == "/data/codex/sessions/x")
+        #expect(template.expand("${CODEX_HOME:-${UNSET}/y}") == "/data/codex")
     }
 
     @Test func splitsListRoots() {

@@ -15,7 +15,7 @@ public struct PathTemplate: Sendable {
         var output = ""
         var rest = Substring(template)
         while let character = rest.first {
-            if character == "$", rest.dropFirst().first == "{", let close = rest.firstIndex(of: "}") {
+            if character == "$", rest.dropFirst().first == "{", let close = Self.closingBrace(in: rest) {
                 let body = rest[rest.index(rest.startIndex, offsetBy: 2)..<close]
                 rest = rest[rest.index(after: close)...]
                 if let separator = body.range(of: ":-") {
@@ -46,6 +46,24 @@ public struct PathTemplate: Sendable {
         }
         if output.hasPrefix("~/") || output == "~" { output = home + output.dropFirst() }
         return output.replacingOccurrences(of: "\\", with: "/")
+    }
+
+    /// The `}` that closes the `${` at the start of `text`, past any nested `${…}` (a default
+    /// that is itself a variable: `${A:-${B:-~/x}/y}`).
+    static func closingBrace(in text: Substring) -> Substring.Index? {
+        var depth = 0
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character == "{" {
+                depth += 1
+            } else if character == "}" {
+                depth -= 1
+                if depth == 0 { return index }
+            }
+            index = text.index(after: index)
+        }
+        return nil
     }
 
     /// The expanded roots of a declaration on `system`, split and de-duplicated, in order.
