@@ -64,8 +64,15 @@ struct NormalizersCommand: ParsableCommand {
 /// `--normalizers DIR`: an operator's mappings laid over the built-in ones.
 struct NormalizerOptions: ParsableArguments {
     @Option(name: .customLong("normalizers"),
-            help: ArgumentHelp("A directory of normaliser mappings (*.yaml) laid over the built-in normalizers.d/.", valueName: "dir"))
+            help: ArgumentHelp("A directory of normaliser mappings (*.yaml) laid over the built-in normalizers.d/ (serve: by default the --config directory's normalizers.d/).",
+                               valueName: "dir"))
     var directoryPath: String?
+
+    init() {}
+
+    init(directoryPath: String?) {
+        self.directoryPath = directoryPath
+    }
 
     var directory: URL? { directoryPath.map { URL(fileURLWithPath: $0) } }
 

@@ -98,13 +98,17 @@ struct ServeCommand: AsyncParsableCommand {
             guard permissions & 0o077 == 0 else { throw ValidationError("\(path) is readable by others; chmod 600 it") }
             return token
         }
+        // The operator's mappings: --normalizers, else the config directory's normalizers.d/.
+        let mappings = normalizers.directory ?? ServerConfigProvider.mappingDirectory(in: config.map { URL(fileURLWithPath: $0) })
+        let registry = try NormalizerOptions(directoryPath: mappings?.path).registry()
+        if let mappings { logger.info("mappings", metadata: ["directory": "\(mappings.path)"]) }
         let prices = try self.prices.table()
         logger.info("prices", metadata: ["table": "\(prices.origin)"])
         let server = IngestServer(store: store, config: provider, limits: limits, metricsToken: metricsToken, prices: prices,
-                                  normalizers: try normalizers.registry(),
+                                  normalizers: registry,
                                   logger: logger)
         // An operator's mappings are re-read when edited: new records use them at once.
-        let watchers: [any Service] = normalizers.directory.map {
+        let watchers: [any Service] = mappings.map {
             [MappingWatcher(directory: $0, normalizer: server.normalizer, logger: logger)]
         } ?? []
         let app = try server.application(host: host, port: port, tls: try tlsConfiguration(), services: [store] + watchers) { url in

@@ -167,9 +167,20 @@ public actor ServerConfigProvider {
         guard FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory), isDirectory.boolValue else { return [] }
         return ((try? FileManager.default.contentsOfDirectory(atPath: location.path)) ?? []).filter { name in
             var folder: ObjCBool = false
-            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: location.appendingPathComponent(name).path, isDirectory: &folder)
+            return !name.hasPrefix(".") && name != mappingFolder
+                && FileManager.default.fileExists(atPath: location.appendingPathComponent(name).path, isDirectory: &folder)
                 && folder.boolValue
         }.sorted()
+    }
+
+    /// The folder of a config directory holding the operator's normaliser mappings (not a tenant).
+    public static let mappingFolder = "normalizers.d"
+
+    /// That folder, when `location` is a directory that has one.
+    public static func mappingDirectory(in location: URL?) -> URL? {
+        guard let folder = location?.appendingPathComponent(mappingFolder) else { return nil }
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) && isDirectory.boolValue ? folder : nil
     }
 
     private func refuse(_ found: [String], fingerprint stamp: String?) -> [String] {
