@@ -1,0 +1,153 @@
+import Foundation
+import SQLiteDB
+import SensorTestSupport
+import Testing
+
+/// The newer tools that keep SQLite databases, each built here with the schema its format
+/// documents (formats-more.md): every declared query prepares against it, opened read-only, and
+/// the rows reach a real server as sessions, messages and tokens.
+@Suite struct DatabaseSourcesTests {
+    /// Database path under the home → its statements.
+    static let databases: [(String, [String])] = [
+        (".local/share/goose/sessions/sessions.db", [
+            """
+            CREATE TABLE sessions (id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',
+              user_set_name BOOLEAN DEFAULT FALSE, session_type TEXT NOT NULL DEFAULT 'user', working_dir TEXT NOT NULL,
+              created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, extension_data TEXT DEFAULT '{}',
+              total_tokens INTEGER, input_tokens INTEGER, output_tokens INTEGER, accumulated_total_tokens INTEGER,
+              accumulated_input_tokens INTEGER, accumulated_output_tokens INTEGER, schedule_id TEXT, recipe_json TEXT,
+              user_recipe_values_json TEXT)
+            """,
+            """
+            CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id), role TEXT NOT NULL,
+              content_json TEXT NOT NULL, created_timestamp INTEGER NOT NULL, timestamp TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+              tokens INTEGER, metadata_json TEXT)
+            """,
+            """
+            INSERT INTO sessions (id, name, working_dir, created_at, updated_at, accumulated_total_tokens, accumulated_input_tokens,
+              accumulated_output_tokens) VALUES ('20261201_1', 'release notes', '/home/me/app', '2026-12-01 09:00:00', '2026-12-01 09:05:00', 1900, 1500, 400)
+            """,
+            """
+            INSERT INTO messages (session_id, role, content_json, created_timestamp) VALUES
+              ('20261201_1', 'user', '[{"type":"text","text":"write the release notes"}]', 1795942800),
+              ('20261201_1', 'assistant', '[{"type":"text","text":"Here they are."}]', 1795942805)
+            """,
+        ]),
+        (".local/share/zed/threads/threads.db", [
+            "CREATE TABLE threads (id TEXT PRIMARY KEY, summary TEXT NOT NULL, updated_at TEXT NOT NULL, data_type TEXT NOT NULL, data BLOB NOT NULL, parent_id TEXT, folder_paths TEXT, created_at TEXT)",
+            """
+            INSERT INTO threads VALUES ('th-1', 'Fix flaky test', '2026-12-01T10:00:00Z', 'json', CAST('{"title":"Fix flaky test","version":"0.3.0","model":{"provider":"zed.dev","model":"claude-sonnet-4"},"cumulative_token_usage":{"input_tokens":1200,"output_tokens":300,"cache_creation_input_tokens":0,"cache_read_input_tokens":0},"messages":[{"User":{"id":"u1","content":[{"Text":"why is it flaky?"}]}},{"Agent":{"content":[{"Text":"A race."}],"tool_results":{}}}]}' AS BLOB), NULL, '/home/me/app', '2026-12-01T09:59:00Z')
+            """,
+        ]),
+        (".local/share/opencode/opencode.db", [
+            """
+            CREATE TABLE session (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, parent_id TEXT, slug TEXT, directory TEXT NOT NULL,
+              title TEXT NOT NULL, version TEXT NOT NULL, share_url TEXT, summary_additions INTEGER, summary_deletions INTEGER,
+              summary_files INTEGER, summary_diffs TEXT, revert TEXT, permission TEXT, time_created INTEGER NOT NULL,
+              time_updated INTEGER NOT NULL, time_compacting INTEGER, time_archived INTEGER)
+            """,
+            "CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL)",
+            "CREATE TABLE part (id TEXT PRIMARY KEY, message_id TEXT NOT NULL, session_id TEXT NOT NULL, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL)",
+            "INSERT INTO session (id, project_id, directory, title, version, time_created, time_updated) VALUES ('ses_1', 'p1', '/home/me/api', 'Pagination', '1.3.2', 1795942800000, 1795942890000)",
+            """
+            INSERT INTO message VALUES ('msg_1', 'ses_1', 1795942801000, 1795942801000, '{"role":"user","time":{"created":1795942801000}}'),
+              ('msg_2', 'ses_1', 1795942802000, 1795942809000, '{"role":"assistant","modelID":"claude-sonnet-4.6","providerID":"anthropic","cost":0.02,"time":{"created":1795942802000},"tokens":{"input":300,"output":40,"reasoning":10,"cache":{"read":5000,"write":100}}}')
+            """,
+            """
+            INSERT INTO part VALUES ('prt_1', 'msg_1', 'ses_1', 1795942801000, 1795942801000, '{"type":"text","text":"paginate /users"}'),
+              ('prt_2', 'msg_2', 'ses_1', 1795942803000, 1795942808000, '{"type":"text","text":"Added cursor pagination."}'),
+              ('prt_3', 'msg_2', 'ses_1', 1795942804000, 1795942807000, '{"type":"tool","callID":"call_1","tool":"bash","state":{"status":"completed","input":{"command":"go test"},"output":"ok"}}')
+            """,
+        ]),
+        (".copilot/session-store.db", [
+            """
+            CREATE TABLE assistant_usage_events (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, turn_index INTEGER,
+              model TEXT, copilot_usage_model TEXT, input_tokens INTEGER, output_tokens INTEGER, cache_read_tokens INTEGER,
+              cache_write_tokens INTEGER, reasoning_tokens INTEGER, total_nano_aiu INTEGER, duration_ms INTEGER, created_at TEXT)
+            """,
+            "INSERT INTO assistant_usage_events (session_id, turn_index, model, input_tokens, output_tokens, created_at) VALUES ('s', 0, 'gpt-5', 21343, 120, '2026-12-01T09:00:00Z')",
+        ]),
+        (".continue/dev_data/devdata.sqlite", [
+            "CREATE TABLE tokens_generated (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, provider TEXT NOT NULL, tokens_generated INTEGER NOT NULL, tokens_prompt INTEGER NOT NULL DEFAULT 0, timestamp DATETIME DEFAULT CURRENT_TIMESTAMP)",
+            "INSERT INTO tokens_generated (model, provider, tokens_generated, tokens_prompt) VALUES ('gpt-4o', 'openai', 50, 900)",
+        ]),
+        (".local/share/kiro-cli/data.sqlite3", [
+            "CREATE TABLE conversations_v2 (key TEXT NOT NULL, conversation_id TEXT NOT NULL, value TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (key, conversation_id))",
+            #"INSERT INTO conversations_v2 VALUES ('/home/me/app', 'c1', '{"history":[]}', 1795942800000, 1795942800000)"#,
+        ]),
+        (".config/Windsurf/User/workspaceStorage/ab12/state.vscdb", [
+            "CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)",
+            #"INSERT INTO ItemTable VALUES ('aiChat.chatdata', '{"tabs":[]}'), ('secret/auth', 'not to be read')"#,
+        ]),
+    ]
+
+    /// Source id → rows it reads from the databases above.
+    static let rows: [String: Int] = [
+        "goose.sessions": 1, "goose.messages": 2, "zed.threads": 1, "opencode.sessions": 1, "opencode.messages": 2,
+        "opencode.parts": 3, "copilot-cli.usage": 1, "continue.token-log": 1, "kiro.conversations": 1, "windsurf.legacy-chat": 1,
+    ]
+
+    static func makeHome(_ root: URL) throws {
+        for (path, statements) in databases {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let database = try Database(path: url.path, mode: .readWriteCreate)
+            for statement in statements { try database.execute(statement) }
+        }
+    }
+
+    @Test func everyQueryPreparesAndEveryRowIsSentOnce() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("databases-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try Self.makeHome(root)
+        let state = root.appendingPathComponent(".state").path
+        let report = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--validate-config", "--json", "--home", root.path, "--state-dir", state])
+        #expect(report.status == 0, "\(report.stderr)")
+        let sources = try #require((try JSONSerialization.jsonObject(with: report.stdout) as? [String: Any])?["sources"] as? [[String: Any]])
+        for id in Self.rows.keys {
+            let source = try #require(sources.first { $0["id"] as? String == id }, "\(id)")
+            #expect(source["files"] as? Int == 1, "\(id)")
+            for database in source["databases"] as? [[String: Any]] ?? [] {
+                #expect(database["result"] as? String == "prepares", "\(id): \(database)")
+            }
+        }
+        let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", root.path, "--state-dir", state])
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        var bySource: [String: Int] = [:]
+        for line in dryRun.lines {
+            let envelope = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            bySource[envelope["source"] as! String, default: 0] += 1
+        }
+        #expect(bySource == Self.rows)
+        // Only the two chat keys of Windsurf's ItemTable are selected.
+        #expect(!dryRun.text.contains("not to be read"))
+    }
+
+    @Test(arguments: SensorIntoIngestTests.databases)
+    func theirRowsBecomeSessions(_ kind: String) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("databases-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let home = root.appendingPathComponent("home")
+        try Self.makeHome(home)
+        let work = root.appendingPathComponent("work")
+        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        defer { server.stop() }
+        let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
+            "scan", "--home", home.path, "--state-dir", work.appendingPathComponent("state").path, "--endpoint", server.endpoint,
+            "--token-file", server.tokenFile.path, "--quiet"])
+        #expect(scan.status == 0, "\(scan.stderr)")
+        try await NormalizationEndToEndTests.waitForNormalizing(server)
+        let sessions = try await NormalizationEndToEndTests.allSessions(server)
+        func session(_ tool: String) throws -> [String: Any] {
+            try #require(sessions.first { $0["tool"] as? String == tool }, "\(tool)")
+        }
+        func total(_ session: [String: Any]) -> Int? { (session["tokens"] as? [String: Any])?["total"] as? Int }
+        let goose = try session("goose")
+        #expect(goose["messages"] as? Int == 2 && total(goose) == 1900 && goose["project"] as? String == "/home/me/app")
+        let zed = try session("zed")
+        #expect(zed["messages"] as? Int == 2 && total(zed) == 1500 && zed["title"] as? String == "Fix flaky test")
+        let opencode = try session("opencode")
+        #expect(opencode["messages"] as? Int == 2 && opencode["tool_calls"] as? Int == 1 && total(opencode) == 300 + 50 + 5000 + 100)
+        #expect(opencode["first_prompt"] as? String == "paginate /users")
+    }
+}
