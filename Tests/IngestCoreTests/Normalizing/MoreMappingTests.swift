@@ -207,6 +207,52 @@ import Testing
         #expect(runs[1].messages == 2)
     }
 
+    @Test func rooCodeAndKiloCodeShareClinesMappingUnderTheirOwnNames() async throws {
+        let harness = try await NormalizingHarness()
+        let task = #"[{"ts":1733000000000,"type":"say","say":"task","text":"rename the flag"},{"ts":1733000001000,"type":"say","say":"api_req_started","text":"{\"tokensIn\":20,\"tokensOut\":30}"}]"#
+        for (tool, folder) in [("roo-code", "rooveterinaryinc.roo-cline"), ("kilo-code", "kilocode.kilo-code")] {
+            try await harness.ingestDocument(task, path: "~/.config/Code/User/globalStorage/\(folder)/tasks/t-\(tool)/ui_messages.json",
+                                             source: "\(tool).ui-messages", kind: "\(tool).ui-messages")
+        }
+        try await harness.normalize()
+        for tool in ["roo-code", "kilo-code"] {
+            let session = try #require(try await harness.session(tool, "t-\(tool)"))
+            #expect(session.session.tool == tool)
+            #expect(session.messages.map(\.text) == ["rename the flag"])
+            #expect(session.session.tokens.total == 50)
+        }
+    }
+
+    @Test func continueSessionsAndKiroCLISessions() async throws {
+        let harness = try await NormalizingHarness()
+        try await harness.ingestDocument("""
+            {"sessionId":"c-1","title":"Explain the cache","workspaceDirectory":"/home/me/app","history":[
+              {"message":{"role":"user","content":"how does the cache expire?"},"contextItems":[]},
+              {"message":{"role":"assistant","content":"By TTL.","toolCalls":[{"id":"tc1","type":"function","function":{"name":"read_file","arguments":"{\\"path\\":\\"cache.go\\"}"}}]},"contextItems":[]},
+              {"message":{"role":"tool","content":"package cache","toolCallId":"tc1"},"contextItems":[]}]}
+            """, path: "~/.continue/sessions/c-1.json", source: "continue.sessions", kind: "continue.session")
+        try await harness.ingestLines("""
+            {"version":"1","kind":"Prompt","data":{"message_id":"p1","content":"list the tests"}}
+            {"version":"1","kind":"AssistantMessage","data":{"message_id":"a1","content":"Running them.","tool_uses":[{"id":"t1","name":"execute_bash","args":{"command":"go test ./..."}}]}}
+            {"version":"1","kind":"ToolResults","data":{"results":[{"tool_use_id":"t1","content":"ok","status":"success"}]}}
+            """, path: "~/.kiro/sessions/cli/k-1.jsonl", source: "kiro.cli-sessions", kind: "kiro.cli-session")
+        try await harness.ingestDocument(#"{"session_id":"k-1","cwd":"/home/me/svc","title":"Tests","created_at":"2026-12-01T09:00:00Z","updated_at":"2026-12-01T09:10:00Z"}"#,
+                                         path: "~/.kiro/sessions/cli/k-1.json", source: "kiro.cli-meta", kind: "kiro.cli-meta")
+        try await harness.normalize()
+        let continued = try #require(try await harness.session("continue", "c-1"))
+        #expect(continued.session.title == "Explain the cache")
+        #expect(continued.session.project == "/home/me/app")
+        #expect(continued.messages.map(\.role) == ["user", "assistant", "tool"])
+        #expect(continued.toolCalls.first?.name == "read_file")
+        #expect(continued.toolCalls.first?.result == "package cache")
+        let kiro = try #require(try await harness.session("kiro", "k-1"))
+        #expect(kiro.session.title == "Tests")
+        #expect(kiro.session.project == "/home/me/svc")
+        #expect(kiro.messages.map(\.text) == ["list the tests", "Running them."])
+        #expect(kiro.toolCalls.first?.result == "ok")
+        #expect(try await harness.reader.drift().isEmpty)
+    }
+
     /// A zstd frame made by libzstd directly (not the server's wrapper).
     static func zstd(_ bytes: [UInt8]) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
