@@ -765,7 +765,8 @@ rules:
 # whole thread as JSON, zstd-compressed (data_type zstd) or not (json). The sensor ships the
 # column as base64, untouched; the server decodes it here. cumulative_token_usage is the
 # thread's running total (turned into differences as the row is saved again), read with the
-# first message.
+# first message. The document is decoded for the split and once more for every `$record` path
+# together, not once per message and path.
 kinds: [zed.thread]
 type: [{value: message}]
 split:
@@ -778,28 +779,19 @@ session:
   project: "$record.folder_paths"
   ended_at: $record.updated_at
 rules:
-  - when: {User: {exists: true}}
-    message:
-      id: [User.id, {concat: [$index]}]
-      role: {value: user}
-      text: "User.content[].Text"
-    usage:
-      - when: {$index: 0}
-        mode: cumulative
-        id: {value: thread}
+  # A message is {"User": …} or {"Agent": …}; one rule takes both.
+  - when: {any: [{User: {exists: true}}, {Agent: {exists: true}}]}
+    messages:
+      - when: {User: {exists: true}}
+        id: [User.id, {concat: [$index]}]
+        role: {value: user}
+        text: "User.content[].Text"
+      - when: {Agent: {exists: true}}
+        id: [Agent.id, {concat: [$index]}]
+        role: {value: assistant}
+        text: "Agent.content[].Text"
+        thinking: "Agent.content[].Thinking.text"
         model: "$record.data|base64|zstd|json.model.model"
-        timestamp: $record.updated_at
-        input: "$record.data|base64|zstd|json.cumulative_token_usage.input_tokens"
-        output: "$record.data|base64|zstd|json.cumulative_token_usage.output_tokens"
-        cache_read: "$record.data|base64|zstd|json.cumulative_token_usage.cache_read_input_tokens"
-        cache_write: "$record.data|base64|zstd|json.cumulative_token_usage.cache_creation_input_tokens"
-  - when: {Agent: {exists: true}}
-    message:
-      id: [Agent.id, {concat: [$index]}]
-      role: {value: assistant}
-      text: "Agent.content[].Text"
-      thinking: "Agent.content[].Thinking.text"
-      model: "$record.data|base64|zstd|json.model.model"
     tool_calls:
       - each: "Agent.content[].ToolUse"
         id: id

@@ -231,9 +231,9 @@ public final class Normalizer: Service, Sendable {
                 unreadable.count(DriftKey(source: "", tool: "", toolVersion: "", kind: "", reason: "unreadable", name: "envelope"))
             }
         }
-        let memories = try await loadMemories(Set(records.map(\.fileKey) + records.map(\.pathKey)))
-        var context = NormalizationContext(memories: memories)
         let registry = self.registry
+        let memories = try await loadMemories(registry.memoryKeys(of: records))
+        var context = NormalizationContext(memories: memories)
         context.batch.drift = unreadable.drift
         var sources: [String: String] = [:]
         for record in records {
@@ -244,7 +244,7 @@ public final class Normalizer: Service, Sendable {
             registry.normalize(record, into: &context)
             for index in sessionsBefore..<context.batch.sessions.count { context.batch.sessions[index].tenant = record.tenant }
             sources[record.fileKey] = record.source
-            sources[record.pathKey] = record.source
+            if registry.pathMemoryKinds.contains(record.kind) { sources[record.pathKey] = record.source }
         }
         var changed: [String: (source: String, memory: FileMemory)] = [:]
         for key in context.changedMemories { changed[key] = (sources[key] ?? "", context.memories[key]!) }

@@ -11,6 +11,9 @@ public protocol RecordNormalizer: Sendable {
     var rawOnlyKinds: Set<String> { get }
     /// Kinds that cannot be read (encrypted): kept raw and counted as `opaque`.
     var opaqueKinds: Set<String> { get }
+    /// Whether it keeps memories by path too (``RawRecord/pathKey``): they are loaded for its
+    /// records only.
+    var remembersByPath: Bool { get }
 
     func normalize(_ record: RawRecord, into context: inout NormalizationContext)
 }
@@ -18,6 +21,7 @@ public protocol RecordNormalizer: Sendable {
 extension RecordNormalizer {
     public var rawOnlyKinds: Set<String> { [] }
     public var opaqueKinds: Set<String> { [] }
+    public var remembersByPath: Bool { false }
 }
 
 /// What a normaliser remembers about one file between records, for tools whose records do
@@ -92,6 +96,8 @@ public struct NormalizationContext {
 public struct NormalizerRegistry: Sendable {
     let normalizers: [any RecordNormalizer]
     let byKind: [String: Int]
+    /// The kinds whose records have memories by path to load.
+    let pathMemoryKinds: Set<String>
 
     public init(_ normalizers: [any RecordNormalizer]) {
         self.normalizers = normalizers
@@ -103,6 +109,15 @@ public struct NormalizerRegistry: Sendable {
             }
         }
         self.byKind = byKind
+        pathMemoryKinds = Set(normalizers.filter(\.remembersByPath).flatMap(\.kinds))
+    }
+
+    /// The memory keys to load for `records`: each one's file, and its path where its normaliser
+    /// remembers by path.
+    func memoryKeys(of records: [RawRecord]) -> Set<String> {
+        var keys = Set(records.map(\.fileKey))
+        for record in records where pathMemoryKinds.contains(record.kind) { keys.insert(record.pathKey) }
+        return keys
     }
 
     /// The normalisers written in Swift: tools whose rules a mapping cannot say (see

@@ -13,6 +13,8 @@ public struct MappingNormalizer: RecordNormalizer {
     public var kinds: Set<String> { mapping.kinds }
     public var rawOnlyKinds: Set<String> { mapping.rawOnly }
     public var opaqueKinds: Set<String> { mapping.opaque }
+    /// Running totals are remembered by path: a document re-sent whole keeps them.
+    public var remembersByPath: Bool { mapping.rules.contains { $0.usage.contains(where: \.cumulative) } }
 
     public init(_ mapping: NormalizerMapping) {
         self.mapping = mapping
@@ -33,15 +35,14 @@ public struct MappingNormalizer: RecordNormalizer {
             }
             return
         }
-        var scope = MappingScope(record: record, item: record.record, parent: nil, index: nil, memory: context.memory(of: record))
-        if let split = mapping.splits.first(where: { $0.kinds.contains(record.kind) }) {
-            guard let items = split.each.evaluate(in: scope) else { return }
-            for (index, item) in ((items as? [Any]) ?? [items]).enumerated() {
-                scope = MappingScope(record: record, item: item, parent: record.record, index: index, memory: context.memory(of: record))
-                take(scope, into: &context)
-            }
-        } else {
-            take(scope, into: &context)
+        let decoded = DecodedRecordValues()
+        let scope = MappingScope(record: record, item: record.record, parent: nil, index: nil, memory: context.memory(of: record),
+                                 recordValues: decoded)
+        guard let split = mapping.splits.first(where: { $0.kinds.contains(record.kind) }) else { return take(scope, into: &context) }
+        for (item, index) in elements(split.each, scope) {
+            // The file's memory as the previous item left it.
+            take(MappingScope(record: record, item: item, parent: record.record, index: index, memory: context.memory(of: record),
+                              recordValues: decoded), into: &context)
         }
     }
 
@@ -65,7 +66,8 @@ public struct MappingNormalizer: RecordNormalizer {
             }
             memory.values = values
             context.remember(memory, for: record)
-            scope = MappingScope(record: record, item: scope.item, parent: scope.parent, index: scope.index, memory: memory)
+            scope = MappingScope(record: record, item: scope.item, parent: scope.parent, index: scope.index, memory: memory,
+                                 recordValues: scope.recordValues)
         }
         let version = mapping.version?.string(scope)
         if let known = mapping.knownFields, let object = scope.item as? [String: Any] {

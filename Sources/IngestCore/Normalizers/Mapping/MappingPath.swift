@@ -40,6 +40,15 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
     let steps: [Step]
     /// Whether the path can give several values.
     let isMultiple: Bool
+    /// For a path from `$record`: after which steps (each a function: `|base64`, `|zstd`,
+    /// `|json`) the values are kept for the record's other items, and under which key (the
+    /// path's text so far, the same for every path that begins alike).
+    let recordCheckpoints: [Checkpoint]
+
+    struct Checkpoint: Sendable, Equatable {
+        let step: Int
+        let key: String
+    }
 
     public var description: String { text }
 
@@ -69,6 +78,7 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
             }
         }
         var expectsSegment = root == .item
+        var checkpoints: [Checkpoint] = []
         while !scanner.isAtEnd {
             switch scanner.peek {
             case ".":
@@ -89,6 +99,7 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
                     throw MappingError(reason)
                 }
                 steps.append(.pipe(function))
+                if root == .record { checkpoints.append(Checkpoint(step: steps.count - 1, key: scanner.prefix)) }
                 expectsSegment = false
             default:
                 guard expectsSegment else { throw MappingError("'.' expected at character \(scanner.offset + 1)") }
@@ -104,6 +115,7 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
         guard !text.isEmpty else { throw MappingError("empty path") }
         self.root = root
         self.steps = steps
+        recordCheckpoints = checkpoints
         isMultiple = steps.contains { if case .every = $0 { return true }; if case .filter = $0 { return true }; return false }
     }
 
@@ -138,21 +150,49 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
         var values: [Any]
         switch root {
         case .item: values = [scope.item]
-        case .record: values = [scope.record.record]
+        case .record:
+            guard !recordCheckpoints.isEmpty else { values = [scope.record.record]; break }
+            return result(fromRecord: scope)
         case .parent: values = scope.parent.map { [$0] } ?? []
         case .memory:
             guard case .key(let name)? = steps.first, let value = scope.memory.values?[name] else { return nil }
-            return apply(Array(steps.dropFirst()), to: [value])
+            return result(advance(steps.dropFirst(), from: [value]))
         case .path: values = [scope.record.path]
         case .position: values = [NSNumber(value: scope.record.position)]
         case .index: values = scope.index.map { [NSNumber(value: $0)] } ?? []
         case .kind: values = [scope.record.kind]
         case .source: values = [scope.record.source]
         }
-        return apply(steps, to: values)
+        return result(advance(steps[...], from: values))
     }
 
-    private func apply(_ steps: [Step], to start: [Any]) -> Any? {
+    /// A path from `$record` through functions: what a function gave is decoded once per
+    /// record, not once per item and path (a compressed document split into its messages).
+    private func result(fromRecord scope: MappingScope) -> Any? {
+        let decoded = scope.recordValues
+        var values: [Any] = [scope.record.record]
+        var next = 0
+        if let (step, cached) = recordCheckpoints.reversed().lazy.compactMap({ checkpoint in
+            decoded.values[checkpoint.key].map { (checkpoint.step, $0) } }).first {
+            values = cached
+            next = step + 1
+        }
+        for checkpoint in recordCheckpoints where checkpoint.step >= next {
+            values = advance(steps[next...checkpoint.step], from: values)
+            decoded.values[checkpoint.key] = values
+            next = checkpoint.step + 1
+        }
+        return result(advance(steps[next...], from: values))
+    }
+
+    /// The value (one, or an array for a path that can give several), or nil when none.
+    private func result(_ values: [Any]) -> Any? {
+        if isMultiple { return values.isEmpty ? nil : values }
+        return values.first
+    }
+
+    /// The values reached from `start` through `steps` (none when a step reaches nothing).
+    private func advance(_ steps: ArraySlice<Step>, from start: [Any]) -> [Any] {
         var values = start
         for step in steps {
             if case .pipe(.first) = step {
@@ -184,10 +224,9 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
                 }
             }
             values = next
-            if values.isEmpty { return nil }
+            if values.isEmpty { return [] }
         }
-        if isMultiple { return values.isEmpty ? nil : values }
-        return values.first
+        return values
     }
 
     private static func apply(_ function: Function, to value: Any) -> Any? {
@@ -233,6 +272,9 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
         var peek: Character? { isAtEnd ? nil : characters[offset] }
         mutating func advance() { offset += 1 }
 
+        /// The text read so far.
+        var prefix: String { String(characters[..<offset]) }
+
         mutating func characters(until end: Character) -> String {
             var text = ""
             while let c = peek, c != end {
@@ -258,6 +300,12 @@ struct MappingBytes {
     let bytes: [UInt8]
 }
 
+/// What a `$record` path's functions gave, by the path's text so far: kept while one record's
+/// items are normalised.
+final class DecodedRecordValues {
+    var values: [String: [Any]] = [:]
+}
+
 /// What a path is evaluated against: the record, the current item and the file's memory.
 struct MappingScope {
     let record: RawRecord
@@ -265,9 +313,10 @@ struct MappingScope {
     let parent: Any?
     let index: Int?
     let memory: FileMemory
+    let recordValues: DecodedRecordValues
 
     func with(item: Any, index: Int?) -> MappingScope {
-        MappingScope(record: record, item: item, parent: self.item, index: index, memory: memory)
+        MappingScope(record: record, item: item, parent: self.item, index: index, memory: memory, recordValues: recordValues)
     }
 }
 

@@ -47,14 +47,9 @@ public struct MappingWatcher: Service {
         return true
     }
 
-    /// Names, sizes and modification times of the directory's mapping files.
+    /// Names, sizes and modification times of the directory's mapping files (as the
+    /// sensor-config files are fingerprinted).
     func fingerprint() -> String {
-        let files = (try? MappingCatalog.files(in: directory)) ?? []
-        return files.map { file -> String in
-            let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
-            let size = attributes?[.size] as? Int ?? -1
-            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            return "\(file.lastPathComponent)|\(size)|\(modified)"
-        }.joined(separator: "\n")
+        ServerConfigProvider.fingerprint(of: (try? MappingCatalog.files(in: directory)) ?? [])
     }
 }
