@@ -5,24 +5,19 @@ import Testing
 /// The normalisers' JSON parser gives what JSONSerialization gives, on every line of every
 /// fixture and on the corners of JSON, and refuses what is not JSON.
 @Suite struct JSONReaderTests {
-    /// The same value: compared as sorted, compact JSON text (how normalisers write values back).
+    /// The same value: compared as sorted, compact JSON text written by JSONSerialization.
     static func same(_ text: String) -> Bool {
         let foundation = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
         let ours = JSONReader.parse(text)
-        return JSON.text(foundation) == JSON.text(ours) && (foundation == nil) == (ours == nil)
+        return foundation.flatMap(CompactJSONTests.foundation) == ours.flatMap(CompactJSONTests.foundation)
+            && (foundation == nil) == (ours == nil)
     }
 
     @Test func everyFixtureLineReadsAsJSONSerializationReadsIt() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures")
         var lines = 0
-        for case let url as URL in FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)!
-        where ["jsonl", "json"].contains(url.pathExtension) {
-            let text = try String(contentsOf: url, encoding: .utf8)
-            let pieces = url.pathExtension == "jsonl" ? text.split(separator: "\n").map(String.init) : [text]
-            for line in pieces {
-                lines += 1
-                #expect(Self.same(line), "\(url.lastPathComponent): \(line.prefix(200))")
-            }
+        for (file, line) in try FixtureJSON.texts() {
+            lines += 1
+            #expect(Self.same(line), "\(file): \(line.prefix(200))")
         }
         #expect(lines > 1_000)
     }

@@ -93,48 +93,74 @@ enum JSONSlices {
         guard bytes.count >= 2, bytes.first == UInt8(ascii: "\""), bytes.last == UInt8(ascii: "\"") else { return nil }
         let inner = UnsafeRawBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
         guard inner.contains(UInt8(ascii: "\\")) else { return String(decoding: inner, as: UTF8.self) }
-        var scalars = String.UnicodeScalarView()
-        var decoded: [UInt8] = []
-        var index = 0
-        func flush() {
-            scalars.append(contentsOf: String(decoding: decoded, as: UTF8.self).unicodeScalars)
-            decoded.removeAll(keepingCapacity: true)
-        }
-        func hex4(at start: Int) -> UInt32? {
-            guard start + 4 <= inner.count else { return nil }
-            return UInt32(String(decoding: UnsafeRawBufferPointer(rebasing: inner[start..<(start + 4)]), as: UTF8.self), radix: 16)
-        }
-        while index < inner.count {
-            let byte = inner[index]
-            guard byte == UInt8(ascii: "\\"), index + 1 < inner.count else {
-                decoded.append(byte)
-                index += 1
-                continue
-            }
-            let escape = inner[index + 1]
-            index += 2
-            switch escape {
-            case UInt8(ascii: "b"): decoded.append(0x08)
-            case UInt8(ascii: "f"): decoded.append(0x0C)
-            case UInt8(ascii: "n"): decoded.append(0x0A)
-            case UInt8(ascii: "r"): decoded.append(0x0D)
-            case UInt8(ascii: "t"): decoded.append(0x09)
-            case UInt8(ascii: "u"):
-                guard var code = hex4(at: index) else { return nil }
-                index += 4
-                if (0xD800..<0xDC00).contains(code), index + 6 <= inner.count,
-                   inner[index] == UInt8(ascii: "\\"), inner[index + 1] == UInt8(ascii: "u"),
-                   let low = hex4(at: index + 2), (0xDC00..<0xE000).contains(low) {
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    index += 6
+        // Decoded into UTF-8 bytes, runs without escapes copied whole, and made a String once.
+        var malformed = false
+        let text = String(unsafeUninitializedCapacity: inner.count) { output in
+            var written = 0
+            var index = 0
+            func hex4(at start: Int) -> UInt32? {
+                guard start + 4 <= inner.count else { return nil }
+                var code: UInt32 = 0
+                for byte in inner[start..<(start + 4)] {
+                    let digit: UInt8
+                    switch byte {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                    case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                    default: return nil
+                    }
+                    code = code << 4 | UInt32(digit)
                 }
-                flush()
-                // A lone surrogate has no scalar: it becomes U+FFFD, as JSONSerialization does.
-                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-            default: decoded.append(escape)  // \" \\ \/
+                return code
             }
+            while index < inner.count {
+                var run = index
+                while run < inner.count, inner[run] != UInt8(ascii: "\\") { run += 1 }
+                if run > index {
+                    UnsafeMutableRawBufferPointer(start: output.baseAddress! + written, count: run - index)
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: inner[index..<run]))
+                    written += run - index
+                    index = run
+                }
+                guard index + 1 < inner.count else {
+                    if index < inner.count { output[written] = inner[index]; written += 1; index += 1 }
+                    break
+                }
+                let escape = inner[index + 1]
+                index += 2
+                let byte: UInt8
+                switch escape {
+                case UInt8(ascii: "b"): byte = 0x08
+                case UInt8(ascii: "f"): byte = 0x0C
+                case UInt8(ascii: "n"): byte = 0x0A
+                case UInt8(ascii: "r"): byte = 0x0D
+                case UInt8(ascii: "t"): byte = 0x09
+                case UInt8(ascii: "u"):
+                    guard var code = hex4(at: index) else {
+                        malformed = true
+                        return 0
+                    }
+                    index += 4
+                    if (0xD800..<0xDC00).contains(code), index + 6 <= inner.count,
+                       inner[index] == UInt8(ascii: "\\"), inner[index + 1] == UInt8(ascii: "u"),
+                       let low = hex4(at: index + 2), (0xDC00..<0xE000).contains(low) {
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        index += 6
+                    }
+                    // A lone surrogate has no scalar: it becomes U+FFFD, as JSONSerialization does.
+                    // An escape of six bytes is never shorter than its UTF-8 (at most four).
+                    for unit in UTF8.encode(Unicode.Scalar(code) ?? "\u{FFFD}")! {
+                        output[written] = unit
+                        written += 1
+                    }
+                    continue
+                default: byte = escape  // \" \\ \/
+                }
+                output[written] = byte
+                written += 1
+            }
+            return written
         }
-        flush()
-        return String(scalars)
+        return malformed ? nil : text
     }
 }

@@ -67,7 +67,7 @@ public struct RawRecord {
     /// A row's column as decoded (an embedded `json` column is its JSON value); nil when the
     /// column is absent or NULL.
     public func column(_ name: String) -> Any? {
-        guard let value = object?[name], !(value is NSNull) else { return nil }
+        guard let value = object?[name], !JSON.isNull(value) else { return nil }
         return value
     }
 
@@ -78,19 +78,43 @@ public struct RawRecord {
 /// Small accessors over `JSONSerialization` values.
 public enum JSON {
     public static func int(_ value: Any?) -> Int64? {
-        switch value {
-        case let number as NSNumber: return number.int64Value
-        case let string as String: return Int64(string)
-        default: return nil
-        }
+        if let number = number(value) { return number.int64Value }
+        return (value as? String).flatMap { Int64($0) }
     }
 
     public static func double(_ value: Any?) -> Double? {
-        (value as? NSNumber)?.doubleValue ?? (value as? String).flatMap(Double.init)
+        number(value)?.doubleValue ?? (value as? String).flatMap(Double.init)
     }
 
     public static func bool(_ value: Any?) -> Bool? {
-        (value as? NSNumber).map(\.boolValue)
+        number(value).map(\.boolValue)
+    }
+
+    /// The value when it is a JSON number (or `true`/`false`).
+    ///
+    /// `value as? NSNumber` is not asked of strings, objects and arrays: casting a Swift value
+    /// to a class first bridges it to Foundation (a whole `[String: Any]` copied into an
+    /// `NSDictionary` only to learn it is not a number), which was an eighth of a reparse.
+    @inline(__always)
+    public static func number(_ value: Any?) -> NSNumber? {
+        guard let value else { return nil }
+        let type = ObjectIdentifier(Swift.type(of: value))
+        guard type != Types.string, type != Types.object, type != Types.array, type != Types.null else { return nil }
+        return value as? NSNumber
+    }
+
+    /// Whether the value is JSON's `null`, asked without bridging it (see ``number(_:)``).
+    @inline(__always)
+    public static func isNull(_ value: Any?) -> Bool {
+        guard let value else { return false }
+        return ObjectIdentifier(Swift.type(of: value)) == Types.null
+    }
+
+    private enum Types {
+        static let string = ObjectIdentifier(String.self)
+        static let object = ObjectIdentifier([String: Any].self)
+        static let array = ObjectIdentifier([Any].self)
+        static let null = ObjectIdentifier(NSNull.self)
     }
 
     /// A non-empty string.
@@ -106,19 +130,16 @@ public enum JSON {
             guard let object = current as? [String: Any] else { return nil }
             current = object[String(key)]
         }
-        return current is NSNull ? nil : current
+        return JSON.isNull(current) ? nil : current
     }
 
     /// Compact JSON text of any value (strings as they are).
     public static func text(_ value: Any?) -> String? {
         switch value {
-        case nil, is NSNull: return nil
         case let string as String: return string
-        case let value?:
-            guard JSONSerialization.isValidJSONObject(value) || value is NSNumber,
-                  let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
-            else { return "\(value)" }
-            return String(decoding: data, as: UTF8.self)
+        case let value? where JSON.isNull(value): return nil
+        case nil: return nil
+        case let value?: return CompactJSON.text(value) ?? "\(value)"
         }
     }
 

@@ -203,14 +203,14 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
             for value in values {
                 switch step {
                 case .key(let name):
-                    if let object = value as? [String: Any], let field = object[name], !(field is NSNull) { next.append(field) }
+                    if let object = value as? [String: Any], let field = object[name], !JSON.isNull(field) { next.append(field) }
                 case .index(let index):
                     if let array = value as? [Any] {
                         let position = index < 0 ? array.count + index : index
-                        if array.indices.contains(position), !(array[position] is NSNull) { next.append(array[position]) }
+                        if array.indices.contains(position), !JSON.isNull(array[position]) { next.append(array[position]) }
                     }
                 case .every:
-                    if let array = value as? [Any] { next.append(contentsOf: array.filter { !($0 is NSNull) }) }
+                    if let array = value as? [Any] { next.append(contentsOf: array.filter { !JSON.isNull($0) }) }
                 case .filter(let key, let expected, let equal):
                     if let array = value as? [Any] {
                         next.append(contentsOf: array.filter { element in

@@ -86,8 +86,9 @@ public indirect enum MappingValue: Sendable {
     func double(_ scope: MappingScope) -> Double? { Self.number(evaluate(scope)) }
 
     func bool(_ scope: MappingScope) -> Bool? {
-        switch evaluate(scope) {
-        case let number as NSNumber: return number.boolValue
+        let value = evaluate(scope)
+        if let number = JSON.number(value) { return number.boolValue }
+        switch value {
         case let string as String: return string == "true" ? true : string == "false" ? false : nil
         default: return nil
         }
@@ -96,15 +97,15 @@ public indirect enum MappingValue: Sendable {
     /// An RFC 3339 time from an RFC 3339 string or epoch seconds or milliseconds.
     func timestamp(_ scope: MappingScope) -> String? {
         let value = evaluate(scope)
-        if let number = value as? NSNumber { return JSON.timestamp(epoch: number) }
+        if let number = JSON.number(value) { return JSON.timestamp(epoch: number) }
         guard let string = value as? String else { return nil }
         return JSON.timestamp(string) ?? (Double(string).flatMap { JSON.timestamp(epoch: $0) })
     }
 
     static func isPresent(_ value: Any) -> Bool {
         switch value {
-        case is NSNull: return false
         case let string as String: return !string.isEmpty
+        case _ where JSON.isNull(value): return false
         case let array as [Any]: return !array.isEmpty
         default: return true
         }
@@ -113,9 +114,8 @@ public indirect enum MappingValue: Sendable {
     static func string(_ value: Any?) -> String? {
         switch value {
         case let string as String: return string.isEmpty ? nil : string
-        case let number as NSNumber: return scalarText(number)
         case let array as [Any]: return text(array)
-        default: return nil
+        default: return JSON.number(value).flatMap(scalarText)
         }
     }
 
@@ -131,25 +131,23 @@ public indirect enum MappingValue: Sendable {
 
     static func number(_ value: Any?) -> Double? {
         switch value {
-        case let number as NSNumber: return isBoolean(number) ? nil : number.doubleValue
         case let string as String: return Double(string)
         case let array as [Any]:
             let numbers = array.compactMap { number($0) }
             return numbers.isEmpty ? nil : numbers.reduce(0, +)
-        default: return nil
+        default:
+            guard let number = JSON.number(value) else { return nil }
+            return isBoolean(number) ? nil : number.doubleValue
         }
     }
 
     /// A scalar as the text a condition or a `map` compares (`true`, `42`, `1.5`, `x`).
     static func scalarText(_ value: Any) -> String? {
-        switch value {
-        case let string as String: return string
-        case let number as NSNumber:
-            if isBoolean(number) { return number.boolValue ? "true" : "false" }
-            let double = number.doubleValue
-            return double == double.rounded() && abs(double) < 1e15 ? String(number.int64Value) : String(double)
-        default: return nil
-        }
+        if let string = value as? String { return string }
+        guard let number = JSON.number(value) else { return nil }
+        if isBoolean(number) { return number.boolValue ? "true" : "false" }
+        let double = number.doubleValue
+        return double == double.rounded() && abs(double) < 1e15 ? String(number.int64Value) : String(double)
     }
 
     /// JSON's `true` and `false` (read as `NSNumber(value: Bool)`).
