@@ -202,33 +202,9 @@ enum NormalizedWriter {
         return call
     }
 
-    /// Multi-row inserts, a few thousand parameters each. A column named `name:int` or
-    /// `name:real` is not text: every parameter is cast to its column's type, so a column that
-    /// is NULL in every row of a statement still has a type PostgreSQL accepts.
+    /// The rows upserted into `table` (nothing when there are none); see ``RowInsert``.
     static func insert(_ table: String, _ typedColumns: [String], _ rows: [[SQLiteValue]], conflict: String) -> [SQLStatement] {
         guard !rows.isEmpty else { return [] }
-        let columns = typedColumns.map { String($0.prefix { $0 != ":" }) }
-        let types = typedColumns.map { column -> String in
-            if column.hasSuffix(":int") { return "BIGINT" }
-            if column.hasSuffix(":real") { return "DOUBLE PRECISION" }
-            return "TEXT"
-        }
-        let rowsPerStatement = max(1, 8000 / columns.count)
-        var statements: [SQLStatement] = []
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
-            var sql = "INSERT INTO \(table)(\(columns.joined(separator: ", "))) VALUES "
-            var values: [SQLiteValue] = []
-            values.reserveCapacity(chunk.count * columns.count)
-            for (index, row) in chunk.enumerated() {
-                if index > 0 { sql += ", " }
-                sql += "(" + (0..<columns.count).map { "CAST($\(values.count + $0 + 1) AS \(types[$0]))" }.joined(separator: ", ") + ")"
-                values += row
-            }
-            statements.append(SQLStatement(sql + " " + conflict, values))
-            start += rowsPerStatement
-        }
-        return statements
+        return [SQLStatement(inserting: RowInsert(table, typedColumns, rows, conflict: conflict))]
     }
 }

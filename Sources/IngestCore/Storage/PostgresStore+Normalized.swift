@@ -13,7 +13,7 @@ extension PostgresStore {
 
     public func execute(_ statements: [SQLStatement]) async throws {
         try await client.withTransaction(logger: logger) { connection in
-            for statement in statements { try await connection.query(Self.query(statement), logger: self.logger) }
+            for statement in statements.flatMap(Self.expanded) { try await connection.query(Self.query(statement), logger: self.logger) }
         }
     }
 
@@ -22,7 +22,7 @@ extension PostgresStore {
             let moved = try await Self.values(connection.query(
                 "UPDATE norm_progress SET last_seq = \(next) WHERE id = 1 AND last_seq = \(expected) RETURNING id", logger: self.logger))
             guard moved.count == 1 else { return false }
-            for statement in statements { try await connection.query(Self.query(statement), logger: self.logger) }
+            for statement in statements.flatMap(Self.expanded) { try await connection.query(Self.query(statement), logger: self.logger) }
             return true
         }
     }
@@ -61,6 +61,11 @@ extension PostgresStore {
             if bytes >= maxBytes { break }  // the rest of the rows are discarded, not held
         }
         return envelopes
+    }
+
+    /// Rows to upsert as multi-row statements; any other statement as it is.
+    static func expanded(_ statement: SQLStatement) -> [SQLStatement] {
+        statement.rows?.multiRowStatements ?? [statement]
     }
 
     static func query(_ statement: SQLStatement) -> PostgresQuery {

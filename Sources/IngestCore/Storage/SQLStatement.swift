@@ -13,10 +13,19 @@ public enum SQLDialect: Sendable {
 public struct SQLStatement: Sendable {
     public var sql: String
     public var values: [SQLiteValue]
+    /// Set for many rows to upsert (then `sql` is the statement for one row): each store writes
+    /// them its own way.
+    public var rows: RowInsert?
 
     public init(_ sql: String, _ values: [SQLiteValue] = []) {
         self.sql = sql
         self.values = values
+    }
+
+    public init(inserting rows: RowInsert) {
+        sql = rows.oneRowSQL
+        values = []
+        self.rows = rows
     }
 
     /// `sql` with `$N` parameters written for SQLite: as plain `?` when they appear once each in

@@ -53,7 +53,22 @@ extension SQLiteStore {
     }
 
     func run(_ statement: SQLStatement) throws {
+        if let rows = statement.rows { return try run(rows, sql: statement.sql) }
         let prepared = try prepare(statement)
         while try prepared.step() {}
+    }
+
+    /// Rows upserted by one prepared statement, run once per row.
+    private func run(_ rows: RowInsert, sql: String) throws {
+        let prepared = try preparedStatement(SQLStatement(sql).sqliteSQL)
+        defer { try? prepared.reset() }  // kept for the next batch: holding nothing
+        let width = rows.columns.count
+        var offset = 0
+        for _ in 0..<rows.rowCount {
+            try prepared.reset()
+            for column in 0..<width { try prepared.bind(rows.values[offset + column], at: Int32(column + 1)) }
+            offset += width
+            while try prepared.step() {}
+        }
     }
 }

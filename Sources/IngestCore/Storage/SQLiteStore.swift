@@ -13,6 +13,8 @@ public actor SQLiteStore: IngestStore {
     private let executor: DedicatedThreadExecutor
     private let timestamps = ISO8601DateFormatter()
     private var insertStatement: Statement?
+    /// Statements run again and again (a table's row upsert), prepared once, by their SQL.
+    private var preparedStatements: [String: Statement] = [:]
     public nonisolated let custody = RawCustody()
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -60,6 +62,14 @@ public actor SQLiteStore: IngestStore {
             }
         }
         try loadDictionaries()
+    }
+
+    /// The statement for `sql`, prepared the first time it is asked for.
+    func preparedStatement(_ sql: String) throws -> Statement {
+        if let prepared = preparedStatements[sql] { return prepared }
+        let prepared = try database.prepare(sql)
+        preparedStatements[sql] = prepared
+        return prepared
     }
 
     public func appliedMigrations() throws -> [Int] {
