@@ -61,7 +61,7 @@ public struct CodexNormalizer: RecordNormalizer {
         let timestamp = JSON.timestamp(line["timestamp"])
         var session = SessionRow(key: sessionKey, tool: Self.tool, device: record.device, nativeID: nativeID, source: record.source,
                                  toolVersion: memory.toolVersion, startedAt: timestamp, endedAt: timestamp, file: record.path)
-        if record.path.contains("/archived_sessions/") { session.status = "archived" }
+        if record.path.containsBytes("/archived_sessions/") { session.status = "archived" }
 
         switch type {
         case "session_meta" where JSON.string(payload["id"]) == memory.sessionNativeID:

@@ -43,9 +43,10 @@ enum CompactJSON {
                 if MappingValue.isBoolean(number) {
                     output.append(contentsOf: (number.boolValue ? "true" : "false").utf8)
                 } else {
-                    let type = String(cString: number.objCType)
                     // Signed integers of any width; unsigned and floating types go to Foundation.
-                    guard ["c", "s", "i", "l", "q"].contains(type) else { return false }
+                    let type = number.objCType
+                    guard type[1] == 0, [UInt8(ascii: "s"), UInt8(ascii: "i"), UInt8(ascii: "l"), UInt8(ascii: "q")]
+                        .contains(UInt8(bitPattern: type[0])) else { return false }
                     output.append(contentsOf: String(number.int64Value).utf8)
                 }
             } else {

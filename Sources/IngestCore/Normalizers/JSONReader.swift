@@ -75,7 +75,9 @@ enum JSONReader {
 
         mutating func object(depth: Int) -> [String: Any]? {
             index += 1
-            var object: [String: Any] = [:]
+            // Records' objects mostly hold a handful of fields: room for eight spares the first
+            // three rehashes of each.
+            var object = [String: Any](minimumCapacity: 8)
             skipWhitespace()
             if index < count, bytes[index] == UInt8(ascii: "}") {
                 index += 1

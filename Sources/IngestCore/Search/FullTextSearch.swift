@@ -92,11 +92,15 @@ public struct FullTextSearch: Sendable {
         ]
     }
 
-    /// SQLite: both indexes built again from their tables, one pass over the text.
-    static let rebuild = [
-        "INSERT INTO norm_messages_fts(norm_messages_fts) VALUES ('rebuild')",
-        "INSERT INTO norm_tool_calls_fts(norm_tool_calls_fts) VALUES ('rebuild')",
-    ]
+    /// SQLite: both indexes built again from their tables, one pass over the text. FTS5 gathers
+    /// terms in memory and writes a segment each time they pass its `hashsize` (1 MB unless set),
+    /// merging the segments as it goes: with 16 MB a rebuild writes and merges a sixteenth as
+    /// many (measured on a 187 MB corpus: 2.7 -> 1.8 CPU s, the same index). The setting is kept
+    /// in the index's own config table.
+    static let rebuild = ["norm_messages_fts", "norm_tool_calls_fts"].flatMap { index in [
+        "INSERT INTO \(index)(\(index), rank) VALUES ('hashsize', 16777216)",
+        "INSERT INTO \(index)(\(index)) VALUES ('rebuild')",
+    ] }
 
     /// SQLite, migration 7: the triggers stand still while the index is paused
     /// (`norm_search_state.live = 0`), as during a whole reparse.

@@ -152,7 +152,8 @@ public indirect enum MappingValue: Sendable {
 
     /// JSON's `true` and `false` (read as `NSNumber(value: Bool)`).
     static func isBoolean(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c"
+        let type = number.objCType
+        return type[0] == CChar(UInt8(ascii: "c")) && type[1] == 0
     }
 }
 
@@ -197,7 +198,7 @@ public struct MappingCondition: Sendable {
                 switch test {
                 case .equals(let expected): return text == expected
                 case .oneOf(let options): return options.contains(text)
-                case .contains(let part): return text.contains(part)
+                case .contains(let part): return text.containsBytes(part)
                 case .matches(let pattern):
                     return pattern.expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
                 default: return false
