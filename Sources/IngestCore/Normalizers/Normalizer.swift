@@ -206,8 +206,8 @@ public final class Normalizer: Service, Sendable {
         }
         // The search index is paused while everything is normalised again, and built in one
         // pass at the end.
-        try await store.execute(FullTextSearch.pause(store.dialect) + NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0)") }
-            + [SQLStatement("DELETE FROM norm_usage_by_day"), SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
+        try await store.empty(NormalizedSchema.tables + ["norm_usage_by_day"],
+                              after: FullTextSearch.pause(store.dialect) + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
         let total = try await steps()
         try await FullTextSearch(store: store).resumeIfPaused()
         return total

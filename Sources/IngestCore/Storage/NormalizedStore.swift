@@ -13,6 +13,8 @@ public protocol NormalizedStore: Sendable {
     func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) async throws -> Bool
     /// Runs `statements` in one transaction.
     func execute(_ statements: [SQLStatement]) async throws
+    /// Runs `statements` and deletes every row of `tables`, in one transaction (a reparse's start).
+    func empty(_ tables: [String], after statements: [SQLStatement]) async throws
     /// Up to `limit` raw envelopes after arrival number `seq`, in arrival order, from `source`
     /// only when given, and no more once `maxBytes` of them are read (at least one): memory is
     /// bounded by bytes, whatever the records' sizes. Never skips an envelope whose insert

@@ -17,6 +17,10 @@ extension PostgresStore {
         }
     }
 
+    public func empty(_ tables: [String], after statements: [SQLStatement]) async throws {
+        try await execute(statements + tables.map { SQLStatement("DELETE FROM \($0)") })
+    }
+
     public func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in
             let moved = try await Self.values(connection.query(

@@ -14,6 +14,22 @@ extension SQLiteStore {
         }
     }
 
+    /// A table with triggers is emptied row by row (each row read, each trigger asked whether it
+    /// fires); without any, SQLite frees its pages whole: 1.7 -> 0.6 CPU s for the normalised
+    /// tables of a 187 MB corpus. The tables' triggers are set aside and made again as they were,
+    /// in the same transaction.
+    public func empty(_ tables: [String], after statements: [SQLStatement]) throws {
+        try database.transaction("IMMEDIATE") {
+            for statement in statements { try run(statement) }
+            let names = (1...max(1, tables.count)).map { "$\($0)" }.joined(separator: ", ")
+            let triggers = try query(SQLStatement("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (\(names))",
+                                                  tables.map { .text($0) }))
+            for trigger in triggers { try run(SQLStatement("DROP TRIGGER \"\(trigger[0].text ?? "")\"")) }
+            for table in tables { try run(SQLStatement("DELETE FROM \(table)")) }
+            for trigger in triggers { try run(SQLStatement(trigger[1].text ?? "")) }
+        }
+    }
+
     public func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) throws -> Bool {
         try database.transaction("IMMEDIATE") {
             try run(SQLStatement("UPDATE norm_progress SET last_seq = $1 WHERE id = 1 AND last_seq = $2",
