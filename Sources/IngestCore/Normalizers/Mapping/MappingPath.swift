@@ -147,6 +147,7 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
 
     /// The value (or, for a path that can give several, the array of values) at this path.
     func evaluate(in scope: MappingScope) -> Any? {
+        if !isMultiple, let start = singleStart(in: scope) { return start.map { advanceOne(steps[...], from: $0) } ?? nil }
         var values: [Any]
         switch root {
         case .item: values = [scope.item]
@@ -183,6 +184,46 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
             next = checkpoint.step + 1
         }
         return result(advance(steps[next...], from: values))
+    }
+
+    /// Where a path of one value starts, for the roots that have one (nil: the path takes the
+    /// general way; .some(nil): the root is absent).
+    private func singleStart(in scope: MappingScope) -> Any?? {
+        switch root {
+        case .item: return .some(scope.item)
+        case .parent: return .some(scope.parent)
+        case .path: return .some(scope.record.path)
+        case .kind: return .some(scope.record.kind)
+        case .source: return .some(scope.record.source)
+        case .record where recordCheckpoints.isEmpty: return .some(scope.record.record)
+        default: return nil
+        }
+    }
+
+    /// ``advance(_:from:)`` for a path without `[]` or filters, one value at a time: no array
+    /// is made per step (most of a mapping's paths, read for every record).
+    private func advanceOne(_ steps: ArraySlice<Step>, from start: Any) -> Any? {
+        var value = start
+        for step in steps {
+            switch step {
+            case .key(let name):
+                guard let object = value as? [String: Any], let field = object[name], !JSON.isNull(field) else { return nil }
+                value = field
+            case .index(let index):
+                guard let array = value as? [Any] else { return nil }
+                let position = index < 0 ? array.count + index : index
+                guard array.indices.contains(position), !JSON.isNull(array[position]) else { return nil }
+                value = array[position]
+            case .pipe(.first):
+                continue
+            case .pipe(let function):
+                guard let next = Self.apply(function, to: value) else { return nil }
+                value = next
+            case .every, .filter:
+                return nil  // never: such a path is multiple
+            }
+        }
+        return value
     }
 
     /// The value (one, or an array for a path that can give several), or nil when none.
