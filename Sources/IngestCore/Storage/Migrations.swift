@@ -87,6 +87,7 @@ enum Migrations {
         Migration(version: 6, name: "explorer: search, cost estimates, sign-ins, drift detail", statements: explorer(.sqlite)),
         Migration(version: 7, name: "search index paused during a whole reparse", statements: FullTextSearch.pausable),
         Migration(version: 8, name: "raw envelopes compressed with zstd", statements: RawCustody.schema(.sqlite)),
+        Migration(version: 9, name: "search index: larger segments, merged sixteen at a time", statements: FullTextSearch.tuning),
     ]
 
     static let postgres: [Migration] = [

@@ -72,6 +72,17 @@ import Testing
         }
     }
 
+    /// Migration 9 sets how both SQLite indexes write and merge their segments.
+    @Test func bothIndexesWriteLargerSegmentsAndMergeSixteenAtATime() async throws {
+        try await StoreKind.sqlite.withFreshStore { store in
+            for index in ["norm_messages_fts", "norm_tool_calls_fts"] {
+                let config = try await store.query(SQLStatement(
+                    "SELECT k, v FROM \(index)_config WHERE k IN ('automerge', 'crisismerge', 'hashsize') ORDER BY k"))
+                #expect(config.map { "\($0[0].text ?? "")=\($0[1].int ?? 0)" } == ["automerge=16", "crisismerge=64", "hashsize=16777216"])
+            }
+        }
+    }
+
     /// A whole reparse pauses the SQLite index and builds it in one pass at the end; one that
     /// stops half way leaves it paused (and empty), and the next catch-up builds it.
     @Test func anIndexLeftPausedIsBuiltByTheNextCatchUp() async throws {
