@@ -8,8 +8,10 @@ import SQLiteDB
 /// row twice in a statement) and many rows go in one statement.
 enum NormalizedWriter {
     /// `prices` estimates the cost of every usage row the tool did not price itself.
+    /// `storedModels`: the stored model of sessions this batch gives none, for usage rows
+    /// without a model of their own.
     static func statements(_ batch: NormalizedBatch, memories: [String: (source: String, memory: FileMemory)],
-                           prices: PriceTable = .builtIn) -> [SQLStatement] {
+                           prices: PriceTable = .builtIn, storedModels: [String: String] = [:]) -> [SQLStatement] {
         var statements: [SQLStatement] = []
         let sessions = merged(batch.sessions, key: \.key, merge: mergeSession)
         statements += insert("norm_sessions", ["session_key", "tool", "device", "native_id", "source", "project", "git_branch",
@@ -101,7 +103,7 @@ enum NormalizedWriter {
         for session in sessions { if let model = session.model { sessionModels[session.key] = model } }
         func estimate(_ row: UsageRow) -> Double? {
             guard row.cost == nil else { return nil }
-            return prices.cost(model: row.model ?? sessionModels[row.sessionKey], at: row.createdAt, tokens: .init(
+            return prices.cost(model: row.model ?? sessionModels[row.sessionKey] ?? storedModels[row.sessionKey], at: row.createdAt, tokens: .init(
                 input: row.input, output: row.output, cacheRead: row.cacheRead, cacheWrite: row.cacheWrite))
         }
         statements += insert("norm_usage", ["usage_key", "session_key", "message_key", "model", "created_at", "input_tokens:int",

@@ -248,7 +248,9 @@ public final class Normalizer: Service, Sendable {
         }
         var changed: [String: (source: String, memory: FileMemory)] = [:]
         for key in context.changedMemories { changed[key] = (sources[key] ?? "", context.memories[key]!) }
-        return (NormalizedWriter.statements(context.batch, memories: changed, prices: prices), context.batch.drift)
+        let models = try await UsageModels(store: store, prices: prices).resolve(context.batch)
+        return (NormalizedWriter.statements(context.batch, memories: changed, prices: prices, storedModels: models.stored) + models.repriced,
+                context.batch.drift)
     }
 
     private func loadMemories(_ keys: Set<String>) async throws -> [String: FileMemory] {

@@ -88,6 +88,7 @@ enum Migrations {
         Migration(version: 7, name: "search index paused during a whole reparse", statements: FullTextSearch.pausable),
         Migration(version: 8, name: "raw envelopes compressed with zstd", statements: RawCustody.schema(.sqlite)),
         Migration(version: 9, name: "search index: larger segments, merged sixteen at a time", statements: FullTextSearch.tuning),
+        Migration(version: 10, name: "usage rows priced by their session's model", statements: [UsageModels.index]),
     ]
 
     static let postgres: [Migration] = [
@@ -144,6 +145,7 @@ enum Migrations {
         // PostgreSQL's index is a generated column: nothing to pause. The version keeps both stores in step.
         Migration(version: 7, name: "search index paused during a whole reparse", statements: []),
         Migration(version: 8, name: "raw envelopes compressed with zstd", statements: RawCustody.schema(.postgres)),
+        Migration(version: 9, name: "usage rows priced by their session's model", statements: [UsageModels.index]),
     ]
 
     /// What the explorer needs: full-text search, estimated costs (and the price table they were

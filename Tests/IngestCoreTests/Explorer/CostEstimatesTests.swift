@@ -47,6 +47,64 @@ import Testing
         }
     }
 
+    /// A tool whose usage rows name no model and whose session's model comes in a record of
+    /// its own (as Cursor's bubbles and composers): its rows are priced with the session's
+    /// model whether it came before them, after them or in the same step, so a running server
+    /// and a reparse give the same estimates.
+    @Test(arguments: StoreKind.available)
+    func usageWithoutAModelIsPricedWithItsSessionsModelWhicheverStepBroughtIt(_ kind: StoreKind) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tally-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try """
+            kinds: [tally.turn, tally.meta]
+            session:
+              id: session
+            rules:
+              - kinds: [tally.meta]
+                session:
+                  model: model
+              - kinds: [tally.turn]
+                timestamp: at
+                message:
+                  id: id
+                  role: {value: assistant}
+                  text: text
+                usage:
+                  - input: in
+                    output: out
+            """.write(to: folder.appendingPathComponent("tally.yaml"), atomically: true, encoding: .utf8)
+        let (registry, problems) = NormalizerRegistry.loading(directory: folder)
+        #expect(problems.isEmpty, "\(problems)")
+        func envelope(_ n: Int, kind: String, _ record: String) -> ValidEnvelope {
+            let id = String(repeating: "0", count: 31) + String(n)
+            return ValidEnvelope(id: id, source: "tally.sessions", kind: kind, device: "d-test", json: """
+                {"schema_version":1,"id":"\(id)","source":"tally.sessions","kind":"\(kind)","device":"d-test","sensor":"0.1.0",\
+                "collected_at":"2026-11-24T19:02:03.120Z","locator":{"path":"~/.tally/s.jsonl","file_id":"f1","offset":\(n * 100),\
+                "length":99},"encoding":"json","record":\(record)}
+                """)
+        }
+        let turn = { (n: Int) in
+            envelope(n, kind: "tally.turn", #"{"session":"s","id":"t\#(n)","at":"2026-11-24T19:0\#(n):00.000Z","text":"ok","in":1000,"out":1000}"#)
+        }
+        let steps = [turn(1), envelope(2, kind: "tally.meta", #"{"session":"s","model":"claude-sonnet-4-5"}"#), turn(3)]
+        try await kind.withFreshStore { store in
+            let normalizer = Normalizer(store: store, registry: registry)
+            for (n, step) in steps.enumerated() {  // a running server: one step each
+                _ = try await store.insert([step], from: BatchOrigin(tokenID: 1, batchID: "b\(n)"))
+                _ = try await normalizer.catchUp()
+            }
+            let estimates = SQLStatement("SELECT usage_key, estimated_cost FROM norm_usage ORDER BY usage_key")
+            let incremental = try await store.query(estimates)
+            #expect(incremental.count == 2)
+            // Claude Sonnet 4.5: $3 in and $15 out per million tokens.
+            for row in incremental { #expect(abs((row[1].double ?? 0) - 0.018) < 1e-9, "\(row)") }
+            _ = try await normalizer.reparse()  // all three in one step
+            #expect(try await store.query(estimates).map { $0.map(\.double) } == incremental.map { $0.map(\.double) })
+            try await Self.expectDailySumsMatch(store)
+        }
+    }
+
     /// `norm_usage_by_day`, kept by triggers, says what summing `norm_usage` says.
     static func expectDailySumsMatch(_ store: any IngestStore) async throws {
         let rows = try await store.query(SQLStatement("""

@@ -1,0 +1,54 @@
+import SQLiteDB
+
+/// Prices the usage rows that name no model (Cursor's bubbles) with their session's model, as
+/// ``CostEstimates`` prices them, whichever step of normalising brought the model: stored
+/// before the usage (read back here), or arriving after it (the stored rows priced again).
+/// Without this, a usage row's estimate depended on whether its session's model came in the same
+/// step, and a reparse, which steps through the records differently from a running server, gave
+/// other estimates for the same rows.
+struct UsageModels: Sendable {
+    let store: any NormalizedStore
+    let prices: PriceTable
+
+    /// Migration: the stored rows that may need their session's model, found without reading
+    /// every usage row of a session at every step.
+    static let index = "CREATE INDEX norm_usage_unmodelled ON norm_usage(session_key) WHERE model IS NULL AND cost IS NULL"
+
+    /// The stored models of sessions whose usage rows in `batch` need one the batch does not
+    /// give, and the statements that price stored rows again with a model the batch gives.
+    func resolve(_ batch: NormalizedBatch) async throws -> (stored: [String: String], repriced: [SQLStatement]) {
+        var batchModels: [String: String] = [:]
+        for session in batch.sessions { if let model = session.model { batchModels[session.key] = model } }  // the last one wins
+        let wanting = Set(batch.usage.filter { $0.model == nil && $0.cost == nil && batchModels[$0.sessionKey] == nil }.map(\.sessionKey))
+        var stored: [String: String] = [:]
+        for row in try await rows("SELECT session_key, model FROM norm_sessions WHERE model IS NOT NULL AND session_key IN", wanting) {
+            if let key = row[0].text, let model = row[1].text { stored[key] = model }
+        }
+        var repriced: [SQLStatement] = []
+        let unmodelled = """
+            SELECT usage_key, session_key, created_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, estimated_cost
+            FROM norm_usage WHERE model IS NULL AND cost IS NULL AND session_key IN
+            """
+        for row in try await rows(unmodelled, Set(batchModels.keys)) {
+            guard let key = row[0].text, let session = row[1].text else { continue }
+            let cost = prices.cost(model: batchModels[session], at: row[2].text, tokens: .init(
+                input: row[3].int ?? 0, output: row[4].int ?? 0, cacheRead: row[5].int ?? 0, cacheWrite: row[6].int ?? 0))
+            guard cost != row[7].double else { continue }  // priced with this model already
+            repriced.append(SQLStatement("UPDATE norm_usage SET estimated_cost = CAST($1 AS DOUBLE PRECISION) WHERE usage_key = $2",
+                                         [cost.map { .real($0) } ?? .null, .text(key)]))
+        }
+        return (stored, repriced)
+    }
+
+    /// `sql` (ending in `IN`) run for `keys`, five hundred at a time.
+    private func rows(_ sql: String, _ keys: Set<String>) async throws -> [[SQLiteValue]] {
+        let sorted = keys.sorted()
+        var rows: [[SQLiteValue]] = []
+        for start in stride(from: 0, to: sorted.count, by: 500) {
+            let chunk = sorted[start..<min(sorted.count, start + 500)]
+            let placeholders = (1...chunk.count).map { "$\($0)" }.joined(separator: ", ")
+            rows += try await store.query(SQLStatement("\(sql) (\(placeholders))", chunk.map { .text($0) }))
+        }
+        return rows
+    }
+}
