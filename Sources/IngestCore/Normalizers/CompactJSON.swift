@@ -40,7 +40,7 @@ enum CompactJSON {
             if JSON.isNull(value) {
                 output.append(contentsOf: "null".utf8)
             } else if let number = JSON.number(value) {
-                if MappingValue.isBoolean(number) {
+                if JSON.isBoolean(number) {
                     output.append(contentsOf: (number.boolValue ? "true" : "false").utf8)
                 } else {
                     // Signed integers of any width; unsigned and floating types go to Foundation.

@@ -254,20 +254,12 @@ public final class Normalizer: Service, Sendable {
     }
 
     private func loadMemories(_ keys: Set<String>) async throws -> [String: FileMemory] {
-        guard !keys.isEmpty else { return [:] }
         var memories: [String: FileMemory] = [:]
         let decoder = JSONDecoder()
-        let sorted = keys.sorted()
-        for start in stride(from: 0, to: sorted.count, by: 500) {
-            let chunk = Array(sorted[start..<min(sorted.count, start + 500)])
-            let placeholders = (1...chunk.count).map { "$\($0)" }.joined(separator: ", ")
-            let rows = try await store.query(SQLStatement(
-                "SELECT memory_key, memory FROM norm_file_memory WHERE memory_key IN (\(placeholders))", chunk.map { .text($0) }))
-            for row in rows {
-                guard let key = row[0].text, let text = row[1].text,
-                      let memory = try? decoder.decode(FileMemory.self, from: Data(text.utf8)) else { continue }
-                memories[key] = memory
-            }
+        for row in try await store.query("SELECT memory_key, memory FROM norm_file_memory WHERE memory_key IN", in: keys) {
+            guard let key = row[0].text, let text = row[1].text,
+                  let memory = try? decoder.decode(FileMemory.self, from: Data(text.utf8)) else { continue }
+            memories[key] = memory
         }
         return memories
     }

@@ -103,6 +103,12 @@ public enum JSON {
         return value as? NSNumber
     }
 
+    /// JSON's `true` and `false` (read as `NSNumber(value: Bool)`).
+    public static func isBoolean(_ number: NSNumber) -> Bool {
+        let type = number.objCType
+        return type[0] == CChar(UInt8(ascii: "c")) && type[1] == 0
+    }
+
     /// Whether the value is JSON's `null`, asked without bridging it (see ``number(_:)``).
     @inline(__always)
     public static func isNull(_ value: Any?) -> Bool {

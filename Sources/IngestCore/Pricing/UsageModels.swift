@@ -21,7 +21,7 @@ struct UsageModels: Sendable {
         for session in batch.sessions { if let model = session.model { batchModels[session.key] = model } }  // the last one wins
         let wanting = Set(batch.usage.filter { $0.model == nil && $0.cost == nil && batchModels[$0.sessionKey] == nil }.map(\.sessionKey))
         var stored: [String: String] = [:]
-        for row in try await rows("SELECT session_key, model FROM norm_sessions WHERE model IS NOT NULL AND session_key IN", wanting) {
+        for row in try await store.query("SELECT session_key, model FROM norm_sessions WHERE model IS NOT NULL AND session_key IN", in: wanting) {
             if let key = row[0].text, let model = row[1].text { stored[key] = model }
         }
         var repriced: [SQLStatement] = []
@@ -29,7 +29,7 @@ struct UsageModels: Sendable {
             SELECT usage_key, session_key, created_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, estimated_cost
             FROM norm_usage WHERE model IS NULL AND cost IS NULL AND session_key IN
             """
-        for row in try await rows(unmodelled, Set(batchModels.keys)) {
+        for row in try await store.query(unmodelled, in: batchModels.keys) {
             guard let key = row[0].text, let session = row[1].text else { continue }
             let cost = prices.cost(model: batchModels[session], at: row[2].text, tokens: .init(
                 input: row[3].int ?? 0, output: row[4].int ?? 0, cacheRead: row[5].int ?? 0, cacheWrite: row[6].int ?? 0))
@@ -40,15 +40,4 @@ struct UsageModels: Sendable {
         return (stored, repriced)
     }
 
-    /// `sql` (ending in `IN`) run for `keys`, five hundred at a time.
-    private func rows(_ sql: String, _ keys: Set<String>) async throws -> [[SQLiteValue]] {
-        let sorted = keys.sorted()
-        var rows: [[SQLiteValue]] = []
-        for start in stride(from: 0, to: sorted.count, by: 500) {
-            let chunk = sorted[start..<min(sorted.count, start + 500)]
-            let placeholders = (1...chunk.count).map { "$\($0)" }.joined(separator: ", ")
-            rows += try await store.query(SQLStatement("\(sql) (\(placeholders))", chunk.map { .text($0) }))
-        }
-        return rows
-    }
 }

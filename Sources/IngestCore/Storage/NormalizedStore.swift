@@ -22,6 +22,21 @@ public protocol NormalizedStore: Sendable {
     func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) async throws -> [RawEnvelope]
 }
 
+extension NormalizedStore {
+    /// The rows of `sql`, which ends in `IN`, for every one of `keys`: asked five hundred at a
+    /// time, so that no statement has more parameters than a store takes.
+    func query(_ sql: String, in keys: some Collection<String>) async throws -> [[SQLiteValue]] {
+        let sorted = keys.sorted()
+        var rows: [[SQLiteValue]] = []
+        for start in stride(from: 0, to: sorted.count, by: 500) {
+            let chunk = sorted[start..<min(sorted.count, start + 500)]
+            let placeholders = (1...chunk.count).map { "$\($0)" }.joined(separator: ", ")
+            rows += try await query(SQLStatement("\(sql) (\(placeholders))", chunk.map { .text($0) }))
+        }
+        return rows
+    }
+}
+
 /// A raw envelope as the normaliser reads it: its arrival number, its tenant, its bytes.
 public struct RawEnvelope: Sendable {
     public var seq: Int64

@@ -147,24 +147,37 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
 
     /// The value (or, for a path that can give several, the array of values) at this path.
     func evaluate(in scope: MappingScope) -> Any? {
-        if !isMultiple, let start = singleStart(in: scope) { return start.map { advanceOne(steps[...], from: $0) } ?? nil }
-        var values: [Any]
         switch root {
-        case .item: values = [scope.item]
-        case .record:
-            guard !recordCheckpoints.isEmpty else { values = [scope.record.record]; break }
+        case .record where !recordCheckpoints.isEmpty:
             return result(fromRecord: scope)
-        case .parent: values = scope.parent.map { [$0] } ?? []
         case .memory:
             guard case .key(let name)? = steps.first, let value = scope.memory.values?[name] else { return nil }
-            return result(advance(steps.dropFirst(), from: [value]))
-        case .path: values = [scope.record.path]
-        case .position: values = [NSNumber(value: scope.record.position)]
-        case .index: values = scope.index.map { [NSNumber(value: $0)] } ?? []
-        case .kind: values = [scope.record.kind]
-        case .source: values = [scope.record.source]
+            return walk(steps.dropFirst(), from: value)
+        default:
+            guard let start = start(in: scope) else { return nil }
+            return walk(steps[...], from: start)
         }
-        return result(advance(steps[...], from: values))
+    }
+
+    /// The value a root other than `$memory` starts from (nil: the root is absent).
+    private func start(in scope: MappingScope) -> Any? {
+        switch root {
+        case .item: return scope.item
+        case .record: return scope.record.record
+        case .parent: return scope.parent
+        case .memory: return nil
+        case .path: return scope.record.path
+        case .position: return NSNumber(value: scope.record.position)
+        case .index: return scope.index.map { NSNumber(value: $0) }
+        case .kind: return scope.record.kind
+        case .source: return scope.record.source
+        }
+    }
+
+    /// `steps` from one value: one value at a time when the path gives one (no array made per
+    /// step: most of a mapping's paths, read for every record), else every value reached.
+    private func walk(_ steps: ArraySlice<Step>, from start: Any) -> Any? {
+        isMultiple ? result(advance(steps, from: [start])) : advanceOne(steps, from: start)
     }
 
     /// A path from `$record` through functions: what a function gave is decoded once per
@@ -184,20 +197,6 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
             next = checkpoint.step + 1
         }
         return result(advance(steps[next...], from: values))
-    }
-
-    /// Where a path of one value starts, for the roots that have one (nil: the path takes the
-    /// general way; .some(nil): the root is absent).
-    private func singleStart(in scope: MappingScope) -> Any?? {
-        switch root {
-        case .item: return .some(scope.item)
-        case .parent: return .some(scope.parent)
-        case .path: return .some(scope.record.path)
-        case .kind: return .some(scope.record.kind)
-        case .source: return .some(scope.record.source)
-        case .record where recordCheckpoints.isEmpty: return .some(scope.record.record)
-        default: return nil
-        }
     }
 
     /// ``advance(_:from:)`` for a path without `[]` or filters, one value at a time: no array

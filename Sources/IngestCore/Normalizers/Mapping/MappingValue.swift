@@ -137,7 +137,7 @@ public indirect enum MappingValue: Sendable {
             return numbers.isEmpty ? nil : numbers.reduce(0, +)
         default:
             guard let number = JSON.number(value) else { return nil }
-            return isBoolean(number) ? nil : number.doubleValue
+            return JSON.isBoolean(number) ? nil : number.doubleValue
         }
     }
 
@@ -145,15 +145,9 @@ public indirect enum MappingValue: Sendable {
     static func scalarText(_ value: Any) -> String? {
         if let string = value as? String { return string }
         guard let number = JSON.number(value) else { return nil }
-        if isBoolean(number) { return number.boolValue ? "true" : "false" }
+        if JSON.isBoolean(number) { return number.boolValue ? "true" : "false" }
         let double = number.doubleValue
         return double == double.rounded() && abs(double) < 1e15 ? String(number.int64Value) : String(double)
-    }
-
-    /// JSON's `true` and `false` (read as `NSNumber(value: Bool)`).
-    static func isBoolean(_ number: NSNumber) -> Bool {
-        let type = number.objCType
-        return type[0] == CChar(UInt8(ascii: "c")) && type[1] == 0
     }
 }
 
