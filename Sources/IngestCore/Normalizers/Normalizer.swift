@@ -22,6 +22,9 @@ public final class Normalizer: Service, Sendable {
     let chunkBytes: Int
     /// Taken before every step: one normaliser at a time per store.
     let lease: NormalizerLease
+    /// How long new rows may wait for the search index while a long catch-up goes on (a catch-up
+    /// indexes them when it ends).
+    let searchLag: Duration
     /// Prices the usage rows the tools did not price.
     public let prices: PriceTable
     /// Records this normaliser turned into rows (its work, applied or not).
@@ -30,14 +33,15 @@ public final class Normalizer: Service, Sendable {
     private let wakeup: AsyncStream<Void>.Continuation
 
     public init(store: any IngestStore, registry: NormalizerRegistry = .builtIn, metrics: IngestMetrics? = nil,
-                chunkSize: Int = 1000, chunkBytes: Int = 64 << 20, prices: PriceTable = .builtIn,
-                logger: Logger = Logger(label: "sensor-ingest.normalizer")) {
+                chunkSize: Int = 1000, chunkBytes: Int = 64 << 20, searchLag: Duration = .seconds(15),
+                prices: PriceTable = .builtIn, logger: Logger = Logger(label: "sensor-ingest.normalizer")) {
         self.store = store
         self.prices = prices
         registryBox = NIOLockedValueBox(registry)
         self.metrics = metrics
         self.chunkSize = chunkSize
         self.chunkBytes = chunkBytes
+        self.searchLag = searchLag
         self.logger = logger
         lease = NormalizerLease(store: store)
         (wakeups, wakeup) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -99,7 +103,9 @@ public final class Normalizer: Service, Sendable {
         do {
             let total = try await steps()
             // An index a stopped reparse left paused is built now that the tables are complete.
-            try await FullTextSearch(store: store).resumeIfPaused()
+            let search = FullTextSearch(store: store)
+            try await search.resumeIfPaused()
+            try await search.indexQueued()
             try await lease.release()
             return total
         } catch {
@@ -111,7 +117,12 @@ public final class Normalizer: Service, Sendable {
     /// Normalises step by step while the lease holds.
     private func steps() async throws -> Int {
         var total = 0
+        var indexed = ContinuousClock.now
         while true {
+            if indexed.duration(to: .now) > searchLag {
+                try await FullTextSearch(store: store).indexQueued()
+                indexed = .now
+            }
             guard try await lease.acquire() else { return total }  // renewed each step
             let watermark = try await self.watermark()
             let raw = try await store.rawEnvelopes(afterSeq: watermark, source: nil, limit: chunkSize, maxBytes: chunkBytes)
@@ -198,7 +209,10 @@ public final class Normalizer: Service, Sendable {
                 guard try await lease.acquire() else { throw StoreError("the normaliser lease was lost during the reparse") }
                 let raw = try await store.rawEnvelopes(afterSeq: after, source: source, limit: chunkSize, maxBytes: chunkBytes)
                     .filter { $0.seq <= horizon }
-                guard let last = raw.last else { return total }
+                guard let last = raw.last else {
+                    try await FullTextSearch(store: store).indexQueued()
+                    return total
+                }
                 try await store.execute(try await normalize(raw).statements)
                 total += raw.count
                 after = last.seq

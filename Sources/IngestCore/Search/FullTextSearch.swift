@@ -3,9 +3,9 @@ import SQLiteDB
 /// Full-text search over message text and tool calls (name, input, result).
 ///
 /// SQLite: two FTS5 tables over the normalised tables (external content, `unicode61` with
-/// diacritics folded), kept current by triggers on every insert, update and delete, so a
-/// record is searchable in the transaction that normalises it. PostgreSQL: a generated
-/// `tsvector` column (`simple` configuration, first 100,000 characters) with a GIN index on each
+/// diacritics folded), kept current by triggers on every insert, update and delete; new rows
+/// are indexed many at a time, at the end of each catch-up (``indexQueued()``). PostgreSQL: a
+/// generated `tsvector` column (`simple` configuration, first 100,000 characters) with a GIN index on each
 /// table. Neither stems words: a search finds the words as written, in any case. Both split text
 /// into words at every character that is not a letter or digit (PostgreSQL's own parser would
 /// take `<user_query>` for an HTML tag and drop it, and `window.__pwned` for one file name), and
@@ -130,7 +130,7 @@ public struct FullTextSearch: Sendable {
         guard dialect == .sqlite else { return [] }
         return [SQLStatement("UPDATE norm_search_state SET live = 0 WHERE id = 1"),
                 SQLStatement("INSERT INTO norm_messages_fts(norm_messages_fts) VALUES ('delete-all')"),
-                SQLStatement("INSERT INTO norm_tool_calls_fts(norm_tool_calls_fts) VALUES ('delete-all')")]
+                SQLStatement("INSERT INTO norm_tool_calls_fts(norm_tool_calls_fts) VALUES ('delete-all')")] + forgetQueued
     }
 
     /// Builds a paused index from the tables and makes it live again, in one transaction
@@ -140,7 +140,8 @@ public struct FullTextSearch: Sendable {
         guard store.dialect == .sqlite,
               try await store.query(SQLStatement("SELECT live FROM norm_search_state WHERE id = 1")).first?.first?.int == 0
         else { return }
-        try await store.execute(Self.rebuild.map { SQLStatement($0) } + [SQLStatement("UPDATE norm_search_state SET live = 1 WHERE id = 1")])
+        try await store.execute(Self.rebuild.map { SQLStatement($0) } + Self.forgetQueued
+            + [SQLStatement("UPDATE norm_search_state SET live = 1 WHERE id = 1")])
     }
 
     /// A PostgreSQL expression: `text` with every run of characters that are not letters or digits

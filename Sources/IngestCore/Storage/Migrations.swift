@@ -89,6 +89,7 @@ enum Migrations {
         Migration(version: 8, name: "raw envelopes compressed with zstd", statements: RawCustody.schema(.sqlite)),
         Migration(version: 9, name: "search index: larger segments, merged sixteen at a time", statements: FullTextSearch.tuning),
         Migration(version: 10, name: "usage rows priced by their session's model", statements: [UsageModels.index]),
+        Migration(version: 11, name: "search index: new rows indexed many at a time", statements: FullTextSearch.deferred),
     ]
 
     static let postgres: [Migration] = [

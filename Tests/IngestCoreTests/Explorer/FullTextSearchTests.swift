@@ -2,9 +2,9 @@ import Foundation
 @testable import IngestCore
 import Testing
 
-/// Full-text search on both stores: messages and tool calls are searchable in the transaction
-/// that normalises them, edits and reparses keep the index in step, snippets mark the match,
-/// and one tenant never finds another's words.
+/// Full-text search on both stores: messages and tool calls are searchable once the catch-up
+/// that normalises them ends, edits and reparses keep the index in step, snippets mark the
+/// match, and one tenant never finds another's words.
 @Suite struct FullTextSearchTests {
     static func line(_ session: String, _ n: Int, _ content: String, type: String = "user") -> String {
         #"{"type":"\#(type)","sessionId":"\#(session)","uuid":"u-\#(session)-\#(n)","timestamp":"2026-11-24T19:02:\#(String(format: "%02d", n)).000Z","cwd":"/home/me/app","message":{"role":"\#(type)","content":\#(content)}}"#
@@ -69,6 +69,54 @@ import Testing
             #expect(try await search.search("ibis", tenant: nil).count == 1)
             _ = try await normalizer.reparse(source: "claude-code.transcripts")
             #expect(try await search.search("zanzibarquokka", tenant: nil).count == 1)
+        }
+    }
+
+    /// SQLite indexes new rows many at a time: written by a step of normalising, they wait in a
+    /// queue until the catch-up ends; one edited or deleted while it waits is indexed as it is
+    /// then (or not at all), while an edit of a row already indexed reaches the index at once.
+    @Test func newRowsWaitForTheIndexUntilTheCatchUpEnds() async throws {
+        try await StoreKind.sqlite.withFreshStore { store in
+            _ = try await store.insert(Self.envelopes(), from: BatchOrigin(tokenID: 1, batchID: "b1"))
+            let normalizer = Normalizer(store: store)
+            _ = try await normalizer.catchUp()
+            let search = FullTextSearch(store: store)
+            let queued = SQLStatement("SELECT (SELECT count(*) FROM norm_messages_unindexed) + (SELECT count(*) FROM norm_tool_calls_unindexed)")
+            #expect(try await store.query(queued).first?.first?.int == 0)
+            #expect(try await search.search("zanzibarquokka", tenant: nil).count == 1)
+
+            // One step of a catch-up that has not ended: normalised, stored, not yet indexed.
+            _ = try await store.insert([
+                PoisonRecordTests.envelope(4, record: Self.line("s-three", 4, #""a quetzalbadger appears""#)),
+                PoisonRecordTests.envelope(5, record: Self.line("s-three", 5, #""then a capybaranimbus""#)),
+                PoisonRecordTests.envelope(6, record: Self.line("s-three", 6, #"[{"type":"tool_use","id":"toolu_6","name":"Read","input":{"file":"axolotlmeadow.txt"}}]"#,
+                                                               type: "assistant")),
+            ], from: BatchOrigin(tokenID: 1, batchID: "b2"))
+            let raw = try await store.rawEnvelopes(afterSeq: 3, source: nil, limit: 10, maxBytes: 1 << 20)
+            #expect(try await store.applyNormalized(try await normalizer.normalize(raw).statements, expected: 3, next: 6))
+            #expect(try await store.query(queued).first?.first?.int == 4)
+            #expect(try await search.search("quetzalbadger", tenant: nil).isEmpty)
+            #expect(try await search.search("axolotlmeadow", tenant: nil).isEmpty)
+
+            // Waiting rows edited and deleted: nothing is taken out of the index that was never in it.
+            try await store.execute([SQLStatement("UPDATE norm_messages SET text = 'kinkajou dusk' WHERE text LIKE '%quetzalbadger%'"),
+                                     SQLStatement("DELETE FROM norm_messages WHERE text LIKE '%capybaranimbus%'")])
+            #expect(try await store.query(queued).first?.first?.int == 3)
+            // An indexed row edited: at once.
+            try await store.execute([SQLStatement("UPDATE norm_messages SET text = 'ocelot lantern' WHERE text LIKE '%zanzibarquokka%'")])
+            #expect(try await search.search("zanzibarquokka", tenant: nil).isEmpty)
+            #expect(try await search.search("ocelot", tenant: nil).count == 1)
+
+            try await search.indexQueued()
+            #expect(try await store.query(queued).first?.first?.int == 0)
+            #expect(try await search.search("kinkajou", tenant: nil).count == 1)
+            #expect(try await search.search("quetzalbadger", tenant: nil).isEmpty)
+            #expect(try await search.search("capybaranimbus", tenant: nil).isEmpty)
+            #expect(try await search.search("axolotlmeadow", tenant: nil).map(\.kind) == ["tool_call"])
+            // Each index holds exactly its table's rows as they are now.
+            for index in ["norm_messages_fts", "norm_tool_calls_fts"] {
+                try await store.execute([SQLStatement("INSERT INTO \(index)(\(index), rank) VALUES ('integrity-check', 1)")])
+            }
         }
     }
 
