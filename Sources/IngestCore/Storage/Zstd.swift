@@ -145,6 +145,11 @@ enum Zstd {
 
     /// A dictionary of at most `capacity` bytes trained on `samples`; nil when they are too
     /// few or too alike to train on.
+    ///
+    /// fastCover with fixed parameters (segments of 1,000 bytes, 8-byte d-mers): zstd's
+    /// `ZDICT_trainFromBuffer` tries several segment sizes and kept the best, three times the
+    /// CPU (1.6 s against 0.5 s on 16 MB of transcript lines) for a dictionary that compressed
+    /// the rest of them to the same 22.4%.
     static func train(_ samples: [[UInt8]], capacity: Int) -> [UInt8]? {
         guard samples.count >= 8 else { return nil }
         let joined = samples.flatMap { $0 }
@@ -153,11 +158,22 @@ enum Zstd {
         let size = dictionary.withUnsafeMutableBytes { out in
             joined.withUnsafeBytes { input in
                 sizes.withUnsafeBufferPointer { sizes in
-                    ZDICT_trainFromBuffer(out.baseAddress, capacity, input.baseAddress, sizes.baseAddress, UInt32(sizes.count))
+                    ZDICT_trainFromBuffer_fastCover(out.baseAddress, capacity, input.baseAddress, sizes.baseAddress,
+                                                    UInt32(sizes.count), trainingParameters)
                 }
             }
         }
         guard ZDICT_isError(size) == 0 else { return nil }
         return Array(dictionary.prefix(size))
+    }
+
+    private static var trainingParameters: ZDICT_fastCover_params_t {
+        var parameters = ZDICT_fastCover_params_t()
+        parameters.k = 1000
+        parameters.d = 8
+        parameters.f = 20
+        parameters.accel = 1
+        parameters.zParams.compressionLevel = RawCustody.level
+        return parameters
     }
 }
