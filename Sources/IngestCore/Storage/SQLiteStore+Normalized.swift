@@ -30,8 +30,13 @@ extension SQLiteStore {
         }
     }
 
+    /// Committed without waiting for the disk (`synchronous=NORMAL` for this transaction): the
+    /// rows and the watermark are lost or kept together, and what a crash loses is normalised
+    /// again from the raw store; the next raw batch's commit syncs the log with them in it.
     public func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) throws -> Bool {
-        try database.transaction("IMMEDIATE") {
+        try database.execute("PRAGMA synchronous=NORMAL")
+        defer { try? database.execute("PRAGMA synchronous=FULL") }
+        return try database.transaction("IMMEDIATE") {
             try run(SQLStatement("UPDATE norm_progress SET last_seq = $1 WHERE id = 1 AND last_seq = $2",
                                  [.integer(next), .integer(expected)]))
             guard database.changes == 1 else { return false }
