@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Normalising, side by side with agentsview on one corpus in one run:
 #   1. `sensor scan` sends the corpus to a release `sensor-ingest serve` on SQLite, which
-#      stores and normalises it as it arrives (the server's CPU for both is shown);
+#      stores and normalises it as it arrives (the server's CPU for both is shown), and once
+#      more to a server that only stores it (its normaliser lease held by another holder):
+#      the difference is what normalising during ingest costs;
 #   2. `sensor-ingest reparse` normalises the whole store again (CPU, peak memory);
 #   3. agentsview (PyPI package `agentsview`, installed into a scratch virtualenv) runs
 #      `AGENTSVIEW_NO_DAEMON=1 agentsview sync` with HOME set to a copy of the corpus.
@@ -43,18 +45,32 @@ ingest="$repo/.build/release/sensor-ingest"
 sensor="$repo/.build/release/sensor"
 store="$work/store.db"
 
-# 1. Ingest, normalising as it arrives.
-token=$("$ingest" token create --database "$store" --name bench 2> /dev/null | grep -o 'sst_[0-9a-f]*')
-/usr/bin/time -f "%U %S %M" -o "$work/serve.time" "$ingest" serve --database "$store" --port 0 > "$work/serve.out" 2> /dev/null &
-serve_pid=$!
-for _ in $(seq 100); do grep -q listening "$work/serve.out" 2> /dev/null && break; sleep 0.1; done
-port=$(grep -o '[0-9]*$' "$work/serve.out")
-SENSOR_TOKEN=$token "$sensor" scan --home "$corpus" --state-dir "$work/state" --endpoint "http://127.0.0.1:$port" --quiet 2> /dev/null
+# 1. Ingest, normalising as it arrives; then again into a store whose normaliser lease another
+#    holder keeps, which only stores.
+serve() {  # serve STORE TIMEFILE [SQL run on the new store before the server starts]
+    local token port
+    token=$("$ingest" token create --database "$1" --name bench 2> /dev/null | grep -o 'sst_[0-9a-f]*')
+    [ -z "${3:-}" ] || sqlite3 "$1" "$3"
+    rm -rf "$work/state" "$work/serve.out"
+    /usr/bin/time -f "%U %S %M" -o "$2" "$ingest" serve --database "$1" --port 0 > "$work/serve.out" 2> /dev/null &
+    serve_pid=$!
+    for _ in $(seq 100); do grep -q listening "$work/serve.out" 2> /dev/null && break; sleep 0.1; done
+    port=$(grep -o '[0-9]*$' "$work/serve.out")
+    SENSOR_TOKEN=$token "$sensor" scan --home "$corpus" --state-dir "$work/state" --endpoint "http://127.0.0.1:$port" --quiet 2> /dev/null
+}
+stop_serving() { pkill -INT -P "$serve_pid"; wait "$serve_pid" 2> /dev/null || true; serve_pid=""; }
+serve "$store" "$work/serve.time"
 normalised() { sqlite3 "$store" "SELECT (SELECT last_seq FROM norm_progress) >= (SELECT max(rowid) FROM raw_envelopes)" 2> /dev/null || echo 0; }
 until [ "$(normalised)" = 1 ]; do sleep 0.5; done
-pkill -INT -P "$serve_pid"; wait "$serve_pid" 2> /dev/null || true; serve_pid=""
+stop_serving
 read -r serve_user serve_sys serve_rss < "$work/serve.time"
 envelopes=$(sqlite3 "$store" "SELECT count(*) FROM raw_envelopes")
+serve "$work/stored-only.db" "$work/stored-only.time" \
+    "UPDATE norm_lease SET holder = 'benchmark: not normalising', expires_at = 9223372036854775807 WHERE id = 1"
+stop_serving
+read -r stored_user stored_sys _ < "$work/stored-only.time"
+[ "$(sqlite3 "$work/stored-only.db" "SELECT count(*) FROM raw_envelopes")" = "$envelopes" ] || { echo "the store-only pass lost envelopes" >&2; exit 1; }
+rm -f "$work/stored-only.db"*
 
 # 2. The whole store normalised again.
 /usr/bin/time -f "%U %S %M" -o "$work/reparse.time" "$ingest" reparse --database "$store" > /dev/null 2>&1
@@ -71,11 +87,12 @@ read -r av_user av_sys av_rss < "$work/agentsview.time"
 av_bytes=$(find "$work/agentsview-home/.agentsview" -name '*.db*' -printf '%s\n' | awk '{s+=$1} END {print s}')
 
 python3 - "$input_bytes" "$envelopes" "$serve_user" "$serve_sys" "$serve_rss" "$reparse_user" "$reparse_sys" "$reparse_rss" \
-    "$store_bytes" "$raw_bytes" "$av_user" "$av_sys" "$av_rss" "$av_bytes" "$agentsview_version" <<'PY'
+    "$store_bytes" "$raw_bytes" "$av_user" "$av_sys" "$av_rss" "$av_bytes" "$agentsview_version" "$stored_user" "$stored_sys" <<'PY'
 import sys
-(inp, envelopes, su, ss, srss, ru, rs, rrss, store, raw, au, asys, arss, av, version) = sys.argv[1:]
+(inp, envelopes, su, ss, srss, ru, rs, rrss, store, raw, au, asys, arss, av, version, stu, sts) = sys.argv[1:]
 inp, store, raw, av = int(inp), int(store), int(raw), int(av)
 serve, reparse, agents = float(su) + float(ss), float(ru) + float(rs), float(au) + float(asys)
+stored = float(stu) + float(sts)
 mb = lambda b: f"{b / 1e6:,.0f} MB"
 mib = lambda kb: f"{int(kb) / 1024:,.0f} MiB"
 print(f"corpus: {mb(inp)} of files, {int(envelopes):,} envelopes")
@@ -83,8 +100,11 @@ print(f"{'':44} {'CPU s':>8} {'peak RSS':>10} {'store':>10}")
 print(f"{'agentsview ' + version + ' sync':44} {agents:8.1f} {mib(arss):>10} {mb(av):>10}")
 print(f"{'sensor-ingest reparse (SQLite)':44} {reparse:8.1f} {mib(rrss):>10} {mb(store):>10}")
 print(f"{'sensor-ingest serve: store and normalise':44} {serve:8.1f} {mib(srss):>10}")
+print(f"{'sensor-ingest serve: store only':44} {stored:8.1f}")
 print(f"agentsview CPU / reparse CPU: {agents / reparse:.2f}x (goal: at least 3x)")
 print(f"agentsview CPU / serve CPU (ingest and normalise): {agents / serve:.2f}x")
+print(f"normalising during ingest (serve - store only): {serve - stored:.1f} s, "
+      f"{(serve - stored) / reparse:.2f}x the reparse's CPU (goal: the same rate)")
 print(f"raw envelopes at rest / corpus: {raw / inp:.2f} (goal: at most 0.5)")
 print(f"whole store / corpus: {store / inp:.2f}; agentsview's store / corpus: {av / inp:.2f}")
 PY

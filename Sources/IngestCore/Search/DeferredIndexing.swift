@@ -67,6 +67,9 @@ extension FullTextSearch {
     /// whose index is a column of each row).
     public func indexQueued() async throws {
         guard store.dialect == .sqlite else { return }
+        // Read first: an idle server's catch-ups (one every few seconds) take no write lock.
+        let waiting = Self.indexedTables.map { "EXISTS (SELECT 1 FROM \($0.queue))" }.joined(separator: " OR ")
+        guard try await store.query(SQLStatement("SELECT \(waiting)")).first?.first?.int == 1 else { return }
         try await store.execute(Self.indexQueued)
     }
 }
