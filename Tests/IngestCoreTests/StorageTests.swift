@@ -127,6 +127,24 @@ import Testing
             #expect(again == versions)
         }
     }
+
+    /// Emptying the normalised tables for a reparse frees their pages without zeroing them, and
+    /// leaves the connection's `secure_delete` as it was for everything else.
+    @Test func emptyingForAReparseLeavesSecureDeleteAsItWas() async throws {
+        try await StoreKind.sqlite.withFreshStore { store in
+            _ = try await store.insert(FullTextSearchTests.envelopes(), from: BatchOrigin(tokenID: 1, batchID: "b1"))
+            _ = try await Normalizer(store: store).catchUp()
+            let secureDelete = SQLStatement("PRAGMA secure_delete")
+            try await store.execute([SQLStatement("PRAGMA secure_delete = 1")])
+            try await store.empty(NormalizedSchema.tables, after: [])
+            #expect(try await store.query(secureDelete).first?.first?.int == 1)
+            #expect(try await store.query(SQLStatement("SELECT count(*) FROM norm_messages")).first?.first?.int == 0)
+            try await store.execute([SQLStatement("PRAGMA secure_delete = 0")])
+            _ = try await Normalizer(store: store).reparse()
+            #expect(try await store.query(secureDelete).first?.first?.int == 0)
+            #expect(try await store.query(SQLStatement("SELECT count(*) FROM norm_messages")).first?.first?.int == 3)
+        }
+    }
 }
 
 /// The one SQL text both stores run, as SQLite gets it.

@@ -18,7 +18,15 @@ extension SQLiteStore {
     /// fires); without any, SQLite frees its pages whole: 1.7 -> 0.6 CPU s for the normalised
     /// tables of a 187 MB corpus. The tables' triggers are set aside and made again as they were,
     /// in the same transaction.
+    ///
+    /// Their freed pages are not overwritten with zeros (`secure_delete=FAST` for this
+    /// transaction; Debian's SQLite zeroes every freed page): the rows are built again from the
+    /// raw envelopes, which hold all they held. Zeroing them made a reparse of the 195 MB corpus
+    /// write 936 MB instead of 597, and took 1.3 s of its 13 (0.1 s now).
     public func empty(_ tables: [String], after statements: [SQLStatement]) throws {
+        let secureDelete = try query(SQLStatement("PRAGMA secure_delete")).first?.first?.int ?? 0
+        try database.execute("PRAGMA secure_delete=FAST")
+        defer { try? database.execute("PRAGMA secure_delete=\(secureDelete)") }
         try database.transaction("IMMEDIATE") {
             for statement in statements { try run(statement) }
             let names = (1...max(1, tables.count)).map { "$\($0)" }.joined(separator: ", ")
