@@ -120,6 +120,23 @@ import Testing
         }
     }
 
+    /// During a long catch-up the queue is indexed every `searchLag`, not only at its end: with
+    /// no lag at all, each step's rows are indexed before the next step, each step's words a
+    /// segment of the index of their own (one more row of index data than a single pass).
+    @Test func aLongCatchUpIndexesAsItGoes() async throws {
+        func segmentRows(searchLag: Duration) async throws -> Int64? {
+            try await StoreKind.sqlite.withFreshStore { store in
+                _ = try await store.insert(Self.envelopes(), from: BatchOrigin(tokenID: 1, batchID: "b1"))
+                #expect(try await Normalizer(store: store, chunkSize: 1, searchLag: searchLag).catchUp() == 3)
+                #expect(try await FullTextSearch(store: store).search("zanzibarquokka", tenant: nil).count == 1)
+                return try await store.query(SQLStatement("SELECT count(*) FROM norm_messages_fts_data")).first?.first?.int
+            }
+        }
+        let once = try #require(try await segmentRows(searchLag: .seconds(15)))
+        let everyStep = try #require(try await segmentRows(searchLag: .zero))
+        #expect(everyStep > once, "index data rows: \(everyStep) indexed step by step, \(once) at the end")
+    }
+
     /// Migration 9 sets how both SQLite indexes write and merge their segments.
     @Test func bothIndexesWriteLargerSegmentsAndMergeSixteenAtATime() async throws {
         try await StoreKind.sqlite.withFreshStore { store in
