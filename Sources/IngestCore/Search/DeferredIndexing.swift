@@ -22,7 +22,7 @@ extension FullTextSearch {
             + ["CREATE TABLE \(table.queue) (row INTEGER PRIMARY KEY)"]
     } + deferredTriggers
 
-    static var deferredTriggers: [String] {
+    private static let deferredTriggers: [String] = {
         let live = "(SELECT live FROM norm_search_state WHERE id = 1) = 1"
         return indexedTables.flatMap { table, index, columns, queue in
             let names = columns.joined(separator: ", ")
@@ -45,7 +45,7 @@ extension FullTextSearch {
                 """,
             ]
         }
-    }
+    }()
 
     /// SQLite: the statements that index every queued row and empty the queues (one
     /// transaction: a row is in the index or in its queue, never both, never neither).
