@@ -39,5 +39,4 @@ struct UsageModels: Sendable {
         }
         return (stored, repriced)
     }
-
 }

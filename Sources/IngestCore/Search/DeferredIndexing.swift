@@ -8,44 +8,33 @@
 /// reaches the index at once (its old text must be deleted while it is still known), and a
 /// row deleted before it was indexed just leaves the queue.
 extension FullTextSearch {
-    /// The tables each index covers, their indexed columns, and the queue of rows not yet in it.
-    static let indexedTables: [(table: String, index: String, columns: [String], queue: String)] = [
-        ("norm_messages", "norm_messages_fts", ["text"], "norm_messages_unindexed"),
-        ("norm_tool_calls", "norm_tool_calls_fts", ["name", "input", "result"], "norm_tool_calls_unindexed"),
-    ]
-
     /// SQLite, migration 11: the queues, and triggers that fill them in place of those that
     /// indexed each row as it was written. Like those, they stand still while the index is
     /// paused.
-    static let deferred: [String] = indexedTables.flatMap { table in
-        ["insert", "delete", "update"].map { "DROP TRIGGER \(table.index)_\($0)" }
-            + ["CREATE TABLE \(table.queue) (row INTEGER PRIMARY KEY)"]
-    } + deferredTriggers
+    static let deferred: [String] = triggerNames.map { "DROP TRIGGER \($0)" }
+        + indexedTables.map { "CREATE TABLE \($0.queue) (row INTEGER PRIMARY KEY)" } + deferredTriggers
 
-    private static let deferredTriggers: [String] = {
-        let live = "(SELECT live FROM norm_search_state WHERE id = 1) = 1"
-        return indexedTables.flatMap { table, index, columns, queue in
-            let names = columns.joined(separator: ", ")
-            let old = columns.map { "old.\($0)" }.joined(separator: ", ")
-            let new = columns.map { "new.\($0)" }.joined(separator: ", ")
-            let indexed = "NOT EXISTS (SELECT 1 FROM \(queue) WHERE row = old.rowid)"
-            return [
-                "CREATE TRIGGER \(index)_insert AFTER INSERT ON \(table) WHEN \(live) BEGIN INSERT OR IGNORE INTO \(queue)(row) VALUES (new.rowid); END",
-                """
-                CREATE TRIGGER \(index)_delete AFTER DELETE ON \(table) WHEN \(live) BEGIN
-                  INSERT INTO \(index)(\(index), rowid, \(names)) SELECT 'delete', old.rowid, \(old) WHERE \(indexed);
-                  DELETE FROM \(queue) WHERE row = old.rowid;
-                END
-                """,
-                """
-                CREATE TRIGGER \(index)_update AFTER UPDATE OF \(names) ON \(table) WHEN \(live) AND \(indexed) BEGIN
-                  INSERT INTO \(index)(\(index), rowid, \(names)) VALUES ('delete', old.rowid, \(old));
-                  INSERT INTO \(index)(rowid, \(names)) VALUES (new.rowid, \(new));
-                END
-                """,
-            ]
-        }
-    }()
+    private static let deferredTriggers: [String] = indexedTables.flatMap { table, index, columns, queue in
+        let names = columns.joined(separator: ", ")
+        let old = columns.map { "old.\($0)" }.joined(separator: ", ")
+        let new = columns.map { "new.\($0)" }.joined(separator: ", ")
+        let indexed = "NOT EXISTS (SELECT 1 FROM \(queue) WHERE row = old.rowid)"
+        return [
+            "CREATE TRIGGER \(index)_insert AFTER INSERT ON \(table) WHEN \(isLive) BEGIN INSERT OR IGNORE INTO \(queue)(row) VALUES (new.rowid); END",
+            """
+            CREATE TRIGGER \(index)_delete AFTER DELETE ON \(table) WHEN \(isLive) BEGIN
+              INSERT INTO \(index)(\(index), rowid, \(names)) SELECT 'delete', old.rowid, \(old) WHERE \(indexed);
+              DELETE FROM \(queue) WHERE row = old.rowid;
+            END
+            """,
+            """
+            CREATE TRIGGER \(index)_update AFTER UPDATE OF \(names) ON \(table) WHEN \(isLive) AND \(indexed) BEGIN
+              INSERT INTO \(index)(\(index), rowid, \(names)) VALUES ('delete', old.rowid, \(old));
+              INSERT INTO \(index)(rowid, \(names)) VALUES (new.rowid, \(new));
+            END
+            """,
+        ]
+    }
 
     /// SQLite: the statements that index every queued row and empty the queues (one
     /// transaction: a row is in the index or in its queue, never both, never neither).
@@ -63,13 +52,15 @@ extension FullTextSearch {
     /// SQLite: the queues emptied, when the index is built from the whole tables.
     static let forgetQueued: [SQLStatement] = indexedTables.map { SQLStatement("DELETE FROM \($0.queue)") }
 
+    /// SQLite: whether any row waits (1) or none (0).
+    private static let anyQueued = SQLStatement("SELECT " + indexedTables.map { "EXISTS (SELECT 1 FROM \($0.queue))" }.joined(separator: " OR "))
+
     /// Puts the rows written since the last time into the index (SQLite; nothing on PostgreSQL,
     /// whose index is a column of each row).
     public func indexQueued() async throws {
         guard store.dialect == .sqlite else { return }
         // Read first: an idle server's catch-ups (one every few seconds) take no write lock.
-        let waiting = Self.indexedTables.map { "EXISTS (SELECT 1 FROM \($0.queue))" }.joined(separator: " OR ")
-        guard try await store.query(SQLStatement("SELECT \(waiting)")).first?.first?.int == 1 else { return }
+        guard try await store.query(Self.anyQueued).first?.first?.int == 1 else { return }
         try await store.execute(Self.indexQueued)
     }
 }

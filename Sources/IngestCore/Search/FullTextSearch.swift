@@ -92,11 +92,21 @@ public struct FullTextSearch: Sendable {
         ]
     }
 
-    /// SQLite: both indexes built again from their tables, one pass over the text.
-    static let rebuild = [
-        "INSERT INTO norm_messages_fts(norm_messages_fts) VALUES ('rebuild')",
-        "INSERT INTO norm_tool_calls_fts(norm_tool_calls_fts) VALUES ('rebuild')",
+    /// SQLite: the tables each index covers, their indexed columns, and the queue of rows not
+    /// yet in it (see `DeferredIndexing.swift`).
+    static let indexedTables: [(table: String, index: String, columns: [String], queue: String)] = [
+        ("norm_messages", "norm_messages_fts", ["text"], "norm_messages_unindexed"),
+        ("norm_tool_calls", "norm_tool_calls_fts", ["name", "input", "result"], "norm_tool_calls_unindexed"),
     ]
+
+    /// SQLite: the condition under which the triggers act (the index is not paused).
+    static let isLive = "(SELECT live FROM norm_search_state WHERE id = 1) = 1"
+
+    /// SQLite: the three triggers of each index, as named since migration 6.
+    static let triggerNames = indexedTables.flatMap { table in ["insert", "delete", "update"].map { "\(table.index)_\($0)" } }
+
+    /// SQLite: both indexes built again from their tables, one pass over the text.
+    static let rebuild = indexedTables.map { "INSERT INTO \($0.index)(\($0.index)) VALUES ('rebuild')" }
 
     /// SQLite, migration 9: how both indexes write and merge their segments (kept in each
     /// index's config table). Measured on the 195 MB generated corpus:
@@ -107,7 +117,7 @@ public struct FullTextSearch: Sendable {
     ///   default) rewrote every term's list at every level. Sixteen at a time: storing and
     ///   normalising the corpus as it arrives 28.4 -> 25.8 CPU s; a search of a common word still
     ///   40 ms.
-    static let tuning = ["norm_messages_fts", "norm_tool_calls_fts"].flatMap { index in
+    static let tuning = indexedTables.map(\.index).flatMap { index in
         [("hashsize", 16 << 20), ("automerge", 16), ("crisismerge", 64)].map { setting, value in
             "INSERT INTO \(index)(\(index), rank) VALUES ('\(setting)', \(value))"
         }
@@ -118,9 +128,7 @@ public struct FullTextSearch: Sendable {
     static let pausable: [String] = [
         "CREATE TABLE norm_search_state (id INTEGER PRIMARY KEY, live INTEGER NOT NULL)",
         "INSERT INTO norm_search_state(id, live) VALUES (1, 1)",
-    ] + ["norm_messages_fts", "norm_tool_calls_fts"].flatMap { table in
-        ["insert", "delete", "update"].map { "DROP TRIGGER \(table)_\($0)" }
-    } + triggers(when: "(SELECT live FROM norm_search_state WHERE id = 1) = 1")
+    ] + triggerNames.map { "DROP TRIGGER \($0)" } + triggers(when: isLive)
 
     /// The statements that pause the index and empty it (SQLite; run with the tables' own
     /// deletion). Maintaining the index row by row as a whole store is normalised again costs
@@ -128,9 +136,8 @@ public struct FullTextSearch: Sendable {
     /// 187 MB corpus.
     static func pause(_ dialect: SQLDialect) -> [SQLStatement] {
         guard dialect == .sqlite else { return [] }
-        return [SQLStatement("UPDATE norm_search_state SET live = 0 WHERE id = 1"),
-                SQLStatement("INSERT INTO norm_messages_fts(norm_messages_fts) VALUES ('delete-all')"),
-                SQLStatement("INSERT INTO norm_tool_calls_fts(norm_tool_calls_fts) VALUES ('delete-all')")] + forgetQueued
+        return [SQLStatement("UPDATE norm_search_state SET live = 0 WHERE id = 1")]
+            + indexedTables.map { SQLStatement("INSERT INTO \($0.index)(\($0.index)) VALUES ('delete-all')") } + forgetQueued
     }
 
     /// Builds a paused index from the tables and makes it live again, in one transaction
