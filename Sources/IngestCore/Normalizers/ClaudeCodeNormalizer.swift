@@ -30,32 +30,44 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         "planContent", "imagePasteIds", "entrypoint", "teamName", "agentName", "origin",
     ]
 
+    /// Transcript lines are read in place: most of their bytes are tool output the rows take
+    /// whole or not at all.
+    public let readsInPlace = true
+
     public init() {}
 
     public func normalize(_ record: RawRecord, into context: inout NormalizationContext) {
         if record.kind == "claude-code.subagent-meta" { return normalizeMeta(record, into: &context) }
-        guard let line = record.object else { return context.unreadable(record, "not a JSON object") }
-        let version = line["version"] as? String
-        let type = line["type"] as? String ?? ""
+        let read = record.withRecordInPlace { value -> Bool in
+            guard let line = value.object else { return false }
+            normalize(line, record, into: &context)
+            return true
+        }
+        if read != true { context.unreadable(record, "not a JSON object") }
+    }
+
+    private func normalize(_ line: JSONSpanObject, _ record: RawRecord, into context: inout NormalizationContext) {
+        let version = line["version"]?.string
+        let type = line["type"]?.string ?? ""
         guard Self.types.contains(type) else { return context.unknownType(record, version: version, type.isEmpty ? "(none)" : type) }
-        context.unknownFields(record, version: version, line, known: Self.fields)
+        context.unknownFields(record, version: version, keys: line.keys, known: Self.fields)
 
         var memory = context.memory(of: record)
-        guard let sessionID = JSON.string(line["sessionId"]) ?? memory.sessionNativeID else { return }
-        let agentID = JSON.string(line["agentId"])
+        guard let sessionID = line["sessionId"]?.nonEmptyString ?? memory.sessionNativeID else { return }
+        let agentID = line["agentId"]?.nonEmptyString
         let nativeID = agentID.map { "\(sessionID)/\($0)" } ?? sessionID
         if memory.sessionNativeID == nil, line["sessionId"] != nil {
             memory.sessionNativeID = sessionID
             context.remember(memory, for: record)
         }
         let sessionKey = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: nativeID)
-        let timestamp = JSON.timestamp(line["timestamp"])
+        let timestamp = JSON.timestamp(line["timestamp"]?.string)
 
         var session = SessionRow(key: sessionKey, tool: Self.tool, device: record.device, nativeID: nativeID, source: record.source,
-                                 project: JSON.string(line["cwd"]), gitBranch: JSON.string(line["gitBranch"]),
+                                 project: line["cwd"]?.nonEmptyString, gitBranch: line["gitBranch"]?.nonEmptyString,
                                  toolVersion: version, startedAt: timestamp, endedAt: timestamp, file: record.path)
         if type == "custom-title" || type == "ai-title" {
-            session.title = JSON.string(line["customTitle"]) ?? JSON.string(line["aiTitle"]) ?? JSON.string(line["title"])
+            session.title = line["customTitle"]?.nonEmptyString ?? line["aiTitle"]?.nonEmptyString ?? line["title"]?.nonEmptyString
         }
         context.batch.sessions.append(session)
         if agentID != nil {
@@ -72,99 +84,97 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         }
     }
 
-    private func message(_ line: [String: Any], type: String, _ record: RawRecord, sessionKey: String, timestamp: String?,
+    private func message(_ line: JSONSpanObject, type: String, _ record: RawRecord, sessionKey: String, timestamp: String?,
                          into context: inout NormalizationContext) {
-        guard let uuid = JSON.string(line["uuid"]), let message = line["message"] as? [String: Any] else { return }
+        guard let uuid = line["uuid"]?.nonEmptyString, let message = line["message"]?.object else { return }
         let messageKey = NormalKey.make(record.scopedDevice, Self.tool, "line", uuid)
-        let model = JSON.string(message["model"])
-        let responseID = type == "assistant" ? JSON.string(message["id"]) : nil
+        let model = message["model"]?.nonEmptyString
+        let responseID = type == "assistant" ? message["id"]?.nonEmptyString : nil
         var kind = "text"
         var texts: [String] = []
-        switch message["content"] {
-        case let text as String:
-            texts.append(text)
-        case let blocks as [Any]:
-            for case let block as [String: Any] in blocks {
-                switch block["type"] as? String {
-                case "text": JSON.string(block["text"]).map { texts.append($0) }
+        if let content = message["content"] {
+            if let text = content.string { texts.append(text) }
+            for element in content.elements ?? [] {
+                guard let block = element.object else { continue }
+                switch block["type"]?.string {
+                case "text": block["text"]?.nonEmptyString.map { texts.append($0) }
                 case "thinking":
                     if texts.isEmpty { kind = "thinking" }
-                    JSON.string(block["thinking"]).map { texts.append($0) }
+                    block["thinking"]?.nonEmptyString.map { texts.append($0) }
                 case "tool_use":
-                    guard let callID = JSON.string(block["id"]) else { continue }
+                    guard let callID = block["id"]?.nonEmptyString else { continue }
                     if texts.isEmpty { kind = "tool_use" }
                     context.batch.toolCalls.append(ToolCallRow(
                         key: NormalKey.make(record.scopedDevice, Self.tool, "call", callID), sessionKey: sessionKey, messageKey: messageKey,
-                        callID: callID, name: JSON.string(block["name"]), input: JSON.text(block["input"]),
+                        callID: callID, name: block["name"]?.nonEmptyString, input: JSON.text(block["input"]?.decoded),
                         startedAt: timestamp, source: record.source))
                 case "tool_result":
                     kind = "tool_result"
                     let result = Self.text(of: block["content"])
                     result.map { texts.append($0) }
-                    if let callID = JSON.string(block["tool_use_id"]) {
+                    if let callID = block["tool_use_id"]?.nonEmptyString {
                         toolResult(callID: callID, block: block, result: result, line: line, record, sessionKey: sessionKey,
                                    timestamp: timestamp, into: &context)
                     }
                 default: break
                 }
             }
-        default: break
         }
-        if JSON.bool(line["isCompactSummary"]) == true { kind = "summary" }
+        if line["isCompactSummary"]?.bool == true { kind = "summary" }
         context.batch.messages.append(MessageRow(
             key: messageKey, sessionKey: sessionKey, responseID: responseID, role: type, kind: kind,
             text: texts.isEmpty ? nil : texts.joined(separator: "\n"), model: model, createdAt: timestamp,
             ordinal: record.position, rank: 0, source: record.source))
 
-        if type == "assistant", let usage = message["usage"] as? [String: Any], let responseID {
-            let requestID = JSON.string(line["requestId"]) ?? ""
+        if type == "assistant", let usage = message["usage"]?.object, let responseID {
+            let requestID = line["requestId"]?.nonEmptyString ?? ""
             var row = UsageRow(key: NormalKey.make(record.scopedDevice, Self.tool, "usage", responseID, requestID), sessionKey: sessionKey,
                                messageKey: messageKey, model: model, createdAt: timestamp, source: record.source)
-            row.input = JSON.int(usage["input_tokens"]) ?? 0
-            row.output = JSON.int(usage["output_tokens"]) ?? 0
-            row.cacheRead = JSON.int(usage["cache_read_input_tokens"]) ?? 0
-            row.cacheWrite = JSON.int(usage["cache_creation_input_tokens"]) ?? 0
+            row.input = usage["input_tokens"]?.int ?? 0
+            row.output = usage["output_tokens"]?.int ?? 0
+            row.cacheRead = usage["cache_read_input_tokens"]?.int ?? 0
+            row.cacheWrite = usage["cache_creation_input_tokens"]?.int ?? 0
             context.batch.usage.append(row)
             if let model, model != "<synthetic>" { context.batch.models.insert([sessionKey, model, record.source]) }
         }
     }
 
-    private func toolResult(callID: String, block: [String: Any], result: String?, line: [String: Any], _ record: RawRecord,
+    private func toolResult(callID: String, block: JSONSpanObject, result: String?, line: JSONSpanObject, _ record: RawRecord,
                             sessionKey: String, timestamp: String?, into context: inout NormalizationContext) {
         let callKey = NormalKey.make(record.scopedDevice, Self.tool, "call", callID)
-        let structured = line["toolUseResult"] as? [String: Any]
+        let structured = line["toolUseResult"]?.object
         context.batch.toolCalls.append(ToolCallRow(
-            key: callKey, sessionKey: sessionKey, callID: callID, result: result, isError: JSON.bool(block["is_error"]),
-            endedAt: timestamp, durationMs: JSON.int(structured?["durationMs"]) ?? JSON.int(structured?["totalDurationMs"]),
+            key: callKey, sessionKey: sessionKey, callID: callID, result: result, isError: block["is_error"]?.bool,
+            endedAt: timestamp, durationMs: structured?["durationMs"]?.int ?? structured?["totalDurationMs"]?.int,
             source: record.source))
         guard let structured else { return }
-        if let agentID = JSON.string(structured["agentId"]), let sessionID = JSON.string(line["sessionId"]) {
+        if let agentID = structured["agentId"]?.nonEmptyString, let sessionID = line["sessionId"]?.nonEmptyString {
             context.batch.links.append(SessionLinkRow(
                 childKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
                 parentKey: sessionKey, toolCallID: callID, relation: "subagent", source: record.source))
         }
-        if let path = JSON.string(structured["filePath"]) {
-            let patch = structured["structuredPatch"] as? [Any]
+        if let path = structured["filePath"]?.nonEmptyString {
+            let patch = structured["structuredPatch"]?.decoded as? [Any]
             context.batch.fileChanges.append(FileChangeRow(
                 key: NormalKey.make(record.scopedDevice, Self.tool, "change", callID), sessionKey: sessionKey, callKey: callKey, path: path,
-                diff: patch.flatMap(Self.unifiedDiff), oldText: JSON.string(structured["oldString"]),
-                newText: JSON.string(structured["newString"]) ?? JSON.string(structured["content"]),
+                diff: patch.flatMap(Self.unifiedDiff), oldText: structured["oldString"]?.nonEmptyString,
+                newText: structured["newString"]?.nonEmptyString ?? structured["content"]?.nonEmptyString,
                 createdAt: timestamp, source: record.source))
         }
     }
 
-    private func system(_ line: [String: Any], _ record: RawRecord, sessionKey: String, timestamp: String?,
+    private func system(_ line: JSONSpanObject, _ record: RawRecord, sessionKey: String, timestamp: String?,
                         into context: inout NormalizationContext) {
-        guard line["subtype"] as? String == "compact_boundary", let uuid = JSON.string(line["uuid"]) else { return }
+        guard line["subtype"]?.string == "compact_boundary", let uuid = line["uuid"]?.nonEmptyString else { return }
         context.batch.messages.append(MessageRow(
             key: NormalKey.make(record.scopedDevice, Self.tool, "line", uuid), sessionKey: sessionKey, role: "system", kind: "compaction",
-            text: JSON.string(line["content"]), createdAt: timestamp, ordinal: record.position, rank: 0, source: record.source))
+            text: line["content"]?.nonEmptyString, createdAt: timestamp, ordinal: record.position, rank: 0, source: record.source))
     }
 
     /// A parent's `agent_progress` line names the sub-agent and the tool call that runs it.
-    private func progress(_ line: [String: Any], _ record: RawRecord, sessionID: String, into context: inout NormalizationContext) {
-        guard JSON.at(line, "data.type") as? String == "agent_progress", JSON.string(line["agentId"]) == nil,
-              let agentID = JSON.string(JSON.at(line, "data.agentId")), let callID = JSON.string(line["parentToolUseID"])
+    private func progress(_ line: JSONSpanObject, _ record: RawRecord, sessionID: String, into context: inout NormalizationContext) {
+        guard let data = line["data"]?.object, data["type"]?.string == "agent_progress", line["agentId"]?.nonEmptyString == nil,
+              let agentID = data["agentId"]?.nonEmptyString, let callID = line["parentToolUseID"]?.nonEmptyString
         else { return }
         context.batch.links.append(SessionLinkRow(
             childKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
@@ -188,10 +198,11 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
     }
 
     /// A tool result's text: a string, or the text blocks of an array.
-    static func text(of content: Any?) -> String? {
-        if let string = content as? String { return string }
-        guard let blocks = content as? [Any] else { return nil }
-        let texts = blocks.compactMap { ($0 as? [String: Any]).flatMap { JSON.string($0["text"]) } }
+    static func text(of content: JSONSpan?) -> String? {
+        guard let content else { return nil }
+        if let string = content.string { return string }
+        guard let blocks = content.elements else { return nil }
+        let texts = blocks.compactMap { $0.object?["text"]?.nonEmptyString }
         return texts.isEmpty ? nil : texts.joined(separator: "\n")
     }
 

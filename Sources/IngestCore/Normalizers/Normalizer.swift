@@ -236,8 +236,9 @@ public final class Normalizer: Service, Sendable {
         var records: [RawRecord] = []
         records.reserveCapacity(raw.count)
         var unreadable = NormalizedBatch()
+        let registry = self.registry
         for envelope in raw {
-            if var record = RawRecord(seq: envelope.seq, json: envelope.json) {
+            if var record = RawRecord(seq: envelope.seq, json: envelope.json, readInPlace: registry.inPlaceKinds) {
                 record.tenant = envelope.tenant
                 records.append(record)
             } else {
@@ -245,7 +246,6 @@ public final class Normalizer: Service, Sendable {
                 unreadable.count(DriftKey(source: "", tool: "", toolVersion: "", kind: "", reason: "unreadable", name: "envelope"))
             }
         }
-        let registry = self.registry
         let memories = try await loadMemories(registry.memoryKeys(of: records))
         var context = NormalizationContext(memories: memories)
         context.batch.drift = unreadable.drift

@@ -22,9 +22,19 @@ public struct RawRecord {
     public var position: Int64
     public var encoding: String
     /// The record: any JSON value (`json`), a string (`text`, `base64`), or the columns of a row.
-    public var record: Any
+    /// Decoded when the envelope is opened, except for the kinds a normaliser reads in place
+    /// (decoded when asked for, then).
+    public var record: Any {
+        get { decodedRecord ?? envelopeText.withBytes(recordRange) { JSONReader.parse($0) } ?? NSNull() }
+        set { decodedRecord = newValue }
+    }
     /// How each column of a row is encoded (`row` only).
     public var columns: [String: String]
+
+    /// The stored envelope's text and where its record lies in it.
+    private let envelopeText: String
+    private let recordRange: Range<Int>?
+    private var decodedRecord: Any?
 
     /// The tool is the kind's first label: `cursor-agent.blob` → `cursor-agent`.
     public var tool: String { String(kind.prefix { $0 != "." }) }
@@ -44,24 +54,67 @@ public struct RawRecord {
     public var pathKey: String { "\(scopedDevice)|path:\(path)" }
 
     /// Opens one stored envelope; nil when it is not a JSON object with the envelope's fields.
-    public init?(seq: Int64, json: String) {
-        guard let envelope = JSONReader.parse(json) as? [String: Any],
-              let id = envelope["id"] as? String, let source = envelope["source"] as? String,
-              let kind = envelope["kind"] as? String, let device = envelope["device"] as? String
+    /// The record is decoded now unless its kind is in `readInPlace`.
+    public init?(seq: Int64, json: String, readInPlace: Set<String> = []) {
+        var json = json
+        guard let fields = json.withUTF8({ Self.fields(UnsafeRawBufferPointer($0)) }),
+              let id = fields.id, let source = fields.source, let kind = fields.kind, let device = fields.device
         else { return nil }
         self.seq = seq
         self.id = id
         self.source = source
         self.kind = kind
         self.device = device
-        collectedAt = envelope["collected_at"] as? String ?? ""
-        let locator = envelope["locator"] as? [String: Any] ?? [:]
+        collectedAt = fields.collectedAt ?? ""
+        let locator = fields.locator ?? [:]
         path = locator["path"] as? String ?? ""
         fileID = locator["file_id"] as? String
         position = JSON.int(locator["offset"]) ?? JSON.int(locator["cursor"]) ?? 0
-        encoding = envelope["encoding"] as? String ?? "json"
-        record = envelope["record"] ?? NSNull()
-        columns = envelope["columns"] as? [String: String] ?? [:]
+        encoding = fields.encoding ?? "json"
+        columns = fields.columns ?? [:]
+        envelopeText = json
+        recordRange = fields.record
+        if !readInPlace.contains(kind) {
+            decodedRecord = json.withBytes(fields.record) { JSONReader.parse($0) } ?? NSNull()
+        }
+    }
+
+    /// The record as stored, read in place (see ``JSONSpan``); nil when the envelope has none.
+    func withRecordInPlace<Result>(_ body: (JSONSpan) -> Result) -> Result? {
+        envelopeText.withBytes(recordRange) { body(JSONSpan(bytes: $0)) }
+    }
+
+    /// The envelope's fields other than the record, which is only located (its range).
+    private struct Fields {
+        var id, source, kind, device, collectedAt, encoding: String?
+        var locator: [String: Any]?
+        var columns: [String: String]?
+        var record: Range<Int>?
+    }
+
+    private static func fields(_ bytes: UnsafeRawBufferPointer) -> Fields? {
+        guard let members = JSONSlices.members(of: bytes) else { return nil }
+        var fields = Fields()
+        func string(_ range: Range<Int>) -> String? {
+            let value = UnsafeRawBufferPointer(rebasing: bytes[range])
+            return JSONSlices.kind(value) == .string ? JSONSlices.string(value) : nil
+        }
+        // The last of a repeated field wins, as in a decoded object.
+        for member in members {
+            switch member.key {
+            case "id": fields.id = string(member.value)
+            case "source": fields.source = string(member.value)
+            case "kind": fields.kind = string(member.value)
+            case "device": fields.device = string(member.value)
+            case "collected_at": fields.collectedAt = string(member.value)
+            case "encoding": fields.encoding = string(member.value)
+            case "locator": fields.locator = JSONReader.parse(UnsafeRawBufferPointer(rebasing: bytes[member.value])) as? [String: Any]
+            case "columns": fields.columns = JSONReader.parse(UnsafeRawBufferPointer(rebasing: bytes[member.value])) as? [String: String]
+            case "record": fields.record = member.value
+            default: break
+            }
+        }
+        return fields
     }
 
     /// A row's column as decoded (an embedded `json` column is its JSON value); nil when the
@@ -177,4 +230,16 @@ public enum JSON {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter
     }()
+}
+
+private extension String {
+    /// `body` over the UTF-8 bytes in `range`; nil when there is no range.
+    func withBytes<Result>(_ range: Range<Int>?, _ body: (UnsafeRawBufferPointer) -> Result?) -> Result? {
+        guard let range else { return nil }
+        if let result = utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0)[range])) }) {
+            return result
+        }
+        var copy = self
+        return copy.withUTF8 { body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0)[range])) }
+    }
 }

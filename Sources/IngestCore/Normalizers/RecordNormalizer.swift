@@ -14,6 +14,9 @@ public protocol RecordNormalizer: Sendable {
     /// Whether it keeps memories by path too (``RawRecord/pathKey``): they are loaded for its
     /// records only.
     var remembersByPath: Bool { get }
+    /// Whether it reads its records in place (``RawRecord/withRecordInPlace(_:)``): they are
+    /// not decoded into `[String: Any]` for it.
+    var readsInPlace: Bool { get }
 
     func normalize(_ record: RawRecord, into context: inout NormalizationContext)
 }
@@ -22,6 +25,7 @@ extension RecordNormalizer {
     public var rawOnlyKinds: Set<String> { [] }
     public var opaqueKinds: Set<String> { [] }
     public var remembersByPath: Bool { false }
+    public var readsInPlace: Bool { false }
 }
 
 /// What a normaliser remembers about one file between records, for tools whose records do
@@ -80,7 +84,13 @@ public struct NormalizationContext {
     /// Counts each top-level field of `object` not in `known`.
     public mutating func unknownFields(_ record: RawRecord, version: String?, _ object: [String: Any],
                                        known: Set<String>, prefix: String = "") {
-        for field in object.keys where !known.contains(field) {
+        unknownFields(record, version: version, keys: object.keys, known: known, prefix: prefix)
+    }
+
+    /// Counts each of `keys` (an object's, each once) not in `known`.
+    mutating func unknownFields(_ record: RawRecord, version: String?, keys: some Sequence<String>,
+                                known: Set<String>, prefix: String = "") {
+        for field in keys where !known.contains(field) {
             batch.count(DriftKey(source: record.source, tool: record.tool, toolVersion: version ?? "", kind: record.kind,
                                  reason: "unknown_field", name: prefix + field))
         }
@@ -98,6 +108,8 @@ public struct NormalizerRegistry: Sendable {
     let byKind: [String: Int]
     /// The kinds whose records have memories by path to load.
     let pathMemoryKinds: Set<String>
+    /// The kinds whose normaliser reads them in place: their records are not decoded for it.
+    let inPlaceKinds: Set<String>
 
     public init(_ normalizers: [any RecordNormalizer]) {
         self.normalizers = normalizers
@@ -110,6 +122,7 @@ public struct NormalizerRegistry: Sendable {
         }
         self.byKind = byKind
         pathMemoryKinds = Set(normalizers.filter(\.remembersByPath).flatMap(\.kinds))
+        inPlaceKinds = Set(normalizers.filter(\.readsInPlace).flatMap(\.kinds))
     }
 
     /// The memory keys to load for `records`: each one's file, and its path where its normaliser
