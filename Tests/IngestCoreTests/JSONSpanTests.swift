@@ -63,4 +63,16 @@ import Testing
         #expect(text == #"hi "there""#)
         #expect(RawRecord(seq: 1, json: #"{"id":"e1","source":"s","kind":"k.line","device":"d","record":{"a":}"#, readInPlace: ["k.line"]) == nil)
     }
+
+    @Test func numbersAndKeysReadAsDecodedOnesAre() {
+        for text in ["0", "-12", "42", "123456789012345678", "12345678901234567890", "-9223372036854775808", "1.5", "-2.5e3",
+                     "1E2", #""42""#, #""x""#, "true", "false", "null", "[1]", #"{"a":1}"#] {
+            var copy = text
+            let int = copy.withUTF8 { JSONSpan(bytes: UnsafeRawBufferPointer($0)).int }
+            #expect(int == JSON.int(JSONReader.parse(text)), "\(text)")
+        }
+        var text = #"{"known":1,"new":2,"known":3,"new":4,"other":null}"#
+        let unknown = text.withUTF8 { JSONSpan(bytes: UnsafeRawBufferPointer($0)).object?.keys(notIn: ["known"]) }
+        #expect(unknown == ["new", "other"])
+    }
 }

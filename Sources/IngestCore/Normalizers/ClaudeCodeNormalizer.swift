@@ -50,7 +50,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         let version = line["version"]?.string
         let type = line["type"]?.string ?? ""
         guard Self.types.contains(type) else { return context.unknownType(record, version: version, type.isEmpty ? "(none)" : type) }
-        context.unknownFields(record, version: version, keys: line.keys, known: Self.fields)
+        context.unknownFields(record, version: version, keys: line.keys(notIn: Self.fields), known: Self.fields)
 
         var memory = context.memory(of: record)
         guard let sessionID = line["sessionId"]?.nonEmptyString ?? memory.sessionNativeID else { return }

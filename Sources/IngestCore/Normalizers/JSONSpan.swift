@@ -39,6 +39,9 @@ struct JSONSpan {
     /// ``JSON/int(_:)`` of the value.
     var int: Int64? {
         switch kind {
+        case .number where bytes.count <= 18 && bytes.allSatisfy({ (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") }):
+            // A plain integer (most token counts and offsets): read without an NSNumber.
+            Int64(String(decoding: bytes, as: UTF8.self))
         case .number, .string, .bool: JSON.int(decoded)
         default: nil
         }
@@ -164,9 +167,13 @@ struct JSONSpanObject {
         return value
     }
 
-    /// The keys, each once.
-    var keys: [String] {
-        var seen = Set<String>(minimumCapacity: members.count)
-        return members.compactMap { seen.insert($0.key).inserted ? $0.key : nil }
+    /// The keys not in `known`, each once (what ``NormalizationContext/unknownFields`` counts).
+    func keys(notIn known: Set<String>) -> [String] {
+        var unknown: [String] = []
+        for member in members where !known.contains(member.key) && !unknown.contains(member.key) { unknown.append(member.key) }
+        return unknown
     }
+
+    /// The keys, each once.
+    var keys: [String] { keys(notIn: []) }
 }

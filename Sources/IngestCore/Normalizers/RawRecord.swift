@@ -66,10 +66,9 @@ public struct RawRecord {
         self.kind = kind
         self.device = device
         collectedAt = fields.collectedAt ?? ""
-        let locator = fields.locator ?? [:]
-        path = locator["path"] as? String ?? ""
-        fileID = locator["file_id"] as? String
-        position = JSON.int(locator["offset"]) ?? JSON.int(locator["cursor"]) ?? 0
+        path = fields.path ?? ""
+        fileID = fields.fileID
+        position = fields.position ?? 0
         encoding = fields.encoding ?? "json"
         columns = fields.columns ?? [:]
         envelopeText = json
@@ -87,7 +86,9 @@ public struct RawRecord {
     /// The envelope's fields other than the record, which is only located (its range).
     private struct Fields {
         var id, source, kind, device, collectedAt, encoding: String?
-        var locator: [String: Any]?
+        /// `locator`'s.
+        var path, fileID: String?
+        var position: Int64?
         var columns: [String: String]?
         var record: Range<Int>?
     }
@@ -108,7 +109,12 @@ public struct RawRecord {
             case "device": fields.device = string(member.value)
             case "collected_at": fields.collectedAt = string(member.value)
             case "encoding": fields.encoding = string(member.value)
-            case "locator": fields.locator = JSONReader.parse(UnsafeRawBufferPointer(rebasing: bytes[member.value])) as? [String: Any]
+            case "locator":
+                // Read in place (validated with the rest): no dictionary and number objects per envelope.
+                let locator = JSONSpan(bytes: UnsafeRawBufferPointer(rebasing: bytes[member.value])).object
+                fields.path = locator?["path"]?.string
+                fields.fileID = locator?["file_id"]?.string
+                fields.position = locator?["offset"]?.int ?? locator?["cursor"]?.int
             case "columns": fields.columns = JSONReader.parse(UnsafeRawBufferPointer(rebasing: bytes[member.value])) as? [String: String]
             case "record": fields.record = member.value
             default: break
