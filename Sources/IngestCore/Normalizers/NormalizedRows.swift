@@ -158,6 +158,14 @@ public struct NormalizedBatch: Sendable {
 
     public init() {}
 
+    /// The model each session of the batch names, the last one named winning (as when its rows
+    /// are merged): what prices the batch's usage rows that name none.
+    var sessionModels: [String: String] {
+        var models: [String: String] = [:]
+        for session in sessions { if let model = session.model { models[session.key] = model } }
+        return models
+    }
+
     public var isEmpty: Bool {
         sessions.isEmpty && messages.isEmpty && toolCalls.isEmpty && usage.isEmpty && fileChanges.isEmpty
             && links.isEmpty && positions.isEmpty && drift.isEmpty

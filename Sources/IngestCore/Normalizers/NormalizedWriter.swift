@@ -99,8 +99,7 @@ enum NormalizedWriter {
                                 """)
 
         let usage = merged(batch.usage, key: \.key) { first, later in later.total > first.total ? later : first }
-        var sessionModels: [String: String] = [:]
-        for session in sessions { if let model = session.model { sessionModels[session.key] = model } }
+        let sessionModels = batch.sessionModels
         func estimate(_ row: UsageRow) -> Double? {
             guard row.cost == nil else { return nil }
             return prices.cost(model: row.model ?? sessionModels[row.sessionKey] ?? storedModels[row.sessionKey], at: row.createdAt, tokens: .init(

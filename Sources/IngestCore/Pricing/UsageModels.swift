@@ -17,8 +17,7 @@ struct UsageModels: Sendable {
     /// The stored models of sessions whose usage rows in `batch` need one the batch does not
     /// give, and the statements that price stored rows again with a model the batch gives.
     func resolve(_ batch: NormalizedBatch) async throws -> (stored: [String: String], repriced: [SQLStatement]) {
-        var batchModels: [String: String] = [:]
-        for session in batch.sessions { if let model = session.model { batchModels[session.key] = model } }  // the last one wins
+        let batchModels = batch.sessionModels
         let wanting = Set(batch.usage.filter { $0.model == nil && $0.cost == nil && batchModels[$0.sessionKey] == nil }.map(\.sessionKey))
         var stored: [String: String] = [:]
         for row in try await store.query("SELECT session_key, model FROM norm_sessions WHERE model IS NOT NULL AND session_key IN", in: wanting) {
