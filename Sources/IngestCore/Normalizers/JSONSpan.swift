@@ -161,12 +161,6 @@ struct JSONSpanObject {
         return JSONSpan(bytes: UnsafeRawBufferPointer(rebasing: bytes[member.value]))
     }
 
-    /// `self[key]`, unless it is JSON's `null` (``JSON/at(_:_:)``).
-    func nonNull(_ key: String) -> JSONSpan? {
-        guard let value = self[key], !value.isNull else { return nil }
-        return value
-    }
-
     /// The keys not in `known`, each once (what ``NormalizationContext/unknownFields`` counts).
     func keys(notIn known: Set<String>) -> [String] {
         var unknown: [String] = []

@@ -25,9 +25,11 @@ public struct RawRecord {
     /// Decoded when the envelope is opened, except for the kinds a normaliser reads in place
     /// (decoded when asked for, then).
     public var record: Any {
-        get { decodedRecord ?? envelopeText.withBytes(recordRange) { JSONReader.parse($0) } ?? NSNull() }
+        get { decodedRecord ?? storedRecord }
         set { decodedRecord = newValue }
     }
+    /// The record as the envelope holds it, decoded.
+    private var storedRecord: Any { envelopeText.withBytes(recordRange) { JSONReader.parse($0) } ?? NSNull() }
     /// How each column of a row is encoded (`row` only).
     public var columns: [String: String]
 
@@ -73,9 +75,7 @@ public struct RawRecord {
         columns = fields.columns ?? [:]
         envelopeText = json
         recordRange = fields.record
-        if !readInPlace.contains(kind) {
-            decodedRecord = json.withBytes(fields.record) { JSONReader.parse($0) } ?? NSNull()
-        }
+        if !readInPlace.contains(kind) { decodedRecord = storedRecord }
     }
 
     /// The record as stored, read in place (see ``JSONSpan``); nil when the envelope has none.
@@ -96,26 +96,23 @@ public struct RawRecord {
     private static func fields(_ bytes: UnsafeRawBufferPointer) -> Fields? {
         guard let members = JSONSlices.members(of: bytes) else { return nil }
         var fields = Fields()
-        func string(_ range: Range<Int>) -> String? {
-            let value = UnsafeRawBufferPointer(rebasing: bytes[range])
-            return JSONSlices.kind(value) == .string ? JSONSlices.string(value) : nil
-        }
-        // The last of a repeated field wins, as in a decoded object.
+        // The last of a repeated field wins, as in a decoded object. Read in place (validated with
+        // the rest): no dictionary and number objects per envelope.
         for member in members {
+            let value = JSONSpan(bytes: UnsafeRawBufferPointer(rebasing: bytes[member.value]))
             switch member.key {
-            case "id": fields.id = string(member.value)
-            case "source": fields.source = string(member.value)
-            case "kind": fields.kind = string(member.value)
-            case "device": fields.device = string(member.value)
-            case "collected_at": fields.collectedAt = string(member.value)
-            case "encoding": fields.encoding = string(member.value)
+            case "id": fields.id = value.string
+            case "source": fields.source = value.string
+            case "kind": fields.kind = value.string
+            case "device": fields.device = value.string
+            case "collected_at": fields.collectedAt = value.string
+            case "encoding": fields.encoding = value.string
             case "locator":
-                // Read in place (validated with the rest): no dictionary and number objects per envelope.
-                let locator = JSONSpan(bytes: UnsafeRawBufferPointer(rebasing: bytes[member.value])).object
+                let locator = value.object
                 fields.path = locator?["path"]?.string
                 fields.fileID = locator?["file_id"]?.string
                 fields.position = locator?["offset"]?.int ?? locator?["cursor"]?.int
-            case "columns": fields.columns = JSONReader.parse(UnsafeRawBufferPointer(rebasing: bytes[member.value])) as? [String: String]
+            case "columns": fields.columns = value.decoded as? [String: String]
             case "record": fields.record = member.value
             default: break
             }
