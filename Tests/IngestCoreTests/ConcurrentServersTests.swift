@@ -17,10 +17,10 @@ import Testing
             var limits = TestServer.testLimits
             limits.maxConcurrentIngestsPerToken = limits.maxConcurrentIngests
             let shared = limits
-            async let first = location.withStore(logger: .quiet) { store in
+            async let first = location.withTestStore { store in
                 try await TestServer.with(store: store, limits: shared) { try await Self.serve($0, batches: batches) }
             }
-            async let second = location.withStore(logger: .quiet) { store in
+            async let second = location.withTestStore { store in
                 try await TestServer.with(store: store, limits: shared) { try await Self.serve($0, batches: batches) }
             }
             let answers = try await first + second
@@ -29,7 +29,7 @@ import Testing
             #expect(answers.reduce(0) { $0 + $1.duplicates } == unique * 3)
             #expect(answers.allSatisfy { $0.rejected.isEmpty })
 
-            try await location.withStore(logger: .quiet) { store in
+            try await location.withTestStore { store in
                 #expect(try await store.counts().map(\.envelopes) == [unique])
                 let stored = try await store.envelopes(after: nil, limit: unique + 1)
                 #expect(stored.count == unique)

@@ -107,8 +107,8 @@ import Testing
     func aSecondServerReadsFramesMadeWithADictionaryItDidNotTrain(_ kind: StoreKind) async throws {
         let envelopes = try Self.envelopes(RawCustody.trainAfter + 300)
         try await kind.withFreshLocation { location in
-            try await location.withStore(logger: .quiet) { reader in
-                try await location.withStore(logger: .quiet) { writer in
+            try await location.withTestStore { reader in
+                try await location.withTestStore { writer in
                     try await Self.insert(envelopes, into: writer)
                 }
                 // Opened before the dictionary existed: it loads it on meeting a frame that needs it.

@@ -1,6 +1,7 @@
 import Foundation
 @testable import IngestCore
 import Logging
+import SensorTestSupport
 import Testing
 
 /// The store contract, on SQLite and on PostgreSQL alike.
@@ -108,24 +109,37 @@ import Testing
         let versions = (kind == .sqlite ? Migrations.sqlite : Migrations.postgres).map(\.version)
         #expect(versions == Array(1...versions.count))
         try await kind.withFreshLocation { location in
-            // Four stores on one database migrate at the same moment. (What is tested is that
-            // each migration runs once, not how fast: the whole suite loads PostgreSQL meanwhile,
-            // and once kept it from answering within the default 30 s.)
+            // Four stores on one database migrate at the same moment: each migration runs once.
             try await withThrowingTaskGroup(of: [Int].self) { group in
                 for _ in 0..<4 {
                     group.addTask {
-                        try await location.withStore(logger: .quiet, startTimeout: .seconds(180)) { try await $0.appliedMigrations() }
+                        try await location.withTestStore { try await $0.appliedMigrations() }
                     }
                 }
                 for try await applied in group { #expect(applied == versions) }
             }
             // And again later: nothing to do.
-            let again = try await location.withStore(logger: .quiet) { store in
+            let again = try await location.withTestStore { store in
                 try await store.migrate()
                 return try await store.appliedMigrations()
             }
             #expect(again == versions)
         }
+    }
+
+    /// A server or command pointed at a PostgreSQL that is not there says so, naming the address
+    /// (and not the password), once the start timeout passes: the pool alone would retry forever.
+    @Test func anUnreachableDatabaseIsNamedWithinTheStartTimeout() async throws {
+        let port = freeLoopbackPort()
+        let location = StoreLocation.postgres(url: "postgres://someone:hunter2@127.0.0.1:\(port)/fleet")
+        let started = ContinuousClock.now
+        await #expect {
+            try await location.withStore(logger: .quiet, startTimeout: .seconds(2)) { _ in }
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("127.0.0.1:\(port)/fleet did not answer within 2.0 seconds") && !text.contains("hunter2")
+        }
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     /// Emptying the normalised tables for a reparse frees their pages without zeroing them, and

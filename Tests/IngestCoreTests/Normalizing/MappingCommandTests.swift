@@ -62,7 +62,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         try await kind.withFreshLocation { location in
             let database = CommandLineTests.database(location)
-            try await location.withStore(logger: .quiet) { store in
+            try await location.withTestStore { store in
                 try await store.migrate()
                 let records = [#"{"sid":"s1","who":"human","say":"ship it","at":"2026-12-01T09:00:00Z"}"#,
                                #"{"sid":"s1","who":"bot","say":"shipped","at":"2026-12-01T09:00:05Z","cost":{"in":10,"out":5}}"#]

@@ -14,8 +14,8 @@ import Testing
     @Test(arguments: StoreKind.available)
     func twoNormalisersOnOneStoreNormaliseEachRecordOnce(_ kind: StoreKind) async throws {
         try await kind.withFreshLocation { location in
-            try await location.withStore(logger: .quiet) { first in
-                try await location.withStore(logger: .quiet) { second in
+            try await location.withTestStore { first in
+                try await location.withTestStore { second in
                     _ = try await first.insert(Self.envelopes(3000), from: BatchOrigin(tokenID: 1, batchID: "b"))
                     let one = Normalizer(store: first, chunkSize: 100)
                     let two = Normalizer(store: second, chunkSize: 100)

@@ -30,7 +30,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// throws the store away.
     func withFreshStore<Result: Sendable>(_ body: (any IngestStore) async throws -> Result) async throws -> Result {
         try await withFreshLocation { location in
-            try await location.withStore(logger: Logger.quiet, body)
+            try await location.withTestStore(body)
         }
     }
 
@@ -85,6 +85,20 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
             defer { group.cancelAll() }
             return try await body(client)
         }
+    }
+}
+
+extension StoreLocation {
+    /// How long a test's store may take to migrate. The whole suite keeps both threads of
+    /// Swift's cooperative pool busy (a debug build, dozens of tests at once), so a PostgreSQL
+    /// answer can wait a minute for a thread to read it: the 30 s a server gives a misconfigured
+    /// database (tested in `StorageTests.anUnreachableDatabaseIsNamedWithinTheStartTimeout`) is
+    /// no measure of a test machine under load.
+    static let testStartTimeout: Duration = .seconds(600)
+
+    /// `withStore`, quiet, with ``testStartTimeout``.
+    func withTestStore<Result: Sendable>(_ body: (any IngestStore) async throws -> Result) async throws -> Result {
+        try await withStore(logger: .quiet, startTimeout: Self.testStartTimeout, body)
     }
 }
 
