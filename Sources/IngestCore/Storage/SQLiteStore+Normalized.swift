@@ -9,6 +9,7 @@ extension SQLiteStore {
     }
 
     public func execute(_ statements: [SQLStatement]) throws {
+        try commitHeldSteps()
         try database.transaction("IMMEDIATE") {
             for statement in statements { try run(statement) }
         }
@@ -24,6 +25,7 @@ extension SQLiteStore {
     /// raw envelopes, which hold all they held. Zeroing them made a reparse of the 195 MB corpus
     /// write 936 MB instead of 597, and took 1.3 s of its 13 (0.1 s now).
     public func empty(_ tables: [String], after statements: [SQLStatement]) throws {
+        try commitHeldSteps()
         let secureDelete = try query(SQLStatement("PRAGMA secure_delete")).first?.first?.int ?? 0
         try database.execute("PRAGMA secure_delete=FAST")
         defer { try? database.execute("PRAGMA secure_delete=\(secureDelete)") }
@@ -42,14 +44,62 @@ extension SQLiteStore {
     /// rows and the watermark are lost or kept together, and what a crash loses is normalised
     /// again from the raw store; the next raw batch's commit syncs the log with them in it.
     public func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) throws -> Bool {
-        try database.execute("PRAGMA synchronous=NORMAL")
+        guard stepCommitInterval > .zero else {
+            try database.execute("PRAGMA synchronous=NORMAL")
+            defer { try? database.execute("PRAGMA synchronous=FULL") }
+            return try database.transaction("IMMEDIATE") { try applyStep(statements, expected: expected, next: next) }
+        }
+        if stepsHeldSince == nil {
+            try database.execute("PRAGMA synchronous=NORMAL")
+            try database.execute("BEGIN IMMEDIATE")
+            stepsHeldSince = .now
+        }
+        do {
+            let applied = try applyStep(statements, expected: expected, next: next)  // false: nothing written
+            if let since = stepsHeldSince, since.duration(to: .now) >= stepCommitInterval { try commitHeldSteps() }
+            return applied
+        } catch {
+            // A step that fails takes the steps held with it, watermark and all (a savepoint per
+            // step would undo it alone, but copies every page a step touches: 4.9 -> 6.9 CPU s).
+            // They are taken again, each committed on its own, so the failing one is met alone.
+            stepCommitInterval = .zero
+            stepsHeldSince = nil
+            try? database.execute("ROLLBACK")
+            try? database.execute("PRAGMA synchronous=FULL")
+            throw error
+        }
+    }
+
+    private func applyStep(_ statements: [SQLStatement], expected: Int64, next: Int64) throws -> Bool {
+        try run(SQLStatement("UPDATE norm_progress SET last_seq = $1 WHERE id = 1 AND last_seq = $2",
+                             [.integer(next), .integer(expected)]))
+        guard database.changes == 1 else { return false }
+        for statement in statements { try run(statement) }
+        return true
+    }
+
+    /// Steps committed together rewrite each page of the tables' random-keyed indexes once per
+    /// commit, not once per step: a reparse of the 195 MB corpus, steps committed at most every
+    /// 250 ms, 4.7 -> 4.5 CPU s (four runs each). Meanwhile this connection holds the write
+    /// lock, so other processes' writes wait for the commit (up to `interval`), and every other
+    /// write of this store commits the held steps first. Committed without waiting for the
+    /// disk, as a step is.
+    public func commitNormalizedSteps(atMostEvery interval: Duration) throws {
+        stepCommitInterval = interval
+        if interval == .zero { try commitHeldSteps() }
+    }
+
+    /// Commits the steps held since ``commitNormalizedSteps(atMostEvery:)`` (if any); a
+    /// commit that fails undoes them, watermark and all, to be taken again.
+    func commitHeldSteps() throws {
+        guard stepsHeldSince != nil else { return }
+        stepsHeldSince = nil
         defer { try? database.execute("PRAGMA synchronous=FULL") }
-        return try database.transaction("IMMEDIATE") {
-            try run(SQLStatement("UPDATE norm_progress SET last_seq = $1 WHERE id = 1 AND last_seq = $2",
-                                 [.integer(next), .integer(expected)]))
-            guard database.changes == 1 else { return false }
-            for statement in statements { try run(statement) }
-            return true
+        do {
+            try database.execute("COMMIT")
+        } catch {
+            try? database.execute("ROLLBACK")
+            throw error
         }
     }
 

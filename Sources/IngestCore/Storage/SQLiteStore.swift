@@ -16,6 +16,10 @@ public actor SQLiteStore: IngestStore {
     /// Statements run again and again (a table's row upsert), prepared once, by their SQL.
     private var preparedStatements: [String: Statement] = [:]
     public nonisolated let custody = RawCustody()
+    /// How far apart the normaliser's steps are committed (zero: each on its own), and since
+    /// when the uncommitted ones are held: see ``commitNormalizedSteps(atMostEvery:)``.
+    var stepCommitInterval: Duration = .zero
+    var stepsHeldSince: ContinuousClock.Instant?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -46,6 +50,7 @@ public actor SQLiteStore: IngestStore {
     }
 
     public func migrate() throws {
+        try commitHeldSteps()
         // IMMEDIATE: the write lock first, so two processes starting at once take turns.
         try database.transaction("IMMEDIATE") {
             try database.execute(
@@ -80,6 +85,7 @@ public actor SQLiteStore: IngestStore {
     }
 
     public func insert(_ envelopes: [ValidEnvelope], from origin: BatchOrigin) throws -> InsertOutcome {
+        try commitHeldSteps()
         guard !envelopes.isEmpty else { return InsertOutcome(accepted: 0, duplicates: 0) }
         let statement = try insertStatement ?? database.prepare("""
             INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, received_at, envelope, tenant_id, envelope_bytes, locator_path)
@@ -169,6 +175,7 @@ public actor SQLiteStore: IngestStore {
     }
 
     public func createTenant(name: String) throws -> Tenant {
+        try commitHeldSteps()
         let createdAt = now()
         try database.prepare("INSERT INTO tenants(name, created_at) VALUES (?1, ?2)").run(.text(name), .text(createdAt))
         return Tenant(id: database.lastInsertRowID, name: name, createdAt: createdAt)
@@ -193,6 +200,7 @@ public actor SQLiteStore: IngestStore {
     }
 
     public func createToken(_ token: NewToken) throws -> TokenRecord {
+        try commitHeldSteps()
         let createdAt = now()
         let expiresAt = token.expiresAt.map { timestamps.string(from: $0) }
         try database.prepare("""
@@ -212,6 +220,7 @@ public actor SQLiteStore: IngestStore {
     }
 
     public func revokeTokens(_ nameOrID: String) throws -> Int {
+        try commitHeldSteps()
         try database.prepare(
             "UPDATE tokens SET revoked_at = ?1 WHERE revoked_at IS NULL AND (name = ?2 OR CAST(id AS TEXT) = ?2)")
             .run(.text(now()), .text(nameOrID))
@@ -219,6 +228,7 @@ public actor SQLiteStore: IngestStore {
     }
 
     public func bindDevice(tokenID: Int64, device: String) throws -> String {
+        try commitHeldSteps()
         try database.prepare("UPDATE tokens SET device = ?2 WHERE id = ?1 AND device IS NULL").run(.integer(tokenID), .text(device))
         let statement = try database.prepare("SELECT device FROM tokens WHERE id = ?1")
         try statement.bind(.integer(tokenID), at: 1)
@@ -227,6 +237,7 @@ public actor SQLiteStore: IngestStore {
     }
 
     public func unbindDevice(_ nameOrID: String) throws -> Int {
+        try commitHeldSteps()
         try database.prepare(
             "UPDATE tokens SET device = NULL WHERE revoked_at IS NULL AND (name = ?1 OR CAST(id AS TEXT) = ?1)").run(.text(nameOrID))
         return database.changes
