@@ -144,4 +144,17 @@ import Testing
         frame.removeLast(3)
         #expect(throws: (any Error).self) { try frame.withUnsafeBytes { try custody.unpack($0, with: Zstd.Decompressor()) } }
     }
+
+    /// Decompressed straight into a string, bytes that are not UTF-8 are repaired as
+    /// `String(decoding:)` repairs them; every size, empty and small strings included.
+    @Test func textIsDecompressedAsStringDecodingWouldReadIt() throws {
+        let inputs: [[UInt8]] = [[], Array("{}".utf8), [0x7B, 0xFF, 0x22, 0xC3, 0x7D], Array(String(repeating: "é✓x", count: 5000).utf8)]
+        let compressor = Zstd.Compressor(level: 3)
+        let decompressor = Zstd.Decompressor()
+        for input in inputs {
+            let frame = input.withUnsafeBytes { compressor.compress($0, dictionary: nil) }
+            let text = try frame.withUnsafeBytes { try decompressor.decompressText($0, dictionary: nil) }
+            #expect(text == String(decoding: input, as: UTF8.self), "\(input.count) bytes")
+        }
+    }
 }

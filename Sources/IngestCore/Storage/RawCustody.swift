@@ -142,7 +142,7 @@ public final class RawCustody: Sendable {
             dictionary = state.withLock { $0.dictionaries[id] }
             guard dictionary != nil else { throw MissingDictionary(id: id) }
         }
-        return String(decoding: try decompressor.decompress(stored, dictionary: dictionary), as: UTF8.self)
+        return try decompressor.decompressText(stored, dictionary: dictionary)
     }
 
     /// A stored envelope as a query returned it (text, or a blob).

@@ -93,13 +93,15 @@ enum Zstd {
 
         deinit { ZSTD_freeDCtx(context) }
 
-        func decompress(_ frame: UnsafeRawBufferPointer, dictionary: Dictionary?) throws -> [UInt8] {
+        /// The frame's content as text (invalid UTF-8 repaired, as `String(decoding:)` does),
+        /// decompressed straight into the string's storage: no byte array to copy it from.
+        func decompressText(_ frame: UnsafeRawBufferPointer, dictionary: Dictionary?) throws -> String {
             let size = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
             guard size != ZSTD_CONTENTSIZE_ERROR, size != ZSTD_CONTENTSIZE_UNKNOWN, size <= UInt64(limit) else {
                 throw Failure(description: "not a complete zstd frame of at most \(limit) bytes")
             }
             var failure: String?
-            let bytes = [UInt8](unsafeUninitializedCapacity: Int(size)) { buffer, count in
+            let text = String(unsafeUninitializedCapacity: Int(size)) { buffer in
                 let written = if let dictionary {
                     dictionary.withDecompression {
                         ZSTD_decompress_usingDDict(context, buffer.baseAddress, Int(size), frame.baseAddress, frame.count, $0)
@@ -109,14 +111,13 @@ enum Zstd {
                 }
                 if ZSTD_isError(written) != 0 {
                     failure = String(cString: ZSTD_getErrorName(written))
-                    count = 0
-                } else {
-                    count = written
+                    return 0
                 }
+                if written != Int(size) { failure = "the frame holds fewer bytes than it says" }
+                return written
             }
             if let failure { throw Failure(description: "zstd: \(failure)") }
-            guard bytes.count == Int(size) else { throw Failure(description: "zstd: the frame holds fewer bytes than it says") }
-            return bytes
+            return text
         }
     }
 
