@@ -114,8 +114,26 @@ public final class Normalizer: Service, Sendable {
         }
     }
 
-    /// Normalises step by step while the lease holds.
+    /// How far apart the steps are committed (see
+    /// ``NormalizedStore/commitNormalizedSteps(atMostEvery:)``): another process writing the
+    /// store meanwhile waits at most this long for the write lock.
+    static let stepCommitInterval: Duration = .milliseconds(250)
+
+    /// Normalises step by step while the lease holds, the steps committed a few at a time, and
+    /// whatever is held committed at the end, error or not.
     private func steps() async throws -> Int {
+        try await store.commitNormalizedSteps(atMostEvery: Self.stepCommitInterval)
+        do {
+            let total = try await uncommittedSteps()
+            try await store.commitNormalizedSteps(atMostEvery: .zero)
+            return total
+        } catch {
+            try? await store.commitNormalizedSteps(atMostEvery: .zero)
+            throw error
+        }
+    }
+
+    private func uncommittedSteps() async throws -> Int {
         var total = 0
         var indexed = ContinuousClock.now
         while true {
@@ -222,24 +240,10 @@ public final class Normalizer: Service, Sendable {
         // pass at the end.
         try await store.empty(NormalizedSchema.tables + ["norm_usage_by_day"],
                               after: FullTextSearch.pause(store.dialect) + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
-        // Nobody reads the tables while they are rebuilt: steps are committed a few at a time.
-        try await store.commitNormalizedSteps(atMostEvery: Self.reparseCommitInterval)
-        let total: Int
-        do {
-            total = try await steps()
-            try await store.commitNormalizedSteps(atMostEvery: .zero)
-        } catch {
-            try? await store.commitNormalizedSteps(atMostEvery: .zero)
-            throw error
-        }
+        let total = try await steps()
         try await FullTextSearch(store: store).resumeIfPaused()
         return total
     }
-
-    /// How far apart a whole reparse commits its steps (see
-    /// ``NormalizedStore/commitNormalizedSteps(atMostEvery:)``): a server storing beside it
-    /// waits at most this long for the write lock.
-    static let reparseCommitInterval: Duration = .milliseconds(250)
 
     func watermark() async throws -> Int64 {
         try await store.query(SQLStatement("SELECT last_seq FROM norm_progress WHERE id = 1")).first?.first?.int ?? 0

@@ -82,8 +82,8 @@ extension SQLiteStore {
     /// commit, not once per step: a reparse of the 195 MB corpus, steps committed at most every
     /// 250 ms, 4.7 -> 4.5 CPU s (four runs each). Meanwhile this connection holds the write
     /// lock, so other processes' writes wait for the commit (up to `interval`), and every other
-    /// write of this store commits the held steps first. Committed without waiting for the
-    /// disk, as a step is.
+    /// write of this store (a batch of raw envelopes, a token, a sign-in) commits the held steps
+    /// first. Committed without waiting for the disk, as a step is.
     public func commitNormalizedSteps(atMostEvery interval: Duration) throws {
         stepCommitInterval = interval
         if interval == .zero { try commitHeldSteps() }
