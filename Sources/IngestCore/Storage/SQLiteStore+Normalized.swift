@@ -43,12 +43,9 @@ extension SQLiteStore {
     /// Committed without waiting for the disk (`synchronous=NORMAL` for this transaction): the
     /// rows and the watermark are lost or kept together, and what a crash loses is normalised
     /// again from the raw store; the next raw batch's commit syncs the log with them in it.
+    /// Each step is held until ``commitNormalizedSteps(atMostEvery:)``'s interval has passed
+    /// since the first one held: with the interval zero (the default), it commits at once.
     public func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) throws -> Bool {
-        guard stepCommitInterval > .zero else {
-            try database.execute("PRAGMA synchronous=NORMAL")
-            defer { try? database.execute("PRAGMA synchronous=FULL") }
-            return try database.transaction("IMMEDIATE") { try applyStep(statements, expected: expected, next: next) }
-        }
         if stepsHeldSince == nil {
             try database.execute("PRAGMA synchronous=NORMAL")
             try database.execute("BEGIN IMMEDIATE")

@@ -24,12 +24,19 @@ import Testing
         return (watermark.int64(at: 0), values)
     }
 
-    @Test func heldStepsAreSeenOnlyOnceCommittedAndAnotherWriteCommitsThemFirst() async throws {
+    /// A fresh SQLite store holding its steps for an hour, its first step (row 1) held.
+    static func withFirstStepHeld(_ body: (SQLiteStore) async throws -> Void) async throws {
         try await StoreKind.sqlite.withFreshStore { store in
             let store = try #require(store as? SQLiteStore)
-            try await store.execute([Self.table])
+            try await store.execute([table])
             try await store.commitNormalizedSteps(atMostEvery: .seconds(3600))
-            #expect(try await store.applyNormalized([Self.row(1)], expected: 0, next: 1))
+            #expect(try await store.applyNormalized([row(1)], expected: 0, next: 1))
+            try await body(store)
+        }
+    }
+
+    @Test func heldStepsAreSeenOnlyOnceCommittedAndAnotherWriteCommitsThemFirst() async throws {
+        try await Self.withFirstStepHeld { store in
             #expect(try await store.applyNormalized([Self.row(2)], expected: 1, next: 2))
             // A step whose watermark moved writes nothing, held or not.
             #expect(try await !store.applyNormalized([Self.row(99)], expected: 1, next: 3))
@@ -50,11 +57,7 @@ import Testing
     }
 
     @Test func aFailingStepUndoesTheHeldStepsAndTheRestCommitOneByOne() async throws {
-        try await StoreKind.sqlite.withFreshStore { store in
-            let store = try #require(store as? SQLiteStore)
-            try await store.execute([Self.table])
-            try await store.commitNormalizedSteps(atMostEvery: .seconds(3600))
-            #expect(try await store.applyNormalized([Self.row(1)], expected: 0, next: 1))
+        try await Self.withFirstStepHeld { (store) async throws in
             await #expect(throws: SQLiteError.self) {
                 try await store.applyNormalized([Self.row(2), Self.row(nil)], expected: 1, next: 2)
             }
