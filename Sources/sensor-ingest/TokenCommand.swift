@@ -11,7 +11,7 @@ struct TokenCommand: AsyncParsableCommand {
             A token has a scope: ingest (the default; what a laptop holds: it can send and fetch
             sensor-config, nothing more), read (the read API, for people and dashboards) or admin.
             An ingest token is bound to the device it first sends for (or --device); after a
-            reinstall that changed the device id, `token unbind NAME` lets it bind afresh.
+            reinstall that changed the device id, `token unbind NAME [--tenant T]` (or `--id N`) lets it bind afresh.
             """,
         subcommands: [Create.self, List.self, Revoke.self, Unbind.self])
 
@@ -90,36 +90,64 @@ struct TokenCommand: AsyncParsableCommand {
         }
     }
 
+    /// Which tokens a command acts on: `NAME [--tenant T]` or `--id N`, never both, and a
+    /// name only within its tenant.
+    struct Selection: ParsableArguments {
+        @Argument(help: ArgumentHelp("The tokens' name (within --tenant).", valueName: "name"))
+        var name: String?
+
+        @Option(help: ArgumentHelp("One token by its id (see `token list`), instead of a name.", valueName: "id"))
+        var id: Int64?
+
+        @Option(help: ArgumentHelp("The tenant whose tokens of that name are meant.", valueName: "name"))
+        var tenant = "default"
+
+        func validate() throws {
+            guard (name == nil) != (id == nil) else { throw ValidationError("give a token name (with --tenant) or --id, not both") }
+        }
+
+        /// Runs `change` on the selected tokens and says how many it `done`; none is an error.
+        func apply(in options: StoreOptions, done: String,
+                   _ change: @escaping @Sendable (any IngestStore, TokenSelector) async throws -> Int) async throws {
+            let selection = self
+            let (count, selector) = try await options.withStore { store in
+                let selector = try await selection.selector(in: store)
+                return (try await change(store, selector), selector)
+            }
+            guard count > 0 else { throw ValidationError("no active token with \(selector)") }
+            print("\(done) \(count) token\(count == 1 ? "" : "s")")
+        }
+
+        func selector(in store: any IngestStore) async throws -> TokenSelector {
+            if let id { return .id(id) }
+            let tenantName = tenant
+            guard let tenant = try await store.tenants().first(where: { $0.name == tenantName }) else {
+                throw ValidationError("no tenant named \(tenantName)")
+            }
+            return .name(name ?? "", tenantID: tenant.id)
+        }
+    }
+
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke the active tokens with this name, or this id.")
+        static let configuration = CommandConfiguration(abstract: "Revoke the active tokens with this name in a tenant, or the one with this id.")
 
         @OptionGroup var store: StoreOptions
-
-        @Argument(help: ArgumentHelp("A token's name or id.", valueName: "name-or-id"))
-        var token: String
+        @OptionGroup var selection: Selection
 
         func run() async throws {
-            let token = self.token
-            let count = try await store.withStore { try await $0.revokeTokens(token) }
-            guard count > 0 else { throw ValidationError("no active token named \(token) or with that id") }
-            print("revoked \(count) token\(count == 1 ? "" : "s")")
+            try await selection.apply(in: store, done: "revoked") { try await $0.revokeTokens($1) }
         }
     }
 
     struct Unbind: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Let the active tokens with this name (or id) bind to the next device they send for (a re-keyed laptop).")
+            abstract: "Let the active tokens with this name in a tenant (or this id) bind to the next device they send for (a re-keyed laptop).")
 
         @OptionGroup var store: StoreOptions
-
-        @Argument(help: ArgumentHelp("A token's name or id.", valueName: "name-or-id"))
-        var token: String
+        @OptionGroup var selection: Selection
 
         func run() async throws {
-            let token = self.token
-            let count = try await store.withStore { try await $0.unbindDevice(token) }
-            guard count > 0 else { throw ValidationError("no active token named \(token) or with that id") }
-            print("unbound \(count) token\(count == 1 ? "" : "s")")
+            try await selection.apply(in: store, done: "unbound") { try await $0.unbindDevice($1) }
         }
     }
 }

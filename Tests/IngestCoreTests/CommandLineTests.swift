@@ -36,11 +36,13 @@ import Testing
 
             let revoked = try await Self.ingest(["token", "revoke", "laptop-42", "--database", database])
             #expect(revoked.status == 0 && revoked.text == "revoked 1 token\n")
-            let byID = try await Self.ingest(["token", "revoke", "2", "--database", database])
+            let byID = try await Self.ingest(["token", "revoke", "--id", "2", "--database", database])
             #expect(byID.status == 0)
             let again = try await Self.ingest(["token", "revoke", "laptop-42", "--database", database])
             #expect(again.status != 0)
-            #expect(again.stderr.contains("no active token named laptop-42"))
+            #expect(again.stderr.contains("no active token with name laptop-42"))
+            let both = try await Self.ingest(["token", "revoke", "laptop-42", "--id", "1", "--database", database])
+            #expect(both.status != 0 && both.stderr.contains("not both"), "a name and an id at once are refused")
             let after = try await Self.ingest(["token", "list", "--database", database])
             #expect(after.lines.dropFirst().allSatisfy { $0.contains("\trevoked ") })
         }

@@ -125,7 +125,7 @@ import Testing
             try await test.withRouterClient { client in
                 let before = try await client.postBatch(Envelopes.batch(Envelopes.many(1)), token: test.token)
                 #expect(before.status == .ok)
-                #expect(try await test.store.revokeTokens(test.tokenName) == 1)
+                #expect(try await test.store.revokeTokens(.name(test.tokenName, tenantID: Tenant.defaultID)) == 1)
                 let after = try await client.postBatch(Envelopes.batch(Envelopes.many(1)), token: test.token)
                 #expect(after.status == .unauthorized)
             }

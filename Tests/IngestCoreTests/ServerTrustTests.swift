@@ -94,12 +94,11 @@ import Testing
                 #expect(answer.accepted == 2)
                 #expect(answer.rejected.map(\.index) == [1])
                 #expect(answer.rejected.first?.reason.hasPrefix("device_mismatch") == true)
-                let metrics = try await client.execute(uri: IngestServer.Paths.metrics, method: .get)
-                #expect(String(buffer: metrics.body).contains("sensor_ingest_device_mismatch_total 1"))
+                #expect(test.server.metrics.render().contains("sensor_ingest_device_mismatch_total 1"))
             }
             #expect(try await test.store.listTokens().first { $0.scope == .ingest }?.device == "d-alice")
             // A reinstalled laptop with a new device id: the operator unbinds, the next batch binds afresh.
-            #expect(try await test.store.unbindDevice(test.tokenName) == 1)
+            #expect(try await test.store.unbindDevice(.name(test.tokenName, tenantID: Tenant.defaultID)) == 1)
             try await test.withRouterClient { client in
                 let rebound = try await client.postBatch(Envelopes.batch([Envelopes.make(device: "d-bob")]), token: test.token)
                 #expect(try rebound.answer().accepted == 1)

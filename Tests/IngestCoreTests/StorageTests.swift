@@ -91,11 +91,12 @@ import Testing
             #expect(try await store.token(withHash: TokenSecret.hash(secrets[0]))?.id == laptop.id)
             #expect(try await store.token(withHash: secrets[0]) == nil)
 
-            #expect(try await store.revokeTokens(String(laptop.id)) == 1)
+            #expect(try await store.revokeTokens(.id(laptop.id)) == 1)
             #expect(try await store.token(withHash: TokenSecret.hash(secrets[0])) == nil)
-            #expect(try await store.revokeTokens("ci") == 2)
-            #expect(try await store.revokeTokens("ci") == 0)
-            #expect(try await store.revokeTokens("nobody") == 0)
+            #expect(try await store.revokeTokens(.name("ci", tenantID: Tenant.defaultID)) == 2)
+            #expect(try await store.revokeTokens(.name("ci", tenantID: Tenant.defaultID)) == 0)
+            #expect(try await store.revokeTokens(.name("nobody", tenantID: Tenant.defaultID)) == 0)
+            _ = ci
 
             let listed = try await store.listTokens()
             #expect(listed.map(\.name) == ["laptop-42", "ci", "ci"])

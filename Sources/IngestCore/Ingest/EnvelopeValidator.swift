@@ -76,6 +76,11 @@ enum EnvelopeValidator {
         for name in ["source", "kind"] where !isLabel(string(fields[name])!) {
             return "\(name): must match ^[a-z0-9][a-z0-9._-]*$"
         }
+        // The device is a part of every normalised key, beside its tenant: it may not carry a
+        // separator that could make it read as another tenant's or another device's.
+        if let device = string(fields["device"]), !isDeviceName(device) {
+            return "device: must not contain '/', '|' or control characters"
+        }
         guard let collectedAt = string(fields["collected_at"]), isTimestamp(collectedAt) else {
             return "collected_at: must be an RFC 3339 UTC date-time (YYYY-MM-DDThh:mm:ss[.fff]Z)"
         }
@@ -182,6 +187,11 @@ enum EnvelopeValidator {
     private static func string(_ value: UnsafeRawBufferPointer?) -> String? {
         guard let value, JSONSlices.kind(value) == .string else { return nil }
         return JSONSlices.string(value)
+    }
+
+    /// A device name that cannot pose as a key separator: no `/`, `|` or control character.
+    static func isDeviceName(_ text: String) -> Bool {
+        !text.unicodeScalars.contains { $0 == "/" || $0 == "|" || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
     }
 
     static func isLowerHex(_ text: String, count: Int) -> Bool {

@@ -120,6 +120,6 @@ public struct AiderNormalizer: RecordNormalizer {
         let multiplier: Double = text.hasSuffix("k") ? 1_000 : text.hasSuffix("M") ? 1_000_000 : 1
         let digits = multiplier == 1 ? text : text.dropLast()
         guard let value = Double(digits.replacingOccurrences(of: ",", with: "")) else { return nil }
-        return Int64((value * multiplier).rounded())
+        return BoundedNumber.integer(value * multiplier, within: 0...BoundedNumber.tokenLimit)
     }
 }

@@ -168,7 +168,7 @@ public struct CodexNormalizer: RecordNormalizer {
         }
         if let cumulative {
             let totals = ["input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "cache_write_input_tokens"]
-                .map { JSON.int(cumulative[$0]) ?? 0 }
+                .map { BoundedNumber.tokens(JSON.int(cumulative[$0]) ?? 0) }
             guard totals != memory.totals else { return }  // an exact repeat
             let previous = memory.totals ?? Array(repeating: 0, count: totals.count)
             // Totals only grow; one that shrank starts a new count.

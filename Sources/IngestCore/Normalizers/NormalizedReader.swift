@@ -84,13 +84,13 @@ public struct NormalizedReader: Sendable {
 
         /// Adds another response's (or bucket's) tokens and cost.
         public mutating func add(_ other: Tokens) {
-            input += other.input
-            output += other.output
-            cacheRead += other.cacheRead
-            cacheWrite += other.cacheWrite
-            reasoning += other.reasoning
-            total += other.total
-            responses += other.responses
+            input.addSaturated(other.input)
+            output.addSaturated(other.output)
+            cacheRead.addSaturated(other.cacheRead)
+            cacheWrite.addSaturated(other.cacheWrite)
+            reasoning.addSaturated(other.reasoning)
+            total.addSaturated(other.total)
+            responses.addSaturated(other.responses)
             if let cost = other.cost { self.cost = (self.cost ?? 0) + cost }
             switch (costSource, other.costSource) {
             case (_, nil): break
@@ -297,8 +297,11 @@ public struct NormalizedReader: Sendable {
             SELECT path, call_key, diff, old_text, new_text, created_at FROM norm_file_changes WHERE session_key = $1
             ORDER BY created_at, change_key
             """, key))
-        let children = try await store.query(SQLStatement(
-            "SELECT child_key, relation, tool_call_id FROM norm_session_links WHERE parent_key = $1 ORDER BY child_key", key))
+        // Only children of the same tenant (or not stored yet): a link never leads across.
+        let children = try await store.query(SQLStatement("""
+            SELECT l.child_key, l.relation, l.tool_call_id FROM norm_session_links l LEFT JOIN norm_sessions s ON s.session_key = l.child_key
+            WHERE l.parent_key = $1 AND (s.tenant_id IS NULL OR $2 < 0 OR s.tenant_id = $2) ORDER BY l.child_key
+            """, key + [.integer(tenant ?? -1)]))
         return SessionDetail(
             session: session,
             files: files,

@@ -75,15 +75,18 @@ public struct UsageRow: Sendable, Equatable {
     public var messageKey: String?
     public var model: String?
     public var createdAt: String?
+    // Every count is held within `0...BoundedNumber.tokenLimit` as it is set, whatever a record
+    // says, so that a row's total and the sums of rows never overflow.
+
     /// Input tokens not read from the cache.
-    public var input: Int64 = 0
-    public var output: Int64 = 0
-    public var cacheRead: Int64 = 0
-    public var cacheWrite: Int64 = 0
+    public var input: Int64 = 0 { didSet { input = BoundedNumber.tokens(input) } }
+    public var output: Int64 = 0 { didSet { output = BoundedNumber.tokens(output) } }
+    public var cacheRead: Int64 = 0 { didSet { cacheRead = BoundedNumber.tokens(cacheRead) } }
+    public var cacheWrite: Int64 = 0 { didSet { cacheWrite = BoundedNumber.tokens(cacheWrite) } }
     /// Reasoning (thinking) tokens: a part of `output`, shown apart where the tool counts them.
-    public var reasoning: Int64 = 0
-    /// Cost in US dollars, where the tool records it.
-    public var cost: Double?
+    public var reasoning: Int64 = 0 { didSet { reasoning = BoundedNumber.tokens(reasoning) } }
+    /// Cost in US dollars, where the tool records it (held within `0...BoundedNumber.costLimit`).
+    public var cost: Double? { didSet { cost = BoundedNumber.cost(cost) } }
     public var source: String
 
     public var total: Int64 { input + output + cacheRead + cacheWrite }

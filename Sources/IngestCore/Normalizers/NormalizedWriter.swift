@@ -32,6 +32,7 @@ enum NormalizedWriter {
                                                     THEN coalesce(excluded.started_at, norm_sessions.started_at) ELSE norm_sessions.started_at END,
                                   ended_at = CASE WHEN norm_sessions.ended_at IS NULL OR excluded.ended_at > norm_sessions.ended_at
                                                   THEN coalesce(excluded.ended_at, norm_sessions.ended_at) ELSE norm_sessions.ended_at END
+                                WHERE norm_sessions.tenant_id = excluded.tenant_id
                                 """)
         var files = Set<[String]>()
         for session in batch.sessions { if let file = session.file { files.insert([session.key, file, session.source]) } }

@@ -159,7 +159,7 @@ public final class Normalizer: Service, Sendable {
             }
             if applied {
                 total += raw.count
-                metrics?.normalized(raw.count, drift: drift)
+                metrics?.normalized(raw.count, drift: labelled(drift))
             } else {
                 try await Task.sleep(for: .milliseconds(50))  // another server took this step
             }
@@ -176,7 +176,7 @@ public final class Normalizer: Service, Sendable {
             let (statements, drift) = try await normalize([envelope])
             do {
                 guard try await store.applyNormalized(statements, expected: watermark, next: envelope.seq) else { return taken }
-                metrics?.normalized(1, drift: drift)
+                metrics?.normalized(1, drift: labelled(drift))
             } catch {
                 let record = RawRecord(seq: envelope.seq, json: envelope.json)
                 var batch = NormalizedBatch()
@@ -190,7 +190,7 @@ public final class Normalizer: Service, Sendable {
                              metadata: ["envelope": "\(key.name)", "error": "\(Self.brief(error))"])
                 guard try await store.applyNormalized(NormalizedWriter.statements(batch, memories: [:], prices: prices), expected: watermark,
                                                       next: envelope.seq) else { return taken }
-                metrics?.normalized(1, drift: batch.drift)
+                metrics?.normalized(1, drift: labelled(batch.drift))
             }
             watermark = envelope.seq
             taken += 1
@@ -243,6 +243,22 @@ public final class Normalizer: Service, Sendable {
         let total = try await steps()
         try await FullTextSearch(store: store).resumeIfPaused()
         return total
+    }
+
+    /// Drift as metrics may label it: a kind no normaliser takes (and its tool) is the sender's
+    /// choice, so it is counted as `other`, never shown as a label value.
+    func labelled(_ drift: [DriftKey: Int]) -> [DriftKey: Int] {
+        let registry = self.registry
+        var labelled: [DriftKey: Int] = [:]
+        for (key, count) in drift {
+            var shown = key
+            if !registry.handles(key.kind) {
+                shown.kind = "other"
+                shown.tool = "other"
+            }
+            labelled[shown, default: 0] += count
+        }
+        return labelled
     }
 
     func watermark() async throws -> Int64 {

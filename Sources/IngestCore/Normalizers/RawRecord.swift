@@ -44,9 +44,11 @@ public struct RawRecord {
     /// The record as an object, when it is one.
     public var object: [String: Any]? { record as? [String: Any] }
 
-    /// The device as normalised keys see it: within its tenant, so that two tenants' devices
-    /// and sessions never share a row (the default tenant's keys are the device alone).
-    public var scopedDevice: String { tenant == Tenant.defaultID ? device : "\(tenant)/\(device)" }
+    /// The device as normalised keys see it: its tenant and itself, two key parts apart
+    /// (U+001F, the separator ``NormalKey`` puts between parts), for every tenant alike. A
+    /// device name holds no separator (the envelope validator refuses one), so no envelope of
+    /// one tenant can make another tenant's keys.
+    public var scopedDevice: String { "\(tenant)\u{1F}\(device)" }
 
     /// A key for what normalisers remember about the file this record came from.
     public var fileKey: String { "\(scopedDevice)|\(fileID ?? path)" }
@@ -70,7 +72,7 @@ public struct RawRecord {
         collectedAt = fields.collectedAt ?? ""
         path = fields.path ?? ""
         fileID = fields.fileID
-        position = fields.position ?? 0
+        position = BoundedNumber.position(fields.position ?? 0)
         encoding = fields.encoding ?? "json"
         columns = fields.columns ?? [:]
         envelopeText = json

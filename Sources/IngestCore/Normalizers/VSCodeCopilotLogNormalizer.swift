@@ -84,7 +84,7 @@ public struct VSCodeCopilotLogNormalizer: RecordNormalizer {
                 count = 0
                 for request in (value as? [Any]) ?? [] { pushRequest(request, into: &context) }
             case (_, "requests"):
-                guard keys.count >= 2, let index = Int(keys[1]) else { return }
+                guard keys.count >= 2, let index = Int(keys[1]), (0..<(1 << 24)).contains(index) else { return }
                 requestPatch(index, Array(keys.dropFirst(2)), operation, value, into: &context)
             case (.set, "customTitle"):
                 state["title"] = JSON.string(value)
@@ -164,8 +164,8 @@ public struct VSCodeCopilotLogNormalizer: RecordNormalizer {
             if let prompt = JSON.int(counts["promptTokens"]) { state["r\(index).in"] = String(prompt) }
             if let output = JSON.int(counts["outputTokens"]) ?? JSON.int(counts["completionTokens"]) { state["r\(index).out"] = String(output) }
             if let model = JSON.string(counts["resolvedModel"]) { state["r\(index).model"] = model }
-            let input = Int64(state["r\(index).in"] ?? "") ?? 0
-            let output = Int64(state["r\(index).out"] ?? "") ?? 0
+            let input = BoundedNumber.tokens(Int64(state["r\(index).in"] ?? "") ?? 0)
+            let output = BoundedNumber.tokens(Int64(state["r\(index).out"] ?? "") ?? 0)
             guard input + output > 0 else { return }
             var usage = UsageRow(key: key(index, "usage"), sessionKey: sessionKey, messageKey: key(index, "response"),
                                  model: state["r\(index).model"], createdAt: state["r\(index).time"], source: record.source)

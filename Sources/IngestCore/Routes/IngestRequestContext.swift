@@ -14,4 +14,10 @@ public struct IngestRequestContext: RequestContext, RemoteAddressRequestContext 
 
     /// The client's IP address as text ("unknown" when the channel has none).
     var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+
+    /// Whether the client is this machine (127.0.0.0/8, ::1, or IPv4-mapped loopback).
+    var isLoopback: Bool {
+        guard let address = remoteAddress?.ipAddress else { return false }
+        return address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
+    }
 }

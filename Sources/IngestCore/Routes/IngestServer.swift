@@ -101,7 +101,12 @@ public struct IngestServer: Sendable {
         ExplorerHandler(store: store, limiter: limiter, secureCookies: secureCookies).register(on: router)
         router.get(RouterPath(Paths.health)) { _, _ in "ok\n" }
         let metricsTokenHash = self.metricsTokenHash
-        router.get(RouterPath(Paths.metrics)) { request, _ in
+        router.get(RouterPath(Paths.metrics)) { request, context in
+            // Without a metrics token, only this machine may read them (a scraper beside the
+            // server, or through a local proxy); with one, whoever holds it.
+            if metricsTokenHash == nil, !context.isLoopback {
+                return JSONAnswer.error(.forbidden, "GET /metrics answers loopback clients only unless the server has --metrics-token-file")
+            }
             if let metricsTokenHash {
                 let header = request.headers[.authorization] ?? ""
                 let secret = header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces) : ""

@@ -11,10 +11,9 @@ struct ReadAPIHandler: Sendable {
     func sessions(_ request: Request, context: IngestRequestContext) async throws -> Response {
         try await reading(request, context: context) { token in
             let query = request.uri.queryParameters
-            let limit = query["limit"].flatMap { Int(String($0)) } ?? 100
-            let offset = query["offset"].flatMap { Int(String($0)) } ?? 0
-            guard (1...1000).contains(limit), offset >= 0 else {
-                return JSONAnswer.error(.badRequest, "limit must be 1 to 1000 and offset 0 or more")
+            guard let limit = QueryNumber.parse(query["limit"], default: 100, within: 1...1000),
+                  let offset = QueryNumber.parse(query["offset"], default: 0, within: 0...QueryNumber.maxOffset) else {
+                return JSONAnswer.error(.badRequest, "limit must be 1 to 1000 and offset 0 to \(QueryNumber.maxOffset)")
             }
             return Self.json(try await reader.sessions(Self.filter(query, token: token), limit: limit, offset: offset))
         }
@@ -46,8 +45,9 @@ struct ReadAPIHandler: Sendable {
             guard let words = query["q"].map(String.init), !words.trimmingCharacters(in: .whitespaces).isEmpty, words.count <= 500 else {
                 return JSONAnswer.error(.badRequest, "q: give the words to find (at most 500 characters)")
             }
-            let limit = query["limit"].flatMap { Int(String($0)) } ?? 50
-            guard (1...500).contains(limit) else { return JSONAnswer.error(.badRequest, "limit must be 1 to 500") }
+            guard let limit = QueryNumber.parse(query["limit"], default: 50, within: 1...500) else {
+                return JSONAnswer.error(.badRequest, "limit must be 1 to 500")
+            }
             let hits = try await FullTextSearch(store: reader.store).search(words, tenant: Self.tenant(of: token), limit: limit)
             return Self.json(["hits": hits])
         }

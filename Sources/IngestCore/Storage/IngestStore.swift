@@ -47,14 +47,13 @@ public protocol TokenStore: Sendable {
     func token(withHash hash: String) async throws -> TokenRecord?
     func createToken(_ token: NewToken) async throws -> TokenRecord
     func listTokens() async throws -> [TokenRecord]
-    /// Revokes the live tokens named `nameOrID` (or with that id); returns how many.
-    func revokeTokens(_ nameOrID: String) async throws -> Int
+    /// Revokes the live tokens `selector` names; returns how many.
+    func revokeTokens(_ selector: TokenSelector) async throws -> Int
     /// Binds the token to `device` unless it is bound already (atomically, also across
     /// servers); returns the device it is bound to now.
     func bindDevice(tokenID: Int64, device: String) async throws -> String
-    /// Unbinds the live tokens named `nameOrID` (or with that id), for a re-keyed laptop;
-    /// returns how many.
-    func unbindDevice(_ nameOrID: String) async throws -> Int
+    /// Unbinds the live tokens `selector` names, for a re-keyed laptop; returns how many.
+    func unbindDevice(_ selector: TokenSelector) async throws -> Int
 }
 
 extension TokenStore {

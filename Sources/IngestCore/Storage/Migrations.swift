@@ -90,6 +90,7 @@ enum Migrations {
         Migration(version: 9, name: "search index: larger segments, merged sixteen at a time", statements: FullTextSearch.tuning),
         Migration(version: 10, name: "usage rows priced by their session's model", statements: [UsageModels.index]),
         Migration(version: 11, name: "search index: new rows indexed many at a time", statements: FullTextSearch.deferred),
+        Migration(version: 12, name: "normalised keys carry the tenant as a part of their own", statements: renormalizeAll),
     ]
 
     static let postgres: [Migration] = [
@@ -147,6 +148,15 @@ enum Migrations {
         Migration(version: 7, name: "search index paused during a whole reparse", statements: []),
         Migration(version: 8, name: "raw envelopes compressed with zstd", statements: RawCustody.schema(.postgres)),
         Migration(version: 9, name: "usage rows priced by their session's model", statements: [UsageModels.index]),
+        Migration(version: 10, name: "normalised keys carry the tenant as a part of their own", statements: renormalizeAll),
+    ]
+
+    /// Empties every normalised table and sets the normaliser back to the first raw envelope:
+    /// the server then builds them again from raw custody, as a reparse does, with the keys
+    /// the current code makes (the raw envelopes are the truth; the rest is derived).
+    static let renormalizeAll: [String] = NormalizedSchema.tables.map { "DELETE FROM \($0)" } + [
+        "DELETE FROM norm_usage_by_day",
+        "UPDATE norm_progress SET last_seq = 0 WHERE id = 1",
     ]
 
     /// What the explorer needs: full-text search, estimated costs (and the price table they were

@@ -241,11 +241,8 @@ public final class PostgresStore: IngestStore {
         try await tokens("SELECT \(unescaped: Self.tokenColumns) FROM tokens ORDER BY id")
     }
 
-    public func revokeTokens(_ nameOrID: String) async throws -> Int {
-        try await count("""
-            UPDATE tokens SET revoked_at = now()
-            WHERE revoked_at IS NULL AND (name = \(nameOrID) OR id::text = \(nameOrID)) RETURNING id
-            """)
+    public func revokeTokens(_ selector: TokenSelector) async throws -> Int {
+        try await updateLiveTokens(set: "revoked_at = now()", selector)
     }
 
     public func bindDevice(tokenID: Int64, device: String) async throws -> String {
@@ -257,11 +254,20 @@ public final class PostgresStore: IngestStore {
         throw StoreError("token \(tokenID) is gone")
     }
 
-    public func unbindDevice(_ nameOrID: String) async throws -> Int {
-        try await count("""
-            UPDATE tokens SET device = NULL
-            WHERE revoked_at IS NULL AND (name = \(nameOrID) OR id::text = \(nameOrID)) RETURNING id
-            """)
+    public func unbindDevice(_ selector: TokenSelector) async throws -> Int {
+        try await updateLiveTokens(set: "device = NULL", selector)
+    }
+
+    /// Sets `assignment` (a constant SQL assignment of this file's) on the live tokens `selector` names.
+    private func updateLiveTokens(set assignment: String, _ selector: TokenSelector) async throws -> Int {
+        switch selector {
+        case .id(let id):
+            return try await count("UPDATE tokens SET \(unescaped: assignment) WHERE revoked_at IS NULL AND id = \(id) RETURNING id")
+        case .name(let name, let tenant):
+            return try await count("""
+                UPDATE tokens SET \(unescaped: assignment) WHERE revoked_at IS NULL AND name = \(name) AND tenant_id = \(tenant) RETURNING id
+                """)
+        }
     }
 
     private func count(_ query: PostgresQuery) async throws -> Int {

@@ -219,11 +219,12 @@ public actor SQLiteStore: IngestStore {
         return tokens
     }
 
-    public func revokeTokens(_ nameOrID: String) throws -> Int {
+    public func revokeTokens(_ selector: TokenSelector) throws -> Int {
         try commitHeldSteps()
+        let (condition, values) = selector.condition
         try database.prepare(
-            "UPDATE tokens SET revoked_at = ?1 WHERE revoked_at IS NULL AND (name = ?2 OR CAST(id AS TEXT) = ?2)")
-            .run(.text(now()), .text(nameOrID))
+            "UPDATE tokens SET revoked_at = ?3 WHERE revoked_at IS NULL AND \(condition.replacingOccurrences(of: "$", with: "?"))")
+            .run(values[0], values[1], .text(now()))
         return database.changes
     }
 
@@ -236,10 +237,12 @@ public actor SQLiteStore: IngestStore {
         return bound
     }
 
-    public func unbindDevice(_ nameOrID: String) throws -> Int {
+    public func unbindDevice(_ selector: TokenSelector) throws -> Int {
         try commitHeldSteps()
+        let (condition, values) = selector.condition
         try database.prepare(
-            "UPDATE tokens SET device = NULL WHERE revoked_at IS NULL AND (name = ?1 OR CAST(id AS TEXT) = ?1)").run(.text(nameOrID))
+            "UPDATE tokens SET device = NULL WHERE revoked_at IS NULL AND \(condition.replacingOccurrences(of: "$", with: "?"))")
+            .run(values[0], values[1])
         return database.changes
     }
 

@@ -42,7 +42,7 @@ enum DisplayFormat {
     }
 
     static func duration(seconds: Double) -> String {
-        let total = Int(max(0, seconds).rounded())
+        let total = BoundedNumber.integer(seconds, within: 0...(Int64(1) << 40)).map(Int.init) ?? 0
         let days = total / 86400, hours = total % 86400 / 3600, minutes = total % 3600 / 60, secs = total % 60
         if days > 0 { return "\(days)d \(hours)h" }
         if hours > 0 { return "\(hours)h \(minutes)m" }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// The session explorer: server-rendered pages on the same port as the API (`/login`, `/`,
@@ -73,6 +74,7 @@ struct ExplorerHandler: Sendable {
     }
 
     private func login(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        guard Self.isSameOrigin(request) else { return crossSite() }
         let body = try await request.body.collect(upTo: 16 << 10)
         let form = Self.form(String(buffer: body))
         let next = Self.safeTarget(form["next"] ?? "/")
@@ -96,7 +98,14 @@ struct ExplorerHandler: Sendable {
         return Response(status: .seeOther, headers: [.location: next, .setCookie: cookie, .cacheControl: "no-store"])
     }
 
+    /// The answer to a sign-in or sign-out posted from another site.
+    private func crossSite() -> Response {
+        renderer.render("login", LoginPage(error: MaybeText("This form was posted from another site; sign in from this server's own page."),
+                                           next: "/"), status: .forbidden)
+    }
+
     private func logout(_ request: Request) async throws -> Response {
+        guard Self.isSameOrigin(request) else { return crossSite() }
         let cookie = try await sessions.delete(for: request)
         return Response(status: .seeOther, headers: [.location: "/login", .setCookie: cookie])
     }
@@ -124,10 +133,10 @@ struct ExplorerHandler: Sendable {
         for (day, tools) in usage.tokens {
             for (tool, tokens) in tools {
                 tokensByDay[day, default: [:]][tool] = Double(tokens)
-                toolTotals[tool, default: 0] += tokens
+                toolTotals[tool, default: 0].addSaturated(tokens)
             }
         }
-        let tokenTotal = toolTotals.values.reduce(0, +)
+        let tokenTotal = toolTotals.values.reduce(Int64(0)) { $0.addingSaturated($1) }
         let costTotal = usage.cost.values.reduce(0) { $0 + $1.values.reduce(0, +) }
         let tools = toolTotals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
         let dayList = Self.days(since: since ?? usage.firstDay, until: days == nil ? usage.lastDay : String(today.ISO8601Format().prefix(10)))
@@ -172,7 +181,7 @@ struct ExplorerHandler: Sendable {
         // Dates from the form are days; `until` includes its day.
         filter.until = value("until").map { Self.dayAfter($0) }
         let sort = value("sort").flatMap(NormalizedReader.SessionOrder.init(rawValue:)) ?? .newest
-        let page = max(1, value("page").flatMap(Int.init) ?? 1)
+        let page = QueryNumber.clamped(value("page"), default: 1, within: 1...(QueryNumber.maxOffset / Self.pageSize))
         let result = try await reader.sessions(filter, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, order: sort)
         let choices = try await self.choices.lists(tenant: ReadAPIHandler.tenant(of: token))
         func options(_ values: [String], _ selected: String?) -> [Choice] {
@@ -212,7 +221,7 @@ struct ExplorerHandler: Sendable {
         // A long conversation is shown a thousand messages at a time: the page holding
         // `message=` (a search hit), else `from=`.
         let query = Self.query(of: request)
-        var from = max(0, Int(query["from"] ?? "") ?? 0)
+        var from = QueryNumber.clamped(query["from"], default: 0, within: 0...QueryNumber.maxOffset)
         if let wanted = query["message"], let index = detail.messages.firstIndex(where: { $0.id == wanted }) {
             from = index / Self.conversationPage * Self.conversationPage
         }
@@ -220,8 +229,9 @@ struct ExplorerHandler: Sendable {
         let shown = detail.messages[from..<min(detail.messages.count, from + Self.conversationPage)]
         let isLastPage = from + Self.conversationPage >= detail.messages.count
         let session = detail.session
-        let family = try await queries.tree(of: id)
-        let labels = try await queries.labels(family.map(\.id))
+        let tenant = ReadAPIHandler.tenant(of: token)
+        let family = try await queries.tree(of: id, tenant: tenant)
+        let labels = try await queries.labels(family.map(\.id), tenant: tenant)
         let callIDs = Set(detail.toolCalls.map(\.id))
         let messageIDs = Set(detail.messages.map(\.id))
         var changesByCall: [String: [SessionPage.Change]] = [:]
@@ -317,7 +327,7 @@ struct ExplorerHandler: Sendable {
         let query = (Self.query(of: request)["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let limit = 50
         let hits = query.isEmpty ? [] : try await search.search(String(query.prefix(500)), tenant: ReadAPIHandler.tenant(of: token), limit: limit)
-        let labels = try await queries.labels(Array(Set(hits.map(\.sessionId))))
+        let labels = try await queries.labels(Array(Set(hits.map(\.sessionId))), tenant: ReadAPIHandler.tenant(of: token))
         return renderer.render("search", SearchPage(
             query: query, searched: !query.isEmpty, count: hits.count, capped: hits.count >= limit,
             hits: hits.map { hit in
@@ -424,11 +434,33 @@ struct ExplorerHandler: Sendable {
     }
 
     /// Where to go after signing in: a path on this server only.
+    /// `target` when it is a path of this server, else `/`. Only printable ASCII without a
+    /// backslash is taken: a browser drops tabs and newlines from a URL and reads `\` as `/`,
+    /// so `/<TAB>/evil.example` or `/\evil.example` would leave the site; what is left must
+    /// parse as a path with no scheme and no host.
     static func safeTarget(_ target: String) -> String {
-        guard target.hasPrefix("/"), !target.hasPrefix("//"), !target.hasPrefix("/\\"), !target.contains("\r"), !target.contains("\n")
+        guard target.hasPrefix("/"), !target.hasPrefix("//"),
+              target.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != "\\" }),
+              let components = URLComponents(string: target), components.scheme == nil, components.host == nil
         else { return "/" }
         return target
     }
+
+    /// Whether a form was posted from one of this server's own pages: a browser says where a
+    /// request comes from (`Sec-Fetch-Site`, `Origin`); a POST from another site is refused, so
+    /// no other page can sign a visitor in (to an attacker's tenant) or out. A client that
+    /// sends neither header is not a browser acting for someone else.
+    static func isSameOrigin(_ request: Request) -> Bool {
+        if let site = request.headers[Self.secFetchSite]?.lowercased(), site != "same-origin", site != "none" { return false }
+        guard let origin = request.headers[.origin] else { return true }
+        guard let url = URLComponents(string: origin), let host = url.host else { return false }
+        // An origin leaves out a scheme's default port, as a Host header does.
+        let expected = url.port.map { "\(host):\($0)" } ?? host
+        let authority = request.head.authority ?? ""
+        return authority.lowercased() == expected.lowercased()
+    }
+
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
 
     /// The query string's fields, decoded as a browser's form encodes them (`+` is a space).
     static func query(of request: Request) -> [String: String] {

@@ -56,15 +56,15 @@ struct ExplorerQueries: Sendable {
         struct Tally { var tokens: Int64 = 0, cost = 0.0, sessions: Set<String> = [] }
         var byModel: [String?: Tally] = [:], byProject: [String?: Tally] = [:], byDevice: [String?: Tally] = [:]
         func add(_ table: inout [String?: Tally], _ name: String?, session: String, tokens: Int64, cost: Double) {
-            table[name, default: Tally()].tokens += tokens
+            table[name, default: Tally()].tokens.addSaturated(tokens)
             table[name, default: Tally()].cost += cost
             table[name, default: Tally()].sessions.insert(session)
         }
         for row in timed + untimed {
             guard let day = row[0].text, let key = row[1].text, let session = sessions[key] else { continue }
             let tokens = row[3].int ?? 0, cost = row[4].double ?? 0
-            window.responses += row[5].int ?? 0
-            window.tokens[day, default: [:]][session.tool, default: 0] += tokens
+            window.responses.addSaturated(row[5].int ?? 0)
+            window.tokens[day, default: [:]][session.tool, default: 0].addSaturated(tokens)
             window.cost[day, default: [:]][session.tool, default: 0] += cost
             let model = row[2].text.flatMap { $0.isEmpty ? nil : $0 } ?? session.model
             add(&byModel, model, session: key, tokens: tokens, cost: cost)
@@ -179,13 +179,21 @@ struct ExplorerQueries: Sendable {
         var relation: String?
     }
 
-    /// The session's family: its root ancestor and every descendant (sub-agents, forks), depth first.
-    func tree(of id: String) async throws -> [TreeNode] {
+    /// A link is followed only to a session of `tenant` (or to one not stored yet, which has
+    /// nothing to show): `$2` is the tenant, -1 for every tenant's.
+    static let linkInTenant = "(s.tenant_id IS NULL OR $2 < 0 OR s.tenant_id = $2)"
+
+    /// The session's family within `tenant` (nil: every tenant's): its root ancestor and every
+    /// descendant (sub-agents, forks), depth first.
+    func tree(of id: String, tenant: Int64?) async throws -> [TreeNode] {
         var root = id
         var seen: Set<String> = [id]
+        let tenantValue = SQLiteValue.integer(tenant ?? -1)
         for _ in 0..<16 {
-            guard let parent = try await store.query(SQLStatement(
-                "SELECT parent_key FROM norm_session_links WHERE child_key = $1", [.text(root)])).first?[0].text,
+            guard let parent = try await store.query(SQLStatement("""
+                SELECT l.parent_key FROM norm_session_links l LEFT JOIN norm_sessions s ON s.session_key = l.parent_key
+                WHERE l.child_key = $1 AND \(Self.linkInTenant)
+                """, [.text(root), tenantValue])).first?[0].text,
                 seen.insert(parent).inserted else { break }
             root = parent
         }
@@ -194,8 +202,10 @@ struct ExplorerQueries: Sendable {
         func visit(_ key: String, depth: Int, relation: String?) async throws {
             guard visited.insert(key).inserted, nodes.count < 500 else { return }
             nodes.append(TreeNode(id: key, depth: depth, relation: relation))
-            for row in try await store.query(SQLStatement(
-                "SELECT child_key, relation FROM norm_session_links WHERE parent_key = $1 ORDER BY child_key", [.text(key)])) {
+            for row in try await store.query(SQLStatement("""
+                SELECT l.child_key, l.relation FROM norm_session_links l LEFT JOIN norm_sessions s ON s.session_key = l.child_key
+                WHERE l.parent_key = $1 AND \(Self.linkInTenant) ORDER BY l.child_key
+                """, [.text(key), tenantValue])) {
                 if let child = row[0].text { try await visit(child, depth: depth + 1, relation: row[1].text) }
             }
         }
@@ -203,15 +213,15 @@ struct ExplorerQueries: Sendable {
         return nodes
     }
 
-    /// Titles (or first prompts) of sessions by key, for links.
-    func labels(_ keys: [String]) async throws -> [String: (tool: String, label: String)] {
+    /// Titles (or first prompts) of `tenant`'s sessions by key (nil: every tenant's), for links.
+    func labels(_ keys: [String], tenant: Int64?) async throws -> [String: (tool: String, label: String)] {
         guard !keys.isEmpty else { return [:] }
-        let list = (1...keys.count).map { "$\($0)" }.joined(separator: ", ")
+        let list = (2...keys.count + 1).map { "$\($0)" }.joined(separator: ", ")
         var labels: [String: (tool: String, label: String)] = [:]
         for row in try await store.query(SQLStatement("""
             SELECT s.session_key, s.tool, coalesce(s.title, \(NormalizedReader.firstPrompt), s.native_id)
-            FROM norm_sessions s WHERE s.session_key IN (\(list))
-            """, keys.map { .text($0) })) {
+            FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) AND s.session_key IN (\(list))
+            """, [.integer(tenant ?? -1)] + keys.map { .text($0) })) {
             if let key = row[0].text { labels[key] = (row[1].text ?? "", row[2].text ?? "") }
         }
         return labels

@@ -82,6 +82,7 @@ struct UsageChart: Sendable {
 
     /// The smallest 1, 2 or 5 × 10ⁿ at or above `value`.
     static func niceCeiling(_ value: Double) -> Double {
+        guard value.isFinite, value > 0 else { return 1 }
         var magnitude = 1.0
         while magnitude * 10 <= value { magnitude *= 10 }
         while magnitude > value { magnitude /= 10 }
@@ -98,6 +99,8 @@ struct UsageChart: Sendable {
 
     static func number(_ value: Double) -> String {
         let rounded = (value * 10).rounded() / 10
+        // Past 2^53 a Double holds only integers, and past 2^63 `Int(_:)` would trap.
+        guard rounded.isFinite, abs(rounded) < 0x1p53 else { return rounded.isFinite ? String(format: "%.0f", rounded) : "—" }
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
     }
 }

@@ -202,7 +202,11 @@ struct Acknowledgement: Decodable {
             let shown = text.isEmpty ? "an empty body" : "\"" + String(text.prefix(120)) + "\""
             return .failure(Problem(description: "expected {\"accepted\":N,\"duplicates\":N,\"rejected\":[…]}, got \(shown)"))
         }
-        guard ack.accepted >= 0, ack.duplicates >= 0, ack.accepted + ack.duplicates + ack.rejected.count == envelopes else {
+        // Each count is checked against what was sent before any is added: a server's numbers
+        // never make this arithmetic overflow.
+        let counts = 0...envelopes
+        guard counts.contains(ack.accepted), counts.contains(ack.duplicates), counts.contains(ack.rejected.count),
+              ack.accepted + ack.duplicates + ack.rejected.count == envelopes else {
             return .failure(Problem(description: "accepted \(ack.accepted) + duplicates \(ack.duplicates) + rejected \(ack.rejected.count) != \(envelopes) envelopes sent"))
         }
         return .success(ack)

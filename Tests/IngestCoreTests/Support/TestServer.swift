@@ -51,6 +51,13 @@ struct TestServer: Sendable {
         try await Application(router: server.router(), logger: .quiet).test(.router) { client in try await body(client) }
     }
 
+    /// Runs `body` with a client of the server listening on 127.0.0.1 (a real connection: the
+    /// client's address is loopback).
+    func withLiveClient(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: .quiet)
+            .test(.live) { client in try await body(client) }
+    }
+
     /// Every envelope stored, as text.
     func storedEnvelopes() async throws -> [String] {
         try await store.envelopes(after: nil, limit: 1_000_000).map(\.json)

@@ -82,7 +82,7 @@ public indirect enum MappingValue: Sendable {
         return JSON.text(value).flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    func integer(_ scope: MappingScope) -> Int64? { Self.number(evaluate(scope)).map { Int64($0.rounded()) } }
+    func integer(_ scope: MappingScope) -> Int64? { Self.number(evaluate(scope)).flatMap { BoundedNumber.integer($0) } }
     func double(_ scope: MappingScope) -> Double? { Self.number(evaluate(scope)) }
 
     func bool(_ scope: MappingScope) -> Bool? {

@@ -1,0 +1,24 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+@testable import IngestCore
+
+/// A read token of a tenant, and a browser session signed in with it on the explorer.
+struct SignedInReader: Sendable {
+    let token: String
+    let cookie: String
+
+    /// A read token in `tenant` (the default one when nil), signed in through `POST /login`.
+    static func make(_ test: TestServer, tenant: Int64 = Tenant.defaultID) async throws -> SignedInReader {
+        let token = TokenSecret.generate()
+        _ = try await test.store.createToken(NewToken(name: "reader-\(UUID().uuidString.prefix(6))", hash: TokenSecret.hash(token),
+                                                      scope: .read, tenantID: tenant))
+        let cookie = try await WebSessions(store: test.store, secureCookies: false).create(tokenHash: TokenSecret.hash(token))
+        return SignedInReader(token: token, cookie: String(cookie.prefix { $0 != ";" }))
+    }
+
+    /// A page of the explorer as this reader's browser gets it.
+    func get(_ client: any TestClientProtocol, _ path: String) async throws -> TestResponse {
+        try await client.execute(uri: path, method: .get, headers: [.cookie: cookie])
+    }
+}
