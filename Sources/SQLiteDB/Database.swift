@@ -18,6 +18,10 @@ public final class Database {
 
     let handle: OpaquePointer
     public let path: String
+    /// What ``install(_:)``'s authorizer and ``limitTime(_:)``'s progress handler read (kept
+    /// alive as long as the connection).
+    let guardState = GuardState()
+    var progressInstalled = false
 
     /// Opens `path`. A read-only open of a missing file fails instead of creating it.
     public init(path: String, mode: Mode, busyTimeoutMilliseconds: Int32 = 2000) throws {

@@ -15,14 +15,31 @@ final class EngineHarness {
     private(set) var spooledEnvelopes = 0
 
     init(_ yaml: String) throws {
-        home = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
+        (home, config) = try Self.load(yaml) { _ in }
+        precondition(config.problems.isEmpty, "\(config.problems)")
+    }
+
+    /// Local declarations `yaml`, a server's sensor-config `server` (JSON or YAML) and the
+    /// local `policy`, merged as the sensor merges them; the problems are in `config`.
+    init(_ yaml: String, server: String, policy: LocalPolicy = LocalPolicy()) throws {
+        (home, config) = try Self.load(yaml) { loader in
+            loader.serverDocument = (Data(server.utf8), "server sensor-config")
+            loader.policy = (policy, PathTemplate(home: loader.sourceDirectories[0].deletingLastPathComponent().path,
+                                                  environment: ["HOME": loader.sourceDirectories[0].deletingLastPathComponent().path]))
+        }
+    }
+
+    /// A temporary home with `yaml` as its one local declaration file, and the config loaded
+    /// after `prepare` has set the loader's other layers.
+    private static func load(_ yaml: String, prepare: (inout ConfigLoader) -> Void) throws -> (URL, EffectiveConfig) {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
         let sources = home.appendingPathComponent(".sources")
         try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
         try yaml.write(to: sources.appendingPathComponent("test.yaml"), atomically: true, encoding: .utf8)
         var loader = ConfigLoader()
         loader.sourceDirectories = [sources]
-        config = loader.load()
-        precondition(config.problems.isEmpty, "\(config.problems)")
+        prepare(&loader)
+        return (home, loader.load())
     }
 
     deinit { try? FileManager.default.removeItem(at: home) }

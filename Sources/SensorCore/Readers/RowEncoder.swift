@@ -80,7 +80,13 @@ struct RowEncoder {
 
     private func encodeBytes(_ bytes: UnsafeRawBufferPointer, as encoding: ColumnEncoding, into row: inout Row) -> StaticString {
         if encoding == .base64 {
-            row.record.appendBase64String(bytes)
+            // Redacted before it is encoded: a secret in base64 is beyond any rule.
+            if let redacted = redactor.redact(bytes) {
+                row.redactions += redacted.count
+                redacted.bytes.withUnsafeBytes { row.record.appendBase64String($0) }
+            } else {
+                row.record.appendBase64String(bytes)
+            }
             return "\"base64\""
         }
         if encoding == .hexJSON, let decoded = Self.decodeHex(bytes) {

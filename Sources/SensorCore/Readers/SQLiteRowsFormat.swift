@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import SQLiteDB
 import SensorModel
 
@@ -16,6 +17,9 @@ import Darwin
 public enum SQLiteRowsFormat: RecordFormatPlugin {
     public static let format = RecordFormat.sqlite
     public static let strategies = [OffsetStrategy.cursor, .keyed]
+    /// The longest one page of a query may run before it is interrupted (a query that never
+    /// ends, a recursive CTE, must not hold the sensor).
+    public static let pageTimeLimit = 30.0
 
     public static func makeReader(file: MatchedFile, context: ReadContext, state: CheckpointState) throws -> (any RecordReader)? {
         guard let options = context.declaration.sqlite else { return nil }
@@ -34,6 +38,13 @@ public enum SQLiteRowsFormat: RecordFormatPlugin {
                                     busyTimeoutMilliseconds: Int32(options.busyTimeoutMilliseconds))
             for table in options.requiredTables where try !database.tableExists(table) {
                 return nil  // this database predates (or postdates) the declared schema
+            }
+            let declaration = context.declaration
+            let rules = ReadGuard(deniedKeys: declaration.deniedKeys, keyColumns: declaration.keyGuardColumns,
+                                  deniedColumns: declaration.deniedColumns,
+                                  allowedFunctions: declaration.sqlFromServer ? ReadGuard.wholeValueFunctions : nil)
+            if !rules.deniedKeys.isEmpty || !rules.deniedColumns.isEmpty || rules.allowedFunctions != nil {
+                try database.install(rules)
             }
             let statement = try database.prepare(options.query)
             // A write seen less than a second ago may not be committed yet (WAL frames land
@@ -121,6 +132,8 @@ final class SQLiteRowReader: RecordReader {
         var highest = cursor
         var changedHashes: [String: String] = [:]
         var stoppedEarly = false
+        database.limitTime(SQLiteRowsFormat.pageTimeLimit)
+        defer { database.limitTime(nil) }
         do {
             try statement.reset()
             try statement.bind(cursor.sqliteValue, named: "cursor")
@@ -130,19 +143,29 @@ final class SQLiteRowReader: RecordReader {
             while try statement.step() {
                 rows += 1
                 let cursorValue = SQLValue(statement.value(at: cursorIndex))
+                // The cursor is kept in the checkpoint and sent in the locator as it is: a value
+                // the redaction rules match cannot be one.
+                if case .text(let text) = cursorValue, redactedKey(text) != nil {
+                    throw ReadError(path: file.path, reason: "the cursor column holds a value the redaction rules match; "
+                                    + "\(context.declaration.id) is not read (choose another cursor column)")
+                }
                 lastCursor = cursorValue
                 if SQLValue.isLess(highest, cursorValue) { highest = cursorValue }
                 let rowKey = keyIndices.isEmpty ? nil : keyIndices.map { statement.string(at: $0) ?? "" }.joined(separator: "\u{1F}")
+                // A key is kept in the checkpoint and sent in the locator: one that holds a secret
+                // is kept as its hash and sent redacted.
+                let keyShown = rowKey.flatMap(redactedKey)
                 if let rowKey, context.declaration.deniedKeys.contains(where: { fnmatch($0, rowKey, 0) == 0 }) {
                     continue  // never read: the row's values are not even looked at
                 }
                 let row = encoder.encode(statement)
                 if keyed {
-                    let identity = rowKey ?? cursorValue.description
+                    let identity = keyShown.map { "sha256:" + Hex.lowercase(SHA256.hash(data: Array($0.original.utf8)).prefix(16)) }
+                        ?? rowKey ?? cursorValue.description
                     if (changedHashes[identity] ?? stored?.rowHashes?[identity]) == row.contentHash { continue }
                     changedHashes[identity] = row.contentHash
                 }
-                if append(row, cursor: cursorValue, rowKey: rowKey, into: &chunk) {
+                if append(row, cursor: cursorValue, rowKey: rowKey, shownKey: keyShown?.redacted ?? rowKey, into: &chunk) {
                     chunk.inputBytes += Int64(row.record.count)
                     chunk.discoveredInput = true
                 }
@@ -152,6 +175,9 @@ final class SQLiteRowReader: RecordReader {
                 }
             }
         } catch let error as SQLiteError {
+            if error.code & 0xff == 9 /* SQLITE_INTERRUPT */ {
+                throw ReadError(path: file.path, reason: "the query of \(context.declaration.id) ran past its \(Int(SQLiteRowsFormat.pageTimeLimit)) s budget and was stopped")
+            }
             throw ReadError(path: file.path, reason: error.description, isTransient: error.isBusy)
         }
 
@@ -170,9 +196,16 @@ final class SQLiteRowReader: RecordReader {
         return chunk
     }
 
+    /// A row key the redaction rules match, with its redacted form; nil for an ordinary key.
+    private func redactedKey(_ key: String) -> (original: String, redacted: String)? {
+        var key = key
+        guard let redacted = key.withUTF8({ context.redactor.redact(UnsafeRawBufferPointer($0)) }) else { return nil }
+        return (key, String(decoding: redacted.bytes, as: UTF8.self))
+    }
+
     /// Appends the row's envelope; false when another source already sent this row this pass.
     @discardableResult
-    private func append(_ row: RowEncoder.Row, cursor: SQLValue, rowKey: String?, into chunk: inout EnvelopeChunk) -> Bool {
+    private func append(_ row: RowEncoder.Row, cursor: SQLValue, rowKey: String?, shownKey: String?, into chunk: inout EnvelopeChunk) -> Bool {
         var id = RecordID(device: context.writer.device, scope: context.displayPath(file.path))
         id.update(rowKey ?? cursor.description)
         id.update(row.contentHash)
@@ -186,9 +219,9 @@ final class SQLiteRowReader: RecordReader {
         case .text(let v): locator.appendJSONString(v)
         case .null: locator.append("null")
         }
-        if let rowKey {
+        if let shownKey {
             locator.append(",\"key\":")
-            locator.appendJSONString(rowKey)
+            locator.appendJSONString(shownKey)
         }
         locator.append(",\"content_hash\":\"")
         locator.append(utf8: row.contentHash)

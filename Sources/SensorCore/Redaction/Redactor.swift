@@ -32,7 +32,14 @@ public struct Redactor: Sendable {
         let maxLength: Int
         /// A private key's BEGIN line whose END was not found: the key goes on after the match.
         let opensBlock: Bool
+        /// A rule from config (not built in): its expression runs under a time limit, so that a
+        /// catastrophic pattern pushed by a server cannot hold the sensor.
+        var timeLimited = false
     }
+
+    /// How long a configured rule's expression may run on one window or record; past it the
+    /// rule is set aside for the rest of that record.
+    static let configuredRuleTimeLimit: UInt64 = 50_000_000  // ns
 
     let rules: [CompiledRule]
     /// Rules with a prefix, by the first two bytes of it: one pass over a record finds every
@@ -49,8 +56,13 @@ public struct Redactor: Sendable {
     /// Built-in rules (when enabled) followed by the configured ones; rules that do not compile
     /// are skipped (config validation reports them).
     public init(settings: SensorSettings) {
-        let all = (settings.builtinRedaction ? Redactor.builtInRules : []) + settings.redactionRules
-        self.init(rules: all.compactMap(Redactor.compile))
+        let builtIn = settings.builtinRedaction ? Redactor.builtInRules.compactMap(Redactor.compile) : []
+        let configured = settings.redactionRules.compactMap(Redactor.compile).map { rule in
+            var rule = rule
+            rule.timeLimited = true
+            return rule
+        }
+        self.init(rules: builtIn + configured)
     }
 
     init(rules: [CompiledRule]) {
@@ -111,6 +123,7 @@ public struct Redactor: Sendable {
         }
         var matches: [Match] = []
         var index = 0
+        var setAside = Set<Int>()  // configured rules that ran out of time on this record
         if carry.insidePrivateKey {
             let (continuation, ended) = Self.keyContinuation(in: bytes)
             matches += continuation.map { ($0, Array("[REDACTED:private-key]".utf8)) }
@@ -121,6 +134,7 @@ public struct Redactor: Sendable {
         for rule in rules where rule.prefix.count < 2 {
             matches += wholeRecordMatches(rule, bytes)
         }
+        let rules = self.rules
         let last = bytes.count - 1
         pairBits.withUnsafeBufferPointer { bits in
             while index < last {
@@ -130,11 +144,15 @@ public struct Redactor: Sendable {
                     continue
                 }
                 var advanced = false
-                for ruleIndex in rulesByPair[Int(pair)] {
+                for ruleIndex in rulesByPair[Int(pair)] where !setAside.contains(ruleIndex) {
                     let rule = rules[ruleIndex]
+                    var timedOut = false
                     guard index + rule.prefix.count <= bytes.count,
                           rule.prefix.withUnsafeBytes({ memcmp(base + index, $0.baseAddress!, $0.count) }) == 0,
-                          let found = match(rule, at: index, in: bytes) else { continue }
+                          let found = match(rule, at: index, in: bytes, timedOut: &timedOut) else {
+                        if timedOut { setAside.insert(ruleIndex) }
+                        continue
+                    }
                     if let range = Self.jsonSafe(found.secret, in: bytes) {
                         matches.append((range, rule.replacement))
                     }
@@ -150,7 +168,8 @@ public struct Redactor: Sendable {
     }
 
     /// Runs `rule` where its prefix was found: the whole match and the part to replace.
-    private func match(_ rule: CompiledRule, at hit: Int, in bytes: UnsafeRawBufferPointer) -> (whole: Range<Int>, secret: Range<Int>)? {
+    private func match(_ rule: CompiledRule, at hit: Int, in bytes: UnsafeRawBufferPointer,
+                       timedOut: inout Bool) -> (whole: Range<Int>, secret: Range<Int>)? {
         if rule.needsBoundary, !Self.isBoundary(before: hit, in: bytes) { return nil }
         var end = min(bytes.count, hit + rule.maxLength)
         // Whole UTF-8 sequences only, so the window decodes exactly.
@@ -166,7 +185,8 @@ public struct Redactor: Sendable {
         }
         let window = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[hit..<end]), as: UTF8.self)
         let length = ascii ? end - hit : window.utf16.count
-        guard let found = rule.expression.firstMatch(in: window, options: [.anchored], range: NSRange(location: 0, length: length)) else {
+        guard let found = Self.matches(of: rule, in: window, options: [.anchored], range: NSRange(location: 0, length: length),
+                                       first: true, timedOut: &timedOut).first else {
             return nil
         }
         func bytesRange(_ range: NSRange) -> Range<Int>? {
@@ -193,7 +213,9 @@ public struct Redactor: Sendable {
         guard UTF8Check.isValid(bytes) else { return [] }
         let text = String(decoding: bytes, as: UTF8.self)
         let utf16 = text.utf16
-        return rule.expression.matches(in: text, range: NSRange(location: 0, length: utf16.count)).compactMap { found in
+        var timedOut = false
+        return Self.matches(of: rule, in: text, options: [], range: NSRange(location: 0, length: utf16.count), first: false,
+                            timedOut: &timedOut).compactMap { found in
             let nsRange = rule.redactsGroup && found.numberOfRanges > 1 ? found.range(at: 1) : found.range
             guard nsRange.location != NSNotFound, let range = Range(nsRange, in: text),
                   let lower = range.lowerBound.samePosition(in: text.utf8),
@@ -204,6 +226,30 @@ public struct Redactor: Sendable {
                Self.entropy(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) < minimum { return nil }
             return Self.jsonSafe(start..<end, in: bytes).map { ($0, rule.replacement) }
         }
+    }
+
+    /// The matches of `rule` in `text` (only the first when `first`); a time-limited rule stops
+    /// at its limit with what it found, and says so in `timedOut`.
+    static func matches(of rule: CompiledRule, in text: String, options: NSRegularExpression.MatchingOptions, range: NSRange,
+                        first: Bool, timedOut: inout Bool) -> [NSTextCheckingResult] {
+        guard rule.timeLimited else {
+            if first { return rule.expression.firstMatch(in: text, options: options, range: range).map { [$0] } ?? [] }
+            return rule.expression.matches(in: text, options: options, range: range)
+        }
+        var found: [NSTextCheckingResult] = []
+        var late = false
+        let deadline = DispatchTime.now().uptimeNanoseconds + configuredRuleTimeLimit
+        rule.expression.enumerateMatches(in: text, options: options.union(.reportProgress), range: range) { result, _, stop in
+            if let result {
+                found.append(result)
+                if first { stop.pointee = true }
+            } else if DispatchTime.now().uptimeNanoseconds > deadline {
+                late = true
+                stop.pointee = true
+            }
+        }
+        timedOut = late
+        return found
     }
 
     // MARK: - Byte rules

@@ -146,7 +146,7 @@ public final class IngestClient: Sendable {
         request.headers.add(name: "Accept", value: "application/json")
         if let etag { request.headers.add(name: "If-None-Match", value: etag) }
         let response = try await client.execute(request, timeout: .seconds(10))
-        let payload = try await response.body.collect(upTo: 8 << 20)
+        let payload = try await response.body.collect(upTo: ParseLimits.server.maxBytes)
         let status = Int(response.status.code)
         let newTag = response.headers.first(name: "ETag")
         return (status, status == 200 ? Data(payload.readableBytesView) : nil, newTag,

@@ -80,12 +80,16 @@ public struct ConfigLoader: Sendable {
     /// document is never half-applied.
     public static func serverLayer(_ data: Data, origin: String,
                                    merger: ConfigMerger = ConfigMerger()) -> (ConfigLayer?, [ConfigProblem]) {
+        guard data.count <= ParseLimits.server.maxBytes else {
+            return (nil, [ConfigProblem(SourceLocation(file: origin), field: "",
+                                        "server config of \(data.count) bytes exceeds \(ParseLimits.server.maxBytes)")])
+        }
         guard let text = String(data: data, encoding: .utf8) else {
             return (nil, [ConfigProblem(SourceLocation(file: origin), field: "", "server config is not UTF-8 text")])
         }
         let document: ConfigNode
         do {
-            document = try ConfigParser.parse(text, file: origin)
+            document = try ConfigParser.parse(text, file: origin, limits: .server)
         } catch {
             return (nil, [error])
         }

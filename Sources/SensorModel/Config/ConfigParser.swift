@@ -21,10 +21,31 @@ public struct ConfigProblem: Error, Sendable, Hashable, CustomStringConvertible 
     }
 }
 
+/// How much of a document is read before it is refused. A document from the server is read
+/// defensively: size-capped, without YAML anchors and aliases (a few hundred bytes of aliases
+/// expand to billions of nodes), and node-capped, before anything else looks at it.
+public struct ParseLimits: Sendable {
+    public var maxBytes: Int
+    public var maxNodes: Int
+    public var refusesAnchors: Bool
+
+    /// Files on this machine: its owner's to write.
+    public static let local = ParseLimits(maxBytes: 64 << 20, maxNodes: 4_000_000, refusesAnchors: false)
+    /// The server's sensor-config.
+    public static let server = ParseLimits(maxBytes: 4 << 20, maxNodes: 200_000, refusesAnchors: true)
+}
+
 /// Reads YAML (and JSON, which libyaml parses as YAML) into a ``ConfigNode`` tree with locations.
 public enum ConfigParser {
-    /// Parses one document. An empty document is an empty object.
-    public static func parse(_ text: String, file: String) throws(ConfigProblem) -> ConfigNode {
+    /// Parses one document within `limits`. An empty document is an empty object.
+    public static func parse(_ text: String, file: String, limits: ParseLimits = .local) throws(ConfigProblem) -> ConfigNode {
+        guard text.utf8.count <= limits.maxBytes else {
+            throw ConfigProblem(SourceLocation(file: file), field: "", "document of \(text.utf8.count) bytes exceeds \(limits.maxBytes)")
+        }
+        if limits.refusesAnchors, let (line, column, token) = anchorOrAlias(in: text) {
+            throw ConfigProblem(SourceLocation(file: file, line: line, column: column), field: "",
+                                "YAML anchors and aliases are not accepted here (\(token))")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -34,7 +55,8 @@ public enum ConfigParser {
             throw ConfigProblem(SourceLocation(file: file), field: "", "cannot parse: \(error)")
         }
         guard let root else { return ConfigNode(.object([]), at: SourceLocation(file: file, line: 1, column: 1)) }
-        return try convert(root, file: file)
+        var budget = limits.maxNodes
+        return try convert(root, file: file, limits: limits, budget: &budget)
     }
 
     /// Reads and parses a file.
@@ -51,18 +73,74 @@ public enum ConfigParser {
         return try parse(text, file: url.path)
     }
 
+    /// The first YAML anchor (`&a`) or alias (`*a`) of `text`, found before libyaml composes
+    /// anything: an `&` or `*` where a node starts (after indentation, `- `, `: `, `[`, `{` or
+    /// `,`), outside quotes and comments. JSON holds none.
+    static func anchorOrAlias(in text: String) -> (line: Int, column: Int, token: String)? {
+        var line = 1, column = 0
+        var quote: UInt8? = nil
+        var inComment = false
+        var atNodeStart = true  // at a line's start or after an indicator that opens a node
+        let bytes = Array(text.utf8)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            column += 1
+            defer { index += 1 }
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 0
+                inComment = false
+                if quote == UInt8(ascii: "'") || quote == UInt8(ascii: "\"") { continue }  // a quoted scalar may go on
+                atNodeStart = true
+                continue
+            }
+            if inComment { continue }
+            if let open = quote {
+                if byte == UInt8(ascii: "\\") && open == UInt8(ascii: "\"") { index += 1; column += 1 }
+                else if byte == open { quote = nil; atNodeStart = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                continue
+            case UInt8(ascii: "#"):
+                if index == 0 || [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n")].contains(bytes[index - 1]) { inComment = true }
+                else { atNodeStart = false }
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                if atNodeStart { quote = byte } else { atNodeStart = false }
+            case UInt8(ascii: "&"), UInt8(ascii: "*"):
+                if atNodeStart, index + 1 < bytes.count, !" \t\r\n,]}".utf8.contains(bytes[index + 1]) {
+                    let name = bytes[index...].prefix { !" \t\r\n,]}".utf8.contains($0) }
+                    return (line, column, String(decoding: name, as: UTF8.self))
+                }
+                atNodeStart = false
+            case UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ","):
+                atNodeStart = true
+            case UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "?"):
+                let next = index + 1 < bytes.count ? bytes[index + 1] : UInt8(ascii: " ")
+                atNodeStart = [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(next)
+            default:
+                atNodeStart = false
+            }
+        }
+        return nil
+    }
+
     static func location(_ mark: Mark?, _ file: String) -> SourceLocation {
         SourceLocation(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0)
     }
 
-    static func convert(_ node: Node, file: String) throws(ConfigProblem) -> ConfigNode {
+    static func convert(_ node: Node, file: String, limits: ParseLimits, budget: inout Int) throws(ConfigProblem) -> ConfigNode {
         let here = location(node.mark, file)
+        budget -= 1
+        guard budget >= 0 else { throw ConfigProblem(here, field: "", "more than \(limits.maxNodes) values in one document") }
         switch node {
         case .scalar(let scalar):
             return ConfigNode(scalarValue(scalar), at: here)
         case .sequence(let sequence):
             var elements: [ConfigNode] = []
-            for child in sequence { elements.append(try convert(child, file: file)) }
+            for child in sequence { elements.append(try convert(child, file: file, limits: limits, budget: &budget)) }
             return ConfigNode(.array(elements), at: here)
         case .mapping(let mapping):
             var entries: [ConfigNode.Entry] = []
@@ -71,7 +149,7 @@ public enum ConfigParser {
                     throw ConfigProblem(location(key.mark, file), field: "", "keys must be plain strings")
                 }
                 entries.append(.init(key: keyScalar.string, keyLocation: location(key.mark, file),
-                                     node: try convert(value, file: file)))
+                                     node: try convert(value, file: file, limits: limits, budget: &budget)))
             }
             return ConfigNode(.object(entries), at: here)
         case .alias:

@@ -171,6 +171,12 @@ public struct SourceDeclaration: Sendable, Equatable, Identifiable {
     public var deniedColumns: [String]
     public var stripNul: Bool
     public var sqlite: SQLiteOptions?
+    /// Columns whose values `deniedKeys` are matched against in every table a query reads
+    /// (set by the local policy: `key` and every layer's key columns).
+    public var keyGuardColumns: [String] = ["key"]
+    /// The query came from the server's sensor-config: it runs with only the SQL functions
+    /// that cannot re-encode a value (set by the local policy).
+    public var sqlFromServer = false
 
     public init(id: String, kind: String, format: RecordFormat, offset: OffsetStrategy) {
         self.id = id

@@ -304,6 +304,10 @@ public enum EmbeddedSchemas {
         "sources": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Source ids that never run, even if the server enables them."}
       }
     },
+    "server_sql": {
+      "enum": ["allow", "forbid"],
+      "description": "Whether the server's sensor-config may change a source's `sqlite` fields (query, columns, key_columns, cursor_column, params) or add an SQL source. `allow` (the default): a server query runs against views that hide denied keys and columns (SQLite's authorizer refuses any other way to the tables), with only the SQL functions that cannot re-encode a value, under a time budget; every value is redacted before any encoding. `forbid`: every such change is refused and the local declaration stays."
+    },
     "server_config": {
       "type": "object",
       "additionalProperties": false,

@@ -18,6 +18,9 @@ public struct LocalPolicy: Sendable, Equatable {
     public var optOutPaths: [String] = []
     /// Source ids never run.
     public var optOutSources: [String] = []
+    /// The server may not change any `sqlite` field of a source, nor add an SQL source
+    /// (`server_sql: forbid`; default `allow`, under the deny views and function limits).
+    public var forbidsServerSQL = false
     /// Base64 of a raw Ed25519 public key the server's document must be signed with.
     public var serverConfigPublicKey: String?
     /// The files this policy was read from, for messages.
@@ -59,6 +62,7 @@ public struct LocalPolicy: Sendable, Equatable {
             policy.denyColumns += document["deny"]?["columns"]?.strings ?? []
             policy.optOutPaths += document["opt_out"]?["paths"]?.strings ?? []
             policy.optOutSources += document["opt_out"]?["sources"]?.strings ?? []
+            if document["server_sql"]?.string == "forbid" { policy.forbidsServerSQL = true }
             if policy.serverConfigPublicKey == nil { policy.serverConfigPublicKey = document["server_config"]?["public_key"]?.string }
         }
         // The floor holds unless a file lowers it and none insists on it.

@@ -9,7 +9,8 @@ import Foundation
 ///   folder within reach. A refused change leaves the local declaration as it was; a refused
 ///   new source is not read at all.
 /// - The server's `redaction.builtin: false` is refused while the floor holds.
-/// - Deny lists are the union of every layer's and the policy's: the server can add, not remove.
+/// - Deny lists are the union of every layer's, every local source's and the policy's: the
+///   server can add, not remove, and they hold on the rows of the tables a query reads.
 /// - Opted-out sources never run; opted-out paths are handed to discovery.
 public struct PolicyEnforcement: Sendable {
     public var policy: LocalPolicy
@@ -35,8 +36,12 @@ public struct PolicyEnforcement: Sendable {
     /// `merged`: every layer; `local`: the same layers without the server's.
     public func apply(to merged: EffectiveConfig, local: EffectiveConfig) -> EffectiveConfig {
         var config = merged
-        let allowed = (policy.allowedRoots ?? local.sources.flatMap(Self.allTemplates)).compactMap(expandedRoot)
+        let allowed = policy.allowedRoots?.compactMap(expandedRoot) ?? local.sources.flatMap(readRoots)
         let sensitive = Self.sensitiveFolders.compactMap(expandedRoot)
+        // Every local deny list holds for every source: a server source reading the same
+        // database as a local one is denied what the local one is.
+        let localDeniedKeys = Self.union(local.sources.flatMap(\.deniedKeys))
+        let localDeniedColumns = Self.union(local.sources.flatMap(\.deniedColumns))
         var sources: [SourceDeclaration] = []
         for var source in merged.sources {
             let localVersion = local.source(source.id)
@@ -44,7 +49,13 @@ public struct PolicyEnforcement: Sendable {
             let serverTouched = fields.contains { key, origin in
                 origin.layer == .server && (key.hasPrefix("roots") || key == "include" || key == "follow_symlinks")
             }
-            if serverTouched, let (field, reason) = problem(with: source, allowed: allowed, sensitive: sensitive) {
+            let serverSQL = fields.contains { key, origin in origin.layer == .server && key.hasPrefix("sqlite.") }
+            let refusal = serverTouched ? problem(with: source, allowed: allowed, sensitive: sensitive) : nil
+            let sqlRefusal: (field: String, reason: String)? = serverSQL && policy.forbidsServerSQL
+                ? (fields.filter { $0.value.layer == .server && $0.key.hasPrefix("sqlite.") }.map(\.key).min() ?? "sqlite",
+                   "the local policy forbids SQL from the server (server_sql: forbid)")
+                : nil
+            if let (field, reason) = refusal ?? sqlRefusal {
                 // Where the offending value came from, or where the server touched the source.
                 let origin = fields[field] ?? fields.filter { $0.value.layer == .server }.min { $0.key < $1.key }?.value
                 let location = origin?.location ?? SourceLocation(file: "server sensor-config")
@@ -55,8 +66,12 @@ public struct PolicyEnforcement: Sendable {
                 source = localVersion
                 config.provenance[source.id] = local.provenance[source.id]
             }
-            source.deniedKeys = Self.union(localVersion?.deniedKeys ?? [], source.deniedKeys, policy.denyKeys)
-            source.deniedColumns = Self.union(localVersion?.deniedColumns ?? [], source.deniedColumns, policy.denyColumns)
+            source.deniedKeys = Self.union(localVersion?.deniedKeys ?? [], source.deniedKeys, policy.denyKeys, localDeniedKeys)
+            source.deniedColumns = Self.union(localVersion?.deniedColumns ?? [], source.deniedColumns, policy.denyColumns, localDeniedColumns)
+            // Deny lists hold on the rows a query reads, whatever it says: in every column named
+            // `key` and every column any layer names as this source's key.
+            source.keyGuardColumns = Self.union(["key"], localVersion?.sqlite?.keyColumns ?? [], source.sqlite?.keyColumns ?? [])
+            source.sqlFromServer = fields["sqlite.query"]?.layer == .server
             if policy.optOutSources.contains(source.id) { source.enabled = false }
             sources.append(source)
         }
@@ -66,8 +81,30 @@ public struct PolicyEnforcement: Sendable {
             config.problems.append(ConfigProblem(SourceLocation(file: "server sensor-config"), field: "redaction.builtin",
                                                  "refused by local policy: the built-in redaction rules stay on"))
         }
-        config.settings.optOutPaths = policy.optOutPaths
+        // An opted-out source opts its files out for every source: a server source of another
+        // id over the same roots and globs reads none of them.
+        let optedOut = policy.optOutSources.flatMap { id in
+            (local.source(id) ?? merged.source(id)).map(optedOutPaths) ?? []
+        }
+        config.settings.optOutPaths = policy.optOutPaths + optedOut
         return config
+    }
+
+    /// What an opted-out source reads, as opt-out paths: each of its roots joined with each
+    /// of its include globs (its whole root when it has none).
+    func optedOutPaths(_ source: SourceDeclaration) -> [String] {
+        readRoots(of: source).flatMap { root in
+            source.include.isEmpty ? [root] : source.include.map { root + "/" + $0 }
+        }
+    }
+
+    /// Every root `source` reads on this system, as discovery sees them: expanded, split on
+    /// the source's separator, and normalised (`.` and `..` resolved), so that the policy
+    /// judges each root on its own.
+    func readRoots(of source: SourceDeclaration) -> [String] {
+        var withoutRegistry = source
+        withoutRegistry.roots.registry = nil
+        return template.roots(of: withoutRegistry, on: system).map(Self.normalized)
     }
 
     /// The field at fault and why `source` reaches beyond what the policy allows, or nil.
@@ -81,7 +118,7 @@ public struct PolicyEnforcement: Sendable {
             return ("roots.registry", "roots listed by a registry file are resolved on this machine only: a source the server changed may not use one")
         }
         let field = variants.first { $0.0 == "roots.\(system.rawValue)" && !$0.1.isEmpty }?.0 ?? "roots.default"
-        let roots = source.roots.templates(for: system).compactMap(expandedRoot)
+        let roots = readRoots(of: source)
         for root in roots where !allowed.contains(where: { Self.isWithin(root, $0) }) {
             return (field, "root \(root) is outside the allowed roots")
         }
@@ -108,8 +145,20 @@ public struct PolicyEnforcement: Sendable {
 
     func expandedRoot(_ template: String) -> String? {
         guard let path = template.isEmpty ? nil : self.template.expand(template) else { return nil }
-        var parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
-        if parts.last == "" { parts.removeLast() }
+        return Self.normalized(path)
+    }
+
+    /// `path` with empty and `.` segments dropped and each `..` taking its parent away, as the
+    /// file system will read it (a variable's value may hold `..`).
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+            if part == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+            } else {
+                parts.append(part)
+            }
+        }
         return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
