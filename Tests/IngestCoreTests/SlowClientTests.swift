@@ -68,23 +68,14 @@ import Testing
         var limits = TestServer.testLimits
         limits.maxConcurrentIngests = 4
         limits.maxConcurrentIngestsPerToken = 2
+        limits.maxConcurrentIngestsPerTenant = 4  // both tokens are the default tenant's: this is about the per-token share
         limits.bodyGrace = .seconds(1)
         limits.minimumBodyBytesPerSecond = 64 << 10
         try await TestServer.with(.sqlite, limits: limits) { test in
             try await LiveServer.with(test.server) { url in
-                let body = Envelopes.gzip(Envelopes.batch(Envelopes.many(300)))
-                func trickle() -> (HTTPClientRequest, AsyncStream<ByteBuffer>.Continuation) {
-                    let (parts, sender) = AsyncStream<ByteBuffer>.makeStream()
-                    sender.yield(ByteBuffer(bytes: body[..<100]))
-                    var request = HTTPClientRequest(url: url + IngestServer.Paths.ingest)
-                    request.method = .POST
-                    request.headers.add(name: "Authorization", value: "Bearer \(test.token)")
-                    request.headers.add(name: "Content-Encoding", value: "gzip")
-                    request.body = .stream(parts, length: .known(Int64(body.count)))
-                    return (request, sender)
-                }
-                let (first, firstSender) = trickle()
-                let (second, secondSender) = trickle()
+                let body = Self.body
+                let (first, firstSender) = Self.trickle(url, token: test.token)
+                let (second, secondSender) = Self.trickle(url, token: test.token)
                 async let one = HTTPClient.shared.execute(first, timeout: .seconds(30))
                 async let two = HTTPClient.shared.execute(second, timeout: .seconds(30))
                 _ = try await SensorConfigTests.eventually { try await OverloadTests.metrics(url) } until: {
@@ -105,6 +96,73 @@ import Testing
                 secondSender.finish()
                 #expect(try await LiveServer.post(Envelopes.batch(Envelopes.many(1)), to: url, token: test.token).status == 200)
             }
+        }
+    }
+
+    static let body = Envelopes.gzip(Envelopes.batch(Envelopes.many(300)))
+
+    /// A batch whose first 100 bytes are sent now, the rest when the caller yields them.
+    static func trickle(_ url: String, token: String) -> (HTTPClientRequest, AsyncStream<ByteBuffer>.Continuation) {
+        let (parts, sender) = AsyncStream<ByteBuffer>.makeStream()
+        sender.yield(ByteBuffer(bytes: body[..<100]))
+        var request = HTTPClientRequest(url: url + IngestServer.Paths.ingest)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Encoding", value: "gzip")
+        request.body = .stream(parts, length: .known(Int64(body.count)))
+        return (request, sender)
+    }
+
+    /// Probe F7: four tokens of one tenant trickling above the minimum rate held every slot.
+    @Test func oneTenantsTokensTogetherHoldAtMostHalfTheSlotsAndEveryBodyEndsAtItsDeadline() async throws {
+        var limits = TestServer.testLimits
+        limits.maxConcurrentIngests = 4
+        limits.maxConcurrentIngestsPerToken = 1
+        limits.minimumBodyBytesPerSecond = 1  // the trickle stays above the floor, as the probe's did
+        limits.bodyDeadline = .seconds(2)
+        try await TestServer.with(.sqlite, limits: limits) { test in
+            let mallory = try await test.store.createTenant(name: "mallory")
+            var tokens: [String] = []
+            for index in 0..<3 {
+                let secret = TokenSecret.generate()
+                _ = try await test.store.createToken(NewToken(name: "m\(index)", hash: TokenSecret.hash(secret), tenantID: mallory.id))
+                tokens.append(secret)
+            }
+            try await LiveServer.with(test.server) { url in
+                let (first, firstSender) = Self.trickle(url, token: tokens[0])
+                let (second, secondSender) = Self.trickle(url, token: tokens[1])
+                async let one = HTTPClient.shared.execute(first, timeout: .seconds(30))
+                async let two = HTTPClient.shared.execute(second, timeout: .seconds(30))
+                _ = try await SensorConfigTests.eventually { try await OverloadTests.metrics(url) } until: {
+                    $0.contains("sensor_ingest_ingests_in_progress 2")
+                }
+                let third = try await LiveServer.post(Envelopes.batch([Envelopes.make(device: "d-m2")]), to: url, token: tokens[2])
+                #expect(third.status == 503, "the tenant holds its half")
+                let other = try await LiveServer.post(Envelopes.batch(Envelopes.many(1)), to: url, token: test.token)
+                #expect(other.status == 200, "another tenant still gets in")
+                try await Task.sleep(for: .milliseconds(2500))
+                firstSender.yield(ByteBuffer(bytes: Self.body[100..<200]))
+                secondSender.yield(ByteBuffer(bytes: Self.body[100..<200]))
+                #expect(try await one.status == .requestTimeout)
+                #expect(try await two.status == .requestTimeout)
+                firstSender.finish()
+                secondSender.finish()
+            }
+        }
+    }
+
+    /// Probe F8: a batch's cost beyond its bytes is bounded by its envelope count.
+    @Test func aBatchOfMoreEnvelopesThanTheCapIsRefusedWhole() async throws {
+        var limits = TestServer.testLimits
+        limits.maxEnvelopesPerBatch = 10
+        try await TestServer.with(.sqlite, limits: limits) { test in
+            try await test.withRouterClient { client in
+                let over = try await client.postBatch(Envelopes.batch(Envelopes.many(11)), token: test.token)
+                #expect(over.status == .contentTooLarge && over.errorMessage?.contains("11 envelopes exceeds 10") == true)
+                let within = try await client.postBatch(Envelopes.batch(Envelopes.many(10)), token: test.token)
+                #expect(try within.answer().accepted == 10)
+            }
+            #expect(try await test.storedCount() == 10)
         }
     }
 }

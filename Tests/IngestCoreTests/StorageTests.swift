@@ -44,7 +44,7 @@ import Testing
             let id = Envelopes.randomID()
             let original = ValidEnvelope(id: id, source: "s", kind: "k", device: "d", json: Envelopes.make(id: id))
             var imposter = original
-            imposter.json = Envelopes.make(id: id, record: #"{"changed":true}"#)
+            imposter.bytes = ArraySlice(Envelopes.make(id: id, record: #"{"changed":true}"#).utf8)
             _ = try await store.insert([original], from: Self.origin)
             #expect(try await store.insert([imposter], from: Self.origin) == InsertOutcome(accepted: 0, duplicates: 1))
             #expect(try await store.envelopes(after: nil, limit: 10) == [StoredEnvelope(id: id, json: original.json)])

@@ -22,11 +22,15 @@ struct RequestBodyReader: Sendable {
     /// Once `grace` has passed, the body must have come at this average rate.
     var minimumBytesPerSecond = 16 << 10
     var grace: Duration = .seconds(30)
+    /// The whole body must have come within this long, whatever its rate: a slot is never
+    /// held longer by one request.
+    var deadline: Duration = .seconds(120)
 
     /// Refuses a body that trickles in (checked as each chunk arrives; a body that stops
     /// altogether is ended by the connection's idle timeout).
     private func checkRate(_ wireBytes: Int, since start: ContinuousClock.Instant) throws(BodyRefusal) {
         let elapsed = ContinuousClock.now - start
+        if elapsed > deadline { throw .tooSlow("body not complete within \(deadline.components.seconds) s") }
         guard elapsed > grace else { return }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         if Double(wireBytes) / seconds < Double(minimumBytesPerSecond) {

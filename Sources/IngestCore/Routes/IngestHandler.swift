@@ -25,6 +25,8 @@ struct IngestHandler: Sendable {
     let authenticator: BearerAuthenticator
     let gate: AdmissionGate
     let bodyReader: RequestBodyReader
+    /// Envelopes one batch may hold.
+    let maxEnvelopes: Int
     let metrics: IngestMetrics
     let normalizer: Normalizer
     let logger: Logger
@@ -35,14 +37,15 @@ struct IngestHandler: Sendable {
         case .failure(let refusal): return refusal.response
         case .success(let found): token = found
         }
-        let admitted = try await gate.withAdmission(key: token.id) {
+        let admitted = try await gate.withAdmission(key: token.id, group: token.tenantID) {
             metrics.ingestsInProgress(add: 1)
             defer { metrics.ingestsInProgress(add: -1) }
             return try await ingest(request, token: token)
         }
         guard let response = admitted else {
             logger.notice("ingest refused: busy", metadata: ["limit": "\(gate.limit)", "token": "\(token.name)"])
-            return JSONAnswer.error(.serviceUnavailable, "busy: \(gate.limit) batches in progress, at most \(gate.perKey) per token",
+            return JSONAnswer.error(.serviceUnavailable,
+                                    "busy: \(gate.limit) batches in progress, at most \(gate.perKey) per token and \(gate.perGroup) per tenant",
                                     retryAfter: 1)
         }
         return response
@@ -71,6 +74,10 @@ struct IngestHandler: Sendable {
             metrics.received(bytes: wireBytes)
             logger.notice("batch refused", metadata: ["reason": "\(error)", "token": "\(token.name)"])
             return JSONAnswer.error(.badRequest, "malformed batch: \(error)")
+        }
+        guard batch.records.count <= maxEnvelopes else {
+            metrics.received(bytes: wireBytes)
+            return JSONAnswer.error(.contentTooLarge, "a batch of \(batch.records.count) envelopes exceeds \(maxEnvelopes); send smaller batches")
         }
 
         var (valid, indexes, rejected) = Self.check(batch)
@@ -137,9 +144,10 @@ struct IngestHandler: Sendable {
                 let bytes = UnsafeRawBufferPointer(rebasing: body[range])
                 switch EnvelopeValidator.validate(bytes) {
                 case .success(let columns):
-                    // Scanned as JSON, so valid UTF-8: the text is the bytes, unchanged.
+                    // Scanned as JSON, so valid UTF-8: the bytes are kept as they came, a slice
+                    // of the body (no copy per envelope).
                     valid.append(ValidEnvelope(id: columns.id, source: columns.source, kind: columns.kind,
-                                               device: columns.device, json: String(decoding: bytes, as: UTF8.self), path: columns.path))
+                                               device: columns.device, bytes: batch.bytes[range], path: columns.path))
                     indexes.append(index)
                 case .failure(let rejection):
                     rejected.append(Rejected(id: rejection.id ?? "", index: index, reason: rejection.reason))

@@ -36,6 +36,15 @@ public struct IngestServer: Sendable {
         public var maxConcurrentIngests = 8
         /// Of those, how many one token may hold: one laptop cannot starve the fleet.
         public var maxConcurrentIngestsPerToken = 2
+        /// Of those, how many one tenant's tokens may hold together (nil: half of them): one
+        /// tenant cannot starve the others.
+        public var maxConcurrentIngestsPerTenant: Int?
+        /// Envelopes in one batch at most (the sensor sends 2,000): what a batch costs beyond
+        /// its bytes is bounded too.
+        public var maxEnvelopesPerBatch = 20_000
+        /// A body must be complete within this long of its request being admitted, however
+        /// fast it trickles.
+        public var bodyDeadline: Duration = .seconds(120)
         /// A request head must arrive within this long of a connection opening (or of the last
         /// response ending).
         public var headerTimeout: TimeAmount = .seconds(30)
@@ -79,9 +88,12 @@ public struct IngestServer: Sendable {
         let authenticator = BearerAuthenticator(tokens: store, limiter: limiter)
         let ingest = IngestHandler(
             store: store, authenticator: authenticator,
-            gate: AdmissionGate(limit: limits.maxConcurrentIngests, perKey: limits.maxConcurrentIngestsPerToken),
+            gate: AdmissionGate(limit: limits.maxConcurrentIngests, perKey: limits.maxConcurrentIngestsPerToken,
+                                perGroup: limits.maxConcurrentIngestsPerTenant ?? max(1, limits.maxConcurrentIngests / 2)),
             bodyReader: RequestBodyReader(maxWireBytes: limits.maxBodyBytes, maxInflatedBytes: limits.maxInflatedBytes,
-                                          minimumBytesPerSecond: limits.minimumBodyBytesPerSecond, grace: limits.bodyGrace),
+                                          minimumBytesPerSecond: limits.minimumBodyBytesPerSecond, grace: limits.bodyGrace,
+                                          deadline: limits.bodyDeadline),
+            maxEnvelopes: limits.maxEnvelopesPerBatch,
             metrics: metrics, normalizer: normalizer, logger: logger)
         let sensorConfig = SensorConfigHandler(provider: config, authenticator: authenticator, tenants: store)
         let metrics = self.metrics

@@ -130,7 +130,7 @@ public final class PostgresStore: IngestStore {
                 SELECT \(origin.tenantID), id, source, kind, device, \(origin.tokenID), \(origin.batchID), envelope_zstd, envelope_bytes, nullif(locator_path, ''), seq
                 FROM (SELECT batch.*, nextval(pg_get_serial_sequence('raw_envelopes', 'seq')) AS seq
                       FROM unnest(\(envelopes.map(\.id))::text[], \(envelopes.map(\.source))::text[], \(envelopes.map(\.kind))::text[],
-                                  \(envelopes.map(\.device))::text[], \(packed)::bytea[], \(envelopes.map { Int64($0.json.utf8.count) })::int8[],
+                                  \(envelopes.map(\.device))::text[], \(packed)::bytea[], \(envelopes.map { Int64($0.bytes.count) })::int8[],
                                   \(envelopes.map { $0.path ?? "" })::text[])
                            WITH ORDINALITY AS batch(id, source, kind, device, envelope_zstd, envelope_bytes, locator_path, position)
                       ORDER BY position) AS numbered

@@ -126,8 +126,7 @@ public final class RawCustody: Sendable {
         }
         let compressor = Zstd.Compressor(level: Self.level)
         return envelopes.map { envelope in
-            var text = envelope.json
-            return text.withUTF8 { compressor.compress(UnsafeRawBufferPointer($0), dictionary: dictionaries[envelope.source]) }
+            envelope.bytes.withUnsafeBytes { compressor.compress($0, dictionary: dictionaries[envelope.source]) }
         }
     }
 

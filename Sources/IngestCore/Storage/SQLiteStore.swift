@@ -99,7 +99,7 @@ public actor SQLiteStore: IngestStore {
             for (envelope, stored) in zip(envelopes, packed) {
                 try statement.run(.text(envelope.id), .text(envelope.source), .text(envelope.kind), .text(envelope.device),
                                   .integer(origin.tokenID), .text(origin.batchID), .text(receivedAt), .blob(stored),
-                                  .integer(origin.tenantID), .integer(Int64(envelope.json.utf8.count)), .optional(envelope.path))
+                                  .integer(origin.tenantID), .integer(Int64(envelope.bytes.count)), .optional(envelope.path))
                 accepted += database.changes
             }
             return accepted

@@ -6,19 +6,28 @@ public struct ValidEnvelope: Sendable, Equatable {
     public var source: String
     public var kind: String
     public var device: String
-    /// The envelope exactly as it was in the batch (valid UTF-8 JSON, never re-encoded).
-    public var json: String
+    /// The envelope exactly as it was in the batch (valid UTF-8 JSON, never re-encoded): a
+    /// slice of the batch's body, which it shares rather than copies.
+    public var bytes: ArraySlice<UInt8>
     /// `locator.path`: the file it was read from (kept beside the compressed envelope).
     public var path: String?
 
-    /// An envelope whose `locator.path` the caller has read already (nil: it has none).
-    public init(id: String, source: String, kind: String, device: String, json: String, path: String?) {
+    /// The envelope's text (a copy: for tests and messages).
+    public var json: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// An envelope of a batch: `bytes` is its slice of the body.
+    public init(id: String, source: String, kind: String, device: String, bytes: ArraySlice<UInt8>, path: String?) {
         self.id = id
         self.source = source
         self.kind = kind
         self.device = device
-        self.json = json
+        self.bytes = bytes
         self.path = path
+    }
+
+    /// An envelope whose `locator.path` the caller has read already (nil: it has none).
+    public init(id: String, source: String, kind: String, device: String, json: String, path: String?) {
+        self.init(id: id, source: source, kind: kind, device: device, bytes: ArraySlice(json.utf8), path: path)
     }
 
     /// An envelope whose `locator.path` is read from `json`.
