@@ -187,4 +187,18 @@ import Testing
         let secret = Array("{\"t\":\"key \(Self.apiKey)\"}".utf8)
         #expect(secret.withUnsafeBytes { redactor.redact($0) } != nil, "the built-in rules still run")
     }
+
+    @Test func anAcknowledgementWhoseCountsOverflowIsNoAcknowledgement() {
+        for answer in [#"{"accepted":9223372036854775807,"duplicates":1}"#, #"{"accepted":-1,"duplicates":10}"#,
+                       #"{"accepted":4,"duplicates":9223372036854775807,"rejected":[]}"#] {
+            guard case .failure = Acknowledgement.parse(answer, envelopes: 9) else {
+                Issue.record("\(answer) taken as an acknowledgement")
+                continue
+            }
+        }
+        guard case .success = Acknowledgement.parse(#"{"accepted":8,"duplicates":1,"rejected":[]}"#, envelopes: 9) else {
+            Issue.record("a true acknowledgement refused")
+            return
+        }
+    }
 }
