@@ -10,7 +10,7 @@ import Testing
         let openai = "sk-proj-" + String(repeating: "Zz9_", count: 10)
         let github = "ghp_" + String(repeating: "x7", count: 18)
         let app = "ghs_" + String(repeating: "Q3", count: 18)
-        let aws = "AKIAIOSFODNN7EXAMPLE"
+        let aws = "AKIAIOSFODNN7ZQ4XW2PK"  // (AWS's documentation key, AKIAIOSFODNN7EXAMPLE, is an example: left alone)
         let key = #"-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----"#
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
         let line = #"{"text":"keys \#(anthropic) and \#(openai)","tool":{"out":"\#(github) \#(aws) right, light: \#(app)","pem":"\#(key)","auth":"Bearer \#(jwt)"},"id":"task-output-waiting-1770913364000"}"#

@@ -71,7 +71,22 @@ enum SecretCorpus {
             SecretSample(rule: "secret-assignment", before: "API_KEY=", secret: d(alnum, 32)),
             SecretSample(rule: "private-key", secret: pem),
             SecretSample(rule: "private-key", secret: openssh),
-        ]
+            // Recognised by a nearby name: assignments, JSON pairs, YAML lines, whatever the identifier around the name.
+            SecretSample(rule: "generic-secret", before: "client_secret = ", secret: d(alnum, 31) + "7"),
+            SecretSample(rule: "generic-secret", before: "passwd = ", secret: d(alnum, 15) + "4"),
+            SecretSample(rule: "generic-secret", before: "dropbox_token = ", secret: d(alnum, 40) + "1"),
+            SecretSample(rule: "generic-secret", before: #"\"square_secret\": \""#, secret: d(alnum, 30) + "2", after: #"\""#),
+            SecretSample(rule: "generic-secret", before: "password: ", secret: d(alnum, 19) + "9"),
+            SecretSample(rule: "generic-secret", before: "clientSecret: ", secret: d(alnum, 23) + "8"),
+            SecretSample(rule: "secret-assignment", before: "export MY_APIKEY=", secret: d(alnum, 27) + "3"),
+            SecretSample(rule: "secret-assignment", before: "TOKEN=", secret: d(alnum, 300) + "5"),  // the whole value, past 256
+            SecretSample(rule: "generic-secret", before: "stripe_api_key: ", secret: d(hex, 32) + "5"),
+            SecretSample(rule: "authorization-header", before: #"curl -H \"Authorization: Bearer "#, secret: d(alnum, 40) + "6", after: #"\" https://api.example.com"#),
+            SecretSample(rule: "authorization-header", before: "Authorization: Basic ", secret: d(base64, 28) + "=="),
+            SecretSample(rule: "bearer-token", before: "with Bearer ", secret: d(alnum, 39) + "7"),
+            SecretSample(rule: "curl-user-password", before: "curl -u deploy:", secret: d(alnum, 20), after: " https://x.example.com"),
+            SecretSample(rule: "docker-auth", before: #"{\"auths\":{\"r.io\":{\"auth\":\""#, secret: d(base64, 32), after: #"\"}}}"#),
+        ] + ProviderSecretSamples.secrets.map { SecretSample(rule: $0.rule, secret: $0.secret) }
     }
 
     /// JSON text with `payload` (already JSON-escaped) at a named position.
@@ -137,7 +152,7 @@ enum SecretCorpus {
     }
 
     @Test func aSlashWrittenAsAnEscapeIsStillPartOfTheSecret() {
-        let key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        let key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYZQ3L7Q9KEY"
         let escaped = key.replacingOccurrences(of: "/", with: #"\/"#)
         let text = #"{"env":"aws_secret_access_key=\#(escaped)"}"#
         #expect(redact(text) == #"{"env":"aws_secret_access_key=[REDACTED:aws-secret-access-key]"}"#)

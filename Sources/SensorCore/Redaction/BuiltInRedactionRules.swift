@@ -12,7 +12,7 @@ extension Redactor {
     /// What may stand between a name and its value: a closing quote, `:` or `=`, an opening quote.
     private static let assignment = #"(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?"#
 
-    public static let builtInRules: [RedactionRule] = tokens + cloud + privateKeys + namedValues
+    public static let builtInRules: [RedactionRule] = tokens + providerTokens + cloud + privateKeys + namedValues + contextRules
 
     /// Tokens recognisable by their own prefix.
     static let tokens: [RedactionRule] = [
@@ -85,8 +85,10 @@ extension Redactor {
         var rules: [RedactionRule] = []
         for name in ["PASSWORD=", "PASSWD=", "SECRET=", "TOKEN=", "API_KEY=", "APIKEY=",
                      "password=", "passwd=", "secret=", "token=", "api_key=", "apikey="] {
-            rules.append(RedactionRule(name: "secret-assignment", pattern: #"\#(name)\\?["']?([^\s"'\\$&;,<>(){}\[\]]{8,256})"#,
-                                       prefix: name, redactsGroup: true, minimumEntropy: 3.0, wordBoundary: false))
+            // The whole value, whatever its length (within the 16 KiB a rule looks at).
+            rules.append(RedactionRule(name: "secret-assignment", pattern: #"\#(name)\\?["']?([^\s"'\\$&;,<>(){}\[\]…]{8,})(?![…])"#,
+                                       prefix: name, redactsGroup: true, minimumEntropy: 3.0, wordBoundary: false,
+                                       maxLength: 16 * 1024))
         }
         // scheme://user:password@host: only the password goes.
         rules.append(RedactionRule(name: "url-credentials", pattern: #"://[^\s/@:"'\\]{1,128}:([^\s/@"'\\]{1,256})@"#,

@@ -206,6 +206,7 @@ public struct Redactor: Sendable {
         }
         if let minimum = rule.minimumEntropy,
            Self.entropy(UnsafeRawBufferPointer(rebasing: bytes[secret])) < minimum { return nil }
+        if Self.isMarkedExample(UnsafeRawBufferPointer(rebasing: bytes[secret])) { return nil }
         return (whole, secret)
     }
 
@@ -224,6 +225,7 @@ public struct Redactor: Sendable {
             let end = text.utf8.distance(from: text.utf8.startIndex, to: upper)
             if let minimum = rule.minimumEntropy,
                Self.entropy(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) < minimum { return nil }
+            if Self.isMarkedExample(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) { return nil }
             return Self.jsonSafe(start..<end, in: bytes).map { ($0, rule.replacement) }
         }
     }
@@ -250,6 +252,19 @@ public struct Redactor: Sendable {
         }
         timedOut = late
         return found
+    }
+
+    /// A value the documentation marks as an example (`AKIAIOSFODNN7EXAMPLE`): providers and
+    /// scanners write EXAMPLE into sample keys, which are no one's secret.
+    static func isMarkedExample(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let marks: [[UInt8]] = [Array("EXAMPLE".utf8), Array("example".utf8)]
+        guard bytes.count >= 7 else { return false }
+        for start in 0...(bytes.count - 7) {
+            for mark in marks where bytes[start] == mark[0] {
+                if (1..<7).allSatisfy({ bytes[start + $0] == mark[$0] }) { return true }
+            }
+        }
+        return false
     }
 
     // MARK: - Byte rules
