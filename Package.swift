@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "SensorCore",
             dependencies: [
-                "SensorModel", "SQLiteDB", "CZlib", "CDeflate", "CIsal",
+                "SensorModel", "SQLiteDB", "CZlib", "CDeflate", "CIsal", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

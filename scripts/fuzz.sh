@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 budget=${1:-600}
-targets=(gzip batch json config paths normalizers redaction)
+targets=(gzip batch json config paths normalizers redaction numbers)
 per=$(( budget / ${#targets[@]} ))
 [ "$per" -ge 1 ] || per=1
 scratch="$repo/.build-fuzz"
@@ -53,10 +53,17 @@ for root, _, files in os.walk(home):
         if name.endswith(".jsonl"):
             for line in open(os.path.join(root, name)).read().splitlines()[:6]:
                 seed("normalizers", f"line{count}", bytes([count % 256]) + line.encode())
+                seed("numbers", f"line{count}", bytes([count % 256, count % 7]) + line.encode())
                 count += 1
 seed("redaction", "key", '{"t":"export KEY\\nsk-ant-api03-' + "A" * 40 + '","u":"postgres://u:p4ssw0rdXYZ@db/x"}')
 seed("redaction", "pem", '{"t":"-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"}')
 PY
+
+# Swift packs an enum's payload pointers into spare bits, where LeakSanitizer cannot see them:
+# the built-in normaliser registry, made once per process and kept for its life, reads to it as
+# leaked. Allocations made while that one global is built are not reported; every other leak is.
+printf 'leak:18NormalizerRegistryV7builtIn\n' > "$work/lsan.supp"
+export LSAN_OPTIONS="suppressions=$work/lsan.supp:print_suppressions=0"
 
 printf '%-12s %12s %8s %s\n' target executions found notes
 for target in "${targets[@]}"; do

@@ -20,6 +20,10 @@ enum FuzzTarget: String, CaseIterable {
     case normalizers
     /// The redactor (its matches must keep JSON valid).
     case redaction
+    /// Each normaliser on an arbitrary record of its kind whose every number is made extreme
+    /// (Int64's ends, 2^63, 1e308, -0, huge digit runs), then the sums, charts and durations
+    /// the explorer makes of such numbers: none may trap.
+    case numbers
 
     static let selected: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
@@ -85,11 +89,64 @@ enum FuzzTarget: String, CaseIterable {
             NormalizerRegistry.builtIn.normalize(raw, into: &context)
             NormalizerRegistry.builtIn.normalize(raw, into: &context)  // the same record again, as a re-upload
             _ = NormalizedWriter.statements(context.batch, memories: [:])
+        case .numbers:
+            guard data.count > 2, JSONScanner.isValid(UnsafeRawBufferPointer(rebasing: data[2...])) else { return }
+            let kind = Self.kinds[Int(data[0]) % Self.kinds.count]
+            let extremes = ["9223372036854775807", "-9223372036854775808", "9223372036854775808", "1e308", "-1e308", "4611686018427387904",
+                            "99999999999999999999999999", "-0", "5e-324", "4294967296"]
+            let record = Self.replacingNumbers(in: String(decoding: UnsafeRawBufferPointer(rebasing: data[2...]), as: UTF8.self),
+                                               with: extremes[Int(data[1]) % extremes.count])
+            let envelope = """
+                {"schema_version":1,"id":"00000000000000000000000000000002","source":"fuzz.source","kind":"\(kind)","device":"d-fuzz",\
+                "sensor":"0.1.0","collected_at":"2026-12-04T00:00:00.000Z","locator":{"path":"~/fuzz.jsonl","file_id":"f","offset":9223372036854775807},\
+                "encoding":"json","record":\(record)}
+                """
+            guard let raw = RawRecord(seq: 1, json: envelope) else { return }
+            var context = NormalizationContext()
+            NormalizerRegistry.builtIn.normalize(raw, into: &context)
+            NormalizerRegistry.builtIn.normalize(raw, into: &context)
+            _ = NormalizedWriter.statements(context.batch, memories: [:])
+            var sum = NormalizedReader.Tokens()
+            for row in context.batch.usage {
+                var tokens = NormalizedReader.Tokens()
+                tokens.input = row.input
+                tokens.total = row.total
+                tokens.cost = row.cost
+                sum.add(tokens)
+                sum.add(tokens)
+                _ = UsageChart.number(Double(sum.total) * 1e6)
+                _ = UsageChart.niceCeiling(Double(sum.total))
+            }
+            _ = DisplayFormat.duration(seconds: Double(bitPattern: UInt64(data[0]) << 56 | UInt64(data[1]) << 48))
         case .redaction:
             if let redacted = Self.redactor.redact(data), JSONScanner.isValid(data) {
                 precondition(JSONScanner.isValid(redacted.bytes), "redaction broke valid JSON")
             }
         }
+    }
+}
+
+extension FuzzTarget {
+    /// `text` with every JSON number outside strings replaced by `number`.
+    static func replacingNumbers(in text: String, with number: String) -> String {
+        var output = ""
+        var inString = false, escaped = false
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            index = text.index(after: index)
+            if inString {
+                output.append(character)
+                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
+            } else if character == "-" || character.isNumber {
+                while index < text.endIndex, "0123456789.eE+-".contains(text[index]) { index = text.index(after: index) }
+                output += number
+            } else {
+                inString = character == "\""
+                output.append(character)
+            }
+        }
+        return output
     }
 }
 
@@ -108,6 +165,9 @@ func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutab
 /// that tests can link executables): hands over to libFuzzer's driver.
 @_cdecl("SensorFuzz_main")
 public func sensorFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    // The built-in registry is made once per process (its mappings' decoded closures hold one
+    // another); made here, before the first input, it is not taken for a leak of that input.
+    _ = FuzzTarget.kinds
     var count = argc
     var arguments = argv
     return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }

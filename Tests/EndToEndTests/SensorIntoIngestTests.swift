@@ -41,6 +41,13 @@ import Testing
         let scan = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--home", home.root.path, "--state-dir", state.path,
                                                                 "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"])
         #expect(scan.status == 0, "\(scan.stderr)")
+        // The server said it takes zstd (Accept-Encoding on its sensor-config answer): the batches
+        // came as zstd frames, the spooled screenshot's alone as gzip from its file.
+        let metrics = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "python3", "-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())", server.endpoint + "/metrics"]).text
+        let zstdBatches = metrics.split(separator: "\n").first { $0.hasPrefix("sensor_ingest_batches_total{encoding=\"zstd\"}") }
+        #expect(zstdBatches.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0 > 0, "\(metrics)")
+        #expect(metrics.contains("sensor_ingest_batches_total{encoding=\"gzip\"} 1"))
         server.stop()
 
         let stored = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])

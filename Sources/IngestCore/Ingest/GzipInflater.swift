@@ -1,17 +1,27 @@
 import CZlib
 
+/// Why a compressed body is refused.
+enum BodyInflaterFailure: Error, Equatable {
+    /// Not of its encoding, damaged, truncated, or followed by trailing bytes.
+    case invalid
+    /// The decompressed body would exceed the cap.
+    case exceedsLimit
+}
+
+/// Decompresses a request body as it arrives, within a cap on what it produces.
+protocol BodyInflater: AnyObject {
+    func append(_ compressed: UnsafeRawBufferPointer) throws(BodyInflaterFailure)
+    /// The whole body; fails when the stream did not reach its end.
+    func finish() throws(BodyInflaterFailure) -> [UInt8]
+}
+
 /// Inflates one gzip stream as its compressed bytes arrive, and stops at a cap.
 ///
 /// The output never grows past `limit`: a gzip bomb (a few kilobytes that would inflate to
 /// gigabytes) is refused after at most `limit` bytes were produced. Not thread-safe; one
 /// request body at a time.
-final class GzipInflater {
-    enum Failure: Error, Equatable {
-        /// Not gzip, damaged, truncated, or followed by trailing bytes.
-        case invalid
-        /// The inflated stream would exceed the cap.
-        case exceedsLimit
-    }
+final class GzipInflater: BodyInflater {
+    typealias Failure = BodyInflaterFailure
 
     let limit: Int
     /// What was inflated so far.

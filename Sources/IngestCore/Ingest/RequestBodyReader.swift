@@ -5,10 +5,10 @@ import NIOCore
 enum BodyRefusal: Error, Equatable {
     /// On the wire or once inflated, past a limit (413).
     case tooLarge(String)
-    /// A `Content-Encoding` other than gzip or identity (415).
+    /// A `Content-Encoding` other than zstd, gzip or identity (415).
     case unsupportedEncoding(String)
-    /// Says gzip, is not (400).
-    case badGzip
+    /// Says gzip (or zstd), is not (400).
+    case badEncoding
     /// Arriving slower than the minimum rate (408): the slot goes to someone else.
     case tooSlow(String)
 }
@@ -38,34 +38,45 @@ struct RequestBodyReader: Sendable {
         }
     }
 
+    /// The request's `Content-Encoding`, lower-case (`identity` when it names none).
+    static func encoding(of request: Request) -> String {
+        let encoding = request.headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return encoding.isEmpty ? "identity" : encoding
+    }
+
     /// The body's JSON bytes. `wireBytes` counts what was read off the connection, refused or not.
     func read(_ request: Request, wireBytes: inout Int) async throws -> [UInt8] {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxWireBytes {
             throw BodyRefusal.tooLarge("body of \(declared) bytes exceeds \(maxWireBytes)")
         }
-        let encoding = request.headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased() ?? "identity"
+        let encoding = Self.encoding(of: request)
         switch encoding {
         case "gzip", "x-gzip":
-            return try await inflate(request.body, wireBytes: &wireBytes)
-        case "identity", "":
+            return try await inflate(request.body, with: try mapped { () throws(GzipInflater.Failure) in
+                try GzipInflater(limit: maxInflatedBytes)
+            }, wireBytes: &wireBytes)
+        case "zstd":
+            return try await inflate(request.body, with: try mapped { () throws(BodyInflaterFailure) in
+                try ZstdInflater(limit: maxInflatedBytes)
+            }, wireBytes: &wireBytes)
+        case "identity":
             return try await collect(request.body, wireBytes: &wireBytes)
         default:
             throw BodyRefusal.unsupportedEncoding(encoding)
         }
     }
 
-    private func inflate(_ body: RequestBody, wireBytes: inout Int) async throws -> [UInt8] {
-        let inflater = try mapped { () throws(GzipInflater.Failure) in try GzipInflater(limit: maxInflatedBytes) }
+    private func inflate(_ body: RequestBody, with inflater: any BodyInflater, wireBytes: inout Int) async throws -> [UInt8] {
         let start = ContinuousClock.now
         for try await chunk in body {
             wireBytes += chunk.readableBytes
             try checkRate(wireBytes, since: start)
             guard wireBytes <= maxWireBytes else { throw BodyRefusal.tooLarge("body exceeds \(maxWireBytes) bytes") }
             try chunk.withUnsafeReadableBytes { bytes in
-                try mapped { () throws(GzipInflater.Failure) in try inflater.append(bytes) }
+                try mapped { () throws(BodyInflaterFailure) in try inflater.append(bytes) }
             }
         }
-        return try mapped { () throws(GzipInflater.Failure) in try inflater.finish() }
+        return try mapped { () throws(BodyInflaterFailure) in try inflater.finish() }
     }
 
     private func collect(_ body: RequestBody, wireBytes: inout Int) async throws -> [UInt8] {
@@ -87,7 +98,7 @@ struct RequestBodyReader: Sendable {
         } catch .exceedsLimit {
             throw .tooLarge("inflated body exceeds \(maxInflatedBytes) bytes")
         } catch {
-            throw .badGzip
+            throw .badEncoding
         }
     }
 }

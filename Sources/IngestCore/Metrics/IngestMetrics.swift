@@ -30,6 +30,8 @@ public final class IngestMetrics: Sendable {
         var normalized = 0
         var drift: [DriftMetric: Int] = [:]
         var deviceMismatches = 0
+        /// Batches stored, by the `Content-Encoding` they came in (zstd, gzip, identity).
+        var batchesByEncoding: [String: Int] = [:]
     }
 
     struct DriftMetric: Hashable, Comparable {
@@ -60,8 +62,9 @@ public final class IngestMetrics: Sendable {
     }
 
     /// What one ingest request did with its envelopes, and its bytes on the wire and inflated.
-    func ingested(_ outcome: InsertOutcome, rejected: Int, receivedBytes: Int, inflatedBytes: Int) {
+    func ingested(_ outcome: InsertOutcome, rejected: Int, receivedBytes: Int, inflatedBytes: Int, encoding: String) {
         state.withLockedValue { state in
+            state.batchesByEncoding[encoding, default: 0] += 1
             state.envelopes["accepted", default: 0] += outcome.accepted
             state.envelopes["duplicate", default: 0] += outcome.duplicates
             state.envelopes["rejected", default: 0] += rejected
@@ -139,6 +142,10 @@ public final class IngestMetrics: Sendable {
         family("sensor_ingest_envelopes_total", "counter", "Envelopes received, by outcome (accepted, duplicate, rejected).")
         for outcome in state.envelopes.keys.sorted() {
             lines.append("sensor_ingest_envelopes_total{outcome=\"\(outcome)\"} \(state.envelopes[outcome]!)")
+        }
+        family("sensor_ingest_batches_total", "counter", "Batches stored, by the Content-Encoding they came in.")
+        for encoding in state.batchesByEncoding.keys.sorted() {
+            lines.append("sensor_ingest_batches_total{encoding=\"\(encoding)\"} \(state.batchesByEncoding[encoding]!)")
         }
         family("sensor_ingest_received_bytes_total", "counter", "Ingest request body bytes received on the wire.")
         lines.append("sensor_ingest_received_bytes_total \(state.receivedBytes)")

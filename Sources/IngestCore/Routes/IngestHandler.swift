@@ -62,8 +62,8 @@ struct IngestHandler: Sendable {
             switch refusal {
             case .tooLarge(let reason): return JSONAnswer.error(.contentTooLarge, reason)
             case .unsupportedEncoding(let encoding):
-                return JSONAnswer.error(.unsupportedMediaType, "Content-Encoding must be gzip or identity, not \(encoding)")
-            case .badGzip: return JSONAnswer.error(.badRequest, "malformed batch: the body is not valid gzip")
+                return JSONAnswer.error(.unsupportedMediaType, "Content-Encoding must be zstd, gzip or identity, not \(encoding)")
+            case .badEncoding: return JSONAnswer.error(.badRequest, "malformed batch: the body is not valid \(request.headers[.contentEncoding] ?? "gzip")")
             case .tooSlow(let reason): return JSONAnswer.error(.requestTimeout, reason)
             }
         }
@@ -96,7 +96,8 @@ struct IngestHandler: Sendable {
             logger.error("storing a batch failed", metadata: ["error": "\(error)", "batch": "\(batch.batchID)"])
             return JSONAnswer.error(.serviceUnavailable, "storage unavailable, retry later", retryAfter: 5)
         }
-        metrics.ingested(outcome, rejected: rejected.count, receivedBytes: wireBytes, inflatedBytes: body.count)
+        metrics.ingested(outcome, rejected: rejected.count, receivedBytes: wireBytes, inflatedBytes: body.count,
+                         encoding: RequestBodyReader.encoding(of: request))
         if outcome.accepted > 0 { normalizer.wake() }
         logger.debug("batch stored", metadata: [
             "batch": "\(batch.batchID)", "device": "\(batch.device)", "token": "\(token.name)",

@@ -3,7 +3,9 @@ import HTTPTypes
 import SensorModel
 
 /// `GET /api/v1/sensor-config`: the server layer of the sensors' config, with an ETag;
-/// 304 when the client's `If-None-Match` already names it.
+/// 304 when the client's `If-None-Match` already names it. Either answer says which
+/// `Content-Encoding`s the ingest route takes (`Accept-Encoding: zstd, gzip`, as RFC 7694 has a
+/// server say it): a sensor then sends zstd, and gzip to a server that does not say so.
 struct SensorConfigHandler: Sendable {
     let provider: ServerConfigProvider
     let authenticator: BearerAuthenticator
@@ -18,7 +20,7 @@ struct SensorConfigHandler: Sendable {
         // A tenant's own folder, when it has one, layers over the default document.
         let name = try await tenants.tenants().first { $0.id == token.tenantID }?.name ?? "default"
         let document = await provider.document(forTenant: name)
-        var headers: HTTPFields = [.eTag: document.etag, .cacheControl: "no-cache"]
+        var headers: HTTPFields = [.eTag: document.etag, .cacheControl: "no-cache", .acceptEncoding: Self.acceptedEncodings]
         if let condition = request.headers[.ifNoneMatch], Self.matches(condition, etag: document.etag) {
             return Response(status: .notModified, headers: headers)
         }
@@ -28,6 +30,9 @@ struct SensorConfigHandler: Sendable {
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document.json)))
     }
+
+    /// The encodings of a batch body the ingest route takes, preferred first.
+    static let acceptedEncodings = "zstd, gzip"
 
     /// `If-None-Match`: `*` or a list of entity tags, weak ones (`W/"…"`) compared weakly.
     static func matches(_ condition: String, etag: String) -> Bool {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOConcurrencyHelpers
 import NIOSSL
 import SensorModel
 
@@ -89,6 +90,10 @@ public final class IngestClient: Sendable {
     public let endpoint: IngestEndpoint
     let client: HTTPClient
     let identity: SensorIdentity
+    /// Set from the last sensor-config answer: batches then go as zstd.
+    private let serverTakesZstd = NIOLockedValueBox(false)
+
+    public var acceptsZstd: Bool { serverTakesZstd.withLockedValue { $0 } }
 
     public init(endpoint: IngestEndpoint, identity: SensorIdentity) throws {
         self.endpoint = endpoint
@@ -111,18 +116,18 @@ public final class IngestClient: Sendable {
         try? await client.shutdown()
     }
 
-    /// Posts one gzipped batch (from memory, or streamed from its file).
+    /// Posts one compressed batch (from memory, or streamed from its file).
     /// - Parameter envelopes: how many envelopes the batch holds, which the answer must account for.
-    public func upload(gzippedBatch body: GzippedBatch, batchID: String, envelopes: Int) async -> UploadOutcome {
+    public func upload(_ body: CompressedBatch, batchID: String, envelopes: Int) async -> UploadOutcome {
         var request = HTTPClientRequest(url: endpoint.ingestURL)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(endpoint.token)")
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Content-Encoding", value: "gzip")
+        request.headers.add(name: "Content-Encoding", value: body.encoding.rawValue)
         request.headers.add(name: "User-Agent", value: "session-sensor/\(SensorIdentity.version)")
         request.headers.add(name: "X-Batch-Id", value: batchID)
         switch body {
-        case .memory(let buffer):
+        case .memory(let buffer, _):
             request.body = .bytes(buffer)
         case .file(let path, let length):
             request.body = .stream(FileWindows(path: path), length: .known(Int64(length)))
@@ -149,6 +154,9 @@ public final class IngestClient: Sendable {
         let payload = try await response.body.collect(upTo: ParseLimits.server.maxBytes)
         let status = Int(response.status.code)
         let newTag = response.headers.first(name: "ETag")
+        // RFC 7694: the encodings this server takes in request bodies.
+        let accepted = response.headers[canonicalForm: "Accept-Encoding"].map { $0.lowercased() }
+        serverTakesZstd.withLockedValue { $0 = accepted.contains { $0.hasPrefix("zstd") } }
         return (status, status == 200 ? Data(payload.readableBytesView) : nil, newTag,
                 response.headers.first(name: ServerConfigSignature.header))
     }

@@ -11,7 +11,13 @@ import Darwin
 
 /// Sends batches somewhere; ``IngestClient`` is the real one.
 public protocol BatchTransport: Sendable {
-    func upload(gzippedBatch body: GzippedBatch, batchID: String, envelopes: Int) async -> UploadOutcome
+    func upload(_ body: CompressedBatch, batchID: String, envelopes: Int) async -> UploadOutcome
+    /// Whether the server said it takes zstd bodies (its sensor-config answer's `Accept-Encoding`).
+    var acceptsZstd: Bool { get }
+}
+
+extension BatchTransport {
+    public var acceptsZstd: Bool { false }
 }
 
 extension IngestClient: BatchTransport {}
@@ -255,7 +261,7 @@ public actor Shipper: ChunkSink {
                 stats.batchesSent += 1
                 stats.bytesOnWire += Int64(compressed.length)
                 wireBytes = compressed.length
-                outcome = await transport.upload(gzippedBatch: compressed, batchID: batchID, envelopes: refs.count)
+                outcome = await transport.upload(compressed, batchID: batchID, envelopes: refs.count)
                 if case .file(let path, _) = compressed { unlink(path) }
                 logger.debug("batch sent", metadata: ["records": "\(refs.count)", "gzipped": "\(compressed.length)",
                                                       "compress": "\(compressedAt - started)", "upload": "\(ContinuousClock.now - compressedAt)"])
@@ -432,7 +438,7 @@ public actor Shipper: ChunkSink {
 
     /// The gzipped batch of `refs`: compressed from the chunks' memory, or, for a spooled
     /// envelope (which travels alone), from its spool file.
-    private func gzipped(_ refs: [EnvelopeRef], batchID: String) async throws -> GzippedBatch {
+    private func gzipped(_ refs: [EnvelopeRef], batchID: String) async throws -> CompressedBatch {
         if refs.count == 1, let spooled = chunk(of: refs[0]).spooled {
             return try await Self.compress(spooled, header: batchHeader(batchID), with: compressor)
         }
@@ -440,7 +446,9 @@ public actor Shipper: ChunkSink {
             let chunk = chunk(of: ref)
             return EnvelopeSlice(bytes: chunk.bytes, range: chunk.range(of: ref.index))
         }
-        return .memory(await Self.compress(header: batchHeader(batchID), envelopes: envelopes, with: compressor))
+        let encoding: BatchEncoding = transport.acceptsZstd ? .zstd : .gzip
+        return .memory(await Self.compress(header: batchHeader(batchID), envelopes: envelopes, encoding: encoding, with: compressor),
+                       encoding: encoding)
     }
 
     /// An envelope's bytes in its chunk, to be read off the actor.
@@ -451,10 +459,11 @@ public actor Shipper: ChunkSink {
 
     /// The batch document (header, envelopes separated by commas, footer), gzipped piece by
     /// piece: no batch-sized copy. Runs off the actor, so readers keep reading meanwhile.
-    nonisolated static func compress(header: [UInt8], envelopes: [EnvelopeSlice], with compressor: BatchCompressor) async -> ByteBuffer {
+    nonisolated static func compress(header: [UInt8], envelopes: [EnvelopeSlice], encoding: BatchEncoding = .gzip,
+                                     with compressor: BatchCompressor) async -> ByteBuffer {
         let footer: StaticString = "]}"
         let count = envelopes.reduce(header.count + envelopes.count + footer.utf8CodeUnitCount) { $0 + $1.range.count }
-        return compressor.compress(count: count) { write in
+        return compressor.compress(count: count, encoding: encoding) { write in
             header.withUnsafeBytes(write)
             let comma: UInt8 = UInt8(ascii: ",")
             for (offset, envelope) in envelopes.enumerated() {
@@ -467,7 +476,7 @@ public actor Shipper: ChunkSink {
 
     /// The batch of one spooled envelope, gzipped into a file (off the actor too).
     nonisolated static func compress(_ envelope: SpooledEnvelope, header: [UInt8],
-                                     with compressor: BatchCompressor) async throws -> GzippedBatch {
+                                     with compressor: BatchCompressor) async throws -> CompressedBatch {
         try SpooledBatch.compress(header: header, envelope: envelope, footer: Array("]}".utf8), with: compressor)
     }
 

@@ -7,15 +7,30 @@ import Glibc
 import Darwin
 #endif
 
-/// A gzipped batch body: in memory, or in a file when it carries a spooled envelope.
-public enum GzippedBatch: Sendable {
-    case memory(ByteBuffer)
+/// How a batch body is compressed on the wire (its `Content-Encoding`).
+public enum BatchEncoding: String, Sendable {
+    /// zstd (RFC 8878), to a server that says it takes it.
+    case zstd
+    /// gzip: what every server takes.
+    case gzip
+}
+
+/// A compressed batch body: in memory, or (gzip) in a file when it carries a spooled envelope.
+public enum CompressedBatch: Sendable {
+    case memory(ByteBuffer, encoding: BatchEncoding)
     case file(path: String, length: Int)
 
     public var length: Int {
         switch self {
-        case .memory(let buffer): buffer.readableBytes
+        case .memory(let buffer, _): buffer.readableBytes
         case .file(_, let length): length
+        }
+    }
+
+    public var encoding: BatchEncoding {
+        switch self {
+        case .memory(_, let encoding): encoding
+        case .file: .gzip
         }
     }
 }
@@ -29,7 +44,7 @@ enum SpooledBatch {
 
     /// `compressor` is the shipper's (one batch at a time uses it).
     static func compress(header: [UInt8], envelope: SpooledEnvelope, footer: [UInt8],
-                         with compressor: BatchCompressor) throws -> GzippedBatch {
+                         with compressor: BatchCompressor) throws -> CompressedBatch {
         let path = envelope.recordPath + ".gz"
         let file = try SpoolFile(path: path)
         var piece: [UInt8] = []
