@@ -35,7 +35,7 @@ words = "the a of to in and is for on that with as it was be by this are at from
 loads = {
     "probe-f8": lambda: batch([envelope(i, '{"t":1}') for i in range(320_000)]),
     "cap": lambda: batch([envelope(i, json.dumps({"text": " ".join(random.choice(words) for _ in range(1000))})) for i in range(20_000)]),
-    "large": lambda: batch([envelope(0, json.dumps({"text": "".join(random.choice("abcdefghij") for _ in range(88 << 20))}))]),
+    "large": lambda: batch([envelope(0, json.dumps({"text": os.urandom(44 << 20).hex()}))]),
 }
 
 def run(name, make):
@@ -49,7 +49,7 @@ def run(name, make):
     server = subprocess.Popen([bin, "serve", "--port", "0", "--host", "127.0.0.1", "--database", database],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     url = re.search(r"listening on (\S+)", server.stdout.readline()).group(1)
-    bodies = [make() for _ in range(8)]
+    bodies = [make()] * 8 if name == "large" else [make() for _ in range(8)]  # (one 88 MiB body, sent by every token)
     def rss(field):
         for line in open(f"/proc/{server.pid}/status"):
             if line.startswith(field):

@@ -15,6 +15,16 @@ protocol BodyInflater: AnyObject {
     func finish() throws(BodyInflaterFailure) -> [UInt8]
 }
 
+extension Array where Element == UInt8 {
+    /// Appends `bytes`, growing the storage geometrically but never past `limit`: a body near
+    /// the cap holds at most the cap, not the next power of two (88 MiB took 128).
+    mutating func append(_ bytes: ArraySlice<UInt8>, capacityLimit limit: Int) {
+        let needed = count + bytes.count
+        if needed > capacity { reserveCapacity(Swift.min(limit, Swift.max(capacity * 2, needed))) }
+        append(contentsOf: bytes)
+    }
+}
+
 /// Inflates one gzip stream as its compressed bytes arrive, and stops at a cap.
 ///
 /// The output never grows past `limit`: a gzip bomb (a few kilobytes that would inflate to
@@ -67,7 +77,7 @@ final class GzipInflater: BodyInflater {
             }
             guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else { throw .invalid }
             guard output.count + produced <= limit else { throw .exceedsLimit }
-            output.append(contentsOf: scratch[0..<produced])
+            output.append(scratch[0..<produced], capacityLimit: limit)
             if status == Z_STREAM_END {
                 ended = true
                 if stream.pointee.avail_in == 0 { return }

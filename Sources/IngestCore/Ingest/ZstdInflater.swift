@@ -35,7 +35,7 @@ final class ZstdInflater: BodyInflater {
             }
             guard ZSTD_isError(result) == 0 else { throw .invalid }
             guard output.count + produced <= limit else { throw .exceedsLimit }
-            output.append(contentsOf: scratch[0..<produced])
+            output.append(scratch[0..<produced], capacityLimit: limit)
             atFrameEnd = result == 0
             // Input used up and nothing more to flush for now: wait for more bytes.
             if input.pos == input.size && produced < scratch.count { return }
