@@ -85,10 +85,9 @@ extension Redactor {
         var rules: [RedactionRule] = []
         for name in ["PASSWORD=", "PASSWD=", "SECRET=", "TOKEN=", "API_KEY=", "APIKEY=",
                      "password=", "passwd=", "secret=", "token=", "api_key=", "apikey="] {
-            // The whole value, whatever its length (within the 16 KiB a rule looks at).
+            // The whole value, whatever its length: one that runs past the window is taken to its end.
             rules.append(RedactionRule(name: "secret-assignment", pattern: #"\#(name)\\?["']?([^\s"'\\$&;,<>(){}\[\]…]{8,})(?![…])"#,
-                                       prefix: name, redactsGroup: true, minimumEntropy: 3.0, wordBoundary: false,
-                                       maxLength: 16 * 1024))
+                                       prefix: name, redactsGroup: true, minimumEntropy: 3.0, wordBoundary: false))
         }
         // scheme://user:password@host: only the password goes.
         rules.append(RedactionRule(name: "url-credentials", pattern: #"://[^\s/@:"'\\]{1,128}:([^\s/@"'\\]{1,256})@"#,

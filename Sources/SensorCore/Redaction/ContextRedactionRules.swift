@@ -3,7 +3,8 @@ import SensorModel
 /// Secrets recognised by what stands before them rather than by their own shape: a value
 /// assigned to a secret-like name (in an assignment, a JSON pair, a YAML line, an `.env` file),
 /// an `Authorization` header, a `curl -u` flag, a Docker `auth` entry. Only the value is
-/// replaced, the whole value whatever its length; a value of too little entropy, or with no
+/// replaced, the whole value whatever its length (the expression looks at 256 bytes from the
+/// name; a value that runs on past them is taken to its end, see ``Redactor``); a value of too little entropy, or with no
 /// digit, is an ordinary word (`password: string`, `token = getToken()`), not a secret.
 extension Redactor {
     /// What may stand between a name and its value: the rest of the identifier, a closing quote
@@ -27,7 +28,7 @@ extension Redactor {
                 prefixes.append(form)
                 rules.append(RedactionRule(name: "generic-secret", pattern: form.replacingOccurrences(of: "-", with: "\\-") + nameToValue + value,
                                            prefix: form, redactsGroup: true, minimumEntropy: 3.3, wordBoundary: false,
-                                           maxLength: 16 * 1024))
+                                           maxLength: 256))
             }
         }
         // HTTP authorization in headers, curl commands and code.
@@ -35,11 +36,11 @@ extension Redactor {
             rules.append(RedactionRule(name: "authorization-header",
                                        pattern: form + #"(?:\\?["'])?\s{0,4}[:=]\s{0,4}(?:\\?["'])?(?:Bearer|bearer|Basic|basic|Token|token|Digest|digest)\s+([A-Za-z0-9._~+/=:-]{8,})"#,
                                        prefix: form, redactsGroup: true, minimumEntropy: 3.0, wordBoundary: false,
-                                       maxLength: 16 * 1024))
+                                       maxLength: 256))
         }
         for form in ["Bearer ", "bearer "] {
             rules.append(RedactionRule(name: "bearer-token", pattern: form + #"((?=[A-Za-z0-9._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{20,})"#,
-                                       prefix: form, redactsGroup: true, minimumEntropy: 3.5, maxLength: 16 * 1024))
+                                       prefix: form, redactsGroup: true, minimumEntropy: 3.5, maxLength: 256))
         }
         // curl -u user:password, curl --user user:password
         for flag in ["-u ", "--user ", "-u'", "-u\\\""] {

@@ -198,11 +198,19 @@ public struct Redactor: Sendable {
             let utf8 = window.utf8
             return (hit + utf8.distance(from: utf8.startIndex, to: lower))..<(hit + utf8.distance(from: utf8.startIndex, to: upper))
         }
-        guard let whole = bytesRange(found.range) else { return nil }
+        guard var whole = bytesRange(found.range) else { return nil }
         var secret = whole
         if rule.redactsGroup {
             guard found.numberOfRanges > 1, let group = bytesRange(found.range(at: 1)) else { return nil }
             secret = group
+        }
+        // The window cut the secret: it goes on to its end, however long (a 300-character
+        // TOKEN= value, a token past the rule's window), not just the part the rule looked at.
+        if secret.upperBound == end, end < bytes.count {
+            var stop = end
+            while stop < bytes.count, !Self.endsValue(bytes[stop]) { stop += 1 }
+            secret = secret.lowerBound..<stop
+            whole = whole.lowerBound..<max(whole.upperBound, stop)
         }
         if let minimum = rule.minimumEntropy,
            Self.entropy(UnsafeRawBufferPointer(rebasing: bytes[secret])) < minimum { return nil }
@@ -252,6 +260,16 @@ public struct Redactor: Sendable {
         }
         timedOut = late
         return found
+    }
+
+    /// A byte no secret value holds: whitespace, a quote, a backslash, a delimiter.
+    static func endsValue(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x00...0x20, UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "\\"), UInt8(ascii: ","), UInt8(ascii: ";"),
+             UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "{"), UInt8(ascii: "}"),
+             UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "`"): return true
+        default: return false
+        }
     }
 
     /// A value the documentation marks as an example (`AKIAIOSFODNN7EXAMPLE`): providers and
