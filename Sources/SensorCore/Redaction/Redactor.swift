@@ -45,6 +45,17 @@ public struct Redactor: Sendable {
     /// Rules with a prefix, by the first two bytes of it: one pass over a record finds every
     /// place a prefix may start, whatever the number of rules.
     let rulesByPair: [[Int]]
+    /// The same, flat, for the scan (no reference counting per candidate): the rules of pair
+    /// `p` are `pairRules[pairStart[p]..<pairStart[p + 1]]`.
+    let pairStart: [Int32]
+    let pairRules: [Int32]
+    /// Every rule's prefix in one pool: rule `i`'s is `prefixPool[prefixStart[i]..<prefixStart[i + 1]]`.
+    let prefixPool: [UInt8]
+    let prefixStart: [Int32]
+    /// Rules that replace a value after a name (`client_secret = …`): before the expression runs,
+    /// a cheap scan asks whether an assignment with a long enough value follows at all (most
+    /// names in a transcript, `input_tokens`, are not assigned a secret).
+    let valueAfterName: [Bool]
     /// Bitmap over all two-byte pairs (65,536 bits) of the keys of `rulesByPair`.
     let pairBits: [UInt64]
 
@@ -76,6 +87,23 @@ public struct Redactor: Sendable {
         }
         rulesByPair = byPair
         pairBits = bits
+        var start: [Int32] = [0]
+        var flat: [Int32] = []
+        for pair in 0..<65536 {
+            flat += byPair[pair].map(Int32.init)
+            start.append(Int32(flat.count))
+        }
+        pairStart = start
+        pairRules = flat
+        var pool: [UInt8] = []
+        var offsets: [Int32] = [0]
+        for rule in rules {
+            pool += rule.prefix
+            offsets.append(Int32(pool.count))
+        }
+        prefixPool = pool
+        prefixStart = offsets
+        valueAfterName = rules.map { $0.redactsGroup && $0.name == "generic-secret" }
     }
 
     public var isEmpty: Bool { rules.isEmpty }
@@ -144,12 +172,16 @@ public struct Redactor: Sendable {
                     continue
                 }
                 var advanced = false
-                for ruleIndex in rulesByPair[Int(pair)] where !setAside.contains(ruleIndex) {
+                for slot in Int(pairStart[Int(pair)])..<Int(pairStart[Int(pair) + 1]) {
+                    let ruleIndex = Int(pairRules[slot])
+                    let prefixLower = Int(prefixStart[ruleIndex]), prefixCount = Int(prefixStart[ruleIndex + 1]) - prefixLower
+                    guard index + prefixCount <= bytes.count,
+                          prefixPool.withUnsafeBufferPointer({ memcmp(base + index, $0.baseAddress! + prefixLower, prefixCount) }) == 0,
+                          !valueAfterName[ruleIndex] || Self.assignsValue(after: index + prefixCount, in: bytes),
+                          setAside.isEmpty || !setAside.contains(ruleIndex) else { continue }
                     let rule = rules[ruleIndex]
                     var timedOut = false
-                    guard index + rule.prefix.count <= bytes.count,
-                          rule.prefix.withUnsafeBytes({ memcmp(base + index, $0.baseAddress!, $0.count) }) == 0,
-                          let found = match(rule, at: index, in: bytes, timedOut: &timedOut) else {
+                    guard let found = match(rule, at: index, in: bytes, timedOut: &timedOut) else {
                         if timedOut { setAside.insert(ruleIndex) }
                         continue
                     }
@@ -260,6 +292,28 @@ public struct Redactor: Sendable {
         }
         timedOut = late
         return found
+    }
+
+    /// Whether `start` (just past a secret-like name) is followed, as `nameToValue` allows, by
+    /// the rest of an identifier, a quote, `:` or `=`, and then at least 8 bytes of a value.
+    static func assignsValue(after start: Int, in bytes: UnsafeRawBufferPointer) -> Bool {
+        var index = start
+        let end = min(bytes.count, start + 64)
+        func isNameByte(_ byte: UInt8) -> Bool {
+            isWordByte(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+        }
+        while index < end, isNameByte(bytes[index]) { index += 1 }
+        while index < end, bytes[index] == UInt8(ascii: "\\") || bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "'")
+                || bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+        guard index < end, bytes[index] == UInt8(ascii: ":") || bytes[index] == UInt8(ascii: "=") || bytes[index] == UInt8(ascii: "?") else {
+            return false
+        }
+        index += 1
+        while index < end, [UInt8(ascii: ">"), UInt8(ascii: "="), UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\\"),
+                            UInt8(ascii: "\""), UInt8(ascii: "'")].contains(bytes[index]) { index += 1 }
+        var value = 0
+        while index < bytes.count, !endsValue(bytes[index]), value < 8 { index += 1; value += 1 }
+        return value >= 8
     }
 
     /// A byte no secret value holds: whitespace, a quote, a backslash, a delimiter.
