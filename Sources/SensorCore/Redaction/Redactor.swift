@@ -52,6 +52,10 @@ public struct Redactor: Sendable {
     /// Every rule's prefix in one pool: rule `i`'s is `prefixPool[prefixStart[i]..<prefixStart[i + 1]]`.
     let prefixPool: [UInt8]
     let prefixStart: [Int32]
+    /// Each prefix's first four bytes (little-endian, fewer when shorter) and their mask: most
+    /// candidates are told apart by one load and one compare, without a call to memcmp.
+    let prefixHead: [UInt32]
+    let prefixHeadMask: [UInt32]
     /// Rules that replace a value after a name (`client_secret = …`): before the expression runs,
     /// a cheap scan asks whether an assignment with a long enough value follows at all (most
     /// names in a transcript, `input_tokens`, are not assigned a secret).
@@ -103,6 +107,12 @@ public struct Redactor: Sendable {
         }
         prefixPool = pool
         prefixStart = offsets
+        prefixHead = rules.map { rule in
+            rule.prefix.prefix(4).enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+        }
+        prefixHeadMask = rules.map { rule in
+            rule.prefix.count >= 4 ? UInt32.max : (UInt32(1) << (8 * UInt32(rule.prefix.count))) &- 1
+        }
         valueAfterName = rules.map { $0.redactsGroup && $0.name == "generic-secret" }
     }
 
@@ -175,8 +185,13 @@ public struct Redactor: Sendable {
                 for slot in Int(pairStart[Int(pair)])..<Int(pairStart[Int(pair) + 1]) {
                     let ruleIndex = Int(pairRules[slot])
                     let prefixLower = Int(prefixStart[ruleIndex]), prefixCount = Int(prefixStart[ruleIndex + 1]) - prefixLower
-                    guard index + prefixCount <= bytes.count,
-                          prefixPool.withUnsafeBufferPointer({ memcmp(base + index, $0.baseAddress! + prefixLower, prefixCount) }) == 0,
+                    guard index + prefixCount <= bytes.count else { continue }
+                    if index + 4 <= bytes.count {
+                        let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt32.self).littleEndian
+                        guard word & prefixHeadMask[ruleIndex] == prefixHead[ruleIndex] else { continue }
+                    }
+                    guard prefixCount <= 4 && index + 4 <= bytes.count
+                            || prefixPool.withUnsafeBufferPointer({ memcmp(base + index, $0.baseAddress! + prefixLower, prefixCount) }) == 0,
                           !valueAfterName[ruleIndex] || Self.assignsValue(after: index + prefixCount, in: bytes),
                           setAside.isEmpty || !setAside.contains(ruleIndex) else { continue }
                     let rule = rules[ruleIndex]
