@@ -46,6 +46,7 @@ enum SecretCorpus {
             SecretSample(rule: "github-app-token", secret: "ghs_" + d(alnum, 36)),
             SecretSample(rule: "github-fine-grained-token", secret: "github_pat_" + d(alnum, 22) + "_" + d(alnum, 59)),
             SecretSample(rule: "gitlab-token", secret: "glpat-" + d(alnum, 20)),
+            SecretSample(rule: "gitlab-token", secret: "glpat-" + d(alnum, 27) + ".01." + d(Array("0123456789abcdefghijklmnopqrstuvwxyz"), 9)),
             SecretSample(rule: "aws-access-key-id", secret: "AKIA" + d(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), 16)),
             SecretSample(rule: "aws-secret-access-key", before: "aws_secret_access_key = ", secret: d(base64, 40)),
             SecretSample(rule: "aws-secret-access-key", before: "AWS_SECRET_ACCESS_KEY=", secret: d(base64, 40)),

@@ -28,8 +28,9 @@ extension Redactor {
         RedactionRule(name: "github-app-token", pattern: "ghs_[A-Za-z0-9]{36,}", prefix: "ghs_"),
         RedactionRule(name: "github-app-token", pattern: "ghr_[A-Za-z0-9]{36,}", prefix: "ghr_"),
         RedactionRule(name: "github-fine-grained-token", pattern: "github_pat_[A-Za-z0-9_]{22,}", prefix: "github_pat_"),
-        RedactionRule(name: "gitlab-token", pattern: "glpat-[A-Za-z0-9_-]{20,}", prefix: "glpat-"),
-        RedactionRule(name: "gitlab-runner-token", pattern: "glrt-[A-Za-z0-9_-]{20,}", prefix: "glrt-"),
+        // A routable token ends in `.01.` and a few more characters: the whole of it goes.
+        RedactionRule(name: "gitlab-token", pattern: #"glpat-[A-Za-z0-9_-]{20,}(?:\.[0-9a-z]{2}\.[0-9a-z]{7,10})?"#, prefix: "glpat-"),
+        RedactionRule(name: "gitlab-runner-token", pattern: #"glrt-[A-Za-z0-9_-]{20,}(?:\.[0-9a-z]{2}\.[0-9a-z]{7,10})?"#, prefix: "glrt-"),
         RedactionRule(name: "gitlab-deploy-token", pattern: "gldt-[A-Za-z0-9_-]{20,}", prefix: "gldt-"),
         RedactionRule(name: "google-api-key", pattern: "AIza[0-9A-Za-z_-]{35}", prefix: "AIza"),
         RedactionRule(name: "slack-token", pattern: "xox[abposre]-[A-Za-z0-9-]{10,}", prefix: "xox"),
