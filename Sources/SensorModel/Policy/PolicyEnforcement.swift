@@ -49,11 +49,10 @@ public struct PolicyEnforcement: Sendable {
             let serverTouched = fields.contains { key, origin in
                 origin.layer == .server && (key.hasPrefix("roots") || key == "include" || key == "follow_symlinks")
             }
-            let serverSQL = fields.contains { key, origin in origin.layer == .server && key.hasPrefix("sqlite.") }
             let refusal = serverTouched ? problem(with: source, allowed: allowed, sensitive: sensitive) : nil
-            let sqlRefusal: (field: String, reason: String)? = serverSQL && policy.forbidsServerSQL
-                ? (fields.filter { $0.value.layer == .server && $0.key.hasPrefix("sqlite.") }.map(\.key).min() ?? "sqlite",
-                   "the local policy forbids SQL from the server (server_sql: forbid)")
+            let sqlRefusal = policy.forbidsServerSQL
+                ? fields.filter { $0.value.layer == .server && $0.key.hasPrefix("sqlite.") }.keys.min()
+                    .map { (field: $0, reason: "the local policy forbids SQL from the server (server_sql: forbid)") }
                 : nil
             if let (field, reason) = refusal ?? sqlRefusal {
                 // Where the offending value came from, or where the server touched the source.
@@ -66,8 +65,8 @@ public struct PolicyEnforcement: Sendable {
                 source = localVersion
                 config.provenance[source.id] = local.provenance[source.id]
             }
-            source.deniedKeys = Self.union(localVersion?.deniedKeys ?? [], source.deniedKeys, policy.denyKeys, localDeniedKeys)
-            source.deniedColumns = Self.union(localVersion?.deniedColumns ?? [], source.deniedColumns, policy.denyColumns, localDeniedColumns)
+            source.deniedKeys = Self.union(localDeniedKeys, source.deniedKeys, policy.denyKeys)
+            source.deniedColumns = Self.union(localDeniedColumns, source.deniedColumns, policy.denyColumns)
             // Deny lists hold on the rows a query reads, whatever it says: in every column named
             // `key` and every column any layer names as this source's key.
             source.keyGuardColumns = Self.union(["key"], localVersion?.sqlite?.keyColumns ?? [], source.sqlite?.keyColumns ?? [])
@@ -137,10 +136,6 @@ public struct PolicyEnforcement: Sendable {
             }
         }
         return nil
-    }
-
-    static func allTemplates(_ source: SourceDeclaration) -> [String] {
-        source.roots.all + (source.roots.macOS ?? []) + (source.roots.linux ?? []) + (source.roots.windows ?? [])
     }
 
     func expandedRoot(_ template: String) -> String? {
