@@ -26,9 +26,10 @@ extension Redactor {
             let capitalized = name.prefix(1).uppercased() + name.dropFirst()
             for form in [name, capitalized, name.uppercased()] where !prefixes.contains(form) {
                 prefixes.append(form)
-                rules.append(RedactionRule(name: "generic-secret", pattern: form.replacingOccurrences(of: "-", with: "\\-") + nameToValue + value,
-                                           prefix: form, redactsGroup: true, minimumEntropy: 3.3, wordBoundary: false,
-                                           maxLength: 256))
+                var rule = RedactionRule(name: "generic-secret", pattern: form.replacingOccurrences(of: "-", with: "\\-") + nameToValue + value,
+                                         prefix: form, redactsGroup: true, minimumEntropy: 3.3, wordBoundary: false, maxLength: 256)
+                rule.valueAfterName = true
+                rules.append(rule)
             }
         }
         // HTTP authorization in headers, curl commands and code.

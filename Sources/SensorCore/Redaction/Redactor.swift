@@ -32,6 +32,8 @@ public struct Redactor: Sendable {
         let maxLength: Int
         /// A private key's BEGIN line whose END was not found: the key goes on after the match.
         let opensBlock: Bool
+        /// See ``RedactionRule/valueAfterName``.
+        let valueAfterName: Bool
         /// A rule from config (not built in): its expression runs under a time limit, so that a
         /// catastrophic pattern pushed by a server cannot hold the sensor.
         var timeLimited = false
@@ -42,11 +44,9 @@ public struct Redactor: Sendable {
     static let configuredRuleTimeLimit: UInt64 = 50_000_000  // ns
 
     let rules: [CompiledRule]
-    /// Rules with a prefix, by the first two bytes of it: one pass over a record finds every
-    /// place a prefix may start, whatever the number of rules.
-    let rulesByPair: [[Int]]
-    /// The same, flat, for the scan (no reference counting per candidate): the rules of pair
-    /// `p` are `pairRules[pairStart[p]..<pairStart[p + 1]]`.
+    /// Rules with a prefix, by the first two bytes of it (one pass over a record finds every
+    /// place a prefix may start, whatever the number of rules), in flat tables the scan reads
+    /// without reference counting: the rules of pair `p` are `pairRules[pairStart[p]..<pairStart[p + 1]]`.
     let pairStart: [Int32]
     let pairRules: [Int32]
     /// Every rule's prefix in one pool: rule `i`'s is `prefixPool[prefixStart[i]..<prefixStart[i + 1]]`.
@@ -56,9 +56,9 @@ public struct Redactor: Sendable {
     /// candidates are told apart by one load and one compare, without a call to memcmp.
     let prefixHead: [UInt32]
     let prefixHeadMask: [UInt32]
-    /// Rules that replace a value after a name (`client_secret = …`): before the expression runs,
-    /// a cheap scan asks whether an assignment with a long enough value follows at all (most
-    /// names in a transcript, `input_tokens`, are not assigned a secret).
+    /// Each rule's ``RedactionRule/valueAfterName``, flat: before the expression runs, a cheap
+    /// scan asks whether an assignment with a long enough value follows at all (most names in a
+    /// transcript, `input_tokens`, are not assigned a secret).
     let valueAfterName: [Bool]
     /// Bitmap over all two-byte pairs (65,536 bits) of the keys of `rulesByPair`.
     let pairBits: [UInt64]
@@ -89,7 +89,6 @@ public struct Redactor: Sendable {
             byPair[Int(pair)].append(index)
             bits[Int(pair >> 6)] |= 1 << UInt64(pair & 63)
         }
-        rulesByPair = byPair
         pairBits = bits
         var start: [Int32] = [0]
         var flat: [Int32] = []
@@ -113,7 +112,7 @@ public struct Redactor: Sendable {
         prefixHeadMask = rules.map { rule in
             rule.prefix.count >= 4 ? UInt32.max : (UInt32(1) << (8 * UInt32(rule.prefix.count))) &- 1
         }
-        valueAfterName = rules.map { $0.redactsGroup && $0.name == "generic-secret" }
+        valueAfterName = rules.map(\.valueAfterName)
     }
 
     public var isEmpty: Bool { rules.isEmpty }
@@ -318,14 +317,16 @@ public struct Redactor: Sendable {
             isWordByte(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
         }
         while index < end, isNameByte(bytes[index]) { index += 1 }
-        while index < end, bytes[index] == UInt8(ascii: "\\") || bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "'")
-                || bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+        func isQuoteOrBlank(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: " ")
+                || byte == UInt8(ascii: "\t")
+        }
+        while index < end, isQuoteOrBlank(bytes[index]) { index += 1 }
         guard index < end, bytes[index] == UInt8(ascii: ":") || bytes[index] == UInt8(ascii: "=") || bytes[index] == UInt8(ascii: "?") else {
             return false
         }
         index += 1
-        while index < end, [UInt8(ascii: ">"), UInt8(ascii: "="), UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\\"),
-                            UInt8(ascii: "\""), UInt8(ascii: "'")].contains(bytes[index]) { index += 1 }
+        while index < end, isQuoteOrBlank(bytes[index]) || bytes[index] == UInt8(ascii: ">") || bytes[index] == UInt8(ascii: "=") { index += 1 }
         var value = 0
         while index < bytes.count, !endsValue(bytes[index]), value < 8 { index += 1; value += 1 }
         return value >= 8
@@ -473,7 +474,8 @@ public struct Redactor: Sendable {
         return CompiledRule(name: rule.name, prefix: prefix, expression: expression, replacement: replacement,
                             needsBoundary: rule.wordBoundary && (prefix.first.map(isWordByte) ?? false),
                             redactsGroup: rule.redactsGroup, minimumEntropy: rule.minimumEntropy,
-                            maxLength: max(64, min(rule.maxLength, windowBytes)), opensBlock: opensBlock)
+                            maxLength: max(64, min(rule.maxLength, windowBytes)), opensBlock: opensBlock,
+                            valueAfterName: rule.valueAfterName)
     }
 }
 

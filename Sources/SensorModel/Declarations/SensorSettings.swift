@@ -16,6 +16,9 @@ public struct RedactionRule: Sendable, Equatable {
     public var wordBoundary = true
     /// The longest match, in bytes, the pattern is run over from a prefix.
     public var maxLength = 1024
+    /// The prefix is a name a value is assigned to (`client_secret = …`): the scan runs the
+    /// expression only where an assignment with a value of 8 bytes or more follows the name.
+    public var valueAfterName = false
 
     public init(name: String, pattern: String, prefix: String? = nil, replacement: String? = nil,
                 redactsGroup: Bool = false, minimumEntropy: Double? = nil, wordBoundary: Bool = true,
