@@ -297,10 +297,9 @@ public struct NormalizedReader: Sendable {
             SELECT path, call_key, diff, old_text, new_text, created_at FROM norm_file_changes WHERE session_key = $1
             ORDER BY created_at, change_key
             """, key))
-        // Only children of the same tenant (or not stored yet): a link never leads across.
         let children = try await store.query(SQLStatement("""
             SELECT l.child_key, l.relation, l.tool_call_id FROM norm_session_links l LEFT JOIN norm_sessions s ON s.session_key = l.child_key
-            WHERE l.parent_key = $1 AND (s.tenant_id IS NULL OR $2 < 0 OR s.tenant_id = $2) ORDER BY l.child_key
+            WHERE l.parent_key = $1 AND \(Self.linkInTenant) ORDER BY l.child_key
             """, key + [.integer(tenant ?? -1)]))
         return SessionDetail(
             session: session,
@@ -371,6 +370,11 @@ public struct NormalizedReader: Sendable {
                 parentId: row[13].text, parentToolCallId: row[14].text, relation: row[15].text, messages: 0, toolCalls: 0,
                 tokens: Tokens(), firstPrompt: nil)
     }
+
+    /// A link (`l`, joined to the session `s` it leads to) is followed only to a session of the
+    /// tenant `$2` (-1: every tenant's), or to one not stored yet, which has nothing to show:
+    /// a link never leads across tenants.
+    static let linkInTenant = "(s.tenant_id IS NULL OR $2 < 0 OR s.tenant_id = $2)"
 
     /// The first 200 characters of a session `s`'s first user message with text.
     static let firstPrompt = """

@@ -63,7 +63,7 @@ struct IngestHandler: Sendable {
             case .tooLarge(let reason): return JSONAnswer.error(.contentTooLarge, reason)
             case .unsupportedEncoding(let encoding):
                 return JSONAnswer.error(.unsupportedMediaType, "Content-Encoding must be zstd, gzip or identity, not \(encoding)")
-            case .badEncoding: return JSONAnswer.error(.badRequest, "malformed batch: the body is not valid \(request.headers[.contentEncoding] ?? "gzip")")
+            case .badEncoding: return JSONAnswer.error(.badRequest, "malformed batch: the body is not valid \(RequestBodyReader.encoding(of: request))")
             case .tooSlow(let reason): return JSONAnswer.error(.requestTimeout, reason)
             }
         }

@@ -153,9 +153,13 @@ enum Migrations {
 
     /// Empties every normalised table and sets the normaliser back to the first raw envelope:
     /// the server then builds them again from raw custody, as a reparse does, with the keys
-    /// the current code makes (the raw envelopes are the truth; the rest is derived).
-    static let renormalizeAll: [String] = NormalizedSchema.tables.map { "DELETE FROM \($0)" } + [
-        "DELETE FROM norm_usage_by_day",
+    /// the current code makes (the raw envelopes are the truth; the rest is derived). The
+    /// tables are named as they were at this version, not read from `NormalizedSchema.tables`:
+    /// a table added later does not exist yet when an older store runs this migration.
+    static let renormalizeAll: [String] = [
+        "norm_sessions", "norm_session_files", "norm_session_links", "norm_messages", "norm_message_positions", "norm_tool_calls",
+        "norm_usage", "norm_file_changes", "norm_session_models", "norm_drift", "norm_file_memory", "norm_usage_by_day",
+    ].map { "DELETE FROM \($0)" } + [
         "UPDATE norm_progress SET last_seq = 0 WHERE id = 1",
     ]
 

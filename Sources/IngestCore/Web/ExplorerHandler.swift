@@ -433,8 +433,7 @@ struct ExplorerHandler: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Where to go after signing in: a path on this server only.
-    /// `target` when it is a path of this server, else `/`. Only printable ASCII without a
+    /// Where to go after signing in: `target` when it is a path of this server, else `/`. Only printable ASCII without a
     /// backslash is taken: a browser drops tabs and newlines from a URL and reads `\` as `/`,
     /// so `/<TAB>/evil.example` or `/\evil.example` would leave the site; what is left must
     /// parse as a path with no scheme and no host.

@@ -179,10 +179,6 @@ struct ExplorerQueries: Sendable {
         var relation: String?
     }
 
-    /// A link is followed only to a session of `tenant` (or to one not stored yet, which has
-    /// nothing to show): `$2` is the tenant, -1 for every tenant's.
-    static let linkInTenant = "(s.tenant_id IS NULL OR $2 < 0 OR s.tenant_id = $2)"
-
     /// The session's family within `tenant` (nil: every tenant's): its root ancestor and every
     /// descendant (sub-agents, forks), depth first.
     func tree(of id: String, tenant: Int64?) async throws -> [TreeNode] {
@@ -192,7 +188,7 @@ struct ExplorerQueries: Sendable {
         for _ in 0..<16 {
             guard let parent = try await store.query(SQLStatement("""
                 SELECT l.parent_key FROM norm_session_links l LEFT JOIN norm_sessions s ON s.session_key = l.parent_key
-                WHERE l.child_key = $1 AND \(Self.linkInTenant)
+                WHERE l.child_key = $1 AND \(NormalizedReader.linkInTenant)
                 """, [.text(root), tenantValue])).first?[0].text,
                 seen.insert(parent).inserted else { break }
             root = parent
@@ -204,7 +200,7 @@ struct ExplorerQueries: Sendable {
             nodes.append(TreeNode(id: key, depth: depth, relation: relation))
             for row in try await store.query(SQLStatement("""
                 SELECT l.child_key, l.relation FROM norm_session_links l LEFT JOIN norm_sessions s ON s.session_key = l.child_key
-                WHERE l.parent_key = $1 AND \(Self.linkInTenant) ORDER BY l.child_key
+                WHERE l.parent_key = $1 AND \(NormalizedReader.linkInTenant) ORDER BY l.child_key
                 """, [.text(key), tenantValue])) {
                 if let child = row[0].text { try await visit(child, depth: depth + 1, relation: row[1].text) }
             }
