@@ -220,12 +220,7 @@ public actor SQLiteStore: IngestStore {
     }
 
     public func revokeTokens(_ selector: TokenSelector) throws -> Int {
-        try commitHeldSteps()
-        let (condition, values) = selector.condition
-        try database.prepare(
-            "UPDATE tokens SET revoked_at = ?3 WHERE revoked_at IS NULL AND \(condition.replacingOccurrences(of: "$", with: "?"))")
-            .run(values[0], values[1], .text(now()))
-        return database.changes
+        try updateLiveTokens(selector, values: [.text(now())]) { "revoked_at = $\($0)" }
     }
 
     public func bindDevice(tokenID: Int64, device: String) throws -> String {
@@ -238,11 +233,16 @@ public actor SQLiteStore: IngestStore {
     }
 
     public func unbindDevice(_ selector: TokenSelector) throws -> Int {
+        try updateLiveTokens(selector, values: []) { _ in "device = NULL" }
+    }
+
+    /// Sets an assignment on the live tokens `selector` names; `assignment` gets the number of
+    /// the first parameter after the selector's, for its `values`. Returns how many changed.
+    private func updateLiveTokens(_ selector: TokenSelector, values: [SQLiteValue], _ assignment: (Int) -> String) throws -> Int {
         try commitHeldSteps()
-        let (condition, values) = selector.condition
-        try database.prepare(
-            "UPDATE tokens SET device = NULL WHERE revoked_at IS NULL AND \(condition.replacingOccurrences(of: "$", with: "?"))")
-            .run(values[0], values[1])
+        let (condition, conditionValues) = selector.condition
+        try run(SQLStatement("UPDATE tokens SET \(assignment(conditionValues.count + 1)) WHERE revoked_at IS NULL AND \(condition)",
+                             conditionValues + values))
         return database.changes
     }
 

@@ -14,11 +14,11 @@ public enum TokenSelector: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The SQL condition and its two values (`$1`, `$2`): an id matches only the id column, a
-    /// name only the name column within its tenant.
+    /// The SQL condition and its values (`$1`, and `$2` for a name): an id matches only the id
+    /// column, a name only the name column within its tenant.
     var condition: (sql: String, values: [SQLiteValue]) {
         switch self {
-        case .id(let id): return ("id = $1 AND $2 = 0", [.integer(id), .integer(0)])
+        case .id(let id): return ("id = $1", [.integer(id)])
         case .name(let name, let tenant): return ("name = $1 AND tenant_id = $2", [.text(name), .integer(tenant)])
         }
     }
