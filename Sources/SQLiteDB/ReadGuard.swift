@@ -32,6 +32,9 @@ public struct ReadGuard: Sendable, Equatable {
         self.allowedFunctions = allowedFunctions
     }
 
+    /// Whether installing it changes anything: deny lists to hold, or functions to limit.
+    public var guardsAnything: Bool { !deniedKeys.isEmpty || !deniedColumns.isEmpty || allowedFunctions != nil }
+
     /// Functions that compare, aggregate, test or pass a value on whole: what a query from a
     /// server may call. Anything that re-encodes (`hex`, `quote`, `char`, `unicode`, `printf`),
     /// cuts (`substr`, `trim`, `replace`, `instr`) or changes case is left out.

@@ -43,9 +43,7 @@ public enum SQLiteRowsFormat: RecordFormatPlugin {
             let rules = ReadGuard(deniedKeys: declaration.deniedKeys, keyColumns: declaration.keyGuardColumns,
                                   deniedColumns: declaration.deniedColumns,
                                   allowedFunctions: declaration.sqlFromServer ? ReadGuard.wholeValueFunctions : nil)
-            if !rules.deniedKeys.isEmpty || !rules.deniedColumns.isEmpty || rules.allowedFunctions != nil {
-                try database.install(rules)
-            }
+            if rules.guardsAnything { try database.install(rules) }
             let statement = try database.prepare(options.query)
             // A write seen less than a second ago may not be committed yet (WAL frames land
             // before the commit is visible): read now, but do not trust the probe, and ask for
