@@ -99,8 +99,9 @@ extension Database {
         while try tables.step() { if let name = tables.string(at: 0) { names.append(name) } }
         let keyColumns = Set(rules.keyColumns.map { $0.lowercased() })
         let deniedColumns = Set(rules.deniedColumns.map { $0.lowercased() })
+        let info = try prepare("SELECT name FROM pragma_table_info(?1, 'main')")
         for table in names {
-            let info = try prepare("SELECT name FROM pragma_table_info(?1, 'main')")
+            try info.reset()
             try info.bind(.text(table), at: 1)
             var columns: [String] = []
             while try info.step() { if let name = info.string(at: 0) { columns.append(name) } }

@@ -91,7 +91,7 @@ public enum ConfigParser {
                 line += 1
                 column = 0
                 inComment = false
-                if quote == UInt8(ascii: "'") || quote == UInt8(ascii: "\"") { continue }  // a quoted scalar may go on
+                if quote != nil { continue }  // a quoted scalar may go on
                 atNodeStart = true
                 continue
             }
