@@ -16,10 +16,12 @@ protocol BodyInflater: AnyObject {
 }
 
 extension Array where Element == UInt8 {
-    /// Appends `bytes`, growing the storage geometrically but never past `limit`: a body near
-    /// the cap holds at most the cap, not the next power of two (88 MiB took 128).
-    mutating func append(_ bytes: ArraySlice<UInt8>, capacityLimit limit: Int) {
+    /// Appends what an inflater produced, refusing to go past `limit` and growing the storage
+    /// geometrically but never past it either: a body near the cap holds at most the cap, not
+    /// the next power of two (88 MiB took 128).
+    mutating func append(inflated bytes: ArraySlice<UInt8>, limit: Int) throws(BodyInflaterFailure) {
         let needed = count + bytes.count
+        guard needed <= limit else { throw .exceedsLimit }
         if needed > capacity { reserveCapacity(Swift.min(limit, Swift.max(capacity * 2, needed))) }
         append(contentsOf: bytes)
     }
@@ -76,8 +78,7 @@ final class GzipInflater: BodyInflater {
                 return (status, buffer.count - Int(stream.pointee.avail_out))
             }
             guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else { throw .invalid }
-            guard output.count + produced <= limit else { throw .exceedsLimit }
-            output.append(scratch[0..<produced], capacityLimit: limit)
+            try output.append(inflated: scratch[0..<produced], limit: limit)
             if status == Z_STREAM_END {
                 ended = true
                 if stream.pointee.avail_in == 0 { return }

@@ -34,8 +34,7 @@ final class ZstdInflater: BodyInflater {
                 return (result, out.pos)
             }
             guard ZSTD_isError(result) == 0 else { throw .invalid }
-            guard output.count + produced <= limit else { throw .exceedsLimit }
-            output.append(scratch[0..<produced], capacityLimit: limit)
+            try output.append(inflated: scratch[0..<produced], limit: limit)
             atFrameEnd = result == 0
             // Input used up and nothing more to flush for now: wait for more bytes.
             if input.pos == input.size && produced < scratch.count { return }
