@@ -44,9 +44,7 @@ struct TokenCommand: AsyncParsableCommand {
             let secret = TokenSecret.generate()
             let (name, device, tenantName) = (self.name, self.device, self.tenant)
             let token = try await store.withStore { store in
-                guard let tenant = try await store.tenants().first(where: { $0.name == tenantName }) else {
-                    throw ValidationError("no tenant named \(tenantName) (`sensor-ingest tenant create \(tenantName)` makes it)")
-                }
+                let tenant = try await TokenCommand.tenant(named: tenantName, in: store)
                 return try await store.createToken(NewToken(name: name, hash: TokenSecret.hash(secret), scope: scope, tenantID: tenant.id,
                                                             expiresAt: expiresAt, device: device))
             }
@@ -120,12 +118,16 @@ struct TokenCommand: AsyncParsableCommand {
 
         func selector(in store: any IngestStore) async throws -> TokenSelector {
             if let id { return .id(id) }
-            let tenantName = tenant
-            guard let tenant = try await store.tenants().first(where: { $0.name == tenantName }) else {
-                throw ValidationError("no tenant named \(tenantName)")
-            }
-            return .name(name ?? "", tenantID: tenant.id)
+            return .name(name ?? "", tenantID: try await TokenCommand.tenant(named: tenant, in: store).id)
         }
+    }
+
+    /// The tenant of that name, or a refusal that says how to make it.
+    static func tenant(named name: String, in store: any IngestStore) async throws -> Tenant {
+        guard let tenant = try await store.tenants().first(where: { $0.name == name }) else {
+            throw ValidationError("no tenant named \(name) (`sensor-ingest tenant create \(name)` makes it)")
+        }
+        return tenant
     }
 
     struct Revoke: AsyncParsableCommand {
