@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
@@ -35,6 +36,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         // ISA-L's igzip: gzip at its fast levels (0-3) several times faster still, SIMD on x86 and Arm.
         .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"]), .brew(["isa-l"])]),
+        // Hyperscan (Vectorscan on Arm and macOS): every redaction rule's literal found in one SIMD pass.
+        .systemLibrary(name: "CHyperscan", pkgConfig: "libhs", providers: [.apt(["libhyperscan-dev"]), .brew(["vectorscan"])]),
 
         // A thin, honest wrapper over the SQLite C API (read-only opens, busy timeouts, prepared statements).
         .target(name: "SQLiteDB", dependencies: ["CSQLite"]),
@@ -45,6 +48,7 @@ let package = Package(
             dependencies: [
                 "CZlib", "CDeflate",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -53,7 +57,7 @@ let package = Package(
         .target(
             name: "SensorCore",
             dependencies: [
-                "SensorModel", "SQLiteDB", "CZlib", "CDeflate", "CIsal", "CZstd",
+                "SensorModel", "SQLiteDB", "CZlib", "CDeflate", "CIsal", "CZstd", "CHyperscan",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

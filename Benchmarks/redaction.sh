@@ -32,12 +32,17 @@ sources:
   - {id: bench.jsonl, kind: bench, roots: {default: ["~"]}, include: [".claude/projects/**/*.jsonl", ".codex/sessions/**/*.jsonl", ".openclaw/agents/*/sessions/*.jsonl"], format: jsonl, offset: byte}
 YAML
 bytes=$(find "$corpus" -name '*.jsonl' -printf '%s\n' | awk '{s+=$1} END {print s}')
-cpu() {  # extra args
+cpu() {  # extra args; CPU seconds of the whole process (getrusage: microseconds, not /usr/bin/time's 10 ms)
     rm -rf "$work/state"
-    /usr/bin/time -f "%U %S" -o "$work/t" "$repo/$scratch/release/sensor" scan --home "$corpus" --sources-dir "$work/sources.d" \
-        --state-dir "$work/state" --output /dev/null "$@" 2> /dev/null
-    awk '{print $1 + $2}' "$work/t"
+    python3 - "$repo/$scratch/release/sensor" scan --home "$corpus" --sources-dir "$work/sources.d" \
+        --state-dir "$work/state" --output /dev/null "$@" <<'PY'
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stderr=subprocess.DEVNULL)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{usage.ru_utime + usage.ru_stime:.4f}")
+PY
 }
+rules=$("$repo/$scratch/release/sensor" rules --json --sources-dir "$work/sources.d" | wc -l)
 on=999; off=999
 for _ in $(seq 1 "$runs"); do
     a=$(cpu); b=$(cpu --set redaction.builtin=false)
@@ -46,5 +51,5 @@ done
 python3 -c "
 mb = $bytes / 1e6
 print(f'{mb:.0f} MB of JSONL: read+envelope {($off):.2f} CPU s without redaction, {($on):.2f} s with the built-in rules; '
-      f'redaction costs {max($on - $off, 0) / mb * 1000:.2f} ms per MB ({mb / max($on - $off, 1e-3):.0f} MB/s)')
+      f'redaction costs {max($on - $off, 0) / mb * 1000:.2f} ms per MB ({mb / max($on - $off, 1e-3):.0f} MB/s) with {$rules} rules')
 "

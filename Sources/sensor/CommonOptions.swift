@@ -85,6 +85,7 @@ struct CommonOptions: ParsableArguments {
     /// The combined local policy and the problems of its files.
     func loadPolicy() -> (LocalPolicy, [ConfigProblem]) {
         var (policy, problems) = LocalPolicy.load(policyFiles)
+        problems += policy.loadRules(home: homePath, keepingCopiesIn: stateDirectoryURL.appendingPathComponent("policy"))
         if let policyFile, !FileManager.default.fileExists(atPath: policyFile) {
             problems.append(ConfigProblem(SourceLocation(file: policyFile), field: "", "policy file does not exist"))
         }

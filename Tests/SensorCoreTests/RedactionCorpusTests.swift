@@ -124,7 +124,9 @@ enum SecretCorpus {
         var random = SeededRandom(seed: 7)
         let samples = SecretCorpus.samples(&random)
         let covered = Set(samples.map(\.rule))
-        let withoutSample: Set<String> = ["aws-session-key-id", "azure-sas-signature", "gitlab-runner-token", "gitlab-deploy-token"]
+        // Kubernetes manifests are blocks of lines, not tokens: `kubernetesSecretManifestsLoseEveryValue`.
+        let withoutSample: Set<String> = ["aws-session-key-id", "azure-sas-signature", "gitlab-runner-token", "gitlab-deploy-token",
+                                          "kubernetes-secret"]
         let ruleNames = Set(Redactor.builtInRules.map(\.name)).subtracting(withoutSample)
         #expect(covered == ruleNames, "every built-in rule has a sample")
         var failures: [String] = []
@@ -140,6 +142,60 @@ enum SecretCorpus {
             }
         }
         #expect(failures.isEmpty, "\(failures.count) failures:\n\(failures.prefix(12).joined(separator: "\n"))")
+    }
+
+    /// A Secret manifest as an agent writes it (a heredoc to `kubectl apply`), as `kubectl get
+    /// -o yaml` prints it (`data` before `kind`), and as `-o json` prints it, in a transcript
+    /// line: every value goes, the rest of the manifest and the JSON stay.
+    @Test func kubernetesSecretManifestsLoseEveryValue() throws {
+        let values = ["cG9zdGdyZXM6Ly9hZG1pbjpodW50ZXIy", "c3VwZXJzZWNyZXQtdmFsdWUtMTIz", "plain-text-pass-42", "dG9rZW4tYWJj"]
+        func line(_ text: String) -> String {
+            let escaped = String(decoding: try! JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes]), as: UTF8.self)
+            return #"{"type":"assistant","message":{"content":[{"type":"tool_use","input":{"command":\#(escaped.dropFirst().dropLast())}}]}}"#
+        }
+        let heredoc = """
+        kubectl apply -f - <<EOF
+        apiVersion: v1
+        kind: Secret
+        metadata:
+          name: db
+        type: Opaque
+        data:
+          url: \(values[0])
+          password: \(values[1])
+        stringData:
+          admin: \(values[2])
+        EOF
+        """
+        let kubectlYAML = """
+        apiVersion: v1
+        data:
+          token: \(values[3])
+          password: \(values[1])
+        kind: Secret
+        metadata:
+          name: api
+        """
+        let kubectlJSON = """
+        {
+            "apiVersion": "v1",
+            "data": {
+                "password": "\(values[1])",
+                "token": "\(values[3])"
+            },
+            "kind": "Secret"
+        }
+        """
+        for text in [heredoc, kubectlYAML, kubectlJSON] {
+            let record = line(text)
+            let redacted = redact(record)
+            for value in values { #expect(!redacted.contains(value), "\(value) in \(redacted)") }
+            #expect(redacted.contains("[REDACTED:kubernetes-secret]") && redacted.contains("apiVersion"))
+            #expect(JSONScanner.isValid(Array(redacted.utf8)), "\(redacted)")
+        }
+        // A ConfigMap's data is configuration, not a secret.
+        let configMap = line("apiVersion: v1\nkind: ConfigMap\ndata:\n  mode: c3VwZXJzZWNyZXQtdmFsdWUtMTIz\n")
+        #expect(redact(configMap) == configMap)
     }
 
     @Test func wordsThatMerelyLookLikePrefixesAreLeftAlone() {

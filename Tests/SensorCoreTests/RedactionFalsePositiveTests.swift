@@ -76,3 +76,43 @@ import Testing
         #expect(firing.isEmpty, "\(firing)")
     }
 }
+
+/// The run test before an expression: a lower bound of what every match begins with, 0 when unsure.
+@Suite struct ValueRunTests {
+    @Test func theLeastRunOfSimpleExpressionsAndNothingForOthers() {
+        #expect(ValueRun.minimum(of: "sk-ant-[A-Za-z0-9_-]{20,}") == 27)
+        #expect(ValueRun.minimum(of: #"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"#) == 82)
+        #expect(ValueRun.minimum(of: "SK[0-9a-fA-F]{32}(?![0-9A-Za-z])") == 34)
+        #expect(ValueRun.minimum(of: #"AGPA[A-Z0-9]{16,17}(?![A-Za-z0-9])"#) == 20)
+        #expect(ValueRun.minimum(of: "xox[abposre]-[A-Za-z0-9-]{10,}") == 15)
+        #expect(ValueRun.minimum(of: #"whsec_(?:[A-Za-z0-9+=]|\\?/){24,}"#) == 6, "stops at the group")
+        #expect(ValueRun.minimum(of: "(?i)token[:=]x{40}") == 0)
+        #expect(ValueRun.minimum(of: "abc|x{40}") == 0, "an alternative at the top: unsure")
+        #expect(ValueRun.minimum(of: #"key[ "']{0,3}x{40}"#) == 3, "a class with a blank or a quote ends the count")
+        #expect(ValueRun.minimum(of: "tok[^ ]{40}") == 3, "a negated class ends the count")
+        #expect(ValueRun.minimum(of: #"Bearer\s+[A-Za-z0-9]{30}"#) == 6)
+    }
+
+    /// Wherever a built-in rule matches one of the corpus' samples, the run from the match's
+    /// start is at least the rule's least run: the test never skips a real secret.
+    @Test func everyBuiltInRulesLeastRunHoldsWhereItMatches() throws {
+        var random = SeededRandom(seed: 3)
+        var checked = 0
+        for sample in SecretCorpus.samples(&random) {
+            let payload = Array(sample.payload.utf8)
+            let text = sample.payload
+            for rule in Redactor.builtInRules where rule.name == sample.rule {
+                guard let prefix = rule.prefix, let start = payload.firstRange(of: Array(prefix.utf8))?.lowerBound else { continue }
+                let expression = try NSRegularExpression(pattern: rule.pattern)
+                let offset = String(decoding: payload[..<start], as: UTF8.self).utf16.count
+                guard expression.firstMatch(in: text, options: [.anchored],
+                                            range: NSRange(location: offset, length: text.utf16.count - offset)) != nil else { continue }
+                let run = payload[start...].prefix { !Redactor.endsValue($0) }.count
+                let least = ValueRun.minimum(of: rule.pattern)
+                if run < least { Issue.record("\(sample.rule): a run of \(run) < \(least) in \(sample.payload)") }
+                checked += 1
+            }
+        }
+        #expect(checked > 150)
+    }
+}

@@ -62,6 +62,7 @@ public final class SensorRunner: @unchecked Sendable {
         scanner.chunkRecords = config.settings.upload.batchMaxRecords
         scanner.recycler = recycler
         scanner.spoolDirectory = spoolDirectory
+        scanner.namesRedactionRules = client.acceptsRuleNames
         return scanner
     }
 

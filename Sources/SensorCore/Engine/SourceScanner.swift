@@ -42,6 +42,9 @@ public final class SourceScanner {
     public var spoolDirectory: URL?
     /// Records longer than this are spooled (when there is a spool directory).
     public var spoolThreshold = 4 << 20
+    /// Envelopes name the redaction rules that replaced something (`flags.redacted_by`); off
+    /// for a server that has not said it takes the field.
+    public var namesRedactionRules = true
     let redactor: Redactor
 
     /// Read-ahead state: every chunk read is applied here at once, so a later pass (or a later
@@ -119,8 +122,9 @@ public final class SourceScanner {
                 summary.sources[declaration.id, default: .init()].errors.append("no reader for format \(declaration.format)")
                 continue
             }
-            let writer = EnvelopeWriter(source: declaration.id, kind: declaration.kind, device: device,
+            var writer = EnvelopeWriter(source: declaration.id, kind: declaration.kind, device: device,
                                         sensorVersion: sensorVersion, collectedAt: collectedAt)
+            writer.namesRedactionRules = namesRedactionRules
             var context = ReadContext(declaration: declaration, writer: writer, redactor: redactor, home: template.home,
                                       now: now, chunkBytes: chunkBytes)
             context.chunkRecords = chunkRecords

@@ -47,7 +47,10 @@ public enum RecordEncoding: String, Sendable {
 public struct RecordFlags: Sendable {
     public var truncated = false
     public var originalLength: Int?
-    public var redactions = 0
+    /// What the redaction rules replaced, by rule.
+    public var redactedBy = RedactionCounts()
+    /// How many secrets the redaction rules replaced.
+    public var redactions: Int { redactedBy.total }
     public var nulStripped = false
     public var notJSON = false
 
@@ -61,6 +64,10 @@ public struct RecordFlags: Sendable {
 public struct EnvelopeWriter: Sendable {
     let prefix: [UInt8]
     public let device: String
+    /// Write `flags.redacted_by` (which rules replaced what) beside `flags.redactions`: only
+    /// for a server that said it takes the field (see ``IngestClient/acceptsRuleNames``), since
+    /// the seed's servers refuse an envelope with a flag they do not know.
+    public var namesRedactionRules = true
 
     /// - Parameters:
     ///   - collectedAt: one timestamp for the whole pass, RFC 3339 UTC.
@@ -151,7 +158,20 @@ public struct EnvelopeWriter: Sendable {
             }
             if flags.truncated { key("\"truncated\":true") }
             if let length = flags.originalLength { key("\"original_length\":"); bytes.appendDecimal(length) }
-            if flags.redactions > 0 { key("\"redactions\":"); bytes.appendDecimal(flags.redactions) }
+            if flags.redactions > 0 {
+                key("\"redactions\":")
+                bytes.appendDecimal(flags.redactions)
+                if namesRedactionRules {
+                    key("\"redacted_by\":{")
+                    for (index, entry) in flags.redactedBy.entries.enumerated() {
+                        if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                        bytes.appendJSONString(entry.rule)
+                        bytes.append(UInt8(ascii: ":"))
+                        bytes.appendDecimal(entry.count)
+                    }
+                    bytes.append(UInt8(ascii: "}"))
+                }
+            }
             if flags.nulStripped { key("\"nul_stripped\":true") }
             if flags.notJSON { key("\"not_json\":true") }
             bytes.append(UInt8(ascii: "}"))
@@ -175,7 +195,7 @@ public struct EnvelopeWriter: Sendable {
                           expectJSON: Bool, flags: RecordFlags, redactor: Redactor, carry: inout RedactionCarry) {
         var flags = flags
         if let redacted = redactor.redact(bytes, carry: &carry) {
-            flags.redactions = redacted.count
+            flags.redactedBy = redacted.rules
             redacted.bytes.withUnsafeBytes { appendClassified(to: &chunk, id: id, locator: locator, bytes: $0,
                                                               expectJSON: expectJSON, flags: flags) }
         } else {

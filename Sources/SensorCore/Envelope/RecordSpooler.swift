@@ -66,7 +66,7 @@ struct RecordSpooler {
                 try file.write(encoded)
             }
             try file.flush()
-            flags.redactions = redactions
+            flags.redactedBy = redactions
             return SpooledEnvelope(head: writer.head(id: id, locator: locator, encoding: encoding), recordPath: path,
                                    recordLength: file.length, tail: writer.tail(columns: nil, flags: flags))
         } catch {
@@ -76,7 +76,7 @@ struct RecordSpooler {
     }
 
     /// Streams the record through the redactor; returns the number of replacements.
-    private func redacted(source: String, length: Int, read: Read, emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+    private func redacted(source: String, length: Int, read: Read, emit: (UnsafeRawBufferPointer) throws -> Void) throws -> RedactionCounts {
         var stream = RedactingStream(redactor: redactor)
         var window = [UInt8](repeating: 0, count: Self.windowBytes)
         var offset = 0
@@ -96,6 +96,6 @@ struct RecordSpooler {
         }
         stream.finish(emit: pass)
         if let failure { throw failure }
-        return stream.count
+        return stream.counts
     }
 }

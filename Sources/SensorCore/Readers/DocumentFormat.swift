@@ -79,7 +79,7 @@ final class DocumentReader: RecordReader {
             switch context.declaration.format {
             case .blob:
                 let redacted = context.redactor.redact(raw)
-                flags.redactions = redacted?.count ?? 0
+                flags.redactedBy = redacted?.rules ?? RedactionCounts()
                 context.writer.append(to: &chunk, id: id.finalize(), locator: locator, encoding: .base64, flags: flags) { out in
                     if let redacted {
                         redacted.bytes.withUnsafeBytes { out.appendBase64String($0) }

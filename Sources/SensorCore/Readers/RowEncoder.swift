@@ -27,7 +27,7 @@ struct RowEncoder {
         var record: [UInt8] = []
         var columns: [UInt8] = []
         var contentHash = ""
-        var redactions = 0
+        var redactions = RedactionCounts()
     }
 
     func encode(_ statement: Statement) -> Row {
@@ -82,7 +82,7 @@ struct RowEncoder {
         if encoding == .base64 {
             // Redacted before it is encoded: a secret in base64 is beyond any rule.
             if let redacted = redactor.redact(bytes) {
-                row.redactions += redacted.count
+                row.redactions.add(redacted.rules)
                 redacted.bytes.withUnsafeBytes { row.record.appendBase64String($0) }
             } else {
                 row.record.appendBase64String(bytes)
@@ -93,7 +93,7 @@ struct RowEncoder {
             return decoded.withUnsafeBytes { encodeBytes($0, as: .auto, into: &row) }
         }
         if let redacted = redactor.redact(bytes) {
-            row.redactions += redacted.count
+            row.redactions.add(redacted.rules)
             return redacted.bytes.withUnsafeBytes { classify($0, as: encoding, into: &row) }
         }
         return classify(bytes, as: encoding, into: &row)

@@ -225,7 +225,7 @@ final class SQLiteRowReader: RecordReader {
         locator.append(utf8: row.contentHash)
         locator.append("\"")
         var flags = RecordFlags()
-        flags.redactions = row.redactions
+        flags.redactedBy = row.redactions
         context.writer.append(to: &chunk, id: envelopeID, locator: locator, encoding: .row, columns: row.columns,
                               flags: flags) { $0.append(contentsOf: row.record) }
         return true

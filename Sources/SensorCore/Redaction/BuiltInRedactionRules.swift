@@ -13,6 +13,7 @@ extension Redactor {
     private static let assignment = #"(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?"#
 
     public static let builtInRules: [RedactionRule] = tokens + providerTokens + cloud + privateKeys + namedValues + contextRules
+        + kubernetesSecrets
 
     /// Tokens recognisable by their own prefix.
     static let tokens: [RedactionRule] = [
@@ -96,5 +97,25 @@ extension Redactor {
         rules.append(RedactionRule(name: "url-credentials", pattern: #":\\/\\/[^\s/@:"'\\]{1,128}:([^\s/@"'\\]{1,256})@"#,
                                    prefix: #":\/\/"#, redactsGroup: true, wordBoundary: false))
         return rules
+    }()
+
+    /// Kubernetes Secret manifests, YAML or JSON (`kubectl get secret -o yaml` sorts `data`
+    /// before `kind`, so order says nothing): in a record that says `kind: Secret`, every
+    /// block under `data` and `stringData` goes, as a whole. They run over the record's decoded
+    /// text (see ``DecodedText``).
+    static let kubernetesSecrets: [RedactionRule] = {
+        let keywords = ["kind: secret", "kind:secret", #""kind":"secret""#, #""kind": "secret""#,
+                        #"\"kind\":\"secret\""#, #"\"kind\": \"secret\""#]
+        let forms: [(pattern: String, group: Int)] = [
+            // A `data:` line and the lines indented deeper under it.
+            (#"(?m)^([ \t-]*)(?:data|stringData):[ \t]*\n((?:\1[ \t]+\S[^\n]*(?:\n|$))+)"#, 2),
+            (#""(?:data|stringData)"\s*:\s*\{([^{}]*)\}"#, 1),
+        ]
+        return forms.map { form in
+            var rule = RedactionRule(name: "kubernetes-secret", pattern: form.pattern, wordBoundary: false)
+            rule.secret = .group(form.group)
+            rule.keywords = keywords
+            return rule
+        }
     }()
 }

@@ -9,8 +9,8 @@ struct RedactingStream {
     /// Bytes kept back from each window, to be scanned again with the next.
     static let overlap = 64 * 1024
     private var carry: [UInt8] = []
-    /// Replacements made so far.
-    private(set) var count = 0
+    /// Replacements made so far, by rule.
+    private(set) var counts = RedactionCounts()
 
     init(redactor: Redactor) {
         self.redactor = redactor
@@ -45,7 +45,7 @@ struct RedactingStream {
             emit(UnsafeRawBufferPointer(rebasing: bytes[position..<match.range.lowerBound]))
             match.replacement.withUnsafeBytes { emit($0) }
             position = match.range.upperBound
-            count += 1
+            counts.add(match.rule)
         }
         let settled = max(position, cut)
         if position < settled { emit(UnsafeRawBufferPointer(rebasing: bytes[position..<settled])) }

@@ -10,8 +10,8 @@ import Darwin
 /// Replaces secrets in records before they leave the machine.
 ///
 /// A rule with a literal prefix costs one pass over the record for all rules together (a
-/// bitmap of the prefixes' first two bytes); its regular expression runs only where the prefix
-/// occurs, over at most the rule's `maxLength` bytes. Rules without a prefix run their
+/// ``LiteralScanner`` finds every prefix at once); its regular expression runs only where its
+/// prefix occurs, over at most the rule's `maxLength` bytes. Rules without a prefix run their
 /// expression over the whole record (slow; config validation says so).
 ///
 /// Records are mostly JSON text, and a replacement never breaks it: a match is clipped so that
@@ -27,16 +27,32 @@ public struct Redactor: Sendable {
         let replacement: [UInt8]
         /// Require that the byte before a match is not part of a word (token-like prefixes).
         let needsBoundary: Bool
-        let redactsGroup: Bool
+        let secret: SecretPart
+        /// Runs over the whole record, and only when one of these occurs (any case); see
+        /// ``RedactionRule/keywords``.
+        let keywords: [[UInt8]]
+        let allowlists: [CompiledAllowlist]
         let minimumEntropy: Double?
         let maxLength: Int
         /// A private key's BEGIN line whose END was not found: the key goes on after the match.
         let opensBlock: Bool
         /// See ``RedactionRule/valueAfterName``.
         let valueAfterName: Bool
+        /// How many bytes at the start of every match no value ends at (see ``endsValue``):
+        /// where the run from a prefix is shorter (`pat` of `path"`), the expression cannot
+        /// match and is not run. See ``ValueRun``.
+        let minimumRun: Int
         /// A rule from config (not built in): its expression runs under a time limit, so that a
         /// catastrophic pattern pushed by a server cannot hold the sensor.
         var timeLimited = false
+    }
+
+    /// A rule's ``RedactionAllowlist``, compiled.
+    struct CompiledAllowlist: @unchecked Sendable {
+        let regexes: [NSRegularExpression]
+        let target: RedactionAllowlist.Target
+        let stopwords: [String]
+        let requiresAll: Bool
     }
 
     /// How long a configured rule's expression may run on one window or record; past it the
@@ -44,24 +60,18 @@ public struct Redactor: Sendable {
     static let configuredRuleTimeLimit: UInt64 = 50_000_000  // ns
 
     let rules: [CompiledRule]
-    /// Rules with a prefix, by the first two bytes of it (one pass over a record finds every
-    /// place a prefix may start, whatever the number of rules), in flat tables the scan reads
-    /// without reference counting: the rules of pair `p` are `pairRules[pairStart[p]..<pairStart[p + 1]]`.
-    let pairStart: [Int32]
-    let pairRules: [Int32]
-    /// Every rule's prefix in one pool: rule `i`'s is `prefixPool[prefixStart[i]..<prefixStart[i + 1]]`.
-    let prefixPool: [UInt8]
-    let prefixStart: [Int32]
-    /// Each prefix's first four bytes (little-endian, fewer when shorter) and their mask: most
-    /// candidates are told apart by one load and one compare, without a call to memcmp.
-    let prefixHead: [UInt32]
-    let prefixHeadMask: [UInt32]
+    /// Finds, in one pass, the prefixes of the rules that have one (two bytes or more) and
+    /// the keywords of the rules that have keywords instead: literal `i` belongs to rule
+    /// `literalRules[i]`, as its prefix or (from `firstKeyword` on) as one of its keywords.
+    let literals: LiteralScanner?
+    let literalRules: [Int]
+    let firstKeyword: Int
+    /// Rules with neither: they run over every record.
+    let everyRecordRules: [Int]
     /// Each rule's ``RedactionRule/valueAfterName``, flat: before the expression runs, a cheap
     /// scan asks whether an assignment with a long enough value follows at all (most names in a
     /// transcript, `input_tokens`, are not assigned a secret).
     let valueAfterName: [Bool]
-    /// Bitmap over all two-byte pairs (65,536 bits) of the keys of `rulesByPair`.
-    let pairBits: [UInt64]
 
     /// The longest secret a prefixed rule looks for (private keys are the long ones).
     static let windowBytes = 16 * 1024
@@ -82,44 +92,30 @@ public struct Redactor: Sendable {
 
     init(rules: [CompiledRule]) {
         self.rules = rules
-        var byPair = [[Int]](repeating: [], count: 65536)
-        var bits = [UInt64](repeating: 0, count: 1024)
+        var literals: [LiteralScanner.Literal] = []
+        var owners: [Int] = []
         for (index, rule) in rules.enumerated() where rule.prefix.count >= 2 {
-            let pair = UInt16(rule.prefix[0]) << 8 | UInt16(rule.prefix[1])
-            byPair[Int(pair)].append(index)
-            bits[Int(pair >> 6)] |= 1 << UInt64(pair & 63)
+            literals.append(LiteralScanner.Literal(bytes: rule.prefix))
+            owners.append(index)
         }
-        pairBits = bits
-        var start: [Int32] = [0]
-        var flat: [Int32] = []
-        for pair in 0..<65536 {
-            flat += byPair[pair].map(Int32.init)
-            start.append(Int32(flat.count))
+        firstKeyword = literals.count
+        for (index, rule) in rules.enumerated() where rule.prefix.count < 2 {
+            for keyword in rule.keywords {
+                literals.append(LiteralScanner.Literal(bytes: keyword, caseless: true))
+                owners.append(index)
+            }
         }
-        pairStart = start
-        pairRules = flat
-        var pool: [UInt8] = []
-        var offsets: [Int32] = [0]
-        for rule in rules {
-            pool += rule.prefix
-            offsets.append(Int32(pool.count))
-        }
-        prefixPool = pool
-        prefixStart = offsets
-        prefixHead = rules.map { rule in
-            rule.prefix.prefix(4).enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
-        }
-        prefixHeadMask = rules.map { rule in
-            rule.prefix.count >= 4 ? UInt32.max : (UInt32(1) << (8 * UInt32(rule.prefix.count))) &- 1
-        }
+        literalRules = owners
+        everyRecordRules = rules.indices.filter { rules[$0].prefix.count < 2 && rules[$0].keywords.isEmpty }
+        self.literals = LiteralScanner(literals: literals)
         valueAfterName = rules.map(\.valueAfterName)
     }
 
     public var isEmpty: Bool { rules.isEmpty }
 
-    /// The redacted bytes and the number of replacements, or nil when nothing matched (the
+    /// The redacted bytes and what each rule replaced, or nil when nothing matched (the
     /// common case, which allocates nothing).
-    public func redact(_ bytes: UnsafeRawBufferPointer) -> (bytes: [UInt8], count: Int)? {
+    public func redact(_ bytes: UnsafeRawBufferPointer) -> Redaction? {
         var carry = RedactionCarry()
         return redact(bytes, carry: &carry)
     }
@@ -127,26 +123,26 @@ public struct Redactor: Sendable {
     /// Like ``redact(_:)`` for one record of a sequence (the lines of one file): `carry` says
     /// whether the record before ended inside a private key, whose continuation this record
     /// then holds, and is updated for the next.
-    public func redact(_ bytes: UnsafeRawBufferPointer, carry: inout RedactionCarry) -> (bytes: [UInt8], count: Int)? {
+    public func redact(_ bytes: UnsafeRawBufferPointer, carry: inout RedactionCarry) -> Redaction? {
         var matches = self.matches(in: bytes, carry: &carry)
         guard !matches.isEmpty else { return nil }
         matches.sort { $0.range.lowerBound < $1.range.lowerBound }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var position = 0
-        var count = 0
+        var counts = RedactionCounts()
         for match in matches where match.range.lowerBound >= position {
             output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<match.range.lowerBound]))
             output.append(contentsOf: match.replacement)
             position = match.range.upperBound
-            count += 1
+            counts.add(match.rule)
         }
         output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position...]))
-        return (output, count)
+        return Redaction(bytes: output, rules: counts)
     }
 
-    /// What a rule matched: the bytes to replace and what replaces them.
-    typealias Match = (range: Range<Int>, replacement: [UInt8])
+    /// What a rule matched: the bytes to replace, what replaces them, and the rule's name.
+    typealias Match = (range: Range<Int>, replacement: [UInt8], rule: String)
 
     /// Every match in `bytes`, by position (a match may overlap an earlier one; the earlier wins).
     func matches(in bytes: UnsafeRawBufferPointer) -> [Match] {
@@ -155,7 +151,7 @@ public struct Redactor: Sendable {
     }
 
     private func matches(in bytes: UnsafeRawBufferPointer, carry: inout RedactionCarry) -> [Match] {
-        guard !rules.isEmpty, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), !bytes.isEmpty else {
+        guard !rules.isEmpty, !bytes.isEmpty else {
             return []
         }
         var matches: [Match] = []
@@ -163,52 +159,42 @@ public struct Redactor: Sendable {
         var setAside = Set<Int>()  // configured rules that ran out of time on this record
         if carry.insidePrivateKey {
             let (continuation, ended) = Self.keyContinuation(in: bytes)
-            matches += continuation.map { ($0, Array("[REDACTED:private-key]".utf8)) }
+            matches += continuation.map { ($0, Array("[REDACTED:private-key]".utf8), "private-key") }
             carry.insidePrivateKey = !ended && !continuation.isEmpty
             index = continuation.last?.upperBound ?? 0
         }
         guard bytes.count > 1 else { return matches }
-        for rule in rules where rule.prefix.count < 2 {
-            matches += wholeRecordMatches(rule, bytes)
+        for rule in everyRecordRules {
+            matches += wholeRecordMatches(rules[rule], bytes)
         }
-        let rules = self.rules
-        let last = bytes.count - 1
-        pairBits.withUnsafeBufferPointer { bits in
-            while index < last {
-                let pair = UInt16(base[index]) << 8 | UInt16(base[index + 1])
-                guard bits[Int(pair >> 6)] & (1 << UInt64(pair & 63)) != 0 else {
-                    index += 1
-                    continue
-                }
-                var advanced = false
-                for slot in Int(pairStart[Int(pair)])..<Int(pairStart[Int(pair) + 1]) {
-                    let ruleIndex = Int(pairRules[slot])
-                    let prefixLower = Int(prefixStart[ruleIndex]), prefixCount = Int(prefixStart[ruleIndex + 1]) - prefixLower
-                    guard index + prefixCount <= bytes.count else { continue }
-                    if index + 4 <= bytes.count {
-                        let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt32.self).littleEndian
-                        guard word & prefixHeadMask[ruleIndex] == prefixHead[ruleIndex] else { continue }
-                    }
-                    guard prefixCount <= 4 && index + 4 <= bytes.count
-                            || prefixPool.withUnsafeBufferPointer({ memcmp(base + index, $0.baseAddress! + prefixLower, prefixCount) }) == 0,
-                          !valueAfterName[ruleIndex] || Self.assignsValue(after: index + prefixCount, in: bytes),
-                          setAside.isEmpty || !setAside.contains(ruleIndex) else { continue }
-                    let rule = rules[ruleIndex]
-                    var timedOut = false
-                    guard let found = match(rule, at: index, in: bytes, timedOut: &timedOut) else {
-                        if timedOut { setAside.insert(ruleIndex) }
-                        continue
-                    }
-                    if let range = Self.jsonSafe(found.secret, in: bytes) {
-                        matches.append((range, rule.replacement))
-                    }
-                    if rule.opensBlock { carry.insidePrivateKey = true }
-                    index = max(index + 1, found.whole.upperBound)
-                    advanced = true
-                    break
-                }
-                if !advanced { index += 1 }
+        guard let literals else { return matches }
+        var found: [LiteralScanner.Occurrence] = []
+        literals.occurrences(in: bytes, into: &found)
+        var keywordRules: [Int] = []
+        // By start, and at one start in the rules' order: the first rule that matches there wins.
+        for occurrence in found where occurrence.start >= index {
+            let ruleIndex = literalRules[occurrence.literal]
+            if occurrence.literal >= firstKeyword {
+                if !keywordRules.contains(ruleIndex) { keywordRules.append(ruleIndex) }
+                continue
             }
+            guard !valueAfterName[ruleIndex] || Self.assignsValue(after: occurrence.start + rules[ruleIndex].prefix.count, in: bytes),
+                  ValueRun.reaches(rules[ruleIndex].minimumRun, from: occurrence.start, in: bytes),
+                  setAside.isEmpty || !setAside.contains(ruleIndex) else { continue }
+            let rule = rules[ruleIndex]
+            var timedOut = false
+            guard let match = match(rule, at: occurrence.start, in: bytes, timedOut: &timedOut) else {
+                if timedOut { setAside.insert(ruleIndex) }
+                continue
+            }
+            if let range = Self.jsonSafe(match.secret, in: bytes) {
+                matches.append((range, rule.replacement, rule.name))
+            }
+            if rule.opensBlock { carry.insidePrivateKey = true }
+            index = max(occurrence.start + 1, match.whole.upperBound)
+        }
+        for rule in keywordRules {
+            matches += wholeRecordMatches(rules[rule], bytes)
         }
         return matches
     }
@@ -244,12 +230,8 @@ public struct Redactor: Sendable {
             let utf8 = window.utf8
             return (hit + utf8.distance(from: utf8.startIndex, to: lower))..<(hit + utf8.distance(from: utf8.startIndex, to: upper))
         }
-        guard var whole = bytesRange(found.range) else { return nil }
-        var secret = whole
-        if rule.redactsGroup {
-            guard found.numberOfRanges > 1, let group = bytesRange(found.range(at: 1)) else { return nil }
-            secret = group
-        }
+        guard var whole = bytesRange(found.range), let part = Self.secretRange(of: found, rule),
+              var secret = bytesRange(part) else { return nil }
         // The window cut the secret: it goes on to its end, however long (a 300-character
         // TOKEN= value, a token past the rule's window), not just the part the rule looked at.
         if secret.upperBound == end, end < bytes.count {
@@ -258,30 +240,77 @@ public struct Redactor: Sendable {
             secret = secret.lowerBound..<stop
             whole = whole.lowerBound..<max(whole.upperBound, stop)
         }
-        if let minimum = rule.minimumEntropy,
-           Self.entropy(UnsafeRawBufferPointer(rebasing: bytes[secret])) < minimum { return nil }
-        if Self.isMarkedExample(UnsafeRawBufferPointer(rebasing: bytes[secret])) { return nil }
+        guard isSecret(secret, match: whole, of: rule, in: bytes) else { return nil }
         return (whole, secret)
     }
 
-    private func wholeRecordMatches(_ rule: CompiledRule, _ bytes: UnsafeRawBufferPointer) -> [Match] {
-        guard UTF8Check.isValid(bytes) else { return [] }
-        let text = String(decoding: bytes, as: UTF8.self)
-        let utf16 = text.utf16
-        var timedOut = false
-        return Self.matches(of: rule, in: text, options: [], range: NSRange(location: 0, length: utf16.count), first: false,
-                            timedOut: &timedOut).compactMap { found in
-            let nsRange = rule.redactsGroup && found.numberOfRanges > 1 ? found.range(at: 1) : found.range
-            guard nsRange.location != NSNotFound, let range = Range(nsRange, in: text),
-                  let lower = range.lowerBound.samePosition(in: text.utf8),
-                  let upper = range.upperBound.samePosition(in: text.utf8) else { return nil }
-            let start = text.utf8.distance(from: text.utf8.startIndex, to: lower)
-            let end = text.utf8.distance(from: text.utf8.startIndex, to: upper)
-            if let minimum = rule.minimumEntropy,
-               Self.entropy(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) < minimum { return nil }
-            if Self.isMarkedExample(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) { return nil }
-            return Self.jsonSafe(start..<end, in: bytes).map { ($0, rule.replacement) }
+    /// A rule without a prefix, over the whole record: it reads the record's text with JSON
+    /// escapes decoded (see ``DecodedText``), as the rules of a scanner of plain files expect.
+    private func wholeRecordMatches(_ rule: CompiledRule, _ record: UnsafeRawBufferPointer) -> [Match] {
+        let decoded = DecodedText(record)
+        return decoded.bytes.withUnsafeBytes { bytes in
+            guard UTF8Check.isValid(bytes) else { return [] }
+            let text = String(decoding: bytes, as: UTF8.self)
+            var timedOut = false
+            return Self.matches(of: rule, in: text, options: [], range: NSRange(location: 0, length: text.utf16.count), first: false,
+                                timedOut: &timedOut).compactMap { found in
+                func bytesRange(_ nsRange: NSRange) -> Range<Int>? {
+                    guard nsRange.location != NSNotFound, let range = Range(nsRange, in: text),
+                          let lower = range.lowerBound.samePosition(in: text.utf8),
+                          let upper = range.upperBound.samePosition(in: text.utf8) else { return nil }
+                    return text.utf8.distance(from: text.utf8.startIndex, to: lower)..<text.utf8.distance(from: text.utf8.startIndex, to: upper)
+                }
+                guard let part = Self.secretRange(of: found, rule), let secret = bytesRange(part), let whole = bytesRange(found.range),
+                      isSecret(secret, match: whole, of: rule, in: bytes) else { return nil }
+                return Self.jsonSafe(decoded.recordRange(secret), in: record).map { ($0, rule.replacement, rule.name) }
+            }
         }
+    }
+
+    /// The part of a match that is the secret, as the rule says; nil when that group did not match.
+    static func secretRange(of found: NSTextCheckingResult, _ rule: CompiledRule) -> NSRange? {
+        let range: NSRange
+        switch rule.secret {
+        case .whole:
+            range = found.range
+        case .group(let number):
+            guard number < found.numberOfRanges else { return nil }
+            range = found.range(at: number)
+        case .firstGroup:
+            range = (1..<found.numberOfRanges).lazy.map(found.range(at:)).first { $0.location != NSNotFound && $0.length > 0 }
+                ?? found.range
+        }
+        return range.location == NSNotFound || range.length == 0 ? nil : range
+    }
+
+    /// Whether what a rule found is a secret: random enough if the rule asks for entropy, not
+    /// a documented example, not allowed by one of the rule's allowlists.
+    private func isSecret(_ secret: Range<Int>, match whole: Range<Int>, of rule: CompiledRule, in bytes: UnsafeRawBufferPointer) -> Bool {
+        let value = UnsafeRawBufferPointer(rebasing: bytes[secret])
+        if let minimum = rule.minimumEntropy, Self.entropy(value) < minimum { return false }
+        if Self.isMarkedExample(value) { return false }
+        for allowlist in rule.allowlists where Self.allows(allowlist, secret: secret, match: whole, in: bytes) { return false }
+        return true
+    }
+
+    private static func allows(_ allowlist: CompiledAllowlist, secret: Range<Int>, match: Range<Int>,
+                               in bytes: UnsafeRawBufferPointer) -> Bool {
+        var verdicts: [Bool] = []
+        if !allowlist.regexes.isEmpty {
+            let target = switch allowlist.target {
+            case .secret: secret
+            case .match: match
+            case .line: 0..<bytes.count
+            }
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[target]), as: UTF8.self)
+            let range = NSRange(location: 0, length: text.utf16.count)
+            verdicts.append(allowlist.regexes.contains { $0.firstMatch(in: text, range: range) != nil })
+        }
+        if !allowlist.stopwords.isEmpty {
+            let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[secret]), as: UTF8.self).lowercased()
+            verdicts.append(allowlist.stopwords.contains { value.contains($0) })
+        }
+        return allowlist.requiresAll ? !verdicts.isEmpty && verdicts.allSatisfy { $0 } : verdicts.contains(true)
     }
 
     /// The matches of `rule` in `text` (only the first when `first`); a time-limited rule stops
@@ -473,9 +502,15 @@ public struct Redactor: Sendable {
         let opensBlock = rule.pattern.hasPrefix("-----BEGIN") && !rule.pattern.contains("-----END")
         return CompiledRule(name: rule.name, prefix: prefix, expression: expression, replacement: replacement,
                             needsBoundary: rule.wordBoundary && (prefix.first.map(isWordByte) ?? false),
-                            redactsGroup: rule.redactsGroup, minimumEntropy: rule.minimumEntropy,
+                            secret: rule.secret, keywords: rule.keywords.map { Array($0.utf8) }.filter { !$0.isEmpty },
+                            allowlists: rule.allowlists.map { allowlist in
+                                CompiledAllowlist(regexes: allowlist.regexes.compactMap { try? NSRegularExpression(pattern: $0) },
+                                                  target: allowlist.target, stopwords: allowlist.stopwords.map { $0.lowercased() },
+                                                  requiresAll: allowlist.requiresAll)
+                            },
+                            minimumEntropy: rule.minimumEntropy,
                             maxLength: max(64, min(rule.maxLength, windowBytes)), opensBlock: opensBlock,
-                            valueAfterName: rule.valueAfterName)
+                            valueAfterName: rule.valueAfterName, minimumRun: ValueRun.minimum(of: rule.pattern))
     }
 }
 

@@ -94,6 +94,13 @@ public final class IngestClient: Sendable {
     private let serverTakesZstd = NIOLockedValueBox(false)
 
     public var acceptsZstd: Bool { serverTakesZstd.withLockedValue { $0 } }
+    private let serverTakesRuleNames = NIOLockedValueBox(false)
+    /// Whether the server said (its sensor-config answer's `Accept-Envelope-Flags`) that it
+    /// takes `flags.redacted_by`.
+    public var acceptsRuleNames: Bool { serverTakesRuleNames.withLockedValue { $0 } }
+    /// The sensor-config answer's header that lists the envelope flags a server takes beyond
+    /// the first version's.
+    public static let envelopeFlagsHeader = "Accept-Envelope-Flags"
 
     public init(endpoint: IngestEndpoint, identity: SensorIdentity) throws {
         self.endpoint = endpoint
@@ -157,6 +164,8 @@ public final class IngestClient: Sendable {
         // RFC 7694: the encodings this server takes in request bodies.
         let accepted = response.headers[canonicalForm: "Accept-Encoding"].map { $0.lowercased() }
         serverTakesZstd.withLockedValue { $0 = accepted.contains { $0.hasPrefix("zstd") } }
+        let flags = response.headers[canonicalForm: Self.envelopeFlagsHeader].map { $0.lowercased() }
+        serverTakesRuleNames.withLockedValue { $0 = flags.contains("redacted_by") }
         return (status, status == 200 ? Data(payload.readableBytesView) : nil, newTag,
                 response.headers.first(name: ServerConfigSignature.header))
     }

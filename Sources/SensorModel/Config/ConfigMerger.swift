@@ -14,7 +14,21 @@ public struct ConfigMerger: Sendable {
     public func problems(in layer: ConfigLayer) -> [ConfigProblem] {
         var problems = layer.documents.flatMap { validator.validate($0, against: layer.schema) }
         problems += duplicateIDs(in: layer)
+        for document in layer.documents {
+            problems += Self.gitleaksRules(in: document, origin: layer.kind.rawValue).problems
+        }
         return problems
+    }
+
+    /// The rules of a document's `redaction.gitleaks` (gitleaks-style TOML text), and its
+    /// problems located in the document.
+    static func gitleaksRules(in document: ConfigNode, origin: String) -> (rules: [RedactionRule], problems: [ConfigProblem]) {
+        guard let node = document["redaction"]?["gitleaks"], let text = node.string else { return ([], []) }
+        // A block scalar (`gitleaks: |`) starts on the line after its key.
+        let block = text.contains("\n")
+        return GitleaksRules.parse(text, file: node.location.file, firstLine: node.location.line + (block ? 1 : 0),
+                                   column: block ? max(node.location.column - 1, 0) : node.location.column,
+                                   origin: origin == ConfigLayer.Kind.server.rawValue ? "server" : node.location.file)
     }
 
     /// Merges `layers` (lowest first). Layers with schema problems still merge, so that every
@@ -43,9 +57,15 @@ public struct ConfigMerger: Sendable {
                 if let redaction = document["redaction"] {
                     if let builtin = redaction["builtin"]?.bool { config.settings.builtinRedaction = builtin }
                     for ruleNode in redaction["rules"]?.elements ?? [] {
-                        guard let rule = Self.rule(from: ruleNode) else { continue }
+                        guard var rule = Self.rule(from: ruleNode) else { continue }
+                        rule.origin = layer.kind == .server ? "server" : ruleNode.location.file
                         rules.removeAll { $0.0.name == rule.name }
                         rules.append((rule, ruleNode.location))
+                    }
+                    // Checked above: a file with problems gives no rules.
+                    for rule in Self.gitleaksRules(in: document, origin: layer.kind.rawValue).rules {
+                        rules.removeAll { $0.0.name == rule.name }
+                        rules.append((rule, redaction.location))
                     }
                 }
                 for sourceNode in document["sources"]?.elements ?? [] {

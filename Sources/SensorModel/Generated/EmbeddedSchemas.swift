@@ -66,6 +66,7 @@ public enum EmbeddedSchemas {
         "truncated": {"type": "boolean", "description": "The record was longer than the source's max_record_bytes and was cut."},
         "original_length": {"type": "integer", "minimum": 0},
         "redactions": {"type": "integer", "minimum": 0, "description": "How many secrets the redaction rules replaced."},
+        "redacted_by": {"type": "object", "maxProperties": 64, "additionalProperties": {"type": "integer", "minimum": 1}, "description": "How many secrets each rule replaced, by rule name (`aws-access-token`); never a value. Sent only to a server whose sensor-config answer says `Accept-Envelope-Flags: redacted_by`."},
         "nul_stripped": {"type": "boolean", "description": "NUL bytes around the record were removed."},
         "not_json": {"type": "boolean", "description": "A source declared as JSON produced bytes that are not valid JSON (torn or concatenated line)."}
       }
@@ -283,7 +284,8 @@ public enum EmbeddedSchemas {
       "type": "object",
       "additionalProperties": false,
       "properties": {
-        "builtin_required": {"type": "boolean", "default": true, "description": "The built-in secret rules stay on whatever the server says (the redaction floor). Set false only to let the server switch them off."}
+        "builtin_required": {"type": "boolean", "default": true, "description": "The built-in secret rules stay on whatever the server says (the redaction floor). Set false only to let the server switch them off."},
+        "rules_files": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Rules files in gitleaks' TOML format (see the sensor-config's `redaction.gitleaks`), applied on this machine whatever the server says. A file with a problem is reported (file:line:column) and the last good copy of it stays in force."}
       }
     },
     "deny": {
@@ -457,7 +459,8 @@ public enum EmbeddedSchemas {
       "type": "object",
       "additionalProperties": false,
       "properties": {
-        "builtin": {"type": "boolean", "default": true, "description": "Apply the built-in rules for common secrets (provider API keys, GitHub and Slack tokens, AWS keys, private keys, JWTs)."},
+        "builtin": {"type": "boolean", "default": true, "description": "Apply the built-in rules for common secrets (provider tokens of some 80 services, cloud keys, private keys, JWTs, secrets assigned to secret-like names, credentials in URLs, headers and curl flags); `sensor rules` lists them."},
+        "gitleaks": {"type": "string", "minLength": 1, "description": "More rules in gitleaks' TOML format (`[[rules]]` with `id`, `regex`, `secretGroup`, `keywords`, `entropy`, `[[rules.allowlists]]` with `regexes`, `regexTarget`, `stopwords`, `condition`), usually a block scalar (`gitleaks: |`). They add to the built-in rules and to the local policy's; they never remove or weaken one. A document whose rules have a problem is refused whole (from the server: the last good one stays)."},
         "rules": {
           "type": "array",
           "items": {

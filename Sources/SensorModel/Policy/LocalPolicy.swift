@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What the server's sensor-config may never change on this machine: the roots a server-pushed
@@ -21,6 +22,10 @@ public struct LocalPolicy: Sendable, Equatable {
     /// The server may not change any `sqlite` field of a source, nor add an SQL source
     /// (`server_sql: forbid`; default `allow`, under the deny views and function limits).
     public var forbidsServerSQL = false
+    /// Rules files (gitleaks-style TOML) named by the policy, and the rules read from them
+    /// (see ``loadRules(home:keepingCopiesIn:)``): applied whatever the server says.
+    public var rulesFiles: [String] = []
+    public var redactionRules: [RedactionRule] = []
     /// Base64 of a raw Ed25519 public key the server's document must be signed with.
     public var serverConfigPublicKey: String?
     /// The files this policy was read from, for messages.
@@ -58,6 +63,7 @@ public struct LocalPolicy: Sendable, Equatable {
             policy.origins.append(file.path)
             if policy.allowedRoots == nil, let roots = document["allowed_roots"] { policy.allowedRoots = roots.strings }
             if let required = document["redaction"]?["builtin_required"]?.bool { floorSaid.append(required) }
+            policy.rulesFiles += document["redaction"]?["rules_files"]?.strings ?? []
             policy.denyKeys += document["deny"]?["keys"]?.strings ?? []
             policy.denyColumns += document["deny"]?["columns"]?.strings ?? []
             policy.optOutPaths += document["opt_out"]?["paths"]?.strings ?? []
@@ -68,5 +74,37 @@ public struct LocalPolicy: Sendable, Equatable {
         // The floor holds unless a file lowers it and none insists on it.
         policy.builtinRedactionRequired = floorSaid.isEmpty || floorSaid.contains(true)
         return (policy, problems)
+    }
+
+    /// Reads the rules files the policy names (`~/` is `home`). A file that cannot be used is
+    /// a problem naming its file, line and column, and the last good copy of it (kept in
+    /// `copies`, when given) stays in force: a typo in an edit does not switch rules off.
+    public mutating func loadRules(home: String, keepingCopiesIn copies: URL?) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        redactionRules = []
+        for path in rulesFiles {
+            let expanded = path.hasPrefix("~/") ? home + path.dropFirst() : path
+            let file = URL(fileURLWithPath: expanded)
+            let copy = copies?.appendingPathComponent("rules-" + SHA256.hash(data: Data(expanded.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() + ".toml")
+            var (rules, found) = GitleaksRules.load(file)
+            if found.isEmpty, let copy, let data = FileManager.default.contents(atPath: file.path) {
+                try? FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try? data.write(to: copy, options: .atomic)
+            } else if !found.isEmpty, let copy, let data = FileManager.default.contents(atPath: copy.path),
+                      let text = String(data: data, encoding: .utf8) {
+                let kept = GitleaksRules.parse(text, file: copy.path, origin: expanded)
+                if kept.problems.isEmpty {
+                    rules = kept.rules
+                    found = found.map { problem in
+                        var problem = problem
+                        problem.reason += "; the last good copy of the file stays in force"
+                        return problem
+                    }
+                }
+            }
+            problems += found
+            redactionRules += rules
+        }
+        return problems
     }
 }

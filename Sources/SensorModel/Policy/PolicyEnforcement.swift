@@ -80,6 +80,8 @@ public struct PolicyEnforcement: Sendable {
             config.problems.append(ConfigProblem(SourceLocation(file: "server sensor-config"), field: "redaction.builtin",
                                                  "refused by local policy: the built-in redaction rules stay on"))
         }
+        // The policy's rules apply whatever the layers say; the server's only add to them.
+        config.settings.redactionRules = policy.redactionRules + config.settings.redactionRules
         // An opted-out source opts its files out for every source: a server source of another
         // id over the same roots and globs reads none of them.
         let optedOut = policy.optOutSources.flatMap { id in
