@@ -36,6 +36,11 @@ import Testing
                   + "\"message\":{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":{\"type\":\"base64\","
                   + "\"media_type\":\"image/png\",\"data\":\"\(image)\"}}]}}\n").utf8).write(to: big)
 
+        // A pasted token: redacted on the laptop, its rule named to this server (which says it takes rule names).
+        let pasted = home.root.appendingPathComponent(".claude/projects/-home-me-keys/33333333-3333-4333-8333-333333333333.jsonl")
+        try FileManager.default.createDirectory(at: pasted.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(("{\"type\":\"user\",\"sessionId\":\"33333333-3333-4333-8333-333333333333\",\"uuid\":\"u1\","
+                  + "\"message\":{\"role\":\"user\",\"content\":\"use ghp_\(String(repeating: "Zq7w", count: 9)) please\"}}\n").utf8).write(to: pasted)
         let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.root.path, "--state-dir", state.path])
         #expect(dryRun.status == 0)
         let scan = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--home", home.root.path, "--state-dir", state.path,
@@ -72,6 +77,8 @@ import Testing
             let object = try normalized(line)
             #expect(expected[object["id"] as! String] == object)
         }
+        let redacted = try #require(dump.lines.first { $0.contains("33333333-3333-4333-8333-333333333333") })
+        #expect(redacted.contains(#""redactions":1,"redacted_by":{"github-token":1}"#) && !redacted.contains("Zq7w"), "\(redacted)")
         let screenshot = try #require(dump.lines.first { $0.contains("22222222-2222-4222-8222-222222222222") && $0.count > 12_000_000 })
         let record = try #require((try normalized(screenshot))["record"] as? [String: Any])
         let content = try #require((record["message"] as? [String: Any])?["content"] as? [[String: Any]])

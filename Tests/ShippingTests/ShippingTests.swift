@@ -206,6 +206,26 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         #expect(!FileManager.default.fileExists(atPath: corpus.root.appendingPathComponent("state/quarantine.ndjson").path))
     }
 
+    /// A server of the first wire version refuses a record whose flags it does not know: the
+    /// sensor names its redaction rules (`flags.redacted_by`) only to a server that said it
+    /// takes them, so every record with a secret still arrives, redacted.
+    @Test func aServerThatDoesNotTakeRuleNamesGetsRecordsItCanStore() async throws {
+        let corpus = try await Corpus(megabytes: 1)
+        let log = corpus.home.appendingPathComponent(".claude/projects/keys/session.jsonl")
+        try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let key = "ghp_" + String(repeating: "k3Y9", count: 9)
+        try (1...5).map { #"{"n":\#($0),"text":"my token is \#(key)"}"# }.joined(separator: "\n").appending("\n")
+            .write(to: log, atomically: true, encoding: .utf8)
+        let expected = try await corpus.expectedIDs()
+        let server = try await FaultServer(["--strict-flags"], directory: corpus.root)
+        let result = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"]
+                                                 + corpus.arguments(state: "state"), environment: token)
+        #expect(result.status == 0, "\(result.stderr.suffix(500))")
+        #expect(server.int("rejected") == 0)
+        #expect(server.int("ids") == expected.count)
+        #expect(!FileManager.default.fileExists(atPath: corpus.root.appendingPathComponent("state/quarantine.ndjson").path))
+    }
+
     @Test func theAuditLogShowsEveryAcknowledgedBatch() async throws {
         let corpus = try await Corpus(megabytes: 1)
         let expected = try await corpus.expectedIDs()

@@ -3,12 +3,15 @@
 
   fault_server.py --port P --stats F [--fail-every K] [--drop-every K] [--slow S]
                   [--retry-after VALUE --retry-after-every K] [--max-records N]
-                  [--poison MARKER] [--status CODE] [--answer KIND [--answer-times N]]
+                  [--poison MARKER] [--status CODE] [--answer KIND [--answer-times N]] [--strict-flags]
 
 --poison: records containing MARKER are rejected by id in an otherwise good acknowledgement.
 --answer: what a misconfigured path answers instead of an acknowledgement (redirect: 302 to
 /login, whose GET is an HTML page; 404; bad-ack: 200 with a JSON body that is not the ack;
 short-ack: 200 with counts that do not add up), for the first N requests (0: always).
+
+--strict-flags: as the first servers did, a record whose flags hold a field beyond the first
+version's is rejected ("flags.NAME: unknown field"); rejected ones are counted in "rejected".
 
 Counts requests, records received and distinct record ids (gunzipping the body), and the
 arrival time of each request, into the stats file after every request. 127.0.0.1 only.
@@ -17,7 +20,8 @@ import argparse, gzip, json, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
-stats = {"requests": 0, "records": 0, "ids": 0, "accepted_batches": 0, "times": [], "statuses": []}
+stats = {"requests": 0, "records": 0, "ids": 0, "accepted_batches": 0, "times": [], "statuses": [], "rejected": 0}
+FIRST_FLAGS = {"truncated", "original_length", "redactions", "nul_stripped", "not_json"}
 seen = set()
 
 
@@ -35,6 +39,7 @@ def main():
     ap.add_argument("--status", type=int, default=0)
     ap.add_argument("--answer", choices=["redirect", "404", "bad-ack", "short-ack"])
     ap.add_argument("--answer-times", type=int, default=0)
+    ap.add_argument("--strict-flags", action="store_true")
     args = ap.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
@@ -91,12 +96,17 @@ def main():
             records = json.loads(body)["records"]
             if args.max_records and len(records) > args.max_records:
                 return self.answer(413)
-            rejected = [{"id": r["id"], "reason": "poison"} for r in records
-                        if args.poison and args.poison in json.dumps(r)]
-            kept = [r for r in records if not (args.poison and args.poison in json.dumps(r))]
+            def refusal(r):
+                if args.poison and args.poison in json.dumps(r):
+                    return "poison"
+                unknown = sorted(set(r.get("flags", {})) - FIRST_FLAGS) if args.strict_flags else []
+                return f"flags.{unknown[0]}: unknown field" if unknown else None
+            rejected = [{"id": r["id"], "reason": refusal(r)} for r in records if refusal(r)]
+            kept = [r for r in records if not refusal(r)]
             with lock:
                 stats["records"] += len(kept)
                 stats["accepted_batches"] += 1
+                stats["rejected"] += len(rejected)
                 for r in kept:
                     seen.add(r["id"])
                 stats["ids"] = len(seen)

@@ -10,18 +10,20 @@ enum EmbeddedWeb {
 {{% CONTENT_TYPE: HTML_ESCAPED }}
 <h1>Devices</h1>
 <table class="devices" id="devices">
-  <thead><tr><th>Device</th><th>Tools</th><th>Sensor</th><th class="num">Envelopes</th><th>Last envelope</th><th>Behind</th><th>Per day ({{days}} days)</th></tr></thead>
+  <thead><tr><th>Device</th><th>Tools</th><th>Sensor</th><th class="num">Envelopes</th><th>Last envelope</th><th>Behind</th><th>Per day ({{days}} days)</th><th>Secrets redacted ({{days}} days)</th></tr></thead>
   <tbody>
   {{#rows}}
   <tr class="device-row" data-device="{{device}}">
     <td><a href="{{link}}">{{device}}</a></td><td>{{tools}}</td><td>{{sensor}}</td><td class="num">{{envelopes}}</td>
     <td>{{lastReceived}}</td><td>{{behind}}</td>
     <td><svg class="spark" viewBox="0 0 {{sparkWidth}} 24" role="img" aria-label="envelopes per day">{{#spark}}<rect x="{{x}}" y="{{y}}" width="{{width}}" height="{{height}}"><title>{{day}}: {{count}}</title></rect>{{/spark}}</svg></td>
+    <td class="redactions">{{redactions}}</td>
   </tr>
   {{/rows}}
   </tbody>
 </table>
 {{^rows}}<p class="empty">No device has sent anything yet.</p>{{/rows}}
+<p class="note">Secrets redacted: what the sensors' redaction rules replaced before the records left the laptops, by rule; the server never had the values.</p>
 <p class="note">Behind: how long before its last envelope arrived the sensor collected it (collection to storage), and how long ago that was.</p>
 {{/content}}
 {{/layout}}
@@ -211,6 +213,7 @@ enum EmbeddedWeb {
   <div><dt>Tokens</dt><dd id="token-total">{{tokens}}</dd></div>
   <div><dt>Cost</dt><dd id="cost-total">{{cost}}</dd></div>
   {{#session.status}}<div><dt>Status</dt><dd>{{session.status}}</dd></div>{{/session.status}}
+  {{#redactions}}<div><dt>Secrets</dt><dd id="redactions">{{redactions}}</dd></div>{{/redactions}}
 </dl>
 {{#hasTree}}
 <section class="tree">

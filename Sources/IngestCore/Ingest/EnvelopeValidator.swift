@@ -38,7 +38,19 @@ enum EnvelopeValidator {
         }
         let text = { (name: String) in JSONSlices.string(fields[name]!)! }
         return .success(EnvelopeColumns(id: text("id"), source: text("source"), kind: text("kind"), device: text("device"),
-                                        path: locatorPath(fields["locator"]!)))
+                                        path: locatorPath(fields["locator"]!), day: String(text("collected_at").prefix(10)),
+                                        redactions: redactions(flags: fields["flags"], record: fields["record"]!)))
+    }
+
+    /// What the envelope's flags say its record lost to redaction, by rule.
+    static func redactions(flags: UnsafeRawBufferPointer?, record: UnsafeRawBufferPointer) -> RedactionTally {
+        guard let flags, let members = JSONSlices.members(of: flags) else { return RedactionTally() }
+        if let named = members.first(where: { $0.key == "redacted_by" }) {
+            return RedactionTally(redactedBy: UnsafeRawBufferPointer(rebasing: flags[named.value]))
+        }
+        guard let count = members.first(where: { $0.key == "redactions" }),
+              let total = JSONSlices.number(UnsafeRawBufferPointer(rebasing: flags[count.value])), total >= 1 else { return RedactionTally() }
+        return RedactionTally(marksIn: record, limit: Int(min(total, 10_000)))
     }
 
     /// `locator.path` of a locator object, when it has one.
@@ -175,6 +187,20 @@ enum EnvelopeValidator {
                 guard JSONSlices.kind(value) == .number, JSONSlices.isInteger(value), JSONSlices.number(value)! >= 0 else {
                     return "flags.\(member.key): must be a non-negative integer"
                 }
+            case "redacted_by":
+                guard JSONSlices.kind(value) == .object, let rules = JSONSlices.members(of: value),
+                      rules.count <= RedactionTally.maxRules else {
+                    return "flags.redacted_by: must be an object of at most \(RedactionTally.maxRules) rules"
+                }
+                for rule in rules {
+                    let count = UnsafeRawBufferPointer(rebasing: value[rule.value])
+                    guard RedactionTally.isRuleName(rule.key) else {
+                        return "flags.redacted_by: a rule name is 1 to \(RedactionTally.maxRuleName) letters, digits, '.', '_' or '-'"
+                    }
+                    guard JSONSlices.kind(count) == .number, JSONSlices.isInteger(count), JSONSlices.number(count)! >= 1 else {
+                        return "flags.redacted_by.\(rule.key): must be a positive integer"
+                    }
+                }
             default:
                 return "flags.\(member.key): unknown field"
             }
@@ -244,4 +270,7 @@ struct EnvelopeColumns: Sendable, Equatable {
     var kind: String
     var device: String
     var path: String?
+    /// `collected_at`'s day (YYYY-MM-DD, UTC).
+    var day: String
+    var redactions: RedactionTally
 }

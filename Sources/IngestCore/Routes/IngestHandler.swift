@@ -147,8 +147,11 @@ struct IngestHandler: Sendable {
                 case .success(let columns):
                     // Scanned as JSON, so valid UTF-8: the bytes are kept as they came, a slice
                     // of the body (no copy per envelope).
-                    valid.append(ValidEnvelope(id: columns.id, source: columns.source, kind: columns.kind,
-                                               device: columns.device, bytes: batch.bytes[range], path: columns.path))
+                    var envelope = ValidEnvelope(id: columns.id, source: columns.source, kind: columns.kind,
+                                                 device: columns.device, bytes: batch.bytes[range], path: columns.path)
+                    envelope.day = columns.day
+                    envelope.redactions = columns.redactions
+                    valid.append(envelope)
                     indexes.append(index)
                 case .failure(let rejection):
                     rejected.append(Rejected(id: rejection.id ?? "", index: index, reason: rejection.reason))

@@ -22,6 +22,7 @@ public struct IngestServer: Sendable {
         public static let usage = "/api/v1/usage"
         public static let drift = "/api/v1/drift"
         public static let search = "/api/v1/search"
+        public static let redactions = "/api/v1/redactions"
     }
 
     /// What one request may cost.
@@ -110,6 +111,7 @@ public struct IngestServer: Sendable {
         router.get(RouterPath(Paths.usage)) { request, context in try await read.usage(request, context: context) }
         router.get(RouterPath(Paths.drift)) { request, context in try await read.drift(request, context: context) }
         router.get(RouterPath(Paths.search)) { request, context in try await read.search(request, context: context) }
+        router.get(RouterPath(Paths.redactions)) { request, context in try await read.redactions(request, context: context) }
         ExplorerHandler(store: store, limiter: limiter, secureCookies: secureCookies).register(on: router)
         router.get(RouterPath(Paths.health)) { _, _ in "ok\n" }
         let metricsTokenHash = self.metricsTokenHash

@@ -53,6 +53,26 @@ struct ReadAPIHandler: Sendable {
         }
     }
 
+    /// `GET /api/v1/redactions[?device=&since=&until=]`: secrets the sensors redacted, by day,
+    /// device and rule; counts, never a value.
+    func redactions(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        try await reading(request, context: context) { token in
+            let query = request.uri.queryParameters
+            func day(_ name: String) -> String? { query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+            for name in ["since", "until"] {
+                if let value = day(name), !Self.isDay(value) { return JSONAnswer.error(.badRequest, "\(name): give a day, YYYY-MM-DD") }
+            }
+            return Self.json(["redactions": try await reader.redactions(tenant: Self.tenant(of: token), device: day("device"),
+                                                                        since: day("since"), until: day("until"))])
+        }
+    }
+
+    static func isDay(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.count == 10 && bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-")
+            && bytes.enumerated().allSatisfy { $0.offset == 4 || $0.offset == 7 || (0x30...0x39).contains($0.element) }
+    }
+
     func drift(_ request: Request, context: IngestRequestContext) async throws -> Response {
         try await reading(request, context: context) { token in
             return Self.json(["drift": try await reader.drift(tenant: Self.tenant(of: token))])

@@ -21,6 +21,9 @@ struct SensorConfigHandler: Sendable {
         let name = try await tenants.tenants().first { $0.id == token.tenantID }?.name ?? "default"
         let document = await provider.document(forTenant: name)
         var headers: HTTPFields = [.eTag: document.etag, .cacheControl: "no-cache", .acceptEncoding: Self.acceptedEncodings]
+        // Envelope flags beyond the first version's that this server stores (the sensor sends
+        // them only to a server that says so).
+        headers[HTTPField.Name("Accept-Envelope-Flags")!] = "redacted_by"
         if let condition = request.headers[.ifNoneMatch], Self.matches(condition, etag: document.etag) {
             return Response(status: .notModified, headers: headers)
         }

@@ -138,9 +138,22 @@ public final class PostgresStore: IngestStore {
                 ON CONFLICT (tenant_id, id) DO NOTHING
                 RETURNING id
                 """, logger: self.logger)
-            var accepted = 0
-            for try await _ in rows { accepted += 1 }
-            return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
+            var inserted = Set<String>()
+            for try await id in rows.decode(String.self) { inserted.insert(id) }
+            // What the new envelopes' records lost to redaction, by rule (a repeat counts nothing).
+            let redacted = envelopes.filter { !$0.redactions.isEmpty && inserted.contains($0.id) }
+                .flatMap { envelope in envelope.redactions.entries.map { (envelope, $0) } }
+            if !redacted.isEmpty {
+                try await connection.query("""
+                    INSERT INTO raw_redactions(tenant_id, record_id, rule, device, path, day, count)
+                    SELECT \(origin.tenantID), record_id, rule, device, nullif(path, ''), day, count
+                    FROM unnest(\(redacted.map(\.0.id))::text[], \(redacted.map(\.1.rule))::text[], \(redacted.map(\.0.device))::text[],
+                                \(redacted.map { $0.0.path ?? "" })::text[], \(redacted.map(\.0.day))::text[],
+                                \(redacted.map { Int64($0.1.count) })::int8[]) AS r(record_id, rule, device, path, day, count)
+                    ON CONFLICT (tenant_id, record_id, rule) DO NOTHING
+                    """, logger: self.logger)
+            }
+            return InsertOutcome(accepted: inserted.count, duplicates: envelopes.count - inserted.count)
         }
         for source in custody.sourcesWantingDictionary { try await trainDictionary(for: source) }
         return outcome

@@ -13,6 +13,7 @@ public actor SQLiteStore: IngestStore {
     private let executor: DedicatedThreadExecutor
     private let timestamps = ISO8601DateFormatter()
     private var insertStatement: Statement?
+    private var redactionStatement: Statement?
     /// Statements run again and again (a table's row upsert), prepared once, by their SQL.
     private var preparedStatements: [String: Statement] = [:]
     public nonisolated let custody = RawCustody()
@@ -92,6 +93,8 @@ public actor SQLiteStore: IngestStore {
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(tenant_id, id) DO NOTHING
             """)
         insertStatement = statement
+        let redactions = try redactionStatement ?? database.prepare(RedactionCounts.insertSQLite)
+        redactionStatement = redactions
         let receivedAt = now()
         let packed = custody.pack(envelopes)
         let accepted = try database.transaction("IMMEDIATE") {
@@ -100,7 +103,13 @@ public actor SQLiteStore: IngestStore {
                 try statement.run(.text(envelope.id), .text(envelope.source), .text(envelope.kind), .text(envelope.device),
                                   .integer(origin.tokenID), .text(origin.batchID), .text(receivedAt), .blob(stored),
                                   .integer(origin.tenantID), .integer(Int64(envelope.bytes.count)), .optional(envelope.path))
-                accepted += database.changes
+                let inserted = database.changes
+                accepted += inserted
+                guard inserted > 0 else { continue }
+                for entry in envelope.redactions.entries {
+                    try redactions.run(.integer(origin.tenantID), .text(envelope.id), .text(entry.rule), .text(envelope.device),
+                                       .optional(envelope.path), .text(envelope.day), .integer(Int64(entry.count)))
+                }
             }
             return accepted
         }

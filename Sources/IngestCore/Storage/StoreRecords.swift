@@ -11,6 +11,9 @@ public struct ValidEnvelope: Sendable, Equatable {
     public var bytes: ArraySlice<UInt8>
     /// `locator.path`: the file it was read from (kept beside the compressed envelope).
     public var path: String?
+    /// The day it was collected (YYYY-MM-DD) and what its record lost to redaction, by rule.
+    var day = ""
+    var redactions = RedactionTally()
 
     /// The envelope's text (a copy: for tests and messages).
     public var json: String { String(decoding: bytes, as: UTF8.self) }

@@ -294,12 +294,13 @@ struct ExplorerHandler: Sendable {
                                  current: node.id == id)
         }
         let label = Self.label(session)
+        let redactions = try await reader.redactedRules(session: id, tenant: ReadAPIHandler.tenant(of: token))
         return renderer.render("session", SessionPage(
             title: label, label: label, session: session, started: DisplayFormat.time(session.startedAt),
             duration: DisplayFormat.duration(from: session.startedAt, to: session.endedAt),
             models: session.models.isEmpty ? (session.model ?? "—") : session.models.joined(separator: ", "),
             tokens: DisplayFormat.count(session.tokens.total), cost: Self.cost(session.tokens),
-            hasTree: tree.count > 1, tree: tree, items: items, hasLooseChanges: !looseChanges.isEmpty && isLastPage, looseChanges: looseChanges,
+            redactions: MaybeText(NormalizedReader.redactionLine(redactions)), hasTree: tree.count > 1, tree: tree, items: items, hasLooseChanges: !looseChanges.isEmpty && isLastPage, looseChanges: looseChanges,
             paged: detail.messages.count > Self.conversationPage,
             range: "messages \(DisplayFormat.count(Int64(from + 1)))–\(DisplayFormat.count(Int64(from + shown.count))) of \(DisplayFormat.count(Int64(detail.messages.count)))",
             earlier: MaybeText(from > 0 ? "/sessions/\(id)?from=\(max(0, from - Self.conversationPage))" : nil),
@@ -343,7 +344,10 @@ struct ExplorerHandler: Sendable {
     private func devices(token: TokenRecord) async throws -> Response {
         let days = 14
         let now = Date()
-        let devices = try await queries.devices(tenant: ReadAPIHandler.tenant(of: token), days: days, now: now)
+        let tenant = ReadAPIHandler.tenant(of: token)
+        let devices = try await queries.devices(tenant: tenant, days: days, now: now)
+        let since = String(now.addingTimeInterval(-Double(days - 1) * 86400).ISO8601Format().prefix(10))
+        let redacted = try await reader.redactedRules(tenant: tenant, since: since)
         let rows = devices.map { device in
             let peak = max(1, device.perDay.map(\.count).max() ?? 1)
             let spark = device.perDay.enumerated().map { index, day in
@@ -361,7 +365,8 @@ struct ExplorerHandler: Sendable {
             return DevicesPage.Row(device: device.device, link: "/sessions" + DisplayFormat.query([("device", device.device)]),
                                    tools: device.tools.joined(separator: ", "), sensor: device.sensorVersion ?? "—",
                                    envelopes: DisplayFormat.count(device.envelopes), lastReceived: DisplayFormat.time(device.lastReceived),
-                                   behind: behind, sparkWidth: days * 6, spark: spark)
+                                   behind: behind, sparkWidth: days * 6, spark: spark,
+                                   redactions: NormalizedReader.redactionLine(redacted[device.device] ?? []) ?? "")
         }
         return renderer.render("devices", DevicesPage(days: days, rows: rows))
     }

@@ -128,6 +128,8 @@ struct SessionPage {
     var models: String
     var tokens: String
     var cost: String
+    /// "2 secrets redacted: aws-access-token, generic-secret" in the session's files.
+    var redactions: MaybeText
     var hasTree: Bool
     var tree: [TreeItem]
     var items: [Item]
@@ -186,6 +188,8 @@ struct DevicesPage {
         var behind: String
         var sparkWidth: Int
         var spark: [Spark]
+        /// "2 secrets redacted: aws-access-token, generic-secret", or empty.
+        var redactions: String
     }
     var title = "Devices"
     var signedIn = true
