@@ -31,7 +31,9 @@ fi
 # The C libraries the build links (Debian names); installed when missing and we may.
 if command -v dpkg-query > /dev/null; then
     missing=()
-    for package in libsqlite3-dev zlib1g-dev libdeflate-dev libisal-dev libzstd-dev; do
+    hyperscan=libhyperscan-dev  # Vectorscan on Arm: the same library, ported
+    [ "$(dpkg --print-architecture)" = amd64 ] || hyperscan=libvectorscan-dev
+    for package in libsqlite3-dev zlib1g-dev libdeflate-dev libisal-dev libzstd-dev "$hyperscan"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
     if [ "${#missing[@]}" -gt 0 ]; then

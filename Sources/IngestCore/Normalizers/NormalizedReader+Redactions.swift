@@ -1,6 +1,6 @@
 import Foundation
 
-/// Secrets redacted on the laptops, summed by rule (see ``RedactionCounts``): never a value,
+/// Secrets redacted on the laptops, summed by rule (see ``RawRedactions``): never a value,
 /// only which kind of secret and how many. What a security team reads to learn that keys are
 /// pasted into AI tools.
 extension NormalizedReader {

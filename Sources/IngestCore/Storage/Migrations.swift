@@ -91,7 +91,7 @@ enum Migrations {
         Migration(version: 10, name: "usage rows priced by their session's model", statements: [UsageModels.index]),
         Migration(version: 11, name: "search index: new rows indexed many at a time", statements: FullTextSearch.deferred),
         Migration(version: 12, name: "normalised keys carry the tenant as a part of their own", statements: renormalizeAll),
-        Migration(version: 13, name: "secrets redacted, by record and rule", statements: RedactionCounts.schema(.sqlite)),
+        Migration(version: 13, name: "secrets redacted, by record and rule", statements: RawRedactions.schema(.sqlite)),
     ]
 
     static let postgres: [Migration] = [
@@ -150,7 +150,7 @@ enum Migrations {
         Migration(version: 8, name: "raw envelopes compressed with zstd", statements: RawCustody.schema(.postgres)),
         Migration(version: 9, name: "usage rows priced by their session's model", statements: [UsageModels.index]),
         Migration(version: 10, name: "normalised keys carry the tenant as a part of their own", statements: renormalizeAll),
-        Migration(version: 11, name: "secrets redacted, by record and rule", statements: RedactionCounts.schema(.postgres)),
+        Migration(version: 11, name: "secrets redacted, by record and rule", statements: RawRedactions.schema(.postgres)),
     ]
 
     /// Empties every normalised table and sets the normaliser back to the first raw envelope:

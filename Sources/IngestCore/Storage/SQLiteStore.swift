@@ -93,7 +93,7 @@ public actor SQLiteStore: IngestStore {
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(tenant_id, id) DO NOTHING
             """)
         insertStatement = statement
-        let redactions = try redactionStatement ?? database.prepare(RedactionCounts.insertSQLite)
+        let redactions = try redactionStatement ?? database.prepare(RawRedactions.insertSQLite)
         redactionStatement = redactions
         let receivedAt = now()
         let packed = custody.pack(envelopes)

@@ -2,7 +2,7 @@
 /// whose flags say its record lost something (never a value; the rule's name and how many).
 /// Written with the raw envelope, in its transaction, only when the envelope is new, so a
 /// batch sent twice counts once. The read API and the explorer sum it by rule, device and day.
-enum RedactionCounts {
+enum RawRedactions {
     static func schema(_ dialect: SQLDialect) -> [String] {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
         return [
