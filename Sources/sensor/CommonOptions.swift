@@ -136,6 +136,7 @@ struct CommonOptions: ParsableArguments {
         loader.overrides = overrides
         loader.disabledSources = disabled
         var config = loader.load()
+        config.settings.compiledCacheDirectory = stateDirectoryURL.appendingPathComponent("compiled").path
         config.problems = problems + config.problems
         return config
     }

@@ -74,6 +74,7 @@ public final class SensorRunner: @unchecked Sendable {
         settings.batchMaxBytes = upload.batchMaxBytes
         settings.batchMaxAge = Double(upload.batchMaxAgeMilliseconds) / 1000
         settings.gzipLevel = upload.gzipLevel
+        settings.zstdLevel = upload.zstdLevel
         settings.failOnUnauthorized = oneShot
         settings.failOnUnexpected = oneShot
         return Shipper(settings: settings, transport: client, identity: identity, state: state, store: store,

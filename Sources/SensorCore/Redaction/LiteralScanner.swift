@@ -1,4 +1,5 @@
 import CHyperscan
+import Crypto
 import Foundation
 
 /// Finds every occurrence of a set of literals in a buffer in one pass, whatever their number:
@@ -34,9 +35,11 @@ final class LiteralScanner: @unchecked Sendable {
     private static let compiled = CompiledCache()
 
     /// nil when there is nothing to look for (or, never seen in practice, when the library
-    /// refuses a literal; the reason goes to `error`).
-    init?(literals: [Literal]) {
-        guard !literals.isEmpty, let database = Self.compiled.database(for: literals) else { return nil }
+    /// refuses a literal). With a `cacheDirectory`, the compiled database is kept there by a
+    /// hash of the literals and the library's version, and read back by the next process
+    /// instead of compiled again (compiling is most of a short run's start-up).
+    init?(literals: [Literal], cacheDirectory: URL? = nil) {
+        guard !literals.isEmpty, let database = Self.compiled.database(for: literals, cacheDirectory: cacheDirectory) else { return nil }
         var scratch: OpaquePointer?
         guard hs_alloc_scratch(database, &scratch) == HS_SUCCESS, let scratch else { return nil }
         self.database = database
@@ -104,13 +107,51 @@ final class LiteralScanner: @unchecked Sendable {
         private let lock = NSLock()
         private var databases: [[Literal]: OpaquePointer] = [:]
 
-        func database(for literals: [Literal]) -> OpaquePointer? {
+        func database(for literals: [Literal], cacheDirectory: URL?) -> OpaquePointer? {
             lock.lock()
             defer { lock.unlock() }
             if let database = databases[literals] { return database }
+            let file = cacheDirectory.map { $0.appendingPathComponent("literals-\(Self.key(literals)).hs") }
+            if let file, let database = Self.read(file) {
+                databases[literals] = database
+                return database
+            }
             guard let database = Self.compile(literals) else { return nil }
             databases[literals] = database
+            if let file { Self.write(database, to: file) }
             return database
+        }
+
+        /// What a compiled database depends on: the literals, their flags, the library's version.
+        private static func key(_ literals: [Literal]) -> String {
+            var hasher = SHA256()
+            hasher.update(data: Data(String(cString: hs_version()).utf8))
+            for literal in literals {
+                hasher.update(data: [literal.caseless ? 1 : 0, UInt8(truncatingIfNeeded: literal.bytes.count >> 8),
+                                     UInt8(truncatingIfNeeded: literal.bytes.count)])
+                hasher.update(data: literal.bytes)
+            }
+            return hasher.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+        }
+
+        /// A database kept by an earlier run; nil when there is none or it does not load (the
+        /// library checks its own format, version and platform).
+        private static func read(_ file: URL) -> OpaquePointer? {
+            guard let data = try? Data(contentsOf: file) else { return nil }
+            var database: OpaquePointer?
+            let status = data.withUnsafeBytes { bytes in
+                hs_deserialize_database(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, &database)
+            }
+            return status == HS_SUCCESS ? database : nil
+        }
+
+        private static func write(_ database: OpaquePointer, to file: URL) {
+            var bytes: UnsafeMutablePointer<CChar>?
+            var length = 0
+            guard hs_serialize_database(database, &bytes, &length) == HS_SUCCESS, let bytes else { return }
+            defer { free(bytes) }
+            try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? Data(bytes: bytes, count: length).write(to: file, options: .atomic)
         }
 
         private static func compile(_ literals: [Literal]) -> OpaquePointer? {

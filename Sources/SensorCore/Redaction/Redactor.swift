@@ -87,10 +87,10 @@ public struct Redactor: Sendable {
             rule.timeLimited = true
             return rule
         }
-        self.init(rules: builtIn + configured)
+        self.init(rules: builtIn + configured, cacheDirectory: settings.compiledCacheDirectory.map { URL(fileURLWithPath: $0) })
     }
 
-    init(rules: [CompiledRule]) {
+    init(rules: [CompiledRule], cacheDirectory: URL? = nil) {
         self.rules = rules
         var literals: [LiteralScanner.Literal] = []
         var owners: [Int] = []
@@ -107,7 +107,7 @@ public struct Redactor: Sendable {
         }
         literalRules = owners
         everyRecordRules = rules.indices.filter { rules[$0].prefix.count < 2 && rules[$0].keywords.isEmpty }
-        self.literals = LiteralScanner(literals: literals)
+        self.literals = LiteralScanner(literals: literals, cacheDirectory: cacheDirectory)
         valueAfterName = rules.map(\.valueAfterName)
     }
 

@@ -28,8 +28,8 @@ public final class BatchCompressor: @unchecked Sendable {
     private let level: Int
     /// zstd's context, made at the first zstd batch and reused.
     private var zstd: OpaquePointer?
-    /// zstd's level: 1, its fastest regular level, gives fewer bytes than gzip's and costs less.
-    static let zstdLevel: Int32 = 1
+    /// zstd's level (`upload.zstd_level`).
+    private let zstdLevel: Int32
     /// Kept after each batch; once the HTTP client has let go of it, the next batch writes into
     /// the same storage.
     private var output = ByteBuffer()
@@ -37,8 +37,9 @@ public final class BatchCompressor: @unchecked Sendable {
     private var staging: [UInt8] = []
     static let stagingBytes = 256 << 10
 
-    public init(level: Int) {
+    public init(level: Int, zstdLevel: Int = UploadSettings().zstdLevel) {
         self.level = max(0, min(level, 12))
+        self.zstdLevel = Int32(max(1, min(zstdLevel, 19)))
         if self.level <= 3 {
             let stream = UnsafeMutablePointer<isal_zstream>.allocate(capacity: 1)
             let size = Int(sensor_isal_level_buffer_size(Int32(self.level)))
@@ -69,7 +70,7 @@ public final class BatchCompressor: @unchecked Sendable {
         if zstd == nil { zstd = ZSTD_createCCtx() }
         guard let context = zstd else { preconditionFailure("zstd cannot allocate its context") }
         ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters)
-        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Self.zstdLevel)
+        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, zstdLevel)
         var buffer = output
         output = ByteBuffer()
         buffer.clear()

@@ -58,6 +58,7 @@ public actor Shipper: ChunkSink {
         public var batchMaxBytes = UploadSettings().batchMaxBytes
         public var batchMaxAge = Double(UploadSettings().batchMaxAgeMilliseconds) / 1000
         public var gzipLevel = UploadSettings().gzipLevel
+        public var zstdLevel = UploadSettings().zstdLevel
         /// Stop at the first 401/403 (a one-shot scan) instead of pausing and retrying.
         public var failOnUnauthorized = true
         /// Stop at the first answer that is not an acknowledgement (a one-shot scan) instead of
@@ -117,7 +118,7 @@ public actor Shipper: ChunkSink {
         self.settings = settings
         self.audit = audit
         self.recycler = recycler
-        self.compressor = BatchCompressor(level: settings.gzipLevel)
+        self.compressor = BatchCompressor(level: settings.gzipLevel, zstdLevel: settings.zstdLevel)
         self.transport = transport
         self.identity = identity
         self.durable = state

@@ -151,6 +151,7 @@ public struct ConfigMerger: Sendable {
             if let v = upload["batch_max_age_ms"]?.integer { settings.upload.batchMaxAgeMilliseconds = v }
             if let v = upload["buffer_bytes"]?.integer { settings.upload.bufferBytes = v }
             if let v = upload["gzip_level"]?.integer { settings.upload.gzipLevel = v }
+            if let v = upload["zstd_level"]?.integer { settings.upload.zstdLevel = v }
             if let v = upload["config_poll_interval"]?.number { settings.upload.configPollInterval = v }
         }
         return settings

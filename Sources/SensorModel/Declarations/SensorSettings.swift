@@ -86,6 +86,8 @@ public struct UploadSettings: Sendable, Equatable {
     /// 0-3: ISA-L's igzip levels; 4-12: libdeflate's. igzip level 2 sends ~5% more bytes than
     /// zlib level 6 (before the envelope) at a twentieth of its CPU.
     public var gzipLevel = 2
+    /// zstd's level, for a server that takes zstd (1-19).
+    public var zstdLevel = 3
     public var configPollInterval: Double = 300
 
     public init() {}
@@ -96,6 +98,9 @@ public struct SensorSettings: Sendable, Equatable {
     public var upload = UploadSettings()
     /// Apply the built-in secret rules.
     public var builtinRedaction = true
+    /// Where compiled forms that are costly to build (the redaction rules' literal matcher) are
+    /// kept between runs, by a hash of what they were compiled from; nil: built every time.
+    public var compiledCacheDirectory: String?
     /// Rules from config layers (local files and the server), in layer order.
     public var redactionRules: [RedactionRule] = []
     /// Checkpoints of files gone this long are dropped.
