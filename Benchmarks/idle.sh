@@ -41,7 +41,8 @@ YAML
 swift build -c release --static-swift-stdlib --product sensor --scratch-path "$scratch" >&2
 sensor="$repo/$scratch/release/sensor"
 port=$((20000 + RANDOM % 20000))
-python3 "$shared/bench/sink.py" --port "$port" > /dev/null 2>&1 &
+# --verify: the sink counts what it acknowledges (an answer of "accepted 0" is no acknowledgement).
+python3 "$shared/bench/sink.py" --port "$port" --verify > /dev/null 2>&1 &
 sink_pid=$!
 sleep 0.5
 
