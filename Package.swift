@@ -9,6 +9,10 @@ let package = Package(
         .executable(name: "sensor-ingest", targets: ["sensor-ingest"]),
         .library(name: "SensorModel", targets: ["SensorModel"]),
         .library(name: "SensorCore", targets: ["SensorCore"]),
+        .library(name: "IngestStore", targets: ["IngestStore"]),
+        .library(name: "Normalization", targets: ["Normalization"]),
+        .library(name: "Access", targets: ["Access"]),
+        .library(name: "Explorer", targets: ["Explorer"]),
         .library(name: "IngestCore", targets: ["IngestCore"]),
     ],
     dependencies: [
@@ -78,10 +82,56 @@ let package = Package(
             ]
         ),
 
-        // The reference ingest server, its read API and the explorer (server-rendered HTML).
+        // The server, in rooms that follow the data: the store (raw custody, SQLite and
+        // PostgreSQL, migrations, the search index), normalisation (normalisers, mappings,
+        // pricing), identity and access (tokens, sign-ins, who may read what), the explorer
+        // (server-rendered pages), and the server itself (routes, ingest, config, metrics).
+        .target(
+            name: "IngestStore",
+            dependencies: [
+                "SensorModel", "SQLiteDB", "CZlib", "CZstd",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Normalization",
+            dependencies: [
+                "IngestStore", "SensorModel", "SQLiteDB",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Access",
+            dependencies: [
+                "IngestStore", "Normalization",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "Explorer",
+            dependencies: [
+                "IngestStore", "Normalization", "Access", "SQLiteDB",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "IngestCore",
             dependencies: [
+                "IngestStore", "Normalization", "Access", "Explorer",
                 "SensorModel", "SQLiteDB", "CZlib", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,7 +141,6 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -101,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "sensor-ingest",
             dependencies: [
-                "IngestCore", "SensorModel",
+                "IngestCore", "IngestStore", "Normalization", "Access", "SensorModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -119,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "IngestCoreTests",
             dependencies: [
-                "IngestCore", "SensorModel", "SensorTestSupport", "CZlib", "CZstd",
+                "IngestCore", "IngestStore", "Normalization", "Access", "Explorer", "SensorModel", "SensorTestSupport", "CZlib", "CZstd",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

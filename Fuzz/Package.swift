@@ -18,6 +18,8 @@ let package = Package(
             dependencies: [
                 .product(name: "SensorModel", package: "session-sensor"),
                 .product(name: "SensorCore", package: "session-sensor"),
+                .product(name: "IngestStore", package: "session-sensor"),
+                .product(name: "Normalization", package: "session-sensor"),
                 .product(name: "IngestCore", package: "session-sensor"),
             ],
             path: "SensorFuzz",

@@ -4,7 +4,7 @@
 - Sources/sensor/Generated/BuiltInDeclarations.swift from sources.d/*.yaml and packaging/
   (the default declarations and the units `sensor install-service` writes). They live in the
   command-line target, not in the engine: the engine knows no tool.
-- Sources/IngestCore/Generated/EmbeddedWeb.swift from web/ (the explorer's templates and
+- Sources/Explorer/Generated/EmbeddedWeb.swift from web/ (the explorer's templates and
   stylesheet), EmbeddedPrices.swift from pricing/prices.json (scripts/update-prices.py) and
   EmbeddedNormalizers.swift from normalizers.d/*.yaml (the built-in normaliser mappings).
 
@@ -17,9 +17,9 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCHEMAS_OUT = ROOT / "Sources/SensorModel/Generated/EmbeddedSchemas.swift"
 DECLARATIONS_OUT = ROOT / "Sources/sensor/Generated/BuiltInDeclarations.swift"
-WEB_OUT = ROOT / "Sources/IngestCore/Generated/EmbeddedWeb.swift"
-PRICES_OUT = ROOT / "Sources/IngestCore/Generated/EmbeddedPrices.swift"
-MAPPINGS_OUT = ROOT / "Sources/IngestCore/Generated/EmbeddedNormalizers.swift"
+WEB_OUT = ROOT / "Sources/Explorer/Generated/EmbeddedWeb.swift"
+PRICES_OUT = ROOT / "Sources/Normalization/Generated/EmbeddedPrices.swift"
+MAPPINGS_OUT = ROOT / "Sources/Normalization/Generated/EmbeddedNormalizers.swift"
 
 
 def literal(text):

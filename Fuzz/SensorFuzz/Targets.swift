@@ -1,5 +1,7 @@
 import Foundation
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 @testable import SensorCore
 @testable import SensorModel
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import IngestCore
+import IngestStore
+import Normalization
 
 /// `sensor-ingest dump`: every stored envelope, byte for byte as received, one a line.
 struct DumpCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import IngestCore
+import IngestStore
+import Normalization
 
 /// `sensor-ingest normalizers validate|list`: the mappings of normalizers.d/ and an operator's own.
 struct NormalizersCommand: ParsableCommand {

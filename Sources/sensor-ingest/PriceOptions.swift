@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import IngestCore
+import IngestStore
+import Normalization
 
 /// `--prices FILE`: an operator's price table laid over the built-in one.
 struct PriceOptions: ParsableArguments {

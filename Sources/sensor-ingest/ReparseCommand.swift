@@ -1,5 +1,7 @@
 import ArgumentParser
 import IngestCore
+import IngestStore
+import Normalization
 
 /// `sensor-ingest reparse`: rebuilds the normalised tables from the raw store.
 struct ReparseCommand: AsyncParsableCommand {

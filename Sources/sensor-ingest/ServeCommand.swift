@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import IngestCore
+import IngestStore
+import Normalization
 import Logging
 import NIOSSL
 import SensorModel

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import IngestCore
+import IngestStore
+import Normalization
 
 /// `sensor-ingest sessions`: what the normalised tables hold, per tool.
 struct SessionsCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import IngestCore
+import IngestStore
+import Normalization
 
 /// `sensor-ingest stats`: what was collected, per source and kind.
 struct StatsCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import IngestCore
+import IngestStore
+import Normalization
 import Logging
 
 /// `--database`: where envelopes and tokens are kept.

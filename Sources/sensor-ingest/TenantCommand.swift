@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import IngestCore
+import IngestStore
+import Normalization
 
 /// `sensor-ingest tenant create|list`: the organisations a server keeps apart.
 struct TenantCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import IngestCore
+import IngestStore
+import Normalization
 
 /// `sensor-ingest token create|list|revoke`.
 struct TokenCommand: AsyncParsableCommand {

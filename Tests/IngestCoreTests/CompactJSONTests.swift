@@ -1,5 +1,9 @@
 import Foundation
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import Testing
 
 /// The normalisers write tool inputs and results back as JSON text with ``CompactJSON``: the

@@ -1,6 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import Access
+import Explorer
 import IngestCore
+import IngestStore
+import Normalization
 import Testing
 
 /// Several servers on one database, over real sockets: every envelope stored once.

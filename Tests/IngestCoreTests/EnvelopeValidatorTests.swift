@@ -1,4 +1,8 @@
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import Testing
 
 /// The rules of schemas/envelope.schema.json, one envelope at a time.

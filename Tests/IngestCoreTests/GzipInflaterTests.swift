@@ -1,4 +1,8 @@
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import SensorModel
 import Testing
 

@@ -1,7 +1,11 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Access
+import Explorer
 import IngestCore
+import IngestStore
+import Normalization
 import Testing
 
 /// `POST /api/v1/ingest/local-sessions` through Hummingbird's router test client: what is

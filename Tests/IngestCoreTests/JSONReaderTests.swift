@@ -1,5 +1,9 @@
 import Foundation
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import Testing
 
 /// The normalisers' JSON parser gives what JSONSerialization gives, on every line of every

@@ -1,6 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import Access
+import Explorer
 import IngestCore
+import IngestStore
+import Normalization
 import NIOCore
 import Testing
 

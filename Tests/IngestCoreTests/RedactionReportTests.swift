@@ -1,7 +1,11 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import Testing
 
 /// What the sensors redacted, summed on the server by rule, device and day: from

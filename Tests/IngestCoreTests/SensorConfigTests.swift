@@ -2,7 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Access
+import Explorer
 import IngestCore
+import IngestStore
+import Normalization
 import Testing
 
 /// `GET /api/v1/sensor-config`: the operator's files, merged, validated, served with an ETag.

@@ -1,7 +1,11 @@
 import CZstd
 import Foundation
 import HummingbirdTesting
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import Testing
 
 /// Batches compressed with zstd (RFC 8878): taken whole, refused past the inflated cap and

@@ -1,3 +1,7 @@
+import Access
+import Explorer
+import IngestStore
+import Normalization
 import ServiceLifecycle
 
 /// Re-reads the operator's config files every `interval` while the server runs.

@@ -1,3 +1,7 @@
+import Access
+import Explorer
+import IngestStore
+import Normalization
 import Crypto
 import Foundation
 import Logging
@@ -73,7 +77,7 @@ public actor ServerConfigProvider {
         } catch {
             return refuse(["\(location.path): cannot be read (\(error.localizedDescription))"], fingerprint: nil)
         }
-        let stamp = Self.fingerprint(of: files + tenantFiles.keys.sorted().flatMap { tenantFiles[$0]! })
+        let stamp = FileFingerprint.of(files + tenantFiles.keys.sorted().flatMap { tenantFiles[$0]! })
         guard stamp != fingerprint else { return problems }
 
         var found: [String] = []
@@ -208,12 +212,4 @@ public actor ServerConfigProvider {
             .map { location.appendingPathComponent($0) }
     }
 
-    /// Names, sizes and modification times: what a change of any file changes.
-    static func fingerprint(of files: [URL]) -> String {
-        files.map { file in
-            let attributes = (try? FileManager.default.attributesOfItem(atPath: file.path)) ?? [:]
-            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            return "\(file.lastPathComponent) \(attributes[.size] ?? 0) \(modified)"
-        }.joined(separator: "\n")
-    }
 }

@@ -1,3 +1,8 @@
+import Access
+import Explorer
+import IngestStore
+import Normalization
+
 /// A batch as received: its own bytes and where each envelope lies in them.
 struct SplitBatch: Sendable {
     var batchID: String

@@ -1,3 +1,8 @@
+import Access
+import Explorer
+import IngestStore
+import Normalization
+
 /// Checks one envelope against the rules of `schemas/envelope.schema.json` (schema_version 1),
 /// written out by hand over the envelope's bytes: a bad envelope is named with a precise
 /// reason while the rest of its batch is stored, and the record itself (which may be large)
@@ -38,7 +43,7 @@ enum EnvelopeValidator {
         }
         let text = { (name: String) in JSONSlices.string(fields[name]!)! }
         return .success(EnvelopeColumns(id: text("id"), source: text("source"), kind: text("kind"), device: text("device"),
-                                        path: locatorPath(fields["locator"]!), day: String(text("collected_at").prefix(10)),
+                                        path: JSONSlices.locatorPath(fields["locator"]!), day: String(text("collected_at").prefix(10)),
                                         redactions: redactions(flags: fields["flags"], record: fields["record"]!)))
     }
 
@@ -51,19 +56,6 @@ enum EnvelopeValidator {
         guard let count = members.first(where: { $0.key == "redactions" }),
               let total = JSONSlices.number(UnsafeRawBufferPointer(rebasing: flags[count.value])), total >= 1 else { return RedactionTally() }
         return RedactionTally(marksIn: record, limit: Int(min(total, 10_000)))
-    }
-
-    /// `locator.path` of a locator object, when it has one.
-    static func locatorPath(_ locator: UnsafeRawBufferPointer) -> String? {
-        guard let member = JSONSlices.members(of: locator)?.first(where: { $0.key == "path" }) else { return nil }
-        let value = UnsafeRawBufferPointer(rebasing: locator[member.value])
-        return JSONSlices.kind(value) == .string ? JSONSlices.string(value) : nil
-    }
-
-    /// `locator.path` of a whole envelope, when it has one.
-    static func locatorPath(envelope bytes: UnsafeRawBufferPointer) -> String? {
-        guard let member = JSONSlices.members(of: bytes)?.first(where: { $0.key == "locator" }) else { return nil }
-        return locatorPath(UnsafeRawBufferPointer(rebasing: bytes[member.value]))
     }
 
     /// The first rule the envelope breaks, as `field: reason`.

@@ -1,3 +1,7 @@
+import Access
+import Explorer
+import IngestStore
+import Normalization
 import CZlib
 
 /// Why a compressed body is refused.

@@ -1,3 +1,7 @@
+import Access
+import Explorer
+import IngestStore
+import Normalization
 import CZstd
 
 /// Decompresses a zstd body (RFC 8878: one frame or several in a row) as its bytes arrive,

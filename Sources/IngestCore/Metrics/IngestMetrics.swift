@@ -1,10 +1,14 @@
+import Access
+import Explorer
+import IngestStore
+import Normalization
 import NIOConcurrencyHelpers
 
 /// The server's counters, rendered for `GET /metrics` in Prometheus' text format (0.0.4).
 ///
 /// A small registry kept by hand: a handful of counters and one histogram do not need
 /// swift-metrics' indirection, and the names and labels stay visible in one place.
-public final class IngestMetrics: Sendable {
+public final class IngestMetrics: NormalizationMetrics, Sendable {
     /// Upper bounds of the latency histogram's buckets, in seconds.
     static let latencyBounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
@@ -89,7 +93,7 @@ public final class IngestMetrics: Sendable {
     }
 
     /// Envelopes normalised, and what of them was not understood.
-    func normalized(_ count: Int, drift: [DriftKey: Int]) {
+    public func normalized(_ count: Int, drift: [DriftKey: Int]) {
         state.withLockedValue { state in
             state.normalized += count
             for (key, count) in drift {

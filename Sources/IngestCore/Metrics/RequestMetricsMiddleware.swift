@@ -1,3 +1,7 @@
+import Access
+import Explorer
+import IngestStore
+import Normalization
 import Hummingbird
 
 /// Counts every request by route and status and times it, for `GET /metrics`.

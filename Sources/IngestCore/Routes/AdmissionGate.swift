@@ -1,3 +1,7 @@
+import Access
+import Explorer
+import IngestStore
+import Normalization
 import NIOConcurrencyHelpers
 
 /// Bounds the ingest requests worked on at once: in all, per key (a token) and per group (a

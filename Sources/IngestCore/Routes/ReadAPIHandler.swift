@@ -1,3 +1,7 @@
+import Access
+import Explorer
+import IngestStore
+import Normalization
 import Foundation
 import Hummingbird
 
@@ -15,13 +19,13 @@ struct ReadAPIHandler: Sendable {
                   let offset = QueryNumber.parse(query["offset"], default: 0, within: 0...QueryNumber.maxOffset) else {
                 return JSONAnswer.error(.badRequest, "limit must be 1 to 1000 and offset 0 to \(QueryNumber.maxOffset)")
             }
-            return Self.json(try await reader.sessions(Self.filter(query, token: token), limit: limit, offset: offset))
+            return Self.json(try await reader.sessions(ReadScope.filter(query, token: token), limit: limit, offset: offset))
         }
     }
 
     func session(_ request: Request, context: IngestRequestContext, id: String) async throws -> Response {
         try await reading(request, context: context) { token in
-            guard let detail = try await reader.session(id: id, tenant: Self.tenant(of: token)) else { return JSONAnswer.error(.notFound, "no session \(id)") }
+            guard let detail = try await reader.session(id: id, tenant: ReadScope.tenant(of: token)) else { return JSONAnswer.error(.notFound, "no session \(id)") }
             return Self.json(detail)
         }
     }
@@ -34,7 +38,7 @@ struct ReadAPIHandler: Sendable {
             if let unknown = group.first(where: { !known.contains($0) }) {
                 return JSONAnswer.error(.badRequest, "group: \(unknown) is not one of day, tool, model, device, project")
             }
-            return Self.json(["usage": try await reader.usage(group: group, filter: Self.filter(query, token: token))])
+            return Self.json(["usage": try await reader.usage(group: group, filter: ReadScope.filter(query, token: token))])
         }
     }
 
@@ -48,7 +52,7 @@ struct ReadAPIHandler: Sendable {
             guard let limit = QueryNumber.parse(query["limit"], default: 50, within: 1...500) else {
                 return JSONAnswer.error(.badRequest, "limit must be 1 to 500")
             }
-            let hits = try await FullTextSearch(store: reader.store).search(words, tenant: Self.tenant(of: token), limit: limit)
+            let hits = try await FullTextSearch(store: reader.store).search(words, tenant: ReadScope.tenant(of: token), limit: limit)
             return Self.json(["hits": hits])
         }
     }
@@ -62,7 +66,7 @@ struct ReadAPIHandler: Sendable {
             for name in ["since", "until"] {
                 if let value = day(name), !Self.isDay(value) { return JSONAnswer.error(.badRequest, "\(name): give a day, YYYY-MM-DD") }
             }
-            return Self.json(["redactions": try await reader.redactions(tenant: Self.tenant(of: token), device: day("device"),
+            return Self.json(["redactions": try await reader.redactions(tenant: ReadScope.tenant(of: token), device: day("device"),
                                                                         since: day("since"), until: day("until"))])
         }
     }
@@ -75,7 +79,7 @@ struct ReadAPIHandler: Sendable {
 
     func drift(_ request: Request, context: IngestRequestContext) async throws -> Response {
         try await reading(request, context: context) { token in
-            return Self.json(["drift": try await reader.drift(tenant: Self.tenant(of: token))])
+            return Self.json(["drift": try await reader.drift(tenant: ReadScope.tenant(of: token))])
         }
     }
 
@@ -86,24 +90,6 @@ struct ReadAPIHandler: Sendable {
         case .failure(let refusal): return refusal.response
         case .success(let token): return try await body(token)
         }
-    }
-
-    /// What a token reads: its own tenant's, or every tenant's for an admin.
-    static func tenant(of token: TokenRecord) -> Int64? {
-        token.scope == .admin ? nil : token.tenantID
-    }
-
-    static func filter(_ query: Parameters, token: TokenRecord) -> NormalizedReader.Filter {
-        filter({ query[$0[...]].map(String.init) }, token: token)
-    }
-
-    /// The filter the query's fields name (`field` gives a field's value), in the token's tenant.
-    static func filter(_ field: (String) -> String?, token: TokenRecord) -> NormalizedReader.Filter {
-        func value(_ name: String) -> String? { field(name).flatMap { $0.isEmpty ? nil : $0 } }
-        return NormalizedReader.Filter(tool: value("tool"), device: value("device"), project: value("project"),
-                                       since: value("since"), until: value("until"),
-                                       includeEmpty: ["true", "1", "yes"].contains(value("include_empty")?.lowercased() ?? ""),
-                                       tenant: tenant(of: token), model: value("model"))
     }
 
     static func json(_ value: some Encodable) -> Response {

@@ -1,4 +1,8 @@
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import Testing
 
 /// File changes are shown as unified diffs: the changed lines with three lines of context, in

@@ -1,5 +1,9 @@
 import Foundation
+import Access
+import Explorer
 import IngestCore
+import IngestStore
+import Normalization
 import Testing
 
 /// Tools normalised by a mapping alone (normalizers.d/), over the fixtures of ../shared and

@@ -1,6 +1,10 @@
 import CZstd
 import Foundation
+import Access
+import Explorer
 import IngestCore
+import IngestStore
+import Normalization
 import Testing
 
 /// Tools without public fixtures, normalised from records built in the test as their formats

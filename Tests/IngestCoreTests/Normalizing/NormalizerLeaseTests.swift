@@ -1,5 +1,9 @@
 import Foundation
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import Testing
 
 /// One normaliser at a time per store: a second one beside a running server (another process's

@@ -1,5 +1,9 @@
 import Foundation
+import Access
+import Explorer
 import IngestCore
+import IngestStore
+import Normalization
 import Testing
 
 /// The dedupe and linking rules of each tool's normaliser, on the real fixtures (and, where

@@ -1,5 +1,9 @@
 import Foundation
+import Access
+import Explorer
 import IngestCore
+import IngestStore
+import Normalization
 import SensorTestSupport
 
 /// A real SQLite store fed with envelopes built as the sensor builds them (one per line, one

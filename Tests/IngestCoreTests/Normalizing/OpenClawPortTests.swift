@@ -1,5 +1,9 @@
 import Foundation
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import Testing
 
 /// OpenClaw is normalised by a mapping now (normalizers.d/openclaw.yaml): over every fixture

@@ -1,4 +1,8 @@
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 
 /// The Swift normaliser OpenClaw had before its mapping (normalizers.d/openclaw.yaml), kept as
 /// the reference the port is compared with, row for row. One change was made with the port, in

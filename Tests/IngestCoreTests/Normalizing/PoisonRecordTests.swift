@@ -1,5 +1,9 @@
 import Foundation
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import Testing
 
 /// Normalisation never wedges: a record the store cannot take (on PostgreSQL, a NUL in text) is

@@ -1,6 +1,10 @@
 import Foundation
 import HummingbirdTesting
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 import SensorTestSupport
 import Testing
 

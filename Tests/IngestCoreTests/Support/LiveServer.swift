@@ -1,7 +1,11 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import Access
+import Explorer
 import IngestCore
+import IngestStore
+import Normalization
 import Logging
 import NIOCore
 import NIOSSL

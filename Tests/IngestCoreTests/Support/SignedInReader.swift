@@ -1,7 +1,11 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+@testable import Access
+@testable import Explorer
 @testable import IngestCore
+@testable import IngestStore
+@testable import Normalization
 
 /// A read token of a tenant, and a browser session signed in with it on the explorer.
 struct SignedInReader: Sendable {

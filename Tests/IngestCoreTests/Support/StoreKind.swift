@@ -1,5 +1,9 @@
 import Foundation
+import Access
+import Explorer
 import IngestCore
+import IngestStore
+import Normalization
 import Logging
 import PostgresNIO
 import Testing

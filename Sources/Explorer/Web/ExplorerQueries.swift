@@ -1,0 +1,259 @@
+import IngestStore
+import Normalization
+import Access
+import Foundation
+import SQLiteDB
+
+/// What the explorer's pages read beyond the JSON read API's shapes: the overview's series
+/// and leaders, filter choices, devices, the session tree and the raw envelopes behind a
+/// session. Every query is limited to one tenant (nil: every tenant's, for an admin token).
+package struct ExplorerQueries: Sendable {
+    package let store: any IngestStore
+
+    /// `received_at` as RFC 3339 text in either store (PostgreSQL keeps a timestamp).
+    package var received: String {
+        store.dialect == .sqlite ? "received_at" : "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    }
+
+    package struct Leader: Sendable {
+        /// Nil for the rows without one (no model or project recorded).
+        package var name: String?
+        package var tokens: Int64 = 0
+        package var cost: Double = 0
+        package var sessions: Int64 = 0
+    }
+
+    /// Tokens and cost in a window: per day and tool, and the models, projects and devices with
+    /// the most tokens.
+    package struct UsageWindow: Sendable {
+        /// `[day][tool]`.
+        package var tokens: [String: [String: Int64]] = [:]
+        package var cost: [String: [String: Double]] = [:]
+        package var models: [Leader] = []
+        package var projects: [Leader] = []
+        package var devices: [Leader] = []
+        package var firstDay: String?
+        package var lastDay: String?
+        /// Model responses (usage rows) in the window.
+        package var responses: Int64 = 0
+    }
+
+    /// The usage summed per day, session and model since `since` (`YYYY-MM-DD`; nil: all), from
+    /// `norm_usage_by_day`; the sessions' tool, device and project are joined here. A row without
+    /// a time of its own counts on its session's first day.
+    package func usageWindow(tenant: Int64?, since: String?, leaders: Int = 8) async throws -> UsageWindow {
+        let timed = try await store.query(SQLStatement(
+            "SELECT day, session_key, model, tokens, cost, rows FROM norm_usage_by_day WHERE day >= $1 AND rows > 0", [.text(since ?? "0")]))
+        let untimed = try await store.query(SQLStatement("""
+            SELECT substr(s.started_at, 1, 10), u.session_key, u.model, u.tokens, u.cost, u.rows FROM norm_usage_by_day u
+            JOIN norm_sessions s ON s.session_key = u.session_key
+            WHERE u.day = '' AND u.rows > 0 AND s.started_at >= $1
+            """, [.text(since ?? "0")]))
+        var sessions: [String: (tool: String, device: String, project: String?, model: String?)] = [:]
+        for row in try await store.query(SQLStatement(
+            "SELECT session_key, tool, device, project, model FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)",
+            [.integer(tenant ?? -1)])) {
+            if let key = row[0].text { sessions[key] = (row[1].text ?? "", row[2].text ?? "", row[3].text, row[4].text) }
+        }
+        var window = UsageWindow()
+        struct Tally { var tokens: Int64 = 0, cost = 0.0, sessions: Set<String> = [] }
+        var byModel: [String?: Tally] = [:], byProject: [String?: Tally] = [:], byDevice: [String?: Tally] = [:]
+        func add(_ table: inout [String?: Tally], _ name: String?, session: String, tokens: Int64, cost: Double) {
+            table[name, default: Tally()].tokens.addSaturated(tokens)
+            table[name, default: Tally()].cost += cost
+            table[name, default: Tally()].sessions.insert(session)
+        }
+        for row in timed + untimed {
+            guard let day = row[0].text, let key = row[1].text, let session = sessions[key] else { continue }
+            let tokens = row[3].int ?? 0, cost = row[4].double ?? 0
+            window.responses.addSaturated(row[5].int ?? 0)
+            window.tokens[day, default: [:]][session.tool, default: 0].addSaturated(tokens)
+            window.cost[day, default: [:]][session.tool, default: 0] += cost
+            let model = row[2].text.flatMap { $0.isEmpty ? nil : $0 } ?? session.model
+            add(&byModel, model, session: key, tokens: tokens, cost: cost)
+            add(&byProject, session.project, session: key, tokens: tokens, cost: cost)
+            add(&byDevice, session.device, session: key, tokens: tokens, cost: cost)
+            if window.firstDay.map({ day < $0 }) ?? true { window.firstDay = day }
+            if window.lastDay.map({ day > $0 }) ?? true { window.lastDay = day }
+        }
+        func top(_ table: [String?: Tally]) -> [Leader] {
+            Array(table.map { Leader(name: $0.key, tokens: $0.value.tokens, cost: $0.value.cost, sessions: Int64($0.value.sessions.count)) }
+                .sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : ($0.name ?? "") < ($1.name ?? "") }.prefix(leaders))
+        }
+        window.models = top(byModel)
+        window.projects = top(byProject)
+        window.devices = top(byDevice)
+        return window
+    }
+
+    package struct Totals: Sendable {
+        package var sessions: Int64 = 0
+        package var latest: String?
+    }
+
+    /// Sessions started since `since` that hold messages, and the newest activity. (Their
+    /// messages are not counted here: at a million messages that count alone took 0.3 s.)
+    package func totals(tenant: Int64?, since: String?) async throws -> Totals {
+        let values: [SQLiteValue] = [.integer(tenant ?? -1), .text(since ?? "")]
+        var totals = Totals()
+        totals.sessions = try await store.query(SQLStatement("""
+            SELECT count(*) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2
+            AND EXISTS (SELECT 1 FROM norm_messages m WHERE m.session_key = s.session_key)
+            """, values)).first?[0].int ?? 0
+        totals.latest = try await store.query(SQLStatement(
+            "SELECT max(s.ended_at) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)", [.integer(tenant ?? -1)])).first?[0].text
+        return totals
+    }
+
+    /// The values the sessions page filters by.
+    package func choices(tenant: Int64?) async throws -> (tools: [String], devices: [String], models: [String]) {
+        let tenantValue: [SQLiteValue] = [.integer(tenant ?? -1)]
+        func list(_ sql: String) async throws -> [String] {
+            try await store.query(SQLStatement(sql, tenantValue)).compactMap { $0[0].text }
+        }
+        return (
+            try await list("SELECT DISTINCT tool FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1"),
+            try await list("SELECT DISTINCT device FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1"),
+            try await list("""
+                SELECT DISTINCT m.model FROM norm_session_models m JOIN norm_sessions s ON s.session_key = m.session_key
+                WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1
+                """))
+    }
+
+    package struct Device: Sendable {
+        package var device: String
+        package var tools: [String] = []
+        package var sensorVersion: String?
+        package var envelopes: Int64 = 0
+        package var lastReceived: String?
+        package var lastCollected: String?
+        /// Envelopes per day, oldest first, for the last `days` days.
+        package var perDay: [(day: String, count: Int64)] = []
+    }
+
+    /// Every device that sent to the tenant: its tools, its sensor's version, when it last sent
+    /// and how many envelopes per day over the last `days` days.
+    package func devices(tenant: Int64?, days: Int = 14, now: Date = Date()) async throws -> [Device] {
+        let tenantValue: [SQLiteValue] = [.integer(tenant ?? -1)]
+        var devices: [String: Device] = [:]
+        for row in try await store.query(SQLStatement("""
+            SELECT device, count(*), max(\(received)) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) GROUP BY device
+            """, tenantValue)) {
+            guard let name = row[0].text else { continue }
+            devices[name] = Device(device: name, envelopes: row[1].int ?? 0, lastReceived: row[2].text)
+        }
+        for row in try await store.query(SQLStatement(
+            "SELECT DISTINCT device, tool FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1, 2", tenantValue)) {
+            guard let name = row[0].text, let tool = row[1].text else { continue }
+            devices[name, default: Device(device: name)].tools.append(tool)
+        }
+        let firstDay = String(now.addingTimeInterval(-Double(days - 1) * 86400).ISO8601Format().prefix(10))
+        let dayExpression = store.dialect == .sqlite ? "substr(received_at, 1, 10)" : "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        let since: SQLiteValue = store.dialect == .sqlite ? .text(firstDay) : .text(firstDay + "T00:00:00Z")
+        let sinceSQL = store.dialect == .sqlite ? "$2" : "CAST($2 AS TIMESTAMPTZ)"
+        var counts: [String: [String: Int64]] = [:]
+        for row in try await store.query(SQLStatement("""
+            SELECT device, \(dayExpression), count(*) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND received_at >= \(sinceSQL)
+            GROUP BY 1, 2
+            """, tenantValue + [since])) {
+            guard let name = row[0].text, let day = row[1].text else { continue }
+            counts[name, default: [:]][day] = row[2].int ?? 0
+        }
+        let dayList = (0..<days).map { String(now.addingTimeInterval(-Double(days - 1 - $0) * 86400).ISO8601Format().prefix(10)) }
+        for name in devices.keys {
+            devices[name]?.perDay = dayList.map { ($0, counts[name]?[$0] ?? 0) }
+            // The newest envelope says which sensor sent it and when it collected it.
+            if let stored = try await store.query(SQLStatement("""
+                SELECT \(RawCustody.column(store.dialect)) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND device = $2
+                ORDER BY received_at DESC LIMIT 1
+                """, tenantValue + [.text(name)])).first?[0],
+                let envelope = try? await store.envelopeText(stored),
+                let object = try? JSONSerialization.jsonObject(with: Data(envelope.utf8)) as? [String: Any] {
+                devices[name]?.sensorVersion = object["sensor"] as? String
+                devices[name]?.lastCollected = object["collected_at"] as? String
+            }
+        }
+        return devices.values.sorted { ($0.lastReceived ?? "") > ($1.lastReceived ?? "") }
+    }
+
+    package struct TreeNode: Sendable {
+        package var id: String
+        package var depth: Int
+        package var relation: String?
+    }
+
+    /// The session's family within `tenant` (nil: every tenant's): its root ancestor and every
+    /// descendant (sub-agents, forks), depth first.
+    package func tree(of id: String, tenant: Int64?) async throws -> [TreeNode] {
+        var root = id
+        var seen: Set<String> = [id]
+        let tenantValue = SQLiteValue.integer(tenant ?? -1)
+        for _ in 0..<16 {
+            guard let parent = try await store.query(SQLStatement("""
+                SELECT l.parent_key FROM norm_session_links l LEFT JOIN norm_sessions s ON s.session_key = l.parent_key
+                WHERE l.child_key = $1 AND \(NormalizedReader.linkInTenant)
+                """, [.text(root), tenantValue])).first?[0].text,
+                seen.insert(parent).inserted else { break }
+            root = parent
+        }
+        var nodes: [TreeNode] = []
+        var visited: Set<String> = []
+        func visit(_ key: String, depth: Int, relation: String?) async throws {
+            guard visited.insert(key).inserted, nodes.count < 500 else { return }
+            nodes.append(TreeNode(id: key, depth: depth, relation: relation))
+            for row in try await store.query(SQLStatement("""
+                SELECT l.child_key, l.relation FROM norm_session_links l LEFT JOIN norm_sessions s ON s.session_key = l.child_key
+                WHERE l.parent_key = $1 AND \(NormalizedReader.linkInTenant) ORDER BY l.child_key
+                """, [.text(key), tenantValue])) {
+                if let child = row[0].text { try await visit(child, depth: depth + 1, relation: row[1].text) }
+            }
+        }
+        try await visit(root, depth: 0, relation: nil)
+        return nodes
+    }
+
+    /// Titles (or first prompts) of `tenant`'s sessions by key (nil: every tenant's), for links.
+    package func labels(_ keys: [String], tenant: Int64?) async throws -> [String: (tool: String, label: String)] {
+        guard !keys.isEmpty else { return [:] }
+        let list = (2...keys.count + 1).map { "$\($0)" }.joined(separator: ", ")
+        var labels: [String: (tool: String, label: String)] = [:]
+        for row in try await store.query(SQLStatement("""
+            SELECT s.session_key, s.tool, coalesce(s.title, \(NormalizedReader.firstPrompt), s.native_id)
+            FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) AND s.session_key IN (\(list))
+            """, [.integer(tenant ?? -1)] + keys.map { .text($0) })) {
+            if let key = row[0].text { labels[key] = (row[1].text ?? "", row[2].text ?? "") }
+        }
+        return labels
+    }
+
+    package struct RawEnvelopeRow: Sendable {
+        package var id: String
+        package var receivedAt: String
+        package var envelope: String
+    }
+
+    /// The raw envelopes the session was normalised from: its device's records of its source
+    /// read from its files, newest first.
+    package func rawEnvelopes(session: NormalizedReader.Session, files: [String], tenant: Int64?, limit: Int = 200) async throws -> [RawEnvelopeRow] {
+        guard !files.isEmpty else { return [] }
+        let list = (0..<files.count).map { "$\($0 + 4)" }.joined(separator: ", ")
+        var rows: [RawEnvelopeRow] = []
+        let decompressor = Zstd.Decompressor()
+        for row in try await store.query(SQLStatement("""
+            SELECT id, \(received), \(RawCustody.column(store.dialect)) FROM raw_envelopes
+            WHERE ($1 < 0 OR tenant_id = $1) AND device = $2 AND source = $3 AND \(RawCustody.path(store.dialect)) IN (\(list))
+            ORDER BY received_at DESC, id LIMIT \(limit)
+            """, [.integer(tenant ?? -1), .text(session.device), .text(session.source)] + files.map { .text($0) })) {
+            rows.append(RawEnvelopeRow(id: row[0].text ?? "", receivedAt: row[1].text ?? "", envelope: try await store.envelopeText(row[2], with: decompressor)))
+        }
+        return rows
+    }
+
+    /// One raw envelope by id.
+    package func rawEnvelope(id: String, tenant: Int64?) async throws -> RawEnvelopeRow? {
+        guard let row = try await store.query(SQLStatement(
+            "SELECT id, \(received), \(RawCustody.column(store.dialect)) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND id = $2 LIMIT 1",
+            [.integer(tenant ?? -1), .text(id)])).first else { return nil }
+        return RawEnvelopeRow(id: row[0].text ?? "", receivedAt: row[1].text ?? "", envelope: try await store.envelopeText(row[2]))
+    }
+}

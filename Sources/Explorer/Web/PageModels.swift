@@ -1,0 +1,341 @@
+import IngestStore
+import Normalization
+import Access
+import Mustache
+
+/// Text that may be absent, for templates: absent or empty, a section over it renders nothing
+/// and an inverted one renders, and a name that holds it never falls through to an outer
+/// context's value of the same name (as a nil optional would).
+package struct MaybeText: MustacheCustomRenderable, Sendable {
+    package var value: String?
+    package init(_ value: String?) { self.value = value }
+    package var renderText: String { value ?? "" }
+    package var isNull: Bool { value?.isEmpty ?? true }
+}
+
+/// What every page's layout needs: the title, whether someone is signed in, which tab is open.
+package struct Navigation: Sendable {
+    package var overview = false
+    package var sessions = false
+    package var search = false
+    package var devices = false
+    package var drift = false
+}
+
+/// A choice in a `<select>`.
+package struct Choice: Sendable {
+    package var value: String
+    package var label: String
+    package var selected: Bool
+}
+
+package struct LoginPage {
+    package var title = "Sign in"
+    package var signedIn = false
+    package var nav = Navigation()
+    package var error: MaybeText
+    package var next: String
+}
+
+package struct ErrorPage {
+    package var title: String
+    package var signedIn: Bool
+    package var nav = Navigation()
+    package var heading: String
+    package var message: String
+}
+
+package struct OverviewPage {
+    package struct Window { var value: String; var label: String; var current: Bool }
+    package struct Totals { var sessions: String; var responses: String; var tokens: String; var cost: String }
+    package struct LeaderRow { var name: String; var link: MaybeText; var tokens: String; var cost: String; var sessions: String }
+    package struct LeaderTable { var id: String; var heading: String; var column: String; var rows: [LeaderRow] }
+    package var title = "Overview"
+    package var signedIn = true
+    package var nav = Navigation(overview: true)
+    package var windows: [Window]
+    package var totals: Totals
+    package var latest: MaybeText
+    package var charts: [UsageChart]
+    package var leaders: [LeaderTable]
+}
+
+package struct SessionsPage {
+    package struct Row {
+        package var id: String
+        package var tool: String
+        package var deleted: Bool
+        package var project: String
+        package var label: String
+        package var device: String
+        package var deviceShort: String
+        package var started: String
+        package var duration: String
+        package var messages: String
+        package var toolCalls: String
+        package var tokens: String
+        package var cost: String
+    }
+    package var title = "Sessions"
+    package var signedIn = true
+    package var nav = Navigation(sessions: true)
+    package var tools: [Choice]
+    package var devices: [Choice]
+    package var models: [Choice]
+    package var sorts: [Choice]
+    package var project: String
+    package var since: String
+    package var until: String
+    package var includeEmpty: Bool
+    package var rows: [Row]
+    package var page: Int
+    package var previous: MaybeText
+    package var next: MaybeText
+}
+
+package struct SessionPage {
+    package struct TreeItem { var id: String; var label: String; var tool: String; var depth: Int; var relation: MaybeText; var current: Bool }
+    package struct DiffLine { var style: String; var text: String }
+    package struct Change { var path: String; var lines: [DiffLine] }
+    package struct Call {
+        package var id: String
+        package var name: String
+        package var isError: Bool
+        package var duration: MaybeText
+        package var input: MaybeText
+        package var result: MaybeText
+        package var changes: [Change]
+    }
+    package struct Item {
+        package var id: String
+        package var role: String
+        package var kind: String
+        package var model: MaybeText
+        package var createdAt: String
+        package var compaction: Bool
+        package var thinking: Bool
+        package var plain: Bool
+        /// A tool's output sent back as a message (folded: the call above shows it too).
+        package var toolResult: Bool
+        package var text: String
+        package var calls: [Call]
+        package var usage: MaybeText
+    }
+    package var title: String
+    package var signedIn = true
+    package var nav = Navigation(sessions: true)
+    package var label: String
+    package var session: NormalizedReader.Session
+    package var started: String
+    package var duration: String
+    package var models: String
+    package var tokens: String
+    package var cost: String
+    /// "2 secrets redacted: aws-access-token, generic-secret" in the session's files.
+    package var redactions: MaybeText
+    package var hasTree: Bool
+    package var tree: [TreeItem]
+    package var items: [Item]
+    package var hasLooseChanges: Bool
+    package var looseChanges: [Change]
+    /// A conversation longer than a page: which messages are shown, and links to the others.
+    package var paged: Bool
+    package var range: String
+    package var earlier: MaybeText
+    package var later: MaybeText
+}
+
+package struct RawPage {
+    package struct Envelope { var id: String; var receivedAt: String; var json: String }
+    package var title: String
+    package var signedIn = true
+    package var nav = Navigation()
+    package var heading: String
+    package var back: MaybeText
+    package var envelopes: [Envelope]
+}
+
+package struct SearchPage {
+    package struct Hit {
+        package var sessionId: String
+        /// The message to open the conversation at (its page).
+        package var messageId: MaybeText
+        package var anchor: MaybeText
+        package var title: String
+        package var tool: String
+        package var what: String
+        package var createdAt: MaybeText
+        /// The text around the match, the matches flagged.
+        package var snippet: [SnippetPart]
+    }
+    package struct SnippetPart { var text: String; var marked: Bool }
+    package var title = "Search"
+    package var signedIn = true
+    package var nav = Navigation(search: true)
+    package var query: String
+    package var searched: Bool
+    package var count: Int
+    package var capped: Bool
+    package var hits: [Hit]
+}
+
+package struct DevicesPage {
+    package struct Spark { var day: String; var count: String; var x: String; var y: String; var width: String; var height: String }
+    package struct Row {
+        package var device: String
+        package var link: String
+        package var tools: String
+        package var sensor: String
+        package var envelopes: String
+        package var lastReceived: String
+        package var behind: String
+        package var sparkWidth: Int
+        package var spark: [Spark]
+        /// "2 secrets redacted: aws-access-token, generic-secret", or empty.
+        package var redactions: String
+    }
+    package var title = "Devices"
+    package var signedIn = true
+    package var nav = Navigation(devices: true)
+    package var days: Int
+    package var rows: [Row]
+}
+
+package struct DriftPage {
+    package struct Row {
+        package var tool: String
+        package var toolVersion: String
+        package var kind: String
+        package var reason: String
+        package var name: String
+        package var count: String
+        package var firstSeen: String
+        package var lastSeen: String
+        package var exampleId: MaybeText
+    }
+    package var title = "Drift"
+    package var signedIn = true
+    package var nav = Navigation(drift: true)
+    package var rows: [Row]
+}
+
+// The rows a page repeats hundreds or thousands of times name their fields for the templates
+// directly: looking them up by reflection cost most of a 5,000-message session's rendering.
+
+extension SessionPage.Item: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "id": return id
+        case "role": return role
+        case "kind": return kind
+        case "model": return model
+        case "createdAt": return createdAt
+        case "compaction": return compaction
+        case "thinking": return thinking
+        case "plain": return plain
+        case "toolResult": return toolResult
+        case "text": return text
+        case "calls": return calls
+        case "usage": return usage
+        default: return nil
+        }
+    }
+}
+
+extension SessionPage.Call: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "id": return id
+        case "name": return self.name
+        case "isError": return isError
+        case "duration": return duration
+        case "input": return input
+        case "result": return result
+        case "changes": return changes
+        default: return nil
+        }
+    }
+}
+
+extension SessionPage.Change: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "path": return path
+        case "lines": return lines
+        default: return nil
+        }
+    }
+}
+
+extension SessionPage.DiffLine: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "style": return style
+        case "text": return text
+        default: return nil
+        }
+    }
+}
+
+extension SessionsPage.Row: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "id": return id
+        case "tool": return tool
+        case "deleted": return deleted
+        case "project": return project
+        case "label": return label
+        case "device": return device
+        case "deviceShort": return deviceShort
+        case "started": return started
+        case "duration": return duration
+        case "messages": return messages
+        case "toolCalls": return toolCalls
+        case "tokens": return tokens
+        case "cost": return cost
+        default: return nil
+        }
+    }
+}
+
+extension SearchPage.Hit: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "sessionId": return sessionId
+        case "messageId": return messageId
+        case "anchor": return anchor
+        case "title": return title
+        case "tool": return tool
+        case "what": return what
+        case "createdAt": return createdAt
+        case "snippet": return snippet
+        default: return nil
+        }
+    }
+}
+
+extension SearchPage.SnippetPart: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "text": return text
+        case "marked": return marked
+        default: return nil
+        }
+    }
+}
+
+extension UsageChart.Bar: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "day": return day
+        case "tool": return tool
+        case "series": return series
+        case "x": return x
+        case "y": return y
+        case "width": return width
+        case "height": return height
+        case "value": return value
+        default: return nil
+        }
+    }
+}

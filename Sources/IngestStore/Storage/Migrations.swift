@@ -1,0 +1,188 @@
+/// One versioned step of a store's schema, applied once, in a transaction, recorded in
+/// `schema_migrations`.
+package struct Migration: Sendable {
+    package var version: Int
+    package var name: String
+    /// Run in order; one statement each (PostgreSQL's extended protocol takes one at a time).
+    package var statements: [String]
+}
+
+/// The schema of each store, oldest first. Append only: a released migration is never edited,
+/// a change is a new version.
+package enum Migrations {
+    package static let sqlite: [Migration] = [
+        Migration(version: 1, name: "raw envelopes and tokens", statements: [
+            """
+            CREATE TABLE raw_envelopes (
+                id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                device TEXT NOT NULL,
+                token_id INTEGER NOT NULL,
+                batch_id TEXT NOT NULL,
+                received_at TEXT NOT NULL,
+                envelope TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX raw_envelopes_source_kind ON raw_envelopes(source, kind)",
+            """
+            CREATE TABLE tokens (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL,
+                hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                revoked_at TEXT
+            )
+            """,
+        ]),
+        Migration(version: 2, name: "normalised sessions", statements: NormalizedSchema.statements(.sqlite)),
+        Migration(version: 3, name: "token scopes, expiry and device binding", statements: [
+            // Tokens made before scopes existed were laptop tokens: they can send, nothing more.
+            "ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'ingest'",
+            "ALTER TABLE tokens ADD COLUMN expires_at TEXT",
+            "ALTER TABLE tokens ADD COLUMN device TEXT",
+        ]),
+        Migration(version: 4, name: "tenants", statements: [
+            "CREATE TABLE tenants (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL)",
+            // A single-tenant install needs no step of its own: everything so far is the default tenant's.
+            "INSERT INTO tenants(id, name, created_at) VALUES (1, 'default', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            "ALTER TABLE tokens ADD COLUMN tenant_id INTEGER NOT NULL DEFAULT 1",
+            // Envelope ids are unique per tenant: one tenant cannot suppress another's record by
+            // sending its id first. The table is rebuilt with its rows in arrival order (rowid),
+            // so the normaliser's watermark still holds.
+            """
+            CREATE TABLE raw_envelopes_by_tenant (
+                tenant_id INTEGER NOT NULL DEFAULT 1,
+                id TEXT NOT NULL,
+                source TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                device TEXT NOT NULL,
+                token_id INTEGER NOT NULL,
+                batch_id TEXT NOT NULL,
+                received_at TEXT NOT NULL,
+                envelope TEXT NOT NULL,
+                PRIMARY KEY (tenant_id, id)
+            )
+            """,
+            """
+            INSERT INTO raw_envelopes_by_tenant(rowid, tenant_id, id, source, kind, device, token_id, batch_id, received_at, envelope)
+            SELECT rowid, 1, id, source, kind, device, token_id, batch_id, received_at, envelope FROM raw_envelopes ORDER BY rowid
+            """,
+            "DROP TABLE raw_envelopes",
+            "ALTER TABLE raw_envelopes_by_tenant RENAME TO raw_envelopes",
+            "CREATE INDEX raw_envelopes_source_kind ON raw_envelopes(source, kind)",
+            "ALTER TABLE norm_sessions ADD COLUMN tenant_id INTEGER NOT NULL DEFAULT 1",
+            "CREATE INDEX norm_sessions_tenant ON norm_sessions(tenant_id, started_at)",
+            """
+            CREATE TABLE norm_drift_by_tenant (
+                tenant_id INTEGER NOT NULL DEFAULT 1, source TEXT NOT NULL, tool TEXT NOT NULL, tool_version TEXT NOT NULL,
+                kind TEXT NOT NULL, reason TEXT NOT NULL, name TEXT NOT NULL, count INTEGER NOT NULL,
+                PRIMARY KEY (tenant_id, source, tool, tool_version, kind, reason, name))
+            """,
+            "INSERT INTO norm_drift_by_tenant SELECT 1, source, tool, tool_version, kind, reason, name, count FROM norm_drift",
+            "DROP TABLE norm_drift",
+            "ALTER TABLE norm_drift_by_tenant RENAME TO norm_drift",
+        ]),
+        Migration(version: 5, name: "normaliser lease", statements: NormalizerLease.schema),
+        Migration(version: 6, name: "explorer: search, cost estimates, sign-ins, drift detail", statements: explorer(.sqlite)),
+        Migration(version: 7, name: "search index paused during a whole reparse", statements: FullTextSearch.pausable),
+        Migration(version: 8, name: "raw envelopes compressed with zstd", statements: RawCustody.schema(.sqlite)),
+        Migration(version: 9, name: "search index: larger segments, merged sixteen at a time", statements: FullTextSearch.tuning),
+        Migration(version: 10, name: "usage rows priced by their session's model", statements: [usageModelsIndex]),
+        Migration(version: 11, name: "search index: new rows indexed many at a time", statements: FullTextSearch.deferred),
+        Migration(version: 12, name: "normalised keys carry the tenant as a part of their own", statements: renormalizeAll),
+        Migration(version: 13, name: "secrets redacted, by record and rule", statements: RawRedactions.schema(.sqlite)),
+    ]
+
+    package static let postgres: [Migration] = [
+        Migration(version: 1, name: "raw envelopes and tokens", statements: [
+            """
+            CREATE TABLE raw_envelopes (
+                id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                device TEXT NOT NULL,
+                token_id BIGINT NOT NULL,
+                batch_id TEXT NOT NULL,
+                received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                envelope TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX raw_envelopes_source_kind ON raw_envelopes(source, kind)",
+            """
+            CREATE TABLE tokens (
+                id BIGSERIAL PRIMARY KEY,
+                name TEXT NOT NULL,
+                hash TEXT NOT NULL UNIQUE,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                revoked_at TIMESTAMPTZ
+            )
+            """,
+        ]),
+        Migration(version: 2, name: "normalised sessions", statements: [
+            // Arrival order, for normalising in the order records came.
+            "ALTER TABLE raw_envelopes ADD COLUMN seq BIGSERIAL",
+            "CREATE UNIQUE INDEX raw_envelopes_seq ON raw_envelopes(seq)",
+        ] + NormalizedSchema.statements(.postgres)),
+        Migration(version: 3, name: "token scopes, expiry and device binding", statements: [
+            "ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'ingest'",
+            "ALTER TABLE tokens ADD COLUMN expires_at TIMESTAMPTZ",
+            "ALTER TABLE tokens ADD COLUMN device TEXT",
+        ]),
+        Migration(version: 4, name: "tenants", statements: [
+            "CREATE TABLE tenants (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            "INSERT INTO tenants(id, name) VALUES (1, 'default')",
+            "SELECT setval(pg_get_serial_sequence('tenants', 'id'), 1)",
+            "ALTER TABLE tokens ADD COLUMN tenant_id BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE raw_envelopes ADD COLUMN tenant_id BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE raw_envelopes DROP CONSTRAINT raw_envelopes_pkey",
+            "ALTER TABLE raw_envelopes ADD PRIMARY KEY (tenant_id, id)",
+            "ALTER TABLE norm_sessions ADD COLUMN tenant_id BIGINT NOT NULL DEFAULT 1",
+            "CREATE INDEX norm_sessions_tenant ON norm_sessions(tenant_id, started_at)",
+            "ALTER TABLE norm_drift ADD COLUMN tenant_id BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE norm_drift DROP CONSTRAINT norm_drift_pkey",
+            "ALTER TABLE norm_drift ADD PRIMARY KEY (tenant_id, source, tool, tool_version, kind, reason, name)",
+        ]),
+        Migration(version: 5, name: "normaliser lease", statements: NormalizerLease.schema),
+        Migration(version: 6, name: "explorer: search, cost estimates, sign-ins, drift detail", statements: explorer(.postgres)),
+        // PostgreSQL's index is a generated column: nothing to pause. The version keeps both stores in step.
+        Migration(version: 7, name: "search index paused during a whole reparse", statements: []),
+        Migration(version: 8, name: "raw envelopes compressed with zstd", statements: RawCustody.schema(.postgres)),
+        Migration(version: 9, name: "usage rows priced by their session's model", statements: [usageModelsIndex]),
+        Migration(version: 10, name: "normalised keys carry the tenant as a part of their own", statements: renormalizeAll),
+        Migration(version: 11, name: "secrets redacted, by record and rule", statements: RawRedactions.schema(.postgres)),
+    ]
+
+    /// The usage rows that may need their session's model (see `UsageModels` in the
+    /// normalisation module), found without reading every usage row of a session at every step.
+    package static let usageModelsIndex = "CREATE INDEX norm_usage_unmodelled ON norm_usage(session_key) WHERE model IS NULL AND cost IS NULL"
+
+    /// Empties every normalised table and sets the normaliser back to the first raw envelope:
+    /// the server then builds them again from raw custody, as a reparse does, with the keys
+    /// the current code makes (the raw envelopes are the truth; the rest is derived). The
+    /// tables are named as they were at this version, not read from `NormalizedSchema.tables`:
+    /// a table added later does not exist yet when an older store runs this migration.
+    package static let renormalizeAll: [String] = [
+        "norm_sessions", "norm_session_files", "norm_session_links", "norm_messages", "norm_message_positions", "norm_tool_calls",
+        "norm_usage", "norm_file_changes", "norm_session_models", "norm_drift", "norm_file_memory", "norm_usage_by_day",
+    ].map { "DELETE FROM \($0)" } + [
+        "UPDATE norm_progress SET last_seq = 0 WHERE id = 1",
+    ]
+
+    /// What the explorer needs: full-text search, estimated costs (and the price table they were
+    /// made with), browser sign-ins, when drift was first and last seen with an example record,
+    /// usage summed per day, and an index for the per-device view.
+    package static func explorer(_ dialect: SQLDialect) -> [String] {
+        let real = dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"
+        let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
+        return [
+            "ALTER TABLE norm_usage ADD COLUMN estimated_cost \(real)",
+            "CREATE TABLE norm_prices (id \(int) PRIMARY KEY, fingerprint TEXT NOT NULL)",
+            "CREATE TABLE web_sessions (id_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL)",
+            "ALTER TABLE norm_drift ADD COLUMN first_seen TEXT",
+            "ALTER TABLE norm_drift ADD COLUMN last_seen TEXT",
+            "ALTER TABLE norm_drift ADD COLUMN example_id TEXT",
+            "CREATE INDEX raw_envelopes_device ON raw_envelopes(tenant_id, device, received_at)",
+        ] + FullTextSearch.schema(dialect) + UsageByDay.schema(dialect)
+    }
+}

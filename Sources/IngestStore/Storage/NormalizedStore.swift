@@ -1,0 +1,55 @@
+import SQLiteDB
+
+/// The normalised tables' access to a store: the SQL is written once (``SQLStatement``);
+/// each store runs it and adds what only it can do (a safe horizon over concurrent inserts).
+public protocol NormalizedStore: Sendable {
+    /// Which SQL the store speaks, for the statements written per dialect.
+    var dialect: SQLDialect { get }
+    /// Rows of a query, each column as a value.
+    func query(_ statement: SQLStatement) async throws -> [[SQLiteValue]]
+    /// Runs `statements` in one transaction, but only while the normalised watermark is still
+    /// `expected` (then it becomes `next`): false, and nothing written, when another process
+    /// moved it first.
+    func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) async throws -> Bool
+    /// From now on, commits the steps ``applyNormalized(_:expected:next:)`` takes together, at
+    /// most `interval` apart (each step still all or nothing); zero commits each on its own, and
+    /// whatever is held now. PostgreSQL commits each step on its own whatever the interval.
+    func commitNormalizedSteps(atMostEvery interval: Duration) async throws
+    /// Runs `statements` in one transaction.
+    func execute(_ statements: [SQLStatement]) async throws
+    /// Runs `statements` and deletes every row of `tables`, in one transaction (a reparse's start).
+    func empty(_ tables: [String], after statements: [SQLStatement]) async throws
+    /// Up to `limit` raw envelopes after arrival number `seq`, in arrival order, from `source`
+    /// only when given, and no more once `maxBytes` of them are read (at least one): memory is
+    /// bounded by bytes, whatever the records' sizes. Never skips an envelope whose insert
+    /// commits later with a lower number.
+    func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) async throws -> [RawEnvelope]
+}
+
+extension NormalizedStore {
+    /// The rows of `sql`, which ends in `IN`, for every one of `keys`: asked five hundred at a
+    /// time, so that no statement has more parameters than a store takes.
+    package func query(_ sql: String, in keys: some Collection<String>) async throws -> [[SQLiteValue]] {
+        let sorted = keys.sorted()
+        var rows: [[SQLiteValue]] = []
+        for start in stride(from: 0, to: sorted.count, by: 500) {
+            let chunk = sorted[start..<min(sorted.count, start + 500)]
+            let placeholders = (1...chunk.count).map { "$\($0)" }.joined(separator: ", ")
+            rows += try await query(SQLStatement("\(sql) (\(placeholders))", chunk.map { .text($0) }))
+        }
+        return rows
+    }
+}
+
+/// A raw envelope as the normaliser reads it: its arrival number, its tenant, its bytes.
+public struct RawEnvelope: Sendable {
+    public var seq: Int64
+    public var tenant: Int64
+    public var json: String
+
+    public init(seq: Int64, tenant: Int64 = Tenant.defaultID, json: String) {
+        self.seq = seq
+        self.tenant = tenant
+        self.json = json
+    }
+}

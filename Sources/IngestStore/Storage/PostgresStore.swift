@@ -1,0 +1,309 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// The fleet store: PostgreSQL through PostgresNIO's connection pool.
+///
+/// Several `sensor-ingest` processes can share one database: inserts are
+/// `ON CONFLICT (id) DO NOTHING` (rows in id order, so concurrent batches never deadlock) and
+/// count only what they inserted; migrations run under an advisory lock.
+public final class PostgresStore: IngestStore {
+    public var dialect: SQLDialect { .postgres }
+    public let custody = RawCustody()
+    package let client: PostgresClient
+    package let logger: Logger
+    /// `host:port/database`, for messages.
+    package let address: String
+    /// How long ``migrate()`` waits for the database to answer before giving up.
+    package let startTimeout: Duration
+
+    /// A store on `postgres://user:password@host:port/database` (`?sslmode=require` for TLS).
+    /// Nothing connects until ``run()`` runs; connection failures are logged to `logger`.
+    public init(url: String, logger: Logger = Logger(label: "sensor-ingest.postgres"),
+                startTimeout: Duration = .seconds(30)) throws {
+        let configuration = try Self.configuration(url)
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+        self.startTimeout = startTimeout
+        address = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)/\(configuration.database ?? "")"
+    }
+
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
+              let host = components.host, !host.isEmpty else {
+            throw StoreError("not a PostgreSQL URL (postgres://user:password@host:port/database): \(url)")
+        }
+        let database = String(components.path.drop { $0 == "/" })
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
+        let tls: PostgresClient.Configuration.TLS
+        switch sslMode {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require", "verify-full": tls = .require(.makeClientConfiguration())
+        default: throw StoreError("sslmode must be disable, prefer, require or verify-full: \(sslMode)")
+        }
+        return PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password, database: database.isEmpty ? nil : database, tls: tls)
+    }
+
+    /// Runs the connection pool until cancelled or shut down gracefully.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Fails after `startTimeout` when the database does not answer (the pool itself would
+    /// keep retrying): a server or a command pointed at the wrong place says so.
+    public func migrate() async throws {
+        let (timeout, address) = (startTimeout, address)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await self.applyMigrations()
+                    try await self.loadDictionaries()
+                } catch {
+                    throw StoreError("PostgreSQL at \(address): \(Self.describe(error))")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw StoreError("PostgreSQL at \(address) did not answer within \(timeout): is it running, and are the host, port, user and password right?")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    private func applyMigrations() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            // Per database: one process migrates, the others wait here and then find nothing to do.
+            try await connection.query("SELECT pg_advisory_xact_lock(7414212505)", logger: logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                """, logger: logger)
+            var applied = 0
+            let rows = try await connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger)
+            for try await version in rows.decode(Int.self) { applied = version }
+            for migration in Migrations.postgres where migration.version > applied {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO schema_migrations(version) VALUES (\(migration.version))",
+                                           logger: logger)
+                logger.notice("migrated", metadata: ["version": "\(migration.version)", "migration": "\(migration.name)"])
+            }
+        }
+    }
+
+    /// The server's own message when there is one, rather than the whole error value.
+    static func describe(_ error: any Error) -> String {
+        var error = error
+        if let transaction = error as? PostgresTransactionError {
+            error = transaction.beginError ?? transaction.closureError ?? transaction.commitError ?? error
+        }
+        if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] { return message }
+        return "\(error)"
+    }
+
+    public func appliedMigrations() async throws -> [Int] {
+        var versions: [Int] = []
+        let rows = try await client.query("SELECT version FROM schema_migrations ORDER BY version", logger: logger)
+        for try await version in rows.decode(Int.self) { versions.append(version) }
+        return versions
+    }
+
+    public func insert(_ envelopes: [ValidEnvelope], from origin: BatchOrigin) async throws -> InsertOutcome {
+        guard !envelopes.isEmpty else { return InsertOutcome(accepted: 0, duplicates: 0) }
+        // Arrival numbers (seq) follow the batch's order, which is each file's order: the
+        // normalisers read a file's first line before the rest. Rows are then inserted in id
+        // order, so every server takes row locks in the same order and concurrent overlapping
+        // batches wait for one another instead of deadlocking. (A volatile function in the
+        // select list is evaluated after its ORDER BY.) The arrival lock, shared, lets the
+        // normaliser wait for inserts in flight (rawEnvelopes).
+        let packed = custody.pack(envelopes).map { ByteBuffer(bytes: $0) }
+        let outcome = try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock_shared(\(Self.arrivalLock))", logger: self.logger)
+            let rows = try await connection.query("""
+                INSERT INTO raw_envelopes(tenant_id, id, source, kind, device, token_id, batch_id, envelope_zstd, envelope_bytes, locator_path, seq)
+                SELECT \(origin.tenantID), id, source, kind, device, \(origin.tokenID), \(origin.batchID), envelope_zstd, envelope_bytes, nullif(locator_path, ''), seq
+                FROM (SELECT batch.*, nextval(pg_get_serial_sequence('raw_envelopes', 'seq')) AS seq
+                      FROM unnest(\(envelopes.map(\.id))::text[], \(envelopes.map(\.source))::text[], \(envelopes.map(\.kind))::text[],
+                                  \(envelopes.map(\.device))::text[], \(packed)::bytea[], \(envelopes.map { Int64($0.bytes.count) })::int8[],
+                                  \(envelopes.map { $0.path ?? "" })::text[])
+                           WITH ORDINALITY AS batch(id, source, kind, device, envelope_zstd, envelope_bytes, locator_path, position)
+                      ORDER BY position) AS numbered
+                ORDER BY id
+                ON CONFLICT (tenant_id, id) DO NOTHING
+                RETURNING id
+                """, logger: self.logger)
+            var inserted = Set<String>()
+            for try await id in rows.decode(String.self) { inserted.insert(id) }
+            // What the new envelopes' records lost to redaction, by rule (a repeat counts nothing).
+            let redacted = envelopes.filter { !$0.redactions.isEmpty && inserted.contains($0.id) }
+                .flatMap { envelope in envelope.redactions.entries.map { (envelope, $0) } }
+            if !redacted.isEmpty {
+                try await connection.query("""
+                    INSERT INTO raw_redactions(tenant_id, record_id, rule, device, path, day, count)
+                    SELECT \(origin.tenantID), record_id, rule, device, nullif(path, ''), day, count
+                    FROM unnest(\(redacted.map(\.0.id))::text[], \(redacted.map(\.1.rule))::text[], \(redacted.map(\.0.device))::text[],
+                                \(redacted.map { $0.0.path ?? "" })::text[], \(redacted.map(\.0.day))::text[],
+                                \(redacted.map { Int64($0.1.count) })::int8[]) AS r(record_id, rule, device, path, day, count)
+                    ON CONFLICT (tenant_id, record_id, rule) DO NOTHING
+                    """, logger: self.logger)
+            }
+            return InsertOutcome(accepted: inserted.count, duplicates: envelopes.count - inserted.count)
+        }
+        for source in custody.sourcesWantingDictionary { try await trainDictionary(for: source) }
+        return outcome
+    }
+
+    /// Trains a zstd dictionary on the source's newest envelopes and keeps it (see
+    /// ``RawCustody``). Two servers may each train one: both are kept, frames name the one
+    /// they need.
+    private func trainDictionary(for source: String) async throws {
+        let rows = try await client.query("""
+            SELECT \(unescaped: RawCustody.column(.postgres)) FROM raw_envelopes WHERE source = \(source)
+            ORDER BY seq DESC LIMIT \(RawCustody.sampleCount)
+            """, logger: logger)
+        var samples: [String] = []
+        let decompressor = Zstd.Decompressor()
+        for try await stored in rows.decode(ByteBuffer.self) {
+            samples.append(try await envelopeText(.blob(Array(buffer: stored)), with: decompressor))
+        }
+        guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: source) }
+        try await execute([RawCustody.storeDictionary(dictionary, source: source)])
+        try await loadDictionaries()
+    }
+
+    public func loadDictionaries() async throws {
+        let rows = try await client.query(PostgresQuery(unsafeSQL: RawCustody.loadDictionaries), logger: logger)
+        var stored: [(source: String, bytes: [UInt8])] = []
+        for try await (source, dictionary) in rows.decode((String, ByteBuffer).self) { stored.append((source, Array(buffer: dictionary))) }
+        custody.adopt(stored)
+    }
+
+    public func counts() async throws -> [SourceCount] {
+        let rows = try await client.query("""
+            SELECT source, kind, count(*)::bigint, coalesce(sum(coalesce(envelope_bytes, octet_length(envelope))), 0)::bigint,
+                   coalesce(sum(coalesce(octet_length(envelope_zstd), octet_length(envelope))), 0)::bigint
+            FROM raw_envelopes GROUP BY source, kind ORDER BY source, kind
+            """, logger: logger)
+        var counts: [SourceCount] = []
+        for try await (source, kind, envelopes, bytes, stored) in rows.decode((String, String, Int64, Int64, Int64).self) {
+            counts.append(SourceCount(source: source, kind: kind, envelopes: Int(envelopes), bytes: bytes, storedBytes: stored))
+        }
+        return counts
+    }
+
+    public func envelopes(after last: StoredEnvelope?, limit: Int) async throws -> [StoredEnvelope] {
+        let rows = try await client.query("""
+            SELECT tenant_id, id, \(unescaped: RawCustody.column(.postgres)) FROM raw_envelopes
+            WHERE (tenant_id, id COLLATE "C") > (\(last?.tenantID ?? 0), \(last?.id ?? "") COLLATE "C")
+            ORDER BY tenant_id, id COLLATE "C" LIMIT \(limit)
+            """, logger: logger)
+        var envelopes: [StoredEnvelope] = []
+        let decompressor = Zstd.Decompressor()
+        for try await (tenant, id, stored) in rows.decode((Int64, String, ByteBuffer).self) {
+            envelopes.append(StoredEnvelope(tenantID: tenant, id: id, json: try await envelopeText(.blob(Array(buffer: stored)), with: decompressor)))
+        }
+        return envelopes
+    }
+
+    public func createTenant(name: String) async throws -> Tenant {
+        let rows = try await client.query("""
+            INSERT INTO tenants(name) VALUES (\(name))
+            RETURNING id, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+            """, logger: logger)
+        for try await (id, name, created) in rows.decode((Int64, String, String).self) { return Tenant(id: id, name: name, createdAt: created) }
+        throw StoreError("the tenant was not created")
+    }
+
+    public func tenants() async throws -> [Tenant] {
+        let rows = try await client.query("""
+            SELECT id, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM tenants ORDER BY id
+            """, logger: logger)
+        var tenants: [Tenant] = []
+        for try await (id, name, created) in rows.decode((Int64, String, String).self) { tenants.append(Tenant(id: id, name: name, createdAt: created)) }
+        return tenants
+    }
+
+    static let tokenColumns = """
+        id, name, scope, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), device, tenant_id
+        """
+
+    public func token(withHash hash: String) async throws -> TokenRecord? {
+        try await tokens("SELECT \(unescaped: Self.tokenColumns) FROM tokens WHERE hash = \(hash) AND revoked_at IS NULL").first
+    }
+
+    public func createToken(_ token: NewToken) async throws -> TokenRecord {
+        let expires = token.expiresAt.map { Self.rfc3339($0) }
+        guard let created = try await tokens("""
+            INSERT INTO tokens(name, hash, scope, expires_at, device, tenant_id)
+            VALUES (\(token.name), \(token.hash), \(token.scope.rawValue), \(expires)::timestamptz, \(token.device), \(token.tenantID))
+            RETURNING \(unescaped: Self.tokenColumns)
+            """).first
+        else { throw StoreError("the token was not created") }
+        return created
+    }
+
+    public func listTokens() async throws -> [TokenRecord] {
+        try await tokens("SELECT \(unescaped: Self.tokenColumns) FROM tokens ORDER BY id")
+    }
+
+    public func revokeTokens(_ selector: TokenSelector) async throws -> Int {
+        try await updateLiveTokens(set: "revoked_at = now()", selector)
+    }
+
+    public func bindDevice(tokenID: Int64, device: String) async throws -> String {
+        _ = try await count("UPDATE tokens SET device = \(device) WHERE id = \(tokenID) AND device IS NULL RETURNING id")
+        let rows = try await client.query("SELECT device FROM tokens WHERE id = \(tokenID)", logger: logger)
+        for try await bound in rows.decode(String?.self) {
+            if let bound { return bound }
+        }
+        throw StoreError("token \(tokenID) is gone")
+    }
+
+    public func unbindDevice(_ selector: TokenSelector) async throws -> Int {
+        try await updateLiveTokens(set: "device = NULL", selector)
+    }
+
+    /// Sets `assignment` (a constant SQL assignment of this file's) on the live tokens `selector` names.
+    private func updateLiveTokens(set assignment: String, _ selector: TokenSelector) async throws -> Int {
+        switch selector {
+        case .id(let id):
+            return try await count("UPDATE tokens SET \(unescaped: assignment) WHERE revoked_at IS NULL AND id = \(id) RETURNING id")
+        case .name(let name, let tenant):
+            return try await count("""
+                UPDATE tokens SET \(unescaped: assignment) WHERE revoked_at IS NULL AND name = \(name) AND tenant_id = \(tenant) RETURNING id
+                """)
+        }
+    }
+
+    private func count(_ query: PostgresQuery) async throws -> Int {
+        let rows = try await client.query(query, logger: logger)
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
+    }
+
+    static func rfc3339(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    private func tokens(_ query: PostgresQuery) async throws -> [TokenRecord] {
+        var tokens: [TokenRecord] = []
+        let rows = try await client.query(query, logger: logger)
+        for try await (id, name, scope, created, expires, revoked, device, tenant)
+            in rows.decode((Int64, String, String, String, String?, String?, String?, Int64).self) {
+            tokens.append(TokenRecord(id: id, name: name, scope: TokenScope(rawValue: scope) ?? .ingest, tenantID: tenant,
+                                      createdAt: created, expiresAt: expires, revokedAt: revoked, device: device))
+        }
+        return tokens
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+
+/// One checked envelope, ready to store: the columns it is filed under and its own bytes.
+public struct ValidEnvelope: Sendable, Equatable {
+    public var id: String
+    public var source: String
+    public var kind: String
+    public var device: String
+    /// The envelope exactly as it was in the batch (valid UTF-8 JSON, never re-encoded): a
+    /// slice of the batch's body, which it shares rather than copies.
+    public var bytes: ArraySlice<UInt8>
+    /// `locator.path`: the file it was read from (kept beside the compressed envelope).
+    public var path: String?
+    /// The day it was collected (YYYY-MM-DD) and what its record lost to redaction, by rule.
+    package var day = ""
+    package var redactions = RedactionTally()
+
+    /// The envelope's text (a copy: for tests and messages).
+    public var json: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// An envelope of a batch: `bytes` is its slice of the body.
+    public init(id: String, source: String, kind: String, device: String, bytes: ArraySlice<UInt8>, path: String?) {
+        self.id = id
+        self.source = source
+        self.kind = kind
+        self.device = device
+        self.bytes = bytes
+        self.path = path
+    }
+
+    /// An envelope whose `locator.path` the caller has read already (nil: it has none).
+    public init(id: String, source: String, kind: String, device: String, json: String, path: String?) {
+        self.init(id: id, source: source, kind: kind, device: device, bytes: ArraySlice(json.utf8), path: path)
+    }
+
+    /// An envelope whose `locator.path` is read from `json`.
+    public init(id: String, source: String, kind: String, device: String, json: String) {
+        var text = json
+        let path = text.withUTF8 { JSONSlices.locatorPath(envelope: UnsafeRawBufferPointer($0)) }
+        self.init(id: id, source: source, kind: kind, device: device, json: json, path: path)
+    }
+}
+
+/// Who sent a batch: the token it came with and the batch's own id.
+public struct BatchOrigin: Sendable, Equatable {
+    public var tokenID: Int64
+    /// The tenant of the token: envelope ids are unique per tenant.
+    public var tenantID: Int64
+    public var batchID: String
+
+    public init(tokenID: Int64, tenantID: Int64 = Tenant.defaultID, batchID: String) {
+        self.tokenID = tokenID
+        self.tenantID = tenantID
+        self.batchID = batchID
+    }
+}
+
+/// An organisation: every token belongs to one, and everything its tokens send is its own.
+public struct Tenant: Sendable, Codable, Equatable {
+    /// The tenant a single-tenant install uses (made by the first migration that knew tenants).
+    public static let defaultID: Int64 = 1
+    public var id: Int64
+    public var name: String
+    public var createdAt: String
+
+    public init(id: Int64, name: String, createdAt: String) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// What an insert did: envelopes new to the store, and repeats of ids already stored.
+public struct InsertOutcome: Sendable, Equatable {
+    public var accepted: Int
+    public var duplicates: Int
+
+    public init(accepted: Int, duplicates: Int) {
+        self.accepted = accepted
+        self.duplicates = duplicates
+    }
+}
+
+/// A raw envelope as stored.
+public struct StoredEnvelope: Sendable, Equatable {
+    public var tenantID: Int64
+    public var id: String
+    public var json: String
+
+    public init(tenantID: Int64 = Tenant.defaultID, id: String, json: String) {
+        self.tenantID = tenantID
+        self.id = id
+        self.json = json
+    }
+}
+
+/// What a token may do. A laptop holds an `ingest` token: it can send, nothing more.
+public enum TokenScope: String, Sendable, Codable, CaseIterable {
+    /// `POST /api/v1/ingest/local-sessions` and `GET /api/v1/sensor-config`.
+    case ingest
+    /// The read API (and the web UI).
+    case read
+    /// Everything, every tenant: tokens, tenants, reparse, stats.
+    case admin
+
+    /// Whether a token of this scope may use a route that needs `needed`.
+    public func allows(_ needed: TokenScope) -> Bool { self == .admin || self == needed }
+}
+
+/// A token as listed: never its secret, which is only ever kept hashed.
+public struct TokenRecord: Sendable, Codable, Equatable {
+    public var id: Int64
+    /// What the token is bound to: a device, a person, a tenant.
+    public var name: String
+    public var scope: TokenScope
+    /// The tenant it belongs to: what it sends is filed under it, what it reads is limited to it.
+    public var tenantID: Int64
+    public var createdAt: String
+    /// RFC 3339; past it the token is refused like an unknown one.
+    public var expiresAt: String?
+    public var revokedAt: String?
+    /// The device an ingest token is bound to (the first it sent for, or the one it was made
+    /// for); envelopes claiming another are rejected one by one.
+    public var device: String?
+
+    public init(id: Int64, name: String, scope: TokenScope, tenantID: Int64 = Tenant.defaultID, createdAt: String,
+                expiresAt: String? = nil, revokedAt: String? = nil, device: String? = nil) {
+        self.id = id
+        self.name = name
+        self.scope = scope
+        self.tenantID = tenantID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.device = device
+    }
+
+    /// Whether the token has expired at `now`.
+    public func isExpired(at now: Date = Date()) -> Bool {
+        guard let expiresAt else { return false }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let date = formatter.date(from: expiresAt) ?? ISO8601DateFormatter().date(from: expiresAt) else { return true }
+        return date <= now
+    }
+}
+
+/// What `token create` asks for.
+public struct NewToken: Sendable {
+    public var name: String
+    public var hash: String
+    public var scope: TokenScope
+    public var expiresAt: Date?
+    public var device: String?
+    public var tenantID: Int64
+
+    public init(name: String, hash: String, scope: TokenScope = .ingest, tenantID: Int64 = Tenant.defaultID,
+                expiresAt: Date? = nil, device: String? = nil) {
+        self.name = name
+        self.hash = hash
+        self.scope = scope
+        self.tenantID = tenantID
+        self.expiresAt = expiresAt
+        self.device = device
+    }
+}
+
+/// Raw envelopes stored for one source and kind.
+public struct SourceCount: Sendable, Codable, Equatable {
+    public var source: String
+    public var kind: String
+    public var envelopes: Int
+    /// Bytes of the envelopes as received.
+    public var bytes: Int64
+    /// Bytes they take at rest (compressed).
+    public var storedBytes: Int64
+}
+
+/// A store that cannot be opened or used as asked.
+public struct StoreError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,256 @@
+import IngestStore
+/// Cursor: the IDE's `state.vscdb` rows (global `cursorDiskKV`, `composerHeaders`, and the
+/// chat keys of `ItemTable`) and the cursor-agent CLI's stores and transcripts.
+///
+/// - A composer (`composerData:<id>`) is a session; its bubbles (`bubbleId:<id>:<bubble>`) are
+///   its messages, ordered as the composer's header lists them, whichever arrives first.
+/// - Rows are updated in place: a later version of a bubble replaces the earlier one
+///   (ranked by arrival), and token counts filled in later replace zeros.
+/// - A composer whose value became NULL is a tombstone: the conversation ended (deleted).
+/// - Legacy chat kept in `ItemTable` (`workbench.panel.aichat.view.aichat.chatdata` tabs,
+///   `composer.composerData` with inline conversations) gives sessions and messages too.
+public struct CursorNormalizer: RecordNormalizer {
+    public let kinds: Set<String> = [
+        "cursor.kv", "cursor.composer-header", "cursor.item", "cursor-agent.transcript", "cursor-agent.blob", "cursor-agent.meta",
+    ]
+    public let rawOnlyKinds: Set<String> = ["cursor.workspace"]
+
+    package static let understoodKeys = ["codeBlockDiff:", "agentKv:", "checkpointId:", "messageRequestContext:"]
+    package static let understoodItems: Set<String> = ["aiService.prompts", "aiService.generations", "composer.composerHeaders",
+                                               "interactive.sessions"]
+    package static let agentLineFields: Set<String> = ["role", "message", "type", "status"]
+
+    public init() {}
+
+    public func normalize(_ record: RawRecord, into context: inout NormalizationContext) {
+        switch record.kind {
+        case "cursor.kv": keyValue(record, into: &context)
+        case "cursor.composer-header": composerHeader(record, into: &context)
+        case "cursor.item": item(record, into: &context)
+        case "cursor-agent.transcript": agentTranscript(record, into: &context)
+        case "cursor-agent.blob": agentBlob(record, into: &context)
+        case "cursor-agent.meta": agentMeta(record, into: &context)
+        default: break
+        }
+    }
+
+    // MARK: IDE
+
+    private func keyValue(_ record: RawRecord, into context: inout NormalizationContext) {
+        guard let key = record.object?["key"] as? String else { return context.unreadable(record, "key") }
+        let value = record.column("value")
+        if key.hasPrefix("composerData:") {
+            let composerID = String(key.dropFirst("composerData:".count))
+            composer(composerID, value as? [String: Any], record, tool: "cursor", into: &context)
+        } else if key.hasPrefix("bubbleId:") {
+            let parts = key.split(separator: ":", maxSplits: 2).map(String.init)
+            guard parts.count == 3, let bubble = value as? [String: Any] else { return }
+            let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor", nativeID: parts[1])
+            context.batch.sessions.append(SessionRow(key: sessionKey, tool: "cursor", device: record.device, nativeID: parts[1],
+                                                     source: record.source, file: record.path))
+            self.bubble(bubble, id: parts[2], composerID: parts[1], sessionKey: sessionKey, position: nil, record, into: &context)
+        } else if !Self.understoodKeys.contains(where: key.hasPrefix) {
+            context.unknownType(record, version: nil, String(key.prefix { $0 != ":" }))
+        }
+    }
+
+    /// A composer: header fields, bubble order, inline conversation (older builds), or a tombstone.
+    private func composer(_ composerID: String, _ value: [String: Any]?, _ record: RawRecord, tool: String,
+                          into context: inout NormalizationContext) {
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: tool, nativeID: composerID)
+        var session = SessionRow(key: sessionKey, tool: tool, device: record.device, nativeID: composerID, source: record.source,
+                                 file: record.path)
+        guard let value else {
+            session.status = "deleted"
+            session.endedAt = record.collectedAt
+            context.batch.sessions.append(session)
+            return
+        }
+        session.title = JSON.string(value["name"])
+        session.startedAt = JSON.timestamp(epoch: value["createdAt"])
+        session.endedAt = JSON.timestamp(epoch: value["lastUpdatedAt"]) ?? session.startedAt
+        session.toolVersion = JSON.int(value["_v"]).map { "_v\($0)" }
+        if let model = JSON.string(JSON.at(value, "modelConfig.modelName")), model != "default" { session.model = model }
+        session.status = (JSON.bool(value["isArchived"]) == true) ? "archived" : "active"
+        context.batch.sessions.append(session)
+        for (position, header) in (value["fullConversationHeadersOnly"] as? [Any] ?? []).enumerated() {
+            guard let bubbleID = JSON.string((header as? [String: Any])?["bubbleId"]) else { continue }
+            context.batch.positions.append(MessagePositionRow(messageKey: Self.bubbleKey(record, composerID, bubbleID),
+                                                              position: Int64(position), source: record.source))
+        }
+        for (position, inline) in (value["conversation"] as? [Any] ?? []).enumerated() {
+            guard let bubble = inline as? [String: Any], let bubbleID = JSON.string(bubble["bubbleId"]) ?? JSON.string(bubble["id"])
+            else { continue }
+            self.bubble(bubble, id: bubbleID, composerID: composerID, sessionKey: sessionKey, position: Int64(position), record,
+                        into: &context)
+        }
+    }
+
+    package static func bubbleKey(_ record: RawRecord, _ composerID: String, _ bubbleID: String) -> String {
+        NormalKey.make(record.scopedDevice, "cursor", "bubble", composerID, bubbleID)
+    }
+
+    /// One bubble: `type` 1 (or "user") is the user, 2 (or "ai") the assistant.
+    private func bubble(_ bubble: [String: Any], id bubbleID: String, composerID: String, sessionKey: String, position: Int64?,
+                        _ record: RawRecord, into context: inout NormalizationContext) {
+        let key = Self.bubbleKey(record, composerID, bubbleID)
+        let type = bubble["type"]
+        let role = (JSON.int(type) == 1 || type as? String == "user") ? "user" : "assistant"
+        let model = JSON.string(JSON.at(bubble, "modelInfo.modelName")) ?? JSON.string(bubble["modelType"])
+        let created = JSON.timestamp(epoch: bubble["createdAt"]) ?? JSON.timestamp(epoch: JSON.at(bubble, "timingInfo.clientRpcSendTime"))
+        context.batch.messages.append(MessageRow(
+            key: key, sessionKey: sessionKey, responseID: nil, role: role, kind: "text",
+            text: JSON.string(bubble["text"]) ?? JSON.string(bubble["rawText"]), model: model, createdAt: created,
+            ordinal: position ?? record.position, rank: record.seq, source: record.source))
+        if let position { context.batch.positions.append(MessagePositionRow(messageKey: key, position: position, source: record.source)) }
+        if let model { context.batch.models.insert([sessionKey, model, record.source]) }
+        if let tokens = bubble["tokenCount"] as? [String: Any] {
+            var usage = UsageRow(key: key, sessionKey: sessionKey, messageKey: key, model: model, createdAt: created, source: record.source)
+            usage.input = JSON.int(tokens["inputTokens"]) ?? 0
+            usage.output = JSON.int(tokens["outputTokens"]) ?? 0
+            if usage.total > 0 { context.batch.usage.append(usage) }
+        }
+        if let tool = bubble["toolFormerData"] as? [String: Any], let callID = JSON.string(tool["toolCallId"]) {
+            context.batch.toolCalls.append(ToolCallRow(
+                key: NormalKey.make(record.scopedDevice, "cursor", "call", callID), sessionKey: sessionKey, messageKey: key, callID: callID,
+                name: JSON.string(tool["name"]) ?? JSON.string(tool["tool"]),
+                input: JSON.string(tool["rawArgs"]) ?? JSON.text(tool["params"]), result: JSON.text(tool["result"]),
+                isError: (tool["status"] as? String).map { $0 == "error" }, startedAt: created, source: record.source))
+        }
+    }
+
+    private func composerHeader(_ record: RawRecord, into context: inout NormalizationContext) {
+        guard let row = record.object, let composerID = JSON.string(row["composerId"]) else { return context.unreadable(record, "composerId") }
+        let value = row["value"] as? [String: Any] ?? [:]
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor", nativeID: composerID)
+        let started = JSON.timestamp(epoch: row["createdAt"])
+        context.batch.sessions.append(SessionRow(
+            key: sessionKey, tool: "cursor", device: record.device, nativeID: composerID, source: record.source,
+            title: JSON.string(value["name"]), status: JSON.int(row["isArchived"]) == 1 ? "archived" : nil, startedAt: started,
+            endedAt: started, file: record.path))
+    }
+
+    /// Chat kept as whole JSON values in `ItemTable`.
+    private func item(_ record: RawRecord, into context: inout NormalizationContext) {
+        guard let key = record.object?["key"] as? String else { return context.unreadable(record, "key") }
+        let value = record.column("value")
+        switch key {
+        case "workbench.panel.aichat.view.aichat.chatdata":
+            for case let tab as [String: Any] in JSON.at(value, "tabs") as? [Any] ?? [] {
+                guard let tabID = JSON.string(tab["tabId"]) else { continue }
+                let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor", nativeID: tabID)
+                let bubbles = tab["bubbles"] as? [Any] ?? []
+                let last = JSON.timestamp(epoch: tab["lastSendTime"])
+                context.batch.sessions.append(SessionRow(
+                    key: sessionKey, tool: "cursor", device: record.device, nativeID: tabID, source: record.source,
+                    title: JSON.string(tab["chatTitle"]), status: "active", startedAt: last, endedAt: last, file: record.path))
+                for (position, bubble) in bubbles.enumerated() {
+                    guard let bubble = bubble as? [String: Any], let bubbleID = JSON.string(bubble["id"]) else { continue }
+                    self.bubble(bubble, id: bubbleID, composerID: tabID, sessionKey: sessionKey, position: Int64(position), record,
+                                into: &context)
+                }
+            }
+        case "composer.composerData":
+            for case let composer as [String: Any] in JSON.at(value, "allComposers") as? [Any] ?? [] {
+                guard let composerID = JSON.string(composer["composerId"]) else { continue }
+                // Empty drafts (no conversation, no name) are not sessions.
+                let conversation = composer["conversation"] as? [Any] ?? []
+                guard !conversation.isEmpty || composer["fullConversationHeadersOnly"] != nil else { continue }
+                self.composer(composerID, composer, record, tool: "cursor", into: &context)
+            }
+        default:
+            if !Self.understoodItems.contains(key) { context.unknownType(record, version: nil, key) }
+        }
+    }
+
+    // MARK: cursor-agent CLI
+
+    /// `agent-transcripts/<id>/<id>.jsonl` (and `subagents/<id>.jsonl`): role lines, no ids,
+    /// no timestamps; a line's place in the file is its identity.
+    private func agentTranscript(_ record: RawRecord, into context: inout NormalizationContext) {
+        guard let line = record.object else { return context.unreadable(record, "not a JSON object") }
+        context.unknownFields(record, version: nil, line, known: Self.agentLineFields)
+        let components = record.pathComponents
+        guard let file = components.last else { return }
+        let nativeID = String(file.prefix { $0 != "." })
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor-agent", nativeID: nativeID)
+        context.batch.sessions.append(SessionRow(key: sessionKey, tool: "cursor-agent", device: record.device, nativeID: nativeID,
+                                                 source: record.source, file: record.path))
+        if components.count >= 3, components[components.count - 2] == "subagents" {
+            context.batch.links.append(SessionLinkRow(
+                childKey: sessionKey,
+                parentKey: NormalKey.session(device: record.scopedDevice, tool: "cursor-agent", nativeID: components[components.count - 3]),
+                toolCallID: nil, relation: "subagent", source: record.source))
+        }
+        guard let role = line["role"] as? String else {
+            if line["type"] as? String != "turn_ended" { context.unknownType(record, version: nil, line["type"] as? String ?? "(none)") }
+            return
+        }
+        let key = NormalKey.make(record.scopedDevice, "cursor-agent", "line", nativeID, "\(record.position)")
+        agentMessage(role: role, content: JSON.at(line, "message.content"), key: key, sessionKey: sessionKey, model: nil, record,
+                     into: &context)
+    }
+
+    /// `store.db` blobs: content-addressed JSON messages (protobuf tree nodes are kept raw).
+    private func agentBlob(_ record: RawRecord, into context: inout NormalizationContext) {
+        guard let row = record.object, let blobID = JSON.string(row["id"]), let chatID = Self.chatID(record) else { return }
+        guard let data = (row["data"] as? [String: Any]) ?? (row["data"] as? String).flatMap({ JSON.parse($0) as? [String: Any] }),
+              let role = data["role"] as? String else { return }
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor-agent", nativeID: chatID)
+        context.batch.sessions.append(SessionRow(key: sessionKey, tool: "cursor-agent", device: record.device, nativeID: chatID,
+                                                 source: record.source, file: record.path))
+        let model = JSON.string(JSON.at(data, "providerOptions.cursor.modelName"))
+        agentMessage(role: role, content: data["content"], key: NormalKey.make(record.scopedDevice, "cursor-agent", "blob", blobID),
+                     sessionKey: sessionKey, model: model, record, into: &context)
+    }
+
+    /// `store.db` meta: the chat's name, creation time and model.
+    private func agentMeta(_ record: RawRecord, into context: inout NormalizationContext) {
+        guard let chatID = Self.chatID(record), let meta = record.column("value") as? [String: Any] else { return }
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor-agent", nativeID: chatID)
+        let started = JSON.timestamp(epoch: meta["createdAt"])
+        let model = JSON.string(meta["lastUsedModel"])
+        context.batch.sessions.append(SessionRow(
+            key: sessionKey, tool: "cursor-agent", device: record.device, nativeID: chatID, source: record.source,
+            title: JSON.string(meta["name"]), model: model, startedAt: started, endedAt: started, file: record.path))
+        if let model { context.batch.models.insert([sessionKey, model, record.source]) }
+    }
+
+    /// `chats/<cwd hash>/<chat id>/store.db` → the chat id.
+    package static func chatID(_ record: RawRecord) -> String? {
+        let components = record.pathComponents
+        return components.count >= 2 ? components[components.count - 2] : nil
+    }
+
+    private func agentMessage(role: String, content: Any?, key: String, sessionKey: String, model: String?, _ record: RawRecord,
+                              into context: inout NormalizationContext) {
+        var texts: [String] = []
+        var kind = role == "tool" ? "tool_result" : "text"
+        if let string = content as? String { texts.append(string) }
+        for (index, block) in (content as? [Any] ?? []).enumerated() {
+            guard let block = block as? [String: Any] else { continue }
+            switch block["type"] as? String {
+            case "text": JSON.string(block["text"]).map { texts.append($0) }
+            case "tool_use", "tool-call":
+                if texts.isEmpty { kind = "tool_use" }
+                let callID = JSON.string(block["id"]) ?? JSON.string(block["toolCallId"]) ?? "\(key)#\(index)"
+                context.batch.toolCalls.append(ToolCallRow(
+                    key: NormalKey.make(record.scopedDevice, "cursor-agent", "call", callID), sessionKey: sessionKey, messageKey: key,
+                    callID: callID, name: JSON.string(block["name"]) ?? JSON.string(block["toolName"]),
+                    input: JSON.text(block["input"] ?? block["args"]), source: record.source))
+            case "tool_result", "tool-result":
+                kind = "tool_result"
+                if let callID = JSON.string(block["tool_use_id"]) ?? JSON.string(block["toolCallId"]) {
+                    context.batch.toolCalls.append(ToolCallRow(
+                        key: NormalKey.make(record.scopedDevice, "cursor-agent", "call", callID), sessionKey: sessionKey, callID: callID,
+                        result: JSON.text(block["content"] ?? block["result"]), source: record.source))
+                }
+            default: break
+            }
+        }
+        context.batch.messages.append(MessageRow(
+            key: key, sessionKey: sessionKey, role: role, kind: kind, text: texts.isEmpty ? nil : texts.joined(separator: "\n"),
+            model: model, createdAt: nil, ordinal: record.position, rank: 0, source: record.source))
+        if let model { context.batch.models.insert([sessionKey, model, record.source]) }
+    }
+}

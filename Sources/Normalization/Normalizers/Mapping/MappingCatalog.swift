@@ -1,0 +1,89 @@
+import Foundation
+import IngestStore
+import SensorModel
+
+/// The mappings a server normalises with: the built-in `normalizers.d/` and, laid over them,
+/// an operator's directory of `*.yaml` files (a file named like a built-in one replaces it).
+/// Every file is checked against `schemas/normalizer.schema.json` and then for what the schema
+/// cannot say; each problem names its file, line, column and field.
+public enum MappingCatalog {
+    /// Reads one mapping from its text.
+    public static func mapping(_ text: String, file: String) -> (NormalizerMapping?, [ConfigProblem]) {
+        let node: ConfigNode
+        do {
+            node = try ConfigParser.parse(text, file: file)
+        } catch {
+            return (nil, [error])
+        }
+        let problems = SchemaValidator.builtIn.validate(node, against: "normalizer.schema.json")
+        guard problems.isEmpty else { return (nil, problems) }
+        return NormalizerMapping.decode(node, name: URL(fileURLWithPath: file).lastPathComponent)
+    }
+
+    /// The `*.yaml` / `*.yml` files of a directory, by name.
+    public static func files(in directory: URL) throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { ["yaml", "yml"].contains($0.pathExtension) }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    }
+
+    /// The built-in mappings with an operator's directory laid over them.
+    public static func load(directory: URL?) -> (mappings: [NormalizerMapping], problems: [ConfigProblem]) {
+        var byName: [String: NormalizerMapping] = [:]
+        var problems: [ConfigProblem] = []
+        for (name, text) in EmbeddedNormalizers.mappings {
+            let (mapping, found) = mapping(text, file: "normalizers.d/\(name)")
+            problems += found
+            if let mapping { byName[name] = mapping }
+        }
+        if let directory {
+            do {
+                for file in try files(in: directory) {
+                    guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+                        problems.append(ConfigProblem(SourceLocation(file: file.path), field: "", "cannot be read as UTF-8 text"))
+                        continue
+                    }
+                    let (mapping, found) = mapping(text, file: file.path)
+                    problems += found
+                    if let mapping { byName[file.lastPathComponent] = mapping }
+                }
+            } catch {
+                problems.append(ConfigProblem(SourceLocation(file: directory.path), field: "", "cannot be listed: \(error.localizedDescription)"))
+            }
+        }
+        return (byName.keys.sorted().map { byName[$0]! }, problems)
+    }
+}
+
+extension NormalizerRegistry {
+    /// The Swift normalisers of this server and these mappings; a kind taken twice is a problem.
+    public static func with(_ mappings: [NormalizerMapping]) -> (NormalizerRegistry, [ConfigProblem]) {
+        var normalizers: [any RecordNormalizer] = swiftNormalizers
+        var owners: [String: String] = [:]
+        for normalizer in swiftNormalizers {
+            for kind in normalizer.kinds.union(normalizer.rawOnlyKinds).union(normalizer.opaqueKinds) {
+                owners[kind] = "the built-in \(type(of: normalizer))"
+            }
+        }
+        var problems: [ConfigProblem] = []
+        for mapping in mappings {
+            let taken = mapping.kinds.union(mapping.rawOnly).union(mapping.opaque)
+            let clashes = taken.filter { owners[$0] != nil }.sorted()
+            guard clashes.isEmpty else {
+                problems += clashes.map { ConfigProblem(SourceLocation(file: mapping.name), field: "kinds",
+                                                        "'\($0)' is already normalised by \(owners[$0]!)") }
+                continue
+            }
+            for kind in taken { owners[kind] = mapping.name }
+            normalizers.append(MappingNormalizer(mapping))
+        }
+        return (NormalizerRegistry(normalizers), problems)
+    }
+
+    /// The built-in normalisers and mappings, with an operator's directory of mappings.
+    public static func loading(directory: URL?) -> (NormalizerRegistry, [ConfigProblem]) {
+        let (mappings, problems) = MappingCatalog.load(directory: directory)
+        let (registry, clashes) = with(mappings)
+        return (registry, problems + clashes)
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import IngestStore
+import SensorModel
+
+/// One tool's normaliser written as data: a YAML file of `normalizers.d/`, checked against
+/// `schemas/normalizer.schema.json`, interpreted by ``MappingNormalizer``. See
+/// `docs/normalizer-mappings.md` for the language.
+public struct NormalizerMapping: Sendable {
+    /// The file it was read from (`my-tool.yaml`): an operator's file of the same name
+    /// replaces a built-in one.
+    public var name: String
+    /// The tool named on its sessions; by default the kind's first label.
+    package var tool: String?
+    public var kinds: Set<String> = []
+    public var rawOnly: Set<String> = []
+    public var opaque: Set<String> = []
+    package var version: MappingValue?
+    /// Names a record's type in the drift report when no rule takes it.
+    package var type: MappingValue?
+    /// Fields of a taken item that are known; any other is counted as `unknown_field` drift.
+    package var knownFields: Set<String>?
+    package var splits: [Split] = []
+    package var ignore: [MappingCondition] = []
+    package var session = SessionBlock()
+    package var rules: [Rule] = []
+
+    /// Records of these kinds hold many items (a document's messages): each item is taken by
+    /// the rules on its own, `$record` still being the whole record.
+    package struct Split: Sendable {
+        package var kinds: Set<String>
+        package var each: MappingPath
+    }
+
+    package struct Rule: Sendable {
+        package var kinds: Set<String>?
+        package var when: MappingCondition?
+        /// Understood, and nothing to keep (besides `remember`).
+        package var skip = false
+        package var remember: [(String, MappingValue)] = []
+        package var timestamp: MappingValue?
+        package var session = SessionBlock()
+        /// `message`, or the `messages` of a record holding several (a request and its response).
+        package var messages: [MessageBlock] = []
+        package var toolCalls: [CallBlock] = []
+        package var usage: [UsageBlock] = []
+    }
+
+    package struct SessionBlock: Sendable {
+        package var id, project, gitBranch, title, status, model, version, startedAt, endedAt, parent: MappingValue?
+
+        /// These fields, each falling back to `defaults`'.
+        package func over(_ defaults: SessionBlock) -> SessionBlock {
+            SessionBlock(id: id ?? defaults.id, project: project ?? defaults.project, gitBranch: gitBranch ?? defaults.gitBranch,
+                         title: title ?? defaults.title, status: status ?? defaults.status, model: model ?? defaults.model,
+                         version: version ?? defaults.version, startedAt: startedAt ?? defaults.startedAt,
+                         endedAt: endedAt ?? defaults.endedAt, parent: parent ?? defaults.parent)
+        }
+    }
+
+    package struct MessageBlock: Sendable {
+        package var when: MappingCondition?
+        package var id, role, kind, text, thinking, model, timestamp, responseID: MappingValue?
+        /// A message written again with the same id replaces the earlier version.
+        package var lastWriteWins = false
+    }
+
+    package struct CallBlock: Sendable {
+        package var each: MappingPath?
+        package var when: MappingCondition?
+        package var id, name, input, result, error, startedAt, endedAt, durationMs: MappingValue?
+        /// Whether the call belongs to the rule's message (a result arriving on its own does not).
+        package var ofMessage = true
+    }
+
+    package struct UsageBlock: Sendable {
+        /// One row per element (a rollup per model); paths then start at the element.
+        package var each: MappingPath?
+        package var when: MappingCondition?
+        package var id, model, timestamp, input, output, cacheRead, cacheWrite, reasoning, cost: MappingValue?
+        /// The record holds running totals: rows are the differences from the file's previous totals.
+        package var cumulative = false
+    }
+}
+
+// MARK: - Reading
+
+extension NormalizerMapping {
+    /// Reads a mapping already checked against its schema; the problems are what the schema
+    /// cannot say (paths, regular expressions, kinds named twice).
+    package static func decode(_ node: ConfigNode, name: String) -> (NormalizerMapping?, [ConfigProblem]) {
+        var problems: [ConfigProblem] = []
+        var mapping = NormalizerMapping(name: name)
+        func value(_ node: ConfigNode?, _ field: String) -> MappingValue? {
+            node.flatMap { MappingValue.decode($0, field: field, problems: &problems) }
+        }
+        func condition(_ node: ConfigNode?, _ field: String) -> MappingCondition? {
+            node.flatMap { MappingCondition.decode($0, field: field, problems: &problems) }
+        }
+        func path(_ node: ConfigNode?, _ field: String) -> MappingPath? {
+            guard let node, let text = node.string else { return nil }
+            do {
+                return try MappingPath(text)
+            } catch {
+                problems.append(ConfigProblem(node.location, field: field, "path '\(text)': \(error)"))
+                return nil
+            }
+        }
+        func session(_ node: ConfigNode?, _ field: String) -> SessionBlock {
+            guard let node else { return SessionBlock() }
+            return SessionBlock(id: value(node["id"], field + ".id"), project: value(node["project"], field + ".project"),
+                                gitBranch: value(node["git_branch"], field + ".git_branch"), title: value(node["title"], field + ".title"),
+                                status: value(node["status"], field + ".status"), model: value(node["model"], field + ".model"),
+                                version: value(node["version"], field + ".version"),
+                                startedAt: value(node["started_at"], field + ".started_at"),
+                                endedAt: value(node["ended_at"], field + ".ended_at"), parent: value(node["parent"], field + ".parent"))
+        }
+
+        mapping.tool = node["tool"]?.string
+        mapping.kinds = Set(node["kinds"]?.strings ?? [])
+        mapping.rawOnly = Set(node["raw_only"]?.strings ?? [])
+        mapping.opaque = Set(node["opaque"]?.strings ?? [])
+        mapping.version = value(node["version"], "version")
+        mapping.type = value(node["type"], "type")
+        mapping.knownFields = node["known_fields"].map { Set($0.strings) }
+        mapping.session = session(node["session"], "session")
+        for (index, split) in (node["split"]?.elements ?? []).enumerated() {
+            if let each = path(split["each"], "split[\(index)].each") {
+                mapping.splits.append(Split(kinds: Set(split["kinds"]?.strings ?? []), each: each))
+            }
+        }
+        for (index, element) in (node["ignore"]?.elements ?? []).enumerated() {
+            if let ignored = condition(element, "ignore[\(index)]") { mapping.ignore.append(ignored) }
+        }
+        for (index, element) in (node["rules"]?.elements ?? []).enumerated() {
+            let field = "rules[\(index)]"
+            var rule = Rule()
+            rule.kinds = element["kinds"].map { Set($0.strings) }
+            rule.when = condition(element["when"], field + ".when")
+            rule.skip = element["skip"]?.bool ?? false
+            for entry in element["remember"]?.entries ?? [] {
+                if let remembered = value(entry.node, "\(field).remember.\(entry.key)") { rule.remember.append((entry.key, remembered)) }
+            }
+            rule.timestamp = value(element["timestamp"], field + ".timestamp")
+            rule.session = session(element["session"], field + ".session")
+            let messages = element["message"].map { [($0, field + ".message")] }
+                ?? (element["messages"]?.elements ?? []).enumerated().map { ($1, "\(field).messages[\($0)]") }
+            for (message, at) in messages {
+                rule.messages.append(MessageBlock(
+                    when: condition(message["when"], at + ".when"),
+                    id: value(message["id"], at + ".id"), role: value(message["role"], at + ".role"), kind: value(message["kind"], at + ".kind"),
+                    text: value(message["text"], at + ".text"), thinking: value(message["thinking"], at + ".thinking"),
+                    model: value(message["model"], at + ".model"), timestamp: value(message["timestamp"], at + ".timestamp"),
+                    responseID: value(message["response_id"], at + ".response_id"),
+                    lastWriteWins: message["last_write_wins"]?.bool ?? false))
+            }
+            for (callIndex, call) in (element["tool_calls"]?.elements ?? []).enumerated() {
+                let at = "\(field).tool_calls[\(callIndex)]"
+                rule.toolCalls.append(CallBlock(
+                    each: path(call["each"], at + ".each"), when: condition(call["when"], at + ".when"), id: value(call["id"], at + ".id"),
+                    name: value(call["name"], at + ".name"), input: value(call["input"], at + ".input"),
+                    result: value(call["result"], at + ".result"), error: value(call["error"], at + ".error"),
+                    startedAt: value(call["started_at"], at + ".started_at"), endedAt: value(call["ended_at"], at + ".ended_at"),
+                    durationMs: value(call["duration_ms"], at + ".duration_ms"), ofMessage: call["of_message"]?.bool ?? true))
+            }
+            for (usageIndex, usage) in (element["usage"]?.elements ?? []).enumerated() {
+                let at = "\(field).usage[\(usageIndex)]"
+                rule.usage.append(UsageBlock(
+                    each: path(usage["each"], at + ".each"), when: condition(usage["when"], at + ".when"), id: value(usage["id"], at + ".id"), model: value(usage["model"], at + ".model"),
+                    timestamp: value(usage["timestamp"], at + ".timestamp"), input: value(usage["input"], at + ".input"),
+                    output: value(usage["output"], at + ".output"), cacheRead: value(usage["cache_read"], at + ".cache_read"),
+                    cacheWrite: value(usage["cache_write"], at + ".cache_write"), reasoning: value(usage["reasoning"], at + ".reasoning"),
+                    cost: value(usage["cost"], at + ".cost"), cumulative: usage["mode"]?.string == "cumulative"))
+            }
+            let producesRows = !rule.messages.isEmpty || !rule.toolCalls.isEmpty || !rule.usage.isEmpty || !rule.skip
+            if producesRows && !rule.skip && rule.session.over(mapping.session).id == nil {
+                problems.append(ConfigProblem(element.location, field: field,
+                                              "no session id: give session.id here or at the top of the mapping"))
+            }
+            mapping.rules.append(rule)
+        }
+        let handled = mapping.kinds.union(mapping.rawOnly).union(mapping.opaque)
+        for (index, rule) in mapping.rules.enumerated() {
+            for kind in rule.kinds ?? [] where !mapping.kinds.contains(kind) {
+                problems.append(ConfigProblem(node["rules"]?.elements[index]["kinds"]?.location ?? node.location,
+                                              field: "rules[\(index)].kinds", "'\(kind)' is not one of this mapping's kinds"))
+            }
+        }
+        if handled.isEmpty {
+            problems.append(ConfigProblem(node.location, field: "kinds", "the mapping takes no kind"))
+        }
+        return (problems.isEmpty ? mapping : nil, problems)
+    }
+}

@@ -1,0 +1,332 @@
+import Foundation
+import IngestStore
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+import ServiceLifecycle
+
+/// Keeps the normalised tables caught up with the raw store: woken after each stored batch
+/// (and every few seconds regardless), it reads raw envelopes past its watermark in arrival
+/// order, normalises them and writes the rows and the new watermark in one transaction.
+/// Several servers on one PostgreSQL database may run it; the watermark check lets one win
+/// each step and the others retry.
+public final class Normalizer: Service, Sendable {
+    public let store: any IngestStore
+    /// The normalisers it uses; ``use(_:)`` swaps them (an operator's mappings edited).
+    public var registry: NormalizerRegistry { registryBox.withLockedValue { $0 } }
+    private let registryBox: NIOLockedValueBox<NormalizerRegistry>
+    package let metrics: (any NormalizationMetrics)?
+    package let logger: Logger
+    package let chunkSize: Int
+    /// The most envelope bytes read for one step: a run of 50 MB screenshots is normalised a
+    /// few at a time, not a thousand at once.
+    package let chunkBytes: Int
+    /// Taken before every step: one normaliser at a time per store.
+    package let lease: NormalizerLease
+    /// How long new rows may wait for the search index while a long catch-up goes on (a catch-up
+    /// indexes them when it ends).
+    package let searchLag: Duration
+    /// Prices the usage rows the tools did not price.
+    public let prices: PriceTable
+    /// Records this normaliser turned into rows (its work, applied or not).
+    private let normalizedRecords = NIOLockedValueBox(0)
+    private let wakeups: AsyncStream<Void>
+    private let wakeup: AsyncStream<Void>.Continuation
+
+    public init(store: any IngestStore, registry: NormalizerRegistry = .builtIn, metrics: (any NormalizationMetrics)? = nil,
+                chunkSize: Int = 1000, chunkBytes: Int = 64 << 20, searchLag: Duration = .seconds(15),
+                prices: PriceTable = .builtIn, logger: Logger = Logger(label: "sensor-ingest.normalizer")) {
+        self.store = store
+        self.prices = prices
+        registryBox = NIOLockedValueBox(registry)
+        self.metrics = metrics
+        self.chunkSize = chunkSize
+        self.chunkBytes = chunkBytes
+        self.searchLag = searchLag
+        self.logger = logger
+        lease = NormalizerLease(store: store)
+        (wakeups, wakeup) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Normalises with `registry` from the next step on (records already normalised keep their
+    /// rows until a reparse).
+    public func use(_ registry: NormalizerRegistry) {
+        registryBox.withLockedValue { $0 = registry }
+        wake()
+    }
+
+    /// Asks for a catch-up soon (after a batch was stored).
+    public func wake() {
+        wakeup.yield()
+    }
+
+    public func run() async throws {
+        do {
+            try await CostEstimates(store: store, prices: prices).refreshIfStale(logger: logger)
+        } catch {
+            logger.error("estimated costs could not be brought up to date; tried again at the next start", metadata: ["error": "\(Self.brief(error))"])
+        }
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [wakeup] in
+                    // A slow tick too: another server may have stored what this one should normalise.
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(5))
+                        wakeup.yield()
+                    }
+                }
+                for await _ in wakeups {
+                    if Task.isCancelled { break }
+                    do {
+                        try await catchUp()
+                    } catch {
+                        logger.error("normalising failed; retried on the next batch", metadata: ["error": "\(Self.brief(error))"])
+                    }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [wakeup] in
+            wakeup.finish()
+        }
+    }
+
+    /// How many records this normaliser has normalised (each step's records, applied or not).
+    public var recordsNormalized: Int { normalizedRecords.withLockedValue { $0 } }
+
+    /// Normalises everything stored past the watermark, unless another normaliser holds the
+    /// store's lease (it is doing this work). Returns how many envelopes this one took.
+    @discardableResult
+    public func catchUp() async throws -> Int {
+        guard try await lease.acquire() else {
+            logger.debug("another normaliser holds the lease; not normalising")
+            return 0
+        }
+        do {
+            let total = try await steps()
+            // An index a stopped reparse left paused is built now that the tables are complete.
+            let search = FullTextSearch(store: store)
+            try await search.resumeIfPaused()
+            try await search.indexQueued()
+            try await lease.release()
+            return total
+        } catch {
+            try? await lease.release()
+            throw error
+        }
+    }
+
+    /// How far apart the steps are committed (see
+    /// ``NormalizedStore/commitNormalizedSteps(atMostEvery:)``): another process writing the
+    /// store meanwhile waits at most this long for the write lock.
+    package static let stepCommitInterval: Duration = .milliseconds(250)
+
+    /// Normalises step by step while the lease holds, the steps committed a few at a time, and
+    /// whatever is held committed at the end, error or not.
+    private func steps() async throws -> Int {
+        try await store.commitNormalizedSteps(atMostEvery: Self.stepCommitInterval)
+        do {
+            let total = try await uncommittedSteps()
+            try await store.commitNormalizedSteps(atMostEvery: .zero)
+            return total
+        } catch {
+            try? await store.commitNormalizedSteps(atMostEvery: .zero)
+            throw error
+        }
+    }
+
+    private func uncommittedSteps() async throws -> Int {
+        var total = 0
+        var indexed = ContinuousClock.now
+        while true {
+            if indexed.duration(to: .now) > searchLag {
+                try await FullTextSearch(store: store).indexQueued()
+                indexed = .now
+            }
+            guard try await lease.acquire() else { return total }  // renewed each step
+            let watermark = try await self.watermark()
+            let raw = try await store.rawEnvelopes(afterSeq: watermark, source: nil, limit: chunkSize, maxBytes: chunkBytes)
+            guard let last = raw.last else { return total }
+            let (statements, drift) = try await normalize(raw)
+            normalizedRecords.withLockedValue { $0 += raw.count }
+            let applied: Bool
+            do {
+                applied = try await store.applyNormalized(statements, expected: watermark, next: last.seq)
+            } catch {
+                // One record the store cannot take (a NUL in text on PostgreSQL, a value out of
+                // range) spoils the whole step: go one record at a time and set it aside.
+                logger.notice("a step of normalising failed; retrying it record by record", metadata: ["error": "\(Self.brief(error))"])
+                total += try await applyOneByOne(raw, after: watermark)
+                continue
+            }
+            if applied {
+                total += raw.count
+                metrics?.normalized(raw.count, drift: labelled(drift))
+            } else {
+                try await Task.sleep(for: .milliseconds(50))  // another server took this step
+            }
+        }
+    }
+
+    /// Applies `raw` one envelope at a time; one that cannot be stored is counted as drift
+    /// `unreadable` (named by its envelope id) and skipped, and the watermark moves past it, so
+    /// normalising never wedges on a poison record. Returns how many were taken.
+    private func applyOneByOne(_ raw: [RawEnvelope], after start: Int64) async throws -> Int {
+        var watermark = start
+        var taken = 0
+        for envelope in raw {
+            let (statements, drift) = try await normalize([envelope])
+            do {
+                guard try await store.applyNormalized(statements, expected: watermark, next: envelope.seq) else { return taken }
+                metrics?.normalized(1, drift: labelled(drift))
+            } catch {
+                let record = RawRecord(seq: envelope.seq, json: envelope.json)
+                var batch = NormalizedBatch()
+                batch.tenant = envelope.tenant
+                batch.recordID = record?.id
+                batch.recordTime = record?.collectedAt
+                let key = DriftKey(source: record?.source ?? "", tool: record?.tool ?? "", toolVersion: "", kind: record?.kind ?? "",
+                                   reason: "unreadable", name: "envelope \(record?.id ?? "seq \(envelope.seq)")")
+                batch.count(key)
+                logger.error("a record cannot be stored normalised; counted as drift unreadable and skipped",
+                             metadata: ["envelope": "\(key.name)", "error": "\(Self.brief(error))"])
+                guard try await store.applyNormalized(NormalizedWriter.statements(batch, memories: [:], prices: prices), expected: watermark,
+                                                      next: envelope.seq) else { return taken }
+                metrics?.normalized(1, drift: labelled(batch.drift))
+            }
+            watermark = envelope.seq
+            taken += 1
+        }
+        return taken
+    }
+
+    /// Clears the normalised tables (or one source's rows) and builds them again from the raw
+    /// store. The result is the same rows incremental normalising gave.
+    public func reparse(source: String? = nil) async throws -> Int {
+        // A running server's normaliser holds the lease while it works: wait for it to let go,
+        // and keep it while the tables are rebuilt, so that nothing races the rebuild.
+        guard try await lease.wait(timeout: .seconds(60)) else {
+            throw StoreError("another normaliser has held the store for a minute; try again when it is idle")
+        }
+        do {
+            let total = try await rebuild(source: source)
+            try await lease.release()
+            return total
+        } catch {
+            try? await lease.release()
+            throw error
+        }
+    }
+
+    private func rebuild(source: String?) async throws -> Int {
+        if let source {
+            try await store.execute(NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0) WHERE source = $1", [.text(source)]) }
+                + [SQLStatement("DELETE FROM norm_usage_by_day WHERE rows <= 0")])
+            var after: Int64 = 0
+            var total = 0
+            let horizon = try await watermark()
+            while true {
+                guard try await lease.acquire() else { throw StoreError("the normaliser lease was lost during the reparse") }
+                let raw = try await store.rawEnvelopes(afterSeq: after, source: source, limit: chunkSize, maxBytes: chunkBytes)
+                    .filter { $0.seq <= horizon }
+                guard let last = raw.last else {
+                    try await FullTextSearch(store: store).indexQueued()
+                    return total
+                }
+                try await store.execute(try await normalize(raw).statements)
+                total += raw.count
+                after = last.seq
+            }
+        }
+        // The search index is paused while everything is normalised again, and built in one
+        // pass at the end.
+        try await store.empty(NormalizedSchema.tables + ["norm_usage_by_day"],
+                              after: FullTextSearch.pause(store.dialect) + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
+        let total = try await steps()
+        try await FullTextSearch(store: store).resumeIfPaused()
+        return total
+    }
+
+    /// Drift as metrics may label it: a kind no normaliser takes (and its tool) is the sender's
+    /// choice, so it is counted as `other`, never shown as a label value.
+    package func labelled(_ drift: [DriftKey: Int]) -> [DriftKey: Int] {
+        let registry = self.registry
+        var labelled: [DriftKey: Int] = [:]
+        for (key, count) in drift {
+            var shown = key
+            if !registry.handles(key.kind) {
+                shown.kind = "other"
+                shown.tool = "other"
+            }
+            labelled[shown, default: 0] += count
+        }
+        return labelled
+    }
+
+    package func watermark() async throws -> Int64 {
+        try await store.query(SQLStatement("SELECT last_seq FROM norm_progress WHERE id = 1")).first?.first?.int ?? 0
+    }
+
+    /// The statements that merge these raw envelopes into the normalised tables.
+    package func normalize(_ raw: [RawEnvelope]) async throws -> (statements: [SQLStatement], drift: [DriftKey: Int]) {
+        var records: [RawRecord] = []
+        records.reserveCapacity(raw.count)
+        var unreadable = NormalizedBatch()
+        let registry = self.registry
+        for envelope in raw {
+            if var record = RawRecord(seq: envelope.seq, json: envelope.json, readInPlace: registry.inPlaceKinds) {
+                record.tenant = envelope.tenant
+                records.append(record)
+            } else {
+                unreadable.tenant = envelope.tenant
+                unreadable.count(DriftKey(source: "", tool: "", toolVersion: "", kind: "", reason: "unreadable", name: "envelope"))
+            }
+        }
+        let memories = try await loadMemories(registry.memoryKeys(of: records))
+        var context = NormalizationContext(memories: memories)
+        context.batch.drift = unreadable.drift
+        var sources: [String: String] = [:]
+        for record in records {
+            context.batch.tenant = record.tenant
+            context.batch.recordID = record.id
+            context.batch.recordTime = record.collectedAt
+            let sessionsBefore = context.batch.sessions.count
+            registry.normalize(record, into: &context)
+            for index in sessionsBefore..<context.batch.sessions.count { context.batch.sessions[index].tenant = record.tenant }
+            sources[record.fileKey] = record.source
+            if registry.pathMemoryKinds.contains(record.kind) { sources[record.pathKey] = record.source }
+        }
+        var changed: [String: (source: String, memory: FileMemory)] = [:]
+        for key in context.changedMemories { changed[key] = (sources[key] ?? "", context.memories[key]!) }
+        let models = try await UsageModels(store: store, prices: prices).resolve(context.batch)
+        return (NormalizedWriter.statements(context.batch, memories: changed, prices: prices, storedModels: models.stored) + models.repriced,
+                context.batch.drift)
+    }
+
+    private func loadMemories(_ keys: Set<String>) async throws -> [String: FileMemory] {
+        var memories: [String: FileMemory] = [:]
+        let decoder = JSONDecoder()
+        for row in try await store.query("SELECT memory_key, memory FROM norm_file_memory WHERE memory_key IN", in: keys) {
+            guard let key = row[0].text, let text = row[1].text,
+                  let memory = try? decoder.decode(FileMemory.self, from: Data(text.utf8)) else { continue }
+            memories[key] = memory
+        }
+        return memories
+    }
+
+    /// An error for the log: PostgreSQL's own message rather than the whole statement and its
+    /// thousands of bindings, and never more than a few hundred characters.
+    package static func brief(_ error: any Error) -> String {
+        if let postgres = error as? PSQLError, let message = postgres.serverInfo?[.message] {
+            let state = postgres.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            return "PostgreSQL: \(message)\(state)"
+        }
+        let text = String(describing: error)
+        return text.count > 600 ? text.prefix(600) + "… (\(text.count) characters)" : text
+    }
+}
+
+/// What a normaliser reports of its work: records normalised and the drift they showed (the
+/// server's metrics take it).
+public protocol NormalizationMetrics: Sendable {
+    func normalized(_ count: Int, drift: [DriftKey: Int])
+}
