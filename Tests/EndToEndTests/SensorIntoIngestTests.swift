@@ -55,6 +55,12 @@ import Testing
         #expect(metrics.contains("sensor_ingest_batches_total{encoding=\"gzip\"} 1"))
         server.stop()
 
+        // The machine as its sensor describes it: this host's name and this account.
+        let devices = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["device", "list", "--json", "--database", server.database])
+        let machine = try #require((try JSONSerialization.jsonObject(with: devices.stdout) as? [[String: Any]])?.first)
+        #expect(machine["host"] as? String == ProcessInfo.processInfo.hostName, "\(machine)")
+        #expect(machine["user"] as? String == (ProcessInfo.processInfo.environment["USER"] ?? NSUserName()), "\(machine)")
+        #expect(machine["sensorVersion"] as? String == "0.1.0" && (machine["osVersion"] as? String)?.isEmpty == false)
         let stored = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
         let counts = try #require(try JSONSerialization.jsonObject(with: stored.stdout) as? [[String: Any]])
         let total = counts.reduce(0) { $0 + ($1["envelopes"] as? Int ?? 0) }

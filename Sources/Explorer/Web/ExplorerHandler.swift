@@ -351,6 +351,8 @@ package struct ExplorerHandler: Sendable {
         let devices = try await queries.devices(tenant: tenant, days: days, now: now)
         let since = String(now.addingTimeInterval(-Double(days - 1) * 86400).ISO8601Format().prefix(10))
         let redacted = try await reader.redactedRules(tenant: tenant, since: since)
+        let machines = Dictionary(try await DeviceDirectory.devices(in: queries.store, tenant: tenant).map { ($0.device, $0) },
+                                  uniquingKeysWith: { first, _ in first })
         let rows = devices.map { device in
             let peak = max(1, device.perDay.map(\.count).max() ?? 1)
             let spark = device.perDay.enumerated().map { index, day in
@@ -369,7 +371,12 @@ package struct ExplorerHandler: Sendable {
                                    tools: device.tools.joined(separator: ", "), sensor: device.sensorVersion ?? "—",
                                    envelopes: DisplayFormat.count(device.envelopes), lastReceived: DisplayFormat.time(device.lastReceived),
                                    behind: behind, sparkWidth: days * 6, spark: spark,
-                                   redactions: NormalizedReader.redactionLine(redacted[device.device] ?? []) ?? "")
+                                   redactions: NormalizedReader.redactionLine(redacted[device.device] ?? []) ?? "",
+                                   host: machines[device.device]?.host ?? "",
+                                   system: [machines[device.device]?.os, machines[device.device]?.osVersion].compactMap { $0 }
+                                       .joined(separator: " "),
+                                   user: machines[device.device]?.user ?? "",
+                                   firstSeen: machines[device.device].map { DisplayFormat.time($0.firstSeen) } ?? "")
         }
         return renderer.render("devices", DevicesPage(days: days, rows: rows))
     }

@@ -193,6 +193,11 @@ package struct DevicesPage {
         package var spark: [Spark]
         /// "2 secrets redacted: aws-access-token, generic-secret", or empty.
         package var redactions: String
+        /// What its sensor says of the machine: host name, system, account, since when.
+        package var host: String
+        package var system: String
+        package var user: String
+        package var firstSeen: String
     }
     package var title = "Devices"
     package var signedIn = true

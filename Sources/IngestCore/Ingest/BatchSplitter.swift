@@ -8,6 +8,8 @@ struct SplitBatch: Sendable {
     var batchID: String
     /// `sensor.device` of the batch: the sensor that sent it.
     var device: String
+    /// What `sensor` says of its machine (its version, system, host name, account).
+    var sensor: SensorInfo
     /// The inflated body.
     var bytes: [UInt8]
     /// Each element of `records`, as a range of `bytes`: the envelope exactly as sent.
@@ -27,18 +29,19 @@ enum BatchSplitter {
     }
 
     static func split(_ bytes: [UInt8]) throws(Malformed) -> SplitBatch {
-        let result: Result<(String, String, [Range<Int>]), Malformed> = bytes.withUnsafeBytes { body in
+        let result: Result<(String, SensorInfo, [Range<Int>]), Malformed> = bytes.withUnsafeBytes { body in
             do throws(Malformed) { return .success(try scan(body)) } catch { return .failure(error) }
         }
-        let (batchID, device, records) = try result.get()
-        return SplitBatch(batchID: batchID, device: device, bytes: bytes, records: records)
+        let (batchID, sensor, records) = try result.get()
+        return SplitBatch(batchID: batchID, device: sensor.device, sensor: sensor, bytes: bytes, records: records)
     }
 
-    private static func scan(_ body: UnsafeRawBufferPointer) throws(Malformed) -> (String, String, [Range<Int>]) {
+    private static func scan(_ body: UnsafeRawBufferPointer) throws(Malformed) -> (String, SensorInfo, [Range<Int>]) {
         guard let members = JSONSlices.members(of: body) else { throw Malformed("not a JSON object") }
         var seen: Set<String> = []
         var batchID: String?
         var device: String?
+        var sensor: SensorInfo?
         var records: [Range<Int>]?
         for member in members {
             guard seen.insert(member.key).inserted else { throw Malformed("duplicate field \(member.key)") }
@@ -61,6 +64,14 @@ enum BatchSplitter {
                 let field = fields.last { $0.key == "device" }!
                 device = JSONSlices.string(UnsafeRawBufferPointer(rebasing: value[field.value]))
                 guard let device, device.utf8.count <= 200 else { throw Malformed("sensor.device must be at most 200 bytes") }
+                // The rest describes the machine; a field that is not a string is left out.
+                func text(_ name: String) -> String? {
+                    guard let field = fields.last(where: { $0.key == name }) else { return nil }
+                    let value = UnsafeRawBufferPointer(rebasing: value[field.value])
+                    return JSONSlices.kind(value) == .string ? JSONSlices.string(value) : nil
+                }
+                sensor = SensorInfo(device: device, version: text("version") ?? "", os: text("os"), osVersion: text("os_version"),
+                                    host: text("host"), user: text("user"))
             case "records":
                 guard let elements = JSONSlices.elements(of: value) else { throw Malformed("records must be an array") }
                 records = elements.map { ($0.lowerBound + member.value.lowerBound)..<($0.upperBound + member.value.lowerBound) }
@@ -70,7 +81,7 @@ enum BatchSplitter {
         }
         guard let records else { throw Malformed("no records array") }
         guard let batchID else { throw Malformed("no batch_id") }
-        guard let device else { throw Malformed("no sensor") }
-        return (batchID, device, records)
+        guard device != nil, let sensor else { throw Malformed("no sensor") }
+        return (batchID, sensor, records)
     }
 }

@@ -94,7 +94,8 @@ struct IngestHandler: Sendable {
         }
         let outcome: InsertOutcome
         do {
-            outcome = try await store.insert(valid, from: BatchOrigin(tokenID: token.id, tenantID: token.tenantID, batchID: batch.batchID))
+            outcome = try await store.insert(valid, from: BatchOrigin(tokenID: token.id, tenantID: token.tenantID, batchID: batch.batchID,
+                                                                             sensor: batch.sensor))
         } catch {
             metrics.received(bytes: wireBytes)
             logger.error("storing a batch failed", metadata: ["error": "\(error)", "batch": "\(batch.batchID)"])

@@ -27,6 +27,7 @@ public struct IngestServer: Sendable {
         public static let drift = "/api/v1/drift"
         public static let search = "/api/v1/search"
         public static let redactions = "/api/v1/redactions"
+        public static let devices = "/api/v1/devices"
     }
 
     /// What one request may cost.
@@ -116,6 +117,7 @@ public struct IngestServer: Sendable {
         router.get(RouterPath(Paths.drift)) { request, context in try await read.drift(request, context: context) }
         router.get(RouterPath(Paths.search)) { request, context in try await read.search(request, context: context) }
         router.get(RouterPath(Paths.redactions)) { request, context in try await read.redactions(request, context: context) }
+        router.get(RouterPath(Paths.devices)) { request, context in try await read.devices(request, context: context) }
         ExplorerHandler(store: store, limiter: limiter, secureCookies: secureCookies).register(on: router)
         router.get(RouterPath(Paths.health)) { _, _ in "ok\n" }
         let metricsTokenHash = self.metricsTokenHash

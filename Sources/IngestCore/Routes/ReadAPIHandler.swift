@@ -71,6 +71,15 @@ struct ReadAPIHandler: Sendable {
         }
     }
 
+    /// `GET /api/v1/devices`: every device of the token's tenant, as its sensor describes it
+    /// (host name, system and version, account, sensor version) and when it was first and last
+    /// heard from.
+    func devices(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        try await reading(request, context: context) { token in
+            Self.json(["devices": try await DeviceDirectory.devices(in: reader.store, tenant: ReadScope.tenant(of: token))])
+        }
+    }
+
     static func isDay(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         return bytes.count == 10 && bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-")

@@ -92,6 +92,7 @@ package enum Migrations {
         Migration(version: 11, name: "search index: new rows indexed many at a time", statements: FullTextSearch.deferred),
         Migration(version: 12, name: "normalised keys carry the tenant as a part of their own", statements: renormalizeAll),
         Migration(version: 13, name: "secrets redacted, by record and rule", statements: RawRedactions.schema(.sqlite)),
+        Migration(version: 14, name: "devices: what each sensor says of its machine", statements: DeviceDirectory.schema(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -151,6 +152,7 @@ package enum Migrations {
         Migration(version: 9, name: "usage rows priced by their session's model", statements: [usageModelsIndex]),
         Migration(version: 10, name: "normalised keys carry the tenant as a part of their own", statements: renormalizeAll),
         Migration(version: 11, name: "secrets redacted, by record and rule", statements: RawRedactions.schema(.postgres)),
+        Migration(version: 12, name: "devices: what each sensor says of its machine", statements: DeviceDirectory.schema(.postgres)),
     ]
 
     /// The usage rows that may need their session's model (see `UsageModels` in the

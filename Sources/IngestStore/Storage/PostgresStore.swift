@@ -153,6 +153,10 @@ public final class PostgresStore: IngestStore {
                     ON CONFLICT (tenant_id, record_id, rule) DO NOTHING
                     """, logger: self.logger)
             }
+            if let sensor = origin.sensor {
+                try await connection.query(Self.query(DeviceDirectory.upsert(sensor, tenant: origin.tenantID, now: DeviceDirectory.timestamp())),
+                                           logger: self.logger)
+            }
             return InsertOutcome(accepted: inserted.count, duplicates: envelopes.count - inserted.count)
         }
         for source in custody.sourcesWantingDictionary { try await trainDictionary(for: source) }

@@ -111,6 +111,7 @@ public actor SQLiteStore: IngestStore {
                                        .optional(envelope.path), .text(envelope.day), .integer(Int64(entry.count)))
                 }
             }
+            if let sensor = origin.sensor { try run(DeviceDirectory.upsert(sensor, tenant: origin.tenantID, now: receivedAt)) }
             return accepted
         }
         for source in custody.sourcesWantingDictionary { try trainDictionary(for: source) }

@@ -47,11 +47,14 @@ public struct BatchOrigin: Sendable, Equatable {
     /// The tenant of the token: envelope ids are unique per tenant.
     public var tenantID: Int64
     public var batchID: String
+    /// What the batch's `sensor` says of its machine (kept in `devices`), when it was read.
+    public var sensor: SensorInfo?
 
-    public init(tokenID: Int64, tenantID: Int64 = Tenant.defaultID, batchID: String) {
+    public init(tokenID: Int64, tenantID: Int64 = Tenant.defaultID, batchID: String, sensor: SensorInfo? = nil) {
         self.tokenID = tokenID
         self.tenantID = tenantID
         self.batchID = batchID
+        self.sensor = sensor
     }
 }
 

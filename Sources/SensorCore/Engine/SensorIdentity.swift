@@ -15,6 +15,10 @@ public struct SensorIdentity: Sendable {
     public var device: String
     public var host: String
     public var system: String
+    /// The operating system's version (`Version 14.5 (Build 23F79)`, a kernel release).
+    public var systemVersion = ProcessInfo.processInfo.operatingSystemVersionString
+    /// The account the sensor runs as (its person, on a laptop).
+    public var user = SensorIdentity.currentUser()
 
     /// Loads the device id from `directory/device-id`, creating it the first time.
     public static func load(stateDirectory: URL, home: String, machineID: String? = MachineID.current()) throws -> SensorIdentity {
@@ -28,6 +32,12 @@ public struct SensorIdentity: Sendable {
             try AtomicFile.write(Data((device + "\n").utf8), to: file, permissions: 0o644)
         }
         return SensorIdentity(device: device, host: ProcessInfo.processInfo.hostName, system: OperatingSystemName.current)
+    }
+
+    /// The login name of the account this process runs as.
+    public static func currentUser() -> String {
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? ""
     }
 
     /// `d-` and 32 hex digits of SHA-256 over a fixed salt, the machine id and the home folder.

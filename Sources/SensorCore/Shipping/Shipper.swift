@@ -433,6 +433,10 @@ public actor Shipper: ChunkSink {
         header.appendJSONString(identity.system)
         header.append(",\"host\":")
         header.appendJSONString(identity.host)
+        header.append(",\"os_version\":")
+        header.appendJSONString(identity.systemVersion)
+        header.append(",\"user\":")
+        header.appendJSONString(identity.user)
         header.append("},\"records\":[")
         return header
     }

@@ -83,7 +83,9 @@ public enum EmbeddedSchemas {
             "device": {"type": "string"},
             "version": {"type": "string"},
             "os": {"type": "string"},
-            "host": {"type": "string"}
+            "host": {"type": "string", "description": "The machine's host name."},
+            "os_version": {"type": "string", "description": "The operating system's version."},
+            "user": {"type": "string", "description": "The account the sensor runs as."}
           }
         },
         "records": {"type": "array", "items": {"$ref": "#/$defs/envelope"}}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import IngestCore
+import IngestStore
+
+/// `sensor-ingest device list`: the machines that sent to a tenant, as their sensors describe them.
+struct DeviceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "device", abstract: "The devices that sent, as their sensors describe them.",
+        subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List devices: id, host name, system, account, sensor version, first and last seen.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(help: ArgumentHelp("Only this tenant's (see `tenant list`); default: every tenant's.", valueName: "name"))
+        var tenant: String?
+
+        @Flag(help: "JSON output: [{device, host, os, osVersion, user, sensorVersion, firstSeen, lastSeen}].")
+        var json = false
+
+        func run() async throws {
+            let tenantName = tenant
+            let devices = try await store.withStore { store in
+                var tenant: Int64?
+                if let tenantName { tenant = try await TokenCommand.tenant(named: tenantName, in: store).id }
+                return try await DeviceDirectory.devices(in: store, tenant: tenant)
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(devices), as: UTF8.self))
+                return
+            }
+            for device in devices {
+                let system = [device.os, device.osVersion].compactMap { $0 }.joined(separator: " ")
+                print([device.device, device.host ?? "—", system.isEmpty ? "—" : system, device.user ?? "—",
+                       device.sensorVersion ?? "—", device.firstSeen, device.lastSeen].joined(separator: "  "))
+            }
+            if devices.isEmpty { print("no device has sent anything yet") }
+        }
+    }
+}
