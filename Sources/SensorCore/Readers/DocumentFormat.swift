@@ -45,14 +45,21 @@ final class DocumentReader: RecordReader {
         guard !done else { return nil }
         done = true
         let limit = context.declaration.maxRecordBytes
-        let (head, hash, size) = try readWhole(keepingAtMost: limit)
+        var (head, hash, size) = try readWhole(keepingAtMost: limit)
+        // A projection: only the named fields leave, and the record is sent again only when
+        // they change (a refreshed token beside an unchanged email sends nothing).
+        if let projection = context.declaration.fields {
+            head = Self.project(head, with: projection, complete: size <= Int64(limit))
+            hash = Hex.lowercase(SHA256.hash(data: head).prefix(16))
+            size = Int64(head.count)
+        }
         var chunk = EnvelopeChunk()
         chunk.sourceID = context.declaration.id
         chunk.inputBytes = size
         let position = DocumentPosition(source: context.declaration.id, path: file.path, contentHash: hash, size: file.stat.size,
                                         modified: file.stat.modified, lastSeen: context.now)
         chunk.update = .document(key: key, position)
-        guard hash != stored?.contentHash else { return chunk }
+        guard hash != stored?.contentHash, !head.isEmpty || context.declaration.fields == nil else { return chunk }
 
         var flags = RecordFlags()
         if size > Int64(limit) {
@@ -116,6 +123,16 @@ final class DocumentReader: RecordReader {
             total += Int64(count)
         }
         return (head, Hex.lowercase(hasher.finalize().prefix(16)), total)
+    }
+
+    /// The projection of a JSON document as JSON text (keys sorted), or nothing when it is not
+    /// whole, not JSON, or holds none of the fields: a document is never sent unprojected.
+    static func project(_ bytes: [UInt8], with projection: FieldProjection, complete: Bool) -> [UInt8] {
+        guard complete, let document = try? JSONSerialization.jsonObject(with: Data(bytes)),
+              let projected = projection.project(document),
+              let data = try? JSONSerialization.data(withJSONObject: projected, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return [] }
+        return Array(data)
     }
 
     /// For JSON documents with `deny.keys`: the document without those top-level keys.

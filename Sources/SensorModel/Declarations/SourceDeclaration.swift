@@ -171,6 +171,11 @@ public struct SourceDeclaration: Sendable, Equatable, Identifiable {
     public var deniedColumns: [String]
     public var stripNul: Bool
     public var sqlite: SQLiteOptions?
+    /// The only fields of a JSON document that leave (see ``FieldProjection``); nil: the whole document.
+    public var fields: FieldProjection?
+    /// The source reads who is signed in to a tool (an account file); the local policy can
+    /// opt out of every such source at once (`opt_out.identity`).
+    public var identity = false
     /// Columns whose values `deniedKeys` are matched against in every table a query reads
     /// (set by the local policy: `key` and every layer's key columns).
     public var keyGuardColumns: [String] = ["key"]

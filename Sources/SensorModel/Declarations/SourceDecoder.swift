@@ -44,6 +44,17 @@ struct SourceDecoder {
         declaration.deniedKeys = node["deny"]?["keys"]?.strings ?? []
         declaration.deniedColumns = node["deny"]?["columns"]?.strings ?? []
         declaration.stripNul = node["jsonl"]?["strip_nul"]?.bool ?? true
+        declaration.identity = node["identity"]?.bool ?? false
+        if let fieldsNode = node["fields"] {
+            do {
+                declaration.fields = try FieldProjection(fieldsNode.strings ?? [])
+            } catch {
+                problems.append(ConfigProblem(fieldsNode.location, field: "\(id).fields", error.description))
+            }
+            if format != .json {
+                problems.append(ConfigProblem(fieldsNode.location, field: "\(id).fields", "fields applies to format: json documents"))
+            }
+        }
 
         if let roots = node["roots"] {
             declaration.roots.all = roots["default"]?.strings ?? []

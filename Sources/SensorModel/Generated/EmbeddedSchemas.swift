@@ -305,7 +305,8 @@ public enum EmbeddedSchemas {
       "description": "What the person at this machine never wants read, whatever any config says.",
       "properties": {
         "paths": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Path templates or globs (`*`, `**`): files at or below them are never opened (a project folder, a tool's whole data folder)."},
-        "sources": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Source ids that never run, even if the server enables them."}
+        "sources": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Source ids that never run, even if the server enables them."},
+        "identity": {"type": "boolean", "default": false, "description": "Never read which accounts are signed in to the AI tools: every source declared `identity: true` stays off, whatever the server says."}
       }
     },
     "server_sql": {
@@ -402,6 +403,8 @@ public enum EmbeddedSchemas {
         "format": {"enum": ["jsonl", "sqlite", "json", "text", "blob"], "description": "jsonl: one record a line. sqlite: rows of a query. json: the whole document is one record. text: the whole file as text (snapshot), or each line a text record (byte: append-only logs). blob: the whole file as bytes (base64)."},
         "offset": {"enum": ["byte", "cursor", "keyed", "snapshot"], "description": "byte: append-only files, identity = device + inode + fingerprint of the first line, resume at a byte offset. cursor: high-water mark of a column bound as `:cursor`. keyed: rows updated in place, found by a per-key content hash (optionally narrowed by `:cursor`). snapshot: whole document re-sent when its content hash changes."},
         "max_record_bytes": {"type": "integer", "minimum": 1024, "maximum": 1073741824, "description": "Longer records are sent cut to this size and flagged `truncated`."},
+        "fields": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}, "description": "format: json only. The only fields of the document that leave, as paths: dotted keys (`oauthAccount.emailAddress`), `*` for any key of an object, `\"…\"` for a key with dots, `|jwt` to read a JSON Web Token's claims and go on into them (`tokens.id_token|jwt.email`; the token stays behind). Only leaves leave (strings, numbers, booleans, null, arrays of those); a path to an object or to the token itself gives nothing. The record is the projection, sent again only when the projection changes; a document larger than max_record_bytes is not sent."},
+        "identity": {"type": "boolean", "default": false, "description": "The source reads who is signed in to a tool (an account file or row). The local policy's `opt_out.identity` turns every such source off."},
         "poll_interval": {"type": "number", "minimum": 0.1, "maximum": 86400, "description": "Seconds between polls when file events are not available."},
         "deny": {
           "type": "object",

@@ -19,6 +19,8 @@ public struct LocalPolicy: Sendable, Equatable {
     public var optOutPaths: [String] = []
     /// Source ids never run.
     public var optOutSources: [String] = []
+    /// No identity source runs (`opt_out.identity`).
+    public var optOutIdentity = false
     /// The server may not change any `sqlite` field of a source, nor add an SQL source
     /// (`server_sql: forbid`; default `allow`, under the deny views and function limits).
     public var forbidsServerSQL = false
@@ -68,6 +70,7 @@ public struct LocalPolicy: Sendable, Equatable {
             policy.denyColumns += document["deny"]?["columns"]?.strings ?? []
             policy.optOutPaths += document["opt_out"]?["paths"]?.strings ?? []
             policy.optOutSources += document["opt_out"]?["sources"]?.strings ?? []
+            if document["opt_out"]?["identity"]?.bool == true { policy.optOutIdentity = true }
             if document["server_sql"]?.string == "forbid" { policy.forbidsServerSQL = true }
             if policy.serverConfigPublicKey == nil { policy.serverConfigPublicKey = document["server_config"]?["public_key"]?.string }
         }

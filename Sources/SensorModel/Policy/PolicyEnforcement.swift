@@ -71,7 +71,7 @@ public struct PolicyEnforcement: Sendable {
             // `key` and every column any layer names as this source's key.
             source.keyGuardColumns = Self.union(["key"], localVersion?.sqlite?.keyColumns ?? [], source.sqlite?.keyColumns ?? [])
             source.sqlFromServer = fields["sqlite.query"]?.layer == .server
-            if policy.optOutSources.contains(source.id) { source.enabled = false }
+            if policy.optOutSources.contains(source.id) || (policy.optOutIdentity && source.identity) { source.enabled = false }
             sources.append(source)
         }
         config.sources = sources
@@ -84,7 +84,8 @@ public struct PolicyEnforcement: Sendable {
         config.settings.redactionRules = policy.redactionRules + config.settings.redactionRules
         // An opted-out source opts its files out for every source: a server source of another
         // id over the same roots and globs reads none of them.
-        let optedOut = policy.optOutSources.flatMap { id in
+        let identitySources = policy.optOutIdentity ? (local.sources + merged.sources).filter(\.identity).map(\.id) : []
+        let optedOut = (policy.optOutSources + identitySources).flatMap { id in
             (local.source(id) ?? merged.source(id)).map(optedOutPaths) ?? []
         }
         config.settings.optOutPaths = policy.optOutPaths + optedOut

@@ -208,6 +208,31 @@ sources:
     format: jsonl
     offset: byte
 
+  # Who is signed in (~/.claude.json, or $CLAUDE_CONFIG_DIR/.claude.json): the account's email,
+  # name, organisation, role and billing; nothing else of the file (it also holds project
+  # history and may hold an API key) leaves.
+  - id: claude-code.account
+    name: Claude Code account (email, organisation, billing)
+    tool: claude-code
+    kind: claude-code.account
+    identity: true
+    priority: 90
+    roots:
+      default: ["${CLAUDE_CONFIG_DIR:-~}"]
+      windows: ["${CLAUDE_CONFIG_DIR:-${USERPROFILE}}"]
+    include: [".claude.json"]
+    format: json
+    offset: snapshot
+    fields:
+      - oauthAccount.emailAddress
+      - oauthAccount.displayName
+      - oauthAccount.accountUuid
+      - oauthAccount.organizationUuid
+      - oauthAccount.organizationName
+      - oauthAccount.organizationRole
+      - oauthAccount.workspaceRole
+      - oauthAccount.billingType
+
 """#),
         ("cline.yaml", #"""
 # Cline (the VS Code extension saoudrizwan.claude-dev, and ~/.cline/data for newer releases
@@ -317,6 +342,27 @@ sources:
     include: ["sessions/rollout-*.json"]            # whole file rewritten on every change
     format: json
     offset: snapshot
+
+  # Who is signed in ($CODEX_HOME/auth.json): the email and plan from the id token's claims and
+  # the account id; never the API key, the id token itself or the access and refresh tokens.
+  - id: codex.account
+    name: Codex account (email and plan)
+    tool: codex
+    kind: codex.account
+    identity: true
+    priority: 90
+    roots:
+      default: ["${CODEX_HOME:-~/.codex}"]
+      windows: ["${CODEX_HOME:-${USERPROFILE}/.codex}"]
+    include: ["auth.json"]
+    format: json
+    offset: snapshot
+    fields:
+      - tokens.id_token|jwt.email
+      - tokens.id_token|jwt.email_verified
+      - tokens.id_token|jwt."https://api.openai.com/auth".chatgpt_plan_type
+      - tokens.id_token|jwt."https://api.openai.com/auth".chatgpt_account_id
+      - tokens.account_id
 
 """#),
         ("continue.yaml", #"""
@@ -463,7 +509,8 @@ sources:
         ("cursor.yaml", #"""
 # Cursor: the IDE (a VS Code fork: SQLite state.vscdb) and the cursor-agent CLI (~/.cursor).
 # See formats.md §2. Credentials live next to the chats (ItemTable cursorAuth/*): every SQL
-# source names the keys it reads, and denies cursorAuth/* as a second guard.
+# source names the keys it reads, and denies the credential keys (cursorAuth/*Token and the
+# like) as a second guard; only cursor.account reads cursorAuth/, three keys of it.
 sources:
   # New composers, bubbles and content-addressed agent messages (§7 B1): cursorDiskKV keeps
   # a row's rowid when the row is updated, so this finds inserts only...
@@ -479,7 +526,7 @@ sources:
     include: ["globalStorage/state.vscdb"]
     format: sqlite
     offset: cursor
-    deny: {keys: ["cursorAuth/*"]}
+    deny: {keys: ["cursorAuth/*Token*", "cursorAuth/*token*", "cursorAuth/*Secret*", "cursorAuth/*secret*", "cursorAuth/*Key*", "cursorAuth/*key*", "cursorAuth/*Password*"]}
     sqlite:
       # Key ranges ('…:' up to '…;') use the key index; LIKE would not (§2.6).
       query: |
@@ -510,7 +557,7 @@ sources:
     include: ["globalStorage/state.vscdb"]
     format: sqlite
     offset: keyed
-    deny: {keys: ["cursorAuth/*"]}
+    deny: {keys: ["cursorAuth/*Token*", "cursorAuth/*token*", "cursorAuth/*Secret*", "cursorAuth/*secret*", "cursorAuth/*Key*", "cursorAuth/*key*", "cursorAuth/*Password*"]}
     sqlite:
       query: |
         WITH changed AS (
@@ -566,13 +613,36 @@ sources:
     include: ["workspaceStorage/*/state.vscdb", "globalStorage/state.vscdb"]
     format: sqlite
     offset: keyed
-    deny: {keys: ["cursorAuth/*"]}
+    deny: {keys: ["cursorAuth/*Token*", "cursorAuth/*token*", "cursorAuth/*Secret*", "cursorAuth/*secret*", "cursorAuth/*Key*", "cursorAuth/*key*", "cursorAuth/*Password*"]}
     sqlite:
       query: |
         SELECT rowid AS _cursor, key, value FROM ItemTable
         WHERE key IN ('workbench.panel.aichat.view.aichat.chatdata', 'aiService.prompts',
                       'aiService.generations', 'composer.composerData', 'composer.composerHeaders',
                       'interactive.sessions')
+      key_columns: [key]
+      required_tables: [ItemTable]
+
+  # Who is signed in: the account's email, plan and sign-up kind (three ItemTable keys), never
+  # the tokens beside them.
+  - id: cursor.account
+    name: Cursor account (email and plan)
+    tool: cursor
+    kind: cursor.account
+    identity: true
+    priority: 90
+    roots:
+      macos: ["~/Library/Application Support/Cursor/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Cursor/User"]
+      windows: ["${APPDATA}/Cursor/User"]
+    include: ["globalStorage/state.vscdb"]
+    format: sqlite
+    offset: keyed
+    deny: {keys: ["cursorAuth/*Token*", "cursorAuth/*token*", "cursorAuth/*Secret*", "cursorAuth/*secret*", "cursorAuth/*Key*", "cursorAuth/*key*", "cursorAuth/*Password*"]}
+    sqlite:
+      query: |
+        SELECT rowid AS _cursor, key, value FROM ItemTable
+        WHERE key IN ('cursorAuth/cachedEmail', 'cursorAuth/stripeMembershipType', 'cursorAuth/cachedSignUpType')
       key_columns: [key]
       required_tables: [ItemTable]
 
@@ -714,6 +784,22 @@ sources:
     exclude: ["*.tmp-*", "*.unreadable-*"]
     format: json
     offset: snapshot
+
+  # Who is signed in: the active Google account and the ones used before
+  # (google_accounts.json); the OAuth credentials are in another file, never read.
+  - id: gemini-cli.account
+    name: Gemini CLI Google accounts
+    tool: gemini-cli
+    kind: gemini-cli.account
+    identity: true
+    priority: 90
+    roots:
+      default: ["${GEMINI_CLI_HOME:-~}/.gemini"]
+      windows: ["${GEMINI_CLI_HOME:-${USERPROFILE}}/.gemini"]
+    include: ["google_accounts.json"]
+    format: json
+    offset: snapshot
+    fields: [active, old]
 
 """#),
         ("goose.yaml", #"""
@@ -1271,6 +1357,23 @@ sources:
     include: ["workspaceStorage/*/workspace.json"]
     format: json
     offset: snapshot
+
+  # Who is signed in to the GitHub Copilot plugins (VS Code, JetBrains, Vim, Xcode share it):
+  # apps.json (and hosts.json before it), keyed by host and app; the GitHub login leaves, the
+  # oauth_token beside it never does.
+  - id: github-copilot.account
+    name: GitHub Copilot account (GitHub login)
+    tool: vscode-copilot
+    kind: github-copilot.account
+    identity: true
+    priority: 90
+    roots:
+      default: ["${XDG_CONFIG_HOME:-~/.config}/github-copilot"]
+      windows: ["${LOCALAPPDATA}/github-copilot"]
+    include: ["apps.json", "hosts.json"]
+    format: json
+    offset: snapshot
+    fields: ["*.user", "*.githubAppId"]
 
 """#),
         ("windsurf.yaml", #"""
