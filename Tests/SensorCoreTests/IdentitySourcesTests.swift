@@ -93,12 +93,16 @@ import Testing
         return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
-    @Test func eachToolsAccountLeavesAndNoCredentialDoes() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        var home = Home(root: root)
-        try Self.layOut(&home, token: "first")
-        let state = root.appendingPathComponent(".state")
+    /// A fresh home laid out with every tool's account file, removed afterwards.
+    static func withHome(_ body: (inout Home) async throws -> Void) async throws {
+        var home = Home(root: FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString)"))
+        defer { try? FileManager.default.removeItem(at: home.root) }
+        try layOut(&home, token: "first")
+        try await body(&home)
+    }
+
+    @Test func eachToolsAccountLeavesAndNoCredentialDoes() async throws { try await Self.withHome { home in
+        let state = home.root.appendingPathComponent(".state")
         let envelopes = try await Self.scan(home, state: state)
         func records(_ kind: String) -> [String] {
             envelopes.filter { $0["kind"] as? String == kind }.map {
@@ -118,18 +122,15 @@ import Testing
         let again = try await Self.scan(home, state: state)
         #expect(!again.contains { ($0["kind"] as? String)?.hasSuffix(".account") == true && $0["kind"] as? String != "cursor.account" },
                 "\(again.map { $0["kind"] ?? "" })")
-    }
+    } }
 
-    @Test func theLocalPolicyOptsOutOfEveryIdentitySource() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        var home = Home(root: root)
-        try Self.layOut(&home, token: "first")
+    @Test func theLocalPolicyOptsOutOfEveryIdentitySource() async throws { try await Self.withHome { home in
+        let root = home.root
         let policy = root.appendingPathComponent("policy.yaml")
         try "version: 1\nopt_out:\n  identity: true\n".write(to: policy, atomically: true, encoding: .utf8)
         let envelopes = try await Self.scan(home, state: root.appendingPathComponent(".state"), policy: policy)
         #expect(!envelopes.contains { ($0["kind"] as? String)?.hasSuffix(".account") == true })
         let text = envelopes.map { "\($0)" }.joined()
         #expect(!text.contains("ada@acme.com") && !text.contains("ada-gh"))
-    }
+    } }
 }
