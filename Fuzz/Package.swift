@@ -20,6 +20,7 @@ let package = Package(
                 .product(name: "SensorCore", package: "session-sensor"),
                 .product(name: "IngestStore", package: "session-sensor"),
                 .product(name: "Normalization", package: "session-sensor"),
+                .product(name: "Explorer", package: "session-sensor"),
                 .product(name: "IngestCore", package: "session-sensor"),
             ],
             path: "SensorFuzz",

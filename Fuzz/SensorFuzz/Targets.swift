@@ -1,4 +1,5 @@
 import Foundation
+@testable import Explorer
 @testable import IngestCore
 @testable import IngestStore
 @testable import Normalization

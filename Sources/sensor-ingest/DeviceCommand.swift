@@ -7,7 +7,34 @@ import IngestStore
 struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "device", abstract: "The devices that sent, as their sensors describe them.",
-        subcommands: [List.self])
+        subcommands: [List.self, Revoke.self])
+
+    /// Revokes an enrolled device (or lets it back): its credential and tokens are refused at
+    /// the next request, and it cannot enroll again until let back.
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an enrolled device: refused at its next request, and cannot enroll again.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Argument(help: "The device id (see `device list`).")
+        var device: String
+
+        @Option(help: ArgumentHelp("Its tenant.", valueName: "name"))
+        var tenant = "default"
+
+        @Flag(name: .customLong("let-back"), help: "Undo a revocation: the device may enroll again.")
+        var letBack = false
+
+        func run() async throws {
+            let (device, tenantName, letBack) = (self.device, self.tenant, self.letBack)
+            let found = try await store.withStore { store in
+                let tenant = try await TokenCommand.tenant(named: tenantName, in: store)
+                return try await Enrollments.revoke(device: device, tenant: tenant.id, in: store, letBack: letBack)
+            }
+            guard found else { throw ValidationError("no enrolled device \(device) in tenant \(tenantName)") }
+            print(letBack ? "device \(device) may enroll again" : "device \(device) revoked: refused from its next request")
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

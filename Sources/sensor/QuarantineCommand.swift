@@ -40,7 +40,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = common.makeLogger()
             let file = QuarantineFile(stateDirectory: common.stateDirectoryURL)
-            let (client, identity) = try upload.makeClient(common: common)
+            let (client, identity) = try await upload.makeClient(common: common)
             let result: Result<(resent: Int, stillRejected: Int), Error>
             do {
                 result = .success(try await file.replay(transport: client, identity: identity, logger: logger))

@@ -25,7 +25,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = common.makeLogger()
         var upload = self.upload
         upload.quiet = true
-        let runner = try upload.makeRunner(common: common, logger: logger, pollInterval: pollInterval)
+        let runner = try await upload.makeRunner(common: common, logger: logger, pollInterval: pollInterval)
         let status = StatusWriter(stateDirectory: common.stateDirectoryURL, endpoint: upload.endpoint ?? "")
         var metrics: SensorMetrics?
         var endpoint: MetricsEndpoint?

@@ -72,7 +72,7 @@ struct ScanCommand: AsyncParsableCommand {
             logger.error("\(problem.description)")
         }
         if upload.endpoint != nil && !dryRun && output == nil {
-            let runner = try upload.makeRunner(common: common, logger: logger)
+            let runner = try await upload.makeRunner(common: common, logger: logger)
             let (summary, stats) = try await runner.runOnce()
             logger.notice("scan complete: everything read was acknowledged", metadata: [
                 "envelopes": "\(summary.envelopes)", "acknowledged": "\(stats.envelopesAcknowledged)",

@@ -28,6 +28,8 @@ public struct IngestServer: Sendable {
         public static let search = "/api/v1/search"
         public static let redactions = "/api/v1/redactions"
         public static let devices = "/api/v1/devices"
+        public static let enroll = "/api/v1/enroll"
+        public static let token = "/api/v1/token"
     }
 
     /// What one request may cost.
@@ -107,6 +109,9 @@ public struct IngestServer: Sendable {
         let router = Router(context: IngestRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.post(RouterPath(Paths.ingest)) { request, context in try await ingest.handle(request, context: context) }
+        let enrollment = EnrollmentHandler(store: store, authenticator: authenticator)
+        router.post(RouterPath(Paths.enroll)) { request, context in try await enrollment.enroll(request, context: context) }
+        router.post(RouterPath(Paths.token)) { request, context in try await enrollment.token(request, context: context) }
         router.get(RouterPath(Paths.sensorConfig)) { request, context in try await sensorConfig.handle(request, context: context) }
         let read = ReadAPIHandler(reader: NormalizedReader(store: store), authenticator: authenticator)
         router.get(RouterPath(Paths.sessions)) { request, context in try await read.sessions(request, context: context) }

@@ -93,6 +93,7 @@ package enum Migrations {
         Migration(version: 12, name: "normalised keys carry the tenant as a part of their own", statements: renormalizeAll),
         Migration(version: 13, name: "secrets redacted, by record and rule", statements: RawRedactions.schema(.sqlite)),
         Migration(version: 14, name: "devices: what each sensor says of its machine", statements: DeviceDirectory.schema(.sqlite)),
+        Migration(version: 15, name: "enrollment: secrets and the devices they enrolled", statements: Enrollments.schema(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -153,6 +154,7 @@ package enum Migrations {
         Migration(version: 10, name: "normalised keys carry the tenant as a part of their own", statements: renormalizeAll),
         Migration(version: 11, name: "secrets redacted, by record and rule", statements: RawRedactions.schema(.postgres)),
         Migration(version: 12, name: "devices: what each sensor says of its machine", statements: DeviceDirectory.schema(.postgres)),
+        Migration(version: 13, name: "enrollment: secrets and the devices they enrolled", statements: Enrollments.schema(.postgres)),
     ]
 
     /// The usage rows that may need their session's model (see `UsageModels` in the

@@ -105,6 +105,10 @@ public enum TokenScope: String, Sendable, Codable, CaseIterable {
     case read
     /// Everything, every tenant: tokens, tenants, reparse, stats.
     case admin
+    /// An enrollment secret: `POST /api/v1/enroll` only, for a device credential.
+    case enroll
+    /// A device credential: `POST /api/v1/token` only, for short-lived ingest tokens of its device.
+    case device
 
     /// Whether a token of this scope may use a route that needs `needed`.
     public func allows(_ needed: TokenScope) -> Bool { self == .admin || self == needed }

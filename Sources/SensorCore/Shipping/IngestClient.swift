@@ -34,6 +34,9 @@ public struct IngestEndpoint: Sendable {
     public var base: URL
     public var token: String
     public var caFile: String?
+    /// A device credential (from enrollment): requests then carry short-lived ingest tokens it
+    /// gets from `POST /api/v1/token`, not `token`.
+    public var credential: String?
 
     public init(base: URL, token: String, caFile: String? = nil) throws {
         guard let scheme = base.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = base.host else {
@@ -57,6 +60,8 @@ public struct IngestEndpoint: Sendable {
     }
 
     var ingestURL: String { base.appendingPathComponent("api/v1/ingest/local-sessions").absoluteString }
+    var tokenURL: String { base.appendingPathComponent("api/v1/token").absoluteString }
+    var enrollURL: String { base.appendingPathComponent("api/v1/enroll").absoluteString }
     var configURL: String { base.appendingPathComponent("api/v1/sensor-config").absoluteString }
 
     /// Reads the bearer token: `--token-file` (refused when group or others can read it) or
@@ -119,6 +124,35 @@ public final class IngestClient: Sendable {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// The current short-lived token of a device credential, and when it expires.
+    private let access = NIOLockedValueBox<(token: String, expires: Date)?>(nil)
+
+    /// What requests carry: the fixed token, or a device credential's current access token
+    /// (fetched again a minute before it expires, or after a refusal).
+    func bearer() async -> String {
+        guard let credential = endpoint.credential else { return endpoint.token }
+        if let current = access.withLockedValue({ $0 }), current.expires.timeIntervalSinceNow > 60 { return current.token }
+        var request = HTTPClientRequest(url: endpoint.tokenURL)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(credential)")
+        request.headers.add(name: "User-Agent", value: "session-sensor/\(SensorIdentity.version)")
+        guard let response = try? await client.execute(request, timeout: .seconds(10)), response.status.code == 200,
+              let body = try? await response.body.collect(upTo: 64 << 10),
+              let answer = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+              let token = answer["token"] as? String, let lifetime = answer["expires_in"] as? Int else {
+            // Refused (a revoked device) or unreachable: the request goes with the credential,
+            // which the server refuses for ingest, and the shipper reports it as it reports any refusal.
+            return credential
+        }
+        access.withLockedValue { $0 = (token, Date().addingTimeInterval(Double(lifetime))) }
+        return token
+    }
+
+    /// Forgets the access token after a refusal: the next request gets a new one.
+    func forgetAccessToken() {
+        access.withLockedValue { $0 = nil }
+    }
+
     public func shutdown() async {
         try? await client.shutdown()
     }
@@ -126,9 +160,19 @@ public final class IngestClient: Sendable {
     /// Posts one compressed batch (from memory, or streamed from its file).
     /// - Parameter envelopes: how many envelopes the batch holds, which the answer must account for.
     public func upload(_ body: CompressedBatch, batchID: String, envelopes: Int) async -> UploadOutcome {
+        let outcome = await post(body, batchID: batchID, envelopes: envelopes)
+        // An access token revoked or expired under way: once more with a new one.
+        if case .unauthorized = outcome, endpoint.credential != nil {
+            forgetAccessToken()
+            return await post(body, batchID: batchID, envelopes: envelopes)
+        }
+        return outcome
+    }
+
+    private func post(_ body: CompressedBatch, batchID: String, envelopes: Int) async -> UploadOutcome {
         var request = HTTPClientRequest(url: endpoint.ingestURL)
         request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(endpoint.token)")
+        request.headers.add(name: "Authorization", value: "Bearer \(await bearer())")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Content-Encoding", value: body.encoding.rawValue)
         request.headers.add(name: "User-Agent", value: "session-sensor/\(SensorIdentity.version)")
@@ -154,7 +198,7 @@ public final class IngestClient: Sendable {
     /// The server's sensor-config: nil body when unchanged (304).
     public func fetchConfig(etag: String?) async throws -> (status: Int, body: Data?, etag: String?, signature: String?) {
         var request = HTTPClientRequest(url: endpoint.configURL)
-        request.headers.add(name: "Authorization", value: "Bearer \(endpoint.token)")
+        request.headers.add(name: "Authorization", value: "Bearer \(await bearer())")
         request.headers.add(name: "Accept", value: "application/json")
         if let etag { request.headers.add(name: "If-None-Match", value: etag) }
         let response = try await client.execute(request, timeout: .seconds(10))

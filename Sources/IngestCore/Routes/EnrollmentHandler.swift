@@ -1,0 +1,68 @@
+import Access
+import Foundation
+import Hummingbird
+import IngestStore
+
+/// Enrollment and short-lived tokens (docs/ingest-server.md, "Enrollment"):
+/// - `POST /api/v1/enroll` with an enrollment secret and `{"device": "d-…"}`: a device
+///   credential bound to that device (a device enrolled again gets a new one and stays one
+///   device; a secret past its devices is refused).
+/// - `POST /api/v1/token` with a device credential: an ingest token of that device that lives
+///   15 minutes.
+struct EnrollmentHandler: Sendable {
+    let store: any IngestStore
+    let authenticator: BearerAuthenticator
+
+    struct EnrollRequest: Decodable { var device: String }
+    struct Credential: Encodable { var device: String; var credential: String }
+    struct AccessToken: Encodable { var device: String; var token: String; var expiresIn: Int }
+
+    func enroll(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        let secret: TokenRecord
+        switch await authenticator.authorize(request, context: context, scope: .enroll) {
+        case .failure(let refusal): return refusal.response
+        case .success(let token): secret = token
+        }
+        let body = try await request.body.collect(upTo: 4096)
+        guard let asked = try? JSONDecoder().decode(EnrollRequest.self, from: body),
+              (1...200).contains(asked.device.utf8.count), EnvelopeValidator.isDeviceName(asked.device) else {
+            return JSONAnswer.error(.badRequest, #"give {"device": "<this sensor's device id>"}: 1 to 200 characters, no '/', '|' or control character"#)
+        }
+        let device = asked.device
+        let earlier = try await Enrollments.enrolled(device: device, tenant: secret.tenantID, in: store)
+        if earlier?.revoked == true {
+            return JSONAnswer.error(.forbidden, "device \(device) was revoked by an admin (`sensor-ingest device revoke \(device) --let-back` lets it back)")
+        }
+        if earlier == nil, let limit = try await Enrollments.maxDevices(enrollment: secret.id, in: store),
+           try await Enrollments.enrolledCount(enrollment: secret.id, in: store) >= limit {
+            return JSONAnswer.error(.forbidden, "this enrollment secret has enrolled its \(limit) device(s); ask for another")
+        }
+        // The device's earlier credential, and the access tokens it got, stop working now.
+        _ = try await store.revokeTokens(.name(Enrollments.credentialName(device), tenantID: secret.tenantID))
+        _ = try await store.revokeTokens(.name(Enrollments.accessName(device), tenantID: secret.tenantID))
+        let credential = TokenSecret.generate()
+        let record = try await store.createToken(NewToken(name: Enrollments.credentialName(device), hash: TokenSecret.hash(credential),
+                                                          scope: .device, tenantID: secret.tenantID, device: device))
+        try await store.execute([Enrollments.record(device: device, tenant: secret.tenantID, enrollment: earlier?.enrollmentID ?? secret.id,
+                                                    credential: record.id)])
+        return JSONAnswer.json(.ok, Credential(device: device, credential: credential))
+    }
+
+    func token(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        let credential: TokenRecord
+        switch await authenticator.authorize(request, context: context, scope: .device) {
+        case .failure(let refusal): return refusal.response
+        case .success(let token): credential = token
+        }
+        guard credential.scope == .device, let device = credential.device else {
+            return JSONAnswer.error(.forbidden, "only a device credential gets access tokens")
+        }
+        try await store.execute([Enrollments.dropExpiredAccess(device: device, tenant: credential.tenantID, dialect: store.dialect)])
+        let secret = TokenSecret.generate()
+        _ = try await store.createToken(NewToken(name: Enrollments.accessName(device), hash: TokenSecret.hash(secret), scope: .ingest,
+                                                 tenantID: credential.tenantID, expiresAt: Date().addingTimeInterval(Enrollments.accessLifetime),
+                                                 device: device))
+        return JSONAnswer.json(.ok, AccessToken(device: device, token: secret, expiresIn: Int(Enrollments.accessLifetime)),
+                               encoder: JSONEncoder(outputFormatting: [.sortedKeys], keys: .convertToSnakeCase))
+    }
+}
