@@ -64,7 +64,8 @@ struct DeviceCommand: AsyncParsableCommand {
             for device in devices {
                 let system = [device.os, device.osVersion].compactMap { $0 }.joined(separator: " ")
                 print([device.device, device.host ?? "—", system.isEmpty ? "—" : system, device.user ?? "—",
-                       device.sensorVersion ?? "—", device.firstSeen, device.lastSeen].joined(separator: "  "))
+                       device.sensorVersion ?? "—", device.firstSeen, device.lastSeen,
+                       device.enrolledBy.map { "enrolled by \($0)" } ?? "token"].joined(separator: "  "))
             }
             if devices.isEmpty { print("no device has sent anything yet") }
         }

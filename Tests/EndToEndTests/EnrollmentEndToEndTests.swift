@@ -71,7 +71,8 @@ import Testing
         let carol = try await scan(try Self.home(in: work, "carol"), ["--enrollment-file", secret.path])
         #expect(carol.status != 0 && carol.stderr.contains("has enrolled its 2 device(s)"), "\(carol.stderr)")
         let devices = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["device", "list", "--json", "--database", server.database])
-        #expect((try JSONSerialization.jsonObject(with: devices.stdout) as? [[String: Any]])?.count == 2)
+        let listed = try JSONSerialization.jsonObject(with: devices.stdout) as? [[String: Any]]
+        #expect(listed?.count == 2 && listed?.allSatisfy { $0["enrolledBy"] as? String == "enrollment" } == true, "\(listed ?? [])")
 
         // A revoked device is refused at its next request, and cannot enroll again.
         let adaDevice = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: credential)) as? [String: Any])?["device"] as? String)

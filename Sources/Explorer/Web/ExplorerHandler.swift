@@ -376,7 +376,8 @@ package struct ExplorerHandler: Sendable {
                                    system: [machines[device.device]?.os, machines[device.device]?.osVersion].compactMap { $0 }
                                        .joined(separator: " "),
                                    user: machines[device.device]?.user ?? "",
-                                   firstSeen: machines[device.device].map { DisplayFormat.time($0.firstSeen) } ?? "")
+                                   firstSeen: machines[device.device].map { DisplayFormat.time($0.firstSeen) } ?? "",
+                                   enrolledBy: machines[device.device]?.enrolledBy ?? "")
         }
         return renderer.render("devices", DevicesPage(days: days, rows: rows))
     }

@@ -198,6 +198,7 @@ package struct DevicesPage {
         package var system: String
         package var user: String
         package var firstSeen: String
+        package var enrolledBy: String
     }
     package var title = "Devices"
     package var signedIn = true

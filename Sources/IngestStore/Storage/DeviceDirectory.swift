@@ -35,6 +35,8 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
     public var sensorVersion: String?
     public var firstSeen: String
     public var lastSeen: String
+    /// The name of the enrollment secret that enrolled it, when one did.
+    public var enrolledBy: String?
 }
 
 /// The `devices` table: written with each stored batch, read by the API and the explorer.
@@ -69,11 +71,13 @@ package enum DeviceDirectory {
     /// Every device of `tenant` (nil: every tenant's), last heard from first.
     package static func devices(in store: any NormalizedStore, tenant: Int64?) async throws -> [DeviceRecord] {
         try await store.query(SQLStatement("""
-            SELECT device, host, os, os_version, os_user, sensor_version, first_seen, last_seen FROM devices
-            WHERE ($1 < 0 OR tenant_id = $1) ORDER BY last_seen DESC, device
+            SELECT d.device, d.host, d.os, d.os_version, d.os_user, d.sensor_version, d.first_seen, d.last_seen, t.name
+            FROM devices d LEFT JOIN enrolled_devices e ON e.tenant_id = d.tenant_id AND e.device = d.device
+            LEFT JOIN tokens t ON t.id = e.enrollment_id
+            WHERE ($1 < 0 OR d.tenant_id = $1) ORDER BY d.last_seen DESC, d.device
             """, [.integer(tenant ?? -1)])).map { row in
             DeviceRecord(device: row[0].text ?? "", host: row[1].text, os: row[2].text, osVersion: row[3].text, user: row[4].text,
-                         sensorVersion: row[5].text, firstSeen: row[6].text ?? "", lastSeen: row[7].text ?? "")
+                         sensorVersion: row[5].text, firstSeen: row[6].text ?? "", lastSeen: row[7].text ?? "", enrolledBy: row[8].text)
         }
     }
 
