@@ -87,8 +87,9 @@ struct ScanCommand: AsyncParsableCommand {
         let identity = try SensorIdentity.load(stateDirectory: stateDirectory, home: common.homePath, machineID: common.machineID)
         let store = CheckpointStore(url: state.map { URL(fileURLWithPath: $0) }
                                     ?? stateDirectory.appendingPathComponent("checkpoints.json"))
+        let loaded = store.load(logger: logger)
         let scanner = SourceScanner(config: config, template: template, device: identity.device,
-                                    sensorVersion: SensorIdentity.version, state: store.load(logger: logger), logger: logger)
+                                    sensorVersion: SensorIdentity.version, state: loaded, logger: logger)
         scanner.spoolDirectory = SpoolDirectory.prepare(stateDirectory: stateDirectory)
 
         let handle: FileHandle
@@ -105,7 +106,8 @@ struct ScanCommand: AsyncParsableCommand {
         let summary = try await scanner.scan(into: sink)
         if !dryRun {
             scanner.state.forget(olderThan: config.settings.forgetAfterDays, now: Date().timeIntervalSince1970)
-            try store.save(scanner.state)
+            // An idle pass changes nothing: the file is not written again.
+            if scanner.state != loaded { try store.save(scanner.state) }
         }
         logger.notice("scan complete", metadata: ["envelopes": "\(summary.envelopes)", "bytes": "\(summary.inputBytes)",
                                                   "errors": "\(summary.errors.count)"])
