@@ -10,7 +10,7 @@ import NIOConcurrencyHelpers
 package final class FailedAuthLimiter: Sendable {
     package struct Entry {
         package var failures: Int
-        package var windowStart: Date
+        var windowStart: Date
     }
 
     package let limit: Int

@@ -8,7 +8,7 @@ import Hummingbird
 /// token is still live (a revoked or expired token signs its browsers out) and a copy of the
 /// database holds no usable cookie.
 package struct WebSessions: Sendable {
-    package static let cookieName = "sensor_session"
+    static let cookieName = "sensor_session"
     /// How long a sign-in lasts.
     package static let lifetime: TimeInterval = 12 * 3600
 

@@ -17,7 +17,7 @@ package enum DisplayFormat {
     }
 
     /// US dollars: cents from a dollar up, four decimals below it; a dash when nothing is priced.
-    package static func money(_ value: Double?) -> String {
+    static func money(_ value: Double?) -> String {
         guard let value else { return "—" }
         if value == 0 { return "$0.00" }
         return value >= 1 ? "$" + String(format: "%.2f", value) : "$" + String(format: "%.4f", value)
@@ -54,7 +54,7 @@ package enum DisplayFormat {
     }
 
     /// A line of text, cut to `limit` characters.
-    package static func shortened(_ text: String, limit: Int = 120) -> String {
+    static func shortened(_ text: String, limit: Int = 120) -> String {
         let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         return trimmed.count > limit ? String(trimmed.prefix(limit - 1)) + "…" : trimmed

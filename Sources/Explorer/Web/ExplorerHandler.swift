@@ -14,11 +14,11 @@ package struct ExplorerHandler: Sendable {
     package let store: any IngestStore
     package let reader: NormalizedReader
     package let queries: ExplorerQueries
-    package let choices: FilterChoices
+    let choices: FilterChoices
     package let search: FullTextSearch
     package let sessions: WebSessions
     package let limiter: FailedAuthLimiter
-    package let renderer: PageRenderer
+    let renderer: PageRenderer
 
     package init(store: any IngestStore, limiter: FailedAuthLimiter, secureCookies: Bool) {
         self.store = store
@@ -215,7 +215,7 @@ package struct ExplorerHandler: Sendable {
     }
 
     /// Messages shown on one page of a conversation.
-    package static let conversationPage = 1000
+    static let conversationPage = 1000
 
     private func session(id: String, request: Request, token: TokenRecord) async throws -> Response {
         guard let detail = try await reader.session(id: id, tenant: ReadScope.tenant(of: token)) else {
@@ -436,7 +436,7 @@ package struct ExplorerHandler: Sendable {
         return days
     }
 
-    package static func dayAfter(_ day: String) -> String {
+    static func dayAfter(_ day: String) -> String {
         guard let date = DisplayFormat.date(day + "T00:00:00Z") else { return day }
         return String(date.addingTimeInterval(86400).ISO8601Format().prefix(10))
     }
@@ -465,7 +465,7 @@ package struct ExplorerHandler: Sendable {
     /// request comes from (`Sec-Fetch-Site`, `Origin`); a POST from another site is refused, so
     /// no other page can sign a visitor in (to an attacker's tenant) or out. A client that
     /// sends neither header is not a browser acting for someone else.
-    package static func isSameOrigin(_ request: Request) -> Bool {
+    static func isSameOrigin(_ request: Request) -> Bool {
         if let site = request.headers[Self.secFetchSite]?.lowercased(), site != "same-origin", site != "none" { return false }
         guard let origin = request.headers[.origin] else { return true }
         guard let url = URLComponents(string: origin), let host = url.host else { return false }

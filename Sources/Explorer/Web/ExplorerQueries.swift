@@ -32,8 +32,8 @@ package struct ExplorerQueries: Sendable {
         package var models: [Leader] = []
         package var projects: [Leader] = []
         package var devices: [Leader] = []
-        package var firstDay: String?
-        package var lastDay: String?
+        var firstDay: String?
+        var lastDay: String?
         /// Model responses (usage rows) in the window.
         package var responses: Int64 = 0
     }
@@ -41,7 +41,7 @@ package struct ExplorerQueries: Sendable {
     /// The usage summed per day, session and model since `since` (`YYYY-MM-DD`; nil: all), from
     /// `norm_usage_by_day`; the sessions' tool, device and project are joined here. A row without
     /// a time of its own counts on its session's first day.
-    package func usageWindow(tenant: Int64?, since: String?, leaders: Int = 8) async throws -> UsageWindow {
+    func usageWindow(tenant: Int64?, since: String?, leaders: Int = 8) async throws -> UsageWindow {
         let timed = try await store.query(SQLStatement(
             "SELECT day, session_key, model, tokens, cost, rows FROM norm_usage_by_day WHERE day >= $1 AND rows > 0", [.text(since ?? "0")]))
         let untimed = try await store.query(SQLStatement("""
@@ -106,7 +106,7 @@ package struct ExplorerQueries: Sendable {
     }
 
     /// The values the sessions page filters by.
-    package func choices(tenant: Int64?) async throws -> (tools: [String], devices: [String], models: [String]) {
+    func choices(tenant: Int64?) async throws -> (tools: [String], devices: [String], models: [String]) {
         let tenantValue: [SQLiteValue] = [.integer(tenant ?? -1)]
         func list(_ sql: String) async throws -> [String] {
             try await store.query(SQLStatement(sql, tenantValue)).compactMap { $0[0].text }
@@ -125,10 +125,10 @@ package struct ExplorerQueries: Sendable {
         package var tools: [String] = []
         package var sensorVersion: String?
         package var envelopes: Int64 = 0
-        package var lastReceived: String?
-        package var lastCollected: String?
+        var lastReceived: String?
+        var lastCollected: String?
         /// Envelopes per day, oldest first, for the last `days` days.
-        package var perDay: [(day: String, count: Int64)] = []
+        var perDay: [(day: String, count: Int64)] = []
     }
 
     /// Every device that sent to the tenant: its tools, its sensor's version, when it last sent
@@ -250,7 +250,7 @@ package struct ExplorerQueries: Sendable {
     }
 
     /// One raw envelope by id.
-    package func rawEnvelope(id: String, tenant: Int64?) async throws -> RawEnvelopeRow? {
+    func rawEnvelope(id: String, tenant: Int64?) async throws -> RawEnvelopeRow? {
         guard let row = try await store.query(SQLStatement(
             "SELECT id, \(received), \(RawCustody.column(store.dialect)) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND id = $2 LIMIT 1",
             [.integer(tenant ?? -1), .text(id)])).first else { return nil }

@@ -57,7 +57,7 @@ package struct OverviewPage {
     package var totals: Totals
     package var latest: MaybeText
     package var charts: [UsageChart]
-    package var leaders: [LeaderTable]
+    var leaders: [LeaderTable]
 }
 
 package struct SessionsPage {
@@ -68,7 +68,7 @@ package struct SessionsPage {
         package var project: String
         package var label: String
         package var device: String
-        package var deviceShort: String
+        var deviceShort: String
         package var started: String
         package var duration: String
         package var messages: String
@@ -133,11 +133,11 @@ package struct SessionPage {
     package var cost: String
     /// "2 secrets redacted: aws-access-token, generic-secret" in the session's files.
     package var redactions: MaybeText
-    package var hasTree: Bool
+    var hasTree: Bool
     package var tree: [TreeItem]
     package var items: [Item]
-    package var hasLooseChanges: Bool
-    package var looseChanges: [Change]
+    var hasLooseChanges: Bool
+    var looseChanges: [Change]
     /// A conversation longer than a page: which messages are shown, and links to the others.
     package var paged: Bool
     package var range: String
@@ -187,9 +187,9 @@ package struct DevicesPage {
         package var tools: String
         package var sensor: String
         package var envelopes: String
-        package var lastReceived: String
+        var lastReceived: String
         package var behind: String
-        package var sparkWidth: Int
+        var sparkWidth: Int
         package var spark: [Spark]
         /// "2 secrets redacted: aws-access-token, generic-secret", or empty.
         package var redactions: String

@@ -11,7 +11,7 @@ import Mustache
 package struct PageRenderer: Sendable {
     package let library: MustacheLibrary
 
-    package static let securityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    static let securityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     package init() {
         // Every template names this content type (`{{% CONTENT_TYPE: HTML_ESCAPED }}`); one that
@@ -41,10 +41,10 @@ package struct PageRenderer: Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    package static let csp = HTTPField.Name("Content-Security-Policy")!
-    package static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
-    package static let frameOptions = HTTPField.Name("X-Frame-Options")!
-    package static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let csp = HTTPField.Name("Content-Security-Policy")!
+    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
 }
 
 /// HTML escaping of `& < > " '` over UTF-8 bytes: the library's own escapes a character at a
@@ -72,7 +72,7 @@ package struct HTMLEscaping: MustacheContentType {
         } ?? text
     }
 
-    package static func needsEscape(_ byte: UInt8) -> Bool {
+    static func needsEscape(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "\"")
             || byte == UInt8(ascii: "'")
     }

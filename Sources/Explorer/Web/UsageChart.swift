@@ -8,17 +8,17 @@ package struct UsageChart: Sendable {
         package var x: String
         package var y: String
         package var width: String
-        package var height: String
+        var height: String
         package var value: String
     }
 
     package struct GridLine: Sendable {
-        package var x1: Int
-        package var x2: Int
+        var x1: Int
+        var x2: Int
         package var y: String
         package var label: String
-        package var labelX: Int
-        package var labelY: String
+        var labelX: Int
+        var labelY: String
     }
 
     package struct DayLabel: Sendable {
@@ -35,11 +35,11 @@ package struct UsageChart: Sendable {
     package var id: String
     package var heading: String
     package let width = 960
-    package let height = 260
+    let height = 260
     package var bars: [Bar] = []
-    package var gridLines: [GridLine] = []
-    package var dayLabels: [DayLabel] = []
-    package var legend: [LegendEntry] = []
+    var gridLines: [GridLine] = []
+    var dayLabels: [DayLabel] = []
+    var legend: [LegendEntry] = []
 
     /// `values[day][tool]` over `days` (oldest first); tools coloured in the order of `tools`.
     package init(id: String, heading: String, days: [String], tools: [String], values: [String: [String: Double]],
@@ -90,7 +90,7 @@ package struct UsageChart: Sendable {
         return magnitude * 10
     }
 
-    package static func leadingDigit(_ value: Double) -> Int {
+    static func leadingDigit(_ value: Double) -> Int {
         var value = value
         while value >= 10 { value /= 10 }
         while value > 0 && value < 1 { value *= 10 }

@@ -11,7 +11,7 @@ extension FullTextSearch {
     /// SQLite, migration 11: the queues, and triggers that fill them in place of those that
     /// indexed each row as it was written. Like those, they stand still while the index is
     /// paused.
-    package static let deferred: [String] = triggerNames.map { "DROP TRIGGER \($0)" }
+    static let deferred: [String] = triggerNames.map { "DROP TRIGGER \($0)" }
         + indexedTables.map { "CREATE TABLE \($0.queue) (row INTEGER PRIMARY KEY)" } + deferredTriggers
 
     private static let deferredTriggers: [String] = indexedTables.flatMap { table, index, columns, queue in
@@ -50,7 +50,7 @@ extension FullTextSearch {
     }
 
     /// SQLite: the queues emptied, when the index is built from the whole tables.
-    package static let forgetQueued: [SQLStatement] = indexedTables.map { SQLStatement("DELETE FROM \($0.queue)") }
+    static let forgetQueued: [SQLStatement] = indexedTables.map { SQLStatement("DELETE FROM \($0.queue)") }
 
     /// SQLite: whether any row waits (1) or none (0).
     private static let anyQueued = SQLStatement("SELECT " + indexedTables.map { "EXISTS (SELECT 1 FROM \($0.queue))" }.joined(separator: " OR "))

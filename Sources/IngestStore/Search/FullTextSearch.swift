@@ -94,16 +94,16 @@ public struct FullTextSearch: Sendable {
 
     /// SQLite: the tables each index covers, their indexed columns, and the queue of rows not
     /// yet in it (see `DeferredIndexing.swift`).
-    package static let indexedTables: [(table: String, index: String, columns: [String], queue: String)] = [
+    static let indexedTables: [(table: String, index: String, columns: [String], queue: String)] = [
         ("norm_messages", "norm_messages_fts", ["text"], "norm_messages_unindexed"),
         ("norm_tool_calls", "norm_tool_calls_fts", ["name", "input", "result"], "norm_tool_calls_unindexed"),
     ]
 
     /// SQLite: the condition under which the triggers act (the index is not paused).
-    package static let isLive = "(SELECT live FROM norm_search_state WHERE id = 1) = 1"
+    static let isLive = "(SELECT live FROM norm_search_state WHERE id = 1) = 1"
 
     /// SQLite: the three triggers of each index, as named since migration 6.
-    package static let triggerNames = indexedTables.flatMap { table in ["insert", "delete", "update"].map { "\(table.index)_\($0)" } }
+    static let triggerNames = indexedTables.flatMap { table in ["insert", "delete", "update"].map { "\(table.index)_\($0)" } }
 
     /// SQLite: both indexes built again from their tables, one pass over the text.
     package static let rebuild = indexedTables.map { "INSERT INTO \($0.index)(\($0.index)) VALUES ('rebuild')" }
@@ -117,7 +117,7 @@ public struct FullTextSearch: Sendable {
     ///   default) rewrote every term's list at every level. Sixteen at a time: storing and
     ///   normalising the corpus as it arrives 28.4 -> 25.8 CPU s; a search of a common word still
     ///   40 ms.
-    package static let tuning = indexedTables.map(\.index).flatMap { index in
+    static let tuning = indexedTables.map(\.index).flatMap { index in
         [("hashsize", 16 << 20), ("automerge", 16), ("crisismerge", 64)].map { setting, value in
             "INSERT INTO \(index)(\(index), rank) VALUES ('\(setting)', \(value))"
         }
@@ -125,7 +125,7 @@ public struct FullTextSearch: Sendable {
 
     /// SQLite, migration 7: the triggers stand still while the index is paused
     /// (`norm_search_state.live = 0`), as during a whole reparse.
-    package static let pausable: [String] = [
+    static let pausable: [String] = [
         "CREATE TABLE norm_search_state (id INTEGER PRIMARY KEY, live INTEGER NOT NULL)",
         "INSERT INTO norm_search_state(id, live) VALUES (1, 1)",
     ] + triggerNames.map { "DROP TRIGGER \($0)" } + triggers(when: isLive)

@@ -22,7 +22,7 @@ public struct SensorInfo: Sendable, Equatable {
     }
 
     /// The longest value kept of each field.
-    package static let maxField = 200
+    static let maxField = 200
 }
 
 /// One device as the server knows it.
@@ -53,7 +53,7 @@ package enum DeviceDirectory {
     }
 
     /// The statement that records a batch's `sensor` at `now` (RFC 3339), in `tenant`.
-    package static func upsert(_ info: SensorInfo, tenant: Int64, now: String) -> SQLStatement {
+    static func upsert(_ info: SensorInfo, tenant: Int64, now: String) -> SQLStatement {
         func field(_ value: String?) -> SQLiteValue {
             value.map { .text(String($0.prefix(SensorInfo.maxField))) } ?? .null
         }

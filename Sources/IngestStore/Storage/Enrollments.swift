@@ -28,7 +28,7 @@ package enum Enrollments {
 
     package struct Enrolled: Sendable, Equatable {
         package var enrollmentID: Int64
-        package var credentialID: Int64
+        var credentialID: Int64
         package var revoked: Bool
     }
 

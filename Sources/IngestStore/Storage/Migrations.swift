@@ -159,7 +159,7 @@ package enum Migrations {
 
     /// The usage rows that may need their session's model (see `UsageModels` in the
     /// normalisation module), found without reading every usage row of a session at every step.
-    package static let usageModelsIndex = "CREATE INDEX norm_usage_unmodelled ON norm_usage(session_key) WHERE model IS NULL AND cost IS NULL"
+    static let usageModelsIndex = "CREATE INDEX norm_usage_unmodelled ON norm_usage(session_key) WHERE model IS NULL AND cost IS NULL"
 
     /// Empties every normalised table and sets the normaliser back to the first raw envelope:
     /// the server then builds them again from raw custody, as a reparse does, with the keys

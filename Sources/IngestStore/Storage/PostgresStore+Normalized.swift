@@ -5,7 +5,7 @@ import SQLiteDB
 extension PostgresStore {
     /// Inserts hold this advisory lock shared; the normaliser takes it alone for a moment to
     /// learn a sequence number below which every insert has committed.
-    package static let arrivalLock: Int64 = 7_414_212_506
+    static let arrivalLock: Int64 = 7_414_212_506
 
     public func query(_ statement: SQLStatement) async throws -> [[SQLiteValue]] {
         try await Self.values(client.query(Self.query(statement), logger: logger))

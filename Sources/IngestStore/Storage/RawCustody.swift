@@ -21,19 +21,19 @@ public final class RawCustody: Sendable {
     /// A source's envelopes compressed without a dictionary before one is trained for it.
     package static let trainAfter = 2_000
     /// The dictionary's size: zstd's default. A 1 MB one saved 0.2% more.
-    package static let dictionaryCapacity = 112_640
+    static let dictionaryCapacity = 112_640
     /// Samples taken for training: the source's newest envelopes, each at most 256 KB, 16 MB
     /// in all.
-    package static let sampleCount = 4_000
-    package static let sampleLimit = 256 << 10
-    package static let samplesTotal = 16 << 20
+    static let sampleCount = 4_000
+    static let sampleLimit = 256 << 10
+    static let samplesTotal = 16 << 20
 
     private struct State {
-        package var dictionaries: [UInt32: Zstd.Dictionary] = [:]
+        var dictionaries: [UInt32: Zstd.Dictionary] = [:]
         /// Each source's newest dictionary: its new envelopes are compressed with it.
         package var current: [String: Zstd.Dictionary] = [:]
         /// Envelopes of each source compressed without a dictionary (in this process).
-        package var packedWithoutDictionary: [String: Int] = [:]
+        var packedWithoutDictionary: [String: Int] = [:]
     }
 
     private let state = Mutex(State())
@@ -42,7 +42,7 @@ public final class RawCustody: Sendable {
 
     /// Takes the dictionaries stored in the store, oldest first: each source's newest becomes
     /// its current one.
-    package func adopt(_ stored: [(source: String, bytes: [UInt8])]) {
+    func adopt(_ stored: [(source: String, bytes: [UInt8])]) {
         let dictionaries = stored.compactMap { entry in Zstd.Dictionary(entry.bytes, level: Self.level).map { (entry.source, $0) } }
         state.withLock { state in
             for (source, dictionary) in dictionaries {
@@ -54,13 +54,13 @@ public final class RawCustody: Sendable {
     }
 
     /// The statement that keeps a newly trained dictionary of `source`.
-    package static func storeDictionary(_ dictionary: [UInt8], source: String) -> SQLStatement {
+    static func storeDictionary(_ dictionary: [UInt8], source: String) -> SQLStatement {
         let created = Int64(Date().timeIntervalSince1970 * 1000)
         return SQLStatement("""
             INSERT INTO raw_dictionaries(id, source, dictionary, created) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING
             """, [.integer(Int64(Zstd.dictionaryID(of: dictionary))), .text(source), .blob(dictionary), .integer(created)])
     }
-    package static let loadDictionaries = "SELECT source, dictionary FROM raw_dictionaries ORDER BY created, id"
+    static let loadDictionaries = "SELECT source, dictionary FROM raw_dictionaries ORDER BY created, id"
 
     /// The column expression that reads an envelope as stored (text or a zstd frame).
     public static func column(_ dialect: SQLDialect) -> String {
@@ -99,7 +99,7 @@ public final class RawCustody: Sendable {
 
     /// The sources with enough envelopes stored without a dictionary that one should be
     /// trained for them now.
-    package var sourcesWantingDictionary: [String] {
+    var sourcesWantingDictionary: [String] {
         state.withLock { state in
             state.packedWithoutDictionary.filter { state.current[$0.key] == nil && $0.value >= Self.trainAfter }.keys.sorted()
         }
@@ -107,7 +107,7 @@ public final class RawCustody: Sendable {
 
     /// No dictionary could be trained for `source` (its envelopes too few or too alike): try
     /// again after another ``trainAfter`` of them, not after every batch.
-    package func trainingFailed(for source: String) {
+    func trainingFailed(for source: String) {
         state.withLock { $0.packedWithoutDictionary[source] = 0 }
     }
 

@@ -16,7 +16,7 @@ package enum RawRedactions {
     }
 
     /// One row (SQLite's placeholders).
-    package static let insertSQLite = """
+    static let insertSQLite = """
         INSERT INTO raw_redactions(tenant_id, record_id, rule, device, path, day, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
         ON CONFLICT(tenant_id, record_id, rule) DO NOTHING
         """

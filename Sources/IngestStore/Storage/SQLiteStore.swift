@@ -20,7 +20,7 @@ public actor SQLiteStore: IngestStore {
     /// How far apart the normaliser's steps are committed (zero: each on its own), and since
     /// when the uncommitted ones are held: see ``commitNormalizedSteps(atMostEvery:)``.
     package var stepCommitInterval: Duration = .zero
-    package var stepsHeldSince: ContinuousClock.Instant?
+    var stepsHeldSince: ContinuousClock.Instant?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -71,7 +71,7 @@ public actor SQLiteStore: IngestStore {
     }
 
     /// The statement for `sql`, prepared the first time it is asked for.
-    package func preparedStatement(_ sql: String) throws -> Statement {
+    func preparedStatement(_ sql: String) throws -> Statement {
         if let prepared = preparedStatements[sql] { return prepared }
         let prepared = try database.prepare(sql)
         preparedStatements[sql] = prepared
@@ -200,7 +200,7 @@ public actor SQLiteStore: IngestStore {
         return tenants
     }
 
-    package static let tokenColumns = "id, name, scope, created_at, expires_at, revoked_at, device, tenant_id"
+    static let tokenColumns = "id, name, scope, created_at, expires_at, revoked_at, device, tenant_id"
 
     public func token(withHash hash: String) throws -> TokenRecord? {
         let statement = try database.prepare(

@@ -42,8 +42,8 @@ package enum Zstd {
             ZSTD_freeDDict(decompression)
         }
 
-        package func withCompression<T>(_ body: (OpaquePointer) -> T) -> T { body(compression) }
-        package func withDecompression<T>(_ body: (OpaquePointer) -> T) -> T { body(decompression) }
+        func withCompression<T>(_ body: (OpaquePointer) -> T) -> T { body(compression) }
+        func withDecompression<T>(_ body: (OpaquePointer) -> T) -> T { body(decompression) }
     }
 
     /// What went wrong with a frame.

@@ -111,7 +111,7 @@ public struct AiderNormalizer: RecordNormalizer {
 
     /// The header's local time, written without a zone, read as UTC (as agentsview does):
     /// `2026-06-09 14:01:00` → `2026-06-09T14:01:00Z`.
-    package static func utc(_ time: String) -> String {
+    static func utc(_ time: String) -> String {
         guard time.utf8.count == 19, JSON.timestamp(time) != nil else { return time }
         return time.replacingOccurrences(of: " ", with: "T") + "Z"
     }

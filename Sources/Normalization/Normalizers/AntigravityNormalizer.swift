@@ -17,7 +17,7 @@ public struct AntigravityNormalizer: RecordNormalizer {
     package static let fields: Set<String> = [
         "step_index", "source", "type", "status", "created_at", "content", "thinking", "tool_calls", "truncated_fields",
     ]
-    package static let statusRank: [String: Int64] = ["RUNNING": 1, "DONE": 2, "ERROR": 2, "CANCELED": 2, "CANCELLED": 2]
+    static let statusRank: [String: Int64] = ["RUNNING": 1, "DONE": 2, "ERROR": 2, "CANCELED": 2, "CANCELLED": 2]
 
     public init() {}
 

@@ -208,7 +208,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
     }
 
     /// `structuredPatch` hunks as a unified diff.
-    package static func unifiedDiff(_ hunks: [Any]) -> String? {
+    static func unifiedDiff(_ hunks: [Any]) -> String? {
         var diff = ""
         for case let hunk as [String: Any] in hunks {
             let oldStart = JSON.int(hunk["oldStart"]) ?? 0, oldLines = JSON.int(hunk["oldLines"]) ?? 0

@@ -21,8 +21,8 @@ public struct CodexNormalizer: RecordNormalizer {
     package static let toolCalls: Set<String> = [
         "function_call", "custom_tool_call", "local_shell_call", "web_search_call", "tool_search_call", "image_generation_call",
     ]
-    package static let toolOutputs: Set<String> = ["function_call_output", "custom_tool_call_output", "tool_search_output"]
-    package static let quietItems: Set<String> = ["reasoning", "ghost_snapshot"]
+    static let toolOutputs: Set<String> = ["function_call_output", "custom_tool_call_output", "tool_search_output"]
+    static let quietItems: Set<String> = ["reasoning", "ghost_snapshot"]
     package static let events: Set<String> = [
         "token_count", "turn.completed", "user_message", "agent_message", "agent_reasoning", "agent_reasoning_raw_content",
         "task_started", "task_complete", "turn_aborted", "context_compacted", "exec_command_begin", "exec_command_end",
@@ -228,7 +228,7 @@ public struct CodexNormalizer: RecordNormalizer {
     }
 
     /// The files an `apply_patch` input touches, each with its part of the patch.
-    package static func patchedFiles(_ patch: String) -> [(path: String, diff: String)] {
+    static func patchedFiles(_ patch: String) -> [(path: String, diff: String)] {
         var files: [(path: String, diff: String)] = []
         for line in patch.split(separator: "\n", omittingEmptySubsequences: false) {
             if let marker = ["*** Update File: ", "*** Add File: ", "*** Delete File: "].first(where: { line.hasPrefix($0) }) {

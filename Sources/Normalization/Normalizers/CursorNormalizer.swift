@@ -15,10 +15,10 @@ public struct CursorNormalizer: RecordNormalizer {
     ]
     public let rawOnlyKinds: Set<String> = ["cursor.workspace"]
 
-    package static let understoodKeys = ["codeBlockDiff:", "agentKv:", "checkpointId:", "messageRequestContext:"]
-    package static let understoodItems: Set<String> = ["aiService.prompts", "aiService.generations", "composer.composerHeaders",
+    static let understoodKeys = ["codeBlockDiff:", "agentKv:", "checkpointId:", "messageRequestContext:"]
+    static let understoodItems: Set<String> = ["aiService.prompts", "aiService.generations", "composer.composerHeaders",
                                                "interactive.sessions"]
-    package static let agentLineFields: Set<String> = ["role", "message", "type", "status"]
+    static let agentLineFields: Set<String> = ["role", "message", "type", "status"]
 
     public init() {}
 
@@ -86,7 +86,7 @@ public struct CursorNormalizer: RecordNormalizer {
         }
     }
 
-    package static func bubbleKey(_ record: RawRecord, _ composerID: String, _ bubbleID: String) -> String {
+    static func bubbleKey(_ record: RawRecord, _ composerID: String, _ bubbleID: String) -> String {
         NormalKey.make(record.scopedDevice, "cursor", "bubble", composerID, bubbleID)
     }
 
@@ -217,7 +217,7 @@ public struct CursorNormalizer: RecordNormalizer {
     }
 
     /// `chats/<cwd hash>/<chat id>/store.db` → the chat id.
-    package static func chatID(_ record: RawRecord) -> String? {
+    static func chatID(_ record: RawRecord) -> String? {
         let components = record.pathComponents
         return components.count >= 2 ? components[components.count - 2] : nil
     }

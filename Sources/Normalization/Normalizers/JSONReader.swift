@@ -25,7 +25,7 @@ package enum JSONReader {
 
     /// The values of text holding several JSON values one after another (`{…}{…}`: two
     /// records a writer glued onto one line), or nil when any part is not JSON.
-    package static func parseSequence(_ text: String) -> [Any]? {
+    static func parseSequence(_ text: String) -> [Any]? {
         var text = text
         return text.withUTF8 { buffer -> [Any]? in
             guard let base = buffer.baseAddress else { return nil }
@@ -148,7 +148,7 @@ package enum JSONReader {
 
         /// The rest of a string that holds escapes; `plain` is where the first one is. Decoded
         /// as the ingest server decodes envelope fields (a lone surrogate becomes U+FFFD).
-        package mutating func escapedString(from start: Int, plain: Int) -> String? {
+        mutating func escapedString(from start: Int, plain: Int) -> String? {
             var position = plain
             while position < count, bytes[position] != UInt8(ascii: "\"") {
                 if bytes[position] < 0x20 { return nil }

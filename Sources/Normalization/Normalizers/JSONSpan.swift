@@ -28,7 +28,7 @@ package struct JSONSpan {
     }
 
     /// The text, when the value is a string and not empty (``JSON/string(_:)``).
-    package var nonEmptyString: String? {
+    var nonEmptyString: String? {
         guard bytes.count > 2, let string, !string.isEmpty else { return nil }
         return string
     }

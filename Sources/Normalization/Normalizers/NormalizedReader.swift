@@ -237,7 +237,7 @@ public struct NormalizedReader: Sendable {
         public var exampleId: String?
     }
 
-    package static let sessionColumns = """
+    static let sessionColumns = """
         s.session_key, s.tool, s.device, s.native_id, s.source, s.project, s.git_branch, s.title, s.status, s.tool_version,
         s.model, s.started_at, s.ended_at, l.parent_key, l.tool_call_id, l.relation
         """
@@ -396,7 +396,7 @@ public struct NormalizedReader: Sendable {
     }
 
     /// How many rows of a sum have a recorded cost, and how many an estimated one.
-    package static func costSourceCounts(_ prefix: String = "") -> String {
+    static func costSourceCounts(_ prefix: String = "") -> String {
         """
         CAST(sum(CASE WHEN \(prefix)cost IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT),
         CAST(sum(CASE WHEN \(prefix)cost IS NULL AND \(prefix)estimated_cost IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT)

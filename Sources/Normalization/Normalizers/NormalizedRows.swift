@@ -164,7 +164,7 @@ public struct NormalizedBatch: Sendable {
 
     /// The model each session of the batch names, the last one named winning (as when its rows
     /// are merged): what prices the batch's usage rows that name none.
-    package var sessionModels: [String: String] {
+    var sessionModels: [String: String] {
         var models: [String: String] = [:]
         for session in sessions { if let model = session.model { models[session.key] = model } }
         return models

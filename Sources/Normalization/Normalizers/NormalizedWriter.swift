@@ -179,7 +179,7 @@ package enum NormalizedWriter {
         return order.map { byKey[$0]! }
     }
 
-    package static func mergeSession(_ first: SessionRow, _ later: SessionRow) -> SessionRow {
+    static func mergeSession(_ first: SessionRow, _ later: SessionRow) -> SessionRow {
         var session = first
         session.project = first.project ?? later.project
         session.gitBranch = first.gitBranch ?? later.gitBranch
@@ -192,7 +192,7 @@ package enum NormalizedWriter {
         return session
     }
 
-    package static func mergeCall(_ first: ToolCallRow, _ later: ToolCallRow) -> ToolCallRow {
+    static func mergeCall(_ first: ToolCallRow, _ later: ToolCallRow) -> ToolCallRow {
         var call = first
         call.messageKey = first.messageKey ?? later.messageKey
         call.name = first.name ?? later.name

@@ -248,7 +248,7 @@ public final class Normalizer: Service, Sendable {
 
     /// Drift as metrics may label it: a kind no normaliser takes (and its tool) is the sender's
     /// choice, so it is counted as `other`, never shown as a label value.
-    package func labelled(_ drift: [DriftKey: Int]) -> [DriftKey: Int] {
+    func labelled(_ drift: [DriftKey: Int]) -> [DriftKey: Int] {
         let registry = self.registry
         var labelled: [DriftKey: Int] = [:]
         for (key, count) in drift {
@@ -315,7 +315,7 @@ public final class Normalizer: Service, Sendable {
 
     /// An error for the log: PostgreSQL's own message rather than the whole statement and its
     /// thousands of bindings, and never more than a few hundred characters.
-    package static func brief(_ error: any Error) -> String {
+    static func brief(_ error: any Error) -> String {
         if let postgres = error as? PSQLError, let message = postgres.serverInfo?[.message] {
             let state = postgres.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
             return "PostgreSQL: \(message)\(state)"

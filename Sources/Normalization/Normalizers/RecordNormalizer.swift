@@ -108,9 +108,9 @@ public struct NormalizerRegistry: Sendable {
     package let normalizers: [any RecordNormalizer]
     package let byKind: [String: Int]
     /// The kinds whose records have memories by path to load.
-    package let pathMemoryKinds: Set<String>
+    let pathMemoryKinds: Set<String>
     /// The kinds whose normaliser reads them in place: their records are not decoded for it.
-    package let inPlaceKinds: Set<String>
+    let inPlaceKinds: Set<String>
 
     public init(_ normalizers: [any RecordNormalizer]) {
         self.normalizers = normalizers
@@ -128,7 +128,7 @@ public struct NormalizerRegistry: Sendable {
 
     /// The memory keys to load for `records`: each one's file, and its path where its normaliser
     /// remembers by path.
-    package func memoryKeys(of records: [RawRecord]) -> Set<String> {
+    func memoryKeys(of records: [RawRecord]) -> Set<String> {
         var keys = Set(records.map(\.fileKey))
         for record in records where pathMemoryKinds.contains(record.kind) { keys.insert(record.pathKey) }
         return keys
@@ -136,7 +136,7 @@ public struct NormalizerRegistry: Sendable {
 
     /// The normalisers written in Swift: tools whose rules a mapping cannot say (see
     /// docs/normalizer-mappings.md).
-    package static let swiftNormalizers: [any RecordNormalizer] = [
+    static let swiftNormalizers: [any RecordNormalizer] = [
         ClaudeCodeNormalizer(), CodexNormalizer(), CursorNormalizer(), AntigravityNormalizer(),
         AiderNormalizer(), VSCodeCopilotLogNormalizer(),
     ]

@@ -40,11 +40,11 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
     package let root: Root
     package let steps: [Step]
     /// Whether the path can give several values.
-    package let isMultiple: Bool
+    let isMultiple: Bool
     /// For a path from `$record`: after which steps (each a function: `|base64`, `|zstd`,
     /// `|json`) the values are kept for the record's other items, and under which key (the
     /// path's text so far, the same for every path that begins alike).
-    package let recordCheckpoints: [Checkpoint]
+    let recordCheckpoints: [Checkpoint]
 
     package struct Checkpoint: Sendable, Equatable {
         package let step: Int
@@ -147,7 +147,7 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The value (or, for a path that can give several, the array of values) at this path.
-    package func evaluate(in scope: MappingScope) -> Any? {
+    func evaluate(in scope: MappingScope) -> Any? {
         switch root {
         case .record where !recordCheckpoints.isEmpty:
             return result(fromRecord: scope)
@@ -309,8 +309,8 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
 
         package init(_ text: String) { characters = Array(text) }
 
-        package var isAtEnd: Bool { offset >= characters.count }
-        package var peek: Character? { isAtEnd ? nil : characters[offset] }
+        var isAtEnd: Bool { offset >= characters.count }
+        var peek: Character? { isAtEnd ? nil : characters[offset] }
         package mutating func advance() { offset += 1 }
 
         /// The text read so far.
@@ -354,7 +354,7 @@ package struct MappingScope {
     package let parent: Any?
     package let index: Int?
     package let memory: FileMemory
-    package let recordValues: DecodedRecordValues
+    let recordValues: DecodedRecordValues
 
     package func with(item: Any, index: Int?) -> MappingScope {
         MappingScope(record: record, item: item, parent: self.item, index: index, memory: memory, recordValues: recordValues)

@@ -24,7 +24,7 @@ public indirect enum MappingValue: Sendable {
     case gated(MappingCondition, MappingValue)
     case joined(MappingValue, String)
 
-    package func evaluate(_ scope: MappingScope) -> Any? {
+    func evaluate(_ scope: MappingScope) -> Any? {
         switch self {
         case .path(let path):
             return path.evaluate(in: scope)
@@ -103,7 +103,7 @@ public indirect enum MappingValue: Sendable {
         return JSON.timestamp(string) ?? (Double(string).flatMap { JSON.timestamp(epoch: $0) })
     }
 
-    package static func isPresent(_ value: Any) -> Bool {
+    static func isPresent(_ value: Any) -> Bool {
         switch value {
         case let string as String: return !string.isEmpty
         case _ where JSON.isNull(value): return false
@@ -143,7 +143,7 @@ public indirect enum MappingValue: Sendable {
     }
 
     /// A scalar as the text a condition or a `map` compares (`true`, `42`, `1.5`, `x`).
-    package static func scalarText(_ value: Any) -> String? {
+    static func scalarText(_ value: Any) -> String? {
         if let string = value as? String { return string }
         guard let number = JSON.number(value) else { return nil }
         if JSON.isBoolean(number) { return number.boolValue ? "true" : "false" }

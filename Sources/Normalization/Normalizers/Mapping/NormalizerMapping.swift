@@ -18,7 +18,7 @@ public struct NormalizerMapping: Sendable {
     /// Names a record's type in the drift report when no rule takes it.
     package var type: MappingValue?
     /// Fields of a taken item that are known; any other is counted as `unknown_field` drift.
-    package var knownFields: Set<String>?
+    var knownFields: Set<String>?
     package var splits: [Split] = []
     package var ignore: [MappingCondition] = []
     package var session = SessionBlock()
@@ -61,7 +61,7 @@ public struct NormalizerMapping: Sendable {
         package var when: MappingCondition?
         package var id, role, kind, text, thinking, model, timestamp, responseID: MappingValue?
         /// A message written again with the same id replaces the earlier version.
-        package var lastWriteWins = false
+        var lastWriteWins = false
     }
 
     package struct CallBlock: Sendable {
@@ -69,7 +69,7 @@ public struct NormalizerMapping: Sendable {
         package var when: MappingCondition?
         package var id, name, input, result, error, startedAt, endedAt, durationMs: MappingValue?
         /// Whether the call belongs to the rule's message (a result arriving on its own does not).
-        package var ofMessage = true
+        var ofMessage = true
     }
 
     package struct UsageBlock: Sendable {
