@@ -25,14 +25,13 @@ struct EnrollCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let url = URL(string: endpoint) else { throw ValidationError("--endpoint \(endpoint) is not a URL") }
-        guard let secretFile = enrollmentFile.map({ URL(fileURLWithPath: $0) })
-                ?? DeviceEnrollment.secretLocations(home: common.homePath).first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+        guard let secretFile = DeviceEnrollment.secretFile(given: enrollmentFile, home: common.homePath) else {
             throw ValidationError("no enrollment secret: give --enrollment-file FILE, or deploy /etc/session-sensor/enrollment")
         }
         let secret = try IngestEndpoint.token(file: secretFile.path, environment: [:])
         let identity = try SensorIdentity.load(stateDirectory: common.stateDirectoryURL, home: common.homePath, machineID: common.machineID)
         let endpoint = try IngestEndpoint(base: url, token: "", caFile: caFile)
-        let enrolled = try await DeviceEnrollment.enroll(endpoint: endpoint, secret: secret, device: identity.device,
+        let enrolled = try await DeviceEnrollment.enroll(endpoint: endpoint, secret: secret, identity: identity,
                                                          stateDirectory: common.stateDirectoryURL)
         print("enrolled device \(enrolled.device) at \(enrolled.endpoint); credential in \(DeviceEnrollment.file(stateDirectory: common.stateDirectoryURL).path)")
     }

@@ -37,10 +37,9 @@ struct UploadOptions: ParsableArguments {
             ingest = try IngestEndpoint(base: url, token: "", caFile: caFile)
             if let kept = DeviceEnrollment.load(stateDirectory: common.stateDirectoryURL, endpoint: url) {
                 ingest.credential = kept.credential
-            } else if let secretFile = enrollmentFile.map({ URL(fileURLWithPath: $0) })
-                        ?? DeviceEnrollment.secretLocations(home: common.homePath).first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+            } else if let secretFile = DeviceEnrollment.secretFile(given: enrollmentFile, home: common.homePath) {
                 let secret = try IngestEndpoint.token(file: secretFile.path, environment: [:])
-                ingest.credential = try await DeviceEnrollment.enroll(endpoint: ingest, secret: secret, device: identity.device,
+                ingest.credential = try await DeviceEnrollment.enroll(endpoint: ingest, secret: secret, identity: identity,
                                                                       stateDirectory: common.stateDirectoryURL).credential
             } else {
                 throw ValidationError("no token: give --token-file FILE (mode 600), set SENSOR_TOKEN, or enroll (sensor enroll --enrollment-file FILE)")

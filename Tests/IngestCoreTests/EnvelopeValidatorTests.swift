@@ -3,6 +3,7 @@
 @testable import IngestCore
 @testable import IngestStore
 @testable import Normalization
+import SensorModel
 import Testing
 
 /// The rules of schemas/envelope.schema.json, one envelope at a time.
@@ -16,7 +17,7 @@ import Testing
         let columns = try Self.validate(Envelopes.make(id: id, source: "claude-code.transcripts", kind: "k",
                                                        device: "d-\u{e9}")).get()
         #expect(columns == EnvelopeColumns(id: id, source: "claude-code.transcripts", kind: "k", device: "d-\u{e9}",
-                                               path: "~/.test/s.jsonl", day: "2026-11-24", redactions: RedactionTally()))
+                                               path: "~/.test/s.jsonl", day: "2026-11-24", redactions: RedactionCounts()))
     }
 
     static let valid: [(String, String)] = [

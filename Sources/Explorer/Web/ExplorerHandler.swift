@@ -367,17 +367,17 @@ package struct ExplorerHandler: Sendable {
                     behind += " · sent \(DisplayFormat.duration(seconds: received.timeIntervalSince(collected))) after collection"
                 }
             }
+            let machine = machines[device.device]
             return DevicesPage.Row(device: device.device, link: "/sessions" + DisplayFormat.query([("device", device.device)]),
                                    tools: device.tools.joined(separator: ", "), sensor: device.sensorVersion ?? "—",
                                    envelopes: DisplayFormat.count(device.envelopes), lastReceived: DisplayFormat.time(device.lastReceived),
                                    behind: behind, sparkWidth: days * 6, spark: spark,
                                    redactions: NormalizedReader.redactionLine(redacted[device.device] ?? []) ?? "",
-                                   host: machines[device.device]?.host ?? "",
-                                   system: [machines[device.device]?.os, machines[device.device]?.osVersion].compactMap { $0 }
-                                       .joined(separator: " "),
-                                   user: machines[device.device]?.user ?? "",
-                                   firstSeen: machines[device.device].map { DisplayFormat.time($0.firstSeen) } ?? "",
-                                   enrolledBy: machines[device.device]?.enrolledBy ?? "")
+                                   host: machine?.host ?? "",
+                                   system: [machine?.os, machine?.osVersion].compactMap { $0 }.joined(separator: " "),
+                                   user: machine?.user ?? "",
+                                   firstSeen: machine.map { DisplayFormat.time($0.firstSeen) } ?? "",
+                                   enrolledBy: machine?.enrolledBy ?? "")
         }
         return renderer.render("devices", DevicesPage(days: days, rows: rows))
     }

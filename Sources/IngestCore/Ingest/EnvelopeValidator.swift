@@ -2,6 +2,7 @@ import Access
 import Explorer
 import IngestStore
 import Normalization
+import SensorModel
 
 /// Checks one envelope against the rules of `schemas/envelope.schema.json` (schema_version 1),
 /// written out by hand over the envelope's bytes: a bad envelope is named with a precise
@@ -48,14 +49,14 @@ enum EnvelopeValidator {
     }
 
     /// What the envelope's flags say its record lost to redaction, by rule.
-    static func redactions(flags: UnsafeRawBufferPointer?, record: UnsafeRawBufferPointer) -> RedactionTally {
-        guard let flags, let members = JSONSlices.members(of: flags) else { return RedactionTally() }
+    static func redactions(flags: UnsafeRawBufferPointer?, record: UnsafeRawBufferPointer) -> RedactionCounts {
+        guard let flags, let members = JSONSlices.members(of: flags) else { return RedactionCounts() }
         if let named = members.first(where: { $0.key == "redacted_by" }) {
-            return RedactionTally(redactedBy: UnsafeRawBufferPointer(rebasing: flags[named.value]))
+            return RedactionCounts(redactedBy: UnsafeRawBufferPointer(rebasing: flags[named.value]))
         }
         guard let count = members.first(where: { $0.key == "redactions" }),
-              let total = JSONSlices.number(UnsafeRawBufferPointer(rebasing: flags[count.value])), total >= 1 else { return RedactionTally() }
-        return RedactionTally(marksIn: record, limit: Int(min(total, 10_000)))
+              let total = JSONSlices.number(UnsafeRawBufferPointer(rebasing: flags[count.value])), total >= 1 else { return RedactionCounts() }
+        return RedactionCounts(marksIn: record, limit: Int(min(total, 10_000)))
     }
 
     /// The first rule the envelope breaks, as `field: reason`.
@@ -181,13 +182,13 @@ enum EnvelopeValidator {
                 }
             case "redacted_by":
                 guard JSONSlices.kind(value) == .object, let rules = JSONSlices.members(of: value),
-                      rules.count <= RedactionTally.maxRules else {
-                    return "flags.redacted_by: must be an object of at most \(RedactionTally.maxRules) rules"
+                      rules.count <= RedactionCounts.maxRules else {
+                    return "flags.redacted_by: must be an object of at most \(RedactionCounts.maxRules) rules"
                 }
                 for rule in rules {
                     let count = UnsafeRawBufferPointer(rebasing: value[rule.value])
-                    guard RedactionTally.isRuleName(rule.key) else {
-                        return "flags.redacted_by: a rule name is 1 to \(RedactionTally.maxRuleName) letters, digits, '.', '_' or '-'"
+                    guard RedactionCounts.isRuleName(rule.key) else {
+                        return "flags.redacted_by: a rule name is 1 to \(RedactionCounts.maxRuleName) letters, digits, '.', '_' or '-'"
                     }
                     guard JSONSlices.kind(count) == .number, JSONSlices.isInteger(count), JSONSlices.number(count)! >= 1 else {
                         return "flags.redacted_by.\(rule.key): must be a positive integer"
@@ -264,5 +265,5 @@ struct EnvelopeColumns: Sendable, Equatable {
     var path: String?
     /// `collected_at`'s day (YYYY-MM-DD, UTC).
     var day: String
-    var redactions: RedactionTally
+    var redactions: RedactionCounts
 }

@@ -38,8 +38,7 @@ struct EnrollmentHandler: Sendable {
             return JSONAnswer.error(.forbidden, "this enrollment secret has enrolled its \(limit) device(s); ask for another")
         }
         // The device's earlier credential, and the access tokens it got, stop working now.
-        _ = try await store.revokeTokens(.name(Enrollments.credentialName(device), tenantID: secret.tenantID))
-        _ = try await store.revokeTokens(.name(Enrollments.accessName(device), tenantID: secret.tenantID))
+        try await Enrollments.revokeTokens(of: device, tenant: secret.tenantID, in: store)
         let credential = TokenSecret.generate()
         let record = try await store.createToken(NewToken(name: Enrollments.credentialName(device), hash: TokenSecret.hash(credential),
                                                           scope: .device, tenantID: secret.tenantID, device: device))

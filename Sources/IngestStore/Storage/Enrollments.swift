@@ -63,11 +63,14 @@ package enum Enrollments {
         guard try await enrolled(device: device, tenant: tenant, in: store) != nil else { return false }
         try await store.execute([SQLStatement("UPDATE enrolled_devices SET revoked_at = $3 WHERE tenant_id = $1 AND device = $2",
                                               [.integer(tenant), .text(device), letBack ? .null : .text(Date().ISO8601Format())])])
-        if !letBack {
-            _ = try await store.revokeTokens(.name(credentialName(device), tenantID: tenant))
-            _ = try await store.revokeTokens(.name(accessName(device), tenantID: tenant))
-        }
+        if !letBack { try await revokeTokens(of: device, tenant: tenant, in: store) }
         return true
+    }
+
+    /// Revokes a device's credential and every access token it got.
+    package static func revokeTokens(of device: String, tenant: Int64, in store: any IngestStore) async throws {
+        _ = try await store.revokeTokens(.name(credentialName(device), tenantID: tenant))
+        _ = try await store.revokeTokens(.name(accessName(device), tenantID: tenant))
     }
 
     /// Access tokens of `device` that expired: deleted as new ones are made, so a device's

@@ -1,3 +1,4 @@
+import SensorModel
 import Foundation
 
 /// One checked envelope, ready to store: the columns it is filed under and its own bytes.
@@ -13,7 +14,7 @@ public struct ValidEnvelope: Sendable, Equatable {
     public var path: String?
     /// The day it was collected (YYYY-MM-DD) and what its record lost to redaction, by rule.
     package var day = ""
-    package var redactions = RedactionTally()
+    package var redactions = RedactionCounts()
 
     /// The envelope's text (a copy: for tests and messages).
     public var json: String { String(decoding: bytes, as: UTF8.self) }

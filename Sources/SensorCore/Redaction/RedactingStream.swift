@@ -1,3 +1,5 @@
+import SensorModel
+
 /// A ``Redactor`` over a record that arrives a window at a time (records too large to hold).
 ///
 /// Each window is scanned together with the unsent tail of the one before; bytes are passed on

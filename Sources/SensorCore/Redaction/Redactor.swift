@@ -224,11 +224,7 @@ public struct Redactor: Sendable {
         func bytesRange(_ range: NSRange) -> Range<Int>? {
             guard range.location != NSNotFound else { return nil }
             if ascii { return (hit + range.location)..<(hit + range.location + range.length) }
-            guard let r = Range(range, in: window),
-                  let lower = r.lowerBound.samePosition(in: window.utf8), let upper = r.upperBound.samePosition(in: window.utf8)
-            else { return nil }
-            let utf8 = window.utf8
-            return (hit + utf8.distance(from: utf8.startIndex, to: lower))..<(hit + utf8.distance(from: utf8.startIndex, to: upper))
+            return Self.utf8Range(range, in: window).map { (hit + $0.lowerBound)..<(hit + $0.upperBound) }
         }
         guard var whole = bytesRange(found.range), let part = Self.secretRange(of: found, rule),
               var secret = bytesRange(part) else { return nil }
@@ -254,17 +250,21 @@ public struct Redactor: Sendable {
             var timedOut = false
             return Self.matches(of: rule, in: text, options: [], range: NSRange(location: 0, length: text.utf16.count), first: false,
                                 timedOut: &timedOut).compactMap { found in
-                func bytesRange(_ nsRange: NSRange) -> Range<Int>? {
-                    guard nsRange.location != NSNotFound, let range = Range(nsRange, in: text),
-                          let lower = range.lowerBound.samePosition(in: text.utf8),
-                          let upper = range.upperBound.samePosition(in: text.utf8) else { return nil }
-                    return text.utf8.distance(from: text.utf8.startIndex, to: lower)..<text.utf8.distance(from: text.utf8.startIndex, to: upper)
-                }
-                guard let part = Self.secretRange(of: found, rule), let secret = bytesRange(part), let whole = bytesRange(found.range),
+                guard let part = Self.secretRange(of: found, rule), let secret = Self.utf8Range(part, in: text),
+                      let whole = Self.utf8Range(found.range, in: text),
                       isSecret(secret, match: whole, of: rule, in: bytes) else { return nil }
                 return Self.jsonSafe(decoded.recordRange(secret), in: record).map { ($0, rule.replacement, rule.name) }
             }
         }
+    }
+
+    /// A match's range (UTF-16, as the expression reports it) as byte offsets of `text`'s UTF-8.
+    static func utf8Range(_ range: NSRange, in text: String) -> Range<Int>? {
+        guard range.location != NSNotFound, let found = Range(range, in: text),
+              let lower = found.lowerBound.samePosition(in: text.utf8), let upper = found.upperBound.samePosition(in: text.utf8)
+        else { return nil }
+        let utf8 = text.utf8
+        return utf8.distance(from: utf8.startIndex, to: lower)..<utf8.distance(from: utf8.startIndex, to: upper)
     }
 
     /// The part of a match that is the secret, as the rule says; nil when that group did not match.

@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import NIOSSL
 import SensorModel
 
 /// This device's credential, got once from an enrollment secret an admin deployed (a file
@@ -21,6 +20,13 @@ public struct DeviceEnrollment: Codable, Sendable, Equatable {
         LocalPolicy.standardLocations(home: home).map { $0.deletingLastPathComponent().appendingPathComponent("enrollment") }
     }
 
+    /// The secret to enroll with: `given` (a flag), else the first of ``secretLocations(home:)``
+    /// that exists; nil when there is none.
+    public static func secretFile(given: String?, home: String) -> URL? {
+        given.map { URL(fileURLWithPath: $0) }
+            ?? secretLocations(home: home).first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
     /// The kept credential, when it is for `endpoint`.
     public static func load(stateDirectory: URL, endpoint: URL) -> DeviceEnrollment? {
         guard let data = try? Data(contentsOf: file(stateDirectory: stateDirectory)),
@@ -31,14 +37,22 @@ public struct DeviceEnrollment: Codable, Sendable, Equatable {
 
     /// Exchanges `secret` for this device's credential and keeps it; the server's refusal
     /// (an expired secret, one past its devices, a revoked device) is the error's text.
-    public static func enroll(endpoint: IngestEndpoint, secret: String, device: String, stateDirectory: URL) async throws -> DeviceEnrollment {
-        var configuration = HTTPClient.Configuration()
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let caFile = endpoint.caFile { tls.additionalTrustRoots = [.file(caFile)] }
-        configuration.tlsConfiguration = tls
-        configuration.redirectConfiguration = .disallow
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        defer { _ = client.shutdown() }
+    public static func enroll(endpoint: IngestEndpoint, secret: String, identity: SensorIdentity,
+                              stateDirectory: URL) async throws -> DeviceEnrollment {
+        // The ingest client's own HTTP client: the same trust roots, timeouts and refusal of redirects.
+        let ingest = try IngestClient(endpoint: endpoint, identity: identity)
+        do {
+            let kept = try await enroll(with: ingest, secret: secret, stateDirectory: stateDirectory)
+            await ingest.shutdown()
+            return kept
+        } catch {
+            await ingest.shutdown()
+            throw error
+        }
+    }
+
+    private static func enroll(with ingest: IngestClient, secret: String, stateDirectory: URL) async throws -> DeviceEnrollment {
+        let endpoint = ingest.endpoint, device = ingest.identity.device, client = ingest.client
         var request = HTTPClientRequest(url: endpoint.enrollURL)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(secret)")

@@ -34,11 +34,7 @@ public enum GitleaksRules {
         }
         var problems: [ConfigProblem] = []
         func unknownKeys(of table: TOMLTable, known: [String], path: String, block: KeyLocator.Block) {
-            for key in table.keys where !known.contains(key) {
-                var reason = "unknown key"
-                if let guess = Spelling.nearest(to: key, among: known) { reason += "; did you mean '\(guess)'?" }
-                problems.append(ConfigProblem(locator.key(key, in: block), field: path + key, reason))
-            }
+            problems += unknownKeyProblems(table, known: known, path: path) { locator.key($0, in: block) }
         }
         unknownKeys(of: table, known: topKeys, path: "", block: .top)
         let global = allowlists(of: table, path: "", block: .top, locator: locator, problems: &problems)
@@ -113,6 +109,16 @@ public enum GitleaksRules {
         return problems.isEmpty ? (rules, []) : ([], problems)
     }
 
+    /// A problem for each key of `table` that is not `known`, with the nearest known one.
+    private static func unknownKeyProblems(_ table: TOMLTable, known: [String], path: String,
+                                           locate: (String) -> SourceLocation) -> [ConfigProblem] {
+        table.keys.filter { !known.contains($0) }.map { key in
+            var reason = "unknown key"
+            if let guess = Spelling.nearest(to: key, among: known) { reason += "; did you mean '\(guess)'?" }
+            return ConfigProblem(locate(key), field: path + key, reason)
+        }
+    }
+
     /// Reads a rules file; a file that cannot be read is one problem.
     public static func load(_ file: URL) -> (rules: [RedactionRule], problems: [ConfigProblem]) {
         guard let data = FileManager.default.contents(atPath: file.path) else {
@@ -142,11 +148,7 @@ public enum GitleaksRules {
         for (entry, name) in tables {
             let field = path + name + "."
             let key = name.hasPrefix("allowlists") ? "allowlists" : "allowlist"
-            for unknown in entry.keys where !allowlistKeys.contains(unknown) {
-                var reason = "unknown key"
-                if let guess = Spelling.nearest(to: unknown, among: allowlistKeys) { reason += "; did you mean '\(guess)'?" }
-                problems.append(ConfigProblem(locator.key(unknown, in: block, after: key), field: field + unknown, reason))
-            }
+            problems += unknownKeyProblems(entry, known: allowlistKeys, path: field) { locator.key($0, in: block, after: key) }
             var allowlist = RedactionAllowlist()
             if let condition = entry["condition"]?.string {
                 guard ["OR", "AND"].contains(condition.uppercased()) else {

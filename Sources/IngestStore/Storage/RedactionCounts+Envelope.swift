@@ -1,14 +1,10 @@
+import SensorModel
+
 /// What one envelope says the sensor's redaction rules replaced: by rule, never a value. From
 /// `flags.redacted_by` when the sensor sent it, else from the `[REDACTED:<rule>]` marks in the
-/// record (every sensor version writes them), at most `flags.redactions` of them.
-package struct RedactionTally: Sendable, Equatable {
-    package struct Entry: Sendable, Equatable {
-        package var rule: String
-        package var count: Int
-    }
-
-    package var entries: [Entry] = []
-
+/// record (every sensor version writes them), at most `flags.redactions` of them. The same
+/// ``RedactionCounts`` the sensor writes them from.
+extension RedactionCounts {
     /// The longest rule name kept, and the most rules one envelope may name.
     package static let maxRuleName = 64
     package static let maxRules = 64
@@ -23,14 +19,16 @@ package struct RedactionTally: Sendable, Equatable {
 
     /// `flags.redacted_by`, already validated.
     package init(redactedBy object: UnsafeRawBufferPointer) {
+        self.init()
         for member in JSONSlices.members(of: object) ?? [] {
             let value = UnsafeRawBufferPointer(rebasing: object[member.value])
-            if let count = JSONSlices.number(value), count >= 1 { entries.append(Entry(rule: member.key, count: Int(min(count, 1e9)))) }
+            if let count = JSONSlices.number(value), count >= 1 { add(member.key, Int(min(count, 1e9))) }
         }
     }
 
     /// The marks in a record, at most `limit` of them.
     package init(marksIn record: UnsafeRawBufferPointer, limit: Int) {
+        self.init()
         let mark = Array("[REDACTED:".utf8)
         var index = 0
         var found = 0
@@ -48,18 +46,6 @@ package struct RedactionTally: Sendable, Equatable {
                 found += 1
             }
             index = end
-        }
-    }
-
-    package init() {}
-
-    package var isEmpty: Bool { entries.isEmpty }
-
-    package mutating func add(_ rule: String, _ count: Int = 1) {
-        if let index = entries.firstIndex(where: { $0.rule == rule }) {
-            entries[index].count += count
-        } else {
-            entries.append(Entry(rule: rule, count: count))
         }
     }
 }

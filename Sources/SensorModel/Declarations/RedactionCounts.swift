@@ -25,13 +25,3 @@ public struct RedactionCounts: Sendable, Equatable {
         a.entries.elementsEqual(b.entries) { $0.rule == $1.rule && $0.count == $1.count }
     }
 }
-
-/// A record with its secrets replaced.
-public struct Redaction: Sendable {
-    /// The record's bytes after replacement.
-    public var bytes: [UInt8]
-    /// What each rule replaced.
-    public var rules: RedactionCounts
-    /// How many replacements were made.
-    public var count: Int { rules.total }
-}
