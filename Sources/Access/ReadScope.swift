@@ -20,6 +20,7 @@ package enum ReadScope {
         return NormalizedReader.Filter(tool: value("tool"), device: value("device"), project: value("project"),
                                        since: value("since"), until: value("until"),
                                        includeEmpty: ["true", "1", "yes"].contains(value("include_empty")?.lowercased() ?? ""),
-                                       tenant: tenant(of: token), model: value("model"))
+                                       tenant: tenant(of: token), model: value("model"),
+                                       owner: OwnerFilter(person: value("person"), team: value("team")))
     }
 }

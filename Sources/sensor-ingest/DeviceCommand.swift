@@ -7,7 +7,45 @@ import IngestStore
 struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "device", abstract: "The devices that sent, as their sensors describe them.",
-        subcommands: [List.self, Revoke.self])
+        subcommands: [List.self, Show.self, Revoke.self])
+
+    /// One device: what its sensor says of it, whose it is, how it enrolled, the accounts its tools use.
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one device: machine, person, enrollment, accounts in use.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Argument(help: "The device id (see `device list`).")
+        var device: String
+
+        @Option(help: ArgumentHelp("Its tenant.", valueName: "name"))
+        var tenant = "default"
+
+        struct Shown: Encodable {
+            var device: DeviceRecord
+            var person: String?
+            var linkedBy: String?
+            var revoked: Bool?
+            var accounts: [AccountInUse]
+        }
+
+        func run() async throws {
+            let (device, tenantName) = (self.device, self.tenant)
+            let shown = try await store.withStore { store in
+                let tenant = try await TokenCommand.tenant(named: tenantName, in: store)
+                guard let record = try await DeviceDirectory.devices(in: store, tenant: tenant.id).first(where: { $0.device == device }) else {
+                    throw ValidationError("no device \(device) has sent to tenant \(tenantName) (see `device list`)")
+                }
+                let owner = try await PeopleDirectory.owners(tenant: tenant.id, in: store)[device]
+                let enrolled = try await Enrollments.enrolled(device: device, tenant: tenant.id, in: store)
+                let accounts = try await AccountsInUse.accounts(tenant: tenant.id, in: store).filter { $0.device == device }
+                return Shown(device: record, person: owner?.person.email, linkedBy: owner?.link, revoked: enrolled?.revoked, accounts: accounts)
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(shown), as: UTF8.self))
+        }
+    }
 
     /// Revokes an enrolled device (or lets it back): its credential and tokens are refused at
     /// the next request, and it cannot enroll again until let back.

@@ -29,20 +29,30 @@ struct EnrollmentCommand: AsyncParsableCommand {
         @Option(help: "What it is for (a fleet, a team).")
         var name = "enrollment"
 
+        @Option(help: ArgumentHelp("A personal secret: the devices it enrolls are this person's (an email).", valueName: "email"))
+        var person: String?
+
         func run() async throws {
             if let maxDevices, maxDevices < 1 { throw ValidationError("--max-devices must be at least 1") }
             let expiresAt = try expires.map { Date().addingTimeInterval(try TokenCommand.Create.seconds($0)) }
             let secret = TokenSecret.generate()
             let (name, tenantName, maxDevices) = (self.name, self.tenant, self.maxDevices)
+            var personEmail: String?
+            if let person {
+                guard let email = PeopleDirectory.email(person) else { throw ValidationError("--person: '\(person)' is not an email address") }
+                personEmail = email
+            }
+            let person = personEmail
             let token = try await store.withStore { store in
                 let tenant = try await TokenCommand.tenant(named: tenantName, in: store)
                 let token = try await store.createToken(NewToken(name: name, hash: TokenSecret.hash(secret), scope: .enroll,
                                                                  tenantID: tenant.id, expiresAt: expiresAt))
-                try await store.execute([SQLStatement("INSERT INTO enrollments(token_id, max_devices) VALUES ($1, $2)",
-                                                      [.integer(token.id), maxDevices.map { .integer(Int64($0)) } ?? .null])])
+                try await store.execute([SQLStatement("INSERT INTO enrollments(token_id, max_devices, person_email) VALUES ($1, $2, $3)",
+                                                      [.integer(token.id), maxDevices.map { .integer(Int64($0)) } ?? .null,
+                                                       person.map { .text($0) } ?? .null])])
                 return token
             }
-            FileHandle.standardError.write(Data("enrollment secret \(token.id) (\(token.name), tenant \(tenantName)\(token.expiresAt.map { ", expires \($0)" } ?? "")\(maxDevices.map { ", at most \($0) devices" } ?? "")) created; it is shown only this once\n".utf8))
+            FileHandle.standardError.write(Data("enrollment secret \(token.id) (\(token.name), tenant \(tenantName)\(token.expiresAt.map { ", expires \($0)" } ?? "")\(maxDevices.map { ", at most \($0) devices" } ?? "")\(person.map { ", for \($0)" } ?? "")) created; it is shown only this once\n".utf8))
             print(secret)
         }
     }

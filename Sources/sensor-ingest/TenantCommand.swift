@@ -8,13 +8,40 @@ import Normalization
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant",
-        abstract: "Create or list tenants: each token belongs to one, and sees and sends only its own.",
+        abstract: "Create, list or set tenants: each token belongs to one, and sees and sends only its own.",
         discussion: """
             A single-tenant install needs none of this: everything belongs to the tenant `default`,
             made on first start. With several, give each its tokens (`token create --tenant NAME`)
             and, if it wants its own sensor-config, a folder `--config DIR/NAME/` layered over DIR.
             """,
-        subcommands: [Create.self, List.self])
+        subcommands: [Create.self, List.self, Set.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a tenant's own email domains: accounts there are the organisation's, and link devices to people.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Argument(help: "The tenant.")
+        var name: String
+
+        @Option(help: ArgumentHelp("Its email domains, comma-separated (acme.com,acme.io); empty: none.", valueName: "domains"))
+        var domains: String
+
+        func run() async throws {
+            let (name, domains) = (self.name, self.domains.split(separator: ",").map(String.init))
+            let kept = try await store.withStore { store in
+                let tenant = try await TokenCommand.tenant(named: name, in: store)
+                do {
+                    try await PeopleDirectory.setDomains(domains, tenant: tenant.id, in: store)
+                } catch let error as DirectoryError {
+                    throw ValidationError(error.description)
+                }
+                return try await PeopleDirectory.domains(tenant: tenant.id, in: store)
+            }
+            print("tenant \(name): domains \(kept.isEmpty ? "none" : kept.joined(separator: ", "))")
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant.")

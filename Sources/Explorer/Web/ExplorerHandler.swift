@@ -328,9 +328,12 @@ package struct ExplorerHandler: Sendable {
     }
 
     private func searchPage(_ request: Request, token: TokenRecord) async throws -> Response {
-        let query = (Self.query(of: request)["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let fields = Self.query(of: request)
+        let query = (fields["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let limit = 50
-        let hits = query.isEmpty ? [] : try await search.search(String(query.prefix(500)), tenant: ReadScope.tenant(of: token), limit: limit)
+        let owner = ReadScope.filter({ fields[$0] }, token: token).owner
+        let hits = query.isEmpty ? [] : try await search.search(String(query.prefix(500)), tenant: ReadScope.tenant(of: token), owner: owner,
+                                                                limit: limit)
         let labels = try await queries.labels(Array(Set(hits.map(\.sessionId))), tenant: ReadScope.tenant(of: token))
         return renderer.render("search", SearchPage(
             query: query, searched: !query.isEmpty, count: hits.count, capped: hits.count >= limit,

@@ -42,8 +42,15 @@ struct EnrollmentHandler: Sendable {
         let credential = TokenSecret.generate()
         let record = try await store.createToken(NewToken(name: Enrollments.credentialName(device), hash: TokenSecret.hash(credential),
                                                           scope: .device, tenantID: secret.tenantID, device: device))
-        try await store.execute([Enrollments.record(device: device, tenant: secret.tenantID, enrollment: earlier?.enrollmentID ?? secret.id,
-                                                    credential: record.id)])
+        var statements = [Enrollments.record(device: device, tenant: secret.tenantID, enrollment: earlier?.enrollmentID ?? secret.id,
+                                             credential: record.id)]
+        // A personal secret says whose device this is.
+        if let email = try await Enrollments.person(enrollment: secret.id, in: store) {
+            let person = try await PeopleDirectory.upsert(.init(email: email), origin: DeviceLink.enrollment.rawValue,
+                                                          tenant: secret.tenantID, in: store)
+            statements.append(PeopleDirectory.link(device: device, to: person.id, by: .enrollment, tenant: secret.tenantID))
+        }
+        try await store.execute(statements)
         return JSONAnswer.json(.ok, Credential(device: device, credential: credential))
     }
 

@@ -30,6 +30,9 @@ public struct IngestServer: Sendable {
         public static let devices = "/api/v1/devices"
         public static let enroll = "/api/v1/enroll"
         public static let token = "/api/v1/token"
+        public static let people = "/api/v1/people"
+        public static let teams = "/api/v1/teams"
+        public static let accounts = "/api/v1/accounts"
     }
 
     /// What one request may cost.
@@ -113,7 +116,7 @@ public struct IngestServer: Sendable {
         router.post(RouterPath(Paths.enroll)) { request, context in try await enrollment.enroll(request, context: context) }
         router.post(RouterPath(Paths.token)) { request, context in try await enrollment.token(request, context: context) }
         router.get(RouterPath(Paths.sensorConfig)) { request, context in try await sensorConfig.handle(request, context: context) }
-        let read = ReadAPIHandler(reader: NormalizedReader(store: store), authenticator: authenticator)
+        let read = ReadAPIHandler(store: store, reader: NormalizedReader(store: store), authenticator: authenticator)
         router.get(RouterPath(Paths.sessions)) { request, context in try await read.sessions(request, context: context) }
         router.get(RouterPath(Paths.sessions + "/:id")) { request, context in
             try await read.session(request, context: context, id: context.parameters.get("id") ?? "")
@@ -123,6 +126,10 @@ public struct IngestServer: Sendable {
         router.get(RouterPath(Paths.search)) { request, context in try await read.search(request, context: context) }
         router.get(RouterPath(Paths.redactions)) { request, context in try await read.redactions(request, context: context) }
         router.get(RouterPath(Paths.devices)) { request, context in try await read.devices(request, context: context) }
+        router.get(RouterPath(Paths.people)) { request, context in try await read.people(request, context: context) }
+        router.get(RouterPath(Paths.teams)) { request, context in try await read.teams(request, context: context) }
+        router.get(RouterPath(Paths.accounts)) { request, context in try await read.accounts(request, context: context) }
+        SCIMHandler(store: store, authenticator: authenticator, tls: secureCookies).register(on: router)
         ExplorerHandler(store: store, limiter: limiter, secureCookies: secureCookies).register(on: router)
         router.get(RouterPath(Paths.health)) { _, _ in "ok\n" }
         let metricsTokenHash = self.metricsTokenHash

@@ -9,6 +9,7 @@ import Hummingbird
 /// token usage grouped, and the drift report. Every route needs a `read` (or `admin`) token: a
 /// laptop's `ingest` token gets 403.
 struct ReadAPIHandler: Sendable {
+    let store: any IngestStore
     let reader: NormalizedReader
     let authenticator: BearerAuthenticator
 
@@ -42,7 +43,7 @@ struct ReadAPIHandler: Sendable {
         }
     }
 
-    /// `GET /api/v1/search?q=words[&limit=N]`: messages and tool calls holding every word.
+    /// `GET /api/v1/search?q=words[&limit=N][&person=ID][&team=ID]`: messages and tool calls holding every word.
     func search(_ request: Request, context: IngestRequestContext) async throws -> Response {
         try await reading(request, context: context) { token in
             let query = request.uri.queryParameters
@@ -52,7 +53,9 @@ struct ReadAPIHandler: Sendable {
             guard let limit = QueryNumber.parse(query["limit"], default: 50, within: 1...500) else {
                 return JSONAnswer.error(.badRequest, "limit must be 1 to 500")
             }
-            let hits = try await FullTextSearch(store: reader.store).search(words, tenant: ReadScope.tenant(of: token), limit: limit)
+            let owner = ReadScope.filter(query, token: token).owner
+            let hits = try await FullTextSearch(store: reader.store).search(words, tenant: ReadScope.tenant(of: token), owner: owner,
+                                                                            limit: limit)
             return Self.json(["hits": hits])
         }
     }
@@ -77,6 +80,38 @@ struct ReadAPIHandler: Sendable {
     func devices(_ request: Request, context: IngestRequestContext) async throws -> Response {
         try await reading(request, context: context) { token in
             Self.json(["devices": try await DeviceDirectory.devices(in: reader.store, tenant: ReadScope.tenant(of: token))])
+        }
+    }
+
+    /// `GET /api/v1/people[?since=YYYY-MM-DD]`: each person, their teams and devices, and their
+    /// devices' sessions, tokens, cost, tools and models summed.
+    func people(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        try await reading(request, context: context) { token in
+            let since = request.uri.queryParameters["since"].map(String.init)
+            if let since, !Self.isDay(since) { return JSONAnswer.error(.badRequest, "since must be YYYY-MM-DD") }
+            return Self.json(["people": try await PeopleFigures(store: store).people(tenant: ReadScope.tenant(of: token), since: since)])
+        }
+    }
+
+    /// `GET /api/v1/teams[?since=YYYY-MM-DD]`: each team, its members' figures summed.
+    func teams(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        try await reading(request, context: context) { token in
+            let since = request.uri.queryParameters["since"].map(String.init)
+            if let since, !Self.isDay(since) { return JSONAnswer.error(.badRequest, "since must be YYYY-MM-DD") }
+            return Self.json(["teams": try await PeopleFigures(store: store).teams(tenant: ReadScope.tenant(of: token), since: since)])
+        }
+    }
+
+    /// `GET /api/v1/accounts[?person=ID]`: the accounts the AI tools are signed in to, per
+    /// device, each the organisation's, personal, another organisation's or unknown.
+    func accounts(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        try await reading(request, context: context) { token in
+            let person = request.uri.queryParameters["person"].map(String.init)
+            var tenants: [Int64] = []
+            if let tenant = ReadScope.tenant(of: token) { tenants = [tenant] } else { tenants = try await store.tenants().map(\.id) }
+            var accounts: [AccountInUse] = []
+            for tenant in tenants { accounts += try await AccountsInUse.accounts(tenant: tenant, person: person, in: store) }
+            return Self.json(["accounts": accounts])
         }
     }
 

@@ -161,10 +161,13 @@ public struct FullTextSearch: Sendable {
     /// each), in the tenant's sessions (nil: every tenant's). Newest, not best: ranking every
     /// match of a common word costs time in proportion to the matches (1.5 s for a word in a
     /// fifth of a million messages), the newest fifty cost the same whatever the word.
-    public func search(_ query: String, tenant: Int64?, limit: Int = 50) async throws -> [Hit] {
+    /// `owner`: only in sessions of one person's or one team's devices.
+    public func search(_ query: String, tenant: Int64?, owner: OwnerFilter = OwnerFilter(), limit: Int = 50) async throws -> [Hit] {
         let words = query.split(whereSeparator: { $0.isWhitespace }).map(String.init).filter { !$0.isEmpty }
         guard !words.isEmpty else { return [] }
         let tenantValue = SQLiteValue.integer(tenant ?? -1)
+        let owned = owner.conditions(sessions: "s", first: 3)
+        let ownedSQL = owned.conditions.map { " AND " + $0 }.joined()
         let messages: [[SQLiteValue]]
         let calls: [[SQLiteValue]]
         switch store.dialect {
@@ -176,34 +179,34 @@ public struct FullTextSearch: Sendable {
                        snippet(norm_messages_fts, 0, char(1), char(2), '…', 24)
                 FROM norm_messages_fts JOIN norm_messages m ON m.rowid = norm_messages_fts.rowid
                 JOIN norm_sessions s ON s.session_key = m.session_key
-                WHERE norm_messages_fts MATCH $1 AND ($2 < 0 OR s.tenant_id = $2)
+                WHERE norm_messages_fts MATCH $1 AND ($2 < 0 OR s.tenant_id = $2)\(ownedSQL)
                 ORDER BY norm_messages_fts.rowid DESC LIMIT \(limit)
-                """, [match, tenantValue]))
+                """, [match, tenantValue] + owned.values))
             calls = try await store.query(SQLStatement("""
                 SELECT c.session_key, c.message_key, c.call_key, s.tool, s.title, c.started_at,
                        coalesce(c.name, '') || ': ' || snippet(norm_tool_calls_fts, -1, char(1), char(2), '…', 24)
                 FROM norm_tool_calls_fts JOIN norm_tool_calls c ON c.rowid = norm_tool_calls_fts.rowid
                 JOIN norm_sessions s ON s.session_key = c.session_key
-                WHERE norm_tool_calls_fts MATCH $1 AND ($2 < 0 OR s.tenant_id = $2)
+                WHERE norm_tool_calls_fts MATCH $1 AND ($2 < 0 OR s.tenant_id = $2)\(ownedSQL)
                 ORDER BY norm_tool_calls_fts.rowid DESC LIMIT \(limit)
-                """, [match, tenantValue]))
+                """, [match, tenantValue] + owned.values))
         case .postgres:
             let tsquery = "plainto_tsquery('simple', \(Self.words("$1")))"
             messages = try await store.query(SQLStatement("""
                 SELECT m.session_key, m.message_key, m.role, s.tool, s.title, m.created_at, left(m.text, 20000)
                 FROM norm_messages m JOIN norm_sessions s ON s.session_key = m.session_key
-                WHERE m.search @@ \(tsquery) AND ($2 < 0 OR s.tenant_id = $2)
+                WHERE m.search @@ \(tsquery) AND ($2 < 0 OR s.tenant_id = $2)\(ownedSQL)
                 ORDER BY m.created_at DESC NULLS LAST, m.message_key LIMIT \(limit)
-                """, [.text(query), tenantValue])).map { row in
+                """, [.text(query), tenantValue] + owned.values)).map { row in
                 row.enumerated().map { $0.offset == 6 ? .text(Self.snippet(row[6].text ?? "", words: words)) : $0.element }
             }
             calls = try await store.query(SQLStatement("""
                 SELECT c.session_key, c.message_key, c.call_key, s.tool, s.title, c.started_at, coalesce(c.name, ''),
                        left(coalesce(c.input, '') || ' ' || coalesce(c.result, ''), 20000)
                 FROM norm_tool_calls c JOIN norm_sessions s ON s.session_key = c.session_key
-                WHERE c.search @@ \(tsquery) AND ($2 < 0 OR s.tenant_id = $2)
+                WHERE c.search @@ \(tsquery) AND ($2 < 0 OR s.tenant_id = $2)\(ownedSQL)
                 ORDER BY c.started_at DESC NULLS LAST, c.call_key LIMIT \(limit)
-                """, [.text(query), tenantValue])).map { row in
+                """, [.text(query), tenantValue] + owned.values)).map { row in
                 Array(row[0..<6]) + [.text((row[6].text ?? "") + ": " + Self.snippet(row[7].text ?? "", words: words))]
             }
         }

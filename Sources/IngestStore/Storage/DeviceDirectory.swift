@@ -37,6 +37,10 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
     public var lastSeen: String
     /// The name of the enrollment secret that enrolled it, when one did.
     public var enrolledBy: String?
+    /// The email of the person it belongs to, when it is linked to one.
+    public var person: String?
+    /// How it was linked to that person: `admin`, `enrollment` or `account`.
+    public var personLink: String?
 }
 
 /// The `devices` table: written with each stored batch, read by the API and the explorer.
@@ -71,13 +75,15 @@ package enum DeviceDirectory {
     /// Every device of `tenant` (nil: every tenant's), last heard from first.
     package static func devices(in store: any NormalizedStore, tenant: Int64?) async throws -> [DeviceRecord] {
         try await store.query(SQLStatement("""
-            SELECT d.device, d.host, d.os, d.os_version, d.os_user, d.sensor_version, d.first_seen, d.last_seen, t.name
+            SELECT d.device, d.host, d.os, d.os_version, d.os_user, d.sensor_version, d.first_seen, d.last_seen, t.name, p.email, o.link
             FROM devices d LEFT JOIN enrolled_devices e ON e.tenant_id = d.tenant_id AND e.device = d.device
             LEFT JOIN tokens t ON t.id = e.enrollment_id
+            LEFT JOIN device_people o ON o.tenant_id = d.tenant_id AND o.device = d.device LEFT JOIN people p ON p.id = o.person_id
             WHERE ($1 < 0 OR d.tenant_id = $1) ORDER BY d.last_seen DESC, d.device
             """, [.integer(tenant ?? -1)])).map { row in
             DeviceRecord(device: row[0].text ?? "", host: row[1].text, os: row[2].text, osVersion: row[3].text, user: row[4].text,
-                         sensorVersion: row[5].text, firstSeen: row[6].text ?? "", lastSeen: row[7].text ?? "", enrolledBy: row[8].text)
+                         sensorVersion: row[5].text, firstSeen: row[6].text ?? "", lastSeen: row[7].text ?? "", enrolledBy: row[8].text,
+                         person: row[9].text, personLink: row[10].text)
         }
     }
 

@@ -37,6 +37,12 @@ package enum Enrollments {
             .first?[0].int.map(Int.init)
     }
 
+    /// The person a personal enrollment secret was made for.
+    package static func person(enrollment: Int64, in store: any IngestStore) async throws -> String? {
+        try await store.query(SQLStatement("SELECT person_email FROM enrollments WHERE token_id = $1", [.integer(enrollment)]))
+            .first?[0].text
+    }
+
     package static func enrolledCount(enrollment: Int64, in store: any IngestStore) async throws -> Int {
         Int(try await store.query(SQLStatement("SELECT count(*) FROM enrolled_devices WHERE enrollment_id = $1", [.integer(enrollment)]))
             .first?[0].int ?? 0)

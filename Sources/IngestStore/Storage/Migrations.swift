@@ -94,6 +94,8 @@ package enum Migrations {
         Migration(version: 13, name: "secrets redacted, by record and rule", statements: RawRedactions.schema(.sqlite)),
         Migration(version: 14, name: "devices: what each sensor says of its machine", statements: DeviceDirectory.schema(.sqlite)),
         Migration(version: 15, name: "enrollment: secrets and the devices they enrolled", statements: Enrollments.schema(.sqlite)),
+        Migration(version: 16, name: "people, teams, device owners and accounts in use",
+                  statements: PeopleDirectory.schema(.sqlite) + AccountsInUse.schema(.sqlite) + renormalizeAll),
     ]
 
     package static let postgres: [Migration] = [
@@ -155,6 +157,8 @@ package enum Migrations {
         Migration(version: 11, name: "secrets redacted, by record and rule", statements: RawRedactions.schema(.postgres)),
         Migration(version: 12, name: "devices: what each sensor says of its machine", statements: DeviceDirectory.schema(.postgres)),
         Migration(version: 13, name: "enrollment: secrets and the devices they enrolled", statements: Enrollments.schema(.postgres)),
+        Migration(version: 14, name: "people, teams, device owners and accounts in use",
+                  statements: PeopleDirectory.schema(.postgres) + AccountsInUse.schema(.postgres) + renormalizeAll),
     ]
 
     /// The usage rows that may need their session's model (see `UsageModels` in the

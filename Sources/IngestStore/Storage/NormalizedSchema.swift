@@ -62,6 +62,6 @@ package enum NormalizedSchema {
     /// Every normalised table, for clearing before a reparse (progress is reset, not dropped).
     package static let tables = [
         "norm_sessions", "norm_session_files", "norm_session_links", "norm_messages", "norm_message_positions", "norm_tool_calls",
-        "norm_usage", "norm_file_changes", "norm_session_models", "norm_drift", "norm_file_memory",
+        "norm_usage", "norm_file_changes", "norm_session_models", "norm_drift", "norm_file_memory", "norm_accounts",
     ]
 }

@@ -51,6 +51,24 @@ rules:
         cache_write: usage.cacheCreationInputTokens
 
 """#),
+        ("claude-code.yaml", #"""
+# Claude Code's account (sources.d/claude-code.yaml, kind claude-code.account): the
+# `oauthAccount` of ~/.claude.json, projected on the laptop to its identity fields (no token
+# leaves). Claude Code's sessions, messages and tokens are read by the built-in normaliser;
+# this mapping takes only the account.
+kinds: [claude-code.account]
+rules:
+  - accounts:
+      - when: {oauthAccount.emailAddress: {exists: true}}
+        email: oauthAccount.emailAddress
+        name: oauthAccount.displayName
+        organization: oauthAccount.organizationName
+        plan: oauthAccount.billingType
+        # A personal Pro or Max subscription is an organisation of its own, named after its
+        # owner ("ada@acme.com's Organization"), whatever the email's domain.
+        personal: {test: {oauthAccount.organizationName: {matches: "'s Organi[sz]ation$"}}}
+
+"""#),
         ("cline.yaml", #"""
 # Cline, Roo Code and the legacy Kilo Code extension (formats-more.md §6, §7): one folder per
 # task (<VS Code user dir>/globalStorage/<extension>/tasks/<task id>/, and ~/.cline/data/tasks/),
@@ -113,6 +131,21 @@ rules:
         cache_write: text|json.cacheWrites
         reasoning: text|json.reasoningTokens
         cost: text|json.cost
+
+"""#),
+        ("codex.yaml", #"""
+# Codex CLI's account (sources.d/codex.yaml, kind codex.account): the claims of the id token
+# in ~/.codex/auth.json, read on the laptop (`|jwt`); the token itself never leaves. Codex's
+# sessions are read by the built-in normaliser; this mapping takes only the account.
+kinds: [codex.account]
+rules:
+  - accounts:
+      - when: {tokens.id_token.email: {exists: true}}
+        email: tokens.id_token.email
+        plan: "tokens.id_token['https://api.openai.com/auth'].chatgpt_plan_type"
+        # ChatGPT's own plans (free, plus, pro) are a person's; team, business, enterprise and
+        # edu are an organisation's.
+        personal: {test: {"tokens.id_token['https://api.openai.com/auth'].chatgpt_plan_type": [free, plus, pro]}}
 
 """#),
         ("continue.yaml", #"""
@@ -289,6 +322,21 @@ rules:
         of_message: false
 
 """#),
+        ("cursor.yaml", #"""
+# Cursor's account (sources.d/cursor.yaml, kind cursor.account): three rows of the global
+# state database's ItemTable, each a record {key, value}: the signed-in email, the membership
+# type and how the account signed up. Cursor keeps one account: the rows merge into it.
+# Cursor's conversations are read by the built-in normaliser; this mapping takes only the account.
+kinds: [cursor.account]
+rules:
+  - accounts:
+      - id: {value: signed-in}
+        email: {path: value, when: {key: cursorAuth/cachedEmail}}
+        plan: {path: value, when: {key: cursorAuth/stripeMembershipType}}
+        # Cursor's individual plans; team and enterprise memberships are an organisation's.
+        personal: {test: {value: [free, free_trial, pro, pro_plus, ultra]}, when: {key: cursorAuth/stripeMembershipType}}
+
+"""#),
         ("droid.yaml", #"""
 # Factory Droid (formats-more.md §13): ~/.factory/sessions/<cwd>/<session>.jsonl (a
 # session_start line, then Anthropic-shaped messages) and <session>.settings.json beside it,
@@ -360,7 +408,7 @@ rules:
 # write wins), `$set` metadata patches and `$rewindTo` markers; sub-agents in
 # chats/<parent session>/<session>.jsonl. The legacy session-*.json is one document with
 # messages[].
-kinds: [gemini-cli.chat, gemini-cli.chat-document]
+kinds: [gemini-cli.chat, gemini-cli.chat-document, gemini-cli.account]
 type: [type, {value: "(no type)"}]
 split:
   - kinds: [gemini-cli.chat-document]
@@ -373,6 +421,15 @@ ignore:
   - {"['$set']": {exists: true}}
   - {"['$rewindTo']": {exists: true}}
 rules:
+  # ~/.gemini/google_accounts.json (kind gemini-cli.account): the Google account signed in now
+  # and the ones used before.
+  - kinds: [gemini-cli.account]
+    accounts:
+      - email: active
+        active: true
+      - each: old[]
+        email: $item
+        active: false
   # Line 1: the session's header.
   - kinds: [gemini-cli.chat]
     when: {sessionId: {exists: true}, type: {exists: false}}
@@ -716,17 +773,24 @@ rules:
 # (before VS Code 1.109, and with chat.useLogSessionStorage off) whose requests[] each hold the
 # prompt, the streamed response parts and the request's token counts; since 1.109 a log of
 # patches replayed by VSCodeCopilotLogNormalizer (a mapping cannot replay a log).
-kinds: [vscode-copilot.session-document]
+kinds: [vscode-copilot.session-document, github-copilot.account]
 raw_only: [vscode-copilot.workspace]
 type: [{value: request}]
 split:
-  - kinds: [vscode-copilot.session-document]
+  - kinds: [vscode-copilot.session-document, github-copilot.account]
     each: requests[]
 session:
   id: [$record.sessionId, $path|stem]
   started_at: $record.creationDate
   ended_at: $record.lastMessageDate
 rules:
+  # ~/.config/github-copilot/apps.json and hosts.json (kind github-copilot.account): the
+  # GitHub login each app entry is signed in as ("github.com:<app id>": {user, …}).
+  - kinds: [github-copilot.account]
+    accounts:
+      - each: $item|entries[]
+        when: {value.user: {exists: true}}
+        login: value.user
   - timestamp: timestamp
     messages:
       - id: {concat: [requestId, {value: prompt}]}

@@ -33,9 +33,12 @@ public struct NormalizedReader: Sendable {
         public var tenant: Int64?
         /// Sessions that used this model.
         public var model: String?
+        /// Sessions of one person's or one team's devices.
+        public var owner: OwnerFilter
         public init(tool: String? = nil, device: String? = nil, project: String? = nil, since: String? = nil, until: String? = nil,
-                    includeEmpty: Bool = false, tenant: Int64? = nil, model: String? = nil) {
+                    includeEmpty: Bool = false, tenant: Int64? = nil, model: String? = nil, owner: OwnerFilter = OwnerFilter()) {
             self.model = model
+            self.owner = owner
             self.tool = tool
             self.device = device
             self.project = project
@@ -65,6 +68,9 @@ public struct NormalizedReader: Sendable {
             add("\(time) >= ?", since)
             add("\(time) < ?", until)
             add("EXISTS (SELECT 1 FROM norm_session_models sm WHERE sm.session_key = s.session_key AND sm.model = ?)", model)
+            let owned = owner.conditions(sessions: "s", first: values.count + 1)
+            conditions += owned.conditions
+            values += owned.values
             return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), values)
         }
     }

@@ -125,6 +125,40 @@ public struct MessagePositionRow: Sendable, Equatable {
     public var source: String
 }
 
+/// An account a tool is signed in to on a device (from an identity source: email, login,
+/// organisation, plan), with when the tool's file said so first and last. Rows of one account
+/// merge: a value already known is kept unless a later record gives another.
+public struct AccountRow: Sendable, Equatable {
+    public var key: String
+    public var tool: String
+    public var device: String
+    /// What tells the tool's accounts on the device apart (the email, the login, or one fixed
+    /// name where the tool keeps one account whose fields arrive in records of their own).
+    public var account: String
+    public var email: String?
+    public var login: String?
+    public var name: String?
+    public var organization: String?
+    public var plan: String?
+    /// Whether the tool's own record says it is a personal account (a personal plan); nil when
+    /// it cannot tell, and then the email's domain decides.
+    public var personal: Bool?
+    /// Whether it is the account signed in now (a tool listing earlier accounts says false).
+    public var active: Bool?
+    /// When the tool's file said so first and last (the records' collection times).
+    public var firstSeen: String
+    public var lastSeen: String
+    public var source: String
+    public var tenant: Int64 = Tenant.defaultID
+
+    /// The domain of the email, lower-cased: what a tenant's domains are matched against.
+    public var domain: String? {
+        guard let email, let at = email.lastIndex(of: "@") else { return nil }
+        let domain = email[email.index(after: at)...].lowercased()
+        return domain.isEmpty ? nil : domain
+    }
+}
+
 /// Something not understood, counted: a record kind without a normaliser, a record type or
 /// field a normaliser does not know, or an opaque record kept only raw.
 public struct DriftKey: Hashable, Sendable, Codable {
@@ -156,6 +190,7 @@ public struct NormalizedBatch: Sendable {
     public var fileChanges: [FileChangeRow] = []
     public var links: [SessionLinkRow] = []
     public var positions: [MessagePositionRow] = []
+    public var accounts: [AccountRow] = []
     /// (session key, model, source) triples.
     public var models: Set<[String]> = []
     public var drift: [DriftKey: Int] = [:]
@@ -172,7 +207,7 @@ public struct NormalizedBatch: Sendable {
 
     public var isEmpty: Bool {
         sessions.isEmpty && messages.isEmpty && toolCalls.isEmpty && usage.isEmpty && fileChanges.isEmpty
-            && links.isEmpty && positions.isEmpty && drift.isEmpty
+            && links.isEmpty && positions.isEmpty && accounts.isEmpty && drift.isEmpty
     }
 
     /// The tenant of the record being normalised: drift counted now is its.

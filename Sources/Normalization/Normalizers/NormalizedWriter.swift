@@ -152,6 +152,26 @@ package enum NormalizedWriter {
                                   example_id = coalesce(norm_drift.example_id, excluded.example_id)
                                 """)
 
+        let accounts = merged(batch.accounts, key: \.key, merge: mergeAccount)
+        func flag(_ value: Bool?) -> SQLiteValue { value.map { .integer($0 ? 1 : 0) } ?? .null }
+        statements += insert("norm_accounts", ["account_key", "tenant_id:int", "device", "tool", "account", "email", "domain", "login",
+                                               "name", "organization", "plan", "personal:int", "active:int", "first_seen", "last_seen",
+                                               "source"],
+                             accounts.map { [.text($0.key), .integer($0.tenant), .text($0.device), .text($0.tool), .text($0.account),
+                                             .optional($0.email), .optional($0.domain), .optional($0.login), .optional($0.name),
+                                             .optional($0.organization), .optional($0.plan), flag($0.personal), flag($0.active),
+                                             .text($0.firstSeen), .text($0.lastSeen), .text($0.source)] },
+                             conflict: """
+                                ON CONFLICT (account_key) DO UPDATE SET \(["email", "domain", "login", "name", "organization", "plan",
+                                                                          "personal", "active"]
+                                    .map { "\($0) = coalesce(excluded.\($0), norm_accounts.\($0))" }.joined(separator: ", ")),
+                                  first_seen = CASE WHEN excluded.first_seen < norm_accounts.first_seen THEN excluded.first_seen
+                                                    ELSE norm_accounts.first_seen END,
+                                  last_seen = CASE WHEN excluded.last_seen > norm_accounts.last_seen THEN excluded.last_seen
+                                                   ELSE norm_accounts.last_seen END
+                                WHERE norm_accounts.tenant_id = excluded.tenant_id
+                                """)
+
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         statements += insert("norm_file_memory", ["memory_key", "source", "memory"],
@@ -190,6 +210,20 @@ package enum NormalizedWriter {
         if let started = later.startedAt, first.startedAt.map({ started < $0 }) ?? true { session.startedAt = started }
         if let ended = later.endedAt, first.endedAt.map({ ended > $0 }) ?? true { session.endedAt = ended }
         return session
+    }
+
+    static func mergeAccount(_ first: AccountRow, _ later: AccountRow) -> AccountRow {
+        var account = later
+        account.email = later.email ?? first.email
+        account.login = later.login ?? first.login
+        account.name = later.name ?? first.name
+        account.organization = later.organization ?? first.organization
+        account.plan = later.plan ?? first.plan
+        account.personal = later.personal ?? first.personal
+        account.active = later.active ?? first.active
+        account.firstSeen = min(first.firstSeen, later.firstSeen)
+        account.lastSeen = max(first.lastSeen, later.lastSeen)
+        return account
     }
 
     static func mergeCall(_ first: ToolCallRow, _ later: ToolCallRow) -> ToolCallRow {

@@ -146,7 +146,7 @@ public final class Normalizer: Service, Sendable {
             let watermark = try await self.watermark()
             let raw = try await store.rawEnvelopes(afterSeq: watermark, source: nil, limit: chunkSize, maxBytes: chunkBytes)
             guard let last = raw.last else { return total }
-            let (statements, drift) = try await normalize(raw)
+            let (statements, drift, accountTenants) = try await normalize(raw)
             normalizedRecords.withLockedValue { $0 += raw.count }
             let applied: Bool
             do {
@@ -161,6 +161,7 @@ public final class Normalizer: Service, Sendable {
             if applied {
                 total += raw.count
                 metrics?.normalized(raw.count, drift: labelled(drift))
+                try await linkDevicesByAccounts(accountTenants)
             } else {
                 try await Task.sleep(for: .milliseconds(50))  // another server took this step
             }
@@ -174,10 +175,11 @@ public final class Normalizer: Service, Sendable {
         var watermark = start
         var taken = 0
         for envelope in raw {
-            let (statements, drift) = try await normalize([envelope])
+            let (statements, drift, accountTenants) = try await normalize([envelope])
             do {
                 guard try await store.applyNormalized(statements, expected: watermark, next: envelope.seq) else { return taken }
                 metrics?.normalized(1, drift: labelled(drift))
+                try await linkDevicesByAccounts(accountTenants)
             } catch {
                 let record = RawRecord(seq: envelope.seq, json: envelope.json)
                 var batch = NormalizedBatch()
@@ -232,7 +234,9 @@ public final class Normalizer: Service, Sendable {
                     try await FullTextSearch(store: store).indexQueued()
                     return total
                 }
-                try await store.execute(try await normalize(raw).statements)
+                let normalized = try await normalize(raw)
+                try await store.execute(normalized.statements)
+                try await linkDevicesByAccounts(normalized.accountTenants)
                 total += raw.count
                 after = last.seq
             }
@@ -267,7 +271,15 @@ public final class Normalizer: Service, Sendable {
     }
 
     /// The statements that merge these raw envelopes into the normalised tables.
-    package func normalize(_ raw: [RawEnvelope]) async throws -> (statements: [SQLStatement], drift: [DriftKey: Int]) {
+    /// Devices whose tools are signed in with an account of the organisation belong to its
+    /// person: linked again for each tenant whose accounts a step wrote.
+    private func linkDevicesByAccounts(_ tenants: Set<Int64>) async throws {
+        for tenant in tenants.sorted() { try await PeopleDirectory.linkByAccounts(tenant: tenant, in: store) }
+    }
+
+    /// The statements that store `raw` normalised, the drift it showed and the tenants whose
+    /// accounts in use it gives.
+    package func normalize(_ raw: [RawEnvelope]) async throws -> (statements: [SQLStatement], drift: [DriftKey: Int], accountTenants: Set<Int64>) {
         var records: [RawRecord] = []
         records.reserveCapacity(raw.count)
         var unreadable = NormalizedBatch()
@@ -299,7 +311,7 @@ public final class Normalizer: Service, Sendable {
         for key in context.changedMemories { changed[key] = (sources[key] ?? "", context.memories[key]!) }
         let models = try await UsageModels(store: store, prices: prices).resolve(context.batch)
         return (NormalizedWriter.statements(context.batch, memories: changed, prices: prices, storedModels: models.stored) + models.repriced,
-                context.batch.drift)
+                context.batch.drift, Set(context.batch.accounts.map(\.tenant)))
     }
 
     private func loadMemories(_ keys: Set<String>) async throws -> [String: FileMemory] {

@@ -240,7 +240,7 @@ public enum JSON {
 
 private extension String {
     /// `body` over the UTF-8 bytes in `range`; nil when there is no range.
-    package func withBytes<Result>(_ range: Range<Int>?, _ body: (UnsafeRawBufferPointer) -> Result?) -> Result? {
+    func withBytes<Result>(_ range: Range<Int>?, _ body: (UnsafeRawBufferPointer) -> Result?) -> Result? {
         guard let range else { return nil }
         if let result = utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0)[range])) }) {
             return result

@@ -127,7 +127,7 @@ public enum EmbeddedSchemas {
   },
   "$defs": {
     "kindList": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"}},
-    "path": {"type": "string", "minLength": 1, "description": "field.sub, list[], list[N], list[field=value], ['odd.name'], $record, $parent, $memory.name, $path, $position, $index, $kind, $source; |json |stem |name |parent |lower |entries."},
+    "path": {"type": "string", "minLength": 1, "description": "field.sub, list[], list[N], list[field=value], ['odd.name'], $item, $record, $parent, $memory.name, $path, $position, $index, $kind, $source; |json |stem |name |parent |lower |entries."},
     "value": {
       "description": "A path, a constant number or boolean, a list of alternatives (the first that gives a value), or an object.",
       "oneOf": [
@@ -258,6 +258,26 @@ public enum EmbeddedSchemas {
               "cache_write": {"$ref": "#/$defs/value"},
               "reasoning": {"$ref": "#/$defs/value", "description": "Reasoning tokens, a part of output shown apart."},
               "cost": {"$ref": "#/$defs/value", "description": "US dollars, where the tool records them."}
+            }
+          }
+        },
+        "accounts": {
+          "type": "array",
+          "description": "Accounts the tool is signed in to (identity sources): a rule with only accounts needs no session.",
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+              "each": {"$ref": "#/$defs/path", "description": "One account per element; paths then start at the element ($item: the element itself)."},
+              "when": {"$ref": "#/$defs/condition"},
+              "id": {"$ref": "#/$defs/value", "description": "What tells the tool's accounts on a device apart (default: the email, else the login). A fixed value merges records that each give a part of one account."},
+              "email": {"$ref": "#/$defs/value"},
+              "login": {"$ref": "#/$defs/value", "description": "A user name where the tool keeps no email (a GitHub login)."},
+              "name": {"$ref": "#/$defs/value"},
+              "organization": {"$ref": "#/$defs/value"},
+              "plan": {"$ref": "#/$defs/value"},
+              "personal": {"$ref": "#/$defs/value", "description": "true when the tool's record says the account is a personal one (a personal plan); omitted or no value: the email's domain decides."},
+              "active": {"$ref": "#/$defs/value", "description": "false for an account the tool lists as used before, not signed in now."}
             }
           }
         }

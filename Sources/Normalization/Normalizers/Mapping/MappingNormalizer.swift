@@ -76,6 +76,10 @@ public struct MappingNormalizer: RecordNormalizer {
         }
         guard !rule.skip else { return }
         let block = rule.session.over(mapping.session)
+        accounts(rule.accounts, scope, into: &context)
+        if !rule.accounts.isEmpty && rule.messages.isEmpty && rule.toolCalls.isEmpty && rule.usage.isEmpty && rule.session.id == nil {
+            return
+        }
         guard let sessionID = block.id?.string(scope) else { return context.unreadable(record, "session id") }
 
         let tool = mapping.tool ?? record.tool
@@ -174,6 +178,27 @@ public struct MappingNormalizer: RecordNormalizer {
                 }
                 context.batch.usage.append(row)
                 if let model { context.batch.models.insert([sessionKey, model, record.source]) }
+            }
+        }
+    }
+
+    /// The accounts a rule's `accounts` blocks read from the record.
+    private func accounts(_ blocks: [NormalizerMapping.AccountBlock], _ scope: MappingScope, into context: inout NormalizationContext) {
+        let record = scope.record
+        let tool = mapping.tool ?? record.tool
+        for block in blocks {
+            for (item, index) in elements(block.each, scope) {
+                let itemScope = block.each == nil ? scope : scope.with(item: item, index: index)
+                if let when = block.when, !when.holds(in: itemScope) { continue }
+                let email = block.email?.string(itemScope)
+                let login = block.login?.string(itemScope)
+                guard let account = block.id?.string(itemScope) ?? email?.lowercased() ?? login else { continue }
+                context.batch.accounts.append(AccountRow(
+                    key: NormalKey.make(record.scopedDevice, tool, "account", account), tool: tool, device: record.device,
+                    account: account, email: email, login: login, name: block.name?.string(itemScope),
+                    organization: block.organization?.string(itemScope), plan: block.plan?.string(itemScope),
+                    personal: block.personal?.bool(itemScope), active: block.active?.bool(itemScope),
+                    firstSeen: record.collectedAt, lastSeen: record.collectedAt, source: record.source, tenant: record.tenant))
             }
         }
     }

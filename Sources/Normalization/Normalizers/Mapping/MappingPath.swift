@@ -7,7 +7,7 @@ import SensorModel
 /// `text|json.tokensIn`.
 ///
 /// - A path starts at the current item (the record, or the element of `split`/`each`), or at a
-///   root: `$record` (the whole record), `$parent` (the item around an `each`), `$memory.<name>`
+///   root: `$item` (the current item itself: a string element of `each`), `$record` (the whole record), `$parent` (the item around an `each`), `$memory.<name>`
 ///   (what `remember` kept for the file), `$path`, `$position`, `$index`, `$kind`, `$source`.
 /// - `.key` reads an object's field, `['key']` one whose name has dots or a `$`, `[N]` an array
 ///   element (`[-1]` the last), `[]` every element, `[field=value]` the elements whose field
@@ -62,9 +62,9 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
         if scanner.peek == "$" {
             scanner.advance()
             let name = scanner.identifier()
-            guard let known = Root(rawValue: name), known != .item else {
+            guard let known = Root(rawValue: name) else {
                 var reason = "unknown root '$\(name)'"
-                if let guess = Spelling.nearest(to: name, among: Root.allCases.filter { $0 != .item }.map(\.rawValue)) {
+                if let guess = Spelling.nearest(to: name, among: Root.allCases.map(\.rawValue)) {
                     reason += "; did you mean '$\(guess)'?"
                 }
                 throw MappingError(reason + " (a field named with a '$' is written ['\(name)'])")
@@ -78,7 +78,7 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
                 steps.append(.key(name))
             }
         }
-        var expectsSegment = root == .item
+        var expectsSegment = root == .item && !text.hasPrefix("$")
         var checkpoints: [Checkpoint] = []
         while !scanner.isAtEnd {
             switch scanner.peek {

@@ -43,6 +43,8 @@ public struct NormalizerMapping: Sendable {
         package var messages: [MessageBlock] = []
         package var toolCalls: [CallBlock] = []
         package var usage: [UsageBlock] = []
+        /// Accounts the record says the tool is signed in to (identity sources).
+        package var accounts: [AccountBlock] = []
     }
 
     package struct SessionBlock: Sendable {
@@ -70,6 +72,13 @@ public struct NormalizerMapping: Sendable {
         package var id, name, input, result, error, startedAt, endedAt, durationMs: MappingValue?
         /// Whether the call belongs to the rule's message (a result arriving on its own does not).
         var ofMessage = true
+    }
+
+    package struct AccountBlock: Sendable {
+        /// One account per element; paths then start at the element.
+        package var each: MappingPath?
+        package var when: MappingCondition?
+        package var id, email, login, name, organization, plan, personal, active: MappingValue?
     }
 
     package struct UsageBlock: Sendable {
@@ -171,7 +180,18 @@ extension NormalizerMapping {
                     cacheWrite: value(usage["cache_write"], at + ".cache_write"), reasoning: value(usage["reasoning"], at + ".reasoning"),
                     cost: value(usage["cost"], at + ".cost"), cumulative: usage["mode"]?.string == "cumulative"))
             }
-            let producesRows = !rule.messages.isEmpty || !rule.toolCalls.isEmpty || !rule.usage.isEmpty || !rule.skip
+            for (accountIndex, account) in (element["accounts"]?.elements ?? []).enumerated() {
+                let at = "\(field).accounts[\(accountIndex)]"
+                rule.accounts.append(AccountBlock(
+                    each: path(account["each"], at + ".each"), when: condition(account["when"], at + ".when"),
+                    id: value(account["id"], at + ".id"), email: value(account["email"], at + ".email"),
+                    login: value(account["login"], at + ".login"), name: value(account["name"], at + ".name"),
+                    organization: value(account["organization"], at + ".organization"), plan: value(account["plan"], at + ".plan"),
+                    personal: value(account["personal"], at + ".personal"), active: value(account["active"], at + ".active")))
+            }
+            let onlyAccounts = !rule.accounts.isEmpty && rule.messages.isEmpty && rule.toolCalls.isEmpty && rule.usage.isEmpty
+                && rule.session.id == nil
+            let producesRows = !onlyAccounts && (!rule.messages.isEmpty || !rule.toolCalls.isEmpty || !rule.usage.isEmpty || !rule.skip)
             if producesRows && !rule.skip && rule.session.over(mapping.session).id == nil {
                 problems.append(ConfigProblem(element.location, field: field,
                                               "no session id: give session.id here or at the top of the mapping"))
