@@ -9,5 +9,7 @@ python3 scripts/embed-resources.py --check
 if [ -f scripts/check-schemas.py ]; then
     python3 scripts/check-schemas.py
 fi
+# The SCIM tests run the server against scim2-tester and scim2-client from PyPI.
+eval "$(scripts/python-tools.sh)"
 swift build --build-tests
 swift test --skip-build --parallel --num-workers 2

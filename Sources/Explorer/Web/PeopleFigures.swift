@@ -62,7 +62,7 @@ package struct PeopleFigures: Sendable {
             tallies[person] = tally
         }
         for row in try await store.query(SQLStatement("""
-            SELECT dp.person_id, coalesce(u.model, s.model), sum(u.tokens), sum(u.cost) FROM norm_usage_by_day u
+            SELECT dp.person_id, coalesce(u.model, s.model), CAST(sum(u.tokens) AS BIGINT), sum(u.cost) FROM norm_usage_by_day u
             JOIN norm_sessions s ON s.session_key = u.session_key
             JOIN device_people dp ON dp.tenant_id = s.tenant_id AND dp.device = s.device
             WHERE ($1 < 0 OR s.tenant_id = $1) AND u.rows > 0

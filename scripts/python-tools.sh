@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Makes (once) the virtualenv of the Python tools the tests check the server with, software
+# nobody here wrote: scim2-tester (SCIM compliance) and scim2-client. Prints the line that
+# points the tests at it: eval "$(scripts/python-tools.sh)".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=.build/python-tools
+requirements="scim2-tester==0.5.2 scim2-client==0.13.2 scim2-models==0.12.3 httpx==0.28.1"
+stamp="$venv/requirements.txt"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$requirements" ]; then
+    rm -rf "$venv"
+    python3 -m venv "$venv" >&2
+    # shellcheck disable=SC2086
+    "$venv/bin/pip" install --quiet --disable-pip-version-check $requirements >&2
+    echo "$requirements" > "$stamp"
+fi
+echo "export SENSOR_TEST_PYTHON_TOOLS=$PWD/$venv/bin/python"
