@@ -4,6 +4,29 @@
 enum EmbeddedWeb {
     /// `web/templates/*.mustache`, by name without the extension.
     static let templates: [(String, String)] = [
+        ("accounts", #"""
+{{<layout}}
+{{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
+<h1>Accounts in use{{#person}} by {{person}}{{/person}}</h1>
+<table class="accounts" id="accounts">
+  <thead><tr><th>Person</th><th>Device</th><th>Tool</th><th>Account</th><th>Organisation</th><th>Plan</th><th>Standing</th><th>Now</th><th>First seen</th><th>Last seen</th></tr></thead>
+  <tbody>
+  {{#rows}}
+  <tr class="account-row{{#flagged}} flagged{{/flagged}}">
+    <td>{{person}}</td><td>{{device}}</td><td>{{tool}}</td><td class="account">{{account}}</td><td>{{organization}}</td><td>{{plan}}</td>
+    <td class="standing">{{standing}}{{#flagged}} <span class="flag" title="a personal account on a company device">flagged</span>{{/flagged}}</td>
+    <td>{{current}}</td><td>{{firstSeen}}</td><td>{{lastSeen}}</td>
+  </tr>
+  {{/rows}}
+  </tbody>
+</table>
+{{^rows}}<p class="empty">No account seen yet: the sensors' identity sources send which accounts the AI tools are signed in to (never a token).</p>{{/rows}}
+<p class="note">Standing: <em>organization</em> (an email in the tenant's domains, <code>tenant set --domains</code>), <em>personal</em> (a consumer mail domain, or a personal plan by the tool's own record), <em>other</em> (another organisation's domain), <em>unknown</em> (a login without an email).</p>
+{{/content}}
+{{/layout}}
+
+"""#),
         ("devices", #"""
 {{<layout}}
 {{$content}}
@@ -14,7 +37,7 @@ enum EmbeddedWeb {
   <tbody>
   {{#rows}}
   <tr class="device-row" data-device="{{device}}">
-    <td><a href="{{link}}">{{#host}}<strong class="host">{{host}}</strong><br>{{/host}}{{device}}</a>{{#system}}<br><span class="muted system">{{system}}</span>{{/system}}{{#user}}<br><span class="muted user">{{user}}</span>{{/user}}{{#firstSeen}}<br><span class="muted">since {{firstSeen}}</span>{{/firstSeen}}{{#enrolledBy}}<br><span class="muted enrolled">enrolled by {{enrolledBy}}</span>{{/enrolledBy}}</td><td>{{tools}}</td><td>{{sensor}}</td><td class="num">{{envelopes}}</td>
+    <td><a href="{{link}}">{{#host}}<strong class="host">{{host}}</strong><br>{{/host}}{{device}}</a>{{#system}}<br><span class="muted system">{{system}}</span>{{/system}}{{#user}}<br><span class="muted user">{{user}}</span>{{/user}}{{#person}}<br><span class="person">{{person}}</span>{{/person}}{{#firstSeen}}<br><span class="muted">since {{firstSeen}}</span>{{/firstSeen}}{{#enrolledBy}}<br><span class="muted enrolled">enrolled by {{enrolledBy}}</span>{{/enrolledBy}}</td><td>{{tools}}</td><td>{{sensor}}</td><td class="num">{{envelopes}}</td>
     <td>{{lastReceived}}</td><td>{{behind}}</td>
     <td><svg class="spark" viewBox="0 0 {{sparkWidth}} 24" role="img" aria-label="envelopes per day">{{#spark}}<rect x="{{x}}" y="{{y}}" width="{{width}}" height="{{height}}"><title>{{day}}: {{count}}</title></rect>{{/spark}}</svg></td>
     <td class="redactions">{{redactions}}</td>
@@ -78,7 +101,9 @@ enum EmbeddedWeb {
     <a href="/" {{#nav.overview}}aria-current="page"{{/nav.overview}}>Overview</a>
     <a href="/sessions" {{#nav.sessions}}aria-current="page"{{/nav.sessions}}>Sessions</a>
     <a href="/search" {{#nav.search}}aria-current="page"{{/nav.search}}>Search</a>
+    <a href="/people" {{#nav.people}}aria-current="page"{{/nav.people}}>People</a>
     <a href="/devices" {{#nav.devices}}aria-current="page"{{/nav.devices}}>Devices</a>
+    <a href="/accounts" {{#nav.accounts}}aria-current="page"{{/nav.accounts}}>Accounts</a>
     <a href="/drift" {{#nav.drift}}aria-current="page"{{/nav.drift}}>Drift</a>
   </nav>
   <form class="search-box" method="get" action="/search"><input type="search" name="q" placeholder="Search sessions" aria-label="Search"></form>
@@ -151,6 +176,40 @@ enum EmbeddedWeb {
 </section>
 {{/leaders}}
 </div>
+{{/content}}
+{{/layout}}
+
+"""#),
+        ("people", #"""
+{{<layout}}
+{{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
+<h1>People</h1>
+<table class="people" id="people">
+  <thead><tr><th>Person</th><th>Teams</th><th>Devices</th><th class="num">Sessions</th><th class="num">Tokens</th><th class="num">Cost</th><th>Tools</th><th>Models</th><th class="num">Accounts</th></tr></thead>
+  <tbody>
+  {{#rows}}
+  <tr class="person-row" data-email="{{email}}">
+    <td><a href="{{sessionsLink}}"><strong>{{email}}</strong></a>{{#name}}<br><span class="muted">{{name}}</span>{{/name}}{{#inactive}}<br><span class="muted">inactive</span>{{/inactive}}</td>
+    <td>{{teams}}</td><td class="devices">{{devices}}</td><td class="num sessions">{{sessions}}</td><td class="num tokens">{{tokens}}</td><td class="num cost">{{cost}}</td>
+    <td>{{tools}}</td><td>{{models}}</td>
+    <td class="num"><a href="{{accountsLink}}">{{accounts}}</a>{{#flagged}} <span class="flag" title="a personal account on a company device">personal</span>{{/flagged}}</td>
+  </tr>
+  {{/rows}}
+  </tbody>
+</table>
+{{^rows}}<p class="empty">No person yet: SCIM, <code>sensor-ingest person import</code>, <code>person assign</code>, personal enrollment secrets or <code>tenant set --domains</code> add them.</p>{{/rows}}
+<h2>Teams</h2>
+<table class="teams" id="teams">
+  <thead><tr><th>Team</th><th class="num">Members</th><th class="num">Sessions</th><th class="num">Tokens</th><th class="num">Cost</th><th>Tools</th></tr></thead>
+  <tbody>
+  {{#teams}}
+  <tr class="team-row"><td><a href="{{sessionsLink}}">{{name}}</a></td><td class="num">{{members}}</td><td class="num">{{sessions}}</td><td class="num">{{tokens}}</td><td class="num">{{cost}}</td><td>{{tools}}</td></tr>
+  {{/teams}}
+  </tbody>
+</table>
+{{^teams}}<p class="empty">No team yet: they come from SCIM groups or a directory file.</p>{{/teams}}
+<p class="note">A person's figures are their devices' sessions, whichever device they used; a device belongs to one person, so nothing is counted twice. A person in two teams counts in both.</p>
 {{/content}}
 {{/layout}}
 
@@ -413,6 +472,10 @@ mark { background: #fff1a8; padding: 0 .1rem; }
 .envelope { background: var(--paper); border: 1px solid var(--line); border-radius: 6px; padding: .5rem .8rem; margin: .6rem 0; }
 svg.spark { width: 8rem; height: 1.5rem; }
 svg.spark rect { fill: var(--s0); }
+
+/* People and accounts: a personal account on a company device. */
+.flag { display: inline-block; padding: 0 .4em; border-radius: .3em; background: #fde8e8; color: #9b1c1c; font-size: .85em; }
+.person { font-weight: 600; }
 
 """#,
     ]

@@ -55,6 +55,8 @@ package struct ExplorerHandler: Sendable {
         router.get("/search") { request, _ in try await self.page(request) { try await self.searchPage(request, token: $0) } }
         router.get("/devices") { request, _ in try await self.page(request) { try await self.devices(token: $0) } }
         router.get("/drift") { request, _ in try await self.page(request) { try await self.drift(token: $0) } }
+        router.get("/people") { request, _ in try await self.page(request) { try await self.people(token: $0) } }
+        router.get("/accounts") { request, _ in try await self.page(request) { try await self.accounts(request, token: $0) } }
     }
 
     // MARK: Signing in and out
@@ -194,6 +196,7 @@ package struct ExplorerHandler: Sendable {
             "/sessions" + DisplayFormat.query([("tool", value("tool")), ("device", value("device")), ("model", value("model")),
                                                ("project", value("project")), ("since", value("since")), ("until", value("until")),
                                                ("include_empty", value("include_empty")), ("sort", value("sort")),
+                                               ("person", value("person")), ("team", value("team")),
                                                ("page", page > 1 ? String(page) : nil)])
         }
         let rows = result.sessions.map { session in
@@ -380,9 +383,48 @@ package struct ExplorerHandler: Sendable {
                                    system: [machine?.os, machine?.osVersion].compactMap { $0 }.joined(separator: " "),
                                    user: machine?.user ?? "",
                                    firstSeen: machine.map { DisplayFormat.time($0.firstSeen) } ?? "",
-                                   enrolledBy: machine?.enrolledBy ?? "")
+                                   enrolledBy: machine?.enrolledBy ?? "", person: machine?.person ?? "")
         }
         return renderer.render("devices", DevicesPage(days: days, rows: rows))
+    }
+
+    private func people(token: TokenRecord) async throws -> Response {
+        let figures = PeopleFigures(store: queries.store)
+        let tenant = ReadScope.tenant(of: token)
+        let people = try await figures.people(tenant: tenant)
+        let teams = try await figures.teams(tenant: tenant)
+        return renderer.render("people", PeoplePage(
+            rows: people.map { person in
+                PeoplePage.Row(email: person.email, name: person.name ?? "", inactive: !person.active, teams: person.teams.joined(separator: ", "),
+                               devices: person.devices.joined(separator: ", "), sessions: DisplayFormat.count(person.sessions),
+                               tokens: DisplayFormat.count(person.tokens), cost: DisplayFormat.money(person.cost),
+                               tools: person.tools.joined(separator: ", "), models: person.models.joined(separator: ", "),
+                               accounts: DisplayFormat.count(Int64(person.accounts)), flagged: person.flaggedAccounts > 0,
+                               sessionsLink: "/sessions" + DisplayFormat.query([("person", person.id)]),
+                               accountsLink: "/accounts" + DisplayFormat.query([("person", person.id)]))
+            },
+            teams: teams.map { team in
+                PeoplePage.TeamRow(name: team.name, members: DisplayFormat.count(Int64(team.members)), sessions: DisplayFormat.count(team.sessions),
+                                   tokens: DisplayFormat.count(team.tokens), cost: DisplayFormat.money(team.cost),
+                                   tools: team.tools.joined(separator: ", "), sessionsLink: "/sessions" + DisplayFormat.query([("team", team.id)]))
+            }))
+    }
+
+    private func accounts(_ request: Request, token: TokenRecord) async throws -> Response {
+        let person = Self.query(of: request)["person"].flatMap { $0.isEmpty ? nil : $0 }
+        var tenants: [Int64] = []
+        if let tenant = ReadScope.tenant(of: token) { tenants = [tenant] } else { tenants = try await queries.store.tenants().map(\.id) }
+        var accounts: [AccountInUse] = []
+        for tenant in tenants { accounts += try await AccountsInUse.accounts(tenant: tenant, person: person, in: queries.store) }
+        return renderer.render("accounts", AccountsPage(
+            person: MaybeText(person.flatMap { _ in accounts.first?.person }),
+            rows: accounts.map { account in
+                AccountsPage.Row(person: account.person ?? "", device: account.host.map { "\($0) (\(account.device))" } ?? account.device,
+                                 tool: account.tool, account: account.email ?? account.login ?? "", organization: account.organization ?? "",
+                                 plan: account.plan ?? "", standing: account.standing.rawValue, flagged: account.flagged,
+                                 current: account.active == false ? "used before" : "signed in",
+                                 firstSeen: DisplayFormat.time(account.firstSeen), lastSeen: DisplayFormat.time(account.lastSeen))
+            }))
     }
 
     private func drift(token: TokenRecord) async throws -> Response {

@@ -20,6 +20,8 @@ package struct Navigation: Sendable {
     package var search = false
     package var devices = false
     package var drift = false
+    package var people = false
+    package var accounts = false
 }
 
 /// A choice in a `<select>`.
@@ -199,6 +201,8 @@ package struct DevicesPage {
         package var user: String
         package var firstSeen: String
         package var enrolledBy: String
+        /// The person the device belongs to.
+        package var person: String
     }
     package var title = "Devices"
     package var signedIn = true
@@ -344,4 +348,56 @@ extension UsageChart.Bar: MustacheParent {
         default: return nil
         }
     }
+}
+
+/// `/people`: each person and team with their devices' sessions, tokens and cost.
+package struct PeoplePage {
+    package struct Row {
+        package var email: String
+        package var name: String
+        package var inactive: Bool
+        package var teams: String
+        package var devices: String
+        package var sessions: String
+        package var tokens: String
+        package var cost: String
+        package var tools: String
+        package var models: String
+        package var accounts: String
+        package var flagged: Bool
+        package var sessionsLink: String
+        package var accountsLink: String
+    }
+    package struct TeamRow {
+        package var name: String
+        package var members: String
+        package var sessions: String
+        package var tokens: String
+        package var cost: String
+        package var tools: String
+        package var sessionsLink: String
+    }
+    package var nav = Navigation(people: true)
+    package var rows: [Row]
+    package var teams: [TeamRow]
+}
+
+/// `/accounts`: the accounts the AI tools are signed in to, personal ones flagged.
+package struct AccountsPage {
+    package struct Row {
+        package var person: String
+        package var device: String
+        package var tool: String
+        package var account: String
+        package var organization: String
+        package var plan: String
+        package var standing: String
+        package var flagged: Bool
+        package var current: String
+        package var firstSeen: String
+        package var lastSeen: String
+    }
+    package var nav = Navigation(accounts: true)
+    package var person: MaybeText
+    package var rows: [Row]
 }

@@ -31,7 +31,8 @@ import Testing
     func onePersonAcrossThreeDevicesIsOneRowWhoseTotalsAreTheSumOfTheDevices(_ kind: StoreKind) async throws {
         try await TestServer.with(kind) { test in
             let reader = try await SignedInReader.make(test)
-            let other = try await TenantTests.member(test, try await test.store.createTenant(name: "other"))
+            let otherTenant = try await test.store.createTenant(name: "other")
+            let other = try await TenantTests.member(test, otherTenant)
             try await PeopleDirectory.setDomains(["acme.com"], tenant: Tenant.defaultID, in: test.store)
             let accounts = [
                 ("d-laptop", Self.envelope("claude-code.account", device: "d-laptop", record:
@@ -98,6 +99,18 @@ import Testing
                 #expect(inUse.filter { $0["flagged"] as? Bool == true }.count == 2)
                 #expect(inUse.first { $0["email"] as? String == "ada.lovelace@gmail.com" }?["active"] as? Bool == false)
                 #expect(inUse.first { $0["device"] as? String == "d-vm" }?["person"] as? String == "ada@acme.com")
+
+                // The explorer: one row for Ada on the People page, with her devices' sum; the
+                // personal accounts flagged; the devices page names the person.
+                let page = String(buffer: try await reader.get(client, "/people").body)
+                #expect(page.components(separatedBy: #"data-email="ada@acme.com""#).count == 2, "one row for one person")
+                #expect(page.contains(#"<td class="num tokens">600</td>"#) && page.contains("Platform"), "\(page)")
+                let accountsPage = String(buffer: try await reader.get(client, "/accounts").body)
+                #expect(accountsPage.components(separatedBy: "account-row flagged").count == 3)
+                #expect(String(buffer: try await reader.get(client, "/devices").body).contains(#"<span class="person">ada@acme.com</span>"#))
+                let otherReader = try await SignedInReader.make(test, tenant: otherTenant.id)
+                let otherPage = String(buffer: try await otherReader.get(client, "/people").body)
+                #expect(!otherPage.contains("acme.com"))
 
                 // Another tenant's reader sees none of it; a laptop's token reads nothing.
                 for path in [IngestServer.Paths.people, IngestServer.Paths.teams, IngestServer.Paths.accounts] {
