@@ -140,9 +140,9 @@ enum EmbeddedWeb {
 {{<layout}}
 {{$content}}
 {{% CONTENT_TYPE: HTML_ESCAPED }}
-<h1>Overview</h1>
+<h1>Overview{{#scope}} <span class="scope">— {{scope}}</span>{{/scope}}</h1>
 <nav class="windows" aria-label="Window">
-  {{#windows}}<a href="/?days={{value}}" {{#current}}aria-current="page"{{/current}}>{{label}}</a>{{/windows}}
+  {{#windows}}<a href="{{link}}" {{#current}}aria-current="page"{{/current}}>{{label}}</a>{{/windows}}
 </nav>
 <section class="totals">
   <div><span class="figure" id="total-sessions">{{totals.sessions}}</span> sessions</div>
@@ -190,8 +190,8 @@ enum EmbeddedWeb {
   <tbody>
   {{#rows}}
   <tr class="person-row" data-email="{{email}}">
-    <td><a href="{{sessionsLink}}"><strong>{{email}}</strong></a>{{#name}}<br><span class="muted">{{name}}</span>{{/name}}{{#inactive}}<br><span class="muted">inactive</span>{{/inactive}}</td>
-    <td>{{teams}}</td><td class="devices">{{devices}}</td><td class="num sessions">{{sessions}}</td><td class="num tokens">{{tokens}}</td><td class="num cost">{{cost}}</td>
+    <td><a class="overview-link" href="{{overviewLink}}"><strong>{{email}}</strong></a>{{#name}}<br><span class="muted">{{name}}</span>{{/name}}{{#inactive}}<br><span class="muted">inactive</span>{{/inactive}}</td>
+    <td>{{teams}}</td><td class="devices">{{devices}}</td><td class="num sessions"><a href="{{sessionsLink}}">{{sessions}}</a></td><td class="num tokens">{{tokens}}</td><td class="num cost">{{cost}}</td>
     <td>{{tools}}</td><td>{{models}}</td>
     <td class="num"><a href="{{accountsLink}}">{{accounts}}</a>{{#flagged}} <span class="flag" title="a personal account on a company device">personal</span>{{/flagged}}</td>
   </tr>
@@ -204,12 +204,12 @@ enum EmbeddedWeb {
   <thead><tr><th>Team</th><th class="num">Members</th><th class="num">Sessions</th><th class="num">Tokens</th><th class="num">Cost</th><th>Tools</th></tr></thead>
   <tbody>
   {{#teams}}
-  <tr class="team-row"><td><a href="{{sessionsLink}}">{{name}}</a></td><td class="num">{{members}}</td><td class="num">{{sessions}}</td><td class="num">{{tokens}}</td><td class="num">{{cost}}</td><td>{{tools}}</td></tr>
+  <tr class="team-row"><td><a class="overview-link" href="{{overviewLink}}">{{name}}</a></td><td class="num">{{members}}</td><td class="num"><a href="{{sessionsLink}}">{{sessions}}</a></td><td class="num">{{tokens}}</td><td class="num">{{cost}}</td><td>{{tools}}</td></tr>
   {{/teams}}
   </tbody>
 </table>
 {{^teams}}<p class="empty">No team yet: they come from SCIM groups or a directory file.</p>{{/teams}}
-<p class="note">A person's figures are their devices' sessions, whichever device they used; a device belongs to one person, so nothing is counted twice. A person in two teams counts in both.</p>
+<p class="note">A name opens their overview (tokens and cost per day, top models, projects and devices); a session count, their sessions. A person's figures are their devices' sessions, whichever device they used; a device belongs to one person, so nothing is counted twice. A person in two teams counts in both.</p>
 {{/content}}
 {{/layout}}
 

@@ -128,11 +128,23 @@ package struct ExplorerHandler: Sendable {
 
     private func overview(_ request: Request, token: TokenRecord) async throws -> Response {
         let tenant = ReadScope.tenant(of: token)
-        let choice = Self.query(of: request)["days"] ?? "30"
+        let fields = Self.query(of: request)
+        let choice = fields["days"] ?? "30"
+        // A person's or a team's overview: their devices' sessions only.
+        let owner = ReadScope.filter({ fields[$0] }, token: token).owner
+        var scope: String?
+        if let person = owner.person {
+            scope = try await PeopleFigures(store: queries.store).people(tenant: tenant).first { $0.id == person }.map { $0.name ?? $0.email }
+            guard scope != nil else { return notFound("no person \(person)") }
+        } else if let team = owner.team {
+            scope = try await PeopleFigures(store: queries.store).teams(tenant: tenant).first { $0.id == team }?.name
+            guard scope != nil else { return notFound("no team \(team)") }
+        }
+        let ownerFields: [(String, String?)] = [("person", owner.person), ("team", owner.team)]
         let days = Int(choice).flatMap { $0 > 0 && $0 <= 3660 ? $0 : nil }
         let today = Date()
         let since = days.map { String(today.addingTimeInterval(-Double($0 - 1) * 86400).ISO8601Format().prefix(10)) }
-        let usage = try await queries.usageWindow(tenant: tenant, since: since)
+        let usage = try await queries.usageWindow(tenant: tenant, since: since, owner: owner)
         var tokensByDay: [String: [String: Double]] = [:]
         var toolTotals: [String: Int64] = [:]
         for (day, tools) in usage.tokens {
@@ -145,18 +157,20 @@ package struct ExplorerHandler: Sendable {
         let costTotal = usage.cost.values.reduce(0) { $0 + $1.values.reduce(0, +) }
         let tools = toolTotals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
         let dayList = Self.days(since: since ?? usage.firstDay, until: days == nil ? usage.lastDay : String(today.ISO8601Format().prefix(10)))
-        let totals = try await queries.totals(tenant: tenant, since: since)
+        let totals = try await queries.totals(tenant: tenant, since: since, owner: owner)
         func table(_ leaders: [ExplorerQueries.Leader], filter: String, id: String, heading: String, name: String) -> OverviewPage.LeaderTable {
             let rows = leaders.map { leader in
-                OverviewPage.LeaderRow(name: leader.name ?? "(none)", link: MaybeText(leader.name.map { "/sessions" + DisplayFormat.query([(filter, $0)]) }),
+                OverviewPage.LeaderRow(name: leader.name ?? "(none)", link: MaybeText(leader.name.map { "/sessions" + DisplayFormat.query([(filter, $0)] + ownerFields) }),
                                        tokens: DisplayFormat.count(leader.tokens), cost: DisplayFormat.money(leader.cost),
                                        sessions: DisplayFormat.count(leader.sessions))
             }
             return OverviewPage.LeaderTable(id: id, heading: heading, column: name, rows: rows)
         }
         let page = OverviewPage(
+            scope: MaybeText(scope),
             windows: [("30", "30 days"), ("90", "90 days"), ("365", "A year"), ("all", "All time")].map {
-                OverviewPage.Window(value: $0.0, label: $0.1, current: $0.0 == (days.map(String.init) ?? "all"))
+                OverviewPage.Window(value: $0.0, label: $0.1, current: $0.0 == (days.map(String.init) ?? "all"),
+                                    link: "/" + DisplayFormat.query([("days", $0.0)] + ownerFields))
             },
             totals: .init(sessions: DisplayFormat.count(totals.sessions), responses: DisplayFormat.count(usage.responses),
                           tokens: DisplayFormat.count(tokenTotal), cost: DisplayFormat.money(costTotal)),
@@ -401,12 +415,14 @@ package struct ExplorerHandler: Sendable {
                                tools: person.tools.joined(separator: ", "), models: person.models.joined(separator: ", "),
                                accounts: DisplayFormat.count(Int64(person.accounts)), flagged: person.flaggedAccounts > 0,
                                sessionsLink: "/sessions" + DisplayFormat.query([("person", person.id)]),
-                               accountsLink: "/accounts" + DisplayFormat.query([("person", person.id)]))
+                               accountsLink: "/accounts" + DisplayFormat.query([("person", person.id)]),
+                               overviewLink: "/" + DisplayFormat.query([("person", person.id)]))
             },
             teams: teams.map { team in
                 PeoplePage.TeamRow(name: team.name, members: DisplayFormat.count(Int64(team.members)), sessions: DisplayFormat.count(team.sessions),
                                    tokens: DisplayFormat.count(team.tokens), cost: DisplayFormat.money(team.cost),
-                                   tools: team.tools.joined(separator: ", "), sessionsLink: "/sessions" + DisplayFormat.query([("team", team.id)]))
+                                   tools: team.tools.joined(separator: ", "), sessionsLink: "/sessions" + DisplayFormat.query([("team", team.id)]),
+                                   overviewLink: "/" + DisplayFormat.query([("team", team.id)]))
             }))
     }
 

@@ -41,7 +41,7 @@ package struct ExplorerQueries: Sendable {
     /// The usage summed per day, session and model since `since` (`YYYY-MM-DD`; nil: all), from
     /// `norm_usage_by_day`; the sessions' tool, device and project are joined here. A row without
     /// a time of its own counts on its session's first day.
-    func usageWindow(tenant: Int64?, since: String?, leaders: Int = 8) async throws -> UsageWindow {
+    func usageWindow(tenant: Int64?, since: String?, owner: OwnerFilter = OwnerFilter(), leaders: Int = 8) async throws -> UsageWindow {
         let timed = try await store.query(SQLStatement(
             "SELECT day, session_key, model, tokens, cost, rows FROM norm_usage_by_day WHERE day >= $1 AND rows > 0", [.text(since ?? "0")]))
         let untimed = try await store.query(SQLStatement("""
@@ -50,9 +50,11 @@ package struct ExplorerQueries: Sendable {
             WHERE u.day = '' AND u.rows > 0 AND s.started_at >= $1
             """, [.text(since ?? "0")]))
         var sessions: [String: (tool: String, device: String, project: String?, model: String?)] = [:]
+        let owned = owner.conditions(sessions: "s", first: 2)
         for row in try await store.query(SQLStatement(
-            "SELECT session_key, tool, device, project, model FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)",
-            [.integer(tenant ?? -1)])) {
+            "SELECT session_key, tool, device, project, model FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)"
+                + owned.conditions.map { " AND " + $0 }.joined(),
+            [.integer(tenant ?? -1)] + owned.values)) {
             if let key = row[0].text { sessions[key] = (row[1].text ?? "", row[2].text ?? "", row[3].text, row[4].text) }
         }
         var window = UsageWindow()
@@ -93,15 +95,19 @@ package struct ExplorerQueries: Sendable {
 
     /// Sessions started since `since` that hold messages, and the newest activity. (Their
     /// messages are not counted here: at a million messages that count alone took 0.3 s.)
-    package func totals(tenant: Int64?, since: String?) async throws -> Totals {
+    package func totals(tenant: Int64?, since: String?, owner: OwnerFilter = OwnerFilter()) async throws -> Totals {
         let values: [SQLiteValue] = [.integer(tenant ?? -1), .text(since ?? "")]
+        let owned = owner.conditions(sessions: "s", first: 3)
+        let ownedSQL = owned.conditions.map { " AND " + $0 }.joined()
         var totals = Totals()
         totals.sessions = try await store.query(SQLStatement("""
             SELECT count(*) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2
-            AND EXISTS (SELECT 1 FROM norm_messages m WHERE m.session_key = s.session_key)
-            """, values)).first?[0].int ?? 0
+            AND EXISTS (SELECT 1 FROM norm_messages m WHERE m.session_key = s.session_key)\(ownedSQL)
+            """, values + owned.values)).first?[0].int ?? 0
+        let latestOwned = owner.conditions(sessions: "s", first: 2)
         totals.latest = try await store.query(SQLStatement(
-            "SELECT max(s.ended_at) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)", [.integer(tenant ?? -1)])).first?[0].text
+            "SELECT max(s.ended_at) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)" + latestOwned.conditions.map { " AND " + $0 }.joined(),
+            [.integer(tenant ?? -1)] + latestOwned.values)).first?[0].text
         return totals
     }
 

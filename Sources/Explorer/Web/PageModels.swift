@@ -48,13 +48,15 @@ package struct ErrorPage {
 }
 
 package struct OverviewPage {
-    package struct Window { var value: String; var label: String; var current: Bool }
+    package struct Window { var value: String; var label: String; var current: Bool; var link: String }
     package struct Totals { var sessions: String; var responses: String; var tokens: String; var cost: String }
     package struct LeaderRow { var name: String; var link: MaybeText; var tokens: String; var cost: String; var sessions: String }
     package struct LeaderTable { var id: String; var heading: String; var column: String; var rows: [LeaderRow] }
     package var title = "Overview"
     package var signedIn = true
     package var nav = Navigation(overview: true)
+    /// Whose figures: a person's or a team's name, when the overview is filtered to one.
+    package var scope: MaybeText
     package var windows: [Window]
     package var totals: Totals
     package var latest: MaybeText
@@ -367,6 +369,8 @@ package struct PeoplePage {
         package var flagged: Bool
         package var sessionsLink: String
         package var accountsLink: String
+        /// Their overview: trends, leaders and totals of their devices only.
+        package var overviewLink: String
     }
     package struct TeamRow {
         package var name: String
@@ -376,6 +380,7 @@ package struct PeoplePage {
         package var cost: String
         package var tools: String
         package var sessionsLink: String
+        package var overviewLink: String
     }
     package var nav = Navigation(people: true)
     package var rows: [Row]
