@@ -238,6 +238,8 @@ enum EmbeddedWeb {
 <h1>Search</h1>
 <form class="search" method="get" action="/search">
   <input type="search" name="q" value="{{query}}" autofocus aria-label="Words to find">
+  <label>Person <select name="person"><option value="">anyone</option>{{#people}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/people}}</select></label>
+  <label>Team <select name="team"><option value="">any</option>{{#teams}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/teams}}</select></label>
   <button type="submit">Search</button>
 </form>
 {{#searched}}<p class="note">{{count}} matches{{#capped}} (the best shown){{/capped}}.</p>{{/searched}}
@@ -264,6 +266,7 @@ enum EmbeddedWeb {
   {{#session.project}}<div><dt>Project</dt><dd class="path">{{session.project}}</dd></div>{{/session.project}}
   {{#session.gitBranch}}<div><dt>Branch</dt><dd>{{session.gitBranch}}</dd></div>{{/session.gitBranch}}
   <div><dt>Device</dt><dd>{{session.device}}</dd></div>
+  {{#person}}<div><dt>Person</dt><dd class="person">{{person}}</dd></div>{{/person}}
   <div><dt>Started</dt><dd>{{started}}</dd></div>
   <div><dt>Duration</dt><dd>{{duration}}</dd></div>
   <div><dt>Models</dt><dd>{{models}}</dd></div>
@@ -335,6 +338,8 @@ enum EmbeddedWeb {
 <form class="filters" method="get" action="/sessions">
   <label>Tool <select name="tool"><option value="">any</option>{{#tools}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/tools}}</select></label>
   <label>Device <select name="device"><option value="">any</option>{{#devices}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/devices}}</select></label>
+  <label>Person <select name="person"><option value="">anyone</option>{{#people}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/people}}</select></label>
+  <label>Team <select name="team"><option value="">any</option>{{#teams}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/teams}}</select></label>
   <label>Model <select name="model"><option value="">any</option>{{#models}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/models}}</select></label>
   <label>Project <input name="project" value="{{project}}" placeholder="path prefix"></label>
   <label>From <input type="date" name="since" value="{{since}}"></label>

@@ -225,6 +225,8 @@ package struct ExplorerHandler: Sendable {
         return renderer.render("sessions", SessionsPage(
             tools: options(choices.tools, filter.tool), devices: options(choices.devices, filter.device),
             models: options(choices.models, filter.model),
+            people: choices.people.map { Choice(value: $0.id, label: $0.label, selected: $0.id == filter.owner.person) },
+            teams: choices.teams.map { Choice(value: $0.id, label: $0.label, selected: $0.id == filter.owner.team) },
             sorts: NormalizedReader.SessionOrder.allCases.map { Choice(value: $0.rawValue, label: $0.label, selected: $0 == sort) },
             project: filter.project ?? "", since: value("since") ?? "", until: value("until") ?? "", includeEmpty: filter.includeEmpty,
             rows: rows, page: page, previous: MaybeText(page > 1 ? link(page: page - 1) : nil),
@@ -316,7 +318,8 @@ package struct ExplorerHandler: Sendable {
         let label = Self.label(session)
         let redactions = try await reader.redactedRules(session: id, tenant: ReadScope.tenant(of: token))
         return renderer.render("session", SessionPage(
-            title: label, label: label, session: session, started: DisplayFormat.time(session.startedAt),
+            title: label, label: label, session: session, person: MaybeText(try await queries.person(ofSession: id)),
+            started: DisplayFormat.time(session.startedAt),
             duration: DisplayFormat.duration(from: session.startedAt, to: session.endedAt),
             models: session.models.isEmpty ? (session.model ?? "—") : session.models.joined(separator: ", "),
             tokens: DisplayFormat.count(session.tokens.total), cost: Self.cost(session.tokens),
@@ -352,8 +355,12 @@ package struct ExplorerHandler: Sendable {
         let hits = query.isEmpty ? [] : try await search.search(String(query.prefix(500)), tenant: ReadScope.tenant(of: token), owner: owner,
                                                                 limit: limit)
         let labels = try await queries.labels(Array(Set(hits.map(\.sessionId))), tenant: ReadScope.tenant(of: token))
+        let choices = try await self.choices.lists(tenant: ReadScope.tenant(of: token))
         return renderer.render("search", SearchPage(
-            query: query, searched: !query.isEmpty, count: hits.count, capped: hits.count >= limit,
+            query: query,
+            people: choices.people.map { Choice(value: $0.id, label: $0.label, selected: $0.id == owner.person) },
+            teams: choices.teams.map { Choice(value: $0.id, label: $0.label, selected: $0.id == owner.team) },
+            searched: !query.isEmpty, count: hits.count, capped: hits.count >= limit,
             hits: hits.map { hit in
                 SearchPage.Hit(
                     sessionId: hit.sessionId, messageId: MaybeText(hit.messageId),

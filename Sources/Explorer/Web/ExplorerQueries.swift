@@ -112,10 +112,14 @@ package struct ExplorerQueries: Sendable {
     }
 
     /// The values the sessions page filters by.
-    func choices(tenant: Int64?) async throws -> (tools: [String], devices: [String], models: [String]) {
+    func choices(tenant: Int64?) async throws -> (tools: [String], devices: [String], models: [String],
+                                                  people: [(id: String, label: String)], teams: [(id: String, label: String)]) {
         let tenantValue: [SQLiteValue] = [.integer(tenant ?? -1)]
         func list(_ sql: String) async throws -> [String] {
             try await store.query(SQLStatement(sql, tenantValue)).compactMap { $0[0].text }
+        }
+        func pairs(_ sql: String) async throws -> [(id: String, label: String)] {
+            try await store.query(SQLStatement(sql, tenantValue)).compactMap { row in row[0].text.map { ($0, row[1].text ?? $0) } }
         }
         return (
             try await list("SELECT DISTINCT tool FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1"),
@@ -123,7 +127,17 @@ package struct ExplorerQueries: Sendable {
             try await list("""
                 SELECT DISTINCT m.model FROM norm_session_models m JOIN norm_sessions s ON s.session_key = m.session_key
                 WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1
-                """))
+                """),
+            try await pairs("SELECT id, email FROM people WHERE ($1 < 0 OR tenant_id = $1) ORDER BY email"),
+            try await pairs("SELECT id, name FROM teams WHERE ($1 < 0 OR tenant_id = $1) ORDER BY name"))
+    }
+
+    /// The email of the person whose device a session ran on, when the device has one.
+    package func person(ofSession key: String) async throws -> String? {
+        try await store.query(SQLStatement("""
+            SELECT p.email FROM norm_sessions s JOIN device_people dp ON dp.tenant_id = s.tenant_id AND dp.device = s.device
+            JOIN people p ON p.id = dp.person_id WHERE s.session_key = $1
+            """, [.text(key)])).first?[0].text
     }
 
     package struct Device: Sendable {

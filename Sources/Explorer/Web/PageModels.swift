@@ -86,6 +86,8 @@ package struct SessionsPage {
     package var tools: [Choice]
     package var devices: [Choice]
     package var models: [Choice]
+    package var people: [Choice]
+    package var teams: [Choice]
     package var sorts: [Choice]
     package var project: String
     package var since: String
@@ -130,6 +132,8 @@ package struct SessionPage {
     package var nav = Navigation(sessions: true)
     package var label: String
     package var session: NormalizedReader.Session
+    /// The person the session's device belongs to.
+    package var person: MaybeText
     package var started: String
     package var duration: String
     package var models: String
@@ -177,6 +181,8 @@ package struct SearchPage {
     package var signedIn = true
     package var nav = Navigation(search: true)
     package var query: String
+    package var people: [Choice] = []
+    package var teams: [Choice] = []
     package var searched: Bool
     package var count: Int
     package var capped: Bool
