@@ -66,6 +66,12 @@ import Testing
                                                 "githubAppId": "Iv1.b507a08c87ecfe98"],
         ])
         try home.write(".config/github-copilot/hosts.json", ["github.com": ["user": "ada-gh", "oauth_token": canary("copilothosts")]])
+        try home.write(".copilot/config.json", [
+            "last_logged_in_user": ["host": "https://github.com", "login": "ada-gh"],
+            "logged_in_users": [["host": "https://github.com", "login": "ada-gh"]],
+            "copilot_tokens": ["https://github.com:ada-gh": token + canary("copilotclitoken")],
+            "trusted_folders": [canary("copilotclifolder")],
+        ])
         // Cursor: the account's rows beside the tokens in ItemTable.
         let database = home.root.appendingPathComponent(".config/Cursor/User/globalStorage/state.vscdb")
         try FileManager.default.createDirectory(at: database.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -114,6 +120,7 @@ import Testing
         #expect(records("gemini-cli.account") == [#"{"active":"ada@gmail.com","old":["ada@acme.com"]}"#])
         #expect(Set(records("github-copilot.account")) == [#"{"github.com:Iv1.b507a08c87ecfe98":{"githubAppId":"Iv1.b507a08c87ecfe98","user":"ada-gh"}}"#,
                                                            #"{"github.com":{"user":"ada-gh"}}"#])
+        #expect(records("copilot-cli.account") == [#"{"last_logged_in_user":{"host":"https://github.com","login":"ada-gh"}}"#])
         let cursor = records("cursor.account").joined(separator: "\n")
         #expect(cursor.contains("ada@acme.com") && cursor.contains("pro") && records("cursor.account").count == 3, "\(cursor)")
 

@@ -185,7 +185,7 @@ rules:
 # (legacy: session-state/<session>.jsonl), one event a line: {type, data, id, timestamp}.
 # Tokens: the shutdown event's per-model totals, running across resumed legs (turned into
 # differences); assistant messages carry only their output tokens, not counted apart.
-kinds: [copilot-cli.events]
+kinds: [copilot-cli.events, copilot-cli.account]
 # Per-request rows of session-store.db: kept raw. Counted beside the shutdown totals they would
 # count tokens twice; using them instead needs the totals' residual per session (not a mapping's rule).
 raw_only: [copilot-cli.usage]
@@ -198,6 +198,13 @@ ignore:
            session.truncation, session.compaction_start, session.compaction_complete, hook.start, hook.end,
            system.notification, abort, subagent.started, subagent.completed, subagent.failed]
 rules:
+  # ~/.copilot/config.json (kind copilot-cli.account): the GitHub login signed in last, and
+  # its host (github.com, or a company's GitHub Enterprise).
+  - kinds: [copilot-cli.account]
+    accounts:
+      - when: {last_logged_in_user.login: {exists: true}}
+        login: last_logged_in_user.login
+        organization: last_logged_in_user.host
   - when: {type: session.start}
     remember: {version: data.copilotVersion}
     timestamp: timestamp

@@ -428,6 +428,22 @@ sources:
     format: jsonl
     offset: byte
 
+  # The GitHub account the CLI signed in with (`/login`): config.json keeps the last one by
+  # host and login; the OAuth token it may keep beside them (where no keychain is) never leaves.
+  - id: copilot-cli.account
+    name: Copilot CLI account (GitHub login)
+    tool: copilot-cli
+    kind: copilot-cli.account
+    identity: true
+    priority: 90
+    roots:
+      default: ["${COPILOT_HOME:-~/.copilot}"]
+      windows: ["${COPILOT_HOME:-${USERPROFILE}/.copilot}"]
+    include: ["config.json"]
+    format: json
+    offset: snapshot
+    fields: [last_logged_in_user.login, last_logged_in_user.host]
+
   # Per-request tokens of newer releases (AUTOINCREMENT id; a reset database reuses ids, so
   # the server keys rows by session, id and time).
   - id: copilot-cli.usage
