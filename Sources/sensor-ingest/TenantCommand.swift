@@ -26,20 +26,27 @@ struct TenantCommand: AsyncParsableCommand {
         var name: String
 
         @Option(help: ArgumentHelp("Its email domains, comma-separated (acme.com,acme.io); empty: none.", valueName: "domains"))
-        var domains: String
+        var domains: String?
+
+        @Option(name: .customLong("min-group"),
+                help: ArgumentHelp("The fewest people a team's figures stand for before usage, content and self readers see them apart (default 5).", valueName: "k"))
+        var minGroup: Int?
 
         func run() async throws {
-            let (name, domains) = (self.name, self.domains.split(separator: ",").map(String.init))
-            let kept = try await store.withStore { store in
+            guard domains != nil || minGroup != nil else { throw ValidationError("give --domains or --min-group") }
+            if let minGroup, !(1...1000).contains(minGroup) { throw ValidationError("--min-group must be 1 to 1000") }
+            let (name, domains, minGroup) = (self.name, self.domains.map { $0.split(separator: ",").map(String.init) }, self.minGroup)
+            let (kept, minimum) = try await store.withStore { store in
                 let tenant = try await TokenCommand.tenant(named: name, in: store)
                 do {
-                    try await PeopleDirectory.setDomains(domains, tenant: tenant.id, in: store)
+                    if let domains { try await PeopleDirectory.setDomains(domains, tenant: tenant.id, in: store) }
                 } catch let error as DirectoryError {
                     throw ValidationError(error.description)
                 }
-                return try await PeopleDirectory.domains(tenant: tenant.id, in: store)
+                if let minGroup { try await Grants.setMinimumGroup(minGroup, tenant: tenant.id, in: store) }
+                return (try await PeopleDirectory.domains(tenant: tenant.id, in: store), try await Grants.minimumGroup(tenant: tenant.id, in: store))
             }
-            print("tenant \(name): domains \(kept.isEmpty ? "none" : kept.joined(separator: ", "))")
+            print("tenant \(name): domains \(kept.isEmpty ? "none" : kept.joined(separator: ", ")); teams shown apart from \(minimum) people")
         }
     }
 

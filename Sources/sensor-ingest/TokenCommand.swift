@@ -11,7 +11,10 @@ struct TokenCommand: AsyncParsableCommand {
         abstract: "Create, list, revoke or unbind bearer tokens.",
         discussion: """
             A token has a scope: ingest (the default; what a laptop holds: it can send and fetch
-            sensor-config, nothing more), read (the read API, for people and dashboards) or admin.
+            sensor-config, nothing more), read (every conversation and figure of its tenant), usage
+            (figures only; --people lets it see them per person), content (figures, and the
+            conversations of the --team and --person it is granted), self (one --person's own
+            sessions) or admin. See docs/roles.md.
             An ingest token is bound to the device it first sends for (or --device); after a
             reinstall that changed the device id, `token unbind NAME [--tenant T]` (or `--id N`) lets it bind afresh.
             """,
@@ -26,8 +29,17 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "What the token is for: a device, a person, a tenant.")
         var name = "default"
 
-        @Option(help: "ingest (a laptop: send only), read (the read API) or admin.")
+        @Option(help: "ingest (a laptop: send only), read, usage, content, self or admin (docs/roles.md).")
         var scope: String = TokenScope.ingest.rawValue
+
+        @Option(name: .customLong("team"), help: ArgumentHelp("content: a team whose members' conversations it reads (repeatable).", valueName: "name"))
+        var teams: [String] = []
+
+        @Option(name: .customLong("person"), help: ArgumentHelp("content: a person whose conversations it reads (repeatable); self: the person it is.", valueName: "email"))
+        var people: [String] = []
+
+        @Flag(name: .customLong("people"), help: "usage: it may see figures per person too (given knowingly).")
+        var perPerson = false
 
         @Option(help: ArgumentHelp("Refused after this long: 90d, 12h, 30m.", valueName: "duration"))
         var expires: String?
@@ -42,13 +54,38 @@ struct TokenCommand: AsyncParsableCommand {
             guard let scope = TokenScope(rawValue: scope) else {
                 throw ValidationError("--scope must be one of \(TokenScope.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            switch scope {
+            case .content where teams.isEmpty && people.isEmpty:
+                throw ValidationError("a content token reads the conversations of the teams and people it is granted: give --team or --person")
+            case .selfOnly where people.count != 1 || !teams.isEmpty:
+                throw ValidationError("a self token is one person's: give exactly one --person")
+            case .content, .selfOnly: break
+            default:
+                if !teams.isEmpty || !people.isEmpty { throw ValidationError("--team and --person are for content and self tokens") }
+            }
+            if perPerson && scope != .usage { throw ValidationError("--people is for usage tokens (the others see what their grants say)") }
             let expiresAt = try expires.map { Date().addingTimeInterval(try Self.seconds($0)) }
             let secret = TokenSecret.generate()
-            let (name, device, tenantName) = (self.name, self.device, self.tenant)
+            let (name, device, tenantName, teams, people, perPerson) = (self.name, self.device, self.tenant, self.teams, self.people, self.perPerson)
             let token = try await store.withStore { store in
                 let tenant = try await TokenCommand.tenant(named: tenantName, in: store)
-                return try await store.createToken(NewToken(name: name, hash: TokenSecret.hash(secret), scope: scope, tenantID: tenant.id,
-                                                            expiresAt: expiresAt, device: device))
+                var grants: [(Grants.Kind, String)] = perPerson ? [(.people, "*")] : []
+                for team in teams {
+                    guard let found = try await PeopleDirectory.team(named: team, tenant: tenant.id, in: store) else {
+                        throw ValidationError("no team named \(team) in tenant \(tenantName) (see `person list`)")
+                    }
+                    grants.append((.team, found.id))
+                }
+                for email in people {
+                    guard let found = try await PeopleDirectory.person(email: email, tenant: tenant.id, in: store) else {
+                        throw ValidationError("no person \(email) in tenant \(tenantName) (see `person list`)")
+                    }
+                    grants.append((.person, found.id))
+                }
+                let token = try await store.createToken(NewToken(name: name, hash: TokenSecret.hash(secret), scope: scope, tenantID: tenant.id,
+                                                                 expiresAt: expiresAt, device: device))
+                try await store.execute(grants.map { Grants.grant($0.0, $0.1, to: token.id) })
+                return token
             }
             FileHandle.standardError.write(Data("token \(token.id) (\(token.name), \(token.scope.rawValue)\(token.expiresAt.map { ", expires \($0)" } ?? "")) created; it is shown only this once\n".utf8))
             print(secret)

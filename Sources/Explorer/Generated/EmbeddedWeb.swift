@@ -4,6 +4,25 @@
 enum EmbeddedWeb {
     /// `web/templates/*.mustache`, by name without the extension.
     static let templates: [(String, String)] = [
+        ("access", #"""
+{{<layout}}
+{{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
+<h1>{{#own}}Who read your sessions{{/own}}{{^own}}Access log{{/own}}</h1>
+<table class="access" id="access">
+  <thead><tr><th>When</th><th>Reader</th><th>Role</th><th>Whose</th><th>Session</th><th>What</th><th>From</th></tr></thead>
+  <tbody>
+  {{#rows}}
+  <tr class="access-row"><td>{{at}}</td><td class="reader">{{reader}}</td><td>{{role}}</td><td>{{owner}}</td><td><a href="/sessions/{{session}}">{{session}}</a></td><td>{{what}}</td><td>{{from}}</td></tr>
+  {{/rows}}
+  </tbody>
+</table>
+{{^rows}}<p class="empty">Nobody has read {{#own}}your{{/own}}{{^own}}any{{/own}} sessions yet.</p>{{/rows}}
+<p class="note">Every read of a conversation (its page, its raw envelopes, the read API) is appended here: who, in which role, when and from where. The log cannot be changed or deleted.</p>
+{{/content}}
+{{/layout}}
+
+"""#),
         ("accounts", #"""
 {{<layout}}
 {{$content}}
@@ -198,16 +217,18 @@ enum EmbeddedWeb {
   {{/rows}}
   </tbody>
 </table>
-{{^rows}}<p class="empty">No person yet: SCIM, <code>sensor-ingest person import</code>, <code>person assign</code>, personal enrollment secrets or <code>tenant set --domains</code> add them.</p>{{/rows}}
+{{#hidden}}<p class="note" id="people-hidden">This role shows figures per team, not per person: per-person figures need read, content or self for that person, or a people grant.</p>{{/hidden}}
+{{^hidden}}{{^rows}}<p class="empty">No person yet: SCIM, <code>sensor-ingest person import</code>, <code>person assign</code>, personal enrollment secrets or <code>tenant set --domains</code> add them.</p>{{/rows}}{{/hidden}}
 <h2>Teams</h2>
 <table class="teams" id="teams">
   <thead><tr><th>Team</th><th class="num">Members</th><th class="num">Sessions</th><th class="num">Tokens</th><th class="num">Cost</th><th>Tools</th></tr></thead>
   <tbody>
   {{#teams}}
-  <tr class="team-row"><td><a class="overview-link" href="{{overviewLink}}">{{name}}</a></td><td class="num">{{members}}</td><td class="num"><a href="{{sessionsLink}}">{{sessions}}</a></td><td class="num">{{tokens}}</td><td class="num">{{cost}}</td><td>{{tools}}</td></tr>
+  <tr class="team-row" data-team="{{name}}"><td>{{#overviewLink}}<a class="overview-link" href="{{overviewLink}}">{{name}}</a>{{/overviewLink}}{{^overviewLink}}{{name}}{{/overviewLink}}</td><td class="num">{{members}}</td><td class="num">{{#sessionsLink}}<a href="{{sessionsLink}}">{{sessions}}</a>{{/sessionsLink}}{{^sessionsLink}}{{sessions}}{{/sessionsLink}}</td><td class="num">{{tokens}}</td><td class="num">{{cost}}</td><td>{{tools}}</td></tr>
   {{/teams}}
   </tbody>
 </table>
+{{#minimumGroup}}<p class="note">Teams of fewer than {{minimumGroup}} people are summed into "other", so that no figure stands for a few people.</p>{{/minimumGroup}}
 {{^teams}}<p class="empty">No team yet: they come from SCIM groups or a directory file.</p>{{/teams}}
 <p class="note">A name opens their overview (tokens and cost per day, top models, projects and devices); a session count, their sessions. A person's figures are their devices' sessions, whichever device they used; a device belongs to one person, so nothing is counted twice. A person in two teams counts in both.</p>
 {{/content}}

@@ -38,38 +38,39 @@ package struct ExplorerHandler: Sendable {
         router.post("/logout") { request, _ in try await self.logout(request) }
         router.get("/static/:file") { _, context in self.asset(context.parameters.get("file") ?? "") }
         router.get("/favicon.ico") { _, _ in Response(status: .seeOther, headers: [.location: "/static/favicon.svg"]) }
-        router.get("/") { request, _ in try await self.page(request) { try await self.overview(request, token: $0) } }
-        router.get("/sessions") { request, _ in try await self.page(request) { try await self.sessionList(request, token: $0) } }
+        router.get("/") { request, _ in try await self.page(request) { try await self.overview(request, access: $0) } }
+        router.get("/sessions") { request, _ in try await self.page(request) { try await self.sessionList(request, access: $0) } }
         router.get("/sessions/:id") { request, context in
             let id = context.parameters.get("id") ?? ""
-            return try await self.page(request) { try await self.session(id: id, request: request, token: $0) }
+            return try await self.page(request) { try await self.session(id: id, request: request, from: context.clientAddress, access: $0) }
         }
         router.get("/sessions/:id/raw") { request, context in
             let id = context.parameters.get("id") ?? ""
-            return try await self.page(request) { try await self.sessionRaw(id: id, token: $0) }
+            return try await self.page(request) { try await self.sessionRaw(id: id, from: context.clientAddress, access: $0) }
         }
         router.get("/raw/:id") { request, context in
             let id = context.parameters.get("id") ?? ""
-            return try await self.page(request) { try await self.raw(id: id, token: $0) }
+            return try await self.page(request) { try await self.raw(id: id, access: $0) }
         }
-        router.get("/search") { request, _ in try await self.page(request) { try await self.searchPage(request, token: $0) } }
-        router.get("/devices") { request, _ in try await self.page(request) { try await self.devices(token: $0) } }
-        router.get("/drift") { request, _ in try await self.page(request) { try await self.drift(token: $0) } }
-        router.get("/people") { request, _ in try await self.page(request) { try await self.people(token: $0) } }
-        router.get("/accounts") { request, _ in try await self.page(request) { try await self.accounts(request, token: $0) } }
+        router.get("/search") { request, _ in try await self.page(request) { try await self.searchPage(request, access: $0) } }
+        router.get("/devices") { request, _ in try await self.page(request) { try await self.devices(access: $0) } }
+        router.get("/drift") { request, _ in try await self.page(request) { try await self.drift(access: $0) } }
+        router.get("/people") { request, _ in try await self.page(request) { try await self.people(access: $0) } }
+        router.get("/accounts") { request, _ in try await self.page(request) { try await self.accounts(request, access: $0) } }
+        router.get("/access") { request, _ in try await self.page(request) { try await self.accessLog(access: $0) } }
     }
 
     // MARK: Signing in and out
 
     /// A page for a signed-in browser; any other is sent to `/login` (and back here after).
-    private func page(_ request: Request, _ build: (TokenRecord) async throws -> Response) async throws -> Response {
+    private func page(_ request: Request, _ build: (ReadAccess) async throws -> Response) async throws -> Response {
         guard let token = try await sessions.token(for: request) else {
             var target = request.uri.path
             if let query = request.uri.query, !query.isEmpty { target += "?" + query }
             return Response(status: .seeOther, headers: [.location: "/login" + DisplayFormat.query([("next", target)]),
                                                          .cacheControl: "no-store"])
         }
-        return try await build(token)
+        return try await build(try await ReadAccess.of(token, in: queries.store))
     }
 
     private func loginForm(_ request: Request) async throws -> Response {
@@ -126,12 +127,15 @@ package struct ExplorerHandler: Sendable {
 
     // MARK: Pages
 
-    private func overview(_ request: Request, token: TokenRecord) async throws -> Response {
-        let tenant = ReadScope.tenant(of: token)
+    private func overview(_ request: Request, access: ReadAccess) async throws -> Response {
+        let tenant = access.tenant
         let fields = Self.query(of: request)
         let choice = fields["days"] ?? "30"
         // A person's or a team's overview: their devices' sessions only.
-        let owner = ReadScope.filter({ fields[$0] }, token: token).owner
+        let owner = ReadScope.filter({ fields[$0] }, token: access.token).owner
+        if let refusal = try await RoleViews.refusal(person: owner.person, team: owner.team, for: access, in: queries.store) {
+            return forbidden(refusal)
+        }
         var scope: String?
         if let person = owner.person {
             scope = try await PeopleFigures(store: queries.store).people(tenant: tenant).first { $0.id == person }.map { $0.name ?? $0.email }
@@ -183,26 +187,26 @@ package struct ExplorerHandler: Sendable {
                     DisplayFormat.money($0)
                 },
             ],
-            leaders: [
-                table(usage.models, filter: "model", id: "top-models", heading: "Top models", name: "Model"),
-                table(usage.projects, filter: "project", id: "top-projects", heading: "Top projects", name: "Project"),
-                table(usage.devices, filter: "device", id: "top-devices", heading: "Top devices", name: "Device"),
-            ])
+            // Projects are paths, devices are people's: shown to readers who may see them.
+            leaders: [table(usage.models, filter: "model", id: "top-models", heading: "Top models", name: "Model")]
+                + (access.readsEveryone ? [table(usage.projects, filter: "project", id: "top-projects", heading: "Top projects", name: "Project")] : [])
+                + (access.people == nil ? [table(usage.devices, filter: "device", id: "top-devices", heading: "Top devices", name: "Device")] : []))
         return renderer.render("overview", page)
     }
 
     private static let pageSize = 50
 
-    private func sessionList(_ request: Request, token: TokenRecord) async throws -> Response {
+    private func sessionList(_ request: Request, access: ReadAccess) async throws -> Response {
         let query = Self.query(of: request)
         func value(_ name: String) -> String? { query[name].flatMap { $0.isEmpty ? nil : $0 } }
-        var filter = ReadScope.filter({ query[$0] }, token: token)
+        guard access.readsContent else { return forbidden(access.contentRefusal) }
+        var filter = access.contentFilter(ReadScope.filter({ query[$0] }, token: access.token))
         // Dates from the form are days; `until` includes its day.
         filter.until = value("until").map { Self.dayAfter($0) }
         let sort = value("sort").flatMap(NormalizedReader.SessionOrder.init(rawValue:)) ?? .newest
         let page = QueryNumber.clamped(value("page"), default: 1, within: 1...(QueryNumber.maxOffset / Self.pageSize))
         let result = try await reader.sessions(filter, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, order: sort)
-        let choices = try await self.choices.lists(tenant: ReadScope.tenant(of: token))
+        let choices = try await self.choices.lists(tenant: access.tenant)
         func options(_ values: [String], _ selected: String?) -> [Choice] {
             values.map { Choice(value: $0, label: $0, selected: $0 == selected) }
         }
@@ -236,8 +240,11 @@ package struct ExplorerHandler: Sendable {
     /// Messages shown on one page of a conversation.
     static let conversationPage = 1000
 
-    private func session(id: String, request: Request, token: TokenRecord) async throws -> Response {
-        guard let detail = try await reader.session(id: id, tenant: ReadScope.tenant(of: token)) else {
+    private func session(id: String, request: Request, from address: String, access: ReadAccess) async throws -> Response {
+        guard access.readsContent else { return forbidden(access.contentRefusal) }
+        guard try await access.mayRead(session: id, in: queries.store) else { return notFound("No session \(id).") }
+        try await AccessLog.record(session: id, what: "session", reader: access.token.name, role: access.role, from: address, in: queries.store)
+        guard let detail = try await reader.session(id: id, tenant: access.tenant) else {
             return notFound("No session \(id).")
         }
         // A long conversation is shown a thousand messages at a time: the page holding
@@ -251,7 +258,7 @@ package struct ExplorerHandler: Sendable {
         let shown = detail.messages[from..<min(detail.messages.count, from + Self.conversationPage)]
         let isLastPage = from + Self.conversationPage >= detail.messages.count
         let session = detail.session
-        let tenant = ReadScope.tenant(of: token)
+        let tenant = access.tenant
         let family = try await queries.tree(of: id, tenant: tenant)
         let labels = try await queries.labels(family.map(\.id), tenant: tenant)
         let callIDs = Set(detail.toolCalls.map(\.id))
@@ -316,7 +323,7 @@ package struct ExplorerHandler: Sendable {
                                  current: node.id == id)
         }
         let label = Self.label(session)
-        let redactions = try await reader.redactedRules(session: id, tenant: ReadScope.tenant(of: token))
+        let redactions = try await reader.redactedRules(session: id, tenant: access.tenant)
         return renderer.render("session", SessionPage(
             title: label, label: label, session: session, person: MaybeText(try await queries.person(ofSession: id)),
             started: DisplayFormat.time(session.startedAt),
@@ -330,8 +337,11 @@ package struct ExplorerHandler: Sendable {
             later: MaybeText(isLastPage ? nil : "/sessions/\(id)?from=\(from + Self.conversationPage)")))
     }
 
-    private func sessionRaw(id: String, token: TokenRecord) async throws -> Response {
-        let tenant = ReadScope.tenant(of: token)
+    private func sessionRaw(id: String, from address: String, access: ReadAccess) async throws -> Response {
+        guard access.readsContent else { return forbidden(access.contentRefusal) }
+        guard try await access.mayRead(session: id, in: queries.store) else { return notFound("No session \(id).") }
+        try await AccessLog.record(session: id, what: "raw", reader: access.token.name, role: access.role, from: address, in: queries.store)
+        let tenant = access.tenant
         guard let (session, files) = try await reader.summary(id: id, tenant: tenant) else { return notFound("No session \(id).") }
         let rows = try await queries.rawEnvelopes(session: session, files: files, tenant: tenant)
         return renderer.render("raw", RawPage(
@@ -339,23 +349,26 @@ package struct ExplorerHandler: Sendable {
             envelopes: rows.map { .init(id: $0.id, receivedAt: $0.receivedAt, json: Self.pretty($0.envelope)) }))
     }
 
-    private func raw(id: String, token: TokenRecord) async throws -> Response {
-        guard let row = try await queries.rawEnvelope(id: id, tenant: ReadScope.tenant(of: token)) else {
+    private func raw(id: String, access: ReadAccess) async throws -> Response {
+        // A single raw envelope (a drift example) is anyone's record: it needs every conversation of the tenant.
+        guard access.readsEveryone else { return forbidden("a raw envelope needs read (this reader is \(access.role))") }
+        guard let row = try await queries.rawEnvelope(id: id, tenant: access.tenant) else {
             return notFound("No raw envelope \(id).")
         }
         return renderer.render("raw", RawPage(title: "Raw envelope", heading: "Raw envelope", back: MaybeText(nil),
                                               envelopes: [.init(id: row.id, receivedAt: row.receivedAt, json: Self.pretty(row.envelope))]))
     }
 
-    private func searchPage(_ request: Request, token: TokenRecord) async throws -> Response {
+    private func searchPage(_ request: Request, access: ReadAccess) async throws -> Response {
         let fields = Self.query(of: request)
         let query = (fields["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let limit = 50
-        let owner = ReadScope.filter({ fields[$0] }, token: token).owner
-        let hits = query.isEmpty ? [] : try await search.search(String(query.prefix(500)), tenant: ReadScope.tenant(of: token), owner: owner,
+        let owner = access.contentFilter(ReadScope.filter({ fields[$0] }, token: access.token)).owner
+        // A usage reader's search finds nothing; a content reader's, only within its grant.
+        let hits = query.isEmpty || !access.readsContent ? [] : try await search.search(String(query.prefix(500)), tenant: access.tenant, owner: owner,
                                                                 limit: limit)
-        let labels = try await queries.labels(Array(Set(hits.map(\.sessionId))), tenant: ReadScope.tenant(of: token))
-        let choices = try await self.choices.lists(tenant: ReadScope.tenant(of: token))
+        let labels = try await queries.labels(Array(Set(hits.map(\.sessionId))), tenant: access.tenant)
+        let choices = try await self.choices.lists(tenant: access.tenant)
         return renderer.render("search", SearchPage(
             query: query,
             people: choices.people.map { Choice(value: $0.id, label: $0.label, selected: $0.id == owner.person) },
@@ -371,16 +384,18 @@ package struct ExplorerHandler: Sendable {
             }))
     }
 
-    private func devices(token: TokenRecord) async throws -> Response {
+    private func devices(access: ReadAccess) async throws -> Response {
         let days = 14
         let now = Date()
-        let tenant = ReadScope.tenant(of: token)
+        let tenant = access.tenant
         let devices = try await queries.devices(tenant: tenant, days: days, now: now)
         let since = String(now.addingTimeInterval(-Double(days - 1) * 86400).ISO8601Format().prefix(10))
         let redacted = try await reader.redactedRules(tenant: tenant, since: since)
-        let machines = Dictionary(try await DeviceDirectory.devices(in: queries.store, tenant: tenant).map { ($0.device, $0) },
-                                  uniquingKeysWith: { first, _ in first })
-        let rows = devices.map { device in
+        let described = RoleViews.devices(try await DeviceDirectory.devices(in: queries.store, tenant: tenant),
+                                          emails: try await RoleViews.visibleEmails(for: access, in: queries.store))
+        let machines = Dictionary(described.map { ($0.device, $0) }, uniquingKeysWith: { first, _ in first })
+        // A reader who may not see everyone's figures sees only the devices of those it may.
+        let rows = devices.filter { access.people == nil || machines[$0.device] != nil }.map { device in
             let peak = max(1, device.perDay.map(\.count).max() ?? 1)
             let spark = device.perDay.enumerated().map { index, day in
                 let height = day.count == 0 ? 0 : max(1, 22 * Double(day.count) / Double(peak))
@@ -409,12 +424,13 @@ package struct ExplorerHandler: Sendable {
         return renderer.render("devices", DevicesPage(days: days, rows: rows))
     }
 
-    private func people(token: TokenRecord) async throws -> Response {
+    private func people(access: ReadAccess) async throws -> Response {
         let figures = PeopleFigures(store: queries.store)
-        let tenant = ReadScope.tenant(of: token)
-        let people = try await figures.people(tenant: tenant)
-        let teams = try await figures.teams(tenant: tenant)
+        let tenant = access.tenant
+        let people = RoleViews.people(try await figures.people(tenant: tenant), for: access)
+        let teams = RoleViews.teams(try await figures.teams(tenant: tenant), for: access)
         return renderer.render("people", PeoplePage(
+            hidden: access.people?.isEmpty == true, minimumGroup: access.minimumGroup > 1 ? access.minimumGroup : nil,
             rows: people.map { person in
                 PeoplePage.Row(email: person.email, name: person.name ?? "", inactive: !person.active, teams: person.teams.joined(separator: ", "),
                                devices: person.devices.joined(separator: ", "), sessions: DisplayFormat.count(person.sessions),
@@ -428,17 +444,19 @@ package struct ExplorerHandler: Sendable {
             teams: teams.map { team in
                 PeoplePage.TeamRow(name: team.name, members: DisplayFormat.count(Int64(team.members)), sessions: DisplayFormat.count(team.sessions),
                                    tokens: DisplayFormat.count(team.tokens), cost: DisplayFormat.money(team.cost),
-                                   tools: team.tools.joined(separator: ", "), sessionsLink: "/sessions" + DisplayFormat.query([("team", team.id)]),
-                                   overviewLink: "/" + DisplayFormat.query([("team", team.id)]))
+                                   tools: team.tools.joined(separator: ", "),
+                                   sessionsLink: MaybeText(team.id == RoleViews.other ? nil : "/sessions" + DisplayFormat.query([("team", team.id)])),
+                                   overviewLink: MaybeText(team.id == RoleViews.other ? nil : "/" + DisplayFormat.query([("team", team.id)])))
             }))
     }
 
-    private func accounts(_ request: Request, token: TokenRecord) async throws -> Response {
+    private func accounts(_ request: Request, access: ReadAccess) async throws -> Response {
         let person = Self.query(of: request)["person"].flatMap { $0.isEmpty ? nil : $0 }
         var tenants: [Int64] = []
-        if let tenant = ReadScope.tenant(of: token) { tenants = [tenant] } else { tenants = try await queries.store.tenants().map(\.id) }
+        if let tenant = access.tenant { tenants = [tenant] } else { tenants = try await queries.store.tenants().map(\.id) }
         var accounts: [AccountInUse] = []
         for tenant in tenants { accounts += try await AccountsInUse.accounts(tenant: tenant, person: person, in: queries.store) }
+        accounts = RoleViews.accounts(accounts, emails: try await RoleViews.visibleEmails(for: access, in: queries.store))
         return renderer.render("accounts", AccountsPage(
             person: MaybeText(person.flatMap { _ in accounts.first?.person }),
             rows: accounts.map { account in
@@ -450,13 +468,35 @@ package struct ExplorerHandler: Sendable {
             }))
     }
 
-    private func drift(token: TokenRecord) async throws -> Response {
-        let entries = try await reader.drift(tenant: ReadScope.tenant(of: token))
+    /// Who read whose conversations: a person signed in with `self` sees who read theirs; an
+    /// admin, everyone's; other roles are told why not.
+    private func accessLog(access: ReadAccess) async throws -> Response {
+        let entries: [AccessEntry]
+        if access.token.scope == .admin {
+            entries = try await AccessLog.entries(tenant: nil, in: queries.store)
+        } else if let person = access.person {
+            entries = try await AccessLog.entries(tenant: access.tenant, owner: person, in: queries.store)
+        } else {
+            return forbidden("the access log shows a person who read their sessions (sign in as yourself), and an admin everything")
+        }
+        return renderer.render("access", AccessPage(own: access.person != nil, rows: entries.map {
+            AccessPage.Row(at: DisplayFormat.time($0.at), reader: $0.reader, role: $0.role, session: $0.session, owner: $0.owner ?? "",
+                           what: $0.what, from: $0.from)
+        }))
+    }
+
+    private func drift(access: ReadAccess) async throws -> Response {
+        let entries = try await reader.drift(tenant: access.tenant)
         return renderer.render("drift", DriftPage(rows: entries.map {
             DriftPage.Row(tool: $0.tool, toolVersion: $0.toolVersion, kind: $0.kind, reason: $0.reason, name: $0.name,
                           count: DisplayFormat.count($0.count), firstSeen: DisplayFormat.time($0.firstSeen),
                           lastSeen: DisplayFormat.time($0.lastSeen), exampleId: MaybeText($0.exampleId))
         }))
+    }
+
+    private func forbidden(_ message: String) -> Response {
+        renderer.render("error", ErrorPage(title: "Not for this role", signedIn: true, heading: "Not for this role", message: message),
+                        status: .forbidden)
     }
 
     private func notFound(_ message: String) -> Response {

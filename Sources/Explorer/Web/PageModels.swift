@@ -385,10 +385,14 @@ package struct PeoplePage {
         package var tokens: String
         package var cost: String
         package var tools: String
-        package var sessionsLink: String
-        package var overviewLink: String
+        package var sessionsLink: MaybeText
+        package var overviewLink: MaybeText
     }
     package var nav = Navigation(people: true)
+    /// The reader's role shows no per-person figures.
+    package var hidden: Bool
+    /// Teams smaller than this fold into "other" (nil: every team shown).
+    package var minimumGroup: Int?
     package var rows: [Row]
     package var teams: [TeamRow]
 }
@@ -410,5 +414,22 @@ package struct AccountsPage {
     }
     package var nav = Navigation(accounts: true)
     package var person: MaybeText
+    package var rows: [Row]
+}
+
+/// `/access`: who read whose conversations.
+package struct AccessPage {
+    package struct Row {
+        package var at: String
+        package var reader: String
+        package var role: String
+        package var session: String
+        package var owner: String
+        package var what: String
+        package var from: String
+    }
+    package var nav = Navigation()
+    /// The signed-in person's own sessions only.
+    package var own: Bool
     package var rows: [Row]
 }

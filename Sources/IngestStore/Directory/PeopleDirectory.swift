@@ -382,13 +382,17 @@ public struct OwnerFilter: Sendable, Equatable {
     public var person: String?
     /// A team's id.
     public var team: String?
+    /// Only sessions of devices of these people (ids; empty: none): what a reader's role lets it
+    /// read. Nil: no such bound.
+    public var allowed: Set<String>?
 
-    public init(person: String? = nil, team: String? = nil) {
+    public init(person: String? = nil, team: String? = nil, allowed: Set<String>? = nil) {
         self.person = person
         self.team = team
+        self.allowed = allowed
     }
 
-    public var isEmpty: Bool { person == nil && team == nil }
+    public var isEmpty: Bool { person == nil && team == nil && allowed == nil }
 
     /// `EXISTS …` conditions over sessions `alias`, their parameters numbered from `first`.
     package func conditions(sessions alias: String, first: Int) -> (conditions: [String], values: [SQLiteValue]) {
@@ -407,6 +411,20 @@ public struct OwnerFilter: Sendable, Equatable {
                 EXISTS (SELECT 1 FROM device_people dp JOIN team_members tm ON tm.person_id = dp.person_id \
                 WHERE dp.tenant_id = \(alias).tenant_id AND dp.device = \(alias).device AND tm.team_id = $\(first + values.count - 1))
                 """)
+        }
+        if let allowed {
+            if allowed.isEmpty {
+                conditions.append("1 = 0")
+            } else {
+                let placeholders = allowed.sorted().map { person -> String in
+                    values.append(.text(person))
+                    return "$\(first + values.count - 1)"
+                }
+                conditions.append("""
+                    EXISTS (SELECT 1 FROM device_people dp WHERE dp.tenant_id = \(alias).tenant_id AND dp.device = \(alias).device \
+                    AND dp.person_id IN (\(placeholders.joined(separator: ", "))))
+                    """)
+            }
         }
         return (conditions, values)
     }

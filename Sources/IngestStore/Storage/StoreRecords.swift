@@ -102,8 +102,15 @@ public struct StoredEnvelope: Sendable, Equatable {
 public enum TokenScope: String, Sendable, Codable, CaseIterable {
     /// `POST /api/v1/ingest/local-sessions` and `GET /api/v1/sensor-config`.
     case ingest
-    /// The read API (and the web UI).
+    /// The read API (and the web UI): every conversation and figure of its tenant.
     case read
+    /// Figures only (sessions, tokens, cost, tools, models per day, team and tool): no text,
+    /// title, path, command or diff; teams smaller than the tenant's minimum fold into "other".
+    case usage
+    /// Figures, and the conversations of the people and teams its grants name.
+    case content
+    /// Figures, and everything about one person's own sessions (the grant names the person).
+    case selfOnly = "self"
     /// Everything, every tenant: tokens, tenants, reparse, stats.
     case admin
     /// An enrollment secret: `POST /api/v1/enroll` only, for a device credential.
@@ -111,8 +118,14 @@ public enum TokenScope: String, Sendable, Codable, CaseIterable {
     /// A device credential: `POST /api/v1/token` only, for short-lived ingest tokens of its device.
     case device
 
-    /// Whether a token of this scope may use a route that needs `needed`.
-    public func allows(_ needed: TokenScope) -> Bool { self == .admin || self == needed }
+    /// Whether a token of this scope may use a route that needs `needed`: every reader's scope
+    /// gets through to the read routes, which then show each only what its role allows.
+    public func allows(_ needed: TokenScope) -> Bool {
+        self == .admin || self == needed || (needed == .read && Self.readers.contains(self))
+    }
+
+    /// The scopes that read (each within its role).
+    public static let readers: Set<TokenScope> = [.read, .usage, .content, .selfOnly]
 }
 
 /// A token as listed: never its secret, which is only ever kept hashed.

@@ -21,6 +21,16 @@ struct SignedInReader: Sendable {
         return SignedInReader(token: token, cookie: String(cookie.prefix { $0 != ";" }))
     }
 
+    /// A token of `scope` with `grants`, signed in the same way.
+    static func make(_ test: TestServer, scope: TokenScope, grants: [(Grants.Kind, String)] = [], name: String? = nil) async throws -> SignedInReader {
+        let token = TokenSecret.generate()
+        let record = try await test.store.createToken(NewToken(name: name ?? "\(scope.rawValue)-\(UUID().uuidString.prefix(6))",
+                                                               hash: TokenSecret.hash(token), scope: scope, tenantID: Tenant.defaultID))
+        try await test.store.execute(grants.map { Grants.grant($0.0, $0.1, to: record.id) })
+        let cookie = try await WebSessions(store: test.store, secureCookies: false).create(tokenHash: TokenSecret.hash(token))
+        return SignedInReader(token: token, cookie: String(cookie.prefix { $0 != ";" }))
+    }
+
     /// A page of the explorer as this reader's browser gets it.
     func get(_ client: any TestClientProtocol, _ path: String) async throws -> TestResponse {
         try await client.execute(uri: path, method: .get, headers: [.cookie: cookie])
