@@ -4,18 +4,21 @@
 # embedded declarations, and show what was collected. Everything lives in one work folder
 # (default ./.quickstart) so a second run sends only what is new.
 #
-#   scripts/quickstart.sh [--home DIR] [--work DIR] [--demo]
+#   scripts/quickstart.sh [--home DIR] [--work DIR] [--demo] [--no-serve]
 #
 # --demo: lay out a sample home first (scripts/demo-home.py: Claude Code, Codex, OpenClaw and
 # Cursor files of realistic shape, a few MB, no network) and run the whole job on it.
+# It ends with the explorer running and a one-time link that signs you in to your own sessions
+# (`sensor open`), until Ctrl-C; --no-serve stops after showing what was collected.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-home="${HOME}"; work="$(pwd)/.quickstart"; demo=0
+home="${HOME}"; work="$(pwd)/.quickstart"; demo=0; serve=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --home) home=$2; shift 2 ;;
         --work) work=$2; shift 2 ;;
         --demo) demo=1; shift ;;
+        --no-serve) serve=0; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -98,13 +101,32 @@ echo "==> scanning into it"
 "$bin/sensor" scan --home "$home" --state-dir "$work/sensor-state" --endpoint "$endpoint" --token-file "$token_file"
 
 echo "==> what was collected"
-kill $server; wait $server 2>/dev/null || true
-trap - EXIT
 "$bin/sensor-ingest" stats --database "$database"
 echo
 echo "==> sessions, messages, tool calls and tokens per tool (normalised on the server)"
 "$bin/sensor-ingest" sessions --database "$database"
 echo
-echo "==> to browse it: $bin/sensor-ingest serve --database $database"
-echo "    then open http://127.0.0.1:8080/ and sign in with the read token in $read_token_file"
-echo "    (the same token for the JSON API: curl -H \"Authorization: Bearer \$(cat $read_token_file)\" http://127.0.0.1:8080/api/v1/sessions)"
+if [ "$serve" = 0 ]; then
+    kill $server; wait $server 2>/dev/null || true
+    trap - EXIT
+    echo "==> to browse it: $bin/sensor-ingest serve --database $database"
+    echo "    then sign in with the read token in $read_token_file (or: $bin/sensor open --endpoint URL --token-file $token_file --state-dir $work/sensor-state)"
+    exit 0
+fi
+
+# This machine is yours: its sessions are your person's, and a one-time link signs you in to them.
+device=$("$bin/sensor-ingest" device list --json --database "$database" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[0]["device"] if d else "")')
+if [ -n "$device" ]; then
+    "$bin/sensor-ingest" person assign "$device" "$(id -un)@localhost" --database "$database" > /dev/null
+    link=$("$bin/sensor" open --home "$home" --state-dir "$work/sensor-state" --endpoint "$endpoint" --token-file "$token_file" 2>/dev/null || true)
+fi
+echo "==> the explorer is running at $endpoint (Ctrl-C stops it)"
+if [ -n "${link:-}" ]; then
+    echo "    open this link to see your own sessions (it works once, within 5 minutes; \`sensor open\` makes another):"
+    echo
+    echo "        $link"
+    echo
+fi
+echo "    everyone's sessions: sign in with the read token in $read_token_file"
+echo "    the JSON API: curl -H \"Authorization: Bearer \$(cat $read_token_file)\" $endpoint/api/v1/sessions"
+wait $server

@@ -36,6 +36,7 @@ package struct ExplorerHandler: Sendable {
         router.get("/login") { request, _ in try await self.loginForm(request) }
         router.post("/login") { request, context in try await self.login(request, context: context) }
         router.post("/logout") { request, _ in try await self.logout(request) }
+        router.get("/login/once/:code") { _, context in try await self.signInOnce(context.parameters.get("code") ?? "") }
         router.get("/static/:file") { _, context in self.asset(context.parameters.get("file") ?? "") }
         router.get("/favicon.ico") { _, _ in Response(status: .seeOther, headers: [.location: "/static/favicon.svg"]) }
         router.get("/") { request, _ in try await self.page(request) { try await self.overview(request, access: $0) } }
@@ -105,6 +106,23 @@ package struct ExplorerHandler: Sendable {
     }
 
     /// The answer to a sign-in or sign-out posted from another site.
+    /// A one-time link from `sensor open`: signs the browser in as the device's person, with
+    /// `self`, for as long as a sign-in lasts; a used, expired or unknown link signs in no one.
+    private func signInOnce(_ code: String) async throws -> Response {
+        guard code.utf8.count <= 200, let link = try await SignInLinks.spend(code, in: queries.store),
+              let person = try await PeopleDirectory.person(id: link.person, tenant: link.tenant, in: queries.store), person.active else {
+            return renderer.render("error", ErrorPage(title: "Link used or expired", signedIn: false, heading: "This link signs in no one",
+                                                      message: "A sign-in link works once, within minutes. Run `sensor open` again for a new one."),
+                                   status: .gone)
+        }
+        let secret = TokenSecret.generate()
+        let token = try await store.createToken(NewToken(name: "self:\(person.email)", hash: TokenSecret.hash(secret), scope: .selfOnly,
+                                                         tenantID: link.tenant, expiresAt: Date().addingTimeInterval(WebSessions.lifetime)))
+        try await store.execute([Grants.grant(.person, person.id, to: token.id)])
+        let cookie = try await sessions.create(tokenHash: TokenSecret.hash(secret))
+        return Response(status: .seeOther, headers: [.location: "/", .setCookie: cookie, .cacheControl: "no-store"])
+    }
+
     private func crossSite() -> Response {
         renderer.render("login", LoginPage(error: MaybeText("This form was posted from another site; sign in from this server's own page."),
                                            next: "/"), status: .forbidden)

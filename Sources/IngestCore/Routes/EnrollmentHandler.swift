@@ -9,6 +9,8 @@ import IngestStore
 ///   device; a secret past its devices is refused).
 /// - `POST /api/v1/token` with a device credential: an ingest token of that device that lives
 ///   15 minutes.
+/// - `POST /api/v1/open` with a device credential (or an ingest token bound to a device): a
+///   one-time link that signs a browser in as the device's person, with `self` (`sensor open`).
 struct EnrollmentHandler: Sendable {
     let store: any IngestStore
     let authenticator: BearerAuthenticator
@@ -52,6 +54,30 @@ struct EnrollmentHandler: Sendable {
         }
         try await store.execute(statements)
         return JSONAnswer.json(.ok, Credential(device: device, credential: credential))
+    }
+
+    struct SignInLink: Encodable { var url: String; var person: String; var expiresIn: Int }
+
+    func open(_ request: Request, context: IngestRequestContext) async throws -> Response {
+        var vouching: TokenRecord?
+        for scope in [TokenScope.device, .ingest] {
+            switch await authenticator.authorize(request, context: context, scope: scope) {
+            case .success(let token): vouching = token
+            case .failure(let refusal):
+                if refusal.response.status != .forbidden { return refusal.response }
+            }
+            if vouching != nil { break }
+        }
+        guard let token = vouching, token.scope == .device || token.scope == .ingest, let device = token.device else {
+            return JSONAnswer.error(.forbidden, "a sign-in link is vouched for by a device: give its credential, or an ingest token bound to it")
+        }
+        guard let owner = try await PeopleDirectory.owners(tenant: token.tenantID, in: store)[device] else {
+            return JSONAnswer.error(.forbidden, "device \(device) belongs to no person yet: an admin links it (`sensor-ingest person assign \(device) EMAIL`) or enrolls it with a personal secret (`enrollment create --person`)")
+        }
+        guard owner.person.active else { return JSONAnswer.error(.forbidden, "\(owner.person.email) is deactivated") }
+        let code = try await SignInLinks.create(person: owner.person.id, device: device, tenant: token.tenantID, in: store)
+        return JSONAnswer.json(.ok, SignInLink(url: "/login/once/\(code)", person: owner.person.email, expiresIn: Int(SignInLinks.lifetime)),
+                               encoder: JSONEncoder(outputFormatting: [.sortedKeys], keys: .convertToSnakeCase))
     }
 
     func token(_ request: Request, context: IngestRequestContext) async throws -> Response {

@@ -30,6 +30,7 @@ public struct IngestServer: Sendable {
         public static let devices = "/api/v1/devices"
         public static let enroll = "/api/v1/enroll"
         public static let token = "/api/v1/token"
+        public static let open = "/api/v1/open"
         public static let people = "/api/v1/people"
         public static let teams = "/api/v1/teams"
         public static let accounts = "/api/v1/accounts"
@@ -115,6 +116,7 @@ public struct IngestServer: Sendable {
         let enrollment = EnrollmentHandler(store: store, authenticator: authenticator)
         router.post(RouterPath(Paths.enroll)) { request, context in try await enrollment.enroll(request, context: context) }
         router.post(RouterPath(Paths.token)) { request, context in try await enrollment.token(request, context: context) }
+        router.post(RouterPath(Paths.open)) { request, context in try await enrollment.open(request, context: context) }
         router.get(RouterPath(Paths.sensorConfig)) { request, context in try await sensorConfig.handle(request, context: context) }
         let read = ReadAPIHandler(store: store, reader: NormalizedReader(store: store), authenticator: authenticator)
         router.get(RouterPath(Paths.sessions)) { request, context in try await read.sessions(request, context: context) }

@@ -62,6 +62,7 @@ public struct IngestEndpoint: Sendable {
     var ingestURL: String { base.appendingPathComponent("api/v1/ingest/local-sessions").absoluteString }
     var tokenURL: String { base.appendingPathComponent("api/v1/token").absoluteString }
     var enrollURL: String { base.appendingPathComponent("api/v1/enroll").absoluteString }
+    var openURL: String { base.appendingPathComponent("api/v1/open").absoluteString }
     var configURL: String { base.appendingPathComponent("api/v1/sensor-config").absoluteString }
 
     /// Reads the bearer token: `--token-file` (refused when group or others can read it) or
@@ -146,6 +147,24 @@ public final class IngestClient: Sendable {
         }
         access.withLockedValue { $0 = (token, Date().addingTimeInterval(Double(lifetime))) }
         return token
+    }
+
+    /// A one-time link that signs a browser in as this device's person (`sensor open`): the
+    /// device credential (or the device's ingest token) vouches; the server's refusal is the error.
+    public func signInLink() async throws -> (url: String, person: String) {
+        var request = HTTPClientRequest(url: endpoint.openURL)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(endpoint.credential ?? endpoint.token)")
+        request.headers.add(name: "User-Agent", value: "session-sensor/\(SensorIdentity.version)")
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = Data((try await response.body.collect(upTo: 64 << 10)).readableBytesView)
+        let answer = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+        guard response.status.code == 200, let path = answer?["url"] as? String, path.hasPrefix("/") else {
+            throw EndpointError("\(endpoint.base.absoluteString) gave no sign-in link: \(answer?["error"] as? String ?? "HTTP \(response.status.code)")")
+        }
+        var base = endpoint.base.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        return (base + path, answer?["person"] as? String ?? "")
     }
 
     /// Forgets the access token after a refusal: the next request gets a new one.

@@ -176,4 +176,17 @@ import Testing
                                 content: nil, people: nil, minimumGroup: 1, person: nil)
         #expect(RoleViews.teams([team("five", 5), team("four", 4)], for: reader).map(\.name) == ["five", "four"])
     }
+
+    @Test(arguments: StoreKind.available)
+    func aSignInLinkWorksOnceAndExpires(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { store in
+            let now = Date()
+            let code = try await SignInLinks.create(person: "p-1", device: "d-1", tenant: Tenant.defaultID, in: store, now: now)
+            let late = try await SignInLinks.create(person: "p-1", device: "d-1", tenant: Tenant.defaultID, in: store, now: now)
+            #expect(try await SignInLinks.spend(code, in: store, now: now.addingTimeInterval(60))?.person == "p-1")
+            #expect(try await SignInLinks.spend(code, in: store, now: now.addingTimeInterval(61)) == nil, "once only")
+            #expect(try await SignInLinks.spend(late, in: store, now: now.addingTimeInterval(SignInLinks.lifetime + 1)) == nil, "expired")
+            #expect(try await SignInLinks.spend("not-a-code", in: store, now: now) == nil)
+        }
+    }
 }
