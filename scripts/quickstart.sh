@@ -118,7 +118,13 @@ fi
 device=$("$bin/sensor-ingest" device list --json --database "$database" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[0]["device"] if d else "")')
 if [ -n "$device" ]; then
     "$bin/sensor-ingest" person assign "$device" "$(id -un)@localhost" --database "$database" > /dev/null
-    link=$("$bin/sensor" open --home "$home" --state-dir "$work/sensor-state" --endpoint "$endpoint" --token-file "$token_file" 2>/dev/null || true)
+    # The server may still be normalising what it just received in one transaction: it sees the
+    # new owner once that step commits.
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        link=$("$bin/sensor" open --home "$home" --state-dir "$work/sensor-state" --endpoint "$endpoint" --token-file "$token_file" 2> "$work/open.log" || true)
+        [ -n "$link" ] && break
+        sleep 1
+    done
 fi
 echo "==> the explorer is running at $endpoint (Ctrl-C stops it)"
 if [ -n "${link:-}" ]; then
@@ -127,6 +133,7 @@ if [ -n "${link:-}" ]; then
     echo "        $link"
     echo
 fi
+[ -n "${link:-}" ] || echo "    (no sign-in link: $(cat "$work/open.log" 2>/dev/null))"
 echo "    everyone's sessions: sign in with the read token in $read_token_file"
 echo "    the JSON API: curl -H \"Authorization: Bearer \$(cat $read_token_file)\" $endpoint/api/v1/sessions"
 wait $server
