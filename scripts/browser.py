@@ -5,7 +5,9 @@ the explorer's browser tests and scripts/screenshots.sh.
     scripts/browser.py BASE_URL [--token TOKEN] [--screenshots DIR] PATH...
 
 Signs in by typing TOKEN into /login's form and submitting it (as a person would), then opens
-each PATH in turn and prints one JSON document: for each page the URL it ended on, its title,
+each PATH in turn (a PATH `form:{"CSS selector": "value", ..., "submit": "CSS selector"}` instead
+fills the current page's fields, clicks the submit control and waits until the browser settles:
+another site's sign-in form, say) and prints one JSON document: for each page the URL it ended on, its title,
 the rendered DOM (document.documentElement.outerHTML), whether any planted script ran
 (window.__pwned), and the exceptions and console errors the page raised. With --screenshots,
 also saves DIR/<n>-<name>.png of each page at 1280 px wide (and at most --height tall).
@@ -137,6 +139,35 @@ class Page:
         self.call("Page.navigate", url=url)
         self.wait_for_load()
 
+    def fill_and_submit(self, spec):
+        """Types each value into the field its selector finds, clicks `submit`, and waits for the
+        navigations that follow (redirects, a refresh) to settle."""
+        fields = json.loads(spec)
+        submit = fields.pop("submit")
+        for selector, value in fields.items():
+            found = self.evaluate(f"(function(e){{ if (!e) return false; e.value = {json.dumps(value)}; return true; }})"
+                                  f"(document.querySelector({json.dumps(selector)}))")
+            if not found:
+                raise RuntimeError(f"no field {selector} on {self.evaluate('location.href')}")
+        if not self.evaluate(f"(function(e){{ if (!e) return false; e.click(); return true; }})(document.querySelector({json.dumps(submit)}))"):
+            raise RuntimeError(f"no control {submit} on {self.evaluate('location.href')}")
+        self.settle()
+
+    def settle(self, timeout=30):
+        deadline = time.time() + timeout
+        last, since = None, time.time()
+        while time.time() < deadline:
+            time.sleep(0.25)
+            try:
+                state = self.evaluate("document.readyState + ' ' + location.href")
+            except RuntimeError:
+                continue
+            if state != last:
+                last, since = state, time.time()
+            elif state and state.startswith("complete") and time.time() - since > 1.0:
+                return
+        raise RuntimeError("the page did not settle in time")
+
     def snapshot(self):
         return {
             "url": self.evaluate("location.href"),
@@ -191,7 +222,10 @@ def main():
             results["login"] = page.snapshot()
         for index, path in enumerate(args.paths):
             page.problems = []
-            page.open(args.base + path)
+            if path.startswith("form:"):
+                page.fill_and_submit(path[len("form:"):])
+            else:
+                page.open(args.base + path)
             results["pages"].append(page.snapshot())
             if args.screenshots:
                 height = page.evaluate(f"Math.min(document.documentElement.scrollHeight, {args.height})") or 900

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes (once) the virtualenv of the Python tools the tests check the server with, software
-# nobody here wrote: scim2-tester (SCIM compliance) and scim2-client. Prints the line that
-# points the tests at it: eval "$(scripts/python-tools.sh)".
+# Makes (once) the virtualenvs of the Python tools the tests check the server with, software
+# nobody here wrote: scim2-tester (SCIM compliance) and scim2-client; and Canaille, the OpenID
+# Connect provider single sign-on is tested against (scripts/oidc-requirements.txt pins it).
+# Prints the lines that point the tests at them: eval "$(scripts/python-tools.sh)".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.build/python-tools
@@ -15,3 +16,12 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$requireme
     echo "$requirements" > "$stamp"
 fi
 echo "export SENSOR_TEST_PYTHON_TOOLS=$PWD/$venv/bin/python"
+
+oidc=.build/python-oidc
+if [ ! -x "$oidc/bin/python" ] || ! cmp -s scripts/oidc-requirements.txt "$oidc/requirements.txt"; then
+    rm -rf "$oidc"
+    python3 -m venv "$oidc" >&2
+    "$oidc/bin/pip" install --quiet --disable-pip-version-check -r scripts/oidc-requirements.txt >&2
+    cp scripts/oidc-requirements.txt "$oidc/requirements.txt"
+fi
+echo "export SENSOR_TEST_OIDC_PYTHON=$PWD/$oidc/bin/python"

@@ -11,7 +11,7 @@ import SQLiteDB
 /// | `read` | its tenant's | all | all |
 /// | `content` | the granted people's and teams' members' | theirs | k-anonymous |
 /// | `self` | the person's own | their own | k-anonymous |
-/// | `usage` | none | none, or all with a `people` grant | k-anonymous |
+/// | `usage` | none (a person signed in: their own) | none (their own), or all with a `people` grant | k-anonymous |
 package struct ReadAccess: Sendable {
     package let token: TokenRecord
     /// The tenant read (nil: every tenant's, for an admin).
@@ -64,8 +64,12 @@ package struct ReadAccess: Sendable {
                 let own: Set<String> = person.map { [$0] } ?? []
                 return ReadAccess(token: token, tenant: token.tenantID, content: own, people: own, minimumGroup: minimum, person: person)
             default:
+                // A usage reader signed in as a person (single sign-on) reads its own sessions too.
                 let everyone = grants.contains { $0.kind == .people }
-                return ReadAccess(token: token, tenant: token.tenantID, content: [], people: everyone ? nil : [], minimumGroup: minimum, person: nil)
+                let own = grants.first { $0.kind == .person }?.target
+                let ownSet: Set<String> = own.map { [$0] } ?? []
+                return ReadAccess(token: token, tenant: token.tenantID, content: ownSet, people: everyone ? nil : ownSet, minimumGroup: minimum,
+                                  person: own)
             }
         }
     }

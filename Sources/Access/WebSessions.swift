@@ -9,8 +9,10 @@ import Hummingbird
 /// database holds no usable cookie.
 package struct WebSessions: Sendable {
     static let cookieName = "sensor_session"
-    /// How long a sign-in lasts.
+    /// How long a sign-in lasts at most.
     package static let lifetime: TimeInterval = 12 * 3600
+    /// How long a sign-in lasts unused.
+    package static let idleLifetime: TimeInterval = 2 * 3600
 
     package let store: any IngestStore
     /// Adds `Secure` to the cookie (the server speaks TLS).
@@ -36,11 +38,18 @@ package struct WebSessions: Sendable {
     /// The live token behind the request's cookie, when it may read.
     package func token(for request: Request, now: Date = Date()) async throws -> TokenRecord? {
         guard let id = Self.cookie(in: request) else { return nil }
+        let idHash = TokenSecret.hash(id)
         guard let row = try await store.query(SQLStatement(
-            "SELECT token_hash, expires_at FROM web_sessions WHERE id_hash = $1", [.text(TokenSecret.hash(id))])).first,
+            "SELECT token_hash, expires_at, coalesce(last_used, created_at) FROM web_sessions WHERE id_hash = $1", [.text(idHash)])).first,
             let tokenHash = row[0].text, let expiresAt = row[1].text, expiresAt > Self.timestamp(now),
+            let lastUsed = row[2].text, lastUsed > Self.timestamp(now.addingTimeInterval(-Self.idleLifetime)),
             let token = try await store.token(withHash: tokenHash), !token.isExpired(at: now), token.scope.allows(.read)
         else { return nil }
+        // Used now: written at most once a minute.
+        if lastUsed < Self.timestamp(now.addingTimeInterval(-60)) {
+            try await store.execute([SQLStatement("UPDATE web_sessions SET last_used = $2 WHERE id_hash = $1",
+                                                  [.text(idHash), .text(Self.timestamp(now))])])
+        }
         return token
     }
 
@@ -58,10 +67,15 @@ package struct WebSessions: Sendable {
 
     /// The session id from the `Cookie` header(s).
     package static func cookie(in request: Request) -> String? {
+        cookie(named: cookieName, in: request)
+    }
+
+    /// The value of the cookie `name` from the `Cookie` header(s).
+    package static func cookie(named name: String, in request: Request) -> String? {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == cookieName {
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
                     let value = parts[1].trimmingCharacters(in: .whitespaces)
                     return value.isEmpty ? nil : value
                 }

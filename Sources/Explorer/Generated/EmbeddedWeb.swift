@@ -142,7 +142,8 @@ enum EmbeddedWeb {
 {{% CONTENT_TYPE: HTML_ESCAPED }}
 <section class="login">
   <h1>Sign in</h1>
-  <p>Paste a <code>read</code> token (made with <code>sensor-ingest token create --scope read</code>).</p>
+  {{#providers}}<p><a class="button sso" href="{{link}}">Sign in with your organisation's account{{#tenant}} ({{tenant}}){{/tenant}}</a></p>{{/providers}}
+  <p>Or paste a token (made with <code>sensor-ingest token create --scope read</code>, or <code>usage</code>, <code>content</code>, <code>self</code>).</p>
   {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
   <form method="post" action="/login">
     <input type="hidden" name="next" value="{{next}}">

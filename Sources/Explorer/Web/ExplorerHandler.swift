@@ -36,6 +36,7 @@ package struct ExplorerHandler: Sendable {
         router.get("/login") { request, _ in try await self.loginForm(request) }
         router.post("/login") { request, context in try await self.login(request, context: context) }
         router.post("/logout") { request, _ in try await self.logout(request) }
+        SingleSignOnHandler(store: store, sessions: sessions, client: .shared, renderer: renderer).register(on: router)
         router.get("/login/once/:code") { _, context in try await self.signInOnce(context.parameters.get("code") ?? "") }
         router.get("/static/:file") { _, context in self.asset(context.parameters.get("file") ?? "") }
         router.get("/favicon.ico") { _, _ in Response(status: .seeOther, headers: [.location: "/static/favicon.svg"]) }
@@ -76,8 +77,16 @@ package struct ExplorerHandler: Sendable {
 
     private func loginForm(_ request: Request) async throws -> Response {
         if try await sessions.token(for: request) != nil { return Response(status: .seeOther, headers: [.location: "/"]) }
-        let next = Self.query(of: request)["next"] ?? "/"
-        return renderer.render("login", LoginPage(error: MaybeText(nil), next: Self.safeTarget(next)))
+        let next = Self.safeTarget(Self.query(of: request)["next"] ?? "/")
+        return renderer.render("login", LoginPage(error: MaybeText(nil), next: next, providers: try await singleSignOnLinks(next: next)))
+    }
+
+    /// A link per tenant that has single sign-on.
+    private func singleSignOnLinks(next: String) async throws -> [LoginPage.Provider] {
+        let configured = Set(try await SingleSignOnStore.providers(in: store).map(\.tenant))
+        return try await store.tenants().filter { configured.contains($0.id) }.map {
+            LoginPage.Provider(tenant: $0.name, link: "/login/sso" + DisplayFormat.query([("tenant", $0.name), ("next", next == "/" ? nil : next)]))
+        }
     }
 
     private func login(_ request: Request, context: IngestRequestContext) async throws -> Response {

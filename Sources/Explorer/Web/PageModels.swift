@@ -37,6 +37,9 @@ package struct LoginPage {
     package var nav = Navigation()
     package var error: MaybeText
     package var next: String
+    /// A sign-in link per tenant with single sign-on.
+    package struct Provider { var tenant: String; var link: String }
+    package var providers: [Provider] = []
 }
 
 package struct ErrorPage {

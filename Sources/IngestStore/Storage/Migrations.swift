@@ -96,8 +96,9 @@ package enum Migrations {
         Migration(version: 15, name: "enrollment: secrets and the devices they enrolled", statements: Enrollments.schema(.sqlite)),
         Migration(version: 16, name: "people, teams, device owners and accounts in use",
                   statements: PeopleDirectory.schema(.sqlite) + AccountsInUse.schema(.sqlite) + renormalizeAll),
-        Migration(version: 17, name: "roles: grants, the smallest group shown, the access log, one-time sign-in links",
-                  statements: Grants.schema(.sqlite) + AccessLog.schema(.sqlite) + SignInLinks.schema(.sqlite)),
+        Migration(version: 17, name: "roles: grants, the smallest group shown, the access log, one-time sign-in links, single sign-on",
+                  statements: Grants.schema(.sqlite) + AccessLog.schema(.sqlite) + SignInLinks.schema(.sqlite)
+                      + SingleSignOnStore.schema(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -161,8 +162,9 @@ package enum Migrations {
         Migration(version: 13, name: "enrollment: secrets and the devices they enrolled", statements: Enrollments.schema(.postgres)),
         Migration(version: 14, name: "people, teams, device owners and accounts in use",
                   statements: PeopleDirectory.schema(.postgres) + AccountsInUse.schema(.postgres) + renormalizeAll),
-        Migration(version: 15, name: "roles: grants, the smallest group shown, the access log, one-time sign-in links",
-                  statements: Grants.schema(.postgres) + AccessLog.schema(.postgres) + SignInLinks.schema(.postgres)),
+        Migration(version: 15, name: "roles: grants, the smallest group shown, the access log, one-time sign-in links, single sign-on",
+                  statements: Grants.schema(.postgres) + AccessLog.schema(.postgres) + SignInLinks.schema(.postgres)
+                      + SingleSignOnStore.schema(.postgres)),
     ]
 
     /// The usage rows that may need their session's model (see `UsageModels` in the

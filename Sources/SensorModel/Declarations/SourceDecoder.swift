@@ -47,7 +47,7 @@ struct SourceDecoder {
         declaration.identity = node["identity"]?.bool ?? false
         if let fieldsNode = node["fields"] {
             do {
-                declaration.fields = try FieldProjection(fieldsNode.strings ?? [])
+                declaration.fields = try FieldProjection(fieldsNode.strings)
             } catch {
                 problems.append(ConfigProblem(fieldsNode.location, field: "\(id).fields", error.description))
             }
