@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 @testable import Access
 @testable import Explorer
@@ -140,6 +141,12 @@ import Testing
                             #expect(!shown.1.contains("/home/\(name)/"), "\(role.name) \(path) shows \(name)'s path")
                         }
                     }
+                    // The access log: a person's own reads, or an admin's everything; a raw envelope (a
+                    // drift example, anyone's) only for a reader of every conversation.
+                    let logPage = try await page("/access")
+                    #expect(logPage.0 == (role.scope == .admin || role.scope == .selfOnly ? .ok : .forbidden), "\(role.name) /access")
+                    let rawID = try #require(try await test.store.query(SQLStatement("SELECT id FROM raw_envelopes LIMIT 1")).first?[0].text)
+                    #expect(try await page("/raw/\(rawID)").0 == (role.reads == everyone ? .ok : .forbidden), "\(role.name) /raw")
                     if figuresOnly {
                         for path in ["/api/v1/sessions", "/api/v1/usage", "/api/v1/usage?group=tool", "/api/v1/teams", "/api/v1/devices",
                                      "/api/v1/accounts", "/api/v1/drift", "/api/v1/search?q=quokkaphraseada"] {
@@ -151,6 +158,13 @@ import Testing
                 for path in ["/api/v1/sessions", "/api/v1/usage", "/api/v1/people", "/api/v1/teams"] {
                     #expect(try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer \(test.token)"]).status == .forbidden)
                 }
+            }
+            // Ada, signed in as herself, sees who read her sessions: not Carol's readers.
+            try await test.withRouterClient { client in
+                let ada = try await SignedInReader.make(test, scope: .selfOnly, grants: [(.person, ids["ada"]!)], name: "ada-herself")
+                let mine = String(buffer: try await ada.get(client, "/access").body)
+                for reader in ["read", "admin", "content:Platform", "self:ada"] { #expect(mine.contains(">\(reader)<"), "\(reader) read Ada's") }
+                #expect(!mine.contains(">content:carol<") && !mine.contains("carol@acme.com"))
             }
             // One entry per read of a conversation, and the log cannot be changed or emptied.
             let log = try await AccessLog.entries(tenant: Tenant.defaultID, in: test.store)
@@ -187,6 +201,28 @@ import Testing
             #expect(try await SignInLinks.spend(code, in: store, now: now.addingTimeInterval(61)) == nil, "once only")
             #expect(try await SignInLinks.spend(late, in: store, now: now.addingTimeInterval(SignInLinks.lifetime + 1)) == nil, "expired")
             #expect(try await SignInLinks.spend("not-a-code", in: store, now: now) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aBrowserSignInEndsWhenUnusedForTwoHoursOrAtItsTwelfthHour(_ kind: StoreKind) async throws {
+        try await TestServer.with(kind) { test in
+            let reader = try await SignedInReader.make(test, scope: .read)
+            let sessions = WebSessions(store: test.store, secureCookies: false)
+            let request = Request(head: .init(method: .get, scheme: "http", authority: "127.0.0.1", path: "/", headerFields: [.cookie: reader.cookie]),
+                                  body: .init(buffer: .init()))
+            let now = Date()
+            #expect(try await sessions.token(for: request, now: now) != nil)
+            #expect(try await sessions.token(for: request, now: now.addingTimeInterval(WebSessions.idleLifetime - 120)) != nil, "used within the idle time")
+            // Used every hour, it lasts until its twelfth hour, and not past it.
+            for hour in 2..<12 {
+                #expect(try await sessions.token(for: request, now: now.addingTimeInterval(Double(hour) * 3600)) != nil, "hour \(hour)")
+            }
+            #expect(try await sessions.token(for: request, now: now.addingTimeInterval(WebSessions.lifetime + 60)) == nil, "past twelve hours")
+            let idle = try await SignedInReader.make(test, scope: .read)
+            let idleRequest = Request(head: .init(method: .get, scheme: "http", authority: "127.0.0.1", path: "/", headerFields: [.cookie: idle.cookie]),
+                                      body: .init(buffer: .init()))
+            #expect(try await sessions.token(for: idleRequest, now: now.addingTimeInterval(WebSessions.idleLifetime + 60)) == nil, "unused for two hours")
         }
     }
 }
