@@ -233,7 +233,7 @@ package struct ExplorerHandler: Sendable {
         let sort = value("sort").flatMap(NormalizedReader.SessionOrder.init(rawValue:)) ?? .newest
         let page = QueryNumber.clamped(value("page"), default: 1, within: 1...(QueryNumber.maxOffset / Self.pageSize))
         let result = try await reader.sessions(filter, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, order: sort)
-        let choices = try await self.choices.lists(tenant: access.tenant)
+        let choices = try await visibleChoices(access)
         func options(_ values: [String], _ selected: String?) -> [Choice] {
             values.map { Choice(value: $0, label: $0, selected: $0 == selected) }
         }
@@ -262,6 +262,18 @@ package struct ExplorerHandler: Sendable {
             project: filter.project ?? "", since: value("since") ?? "", until: value("until") ?? "", includeEmpty: filter.includeEmpty,
             rows: rows, page: page, previous: MaybeText(page > 1 ? link(page: page - 1) : nil),
             next: MaybeText(result.nextOffset != nil ? link(page: page + 1) : nil)))
+    }
+
+    /// The filter choices a reader may see: every device and person of the tenant for a reader of
+    /// every conversation; otherwise only the devices and people its role lets it read.
+    private func visibleChoices(_ access: ReadAccess) async throws -> FilterChoices.Lists {
+        var lists = try await choices.lists(tenant: access.tenant)
+        guard let people = access.people, let tenant = access.tenant else { return lists }
+        let owners = try await PeopleDirectory.owners(tenant: tenant, in: queries.store)
+        let readable = access.content ?? []
+        lists.devices = lists.devices.filter { owners[$0].map { readable.contains($0.person.id) } ?? false }
+        lists.people = lists.people.filter { people.contains($0.id) }
+        return lists
     }
 
     /// Messages shown on one page of a conversation.
@@ -395,7 +407,7 @@ package struct ExplorerHandler: Sendable {
         let hits = query.isEmpty || !access.readsContent ? [] : try await search.search(String(query.prefix(500)), tenant: access.tenant, owner: owner,
                                                                 limit: limit)
         let labels = try await queries.labels(Array(Set(hits.map(\.sessionId))), tenant: access.tenant)
-        let choices = try await self.choices.lists(tenant: access.tenant)
+        let choices = try await visibleChoices(access)
         return renderer.render("search", SearchPage(
             query: query,
             people: choices.people.map { Choice(value: $0.id, label: $0.label, selected: $0.id == owner.person) },

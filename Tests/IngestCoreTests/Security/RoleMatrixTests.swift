@@ -140,6 +140,10 @@ import Testing
                         for name in Self.people where !role.reads.contains(name) {
                             #expect(!shown.1.contains("/home/\(name)/"), "\(role.name) \(path) shows \(name)'s path")
                         }
+                        // Whom it may not see is not named: no email, no device, not even in a filter's choices.
+                        for name in Self.people where !role.sees.contains(name) {
+                            #expect(!shown.1.contains("\(name)@acme.com") && !shown.1.contains("d-\(name)"), "\(role.name) \(path) names \(name)")
+                        }
                     }
                     // The access log: a person's own reads, or an admin's everything; a raw envelope (a
                     // drift example, anyone's) only for a reader of every conversation.
