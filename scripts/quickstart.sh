@@ -76,11 +76,12 @@ if not found:
 '
 
 echo "==> starting sensor-ingest on 127.0.0.1 (SQLite at $database)"
-# An ingest token for the sensor (it can send, nothing more) and a read token for people.
-token_file="$work/token"; read_token_file="$work/read-token"
-if [ ! -s "$token_file" ]; then
-    "$bin/sensor-ingest" token create --name quickstart --database "$database" > "$token_file"
-    chmod 600 "$token_file"
+# A personal enrollment secret for this machine (its sensor trades it for the device's own
+# credential: the device is yours, and `sensor open` can vouch for you), and a read token.
+enrollment_file="$work/enrollment"; read_token_file="$work/read-token"
+if [ ! -s "$enrollment_file" ]; then
+    "$bin/sensor-ingest" enrollment create --name quickstart --person "$(id -un)@localhost" --database "$database" > "$enrollment_file"
+    chmod 600 "$enrollment_file"
 fi
 if [ ! -s "$read_token_file" ]; then
     "$bin/sensor-ingest" token create --name quickstart-reader --scope read --database "$database" > "$read_token_file"
@@ -98,7 +99,7 @@ endpoint=$(grep -o "http://127.0.0.1:[0-9]*" "$work/server.log" | head -1)
 echo "    $endpoint"
 
 echo "==> scanning into it"
-"$bin/sensor" scan --home "$home" --state-dir "$work/sensor-state" --endpoint "$endpoint" --token-file "$token_file"
+"$bin/sensor" scan --home "$home" --state-dir "$work/sensor-state" --endpoint "$endpoint" --enrollment-file "$enrollment_file"
 
 echo "==> what was collected"
 "$bin/sensor-ingest" stats --database "$database"
@@ -110,22 +111,17 @@ if [ "$serve" = 0 ]; then
     kill $server; wait $server 2>/dev/null || true
     trap - EXIT
     echo "==> to browse it: $bin/sensor-ingest serve --database $database"
-    echo "    then sign in with the read token in $read_token_file (or: $bin/sensor open --endpoint URL --token-file $token_file --state-dir $work/sensor-state)"
+    echo "    then sign in with the read token in $read_token_file (or: $bin/sensor open --endpoint URL --state-dir $work/sensor-state)"
     exit 0
 fi
 
-# This machine is yours: its sessions are your person's, and a one-time link signs you in to them.
-device=$("$bin/sensor-ingest" device list --json --database "$database" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[0]["device"] if d else "")')
-if [ -n "$device" ]; then
-    "$bin/sensor-ingest" person assign "$device" "$(id -un)@localhost" --database "$database" > /dev/null
-    # The server may still be normalising what it just received in one transaction: it sees the
-    # new owner once that step commits.
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        link=$("$bin/sensor" open --home "$home" --state-dir "$work/sensor-state" --endpoint "$endpoint" --token-file "$token_file" 2> "$work/open.log" || true)
-        [ -n "$link" ] && break
-        sleep 1
-    done
-fi
+# A one-time link that signs you in to your own sessions. The server may still be normalising
+# what it just received in one transaction: ask again for a few seconds.
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    link=$("$bin/sensor" open --home "$home" --state-dir "$work/sensor-state" --endpoint "$endpoint" 2> "$work/open.log" || true)
+    [ -n "$link" ] && break
+    sleep 1
+done
 echo "==> the explorer is running at $endpoint (Ctrl-C stops it)"
 if [ -n "${link:-}" ]; then
     echo "    open this link to see your own sessions (it works once, within 5 minutes; \`sensor open\` makes another):"

@@ -34,17 +34,21 @@ import Testing
         #expect(link.hasPrefix(server.endpoint + "/login/once/") && opened.stderr.contains("ada@acme.com"), "\(link)")
         let path = String(link.dropFirst(server.endpoint.count))
 
-        // The browser follows the link, and sees Ada's session, not Bob's.
-        let visit = try await ExplorerBrowserTests.browse(server, token: nil, [path, "/sessions", "/access"])
-        #expect(visit.pages[0].url == server.endpoint + "/", "the link signs in and lands on the overview: \(visit.pages[0].url)")
-        let sessions = visit.pages[1].html
-        #expect(sessions.contains("hello from ada-laptop") || sessions.contains("ada-laptop"), "Ada's own session is listed")
+        // Opening the link only asks (a link preview spends nothing); the button signs in, and
+        // the browser sees Ada's session, not Bob's.
+        let press = ##"form:{"submit": "#sign-in-once"}"##
+        let preview = try await ExplorerBrowserTests.browse(server, token: nil, [path, "/sessions"])
+        #expect(preview.pages[0].html.contains("sign-in-once") && preview.pages[1].url.hasPrefix(server.endpoint + "/login"))
+        let visit = try await ExplorerBrowserTests.browse(server, token: nil, [path, press, "/sessions", "/access"])
+        #expect(visit.pages[1].url == server.endpoint + "/", "the link signs in and lands on the overview: \(visit.pages[1].url)")
+        let sessions = visit.pages[2].html
+        #expect(sessions.contains("ada-laptop"), "Ada's own session is listed")
         #expect(!sessions.contains("bob-laptop"), "Bob's session is not Ada's to read")
-        #expect(visit.pages[2].html.contains("Who read your sessions"))
+        #expect(visit.pages[3].html.contains("Who read your sessions"))
 
         // Once only: a second browser gets nothing.
-        let again = try await ExplorerBrowserTests.browse(server, token: nil, [path, "/sessions"])
-        #expect(again.pages[0].html.contains("This link signs in no one"))
-        #expect(again.pages[1].url.hasPrefix(server.endpoint + "/login"), "no sign-in came of it")
+        let again = try await ExplorerBrowserTests.browse(server, token: nil, [path, press, "/sessions"])
+        #expect(again.pages[1].html.contains("This link signs in no one"))
+        #expect(again.pages[2].url.hasPrefix(server.endpoint + "/login"), "no sign-in came of it")
     }
 }

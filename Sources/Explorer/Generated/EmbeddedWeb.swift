@@ -156,6 +156,21 @@ enum EmbeddedWeb {
 {{/layout}}
 
 """#),
+        ("once", #"""
+{{<layout}}
+{{$content}}
+{{% CONTENT_TYPE: HTML_ESCAPED }}
+<section class="login">
+  <h1>Sign in to your own sessions</h1>
+  <p>This link from <code>sensor open</code> signs this browser in as your device's person, once.</p>
+  <form method="post" action="{{action}}">
+    <button type="submit" id="sign-in-once">Sign in</button>
+  </form>
+</section>
+{{/content}}
+{{/layout}}
+
+"""#),
         ("overview", #"""
 {{<layout}}
 {{$content}}

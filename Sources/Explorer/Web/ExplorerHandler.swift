@@ -37,7 +37,13 @@ package struct ExplorerHandler: Sendable {
         router.post("/login") { request, context in try await self.login(request, context: context) }
         router.post("/logout") { request, _ in try await self.logout(request) }
         SingleSignOnHandler(store: store, sessions: sessions, client: .shared, renderer: renderer).register(on: router)
-        router.get("/login/once/:code") { _, context in try await self.signInOnce(context.parameters.get("code") ?? "") }
+        // A link is opened with GET (a page asking to sign in) and spent with POST: a link
+        // preview or scanner that fetches it signs no one in and does not use it up.
+        router.get("/login/once/:code") { _, context in self.confirmSignInOnce(context.parameters.get("code") ?? "") }
+        router.post("/login/once/:code") { request, context in
+            guard Self.isSameOrigin(request) else { return self.crossSite() }
+            return try await self.signInOnce(context.parameters.get("code") ?? "")
+        }
         router.get("/static/:file") { _, context in self.asset(context.parameters.get("file") ?? "") }
         router.get("/favicon.ico") { _, _ in Response(status: .seeOther, headers: [.location: "/static/favicon.svg"]) }
         router.get("/") { request, _ in try await self.page(request) { try await self.overview(request, access: $0) } }
@@ -115,6 +121,11 @@ package struct ExplorerHandler: Sendable {
     }
 
     /// The answer to a sign-in or sign-out posted from another site.
+    private func confirmSignInOnce(_ code: String) -> Response {
+        let safe = code.utf8.count <= 200 && code.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+        return renderer.render("once", OncePage(action: safe ? "/login/once/\(code)" : "/login/once/invalid"))
+    }
+
     /// A one-time link from `sensor open`: signs the browser in as the device's person, with
     /// `self`, for as long as a sign-in lasts; a used, expired or unknown link signs in no one.
     private func signInOnce(_ code: String) async throws -> Response {
@@ -273,6 +284,8 @@ package struct ExplorerHandler: Sendable {
         let readable = access.content ?? []
         lists.devices = lists.devices.filter { owners[$0].map { readable.contains($0.person.id) } ?? false }
         lists.people = lists.people.filter { people.contains($0.id) }
+        let sizes = try await PeopleDirectory.memberships(tenant: tenant, in: queries.store).mapValues(\.count)
+        lists.teams = lists.teams.filter { (sizes[$0.id] ?? 0) >= access.minimumGroup }
         return lists
     }
 

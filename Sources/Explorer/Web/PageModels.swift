@@ -436,3 +436,11 @@ package struct AccessPage {
     package var own: Bool
     package var rows: [Row]
 }
+
+/// `/login/once/…`: the button that spends a one-time sign-in link.
+package struct OncePage {
+    package var title = "Sign in"
+    package var signedIn = false
+    package var nav = Navigation()
+    package var action: String
+}

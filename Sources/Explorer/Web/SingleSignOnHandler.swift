@@ -65,7 +65,12 @@ struct SingleSignOnHandler: Sendable {
         } catch {
             return refuse(.unauthorized, "\(error)")
         }
-        let token = try await SingleSignOnSignIn.signIn(identity, provider: provider, in: store)
+        let token: String
+        do {
+            token = try await SingleSignOnSignIn.signIn(identity, provider: provider, in: store)
+        } catch let refusal as OpenIDClient.Refusal {
+            return refuse(.forbidden, refusal.description)
+        }
         let cookie = try await sessions.create(tokenHash: TokenSecret.hash(token))
         let clear = "\(Self.stateCookie)=; Path=/login/sso; Max-Age=0; HttpOnly; SameSite=Lax"
         // A page of this site moves on, so that the next request is same-site and carries the
@@ -87,6 +92,16 @@ package enum SingleSignOnSignIn {
 
     /// Makes the person's sign-in token (it lives as long as a browser sign-in); returns its secret.
     package static func signIn(_ identity: OpenIDClient.Identity, provider: OpenIDProvider, in store: any IngestStore) async throws -> String {
+        // The tenant's own domains, when it has some, bound who may come in through a provider
+        // that also serves others; a deactivated person does not come in at all.
+        let domains = try await PeopleDirectory.domains(tenant: provider.tenant, in: store)
+        let domain = identity.email.split(separator: "@").last.map { $0.lowercased() } ?? ""
+        if !domains.isEmpty && !domains.contains(domain) {
+            throw OpenIDClient.Refusal("\(identity.email) is not in this organisation's domains")
+        }
+        if let known = try await PeopleDirectory.person(email: identity.email, tenant: provider.tenant, in: store), !known.active {
+            throw OpenIDClient.Refusal("\(identity.email) is deactivated")
+        }
         let person = try await PeopleDirectory.upsert(.init(email: identity.email, name: identity.name), origin: "sso",
                                                       tenant: provider.tenant, in: store)
         if provider.teamsFromGroups {

@@ -9,13 +9,14 @@ import IngestStore
 ///   device; a secret past its devices is refused).
 /// - `POST /api/v1/token` with a device credential: an ingest token of that device that lives
 ///   15 minutes.
-/// - `POST /api/v1/open` with a device credential (or an ingest token bound to a device): a
-///   one-time link that signs a browser in as the device's person, with `self` (`sensor open`).
+/// - `POST /api/v1/open` with a device credential: a one-time link that signs a browser in as the
+///   device's person (linked by an admin or a personal secret), with `self` (`sensor open`).
 struct EnrollmentHandler: Sendable {
     let store: any IngestStore
     let authenticator: BearerAuthenticator
 
-    struct EnrollRequest: Decodable { var device: String }
+    /// `credential`: the device's current credential, when it enrolls again (a rotation).
+    struct EnrollRequest: Decodable { var device: String; var credential: String? }
     struct Credential: Encodable { var device: String; var credential: String }
     struct AccessToken: Encodable { var device: String; var token: String; var expiresIn: Int }
 
@@ -34,6 +35,15 @@ struct EnrollmentHandler: Sendable {
         let earlier = try await Enrollments.enrolled(device: device, tenant: secret.tenantID, in: store)
         if earlier?.revoked == true {
             return JSONAnswer.error(.forbidden, "device \(device) was revoked by an admin (`sensor-ingest device revoke \(device) --let-back` lets it back)")
+        }
+        // A device enrolled already is its credential holder's: enrolling it again needs that
+        // credential (the same machine rotating it), or an admin's revocation and let-back first.
+        if let earlier, try await Enrollments.credentialIsLive(earlier, in: store) {
+            var presented: TokenRecord?
+            if let credential = asked.credential { presented = try await store.token(withHash: TokenSecret.hash(credential)) }
+            guard presented?.id == earlier.credentialID else {
+                return JSONAnswer.error(.conflict, "device \(device) is enrolled already: enroll it again from the machine that holds its credential, or have an admin run `sensor-ingest device revoke \(device)` then `--let-back`")
+            }
         }
         if earlier == nil, let limit = try await Enrollments.maxDevices(enrollment: secret.id, in: store),
            try await Enrollments.enrolledCount(enrollment: secret.id, in: store) >= limit {
@@ -59,19 +69,20 @@ struct EnrollmentHandler: Sendable {
     struct SignInLink: Encodable { var url: String; var person: String; var expiresIn: Int }
 
     func open(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        var vouching: TokenRecord?
-        for scope in [TokenScope.device, .ingest] {
-            switch await authenticator.authorize(request, context: context, scope: scope) {
-            case .success(let token): vouching = token
-            case .failure(let refusal):
-                if refusal.response.status != .forbidden { return refusal.response }
-            }
-            if vouching != nil { break }
+        // Only an enrolled device's credential vouches: a laptop token binds to whatever device
+        // it first names, which proves nothing about whose device it is.
+        let token: TokenRecord
+        switch await authenticator.authorize(request, context: context, scope: .device) {
+        case .failure(let refusal): return refusal.response
+        case .success(let record): token = record
         }
-        guard let token = vouching, token.scope == .device || token.scope == .ingest, let device = token.device else {
-            return JSONAnswer.error(.forbidden, "a sign-in link is vouched for by a device: give its credential, or an ingest token bound to it")
+        guard token.scope == .device, let device = token.device else {
+            return JSONAnswer.error(.forbidden, "a sign-in link is vouched for by an enrolled device's credential (sensor enroll)")
         }
-        guard let owner = try await PeopleDirectory.owners(tenant: token.tenantID, in: store)[device] else {
+        // A person linked by an admin or by a personal enrollment secret, not by the accounts the
+        // laptop itself reports (it could name anyone).
+        guard let owner = try await PeopleDirectory.owners(tenant: token.tenantID, in: store)[device],
+              owner.link == DeviceLink.admin.rawValue || owner.link == DeviceLink.enrollment.rawValue else {
             return JSONAnswer.error(.forbidden, "device \(device) belongs to no person yet: an admin links it (`sensor-ingest person assign \(device) EMAIL`) or enrolls it with a personal secret (`enrollment create --person`)")
         }
         guard owner.person.active else { return JSONAnswer.error(.forbidden, "\(owner.person.email) is deactivated") }

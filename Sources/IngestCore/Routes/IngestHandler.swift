@@ -122,7 +122,21 @@ struct IngestHandler: Sendable {
                              token: TokenRecord) async throws {
         guard token.scope == .ingest, let first = valid.first?.device else { return }
         let bound: String
-        if let device = token.device { bound = device } else { bound = try await store.bindDevice(tokenID: token.id, device: first) }
+        if let device = token.device {
+            bound = device
+        } else if try await Enrollments.isHeld(device: first, byAnotherThan: token.id, tenant: token.tenantID, in: store) {
+            // A device enrolled, or bound to another live token, is not there for the taking:
+            // sending as it would put records in its person's name.
+            for (envelope, index) in zip(valid, indexes) {
+                rejected.append(Rejected(id: envelope.id, index: index, reason: "device_held: device \(first) belongs to another credential"))
+            }
+            metrics.deviceMismatches(add: valid.count)
+            logger.notice("a token's first device is another credential's", metadata: ["token": "\(token.name)"])
+            valid = []
+            return
+        } else {
+            bound = try await store.bindDevice(tokenID: token.id, device: first)
+        }
         guard valid.contains(where: { $0.device != bound }) else { return }
         var kept: [ValidEnvelope] = []
         kept.reserveCapacity(valid.count)

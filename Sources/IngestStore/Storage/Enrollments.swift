@@ -28,7 +28,7 @@ package enum Enrollments {
 
     package struct Enrolled: Sendable, Equatable {
         package var enrollmentID: Int64
-        var credentialID: Int64
+        package var credentialID: Int64
         package var revoked: Bool
     }
 
@@ -54,6 +54,22 @@ package enum Enrollments {
             """, [.integer(tenant), .text(device)])).first.map {
             Enrolled(enrollmentID: $0[0].int ?? 0, credentialID: $0[1].int ?? 0, revoked: $0[2].text != nil)
         }
+    }
+
+    /// Whether `device` is held by a credential other than the token `id`: enrolled (and not
+    /// revoked), or bound to another live ingest token.
+    package static func isHeld(device: String, byAnotherThan id: Int64, tenant: Int64, in store: any IngestStore) async throws -> Bool {
+        if let enrolled = try await enrolled(device: device, tenant: tenant, in: store), !enrolled.revoked { return true }
+        return try await !store.query(SQLStatement("""
+            SELECT 1 FROM tokens WHERE tenant_id = $1 AND device = $2 AND id <> $3 AND revoked_at IS NULL AND scope = 'ingest'
+            """, [.integer(tenant), .text(device), .integer(id)])).isEmpty
+    }
+
+    /// Whether the device's current credential is still live (not revoked by a revocation or a
+    /// let-back): then only its holder may enroll the device again.
+    package static func credentialIsLive(_ enrolled: Enrolled, in store: any IngestStore) async throws -> Bool {
+        try await store.query(SQLStatement("SELECT 1 FROM tokens WHERE id = $1 AND revoked_at IS NULL", [.integer(enrolled.credentialID)]))
+            .isEmpty == false
     }
 
     package static func record(device: String, tenant: Int64, enrollment: Int64, credential: Int64) -> SQLStatement {

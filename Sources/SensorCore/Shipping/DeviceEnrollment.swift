@@ -57,7 +57,11 @@ public struct DeviceEnrollment: Codable, Sendable, Equatable {
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(secret)")
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: Array(try JSONEncoder().encode(["device": device]))))
+        // Enrolling again (a rotation) shows the credential this machine holds: the server lets
+        // only its holder enroll an enrolled device again.
+        var asked = ["device": device]
+        if let kept = load(stateDirectory: stateDirectory, endpoint: endpoint.base), kept.device == device { asked["credential"] = kept.credential }
+        request.body = .bytes(ByteBuffer(bytes: Array(try JSONEncoder().encode(asked))))
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = Data((try await response.body.collect(upTo: 64 << 10)).readableBytesView)
         let answer = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]

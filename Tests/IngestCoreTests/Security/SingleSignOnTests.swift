@@ -1,5 +1,6 @@
 import Foundation
 @testable import Access
+@testable import Explorer
 @testable import IngestStore
 import SensorTestSupport
 import Testing
@@ -60,5 +61,28 @@ import Testing
         // A user with no group has none.
         let bob = try await provider.idToken(python: python, redirectURI: redirect, email: "bob@acme.com", password: "bob-password-1", nonce: "n-bob")
         #expect(try await client.verify(bob, provider: configured, nonce: "n-bob").groups.isEmpty)
+    }
+
+    @Test func aSignInIsBoundedByTheTenantsDomainsAndComesInWithTheStrongestMappedRole() async throws {
+        try await StoreKind.sqlite.withFreshStore { store in
+            let provider = OpenIDProvider(tenant: Tenant.defaultID, issuer: "https://id.example", clientID: "c", clientSecret: "s",
+                                          redirectURI: "https://sensor.example/login/sso/callback",
+                                          roles: ["leads": "read", "finance": "usage"], teamsFromGroups: true)
+            try await PeopleDirectory.setDomains(["acme.com"], tenant: Tenant.defaultID, in: store)
+            func signIn(_ email: String, _ groups: [String]) async throws -> TokenRecord? {
+                let secret = try await SingleSignOnSignIn.signIn(.init(email: email, name: nil, groups: groups), provider: provider, in: store)
+                return try await store.token(withHash: TokenSecret.hash(secret))
+            }
+            await #expect(throws: OpenIDClient.Refusal.self, "an account of another domain, on a shared provider") {
+                _ = try await signIn("eve@gmail.com", [])
+            }
+            #expect(try await signIn("ada@acme.com", ["finance", "leads", "platform"])?.scope == .read, "the strongest role wins")
+            #expect(try await signIn("bob@acme.com", ["finance"])?.scope == .usage)
+            #expect(try await signIn("carol@acme.com", ["platform"])?.scope == .selfOnly, "no mapped group: self")
+            let ada = try #require(try await PeopleDirectory.person(email: "ada@acme.com", tenant: Tenant.defaultID, in: store))
+            #expect(try await PeopleDirectory.teams(of: ada.id, tenant: Tenant.defaultID, in: store).map(\.name) == ["finance", "leads", "platform"])
+            _ = try await PeopleDirectory.replace(id: ada.id, with: .init(email: "ada@acme.com", active: false), tenant: Tenant.defaultID, in: store)
+            await #expect(throws: OpenIDClient.Refusal.self, "a deactivated person") { _ = try await signIn("ada@acme.com", ["leads"]) }
+        }
     }
 }
