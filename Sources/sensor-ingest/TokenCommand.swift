@@ -14,7 +14,8 @@ struct TokenCommand: AsyncParsableCommand {
             sensor-config, nothing more), read (every conversation and figure of its tenant), usage
             (figures only; --people lets it see them per person), content (figures, and the
             conversations of the --team and --person it is granted), self (one --person's own
-            sessions) or admin. See docs/roles.md.
+            sessions), directory (SCIM for its tenant: what an identity provider holds) or admin.
+            See docs/roles.md.
             An ingest token is bound to the device it first sends for (or --device); after a
             reinstall that changed the device id, `token unbind NAME [--tenant T]` (or `--id N`) lets it bind afresh.
             """,
@@ -29,7 +30,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "What the token is for: a device, a person, a tenant.")
         var name = "default"
 
-        @Option(help: "ingest (a laptop: send only), read, usage, content, self or admin (docs/roles.md).")
+        @Option(help: "ingest (a laptop: send only), read, usage, content, self, directory (SCIM) or admin (docs/roles.md).")
         var scope: String = TokenScope.ingest.rawValue
 
         @Option(name: .customLong("team"), help: ArgumentHelp("content: a team whose members' conversations it reads (repeatable).", valueName: "name"))

@@ -117,6 +117,9 @@ public enum TokenScope: String, Sendable, Codable, CaseIterable {
     case enroll
     /// A device credential: `POST /api/v1/token` only, for short-lived ingest tokens of its device.
     case device
+    /// SCIM (`/scim/v2`) for its tenant's people and teams, nothing else: what an identity
+    /// provider holds (an admin token would also read every tenant).
+    case directory
 
     /// Whether a token of this scope may use a route that needs `needed`: every reader's scope
     /// gets through to the read routes, which then show each only what its role allows.

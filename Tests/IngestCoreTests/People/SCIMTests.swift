@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 @testable import IngestCore
 @testable import IngestStore
@@ -20,9 +21,10 @@ import Testing
         return try await ProcessRunner.run(python, [script.path, mode, url + SCIMHandler.root, token])
     }
 
+    /// What an identity provider holds: a `directory` token of the tenant (SCIM, nothing else).
     static func admin(_ store: any IngestStore, tenant: Int64 = Tenant.defaultID) async throws -> String {
         let secret = TokenSecret.generate()
-        _ = try await store.createToken(NewToken(name: "idp", hash: TokenSecret.hash(secret), scope: .admin, tenantID: tenant))
+        _ = try await store.createToken(NewToken(name: "idp", hash: TokenSecret.hash(secret), scope: .directory, tenantID: tenant))
         return secret
     }
 
@@ -35,7 +37,10 @@ import Testing
                 let summary = run.lines.last ?? ""
                 #expect(run.status == 0, "\(run.text)\(run.stderr)")
                 #expect(summary.hasSuffix("0 failed, 0 skipped") && !summary.hasPrefix("0 passed"), "\(summary)")
-                // A laptop's token, and no token, get nothing.
+                // The directory token reads nothing else; a laptop's token, and no token, get nothing.
+                var sessions = HTTPClientRequest(url: url + IngestServer.Paths.sessions)
+                sessions.headers.add(name: "Authorization", value: "Bearer \(admin)")
+                #expect(try await HTTPClient.shared.execute(sessions, timeout: .seconds(10)).status == .forbidden)
                 for token in [test.token, "not-a-token"] {
                     let refused = try await Self.check("compliance", url, token: token)
                     #expect(refused.status != 0 && refused.lines.last?.hasPrefix("0 passed") == true, "\(refused.text)")

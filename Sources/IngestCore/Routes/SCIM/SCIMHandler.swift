@@ -6,8 +6,8 @@ import IngestStore
 
 /// SCIM 2.0 (RFC 7643/7644) under `/scim/v2`: what identity providers push. Users are the
 /// tenant's people (their `userName`, an email, links the devices whose tools sign in with
-/// it), Groups its teams. Every request needs an `admin` token, and reads and writes that
-/// token's tenant only. The service claims PATCH and filters; not bulk, sort, etags or
+/// it), Groups its teams. Every request needs a `directory` token (what an identity provider
+/// should hold) or an `admin` one, and reads and writes that token's tenant only. The service claims PATCH and filters; not bulk, sort, etags or
 /// password changes (docs/people.md).
 struct SCIMHandler: Sendable {
     static let root = "/scim/v2"
@@ -42,9 +42,9 @@ struct SCIMHandler: Sendable {
 
     func handle(_ request: Request, context: IngestRequestContext) async throws -> Response {
         let token: TokenRecord
-        switch await authenticator.authorize(request, context: context, scope: .admin) {
+        switch await authenticator.authorize(request, context: context, scope: .directory) {
         case .failure(let refusal):
-            let detail = refusal.response.status == .forbidden ? "SCIM needs an admin token of the tenant" : "missing, unknown, revoked or expired bearer token"
+            let detail = refusal.response.status == .forbidden ? "SCIM needs a directory (or admin) token of the tenant" : "missing, unknown, revoked or expired bearer token"
             var answer = Self.error(refusal.response.status, detail)
             for field in refusal.response.headers where field.name != .contentType { answer.headers.append(field) }
             return answer
