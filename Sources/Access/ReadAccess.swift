@@ -46,7 +46,9 @@ package struct ReadAccess: Sendable {
         case .read:
             return ReadAccess(token: token, tenant: token.tenantID, content: nil, people: nil, minimumGroup: 1, person: nil)
         default:
-            let grants = try await Grants.grants(of: token.id, in: store)
+            // A deactivated person's own grant (a self token, a sign-in) reads nothing more.
+            let inactive = Set(try await PeopleDirectory.people(tenant: token.tenantID, in: store).filter { !$0.active }.map(\.id))
+            let grants = try await Grants.grants(of: token.id, in: store).filter { !($0.kind == .person && inactive.contains($0.target)) }
             let minimum = try await Grants.minimumGroup(tenant: token.tenantID, in: store)
             var granted = Set<String>()
             for grant in grants {
@@ -58,7 +60,9 @@ package struct ReadAccess: Sendable {
             }
             switch token.scope {
             case .content:
-                return ReadAccess(token: token, tenant: token.tenantID, content: granted, people: granted, minimumGroup: minimum, person: nil)
+                // A person signed in with content (single sign-on) is one of the granted: their own.
+                let own = token.name.hasPrefix("sso:") ? grants.first { $0.kind == .person }?.target : nil
+                return ReadAccess(token: token, tenant: token.tenantID, content: granted, people: granted, minimumGroup: minimum, person: own)
             case .selfOnly:
                 let person = grants.first { $0.kind == .person }?.target
                 let own: Set<String> = person.map { [$0] } ?? []

@@ -65,6 +65,13 @@ package final class OpenIDClient: Sendable {
         guard discovery.issuer == issuer else {
             throw Refusal("the provider's discovery document names issuer \(discovery.issuer), not \(issuer)")
         }
+        // The client secret goes to the token endpoint, the keys come from the JWKS: both over
+        // TLS, but for a provider on this machine.
+        for endpoint in [discovery.tokenEndpoint, discovery.jwksURI, discovery.authorizationEndpoint] {
+            guard let url = URL(string: endpoint), url.scheme == "https" || Self.isLoopback(url) else {
+                throw Refusal("the provider's endpoint \(endpoint) is not https")
+            }
+        }
         let keys = JWTKeyCollection()
         try await keys.add(jwksJSON: String(decoding: try await get(discovery.jwksURI), as: UTF8.self))
         cache.withLockedValue { $0[issuer] = (Date(), discovery, keys) }
@@ -75,6 +82,10 @@ package final class OpenIDClient: Sendable {
     package static func pkce() -> (verifier: String, challenge: String) {
         let verifier = randomToken()
         return (verifier, base64URL(Data(SHA256.hash(data: Data(verifier.utf8)))))
+    }
+
+    static func isLoopback(_ url: URL) -> Bool {
+        url.scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(url.host ?? "")
     }
 
     package static func randomToken() -> String {
@@ -142,6 +153,9 @@ package final class OpenIDClient: Sendable {
         }
         guard claims.iss.value == provider.issuer else { throw Refusal("the ID token was issued by \(claims.iss.value), not \(provider.issuer)") }
         guard claims.aud.value.contains(provider.clientID) else { throw Refusal("the ID token is for another client, not \(provider.clientID)") }
+        if claims.aud.value.count > 1, claims.azp != provider.clientID {
+            throw Refusal("the ID token names several audiences and was not authorised for \(provider.clientID)")
+        }
         guard claims.exp.value.addingTimeInterval(Self.skew) > now else { throw Refusal("the ID token has expired") }
         if let issued = claims.iat?.value, issued.addingTimeInterval(-Self.skew) > now { throw Refusal("the ID token was issued in the future") }
         guard claims.nonce == nonce else { throw Refusal("the ID token's nonce is not this sign-in's") }
@@ -184,12 +198,13 @@ struct IDTokenClaims: JWTPayload {
     var exp: ExpirationClaim
     var iat: IssuedAtClaim?
     var nonce: String?
+    var azp: String?
     var email: String?
     var emailVerified: Bool?
     var name: String?
 
     enum CodingKeys: String, CodingKey {
-        case iss, aud, exp, iat, nonce, email, emailVerified = "email_verified", name
+        case iss, aud, exp, iat, nonce, azp, email, emailVerified = "email_verified", name
     }
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}

@@ -311,7 +311,13 @@ package struct ExplorerHandler: Sendable {
         let isLastPage = from + Self.conversationPage >= detail.messages.count
         let session = detail.session
         let tenant = access.tenant
-        let family = try await queries.tree(of: id, tenant: tenant)
+        var family = try await queries.tree(of: id, tenant: tenant)
+        // Sub-agents and forks of other people's sessions are not this reader's to see.
+        if !access.readsEveryone {
+            var readable: [ExplorerQueries.TreeNode] = []
+            for node in family where try await access.mayRead(session: node.id, in: queries.store) { readable.append(node) }
+            family = readable
+        }
         let labels = try await queries.labels(family.map(\.id), tenant: tenant)
         let callIDs = Set(detail.toolCalls.map(\.id))
         let messageIDs = Set(detail.messages.map(\.id))
@@ -479,7 +485,7 @@ package struct ExplorerHandler: Sendable {
     private func people(access: ReadAccess) async throws -> Response {
         let figures = PeopleFigures(store: queries.store)
         let tenant = access.tenant
-        let people = RoleViews.people(try await figures.people(tenant: tenant), for: access)
+        let people = try await RoleViews.people(try await figures.people(tenant: tenant), for: access, in: queries.store)
         let teams = RoleViews.teams(try await figures.teams(tenant: tenant), for: access)
         return renderer.render("people", PeoplePage(
             hidden: access.people?.isEmpty == true, minimumGroup: access.minimumGroup > 1 ? access.minimumGroup : nil,
@@ -538,6 +544,9 @@ package struct ExplorerHandler: Sendable {
     }
 
     private func drift(access: ReadAccess) async throws -> Response {
+        guard access.people == nil else {
+            return forbidden("drift names records' keys and example records: it needs read (this reader is \(access.role))")
+        }
         let entries = try await reader.drift(tenant: access.tenant)
         return renderer.render("drift", DriftPage(rows: entries.map {
             DriftPage.Row(tool: $0.tool, toolVersion: $0.toolVersion, kind: $0.kind, reason: $0.reason, name: $0.name,

@@ -9,9 +9,20 @@ package enum RoleViews {
     /// The name of the row small teams fold into.
     package static let other = "other"
 
-    package static func people(_ rows: [PersonFigures], for access: ReadAccess) -> [PersonFigures] {
+    /// The people rows the reader may see, each naming only teams of at least the minimum.
+    package static func people(_ rows: [PersonFigures], for access: ReadAccess, in store: any IngestStore) async throws -> [PersonFigures] {
         guard let visible = access.people else { return rows }
-        return rows.filter { visible.contains($0.id) }
+        var small = Set<String>()
+        if access.minimumGroup > 1, let tenant = access.tenant {
+            let teams = try await PeopleDirectory.teams(tenant: tenant, in: store)
+            let sizes = try await PeopleDirectory.memberships(tenant: tenant, in: store).mapValues(\.count)
+            small = Set(teams.filter { (sizes[$0.id] ?? 0) < access.minimumGroup }.map(\.name))
+        }
+        return rows.filter { visible.contains($0.id) }.map { row in
+            var row = row
+            row.teams = row.teams.filter { !small.contains($0) }
+            return row
+        }
     }
 
     /// Teams as the reader may see them: each team of at least `minimumGroup` members, and the

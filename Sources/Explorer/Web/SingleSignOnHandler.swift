@@ -38,8 +38,10 @@ struct SingleSignOnHandler: Sendable {
         let url: String
         do {
             url = try await client.authorizationURL(provider, state: state, nonce: nonce, challenge: challenge)
+        } catch let refusal as OpenIDClient.Refusal {
+            return refuse(.badGateway, "The identity provider could not be used: \(refusal.description)")
         } catch {
-            return refuse(.badGateway, "The identity provider could not be reached: \(error)")
+            return refuse(.badGateway, "The identity provider could not be reached; try again later.")
         }
         try await SingleSignOnStore.begin(.init(tenant: tenant.id, nonce: nonce, verifier: verifier, next: next), state: state, in: store)
         // Lax: the provider's redirect back is a top-level cross-site navigation, which must carry it.
@@ -49,7 +51,7 @@ struct SingleSignOnHandler: Sendable {
 
     private func callback(_ request: Request) async throws -> Response {
         let query = ExplorerHandler.query(of: request)
-        if let error = query["error"] { return refuse(.unauthorized, "The identity provider refused: \(error.prefix(200)).") }
+        if query["error"] != nil { return refuse(.unauthorized, "The identity provider did not sign you in.") }
         guard let state = query["state"], let code = query["code"], !state.isEmpty, !code.isEmpty else {
             return refuse(.badRequest, "The identity provider's answer has no code or state.")
         }
@@ -62,8 +64,10 @@ struct SingleSignOnHandler: Sendable {
         let identity: OpenIDClient.Identity
         do {
             identity = try await client.signIn(provider, code: code, verifier: pending.verifier, nonce: pending.nonce)
+        } catch let refusal as OpenIDClient.Refusal {
+            return refuse(.unauthorized, refusal.description)
         } catch {
-            return refuse(.unauthorized, "\(error)")
+            return refuse(.badGateway, "The identity provider could not be reached; try again later.")
         }
         let token: String
         do {

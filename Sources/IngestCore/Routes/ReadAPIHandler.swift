@@ -116,7 +116,7 @@ struct ReadAPIHandler: Sendable {
                 return JSONAnswer.error(.forbidden, "per-person figures need read, content, self or a people grant (this reader is \(access.role)); /api/v1/teams has the teams'")
             }
             let people = try await PeopleFigures(store: store).people(tenant: access.tenant, since: since)
-            return Self.json(["people": RoleViews.people(people, for: access)])
+            return Self.json(["people": try await RoleViews.people(people, for: access, in: store)])
         }
     }
 
@@ -151,6 +151,9 @@ struct ReadAPIHandler: Sendable {
 
     func drift(_ request: Request, context: IngestRequestContext) async throws -> Response {
         try await reading(request, context: context) { access in
+            guard access.people == nil else {
+                return JSONAnswer.error(.forbidden, "drift names records' keys and example records: it needs read (this reader is \(access.role))")
+            }
             return Self.json(["drift": try await reader.drift(tenant: access.tenant)])
         }
     }

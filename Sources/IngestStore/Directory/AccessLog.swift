@@ -56,12 +56,25 @@ package enum AccessLog {
                   .text(String(address.prefix(100)))])])
     }
 
-    /// The reads of a tenant's sessions, newest first; only those of one person's when `owner` (an id) is given.
-    package static func entries(tenant: Int64?, owner: String? = nil, limit: Int = 1000, in store: any NormalizedStore) async throws -> [AccessEntry] {
-        try await store.query(SQLStatement("""
+    /// The reads of one person's sessions (`owner`, an id), newest first.
+    package static func entries(tenant: Int64?, owner: String, limit: Int = 1000, in store: any NormalizedStore) async throws -> [AccessEntry] {
+        guard !owner.isEmpty else { return [] }
+        return try await entries(SQLStatement("""
             SELECT at, reader, role, session_key, owner, what, source FROM access_log
-            WHERE ($1 < 0 OR tenant_id = $1) AND ($2 = '' OR owner_id = $2) ORDER BY id DESC LIMIT \(max(1, min(limit, 100_000)))
-            """, [.integer(tenant ?? -1), .text(owner ?? "")])).map { row in
+            WHERE ($1 < 0 OR tenant_id = $1) AND owner_id = $2 ORDER BY id DESC LIMIT \(max(1, min(limit, 100_000)))
+            """, [.integer(tenant ?? -1), .text(owner)]), in: store)
+    }
+
+    /// Every read of a tenant's sessions (nil: every tenant's), newest first: for an admin.
+    package static func entries(tenant: Int64?, limit: Int = 1000, in store: any NormalizedStore) async throws -> [AccessEntry] {
+        try await entries(SQLStatement("""
+            SELECT at, reader, role, session_key, owner, what, source FROM access_log
+            WHERE ($1 < 0 OR tenant_id = $1) ORDER BY id DESC LIMIT \(max(1, min(limit, 100_000)))
+            """, [.integer(tenant ?? -1)]), in: store)
+    }
+
+    private static func entries(_ statement: SQLStatement, in store: any NormalizedStore) async throws -> [AccessEntry] {
+        try await store.query(statement).map { row in
             AccessEntry(at: row[0].text ?? "", reader: row[1].text ?? "", role: row[2].text ?? "", session: row[3].text ?? "",
                         owner: row[4].text, what: row[5].text ?? "", from: row[6].text ?? "")
         }

@@ -87,10 +87,10 @@ package enum SingleSignOnStore {
 
     /// The sign-in `state` began, taken once: a replayed or stale state finds nothing.
     package static func finish(state: String, in store: any NormalizedStore, now: Date = Date()) async throws -> Pending? {
-        let hash = TokenSecret.hash(state)
+        // One statement takes it: of two callbacks racing with one state, one gets it.
         guard let row = try await store.query(SQLStatement(
-            "SELECT tenant_id, nonce, verifier, next, expires_at FROM sso_pending WHERE state_hash = $1", [.text(hash)])).first else { return nil }
-        try await store.execute([SQLStatement("DELETE FROM sso_pending WHERE state_hash = $1", [.text(hash)])])
+            "DELETE FROM sso_pending WHERE state_hash = $1 RETURNING tenant_id, nonce, verifier, next, expires_at",
+            [.text(TokenSecret.hash(state))])).first else { return nil }
         guard let expires = row[4].text, expires > now.ISO8601Format(), let tenant = row[0].int else { return nil }
         return Pending(tenant: tenant, nonce: row[1].text ?? "", verifier: row[2].text ?? "", next: row[3].text ?? "/")
     }

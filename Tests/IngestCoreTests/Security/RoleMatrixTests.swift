@@ -129,12 +129,14 @@ import Testing
                     let limited = role.scope != .read && role.scope != .admin
                     // Research (one member) folds away below the minimum of two; Platform shows.
                     #expect(teamsAnswer.1.contains("Platform") && teamsAnswer.1.contains("Research") != limited, "\(role.name): \(teamsAnswer.1)")
-                    #expect(try await api("/api/v1/drift").0 == .ok)
+                    // Drift names records' keys: for readers of everyone's figures.
+                    #expect(try await api("/api/v1/drift").0 == (role.sees == everyone ? .ok : .forbidden), "\(role.name) drift")
 
                     // Every page answers, and a figures-only reader's show none of the words.
                     for path in ["/", "/?days=all", "/sessions", "/search?q=please", "/devices", "/people", "/accounts", "/drift"] {
                         let shown = try await page(path)
-                        #expect(shown.0 == (path == "/sessions" && figuresOnly ? .forbidden : .ok), "\(role.name) \(path): \(shown.0)")
+                        let refused = path == "/sessions" && figuresOnly || path == "/drift" && role.sees != everyone
+                        #expect(shown.0 == (refused ? .forbidden : .ok), "\(role.name) \(path): \(shown.0)")
                         #expect(path.hasPrefix("/search") || path == "/sessions" && !figuresOnly || phrases(in: shown.1).isEmpty,
                                 "\(role.name) \(path) shows a conversation's words")
                         for name in Self.people where !role.reads.contains(name) {
