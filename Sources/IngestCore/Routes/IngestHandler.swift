@@ -124,11 +124,12 @@ struct IngestHandler: Sendable {
         let bound: String
         if let device = token.device {
             bound = device
-        } else if try await Enrollments.isHeld(device: first, byAnotherThan: token.id, tenant: token.tenantID, in: store) {
-            // A device enrolled, or bound to another live token, is not there for the taking:
-            // sending as it would put records in its person's name.
+        } else if try await Enrollments.isHeld(device: first, tenant: token.tenantID, in: store) {
+            // An enrolled device, or a person's, is not there for the taking: sending as it would
+            // put records in its person's name.
             for (envelope, index) in zip(valid, indexes) {
-                rejected.append(Rejected(id: envelope.id, index: index, reason: "device_held: device \(first) belongs to another credential"))
+                rejected.append(Rejected(id: envelope.id, index: index,
+                                         reason: "device_held: device \(first) is enrolled or a person's; an admin binds a token to it with `token create --device`"))
             }
             metrics.deviceMismatches(add: valid.count)
             logger.notice("a token's first device is another credential's", metadata: ["token": "\(token.name)"])

@@ -56,13 +56,14 @@ package enum Enrollments {
         }
     }
 
-    /// Whether `device` is held by a credential other than the token `id`: enrolled (and not
-    /// revoked), or bound to another live ingest token.
-    package static func isHeld(device: String, byAnotherThan id: Int64, tenant: Int64, in store: any IngestStore) async throws -> Bool {
+    /// Whether `device` is not for a laptop token to claim by sending as it: enrolled (and not
+    /// revoked: its credential sends for it), or a person's by an admin's or an enrollment's word.
+    /// A token an admin makes for it (`token create --device`) is bound without asking this.
+    package static func isHeld(device: String, tenant: Int64, in store: any IngestStore) async throws -> Bool {
         if let enrolled = try await enrolled(device: device, tenant: tenant, in: store), !enrolled.revoked { return true }
         return try await !store.query(SQLStatement("""
-            SELECT 1 FROM tokens WHERE tenant_id = $1 AND device = $2 AND id <> $3 AND revoked_at IS NULL AND scope = 'ingest'
-            """, [.integer(tenant), .text(device), .integer(id)])).isEmpty
+            SELECT 1 FROM device_people WHERE tenant_id = $1 AND device = $2 AND link IN ('admin', 'enrollment')
+            """, [.integer(tenant), .text(device)])).isEmpty
     }
 
     /// Whether the device's current credential is still live (not revoked by a revocation or a

@@ -43,6 +43,13 @@ import Testing
                 let stolen = try await client.postBatch(Envelopes.batch([Envelopes.make(device: "d-victim")], device: "d-victim"), token: test.token)
                 let answer = try stolen.answer()
                 #expect(answer.accepted == 0 && answer.rejected.first?.reason.hasPrefix("device_held") == true, "\(answer)")
+                // A device an admin says is someone's is not for the taking either.
+                let someone = try await PeopleDirectory.upsert(.init(email: "someone@acme.com"), origin: "admin", tenant: Tenant.defaultID, in: test.store)
+                try await test.store.execute([PeopleDirectory.link(device: "d-assigned", to: someone.id, by: .admin, tenant: Tenant.defaultID)])
+                let laptop = TokenSecret.generate()
+                _ = try await test.store.createToken(NewToken(name: "laptop-2", hash: TokenSecret.hash(laptop), tenantID: Tenant.defaultID))
+                let claimed = try await client.postBatch(Envelopes.batch([Envelopes.make(device: "d-assigned")], device: "d-assigned"), token: laptop)
+                #expect(try claimed.answer().accepted == 0)
                 #expect(try await client.postBatch(Envelopes.batch([Envelopes.make(device: "d-own")], device: "d-own"), token: test.token).answer().accepted == 1)
 
                 // A sign-in link: not for a laptop token; not for a device linked only by the
