@@ -109,10 +109,11 @@ package enum SingleSignOnSignIn {
         let person = try await PeopleDirectory.upsert(.init(email: identity.email, name: identity.name), origin: "sso",
                                                       tenant: provider.tenant, in: store)
         if provider.teamsFromGroups {
+            var teams: [String] = []
             for group in identity.groups where !group.isEmpty {
-                let team = try await PeopleDirectory.upsertTeam(named: group, tenant: provider.tenant, in: store)
-                try await PeopleDirectory.addMembers([person.id], to: team.id, tenant: provider.tenant, in: store)
+                teams.append(try await PeopleDirectory.upsertTeam(named: group, tenant: provider.tenant, in: store).id)
             }
+            try await PeopleDirectory.setSignOnTeams(of: person.id, to: teams, tenant: provider.tenant, in: store)
         }
         var role = "self"
         var contentTeams: [String] = []

@@ -285,6 +285,23 @@ package enum PeopleDirectory {
         try await store.execute(people.map { SQLStatement("DELETE FROM team_members WHERE team_id = $1 AND person_id = $2", [.text(team), .text($0)]) })
     }
 
+    /// Sets a person's teams that came from single sign-on to exactly `teams` (ids): the groups
+    /// their last sign-in named. Memberships from SCIM, a file or an admin are left alone.
+    package static func setSignOnTeams(of person: String, to teams: [String], tenant: Int64, in store: any NormalizedStore) async throws {
+        // A team an earlier sign-in's groups put them in, and this one's do not: left.
+        let earlier = try await store.query(SQLStatement("SELECT team_id FROM sso_memberships WHERE person_id = $1", [.text(person)]))
+            .compactMap { $0[0].text }
+        var statements = earlier.filter { !teams.contains($0) }.map {
+            SQLStatement("DELETE FROM team_members WHERE team_id = $1 AND person_id = $2", [.text($0), .text(person)])
+        }
+        statements.append(SQLStatement("DELETE FROM sso_memberships WHERE person_id = $1", [.text(person)]))
+        for team in Set(teams).sorted() {
+            statements.append(addMember(person, to: team))
+            statements.append(SQLStatement("INSERT INTO sso_memberships(person_id, team_id) VALUES ($1, $2)", [.text(person), .text(team)]))
+        }
+        try await store.execute(statements)
+    }
+
     static func addMember(_ person: String, to team: String) -> SQLStatement {
         SQLStatement("INSERT INTO team_members(team_id, person_id) VALUES ($1, $2) ON CONFLICT (team_id, person_id) DO NOTHING",
                      [.text(team), .text(person)])

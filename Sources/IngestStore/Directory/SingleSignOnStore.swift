@@ -45,6 +45,8 @@ package enum SingleSignOnStore {
             """,
             // Idle expiry of a browser's sign-in: when it was last used.
             "ALTER TABLE web_sessions ADD COLUMN last_used TEXT",
+            // The team memberships a sign-in's groups gave: a group left is a team left.
+            "CREATE TABLE sso_memberships (person_id TEXT NOT NULL, team_id TEXT NOT NULL, PRIMARY KEY (person_id, team_id))",
         ]
     }
 

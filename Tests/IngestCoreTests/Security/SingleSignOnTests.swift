@@ -81,6 +81,11 @@ import Testing
             #expect(try await signIn("carol@acme.com", ["platform"])?.scope == .selfOnly, "no mapped group: self")
             let ada = try #require(try await PeopleDirectory.person(email: "ada@acme.com", tenant: Tenant.defaultID, in: store))
             #expect(try await PeopleDirectory.teams(of: ada.id, tenant: Tenant.defaultID, in: store).map(\.name) == ["finance", "leads", "platform"])
+            // She leaves two groups; a team a directory file put her in stays.
+            let research = try await PeopleDirectory.upsertTeam(named: "research", tenant: Tenant.defaultID, in: store)
+            try await PeopleDirectory.addMembers([ada.id], to: research.id, tenant: Tenant.defaultID, in: store)
+            #expect(try await signIn("ada@acme.com", ["platform"])?.scope == .selfOnly)
+            #expect(try await PeopleDirectory.teams(of: ada.id, tenant: Tenant.defaultID, in: store).map(\.name) == ["platform", "research"])
             _ = try await PeopleDirectory.replace(id: ada.id, with: .init(email: "ada@acme.com", active: false), tenant: Tenant.defaultID, in: store)
             await #expect(throws: OpenIDClient.Refusal.self, "a deactivated person") { _ = try await signIn("ada@acme.com", ["leads"]) }
         }
