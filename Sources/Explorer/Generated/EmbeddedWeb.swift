@@ -124,6 +124,7 @@ enum EmbeddedWeb {
     <a href="/devices" {{#nav.devices}}aria-current="page"{{/nav.devices}}>Devices</a>
     <a href="/accounts" {{#nav.accounts}}aria-current="page"{{/nav.accounts}}>Accounts</a>
     <a href="/drift" {{#nav.drift}}aria-current="page"{{/nav.drift}}>Drift</a>
+    <a href="/access" {{#nav.access}}aria-current="page"{{/nav.access}}>Who read what</a>
   </nav>
   <form class="search-box" method="get" action="/search"><input type="search" name="q" placeholder="Search sessions" aria-label="Search"></form>
   <form class="signout" method="post" action="/logout"><button type="submit">Sign out</button></form>

@@ -22,6 +22,7 @@ package struct Navigation: Sendable {
     package var drift = false
     package var people = false
     package var accounts = false
+    package var access = false
 }
 
 /// A choice in a `<select>`.
@@ -431,7 +432,7 @@ package struct AccessPage {
         package var what: String
         package var from: String
     }
-    package var nav = Navigation()
+    package var nav = Navigation(access: true)
     /// The signed-in person's own sessions only.
     package var own: Bool
     package var rows: [Row]

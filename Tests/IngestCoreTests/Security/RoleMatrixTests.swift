@@ -171,6 +171,7 @@ import Testing
                 let mine = String(buffer: try await ada.get(client, "/access").body)
                 for reader in ["read", "admin", "content:Platform", "self:ada"] { #expect(mine.contains(">\(reader)<"), "\(reader) read Ada's") }
                 #expect(!mine.contains(">content:carol<") && !mine.contains("carol@acme.com"))
+                #expect(mine.contains(#"<a href="/access" aria-current="page">Who read what</a>"#), "reached from every page's navigation")
             }
             // One entry per read of a conversation, and the log cannot be changed or emptied.
             let log = try await AccessLog.entries(tenant: Tenant.defaultID, in: test.store)
