@@ -392,6 +392,8 @@ package struct PeoplePage {
         package var sessionsLink: MaybeText
         package var overviewLink: MaybeText
     }
+    package var title = "People"
+    package var signedIn = true
     package var nav = Navigation(people: true)
     /// The reader's role shows no per-person figures.
     package var hidden: Bool
@@ -416,6 +418,8 @@ package struct AccountsPage {
         package var firstSeen: String
         package var lastSeen: String
     }
+    package var title = "Accounts in use"
+    package var signedIn = true
     package var nav = Navigation(accounts: true)
     package var person: MaybeText
     package var rows: [Row]
@@ -432,6 +436,8 @@ package struct AccessPage {
         package var what: String
         package var from: String
     }
+    package var title = "Who read what"
+    package var signedIn = true
     package var nav = Navigation(access: true)
     /// The signed-in person's own sessions only.
     package var own: Bool

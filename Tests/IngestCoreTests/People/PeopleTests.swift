@@ -105,8 +105,10 @@ import Testing
                 let page = String(buffer: try await reader.get(client, "/people").body)
                 #expect(page.components(separatedBy: #"data-email="ada@acme.com""#).count == 2, "one row for one person")
                 #expect(page.contains(#"<td class="num tokens">600</td>"#) && page.contains("Platform"), "\(page)")
+                #expect(page.contains("<title>People · Session Sensor</title>") && page.contains(#"<a href="/people" aria-current="page">People</a>"#))
                 let accountsPage = String(buffer: try await reader.get(client, "/accounts").body)
                 #expect(accountsPage.components(separatedBy: "account-row flagged").count == 3)
+                #expect(accountsPage.contains(#"<a href="/accounts" aria-current="page">Accounts</a>"#) && accountsPage.contains(#"action="/logout""#))
                 #expect(String(buffer: try await reader.get(client, "/devices").body).contains(#"<span class="person">ada@acme.com</span>"#))
                 // A session's page names its person; the sessions and search pages filter by person and team.
                 let adaSession = try #require(sessions.first?["id"] as? String)
