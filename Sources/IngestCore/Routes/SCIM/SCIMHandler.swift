@@ -1,4 +1,5 @@
 import Access
+import Explorer
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -74,7 +75,7 @@ struct SCIMHandler: Sendable {
                 let kind: SCIMDirectory.Kind = path[0] == "Users" ? .user : .group
                 if path.count == 1 {
                     switch method {
-                    case .get: return try await list(query: Self.fields(request.uri.query), directory: directory, kinds: [kind])
+                    case .get: return try await list(query: ExplorerHandler.query(of: request), directory: directory, kinds: [kind])
                     case .post: return try await directory.create(kind, try await Self.body(request))
                     default: return Self.notAllowed()
                     }
@@ -85,7 +86,7 @@ struct SCIMHandler: Sendable {
                     return try await search(request, directory: directory, kinds: [kind])
                 }
                 let id = path[1]
-                let query = Self.fields(request.uri.query)
+                let query = ExplorerHandler.query(of: request)
                 switch method {
                 case .get:
                     guard let resource = try await directory.resource(kind, id: id) else { return Self.error(.notFound, "no \(kind.rawValue) \(id)") }
@@ -104,18 +105,6 @@ struct SCIMHandler: Sendable {
     }
 
     static func notAllowed() -> Response { error(.methodNotAllowed, "this endpoint does not take that method") }
-
-    /// The query's fields, form-decoded (`+` is a space: `filter=userName+eq+%22ada%40acme.com%22`).
-    static func fields(_ query: String?) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in (query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
-            }
-            if let key = parts.first { fields[key] = parts.count > 1 ? parts[1] : "" }
-        }
-        return fields
-    }
 
     static func body(_ request: Request) async throws -> [String: Any] {
         let buffer = try await request.body.collect(upTo: 1 << 20)
