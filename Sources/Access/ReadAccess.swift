@@ -47,7 +47,7 @@ package struct ReadAccess: Sendable {
             return ReadAccess(token: token, tenant: token.tenantID, content: nil, people: nil, minimumGroup: 1, person: nil)
         default:
             // A deactivated person's own grant (a self token, a sign-in) reads nothing more.
-            let inactive = Set(try await PeopleDirectory.people(tenant: token.tenantID, in: store).filter { !$0.active }.map(\.id))
+            let inactive = try await PeopleDirectory.inactive(tenant: token.tenantID, in: store)
             let grants = try await Grants.grants(of: token.id, in: store).filter { !($0.kind == .person && inactive.contains($0.target)) }
             let minimum = try await Grants.minimumGroup(tenant: token.tenantID, in: store)
             var granted = Set<String>()

@@ -36,7 +36,7 @@ struct DeviceCommand: AsyncParsableCommand {
                 guard let record = try await DeviceDirectory.devices(in: store, tenant: tenant.id).first(where: { $0.device == device }) else {
                     throw ValidationError("no device \(device) has sent to tenant \(tenantName) (see `device list`)")
                 }
-                let owner = try await PeopleDirectory.owners(tenant: tenant.id, in: store)[device]
+                let owner = try await PeopleDirectory.owner(of: device, tenant: tenant.id, in: store)
                 let enrolled = try await Enrollments.enrolled(device: device, tenant: tenant.id, in: store)
                 let accounts = try await AccountsInUse.accounts(tenant: tenant.id, in: store).filter { $0.device == device }
                 return Shown(device: record, person: owner?.person.email, linkedBy: owner?.link, revoked: enrolled?.revoked, accounts: accounts)

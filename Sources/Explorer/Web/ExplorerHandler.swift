@@ -176,10 +176,10 @@ package struct ExplorerHandler: Sendable {
         }
         var scope: String?
         if let person = owner.person {
-            scope = try await PeopleFigures(store: queries.store).people(tenant: tenant).first { $0.id == person }.map { $0.name ?? $0.email }
+            scope = try await PeopleDirectory.person(id: person, tenant: tenant, in: queries.store).map { $0.name ?? $0.email }
             guard scope != nil else { return notFound("no person \(person)") }
         } else if let team = owner.team {
-            scope = try await PeopleFigures(store: queries.store).teams(tenant: tenant).first { $0.id == team }?.name
+            scope = try await PeopleDirectory.team(id: team, tenant: tenant, in: queries.store)?.name
             guard scope != nil else { return notFound("no team \(team)") }
         }
         let ownerFields: [(String, String?)] = [("person", owner.person), ("team", owner.team)]
@@ -284,8 +284,8 @@ package struct ExplorerHandler: Sendable {
         let readable = access.content ?? []
         lists.devices = lists.devices.filter { owners[$0].map { readable.contains($0.person.id) } ?? false }
         lists.people = lists.people.filter { people.contains($0.id) }
-        let sizes = try await PeopleDirectory.memberships(tenant: tenant, in: queries.store).mapValues(\.count)
-        lists.teams = lists.teams.filter { (sizes[$0.id] ?? 0) >= access.minimumGroup }
+        let small = Set(try await RoleViews.smallTeams(for: access, in: queries.store).map(\.id))
+        lists.teams = lists.teams.filter { !small.contains($0.id) }
         return lists
     }
 

@@ -12,12 +12,7 @@ package enum RoleViews {
     /// The people rows the reader may see, each naming only teams of at least the minimum.
     package static func people(_ rows: [PersonFigures], for access: ReadAccess, in store: any IngestStore) async throws -> [PersonFigures] {
         guard let visible = access.people else { return rows }
-        var small = Set<String>()
-        if access.minimumGroup > 1, let tenant = access.tenant {
-            let teams = try await PeopleDirectory.teams(tenant: tenant, in: store)
-            let sizes = try await PeopleDirectory.memberships(tenant: tenant, in: store).mapValues(\.count)
-            small = Set(teams.filter { (sizes[$0.id] ?? 0) < access.minimumGroup }.map(\.name))
-        }
+        let small = Set(try await smallTeams(for: access, in: store).map(\.name))
         return rows.filter { visible.contains($0.id) }.map { row in
             var row = row
             row.teams = row.teams.filter { !small.contains($0) }
@@ -45,6 +40,14 @@ package enum RoleViews {
         return shown
     }
 
+    /// The tenant's teams of fewer people than the reader's minimum (none for a reader who sees
+    /// every team).
+    package static func smallTeams(for access: ReadAccess, in store: any IngestStore) async throws -> [TeamRecord] {
+        guard access.minimumGroup > 1, let tenant = access.tenant else { return [] }
+        let sizes = try await PeopleDirectory.teamSizes(tenant: tenant, in: store)
+        return try await PeopleDirectory.teams(tenant: tenant, in: store).filter { (sizes[$0.id] ?? 0) < access.minimumGroup }
+    }
+
     /// The emails of the people the reader may see (nil: everyone).
     package static func visibleEmails(for access: ReadAccess, in store: any IngestStore) async throws -> Set<String>? {
         guard let visible = access.people else { return nil }
@@ -69,11 +72,9 @@ package enum RoleViews {
         if let person, !access.maySeeFigures(of: person) {
             return "one person's figures need read, content or self for that person, or a people grant (this reader is \(access.role))"
         }
-        if let team, access.minimumGroup > 1, let tenant = access.tenant {
-            let members = try await PeopleDirectory.members(of: team, tenant: tenant, in: store).count
-            if members < access.minimumGroup {
-                return "this team has fewer than \(access.minimumGroup) members: its figures are shown only within \"other\""
-            }
+        if let team, access.minimumGroup > 1, let tenant = access.tenant,
+           (try await PeopleDirectory.teamSizes(tenant: tenant, in: store)[team] ?? 0) < access.minimumGroup {
+            return "this team has fewer than \(access.minimumGroup) members: its figures are shown only within \"other\""
         }
         return nil
     }

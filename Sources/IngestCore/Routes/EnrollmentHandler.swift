@@ -81,7 +81,7 @@ struct EnrollmentHandler: Sendable {
         }
         // A person linked by an admin or by a personal enrollment secret, not by the accounts the
         // laptop itself reports (it could name anyone).
-        guard let owner = try await PeopleDirectory.owners(tenant: token.tenantID, in: store)[device],
+        guard let owner = try await PeopleDirectory.owner(of: device, tenant: token.tenantID, in: store),
               owner.link == DeviceLink.admin.rawValue || owner.link == DeviceLink.enrollment.rawValue else {
             return JSONAnswer.error(.forbidden, "device \(device) belongs to no person yet: an admin links it (`sensor-ingest person assign \(device) EMAIL`) or enrolls it with a personal secret (`enrollment create --person`)")
         }

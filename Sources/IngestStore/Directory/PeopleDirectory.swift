@@ -92,6 +92,9 @@ package enum PeopleDirectory {
     }
 
     static let personColumns = "id, email, name, active, external_id, manager, origin, created_at, updated_at"
+    /// The same, of `people p` in a join.
+    static let joinedPersonColumns = personColumns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }
+        .joined(separator: ", ")
 
     static func person(_ row: [SQLiteValue]) -> PersonRecord {
         PersonRecord(id: row[0].text ?? "", email: row[1].text ?? "", name: row[2].text, active: (row[3].int ?? 1) != 0,
@@ -106,10 +109,16 @@ package enum PeopleDirectory {
 
     // MARK: People
 
-    /// The person with this id in `tenant`.
-    package static func person(id: String, tenant: Int64, in store: any NormalizedStore) async throws -> PersonRecord? {
-        try await store.query(SQLStatement("SELECT \(personColumns) FROM people WHERE tenant_id = $1 AND id = $2",
-                                           [.integer(tenant), .text(id)])).first.map(person)
+    /// The person with this id in `tenant` (nil: in any tenant, for an admin).
+    package static func person(id: String, tenant: Int64?, in store: any NormalizedStore) async throws -> PersonRecord? {
+        try await store.query(SQLStatement("SELECT \(personColumns) FROM people WHERE ($1 < 0 OR tenant_id = $1) AND id = $2",
+                                           [.integer(tenant ?? -1), .text(id)])).first.map(person)
+    }
+
+    /// The ids of a tenant's deactivated people.
+    package static func inactive(tenant: Int64, in store: any NormalizedStore) async throws -> Set<String> {
+        Set(try await store.query(SQLStatement("SELECT id FROM people WHERE tenant_id = $1 AND active = 0", [.integer(tenant)]))
+            .compactMap { $0[0].text })
     }
 
     package static func person(email: String, tenant: Int64, in store: any NormalizedStore) async throws -> PersonRecord? {
@@ -206,9 +215,10 @@ package enum PeopleDirectory {
             .map(team)
     }
 
-    package static func team(id: String, tenant: Int64, in store: any NormalizedStore) async throws -> TeamRecord? {
-        try await store.query(SQLStatement("SELECT \(teamColumns) FROM teams WHERE tenant_id = $1 AND id = $2",
-                                           [.integer(tenant), .text(id)])).first.map(team)
+    /// The team with this id in `tenant` (nil: in any tenant, for an admin).
+    package static func team(id: String, tenant: Int64?, in store: any NormalizedStore) async throws -> TeamRecord? {
+        try await store.query(SQLStatement("SELECT \(teamColumns) FROM teams WHERE ($1 < 0 OR tenant_id = $1) AND id = $2",
+                                           [.integer(tenant ?? -1), .text(id)])).first.map(team)
     }
 
     package static func team(named name: String, tenant: Int64, in store: any NormalizedStore) async throws -> TeamRecord? {
@@ -256,7 +266,7 @@ package enum PeopleDirectory {
     /// The ids of a team's members (only people of the same tenant).
     package static func members(of team: String, tenant: Int64, in store: any NormalizedStore) async throws -> [PersonRecord] {
         try await store.query(SQLStatement("""
-            SELECT \(personColumns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+            SELECT \(joinedPersonColumns)
             FROM team_members m JOIN people p ON p.id = m.person_id WHERE m.team_id = $1 AND p.tenant_id = $2 ORDER BY p.email
             """, [.text(team), .integer(tenant)])).map(person)
     }
@@ -328,11 +338,20 @@ package enum PeopleDirectory {
 
     /// The person each device of `tenant` belongs to, and how it was linked.
     package static func owners(tenant: Int64, in store: any NormalizedStore) async throws -> [String: (person: PersonRecord, link: String)] {
+        try await owners(tenant: tenant, device: nil, in: store)
+    }
+
+    /// The person one device belongs to, and how it was linked.
+    package static func owner(of device: String, tenant: Int64, in store: any NormalizedStore) async throws -> (person: PersonRecord, link: String)? {
+        try await owners(tenant: tenant, device: device, in: store)[device]
+    }
+
+    private static func owners(tenant: Int64, device: String?, in store: any NormalizedStore) async throws -> [String: (person: PersonRecord, link: String)] {
         var owners: [String: (PersonRecord, String)] = [:]
         for row in try await store.query(SQLStatement("""
-            SELECT d.device, d.link, \(personColumns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
-            FROM device_people d JOIN people p ON p.id = d.person_id WHERE d.tenant_id = $1
-            """, [.integer(tenant)])) {
+            SELECT d.device, d.link, \(joinedPersonColumns)
+            FROM device_people d JOIN people p ON p.id = d.person_id WHERE d.tenant_id = $1 AND ($2 = '' OR d.device = $2)
+            """, [.integer(tenant), .text(device ?? "")])) {
             owners[row[0].text ?? ""] = (person(Array(row[2...])), row[1].text ?? "")
         }
         return owners
@@ -457,6 +476,11 @@ extension PeopleDirectory {
             if let id = row[0].text, let scim = row[1].text { documents[id] = scim }
         }
         return documents
+    }
+
+    /// How many people each team of a tenant has, by team id.
+    package static func teamSizes(tenant: Int64, in store: any NormalizedStore) async throws -> [String: Int] {
+        try await memberships(tenant: tenant, in: store).mapValues(\.count)
     }
 
     /// Every team membership of a tenant: team id → person ids.
