@@ -29,10 +29,8 @@ package enum NormalizedWriter {
                                   status = coalesce(excluded.status, norm_sessions.status),
                                   tool_version = coalesce(excluded.tool_version, norm_sessions.tool_version),
                                   model = coalesce(excluded.model, norm_sessions.model),
-                                  started_at = CASE WHEN norm_sessions.started_at IS NULL OR excluded.started_at < norm_sessions.started_at
-                                                    THEN coalesce(excluded.started_at, norm_sessions.started_at) ELSE norm_sessions.started_at END,
-                                  ended_at = CASE WHEN norm_sessions.ended_at IS NULL OR excluded.ended_at > norm_sessions.ended_at
-                                                  THEN coalesce(excluded.ended_at, norm_sessions.ended_at) ELSE norm_sessions.ended_at END
+                                  \(widened("started_at", of: "norm_sessions", to: .earliest)),
+                                  \(widened("ended_at", of: "norm_sessions", to: .latest))
                                 WHERE norm_sessions.tenant_id = excluded.tenant_id
                                 """)
         var files = Set<[String]>()
@@ -145,10 +143,8 @@ package enum NormalizedWriter {
                              conflict: """
                                 ON CONFLICT (tenant_id, source, tool, tool_version, kind, reason, name) DO UPDATE SET
                                   count = norm_drift.count + excluded.count,
-                                  first_seen = CASE WHEN norm_drift.first_seen IS NULL OR excluded.first_seen < norm_drift.first_seen
-                                                    THEN coalesce(excluded.first_seen, norm_drift.first_seen) ELSE norm_drift.first_seen END,
-                                  last_seen = CASE WHEN norm_drift.last_seen IS NULL OR excluded.last_seen > norm_drift.last_seen
-                                                   THEN coalesce(excluded.last_seen, norm_drift.last_seen) ELSE norm_drift.last_seen END,
+                                  \(widened("first_seen", of: "norm_drift", to: .earliest)),
+                                  \(widened("last_seen", of: "norm_drift", to: .latest)),
                                   example_id = coalesce(norm_drift.example_id, excluded.example_id)
                                 """)
 
@@ -165,10 +161,8 @@ package enum NormalizedWriter {
                                 ON CONFLICT (account_key) DO UPDATE SET \(["email", "domain", "login", "name", "organization", "plan",
                                                                           "personal", "active"]
                                     .map { "\($0) = coalesce(excluded.\($0), norm_accounts.\($0))" }.joined(separator: ", ")),
-                                  first_seen = CASE WHEN excluded.first_seen < norm_accounts.first_seen THEN excluded.first_seen
-                                                    ELSE norm_accounts.first_seen END,
-                                  last_seen = CASE WHEN excluded.last_seen > norm_accounts.last_seen THEN excluded.last_seen
-                                                   ELSE norm_accounts.last_seen END
+                                  \(widened("first_seen", of: "norm_accounts", to: .earliest)),
+                                  \(widened("last_seen", of: "norm_accounts", to: .latest))
                                 WHERE norm_accounts.tenant_id = excluded.tenant_id
                                 """)
 
@@ -181,6 +175,18 @@ package enum NormalizedWriter {
                              },
                              conflict: "ON CONFLICT (memory_key) DO UPDATE SET memory = excluded.memory")
         return statements
+    }
+
+    enum Bound { case earliest, latest }
+
+    /// `column = ` the earlier (or later) of the stored and the incoming time, either when the
+    /// other is unknown: what a session's start and end, and a sighting's first and last, keep.
+    static func widened(_ column: String, of table: String, to bound: Bound) -> String {
+        let comparison = bound == .earliest ? "<" : ">"
+        return """
+            \(column) = CASE WHEN \(table).\(column) IS NULL OR excluded.\(column) \(comparison) \(table).\(column)
+              THEN coalesce(excluded.\(column), \(table).\(column)) ELSE \(table).\(column) END
+            """
     }
 
     /// Rows with the same key merged, in first-seen order.
