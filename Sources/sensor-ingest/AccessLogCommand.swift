@@ -27,9 +27,7 @@ struct AccessLogCommand: AsyncParsableCommand {
             return try await AccessLog.entries(tenant: tenant, limit: limit, in: store)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            try JSONOutput.print(entries)
             return
         }
         print("at\treader\trole\towner\tsession\twhat\tfrom")

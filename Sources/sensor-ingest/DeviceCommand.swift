@@ -41,9 +41,7 @@ struct DeviceCommand: AsyncParsableCommand {
                 let accounts = try await AccountsInUse.accounts(tenant: tenant.id, in: store).filter { $0.device == device }
                 return Shown(device: record, person: owner?.person.email, linkedBy: owner?.link, revoked: enrolled?.revoked, accounts: accounts)
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(shown), as: UTF8.self))
+            try JSONOutput.print(shown)
         }
     }
 
@@ -94,9 +92,7 @@ struct DeviceCommand: AsyncParsableCommand {
                 return try await DeviceDirectory.devices(in: store, tenant: tenant)
             }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(devices), as: UTF8.self))
+                try JSONOutput.print(devices)
                 return
             }
             for device in devices {

@@ -48,9 +48,7 @@ struct PersonCommand: AsyncParsableCommand {
                 return listed
             }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(listed), as: UTF8.self))
+                try JSONOutput.print(listed)
                 return
             }
             for entry in listed {
