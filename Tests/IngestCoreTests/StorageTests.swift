@@ -133,18 +133,19 @@ import Testing
     }
 
     /// A server or command pointed at a PostgreSQL that is not there says so, naming the address
-    /// (and not the password), once the start timeout passes: the pool alone would retry forever.
-    @Test func anUnreachableDatabaseIsNamedWithinTheStartTimeout() async throws {
+    /// (and not the password), once the start timeout passes: the pool alone would retry forever,
+    /// and the time limit turns that into a failure. (No wall-clock bound here: on two busy cores
+    /// the whole suite's load decides when a timer fires, not this code.)
+    @Test(.timeLimit(.minutes(3)))
+    func anUnreachableDatabaseIsNamedWithinTheStartTimeout() async throws {
         let port = freeLoopbackPort()
         let location = StoreLocation.postgres(url: "postgres://someone:hunter2@127.0.0.1:\(port)/fleet")
-        let started = ContinuousClock.now
         await #expect {
             try await location.withStore(logger: .quiet, startTimeout: .seconds(2)) { _ in }
         } throws: { error in
             let text = "\(error)"
             return text.contains("127.0.0.1:\(port)/fleet did not answer within 2.0 seconds") && !text.contains("hunter2")
         }
-        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     /// Emptying the normalised tables for a reparse frees their pages without zeroing them, and
