@@ -140,6 +140,7 @@ let package = Package(
                 "IngestStore", "Normalization", "Access", "Explorer",
                 "SensorModel", "SQLiteDB", "CZlib", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -55,6 +55,15 @@ struct ServeCommand: AsyncParsableCommand {
             help: "Seconds a connection may take to send a request head (from opening, or from the last response).")
     var headerTimeout = 30
 
+    @Option(name: .customLong("alerts-every"), help: ArgumentHelp("Seconds between looks for budget and alert crossings (and sends of what is due).", valueName: "seconds"))
+    var alertsEvery = 60.0
+
+    @Option(name: .customLong("retention-every"), help: ArgumentHelp("Seconds between retention passes.", valueName: "seconds"))
+    var retentionEvery = 3600.0
+
+    @Option(name: .customLong("alert-first-retry"), help: ArgumentHelp("Seconds before a failed notification is tried again (doubling each time).", visibility: .hidden))
+    var alertFirstRetry = 30.0
+
     @OptionGroup var prices: PriceOptions
 
     @OptionGroup var normalizers: NormalizerOptions
@@ -113,7 +122,12 @@ struct ServeCommand: AsyncParsableCommand {
         let watchers: [any Service] = mappings.map {
             [MappingWatcher(directory: $0, normalizer: server.normalizer, logger: logger)]
         } ?? []
-        let app = try server.application(host: host, port: port, tls: try tlsConfiguration(), services: [store] + watchers) { url in
+        var schedule = PromiseKeeper.Schedule()
+        schedule.alertsEvery = .milliseconds(Int64(alertsEvery * 1000))
+        schedule.retentionEvery = .milliseconds(Int64(retentionEvery * 1000))
+        schedule.firstRetry = alertFirstRetry
+        let keeper = PromiseKeeper(store: store, schedule: schedule, logger: logger)
+        let app = try server.application(host: host, port: port, tls: try tlsConfiguration(), services: [store, keeper] + watchers) { url in
             FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
             logger.info("listening", metadata: ["url": "\(url)", "database": "\(location)"])
         }

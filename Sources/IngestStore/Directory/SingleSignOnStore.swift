@@ -1,5 +1,4 @@
 import Foundation
-import IngestStore
 import SQLiteDB
 
 /// A tenant's single sign-on: an OpenID Connect provider and this server's client there, and

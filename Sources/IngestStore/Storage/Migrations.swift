@@ -99,6 +99,8 @@ package enum Migrations {
         Migration(version: 17, name: "roles: grants, the smallest group shown, the access log, one-time sign-in links, single sign-on",
                   statements: Grants.schema(.sqlite) + AccessLog.schema(.sqlite) + SignInLinks.schema(.sqlite)
                       + SingleSignOnStore.schema(.sqlite)),
+        Migration(version: 18, name: "an organisation's promises: retention, legal holds, erasure, budgets and alerts",
+                  statements: promises(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -165,7 +167,13 @@ package enum Migrations {
         Migration(version: 15, name: "roles: grants, the smallest group shown, the access log, one-time sign-in links, single sign-on",
                   statements: Grants.schema(.postgres) + AccessLog.schema(.postgres) + SignInLinks.schema(.postgres)
                       + SingleSignOnStore.schema(.postgres)),
+        Migration(version: 16, name: "an organisation's promises: retention, legal holds, erasure, budgets and alerts",
+                  statements: promises(.postgres)),
     ]
+
+    static func promises(_ dialect: SQLDialect) -> [String] {
+        Retention.schema(dialect) + Erasure.schema(dialect) + Budgets.schema(dialect)
+    }
 
     /// The usage rows that may need their session's model (see `UsageModels` in the
     /// normalisation module), found without reading every usage row of a session at every step.

@@ -18,7 +18,7 @@ extension PostgresStore {
     }
 
     public func empty(_ tables: [String], after statements: [SQLStatement]) async throws {
-        try await execute(statements + tables.map { SQLStatement("DELETE FROM \($0)") })
+        try await execute(statements + KeptSessions.emptying(tables))
     }
 
     public func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) async throws -> Bool {

@@ -35,7 +35,8 @@ extension SQLiteStore {
             let triggers = try query(SQLStatement("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (\(names))",
                                                   tables.map { .text($0) }))
             for trigger in triggers { try run(SQLStatement("DROP TRIGGER \"\(trigger[0].text ?? "")\"")) }
-            for table in tables { try run(SQLStatement("DELETE FROM \(table)")) }
+            let keeping = try !query(SQLStatement("SELECT 1 FROM kept_sessions LIMIT 1")).isEmpty
+            for statement in keeping ? KeptSessions.emptying(tables) : tables.map({ SQLStatement("DELETE FROM \($0)") }) { try run(statement) }
             for trigger in triggers { try run(SQLStatement(trigger[1].text ?? "")) }
         }
     }

@@ -221,8 +221,9 @@ public final class Normalizer: Service, Sendable {
 
     private func rebuild(source: String?) async throws -> Int {
         if let source {
-            try await store.execute(NormalizedSchema.tables.map { SQLStatement("DELETE FROM \($0) WHERE source = $1", [.text(source)]) }
-                + [SQLStatement("DELETE FROM norm_usage_by_day WHERE rows <= 0")])
+            try await store.execute(NormalizedSchema.tables.map { table in
+                SQLStatement("DELETE FROM \(table) WHERE source = $1" + (KeptSessions.sparing(table).map { " AND \($0)" } ?? ""), [.text(source)])
+            } + [SQLStatement("DELETE FROM norm_usage_by_day WHERE rows <= 0"), KeptSessions.wordsWrittenAgain])
             var after: Int64 = 0
             var total = 0
             let horizon = try await watermark()
@@ -244,7 +245,8 @@ public final class Normalizer: Service, Sendable {
         // The search index is paused while everything is normalised again, and built in one
         // pass at the end.
         try await store.empty(NormalizedSchema.tables + ["norm_usage_by_day"],
-                              after: FullTextSearch.pause(store.dialect) + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1")])
+                              after: FullTextSearch.pause(store.dialect) + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1"),
+                                                                              KeptSessions.wordsWrittenAgain])
         let total = try await steps()
         try await FullTextSearch(store: store).resumeIfPaused()
         return total
