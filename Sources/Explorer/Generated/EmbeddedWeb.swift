@@ -187,6 +187,17 @@ enum EmbeddedWeb {
   <div><span class="figure" id="total-cost">{{totals.cost}}</span> cost</div>
 </section>
 {{#latest}}<p class="note">Newest activity: {{latest}}</p>{{/latest}}
+{{#hasBudgets}}
+<section class="budgets">
+  <h2>Budgets</h2>
+  <table id="budgets">
+    <thead><tr><th>Budget</th><th>Period</th><th class="num">Used</th><th class="num">Limit</th><th>Use</th></tr></thead>
+    <tbody>
+    {{#budgets}}<tr{{#level}} class="budget-{{level}}"{{/level}}><td>{{label}}</td><td>{{period}}</td><td class="num">{{used}}</td><td class="num">{{limit}}</td><td><meter min="0" max="100" low="0" high="80" optimum="0" value="{{width}}">{{percent}}</meter> {{percent}}{{#level}} <strong>{{level}}</strong>{{/level}}</td></tr>{{/budgets}}
+    </tbody>
+  </table>
+</section>
+{{/hasBudgets}}
 {{#charts}}
 <section class="chart-block">
   <h2>{{heading}}</h2>

@@ -208,7 +208,12 @@ package struct ExplorerHandler: Sendable {
             }
             return OverviewPage.LeaderTable(id: id, heading: heading, column: name, rows: rows)
         }
-        let page = OverviewPage(
+        // The budgets of what this overview is about, as far as the reader may see them.
+        let scopeKind: Budget.Scope = owner.person != nil ? .person : owner.team != nil ? .team : .tenant
+        let budgets = try await Budgets.budgets(tenant: tenant ?? Tenant.defaultID, in: queries.store)
+            .filter { $0.scope == scopeKind && $0.target == (owner.person ?? owner.team ?? "") }
+        let budgetUses = try await RoleViews.budgets(try await Budgets.use(of: budgets, in: queries.store), for: access, in: queries.store)
+        var page = OverviewPage(
             scope: MaybeText(scope),
             windows: [("30", "30 days"), ("90", "90 days"), ("365", "A year"), ("all", "All time")].map {
                 OverviewPage.Window(value: $0.0, label: $0.1, current: $0.0 == (days.map(String.init) ?? "all"),
@@ -229,6 +234,14 @@ package struct ExplorerHandler: Sendable {
             leaders: [table(usage.models, filter: "model", id: "top-models", heading: "Top models", name: "Model")]
                 + (access.readsEveryone ? [table(usage.projects, filter: "project", id: "top-projects", heading: "Top projects", name: "Project")] : [])
                 + (access.people == nil ? [table(usage.devices, filter: "device", id: "top-devices", heading: "Top devices", name: "Device")] : []))
+        page.budgets = budgetUses.map { use in
+            let money = use.budget.metric == .cost
+            func amount(_ value: Double) -> String { money ? DisplayFormat.money(value) : DisplayFormat.count(Int64(value)) + " tokens" }
+            return OverviewPage.BudgetRow(label: use.budget.label.isEmpty ? "All of the tenant" : use.budget.label,
+                                          period: "\(use.budget.period.rawValue) from \(use.periodStart)", used: amount(use.used),
+                                          limit: amount(use.budget.amount), percent: String(format: "%.0f%%", use.fraction * 100),
+                                          width: String(format: "%.0f", min(100, use.fraction * 100)), level: MaybeText(use.level))
+        }
         return renderer.render("overview", page)
     }
 

@@ -66,6 +66,23 @@ package struct OverviewPage {
     package var latest: MaybeText
     package var charts: [UsageChart]
     var leaders: [LeaderTable]
+    /// The budgets of what the overview shows (the tenant's, or the person's or team's).
+    var budgets: [BudgetRow] = [] {
+        didSet { hasBudgets = !budgets.isEmpty }
+    }
+    /// Set with `budgets` (templates see stored values only).
+    private(set) var hasBudgets = false
+
+    package struct BudgetRow {
+        var label: String
+        var period: String
+        var used: String
+        var limit: String
+        var percent: String
+        /// 0…100, for the bar's width.
+        var width: String
+        var level: MaybeText
+    }
 }
 
 package struct SessionsPage {

@@ -48,6 +48,20 @@ package enum RoleViews {
         return try await PeopleDirectory.teams(tenant: tenant, in: store).filter { (sizes[$0.id] ?? 0) < access.minimumGroup }
     }
 
+    /// The budgets whose use the reader may see: a person's where it sees that person's figures,
+    /// a team's unless the team is below the minimum, the tenant's and teams' unless it reads as one
+    /// person (`self`).
+    package static func budgets(_ uses: [BudgetUse], for access: ReadAccess, in store: any IngestStore) async throws -> [BudgetUse] {
+        let small = Set(try await smallTeams(for: access, in: store).map(\.id))
+        return uses.filter { use in
+            switch use.budget.scope {
+            case .person: access.maySeeFigures(of: use.budget.target)
+            case .team: !small.contains(use.budget.target) && access.token.scope != .selfOnly
+            case .tenant: access.token.scope != .selfOnly
+            }
+        }
+    }
+
     /// The emails of the people the reader may see (nil: everyone).
     package static func visibleEmails(for access: ReadAccess, in store: any IngestStore) async throws -> Set<String>? {
         guard let visible = access.people else { return nil }

@@ -34,6 +34,9 @@ public struct IngestServer: Sendable {
         public static let people = "/api/v1/people"
         public static let teams = "/api/v1/teams"
         public static let accounts = "/api/v1/accounts"
+        public static let budgets = "/api/v1/budgets"
+        public static let exportSessions = "/api/v1/export/sessions"
+        public static let exportUsage = "/api/v1/export/usage"
     }
 
     /// What one request may cost.
@@ -131,6 +134,12 @@ public struct IngestServer: Sendable {
         router.get(RouterPath(Paths.people)) { request, context in try await read.people(request, context: context) }
         router.get(RouterPath(Paths.teams)) { request, context in try await read.teams(request, context: context) }
         router.get(RouterPath(Paths.accounts)) { request, context in try await read.accounts(request, context: context) }
+        let promises = PromisesAPIHandler(store: store, authenticator: authenticator)
+        router.get(RouterPath(Paths.budgets)) { request, context in try await promises.budgets(request, context: context) }
+        router.put(RouterPath(Paths.budgets)) { request, context in try await promises.setBudget(request, context: context) }
+        router.delete(RouterPath(Paths.budgets + "/:id")) { request, context in try await promises.removeBudget(request, context: context) }
+        router.get(RouterPath(Paths.exportSessions)) { request, context in try await promises.exportSessions(request, context: context) }
+        router.get(RouterPath(Paths.exportUsage)) { request, context in try await promises.exportUsage(request, context: context) }
         SCIMHandler(store: store, authenticator: authenticator, tls: secureCookies).register(on: router)
         ExplorerHandler(store: store, limiter: limiter, secureCookies: secureCookies).register(on: router)
         router.get(RouterPath(Paths.health)) { _, _ in "ok\n" }

@@ -28,14 +28,15 @@ public protocol NormalizedStore: Sendable {
 
 extension NormalizedStore {
     /// The rows of `sql`, which ends in `IN`, for every one of `keys`: asked five hundred at a
-    /// time, so that no statement has more parameters than a store takes.
-    package func query(_ sql: String, in keys: some Collection<String>) async throws -> [[SQLiteValue]] {
+    /// time, so that no statement has more parameters than a store takes. `then`: what follows
+    /// the list (a `GROUP BY`).
+    package func query(_ sql: String, in keys: some Collection<String>, then rest: String = "") async throws -> [[SQLiteValue]] {
         let sorted = keys.sorted()
         var rows: [[SQLiteValue]] = []
         for start in stride(from: 0, to: sorted.count, by: 500) {
             let chunk = sorted[start..<min(sorted.count, start + 500)]
             let placeholders = (1...chunk.count).map { "$\($0)" }.joined(separator: ", ")
-            rows += try await query(SQLStatement("\(sql) (\(placeholders))", chunk.map { .text($0) }))
+            rows += try await query(SQLStatement("\(sql) (\(placeholders)) \(rest)", chunk.map { .text($0) }))
         }
         return rows
     }
