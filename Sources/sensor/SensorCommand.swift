@@ -12,6 +12,6 @@ struct SensorCommand: AsyncParsableCommand {
             Check a declaration you dropped in with: sensor scan --validate-config
             """,
         version: "0.1.0",
-        subcommands: [ScanCommand.self, RunCommand.self, StatusCommand.self, AuditCommand.self, QuarantineCommand.self, RulesCommand.self, EnrollCommand.self, OpenCommand.self, InstallServiceCommand.self, UninstallServiceCommand.self]
+        subcommands: [ScanCommand.self, RunCommand.self, StatusCommand.self, AuditCommand.self, QuarantineCommand.self, RulesCommand.self, EnrollCommand.self, OpenCommand.self, ForgetCommand.self, InstallServiceCommand.self, UninstallServiceCommand.self]
     )
 }

@@ -68,7 +68,7 @@ struct AlertEvaluator: Sendable {
             }
         case "redactions":
             let today = String(at.prefix(10))
-            let count = try await store.query(SQLStatement("SELECT coalesce(sum(count), 0) FROM raw_redactions WHERE tenant_id = $1 AND day = $2",
+            let count = try await store.query(SQLStatement("SELECT CAST(coalesce(sum(count), 0) AS BIGINT) FROM raw_redactions WHERE tenant_id = $1 AND day = $2",
                                                            [.integer(rule.tenant), .text(today)])).first?.first?.int ?? 0
             if Double(count) > rule.threshold {
                 var notice = AlertNotice(type: rule.kind, tenant: rule.tenant, at: at,
