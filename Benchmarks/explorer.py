@@ -4,7 +4,7 @@
 calls, usage, raw envelopes for the devices page), then times each page over --requests
 kept-alive requests from a signed-in client, after three untimed ones. Run by Benchmarks/explorer.sh.
 
-    explorer.py fill DATABASE --messages 1000000
+    explorer.py fill DATABASE --messages 1000000 [--days 90]
     explorer.py time URL READ_TOKEN --requests 40 --big-session KEY
 """
 import argparse
@@ -36,7 +36,7 @@ def sentence(rng, low, high):
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high)))
 
 
-def fill(database, messages_wanted, seed):
+def fill(database, messages_wanted, seed, days=90):
     rng = random.Random(seed)
     db = sqlite3.connect(database)
     db.execute("PRAGMA synchronous=OFF")
@@ -53,7 +53,7 @@ def fill(database, messages_wanted, seed):
         session = key("session", number)
         if big is None:
             big = session
-        started = now - rng.uniform(0, 90 * 86400)
+        started = now - rng.uniform(0, days * 86400)
         stamp = lambda offset: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started + offset)) + "Z"
         model = rng.choice(MODELS[tool])
         sessions.append((session, tool, device, f"native-{number}", f"{tool}.source", f"/home/dev/project-{number % 40}",
@@ -141,6 +141,7 @@ def main():
     f.add_argument("database")
     f.add_argument("--messages", type=int, default=1_000_000)
     f.add_argument("--seed", type=int, default=7)
+    f.add_argument("--days", type=int, default=90, help="sessions start over this many days before now")
     t = commands.add_parser("time")
     t.add_argument("url")
     t.add_argument("token")
@@ -148,7 +149,7 @@ def main():
     t.add_argument("--big-session", required=True)
     args = parser.parse_args()
     if args.command == "fill":
-        fill(args.database, args.messages, args.seed)
+        fill(args.database, args.messages, args.seed, args.days)
     else:
         timing(args.url, args.token, args.requests, args.big_session)
 
