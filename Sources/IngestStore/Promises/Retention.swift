@@ -201,17 +201,20 @@ public enum Retention {
                                       in store: any NormalizedStore) async throws -> (usage: Int, sessions: Int) {
         let day = String(cutoff.prefix(10))
         var usage = 0
-        while true {
-            let rows = try await store.query(SQLStatement("""
-                SELECT u.usage_key FROM norm_usage u JOIN norm_sessions s ON s.session_key = u.session_key
-                WHERE s.tenant_id = $1 AND coalesce(substr(u.created_at, 1, 10), substr(s.started_at, 1, 10), '') < $2
-                  AND \(unheld(tenant: "s.tenant_id", device: "s.device"))
-                LIMIT \(batch)
-                """, [.integer(tenant), .text(day)]))
-            guard !rows.isEmpty else { break }
-            try await store.execute(rows.map { SQLStatement("DELETE FROM norm_usage WHERE usage_key = $1", [$0[0]]) }
-                                    + [SQLStatement("DELETE FROM norm_usage_by_day WHERE rows <= 0")])
-            usage += rows.count
+        // By the row's own day (through its index), then rows without a time by their session's.
+        for past in ["u.created_at < $2", "u.created_at IS NULL AND s.started_at < $2"] {
+            while true {
+                let rows = try await store.query(SQLStatement("""
+                    SELECT u.usage_key, u.session_key FROM norm_usage u JOIN norm_sessions s ON s.session_key = u.session_key
+                    WHERE \(past) AND s.tenant_id = $1 AND \(unheld(tenant: "s.tenant_id", device: "s.device"))
+                    LIMIT \(batch)
+                    """, [.integer(tenant), .text(day)]))
+                guard !rows.isEmpty else { break }
+                let sessions = Set(rows.compactMap { $0[1].text })
+                try await store.execute(rows.map { SQLStatement("DELETE FROM norm_usage WHERE usage_key = $1", [$0[0]]) }
+                                        + sessions.map { SQLStatement("DELETE FROM norm_usage_by_day WHERE session_key = $1 AND rows <= 0", [.text($0)]) })
+                usage += rows.count
+            }
         }
         guard wordsGone else { return (usage, 0) }
         var sessions = 0
