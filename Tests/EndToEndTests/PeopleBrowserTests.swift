@@ -51,6 +51,11 @@ import Testing
         let people = try #require((try await NormalizationEndToEndTests.get(server, "/api/v1/people") as? [String: Any])?["people"] as? [[String: Any]])
         let adaID = try #require(people.first { $0["email"] as? String == "ada@acme.com" }?["id"] as? String)
 
+        // A budget of Ada's, shown on her overview.
+        let budget = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["budget", "set", "--person", "ada@acme.com", "--tokens", "5000",
+                                                                             "--period", "month", "--database", server.database])
+        #expect(budget.status == 0, "\(budget.stderr)")
+
         // The browser: one row for Ada with the devices' sum; her overview shows the same total.
         let visit = try await ExplorerBrowserTests.browse(server, token: server.readToken, ["/people", "/?days=all&person=\(adaID)"])
         let (page, overview) = (visit.pages[0], visit.pages[1])
@@ -64,5 +69,7 @@ import Testing
         #expect(adas.allSatisfy(row.contains))
         #expect(overview.html.contains(#"id="total-tokens">\#(ExplorerBrowserTests.grouped(adaTokens))<"#) && overview.html.contains("ada@acme.com"),
                 "Ada's overview totals her devices only")
+        let budgets = try #require(overview.html.components(separatedBy: #"id="budgets""#).last?.components(separatedBy: "</table>").first)
+        #expect(budgets.contains("ada@acme.com") && budgets.contains("<meter") && budgets.contains("5,000 tokens"), "\(budgets)")
     }
 }
