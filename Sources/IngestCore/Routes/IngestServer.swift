@@ -67,6 +67,10 @@ public struct IngestServer: Sendable {
         /// give their ingest slot back).
         public var minimumBodyBytesPerSecond = 16 << 10
         public var bodyGrace: Duration = .seconds(30)
+        /// Past this many failed authentications from one address within `failedAuthWindow`
+        /// seconds, that address is answered 429 until the window ends.
+        public var failedAuthLimit = 20
+        public var failedAuthWindow: Double = 60
 
         public init() {}
     }
@@ -76,7 +80,7 @@ public struct IngestServer: Sendable {
     public let metrics = IngestMetrics()
     public let limits: Limits
     /// Failed authentication, per client address.
-    let limiter = FailedAuthLimiter()
+    let limiter: FailedAuthLimiter
     /// Keeps the normalised tables caught up; woken after every stored batch.
     public let normalizer: Normalizer
     let logger: Logger
@@ -93,6 +97,7 @@ public struct IngestServer: Sendable {
         self.config = config
         self.limits = limits
         self.logger = logger
+        limiter = FailedAuthLimiter(limit: limits.failedAuthLimit, window: limits.failedAuthWindow)
         metricsTokenHash = metricsToken.map(TokenSecret.hash)
         normalizer = Normalizer(store: store, registry: normalizers, metrics: metrics, prices: prices, logger: logger)
     }
