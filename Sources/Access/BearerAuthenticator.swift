@@ -15,7 +15,12 @@ package struct BearerAuthenticator: Sendable {
 
     /// The token, or nil when the header is missing, malformed, unknown, revoked or expired.
     package func token(for request: Request) async throws -> TokenRecord? {
-        guard let header = request.headers[.authorization] else { return nil }
+        try await token(authorization: request.headers[.authorization])
+    }
+
+    /// The same for an `Authorization` header's value.
+    package func token(authorization header: String?) async throws -> TokenRecord? {
+        guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)

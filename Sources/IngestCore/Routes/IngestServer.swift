@@ -145,6 +145,8 @@ public struct IngestServer: Sendable {
         router.delete(RouterPath(Paths.budgets + "/:id")) { request, context in try await promises.removeBudget(request, context: context) }
         router.get(RouterPath(Paths.exportSessions)) { request, context in try await promises.exportSessions(request, context: context) }
         router.get(RouterPath(Paths.exportUsage)) { request, context in try await promises.exportUsage(request, context: context) }
+        let mcp = MCPEndpoint(tools: SessionTools(store: store, explorer: nil), authenticator: authenticator)
+        router.post(RouterPath(MCPEndpoint.path)) { request, context in try await mcp.handle(request, context: context) }
         SCIMHandler(store: store, authenticator: authenticator, tls: secureCookies).register(on: router)
         ExplorerHandler(store: store, limiter: limiter, secureCookies: secureCookies).register(on: router)
         router.get(RouterPath(Paths.health)) { _, _ in "ok\n" }
