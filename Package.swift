@@ -189,6 +189,6 @@ let package = Package(
         .testTarget(name: "ShippingTests", dependencies: ["SensorCore", "SensorModel", "SensorTestSupport"],
                     exclude: ["fault_server.py"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SensorModel", "SQLiteDB", "SensorTestSupport"],
-                    exclude: ["expected_normalized.py", "webhook_receiver.py"]),
+                    exclude: ["expected_normalized.py", "webhook_receiver.py", "cursor_admin_api.py"]),
     ]
 )

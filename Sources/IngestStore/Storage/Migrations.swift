@@ -101,6 +101,7 @@ package enum Migrations {
                       + SingleSignOnStore.schema(.sqlite)),
         Migration(version: 18, name: "an organisation's promises: retention, legal holds, erasure, budgets and alerts",
                   statements: promises(.sqlite)),
+        Migration(version: 19, name: "how far each connector has read", statements: ConnectorWatermarks.schema(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -169,6 +170,7 @@ package enum Migrations {
                       + SingleSignOnStore.schema(.postgres)),
         Migration(version: 16, name: "an organisation's promises: retention, legal holds, erasure, budgets and alerts",
                   statements: promises(.postgres)),
+        Migration(version: 17, name: "how far each connector has read", statements: ConnectorWatermarks.schema(.postgres)),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

@@ -329,6 +329,34 @@ rules:
         of_message: false
 
 """#),
+        ("cursor-admin.yaml", #"""
+# Cursor's usage as its team Admin API reports it (POST /teams/filtered-usage-events), pulled by
+# `sensor-ingest connector cursor` and kept raw like any record: one record per request, with
+# its model, tokens, the cents it cost and the user's email. Cursor's own chat databases stopped
+# counting tokens in 2026 (docs/connectors.md). One session per user gathers their requests;
+# the email, an account in use, links the records' device to that person.
+kinds: [cursor-admin.usage-event]
+tool: cursor
+type: [kindLabel, kind, {value: "(no kind)"}]
+session:
+  id: {concat: [{value: cursor-admin}, userEmail], separator: ":"}
+  title: {concat: [{value: "Cursor requests (Admin API) of"}, userEmail], separator: " "}
+rules:
+  - when: {userEmail: {exists: true}}
+    timestamp: timestamp
+    accounts:
+      - email: userEmail
+    usage:
+      - id: {concat: [timestamp, model, userEmail], separator: "|"}
+        model: model
+        input: tokenUsage.inputTokens
+        output: tokenUsage.outputTokens
+        cache_read: tokenUsage.cacheReadTokens
+        cache_write: tokenUsage.cacheWriteTokens
+        # What the team was charged (model cost and Cursor's fee), else the model's cost; cents.
+        cost: [{product: [chargedCents, 0.01]}, {product: [tokenUsage.totalCents, 0.01]}]
+
+"""#),
         ("cursor.yaml", #"""
 # Cursor's account (sources.d/cursor.yaml, kind cursor.account): three rows of the global
 # state database's ItemTable, each a record {key, value}: the signed-in email, the membership

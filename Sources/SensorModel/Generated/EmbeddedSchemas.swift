@@ -145,6 +145,7 @@ public enum EmbeddedSchemas {
         "value": {"type": ["string", "number", "boolean"], "description": "A constant."},
         "sum": {"type": "array", "items": {"$ref": "#/$defs/value"}, "minItems": 1},
         "difference": {"type": "array", "items": {"$ref": "#/$defs/value"}, "minItems": 2, "maxItems": 2, "description": "The first less the second, never below 0."},
+        "product": {"type": "array", "items": {"$ref": "#/$defs/value"}, "minItems": 2, "description": "The values multiplied (nothing when one is not found): cents to dollars."},
         "concat": {"type": "array", "items": {"$ref": "#/$defs/value"}, "minItems": 1},
         "separator": {"type": "string"},
         "join": {"type": "string", "description": "Joins the strings found with this (streamed fragments: \"\")."},

@@ -8,7 +8,8 @@ import SensorModel
 /// value: `[sessionId, $memory.session]`), or an object:
 /// `{value: assistant}` (a constant), `{path: type, map: {model: assistant}, default: user}`,
 /// `{sum: [tokens.output, tokens.thoughts]}`, `{difference: [tokens.input, tokens.cached]}`
-/// (never below 0), `{concat: [a, b], separator: ":"}`, `{test: <condition>}` (true or false),
+/// (never below 0), `{product: [tokenUsage.totalCents, 0.01]}` (cents to dollars),
+/// `{concat: [a, b], separator: ":"}`, `{test: <condition>}` (true or false),
 /// and on any of them `join: ""` (the strings found, joined) and `when: <condition>` (no value
 /// unless it holds).
 public indirect enum MappingValue: Sendable {
@@ -17,6 +18,7 @@ public indirect enum MappingValue: Sendable {
     case firstOf([MappingValue])
     case sum([MappingValue])
     case difference(MappingValue, MappingValue)
+    case product([MappingValue])
     case concat([MappingValue], separator: String)
     case test(MappingCondition)
     case mapped(MappingValue, [String: String])
@@ -48,6 +50,13 @@ public indirect enum MappingValue: Sendable {
         case .difference(let minuend, let subtrahend):
             guard let whole = Self.number(minuend.evaluate(scope)) else { return nil }
             return NSNumber(value: max(0, whole - (Self.number(subtrahend.evaluate(scope)) ?? 0)))
+        case .product(let factors):
+            var result: Double = 1
+            for factor in factors {
+                guard let number = Self.number(factor.evaluate(scope)) else { return nil }
+                result *= number
+            }
+            return NSNumber(value: result)
         case .concat(let parts, let separator):
             let texts = parts.compactMap { Self.string($0.evaluate(scope)) }
             return texts.count == parts.count ? texts.joined(separator: separator) : nil
@@ -231,7 +240,7 @@ extension MappingValue {
 
     private static func decodeObject(_ node: ConfigNode, field: String, problems: inout [ConfigProblem]) -> MappingValue? {
         var value: MappingValue?
-        let forms = ["path", "value", "sum", "difference", "concat", "test"]
+        let forms = ["path", "value", "sum", "difference", "product", "concat", "test"]
         let given = forms.filter { node[$0] != nil }
         guard given.count == 1 else {
             problems.append(ConfigProblem(node.location, field: field,
@@ -251,6 +260,11 @@ extension MappingValue {
             let terms = node["difference"]!.elements.compactMap { decode($0, field: field + ".difference", problems: &problems) }
             if terms.count == 2 { value = .difference(terms[0], terms[1]) } else {
                 problems.append(ConfigProblem(node["difference"]!.location, field: field + ".difference", "needs exactly two values"))
+            }
+        case "product":
+            let factors = node["product"]!.elements.compactMap { decode($0, field: field + ".product", problems: &problems) }
+            if factors.count >= 2 { value = .product(factors) } else {
+                problems.append(ConfigProblem(node["product"]!.location, field: field + ".product", "needs two values or more"))
             }
         case "concat":
             let parts = node["concat"]!.elements.compactMap { decode($0, field: field + ".concat", problems: &problems) }
