@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
@@ -89,6 +90,13 @@ let package = Package(
         // PostgreSQL, migrations, the search index), normalisation (normalisers, mappings,
         // pricing), identity and access (tokens, sign-ins, who may read what), the explorer
         // (server-rendered pages), and the server itself (routes, ingest, config, metrics).
+        // OpenTelemetry's protocol messages (OTLP), generated once from opentelemetry-proto and committed.
+        .target(
+            name: "OTLP",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Generated/README.md"]
+        ),
+
         .target(
             name: "IngestStore",
             dependencies: [
@@ -143,6 +151,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "MCP", package: "swift-sdk"),
+                "OTLP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

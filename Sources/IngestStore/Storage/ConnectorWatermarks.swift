@@ -1,10 +1,15 @@
 import SQLiteDB
 
-/// How far each connector has read, per tenant (epoch milliseconds).
+/// How far each connector has read, per tenant (epoch milliseconds); and which sessions each
+/// exporter has sent (`exported_sessions`).
 public enum ConnectorWatermarks {
     package static func schema(_ dialect: SQLDialect) -> [String] {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
-        return ["CREATE TABLE connector_watermarks (name TEXT NOT NULL, tenant_id \(int) NOT NULL, watermark \(int) NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (name, tenant_id))"]
+        return [
+            "CREATE TABLE connector_watermarks (name TEXT NOT NULL, tenant_id \(int) NOT NULL, watermark \(int) NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (name, tenant_id))",
+            // What an exporter sent of each session: the session's last activity then (sent again when it grows).
+            "CREATE TABLE exported_sessions (exporter TEXT NOT NULL, session_key TEXT NOT NULL, activity TEXT NOT NULL, PRIMARY KEY (exporter, session_key))",
+        ]
     }
 
     public static func get(_ name: String, tenant: Int64, in store: any NormalizedStore) async throws -> Int64? {
