@@ -37,6 +37,8 @@ public struct IngestServer: Sendable {
         public static let budgets = "/api/v1/budgets"
         public static let exportSessions = "/api/v1/export/sessions"
         public static let exportUsage = "/api/v1/export/usage"
+        public static let otlpLogs = "/v1/logs"
+        public static let otlpMetrics = "/v1/metrics"
     }
 
     /// What one request may cost.
@@ -145,6 +147,9 @@ public struct IngestServer: Sendable {
         router.delete(RouterPath(Paths.budgets + "/:id")) { request, context in try await promises.removeBudget(request, context: context) }
         router.get(RouterPath(Paths.exportSessions)) { request, context in try await promises.exportSessions(request, context: context) }
         router.get(RouterPath(Paths.exportUsage)) { request, context in try await promises.exportUsage(request, context: context) }
+        let telemetry = TelemetryIntake(store: store, authenticator: authenticator, normalizer: normalizer, maxBytes: limits.maxInflatedBytes)
+        router.post(RouterPath(Paths.otlpLogs)) { request, context in try await telemetry.logs(request, context: context) }
+        router.post(RouterPath(Paths.otlpMetrics)) { request, context in try await telemetry.metrics(request, context: context) }
         let mcp = MCPEndpoint(tools: SessionTools(store: store, explorer: nil), authenticator: authenticator)
         router.post(RouterPath(MCPEndpoint.path)) { request, context in try await mcp.handle(request, context: context) }
         SCIMHandler(store: store, authenticator: authenticator, tls: secureCookies).register(on: router)

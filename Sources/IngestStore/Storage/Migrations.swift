@@ -102,6 +102,7 @@ package enum Migrations {
         Migration(version: 18, name: "an organisation's promises: retention, legal holds, erasure, budgets and alerts",
                   statements: promises(.sqlite)),
         Migration(version: 19, name: "how far each connector has read", statements: ConnectorWatermarks.schema(.sqlite)),
+        Migration(version: 20, name: "a response counted once whether a transcript or telemetry reports it", statements: OneUsagePerRequest.schema(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -171,6 +172,7 @@ package enum Migrations {
         Migration(version: 16, name: "an organisation's promises: retention, legal holds, erasure, budgets and alerts",
                   statements: promises(.postgres)),
         Migration(version: 17, name: "how far each connector has read", statements: ConnectorWatermarks.schema(.postgres)),
+        Migration(version: 18, name: "a response counted once whether a transcript or telemetry reports it", statements: OneUsagePerRequest.schema(.postgres)),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

@@ -741,6 +741,43 @@ ignore:
   - {type: [step-start, step-finish, snapshot, patch, file, agent, subtask, retry, compaction]}
 
 """#),
+        ("otel.yaml", #"""
+# OpenTelemetry log records sent to sensor-ingest's /v1/logs (docs/telemetry.md): Claude Code's
+# documented events, each kept raw as kind otlp.log-record with its attributes and its
+# resource's. An api_request event is one model response: its tokens, the model, the vendor's
+# own cost, the request id that joins it to the transcript's response (the transcript's row is
+# kept and gains the cost; a request no transcript holds, from a machine without a sensor,
+# still counts, in a session of its own). The user's email and organisation come with every
+# event: an account in use, which links the event's device to the person. Metric points are
+# kept raw only: they count what the events count.
+kinds: [otlp.log-record]
+raw_only: [otlp.metric-point]
+tool: claude-code
+type: [event, {value: "(no event name)"}]
+session:
+  id: ["attributes['session.id']", "resource['session.id']"]
+ignore:
+  - {event: [claude_code.user_prompt, claude_code.tool_result, claude_code.tool_decision, claude_code.api_error,
+             user_prompt, tool_result, tool_decision, api_error]}
+rules:
+  - when: {event: [claude_code.api_request, api_request]}
+    timestamp: [time, "attributes['event.timestamp']"]
+    session:
+      version: ["resource['service.version']", "attributes['app.version']"]
+    accounts:
+      - email: ["attributes['user.email']", "resource['user.email']"]
+        organization: ["attributes['organization.id']", "resource['organization.id']"]
+    usage:
+      - id: ["attributes['request_id']", "attributes['request.id']", $record.time]
+        request_id: ["attributes['request_id']", "attributes['request.id']"]
+        model: attributes.model
+        input: attributes.input_tokens
+        output: attributes.output_tokens
+        cache_read: attributes.cache_read_tokens
+        cache_write: attributes.cache_creation_tokens
+        cost: attributes.cost_usd
+
+"""#),
         ("qwen-code.yaml", #"""
 # Qwen Code (formats-more.md §9): ~/.qwen/projects/<cwd>/chats/<session>.jsonl, append-only, a
 # Claude-like chain (uuid, parentUuid) of Gemini-shaped parts. `system` lines (ui_telemetry,

@@ -135,6 +135,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
             row.output = usage["output_tokens"]?.int ?? 0
             row.cacheRead = usage["cache_read_input_tokens"]?.int ?? 0
             row.cacheWrite = usage["cache_creation_input_tokens"]?.int ?? 0
+            row.requestID = requestID.isEmpty ? nil : requestID
             context.batch.usage.append(row)
             if let model, model != "<synthetic>" { context.batch.models.insert([sessionKey, model, record.source]) }
         }

@@ -89,6 +89,9 @@ public struct UsageRow: Sendable, Equatable {
     /// Cost in US dollars, where the tool records it (held within `0...BoundedNumber.costLimit`).
     public var cost: Double? { didSet { cost = BoundedNumber.cost(cost) } }
     public var source: String
+    /// The vendor's id of the request that this response answered (Anthropic's `req_…`), where
+    /// known: a request's telemetry event and its transcript line are joined by it.
+    public var requestID: String?
 
     public var total: Int64 { input + output + cacheRead + cacheWrite }
 }

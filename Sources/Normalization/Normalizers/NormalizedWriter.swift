@@ -107,19 +107,21 @@ package enum NormalizedWriter {
         }
         statements += insert("norm_usage", ["usage_key", "session_key", "message_key", "model", "created_at", "input_tokens:int",
                                             "output_tokens:int", "cache_read_tokens:int", "cache_write_tokens:int", "reasoning_tokens:int",
-                                            "total_tokens:int", "cost:real", "estimated_cost:real", "source"],
+                                            "total_tokens:int", "cost:real", "estimated_cost:real", "source", "request_id"],
                              usage.map { [.text($0.key), .text($0.sessionKey), .optional($0.messageKey), .optional($0.model),
                                            .optional($0.createdAt), .integer($0.input), .integer($0.output), .integer($0.cacheRead),
                                            .integer($0.cacheWrite), .integer($0.reasoning), .integer($0.total), .optional($0.cost),
-                                           .optional(estimate($0)), .text($0.source)] },
+                                           .optional(estimate($0)), .text($0.source), .optional($0.requestID)] },
                              conflict: """
                                 ON CONFLICT (usage_key) DO UPDATE SET message_key = excluded.message_key, model = excluded.model,
                                   created_at = excluded.created_at, input_tokens = excluded.input_tokens,
                                   output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens,
                                   cache_write_tokens = excluded.cache_write_tokens, reasoning_tokens = excluded.reasoning_tokens,
-                                  total_tokens = excluded.total_tokens, cost = excluded.cost, estimated_cost = excluded.estimated_cost
+                                  total_tokens = excluded.total_tokens, cost = coalesce(excluded.cost, norm_usage.cost),
+                                  estimated_cost = excluded.estimated_cost, request_id = coalesce(excluded.request_id, norm_usage.request_id)
                                 WHERE excluded.total_tokens > norm_usage.total_tokens
                                 """)
+        statements += OneUsagePerRequest.settle(Set(usage.compactMap(\.requestID)))
 
         let changes = merged(batch.fileChanges, key: \.key) { first, _ in first }
         statements += insert("norm_file_changes", ["change_key", "session_key", "call_key", "path", "diff", "old_text", "new_text",

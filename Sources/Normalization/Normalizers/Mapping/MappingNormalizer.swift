@@ -163,6 +163,7 @@ public struct MappingNormalizer: RecordNormalizer {
                 row.cacheWrite = max(0, counts[3] ?? 0)
                 row.reasoning = max(0, counts[4] ?? 0)
                 row.cost = usage.cost?.double(usageScope)
+                row.requestID = usage.requestID?.string(usageScope)
                 // A response that counted nothing is still a response; a record with no counts at all is none.
                 guard counts.contains(where: { $0 != nil }) || row.cost != nil else { continue }
                 let name = id ?? (itemIndex.map { "\(index).\($0)" } ?? String(index))

@@ -85,7 +85,7 @@ public struct NormalizerMapping: Sendable {
         /// One row per element (a rollup per model); paths then start at the element.
         package var each: MappingPath?
         package var when: MappingCondition?
-        package var id, model, timestamp, input, output, cacheRead, cacheWrite, reasoning, cost: MappingValue?
+        package var id, model, timestamp, input, output, cacheRead, cacheWrite, reasoning, cost, requestID: MappingValue?
         /// The record holds running totals: rows are the differences from the file's previous totals.
         package var cumulative = false
     }
@@ -178,7 +178,8 @@ extension NormalizerMapping {
                     timestamp: value(usage["timestamp"], at + ".timestamp"), input: value(usage["input"], at + ".input"),
                     output: value(usage["output"], at + ".output"), cacheRead: value(usage["cache_read"], at + ".cache_read"),
                     cacheWrite: value(usage["cache_write"], at + ".cache_write"), reasoning: value(usage["reasoning"], at + ".reasoning"),
-                    cost: value(usage["cost"], at + ".cost"), cumulative: usage["mode"]?.string == "cumulative"))
+                    cost: value(usage["cost"], at + ".cost"), requestID: value(usage["request_id"], at + ".request_id"),
+                    cumulative: usage["mode"]?.string == "cumulative"))
             }
             for (accountIndex, account) in (element["accounts"]?.elements ?? []).enumerated() {
                 let at = "\(field).accounts[\(accountIndex)]"

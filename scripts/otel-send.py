@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Sends log records to sensor-ingest's OTLP intake the way an instrumented tool does, with the
+OpenTelemetry Python SDK and its OTLP/HTTP exporter (PyPI opentelemetry-sdk,
+opentelemetry-exporter-otlp-proto-http: software nobody here wrote), for the intake tests.
+
+    scripts/otel-send.py protobuf BASE_URL TOKEN RESOURCE EVENTS
+    scripts/otel-send.py json BASE_URL TOKEN RESOURCE EVENTS
+
+RESOURCE is a JSON object of resource attributes; EVENTS a JSON list of {body, attributes,
+time_ns}. `protobuf` emits them through the SDK's LoggerProvider and OTLPLogExporter (gzip);
+`json` builds the same ExportLogsServiceRequest with the official definitions
+(opentelemetry-proto) and posts its OTLP/JSON form. Prints the HTTP status of each export.
+"""
+import json
+import sys
+import urllib.request
+
+from google.protobuf import json_format
+
+
+def main():
+    mode, base, token, resource, events = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), json.loads(sys.argv[5])
+    if mode == "protobuf":
+        from opentelemetry._logs import LogRecord, SeverityNumber
+        from opentelemetry.exporter.otlp.proto.http import Compression
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+        from opentelemetry.sdk._logs import LoggerProvider
+        from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+        from opentelemetry.sdk.resources import Resource
+
+        exporter = OTLPLogExporter(endpoint=base + "/v1/logs", headers={"Authorization": f"Bearer {token}"},
+                                   compression=Compression.Gzip)
+        provider = LoggerProvider(resource=Resource.create(resource))
+        provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+        logger = provider.get_logger("com.anthropic.claude_code.events")
+        for event in events:
+            logger.emit(LogRecord(timestamp=event["time_ns"], observed_timestamp=event["time_ns"], body=event["body"],
+                                  severity_text="INFO", severity_number=SeverityNumber.INFO, attributes=event["attributes"]))
+        provider.force_flush()
+        provider.shutdown()
+        print("sent")
+        return
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    request = ExportLogsServiceRequest()
+    resource_logs = request.resource_logs.add()
+    for key, value in resource.items():
+        attribute = resource_logs.resource.attributes.add()
+        attribute.key = key
+        attribute.value.string_value = str(value)
+    scope_logs = resource_logs.scope_logs.add()
+    scope_logs.scope.name = "com.anthropic.claude_code.events"
+    for event in events:
+        record = scope_logs.log_records.add()
+        record.time_unix_nano = event["time_ns"]
+        record.body.string_value = event["body"]
+        for key, value in event["attributes"].items():
+            attribute = record.attributes.add()
+            attribute.key = key
+            if isinstance(value, bool):
+                attribute.value.bool_value = value
+            elif isinstance(value, int):
+                attribute.value.int_value = value
+            elif isinstance(value, float):
+                attribute.value.double_value = value
+            else:
+                attribute.value.string_value = str(value)
+    body = json_format.MessageToJson(request).encode()
+    post = urllib.request.Request(base + "/v1/logs", data=body, method="POST",
+                                  headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(post) as answer:
+        print(answer.status, answer.read().decode())
+
+
+if __name__ == "__main__":
+    main()
