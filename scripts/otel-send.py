@@ -5,11 +5,14 @@ opentelemetry-exporter-otlp-proto-http: software nobody here wrote), for the int
 
     scripts/otel-send.py protobuf BASE_URL TOKEN RESOURCE EVENTS
     scripts/otel-send.py json BASE_URL TOKEN RESOURCE EVENTS
+    scripts/otel-send.py metrics BASE_URL TOKEN RESOURCE POINTS
 
 RESOURCE is a JSON object of resource attributes; EVENTS a JSON list of {body, attributes,
 time_ns}. `protobuf` emits them through the SDK's LoggerProvider and OTLPLogExporter (gzip);
 `json` builds the same ExportLogsServiceRequest with the official definitions
-(opentelemetry-proto) and posts its OTLP/JSON form. Prints the HTTP status of each export.
+(opentelemetry-proto) and posts its OTLP/JSON form; `metrics` posts an
+ExportMetricsServiceRequest of counters (POINTS: a JSON list of {name, value, attributes,
+time_ns}) as protobuf. Prints the HTTP status of each export.
 """
 import json
 import sys
@@ -39,6 +42,32 @@ def main():
         provider.force_flush()
         provider.shutdown()
         print("sent")
+        return
+    if mode == "metrics":
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+        request = ExportMetricsServiceRequest()
+        resource_metrics = request.resource_metrics.add()
+        for key, value in resource.items():
+            attribute = resource_metrics.resource.attributes.add()
+            attribute.key = key
+            attribute.value.string_value = str(value)
+        scope_metrics = resource_metrics.scope_metrics.add()
+        scope_metrics.scope.name = "com.anthropic.claude_code"
+        for point in events:
+            metric = scope_metrics.metrics.add()
+            metric.name = point["name"]
+            metric.sum.is_monotonic = True
+            data = metric.sum.data_points.add()
+            data.time_unix_nano = point["time_ns"]
+            data.as_double = point["value"]
+            for key, value in point["attributes"].items():
+                attribute = data.attributes.add()
+                attribute.key = key
+                attribute.value.string_value = str(value)
+        post = urllib.request.Request(base + "/v1/metrics", data=request.SerializeToString(), method="POST",
+                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-protobuf"})
+        with urllib.request.urlopen(post) as answer:
+            print(answer.status)
         return
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
     request = ExportLogsServiceRequest()

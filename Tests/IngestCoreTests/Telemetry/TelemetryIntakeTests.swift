@@ -73,11 +73,18 @@ import Testing
                 #expect(joined[0][2].text != "otlp" && joined[0][1].double == 0.05 && joined[2][2].text == "otlp", "\(joined)")
                 #expect(try await store.query(SQLStatement("SELECT count(*) FROM raw_envelopes WHERE source = 'otlp'")).first?.first?.int == 3)
 
+                // Claude Code's metrics: kept raw, counted nowhere (the events count them).
+                try await Self.send("metrics", url, test.token, [["name": "claude_code.token.usage", "value": 980.0, "time_ns": 1_764_583_205_000_000_000 as Int64,
+                                                                  "attributes": ["type": "input", "model": "claude-sonnet-4-5-20250929"]]])
+                try await test.server.normalizer.catchUp()
+                #expect(try await store.query(SQLStatement("SELECT count(*) FROM raw_envelopes WHERE kind = 'otlp.metric-point'")).first?.first?.int == 1)
+                #expect(try await figures().tokens == 3500)
+
                 // The exporter retries the same export: nothing new.
                 try await Self.send("protobuf", url, test.token, events)
                 try await test.server.normalizer.catchUp()
                 #expect(try await figures().tokens == 3500)
-                #expect(try await store.query(SQLStatement("SELECT count(*) FROM raw_envelopes WHERE source = 'otlp'")).first?.first?.int == 3)
+                #expect(try await store.query(SQLStatement("SELECT count(*) FROM raw_envelopes WHERE kind = 'otlp.log-record'")).first?.first?.int == 3)
 
                 // OTLP/JSON, telemetry first this time: S3's events, then its transcript.
                 try await Self.send("json", url, test.token, [Self.event(session: "S3", request: "req_D", tokens: 400, cost: 0.02)])
