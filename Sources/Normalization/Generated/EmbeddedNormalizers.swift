@@ -743,8 +743,8 @@ ignore:
 """#),
         ("otel.yaml", #"""
 # OpenTelemetry log records sent to sensor-ingest's /v1/logs (docs/telemetry.md): Claude Code's
-# documented events, each kept raw as kind otlp.log-record with its attributes and its
-# resource's. An api_request event is one model response: its tokens, the model, the vendor's
+# documented events and other tools' GenAI inference events, each kept raw as kind
+# otlp.log-record with its attributes and its resource's. An api_request event is one model response: its tokens, the model, the vendor's
 # own cost, the request id that joins it to the transcript's response (the transcript's row is
 # kept and gains the cost; a request no transcript holds, from a machine without a sensor,
 # still counts, in a session of its own). The user's email and organisation come with every
@@ -776,6 +776,23 @@ rules:
         cache_read: attributes.cache_read_tokens
         cache_write: attributes.cache_creation_tokens
         cost: attributes.cost_usd
+  # Any other tool's inference events in the OpenTelemetry GenAI conventions: the tool is the
+  # resource's service.name; input_tokens counts cached tokens too.
+  - when: {event: [gen_ai.client.inference.operation.details, gen_ai.client.operation.details]}
+    tool: ["resource['service.name']", {value: otel}]
+    timestamp: time
+    session:
+      id: ["attributes['gen_ai.conversation.id']", "resource['service.instance.id']"]
+      version: "resource['service.version']"
+    accounts:
+      - email: ["attributes['user.email']", "resource['user.email']"]
+    usage:
+      - id: ["attributes['gen_ai.response.id']", $record.time]
+        model: ["attributes['gen_ai.response.model']", "attributes['gen_ai.request.model']"]
+        input: {difference: ["attributes['gen_ai.usage.input_tokens']", "attributes['gen_ai.usage.cache_read.input_tokens']"]}
+        output: "attributes['gen_ai.usage.output_tokens']"
+        cache_read: "attributes['gen_ai.usage.cache_read.input_tokens']"
+        cache_write: "attributes['gen_ai.usage.cache_creation.input_tokens']"
 
 """#),
         ("qwen-code.yaml", #"""

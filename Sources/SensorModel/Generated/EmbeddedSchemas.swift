@@ -217,6 +217,7 @@ public enum EmbeddedSchemas {
         "skip": {"type": "boolean", "description": "Understood; nothing kept but what `remember` keeps."},
         "remember": {"type": "object", "additionalProperties": {"$ref": "#/$defs/value"}, "description": "Values kept for the file ($memory.<name>) for its later records."},
         "timestamp": {"$ref": "#/$defs/value", "description": "When the record was written (RFC 3339 or epoch seconds or milliseconds)."},
+        "tool": {"$ref": "#/$defs/value", "description": "The tool named on this rule's sessions, read from the record (else the mapping's tool)."},
         "session": {"$ref": "#/$defs/session"},
         "message": {"$ref": "#/$defs/message"},
         "messages": {"type": "array", "items": {"$ref": "#/$defs/message"}, "description": "Several messages from one record (a request and its response); each may have a `when`."},

@@ -29,9 +29,9 @@ import Testing
                         "cost_usd": cost, "duration_ms": 1200, "user.email": "ada@acme.com", "organization.id": "org-acme"] as [String: Any]]
     }
 
-    static func send(_ mode: String, _ url: String, _ token: String, _ events: [[String: Any]]) async throws {
+    static func send(_ mode: String, _ url: String, _ token: String, _ events: [[String: Any]],
+                     resource: String = #"{"service.name":"claude-code","service.version":"2.1.0","user.email":"ada@acme.com"}"#) async throws {
         let python = try #require(SCIMTests.python, SCIMTests.missing)
-        let resource = #"{"service.name":"claude-code","service.version":"2.1.0","user.email":"ada@acme.com"}"#
         let run = try await ProcessRunner.run(python, [FixtureHome.repositoryRoot.appendingPathComponent("scripts/otel-send.py").path, mode, url,
                                                        token, resource, String(decoding: try JSONSerialization.data(withJSONObject: events), as: UTF8.self)])
         #expect(run.status == 0, "\(run.stderr.suffix(1500))")
@@ -98,6 +98,19 @@ import Testing
                 try await test.server.normalizer.catchUp()
                 now = try await figures()
                 #expect(now.tokens == 3900 && now.rows == 4 && now.cost == 0.25, "\(now)")
+                // Another tool's inference event in the GenAI conventions: its own session, named by its service.
+                let inference: [String: Any] = ["body": "gen_ai.client.inference.operation.details", "time_ns": 1_764_583_205_000_000_000 as Int64,
+                                                "attributes": ["gen_ai.conversation.id": "conv-1", "gen_ai.response.id": "resp-1",
+                                                               "gen_ai.response.model": "gpt-5", "gen_ai.usage.input_tokens": 300,
+                                                               "gen_ai.usage.cache_read.input_tokens": 100, "gen_ai.usage.output_tokens": 50] as [String: Any]]
+                try await Self.send("json", url, test.token, [inference], resource: #"{"service.name":"acme-agent","user.email":"bob@acme.com"}"#)
+                try await test.server.normalizer.catchUp()
+                let acme = try await store.query(SQLStatement("""
+                    SELECT s.tool, s.native_id, CAST(sum(u.total_tokens) AS BIGINT) FROM norm_usage u JOIN norm_sessions s ON s.session_key = u.session_key
+                    WHERE s.tool = 'acme-agent' GROUP BY s.tool, s.native_id
+                    """))
+                #expect(acme.count == 1 && acme.first?[1].text == "conv-1" && acme.first?[2].int == 350, "\(acme)")
+                #expect(try await figures().tokens == 3900 + 350)
                 // The telemetry-only session is Ada's: her account, from the event, links its device.
                 let owners = try await PeopleDirectory.owners(tenant: Tenant.defaultID, in: store)
                 #expect(owners.values.contains { $0.person.email == "ada@acme.com" }, "\(owners.keys)")
@@ -109,10 +122,11 @@ import Testing
                 request.body = .bytes(ByteBuffer(string: "not protobuf at all"))
                 #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .badRequest)
             }
-            // A reparse gives the same figures.
+            // A reparse gives the same figures (the GenAI event's cost is the price table's estimate).
+            let before = try await figures()
             _ = try await test.server.normalizer.reparse()
             let after = try await figures()
-            #expect(after.tokens == 3900 && after.rows == 4 && after.cost == 0.25, "\(after)")
+            #expect(after.tokens == 3900 + 350 && after.rows == 5 && after.cost == before.cost && before.cost > 0.25, "\(before) \(after)")
         }
     }
 }

@@ -76,13 +76,13 @@ public struct MappingNormalizer: RecordNormalizer {
         }
         guard !rule.skip else { return }
         let block = rule.session.over(mapping.session)
-        accounts(rule.accounts, scope, into: &context)
+        let tool = rule.tool?.string(scope) ?? mapping.tool ?? record.tool
+        accounts(rule.accounts, tool: tool, scope, into: &context)
         if !rule.accounts.isEmpty && rule.messages.isEmpty && rule.toolCalls.isEmpty && rule.usage.isEmpty && rule.session.id == nil {
             return
         }
         guard let sessionID = block.id?.string(scope) else { return context.unreadable(record, "session id") }
 
-        let tool = mapping.tool ?? record.tool
         let device = record.scopedDevice
         let sessionKey = NormalKey.session(device: device, tool: tool, nativeID: sessionID)
         let timestamp = rule.timestamp?.timestamp(scope)
@@ -184,9 +184,8 @@ public struct MappingNormalizer: RecordNormalizer {
     }
 
     /// The accounts a rule's `accounts` blocks read from the record.
-    private func accounts(_ blocks: [NormalizerMapping.AccountBlock], _ scope: MappingScope, into context: inout NormalizationContext) {
+    private func accounts(_ blocks: [NormalizerMapping.AccountBlock], tool: String, _ scope: MappingScope, into context: inout NormalizationContext) {
         let record = scope.record
-        let tool = mapping.tool ?? record.tool
         for block in blocks {
             for (item, index) in elements(block.each, scope) {
                 let itemScope = block.each == nil ? scope : scope.with(item: item, index: index)

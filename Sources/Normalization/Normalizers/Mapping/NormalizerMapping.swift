@@ -38,6 +38,9 @@ public struct NormalizerMapping: Sendable {
         package var skip = false
         package var remember: [(String, MappingValue)] = []
         package var timestamp: MappingValue?
+        /// The tool named on this rule's sessions, read from the record (telemetry names its
+        /// tool: `service.name`); else the mapping's.
+        package var tool: MappingValue?
         package var session = SessionBlock()
         /// `message`, or the `messages` of a record holding several (a request and its response).
         package var messages: [MessageBlock] = []
@@ -150,6 +153,7 @@ extension NormalizerMapping {
                 if let remembered = value(entry.node, "\(field).remember.\(entry.key)") { rule.remember.append((entry.key, remembered)) }
             }
             rule.timestamp = value(element["timestamp"], field + ".timestamp")
+            rule.tool = value(element["tool"], field + ".tool")
             rule.session = session(element["session"], field + ".session")
             let messages = element["message"].map { [($0, field + ".message")] }
                 ?? (element["messages"]?.elements ?? []).enumerated().map { ($1, "\(field).messages[\($0)]") }
