@@ -111,9 +111,13 @@ import Testing
                     """))
                 #expect(acme.count == 1 && acme.first?[1].text == "conv-1" && acme.first?[2].int == 350, "\(acme)")
                 #expect(try await figures().tokens == 3900 + 350)
-                // The telemetry-only session is Ada's: her account, from the event, links its device.
+                // The telemetry-only session is Ada's, and so is the transcripts' laptop: the events named her
+                // (email and organisation) and their requests were the laptop's.
                 let owners = try await PeopleDirectory.owners(tenant: Tenant.defaultID, in: store)
-                #expect(owners.values.contains { $0.person.email == "ada@acme.com" }, "\(owners.keys)")
+                #expect(owners["d-ada"]?.person.email == "ada@acme.com", "\(owners.keys)")
+                #expect(owners.filter { $0.value.person.email == "ada@acme.com" }.count == 2, "\(owners.keys)")
+                let organisation = try await store.query(SQLStatement("SELECT DISTINCT organization FROM norm_accounts WHERE device = 'd-ada'"))
+                #expect(organisation.first?.first?.text == "org-acme")
                 // A laptop's token is what sends telemetry; a read token is refused, a bad body named.
                 var request = HTTPClientRequest(url: url + IngestServer.Paths.otlpLogs)
                 request.method = .POST
