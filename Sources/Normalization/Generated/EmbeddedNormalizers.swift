@@ -333,8 +333,9 @@ rules:
 # Cursor's usage as its team Admin API reports it (POST /teams/filtered-usage-events), pulled by
 # `sensor-ingest connector cursor` and kept raw like any record: one record per request, with
 # its model, tokens, the cents it cost and the user's email. Cursor's own chat databases stopped
-# counting tokens in 2026 (docs/connectors.md). One session per user gathers their requests;
-# the email, an account in use, links the records' device to that person.
+# counting tokens in 2026 (docs/connectors.md). A request moves into the Cursor conversation the
+# sensor collected on the same person's devices at that time; one session per user gathers the
+# rest. The email, an account in use, links the records' device to that person.
 kinds: [cursor-admin.usage-event]
 tool: cursor
 type: [kindLabel, kind, {value: "(no kind)"}]
@@ -355,6 +356,8 @@ rules:
         cache_write: tokenUsage.cacheWriteTokens
         # What the team was charged (model cost and Cursor's fee), else the model's cost; cents.
         cost: [{product: [chargedCents, 0.01]}, {product: [tokenUsage.totalCents, 0.01]}]
+        # Into the Cursor conversation the sensor collected on the person's devices at that time.
+        joins: cursor
 
 """#),
         ("cursor.yaml", #"""

@@ -92,6 +92,9 @@ public struct UsageRow: Sendable, Equatable {
     /// The vendor's id of the request that this response answered (Anthropic's `req_…`), where
     /// known: a request's telemetry event and its transcript line are joined by it.
     public var requestID: String?
+    /// A tool whose conversation, collected on a device of the same person and spanning this
+    /// row's time, this row belongs in (a vendor's usage report, whose events name no session).
+    public var joinsTool: String?
 
     public var total: Int64 { input + output + cacheRead + cacheWrite }
 }

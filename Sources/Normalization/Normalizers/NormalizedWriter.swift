@@ -176,6 +176,10 @@ package enum NormalizedWriter {
                                   .text(String(decoding: (try? encoder.encode(value.memory)) ?? Data("{}".utf8), as: UTF8.self))]
                              },
                              conflict: "ON CONFLICT (memory_key) DO UPDATE SET memory = excluded.memory")
+        // Last: the rows that belong in another tool's conversation see this step's sessions and accounts.
+        for (tool, rows) in Dictionary(grouping: usage.filter { $0.joinsTool != nil }, by: { $0.joinsTool ?? "" }) {
+            statements += UsageIntoConversations.move(Set(rows.map(\.key)), into: tool)
+        }
         return statements
     }
 

@@ -258,6 +258,7 @@ public enum EmbeddedSchemas {
               "output": {"$ref": "#/$defs/value"},
               "cache_read": {"$ref": "#/$defs/value"},
               "cache_write": {"$ref": "#/$defs/value"},
+              "joins": {"type": "string", "description": "A tool: the row moves into that tool's conversation on a device of the same person whose time span holds the row's time, when the sensor collected one."},
               "request_id": {"$ref": "#/$defs/value", "description": "The vendor's id of the request: a telemetry event and a transcript's response with the same one are one response."},
               "reasoning": {"$ref": "#/$defs/value", "description": "Reasoning tokens, a part of output shown apart."},
               "cost": {"$ref": "#/$defs/value", "description": "US dollars, where the tool records them."}

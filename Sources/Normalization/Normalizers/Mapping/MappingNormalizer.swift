@@ -164,6 +164,7 @@ public struct MappingNormalizer: RecordNormalizer {
                 row.reasoning = max(0, counts[4] ?? 0)
                 row.cost = usage.cost?.double(usageScope)
                 row.requestID = usage.requestID?.string(usageScope)
+                row.joinsTool = usage.joins
                 // A response that counted nothing is still a response; a record with no counts at all is none.
                 guard counts.contains(where: { $0 != nil }) || row.cost != nil else { continue }
                 let name = id ?? (itemIndex.map { "\(index).\($0)" } ?? String(index))

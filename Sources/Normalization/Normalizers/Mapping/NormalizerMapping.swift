@@ -89,6 +89,8 @@ public struct NormalizerMapping: Sendable {
         package var each: MappingPath?
         package var when: MappingCondition?
         package var id, model, timestamp, input, output, cacheRead, cacheWrite, reasoning, cost, requestID: MappingValue?
+        /// The tool whose conversation at the row's time, on its person's devices, the row moves into.
+        package var joins: String?
         /// The record holds running totals: rows are the differences from the file's previous totals.
         package var cumulative = false
     }
@@ -183,7 +185,7 @@ extension NormalizerMapping {
                     output: value(usage["output"], at + ".output"), cacheRead: value(usage["cache_read"], at + ".cache_read"),
                     cacheWrite: value(usage["cache_write"], at + ".cache_write"), reasoning: value(usage["reasoning"], at + ".reasoning"),
                     cost: value(usage["cost"], at + ".cost"), requestID: value(usage["request_id"], at + ".request_id"),
-                    cumulative: usage["mode"]?.string == "cumulative"))
+                    joins: usage["joins"]?.string, cumulative: usage["mode"]?.string == "cumulative"))
             }
             for (accountIndex, account) in (element["accounts"]?.elements ?? []).enumerated() {
                 let at = "\(field).accounts[\(accountIndex)]"
