@@ -147,7 +147,8 @@ public struct IngestServer: Sendable {
         router.delete(RouterPath(Paths.budgets + "/:id")) { request, context in try await promises.removeBudget(request, context: context) }
         router.get(RouterPath(Paths.exportSessions)) { request, context in try await promises.exportSessions(request, context: context) }
         router.get(RouterPath(Paths.exportUsage)) { request, context in try await promises.exportUsage(request, context: context) }
-        let telemetry = TelemetryIntake(store: store, authenticator: authenticator, normalizer: normalizer, maxBytes: limits.maxInflatedBytes)
+        let telemetry = TelemetryIntake(store: store, authenticator: authenticator, normalizer: normalizer, maxBytes: limits.maxInflatedBytes,
+                                        maxRecords: limits.maxEnvelopesPerBatch)
         router.post(RouterPath(Paths.otlpLogs)) { request, context in try await telemetry.logs(request, context: context) }
         router.post(RouterPath(Paths.otlpMetrics)) { request, context in try await telemetry.metrics(request, context: context) }
         let mcp = MCPEndpoint(tools: SessionTools(store: store, explorer: nil), authenticator: authenticator)

@@ -26,6 +26,8 @@ struct TelemetryIntake: Sendable {
     let authenticator: BearerAuthenticator
     let normalizer: Normalizer
     let maxBytes: Int
+    /// Records (log records, metric points) one export may hold, as batches hold envelopes.
+    let maxRecords: Int
 
     func logs(_ request: Request, context: IngestRequestContext) async throws -> Response {
         try await receive(request, context: context) { body, json in
@@ -112,6 +114,9 @@ struct TelemetryIntake: Sendable {
             decoded = try decode(body, type == "application/json")
         } catch {
             return JSONAnswer.error(.badRequest, "not an OTLP export request (\(type)): \(error)")
+        }
+        guard decoded.records.count <= maxRecords else {
+            return JSONAnswer.error(.contentTooLarge, "an export of \(decoded.records.count) records exceeds \(maxRecords); export in smaller batches")
         }
         let envelopes = try decoded.records.map { try envelope($0.kind, device: $0.device, record: $0.record, tenant: token.tenantID) }
         if !envelopes.isEmpty {

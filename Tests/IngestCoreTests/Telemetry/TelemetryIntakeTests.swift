@@ -133,4 +133,20 @@ import Testing
             #expect(after.tokens == 3900 + 350 && after.rows == 5 && after.cost == before.cost && before.cost > 0.25, "\(before) \(after)")
         }
     }
+
+    /// An export holds at most as many records as a batch holds envelopes: more is refused whole.
+    @Test func anExportLargerThanABatchIsRefusedWhole() async throws {
+        var limits = TestServer.testLimits
+        limits.maxEnvelopesPerBatch = 2
+        try await TestServer.with(.sqlite, limits: limits) { test in
+            try await LiveServer.with(test.server) { url in
+                let python = try #require(SCIMTests.python, SCIMTests.missing)
+                let events = (0..<3).map { Self.event(session: "S", request: "req_\($0)", tokens: 100, cost: 0.01) }
+                let run = try await ProcessRunner.run(python, [FixtureHome.repositoryRoot.appendingPathComponent("scripts/otel-send.py").path, "json", url,
+                                                               test.token, "{}", String(decoding: try JSONSerialization.data(withJSONObject: events), as: UTF8.self)])
+                #expect(run.status != 0 && run.stderr.contains("413"), "\(run.stderr.suffix(500))")
+            }
+            #expect(try await test.store.query(SQLStatement("SELECT count(*) FROM raw_envelopes")).first?.first?.int == 0)
+        }
+    }
 }
