@@ -6,6 +6,14 @@ import Foundation
 /// How the explorer writes numbers, money, times and durations.
 package enum DisplayFormat {
     /// `13109305` → `13,109,305`.
+    /// A report's source as people name it: its first label, capitalised (`cursor-admin` →
+    /// Cursor); our own telemetry intake (`otlp`) is OpenTelemetry.
+    package static func reporter(_ source: String) -> String {
+        if source == "otlp" { return "OpenTelemetry" }
+        let first = source.split(whereSeparator: { $0 == "-" || $0 == "." }).first.map(String.init) ?? source
+        return first.prefix(1).uppercased() + first.dropFirst()
+    }
+
     package static func count(_ value: Int64) -> String {
         let digits = String(value.magnitude)
         var grouped = ""

@@ -275,7 +275,7 @@ package struct ExplorerHandler: Sendable {
                 deviceShort: session.device.count > 14 ? String(session.device.prefix(13)) + "…" : session.device, started: DisplayFormat.time(session.startedAt),
                 duration: DisplayFormat.duration(from: session.startedAt, to: session.endedAt),
                 messages: DisplayFormat.count(session.messages), toolCalls: DisplayFormat.count(session.toolCalls),
-                tokens: DisplayFormat.count(session.tokens.total), cost: Self.cost(session.tokens))
+                tokens: DisplayFormat.count(session.tokens.total), cost: Self.cost(session))
         }
         return renderer.render("sessions", SessionsPage(
             tools: options(choices.tools, filter.tool), devices: options(choices.devices, filter.device),
@@ -400,7 +400,7 @@ package struct ExplorerHandler: Sendable {
             started: DisplayFormat.time(session.startedAt),
             duration: DisplayFormat.duration(from: session.startedAt, to: session.endedAt),
             models: session.models.isEmpty ? (session.model ?? "—") : session.models.joined(separator: ", "),
-            tokens: DisplayFormat.count(session.tokens.total), cost: Self.cost(session.tokens),
+            tokens: DisplayFormat.count(session.tokens.total), cost: Self.cost(session),
             redactions: MaybeText(NormalizedReader.redactionLine(redactions)), hasTree: tree.count > 1, tree: tree, items: items, hasLooseChanges: !looseChanges.isEmpty && isLastPage, looseChanges: looseChanges,
             paged: detail.messages.count > Self.conversationPage,
             range: "messages \(DisplayFormat.count(Int64(from + 1)))–\(DisplayFormat.count(Int64(from + shown.count))) of \(DisplayFormat.count(Int64(detail.messages.count)))",
@@ -588,6 +588,13 @@ package struct ExplorerHandler: Sendable {
     package static func cost(_ tokens: NormalizedReader.Tokens) -> String {
         guard let cost = tokens.cost else { return "—" }
         return DisplayFormat.money(cost) + (tokens.costSource == "estimated" ? " est." : "")
+    }
+
+    /// A session's cost, naming where a recorded cost came from when a report gave it (a vendor's
+    /// usage API: "recorded (Cursor)"; telemetry: "recorded (OpenTelemetry)").
+    package static func cost(_ session: NormalizedReader.Session) -> String {
+        guard let reporter = session.costRecordedBy, session.tokens.cost != nil else { return cost(session.tokens) }
+        return cost(session.tokens) + " recorded (\(DisplayFormat.reporter(reporter)))"
     }
 
     /// Token counts as `1.2M`, `35k`, `900`.

@@ -131,6 +131,9 @@ public struct NormalizedReader: Sendable {
         public var tokens: Tokens
         /// The first thing the person asked, for sessions without a title (first 200 characters).
         public var firstPrompt: String?
+        /// The source of recorded costs that came from a report rather than the session's own
+        /// records (a vendor's usage API, telemetry), when any did.
+        public var costRecordedBy: String?
     }
 
     /// How ``sessions(_:limit:offset:order:)`` orders its page.
@@ -436,6 +439,12 @@ public struct NormalizedReader: Sendable {
             if let key = row[0].text, let position = index[key] {
                 sessions[position].tokens = Self.tokens(Array(row[1...9]), responses: row[10].int ?? 0)
             }
+        }
+        for row in try await store.query(SQLStatement("""
+            SELECT u.session_key, min(u.source) FROM norm_usage u JOIN norm_sessions s ON s.session_key = u.session_key
+            WHERE u.session_key IN (\(list)) AND u.cost IS NOT NULL AND u.source <> s.source GROUP BY u.session_key
+            """, keys)) {
+            if let key = row[0].text, let position = index[key] { sessions[position].costRecordedBy = row[1].text }
         }
         for row in try await store.query(SQLStatement(
             "SELECT s.session_key, \(Self.firstPrompt) FROM norm_sessions s WHERE s.session_key IN (\(list))", keys)) {

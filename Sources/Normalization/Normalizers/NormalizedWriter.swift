@@ -121,7 +121,6 @@ package enum NormalizedWriter {
                                   estimated_cost = excluded.estimated_cost, request_id = coalesce(excluded.request_id, norm_usage.request_id)
                                 WHERE excluded.total_tokens > norm_usage.total_tokens
                                 """)
-        statements += OneUsagePerRequest.settle(Set(usage.compactMap(\.requestID)))
 
         let changes = merged(batch.fileChanges, key: \.key) { first, _ in first }
         statements += insert("norm_file_changes", ["change_key", "session_key", "call_key", "path", "diff", "old_text", "new_text",
@@ -176,7 +175,9 @@ package enum NormalizedWriter {
                                   .text(String(decoding: (try? encoder.encode(value.memory)) ?? Data("{}".utf8), as: UTF8.self))]
                              },
                              conflict: "ON CONFLICT (memory_key) DO UPDATE SET memory = excluded.memory")
-        // Last: the rows that belong in another tool's conversation see this step's sessions and accounts.
+        // Last, so that they see this step's sessions and accounts: the requests reported twice
+        // are settled, and the rows that belong in another tool's conversation move there.
+        statements += OneUsagePerRequest.settle(Set(usage.compactMap(\.requestID)))
         for (tool, rows) in Dictionary(grouping: usage.filter { $0.joinsTool != nil }, by: { $0.joinsTool ?? "" }) {
             statements += UsageIntoConversations.move(Set(rows.map(\.key)), into: tool)
         }

@@ -312,8 +312,12 @@ public final class Normalizer: Service, Sendable {
         var changed: [String: (source: String, memory: FileMemory)] = [:]
         for key in context.changedMemories { changed[key] = (sources[key] ?? "", context.memories[key]!) }
         let models = try await UsageModels(store: store, prices: prices).resolve(context.batch)
+        // Devices are linked again where accounts were written, or copied to a device by a request
+        // that a transcript and telemetry both reported (``OneUsagePerRequest``).
+        var linking = Set(context.batch.accounts.map(\.tenant))
+        if context.batch.usage.contains(where: { $0.requestID != nil }) { linking.formUnion(context.batch.sessions.map(\.tenant)) }
         return (NormalizedWriter.statements(context.batch, memories: changed, prices: prices, storedModels: models.stored) + models.repriced,
-                context.batch.drift, Set(context.batch.accounts.map(\.tenant)))
+                context.batch.drift, linking)
     }
 
     private func loadMemories(_ keys: Set<String>) async throws -> [String: FileMemory] {

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Explorer
 @testable import IngestStore
 @testable import Normalization
 import Testing
@@ -62,6 +63,11 @@ import Testing
             let chosen = placed["7"]
             #expect(chosen.map(adas.contains) == true, "\(placed)")
             #expect(placed["11"] == "report:ada@acme.com@report-ada", "\(placed)")
+            // The conversation's cost now names where it was recorded.
+            let conversation = try #require(try await NormalizedReader(store: store).sessions(.init(tenant: Tenant.defaultID)).sessions
+                .first { "\($0.nativeId)@\($0.device)" == chosen })
+            #expect(conversation.costRecordedBy == "report" && ExplorerHandler.cost(conversation).hasSuffix(" recorded (Report)"),
+                    "\(ExplorerHandler.cost(conversation))")
             var after = try await TwoPeople.dailySums(store)
             #expect(after["2026-12-01"]?[0] == (before["2026-12-01"]?[0] ?? 0) + 7 && after["2026-11-20"]?[0] == 11, "\(after)")
             _ = try await normalizer.reparse()
