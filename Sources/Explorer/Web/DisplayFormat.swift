@@ -62,7 +62,23 @@ package enum DisplayFormat {
     }
 
     /// A line of text, cut to `limit` characters.
+    /// A slash command as its tool writes it into the transcript (`<command-message>…</command-message>
+    /// <command-name>/init</command-name><command-args>…</command-args>`), as a person typed it:
+    /// `/init …`; nil for any other text.
+    package static func command(_ text: String) -> String? {
+        func element(_ name: String) -> String? {
+            guard let start = text.range(of: "<\(name)>"), let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex) else {
+                return nil
+            }
+            return String(text[start.upperBound..<end.lowerBound]).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let name = element("command-name"), !name.isEmpty else { return nil }
+        let arguments = element("command-args") ?? ""
+        return arguments.isEmpty ? name : name + " " + arguments
+    }
+
     static func shortened(_ text: String, limit: Int = 120) -> String {
+        let text = command(text) ?? text
         let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         return trimmed.count > limit ? String(trimmed.prefix(limit - 1)) + "…" : trimmed
