@@ -1,3 +1,4 @@
+import Hummingbird
 import IngestStore
 import Normalization
 import SQLiteDB
@@ -106,5 +107,17 @@ package struct ReadAccess: Sendable {
     /// What a refused reader is told: the role, and what it would take.
     package var contentRefusal: String {
         "this \(role) reader sees figures only, not conversations: a conversation needs read, content (granted its person or team) or self"
+    }
+}
+
+extension BearerAuthenticator {
+    /// Runs `body` with what the request's token may read, when it reads; otherwise answers its
+    /// refusal (401, 403, 429, 503). Every reading route starts here.
+    package func reading(_ request: Request, context: IngestRequestContext, in store: any IngestStore,
+                         _ body: (ReadAccess) async throws -> Response) async throws -> Response {
+        switch await authorize(request, context: context, scope: .read) {
+        case .failure(let refusal): return refusal.response
+        case .success(let token): return try await body(try await ReadAccess.of(token, in: store))
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import SensorCore
+import SensorModel
 import SensorTestSupport
 import Testing
 

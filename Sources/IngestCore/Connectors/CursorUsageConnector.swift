@@ -4,6 +4,7 @@ import Foundation
 import IngestStore
 import Logging
 import NIOCore
+import SensorModel
 
 /// Pulls a Cursor team's usage events from its Admin API (`POST /teams/filtered-usage-events`,
 /// Basic auth with the Admin API key) and keeps each one raw, as an envelope of kind
@@ -141,7 +142,7 @@ public struct CursorUsageConnector: Sendable {
                 return Page(events: events, hasNextPage: next && !events.isEmpty)
             case 429:
                 outcome.rateLimited += 1
-                let wait = Self.seconds(retryAfter) ?? 60
+                let wait = RetryAfter.seconds(retryAfter) ?? 60
                 logger.notice("Cursor Admin API: rate limited", metadata: ["retry_after": "\(wait) s"])
                 try await Task.sleep(for: .seconds(wait))
             case 401, 403:
@@ -158,31 +159,15 @@ public struct CursorUsageConnector: Sendable {
         throw Failure(description: "\(url): still rate limited after \(settings.maxTries) tries")
     }
 
-    /// `Retry-After` in seconds, or an HTTP date.
-    static func seconds(_ value: String?) -> Double? {
-        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Double(value) { return max(0, seconds) }
-        let format = DateFormatter()
-        format.locale = Locale(identifier: "en_US_POSIX")
-        format.timeZone = TimeZone(identifier: "GMT")
-        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return format.date(from: value).map { max(0, $0.timeIntervalSinceNow) }
-    }
-
     /// An event as an envelope: the event itself its record, its id derived from the event (the
     /// same event pulled again is the same envelope), its device one per user email (linked to
     /// the person by that email).
     func envelope(_ event: [String: Any]) throws -> ValidEnvelope {
         let record = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes])
         let email = ((event["userEmail"] as? String) ?? "").lowercased()
-        let id = SHA256.hash(data: Data("\(Self.name)|".utf8) + record).prefix(16).map { String(format: "%02x", $0) }.joined()
-        let device = "cursor-api-" + SHA256.hash(data: Data("\(settings.tenant)|\(email)".utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
-        let path = "api.cursor.com/teams/filtered-usage-events"
+        let device = "cursor-api-" + Hex.lowercase(SHA256.hash(data: Data("\(settings.tenant)|\(email)".utf8)).prefix(8))
         let offset = (event["timestamp"] as? String).flatMap { Int64($0) } ?? (event["timestamp"] as? NSNumber)?.int64Value ?? 0
-        var text = #"{"schema_version":1,"id":"\#(id)","source":"\#(Self.name)","kind":"\#(Self.name).usage-event","device":"\#(device)","#
-        text += #""sensor":"sensor-ingest","collected_at":"\#(DeviceDirectory.timestamp())","locator":{"path":"\#(path)","offset":\#(offset)},"#
-        text += #""encoding":"json","record":"# + String(decoding: record, as: UTF8.self) + "}"
-        let bytes = Array(text.utf8)
-        return ValidEnvelope(id: id, source: Self.name, kind: "\(Self.name).usage-event", device: device, bytes: bytes[...], path: path)
+        return ValidEnvelope(made: record, identity: record, source: Self.name, kind: "\(Self.name).usage-event", device: device,
+                             path: "api.cursor.com/teams/filtered-usage-events", offset: offset)
     }
 }

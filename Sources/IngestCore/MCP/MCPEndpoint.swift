@@ -42,15 +42,17 @@ public struct MCPEndpoint: Sendable {
 
     /// `POST /mcp`: a reading token (as the read API takes) and one JSON-RPC message.
     func handle(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        let token: TokenRecord
-        switch await authenticator.authorize(request, context: context, scope: .read) {
-        case .failure(let refusal): return refusal.response
-        case .success(let found): token = found
+        try await authenticator.reading(request, context: context, in: tools.store) { access in
+            try await answer(request, access: access)
         }
+    }
+
+    /// One JSON-RPC message answered by a server made for `access`.
+    private func answer(_ request: Request, access: ReadAccess) async throws -> Response {
         let body = try await request.body.collect(upTo: 1 << 20)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
-        let server = await Self.server(tools: tools, access: try await ReadAccess.of(token, in: tools.store))
+        let server = await Self.server(tools: tools, access: access)
         let transport = StatelessHTTPServerTransport(logger: Logger(label: "sensor-ingest.mcp"))
         try await server.start(transport: transport)
         let answer = await transport.handleRequest(

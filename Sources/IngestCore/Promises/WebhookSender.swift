@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import IngestStore
 import NIOCore
+import SensorModel
 
 /// Sends due notifications to their webhooks, signed: `X-Sensor-Signature: t=<unix seconds>,
 /// v1=<hex HMAC-SHA256 of "<t>.<body>" with the webhook's secret>` (the receiver recomputes it
@@ -17,7 +18,7 @@ struct WebhookSender: Sendable {
     /// The signature header's value for `body` at `time`.
     static func signature(body: String, secret: String, time: Int64) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(time).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return "t=\(time),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "t=\(time),v1=" + Hex.lowercase(mac)
     }
 
     /// Sends what is due; returns how many were delivered.

@@ -15,7 +15,7 @@ struct PromisesAPIHandler: Sendable {
 
     /// `GET /api/v1/budgets`: each budget the reader may see, with this period's use.
     func budgets(_ request: Request, context: IngestRequestContext) async throws -> Response {
-        try await reading(request, context: context) { access in
+        try await authenticator.reading(request, context: context, in: store) { access in
             let uses = try await Budgets.use(of: try await Budgets.budgets(tenant: access.tenant, in: store), in: store)
             return JSONAnswer.json(.ok, ["budgets": try await RoleViews.budgets(uses, for: access, in: store)])
         }
@@ -101,7 +101,7 @@ struct PromisesAPIHandler: Sendable {
         _ row: Row.Type, _ request: Request, context: IngestRequestContext,
         _ export: @escaping @Sendable (ExportScope, ([Row]) async throws -> Void) async throws -> Void
     ) async throws -> Response {
-        try await reading(request, context: context) { access in
+        try await authenticator.reading(request, context: context, in: store) { access in
             let query = request.uri.queryParameters
             let format = query["format"].map(String.init) ?? "ndjson"
             guard format == "ndjson" || format == "csv" else { return JSONAnswer.error(.badRequest, "format: ndjson or csv") }
@@ -128,14 +128,6 @@ struct PromisesAPIHandler: Sendable {
                 try await export(scope) { page in try await writer.write(ByteBuffer(string: try page.exported(csv: csv))) }
                 try await writer.finish(nil)
             })
-        }
-    }
-
-    private func reading(_ request: Request, context: IngestRequestContext,
-                         _ body: (ReadAccess) async throws -> Response) async throws -> Response {
-        switch await authenticator.authorize(request, context: context, scope: .read) {
-        case .failure(let refusal): return refusal.response
-        case .success(let token): return try await body(try await ReadAccess.of(token, in: store))
         }
     }
 

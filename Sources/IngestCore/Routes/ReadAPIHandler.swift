@@ -161,10 +161,7 @@ struct ReadAPIHandler: Sendable {
     /// Runs `body` with what the request's token may read, when it reads; otherwise answers its refusal.
     private func reading(_ request: Request, context: IngestRequestContext,
                          _ body: (ReadAccess) async throws -> Response) async throws -> Response {
-        switch await authenticator.authorize(request, context: context, scope: .read) {
-        case .failure(let refusal): return refusal.response
-        case .success(let token): return try await body(try await ReadAccess.of(token, in: store))
-        }
+        try await authenticator.reading(request, context: context, in: store, body)
     }
 
     static func json(_ value: some Encodable) -> Response {

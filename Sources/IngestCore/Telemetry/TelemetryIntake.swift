@@ -7,6 +7,7 @@ import IngestStore
 import NIOCore
 import Normalization
 import OTLP
+import SensorModel
 import SwiftProtobuf
 
 /// OTLP/HTTP intake (`POST /v1/logs`, `POST /v1/metrics`; protobuf or JSON, gzip or not), for
@@ -149,19 +150,14 @@ struct TelemetryIntake: Sendable {
             identity["resource"] = resource
         }
         let key = try JSONSerialization.data(withJSONObject: identity, options: [.sortedKeys, .withoutEscapingSlashes])
-        let id = SHA256.hash(data: Data("\(kind)|".utf8) + key).prefix(16).map { String(format: "%02x", $0) }.joined()
-        var text = #"{"schema_version":1,"id":"\#(id)","source":"otlp","kind":"\#(kind)","device":"\#(device)","sensor":"sensor-ingest","#
-        text += #""collected_at":"\#(DeviceDirectory.timestamp())","locator":{"path":"otlp/\#(kind)"},"encoding":"json","record":"#
-        text += String(decoding: json, as: UTF8.self) + "}"
-        let bytes = Array(text.utf8)
-        return ValidEnvelope(id: id, source: "otlp", kind: kind, device: device, bytes: bytes[...], path: "otlp/\(kind)")
+        return ValidEnvelope(made: json, identity: key, source: "otlp", kind: kind, device: device, path: "otlp/\(kind)")
     }
 
     /// A device per user of the exporting tool: whoever the resource (or the record) names.
     static func device(_ resource: [String: Any], _ attributes: [String: Any]) -> String {
         let who = ["user.email", "user.id", "user.account_uuid", "service.instance.id"].lazy
             .compactMap { (resource[$0] ?? attributes[$0]) as? String }.first { !$0.isEmpty } ?? "anonymous"
-        return "otel-" + SHA256.hash(data: Data(who.lowercased().utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return "otel-" + Hex.lowercase(SHA256.hash(data: Data(who.lowercased().utf8)).prefix(8))
     }
 
     static func time(_ nanoseconds: UInt64) -> String {

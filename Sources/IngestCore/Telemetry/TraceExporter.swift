@@ -5,6 +5,7 @@ import IngestStore
 import Logging
 import NIOCore
 import OTLP
+import SensorModel
 import SQLiteDB
 
 /// Pushes normalised sessions to an OTLP/HTTP endpoint as traces in the OpenTelemetry GenAI
@@ -212,7 +213,7 @@ public struct TraceExporter: Sendable {
                 if (200..<300).contains(status) { return }
                 failure = "HTTP \(status): \(String(buffer: answer).prefix(200))"
                 guard status == 429 || status >= 500 else { throw Failure(description: "\(url): \(failure)") }
-                if let after = response.headers.first(name: "Retry-After").flatMap(CursorUsageConnector.seconds) { wait = after }
+                if let after = RetryAfter.seconds(response.headers.first(name: "Retry-After")) { wait = after }
             } catch let error as Failure {
                 throw error
             } catch {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SQLiteDB
+import SensorModel
 
 /// Whose data an erasure removes: a person (every device linked to them) or one device.
 public enum ErasureSubject: Sendable, Equatable {
@@ -171,7 +172,7 @@ public enum Erasure {
         if report.dryRun { return report }
 
         let stamp = DeviceDirectory.timestamp()
-        let hash = SHA256.hash(data: Data("\(tenant):\(subject.kind):\(subject.name)".utf8)).map { String(format: "%02x", $0) }.joined()
+        let hash = Hex.lowercase(SHA256.hash(data: Data("\(tenant):\(subject.kind):\(subject.name)".utf8)))
         var statements: [SQLStatement] = store.dialect == .sqlite
             ? [SQLStatement("INSERT INTO erasure_in_progress(id) VALUES (1)")]
             : [SQLStatement("SET LOCAL session_sensor.erasing = 'on'")]
@@ -292,16 +293,12 @@ public enum Erasure {
     /// The sessions' usage summed per day and model.
     private static func figures(of sessions: [String], in store: any NormalizedStore) async throws -> [Figure] {
         var sums: [String: Figure] = [:]
-        var rows: [[SQLiteValue]] = []
-        for start in stride(from: 0, to: sessions.count, by: 500) {
-            let chunk = Array(sessions[start..<min(sessions.count, start + 500)])
-            rows += try await store.query(SQLStatement("""
-                SELECT coalesce(substr(created_at, 1, 10), ''), model, CAST(sum(input_tokens) AS BIGINT), CAST(sum(output_tokens) AS BIGINT),
-                       CAST(sum(cache_read_tokens) AS BIGINT), CAST(sum(cache_write_tokens) AS BIGINT), CAST(sum(reasoning_tokens) AS BIGINT),
-                       CAST(sum(total_tokens) AS BIGINT), sum(coalesce(cost, estimated_cost, 0))
-                FROM norm_usage WHERE session_key IN \(list(chunk, from: 1)) GROUP BY 1, 2
-                """, chunk.map { .text($0) }))
-        }
+        let rows = try await store.query("""
+            SELECT coalesce(substr(created_at, 1, 10), ''), model, CAST(sum(input_tokens) AS BIGINT), CAST(sum(output_tokens) AS BIGINT),
+                   CAST(sum(cache_read_tokens) AS BIGINT), CAST(sum(cache_write_tokens) AS BIGINT), CAST(sum(reasoning_tokens) AS BIGINT),
+                   CAST(sum(total_tokens) AS BIGINT), sum(coalesce(cost, estimated_cost, 0))
+            FROM norm_usage WHERE session_key IN
+            """, in: sessions, then: "GROUP BY 1, 2")
         for row in rows {
             let key = "\(row[0].text ?? "")\u{0}\(row[1].text ?? "\u{1}")"
             var figure = sums[key] ?? Figure(day: row[0].text ?? "", model: row[1].text, input: 0, output: 0, cacheRead: 0, cacheWrite: 0,

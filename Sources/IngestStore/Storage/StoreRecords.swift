@@ -1,3 +1,4 @@
+import Crypto
 import SensorModel
 import Foundation
 
@@ -15,6 +16,18 @@ public struct ValidEnvelope: Sendable, Equatable {
     /// The day it was collected (YYYY-MM-DD) and what its record lost to redaction, by rule.
     package var day = ""
     package var redactions = RedactionCounts()
+
+    /// An envelope the server makes itself for a record it fetched or was sent outside a batch (a
+    /// vendor's usage event, a telemetry record): `record` is the record's JSON, `identity` the
+    /// bytes its id is derived from (the same record made again is the same envelope, a repeat).
+    package init(made record: Data, identity: Data, source: String, kind: String, device: String, path: String, offset: Int64? = nil) {
+        let id = Hex.lowercase(SHA256.hash(data: Data("\(source)|\(kind)|".utf8) + identity).prefix(16))
+        var text = #"{"schema_version":1,"id":"\#(id)","source":"\#(source)","kind":"\#(kind)","device":"\#(device)","#
+        text += #""sensor":"sensor-ingest","collected_at":"\#(DeviceDirectory.timestamp())","locator":{"path":"\#(path)""#
+        text += (offset.map { #","offset":\#($0)"# } ?? "") + #"},"encoding":"json","record":"#
+        text += String(decoding: record, as: UTF8.self) + "}"
+        self.init(id: id, source: source, kind: kind, device: device, bytes: Array(text.utf8)[...], path: path)
+    }
 
     /// The envelope's text (a copy: for tests and messages).
     public var json: String { String(decoding: bytes, as: UTF8.self) }
