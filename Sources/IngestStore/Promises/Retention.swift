@@ -246,9 +246,8 @@ public enum Retention {
     public static func status(in store: any NormalizedStore) async throws -> [Status] {
         let holds = try await holds(in: store)
         var statuses: [Status] = []
-        var tenants = Set(try await policies(in: store).map(\.tenant))
-        tenants.formUnion(holds.map(\.tenant))
         let policies = Dictionary(try await policies(in: store).map { ($0.tenant, $0) }, uniquingKeysWith: { first, _ in first })
+        let tenants = Set(policies.keys).union(holds.map(\.tenant))
         for tenant in tenants.sorted() {
             let value = SQLiteValue.integer(tenant)
             let raw = try await store.query(SQLStatement("SELECT CAST(min(received_at) AS TEXT) FROM raw_envelopes WHERE tenant_id = $1", [value]))
