@@ -115,6 +115,8 @@ public struct FileFinder: Sendable {
                 }
                 walk(directory: join(name), segments: segments, relative: relative.map { $0 + [Substring(name)] }, follow: follow,
                      listed: &listed, found: found)
+            } else if !rest.isEmpty && isDirectory == false {
+                continue  // a file where the pattern needs a directory: no stat needed
             } else if Glob.matches(segment, Substring(name)) {
                 visit(path: join(name), name: Substring(name), rest: rest, relative: relative, follow: follow, listed: &listed,
                       stat: { listing.stat(name, followSymlinks: $0) }, found: found)
