@@ -15,21 +15,29 @@ import Testing
 @Suite struct RawCustodyTests {
     /// Envelopes around real Claude Code lines (the fixtures), as many as asked, in file order.
     static func envelopes(_ count: Int) throws -> [ValidEnvelope] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures/claude")
-        var lines: [String] = []
-        for case let url as URL in FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)! where url.pathExtension == "jsonl" {
-            for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
-            where JSONSerialization.isValidJSONObject((try? JSONSerialization.jsonObject(with: Data(line.utf8))) ?? 0) {
-                lines.append(String(line))
-            }
-        }
-        precondition(lines.count > 100, "the Claude Code fixtures are missing")
+        let lines = try claudeCodeLines()
         return (0..<count).map { index in
             let id = Envelopes.randomID()
             return ValidEnvelope(id: id, source: "claude-code.transcripts", kind: "claude-code.transcript", device: "d-test",
                                  json: Envelopes.make(id: id, source: "claude-code.transcripts", kind: "claude-code.transcript",
                                                       record: lines[index % lines.count]))
         }
+    }
+
+    /// Every line of the Claude Code fixtures that is a JSON object, in a stable order.
+    static func claudeCodeLines() throws -> [String] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures/claude")
+        var lines: [String] = []
+        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)!.compactMap { $0 as? URL }
+            .filter { $0.pathExtension == "jsonl" }.sorted { $0.path < $1.path }
+        for url in files {
+            for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+            where JSONSerialization.isValidJSONObject((try? JSONSerialization.jsonObject(with: Data(line.utf8))) ?? 0) {
+                lines.append(String(line))
+            }
+        }
+        precondition(lines.count > 100, "the Claude Code fixtures are missing")
+        return lines
     }
 
     static func insert(_ envelopes: [ValidEnvelope], into store: any IngestStore) async throws {

@@ -143,17 +143,8 @@ public enum Erasure {
             guard !known.isEmpty else { throw StoreError("no device \(device) in tenant \(tenant)") }
             report.devices = [device]
         }
-        let lease = NormalizerLease(store: store)
-        guard try await lease.wait(timeout: .seconds(60)) else {
-            throw StoreError("the normaliser has held the store for a minute; try the erasure again when it is idle")
-        }
-        do {
-            let done = try await apply(report, subject: subject, person: person, requestedBy: requestedBy, in: store)
-            try await lease.release()
-            return done
-        } catch {
-            try? await lease.release()
-            throw error
+        return try await NormalizerLease(store: store).holding("erasure") {
+            try await apply(report, subject: subject, person: person, requestedBy: requestedBy, in: store)
         }
     }
 

@@ -177,14 +177,14 @@ public enum Retention {
 
     /// Raw envelopes received before the window and already normalised, a batch at a time.
     private static func removeRaw(tenant: Int64, before cutoff: String, in store: any NormalizedStore) async throws -> Int {
-        let (key, received, seq) = store.dialect == .sqlite
-            ? ("rowid", "r.received_at < $2", "r.rowid")
-            : ("seq", "r.received_at < CAST($2 AS TIMESTAMPTZ)", "r.seq")
+        let (key, received) = store.dialect == .sqlite
+            ? ("rowid", "r.received_at < $2")
+            : ("seq", "r.received_at < CAST($2 AS TIMESTAMPTZ)")
         var removed = 0
         while true {
             let rows = try await store.query(SQLStatement("""
                 SELECT r.\(key) FROM raw_envelopes r
-                WHERE r.tenant_id = $1 AND \(received) AND \(seq) <= (SELECT last_seq FROM norm_progress WHERE id = 1)
+                WHERE r.tenant_id = $1 AND \(received) AND \(NormalizationLanes.normalized("r", dialect: store.dialect))
                   AND \(unheld(tenant: "r.tenant_id", device: "r.device"))
                 LIMIT \(batch)
                 """, [.integer(tenant), .text(cutoff)]))

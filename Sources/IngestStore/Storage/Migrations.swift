@@ -173,6 +173,8 @@ package enum Migrations {
                   statements: promises(.postgres)),
         Migration(version: 17, name: "how far each connector has read", statements: ConnectorWatermarks.schema(.postgres)),
         Migration(version: 18, name: "a response counted once whether a transcript or telemetry reports it", statements: OneUsagePerRequest.schema(.postgres)),
+        Migration(version: 19, name: "lanes: raw custody divided by device, normalised by several servers at once",
+                  statements: NormalizationLanes.postgresSchema),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {
@@ -192,7 +194,7 @@ package enum Migrations {
         "norm_sessions", "norm_session_files", "norm_session_links", "norm_messages", "norm_message_positions", "norm_tool_calls",
         "norm_usage", "norm_file_changes", "norm_session_models", "norm_drift", "norm_file_memory", "norm_usage_by_day",
     ].map { "DELETE FROM \($0)" } + [
-        "UPDATE norm_progress SET last_seq = 0 WHERE id = 1",
+        "UPDATE norm_progress SET last_seq = 0",
     ]
 
     /// What the explorer needs: full-text search, estimated costs (and the price table they were

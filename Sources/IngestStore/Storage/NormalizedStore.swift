@@ -7,10 +7,10 @@ public protocol NormalizedStore: Sendable {
     var dialect: SQLDialect { get }
     /// Rows of a query, each column as a value.
     func query(_ statement: SQLStatement) async throws -> [[SQLiteValue]]
-    /// Runs `statements` in one transaction, but only while the normalised watermark is still
-    /// `expected` (then it becomes `next`): false, and nothing written, when another process
-    /// moved it first.
-    func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) async throws -> Bool
+    /// Runs `statements` in one transaction, but only while the watermark of `lane` (see
+    /// ``NormalizationLanes``) is still `expected` (then it becomes `next`): false, and nothing
+    /// written, when another process moved it first.
+    func applyNormalized(_ statements: [SQLStatement], lane: Int, expected: Int64, next: Int64) async throws -> Bool
     /// From now on, commits the steps ``applyNormalized(_:expected:next:)`` takes together, at
     /// most `interval` apart (each step still all or nothing); zero commits each on its own, and
     /// whatever is held now. PostgreSQL commits each step on its own whatever the interval.
@@ -19,11 +19,39 @@ public protocol NormalizedStore: Sendable {
     func execute(_ statements: [SQLStatement]) async throws
     /// Runs `statements` and deletes every row of `tables`, in one transaction (a reparse's start).
     func empty(_ tables: [String], after statements: [SQLStatement]) async throws
-    /// Up to `limit` raw envelopes after arrival number `seq`, in arrival order, from `source`
-    /// only when given, and no more once `maxBytes` of them are read (at least one): memory is
-    /// bounded by bytes, whatever the records' sizes. Never skips an envelope whose insert
-    /// commits later with a lower number.
-    func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) async throws -> [RawEnvelope]
+    /// Up to `limit` raw envelopes after arrival number `seq`, in arrival order, of `lane` and
+    /// from `source` only when given, and no more once `maxBytes` of them are read (at least
+    /// one): memory is bounded by bytes, whatever the records' sizes. Never skips an envelope
+    /// whose insert commits later with a lower number.
+    func rawEnvelopes(afterSeq seq: Int64, lane: Int?, source: String?, limit: Int, maxBytes: Int) async throws -> [RawEnvelope]
+}
+
+extension NormalizedStore {
+    /// The lanes of this store (see ``NormalizationLanes``).
+    package var lanes: [Int] { NormalizationLanes.all(dialect) }
+
+    /// ``applyNormalized(_:lane:expected:next:)`` on lane 1 (all of a SQLite store).
+    package func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) async throws -> Bool {
+        try await applyNormalized(statements, lane: 1, expected: expected, next: next)
+    }
+
+    /// ``rawEnvelopes(afterSeq:lane:source:limit:maxBytes:)`` of every lane.
+    package func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) async throws -> [RawEnvelope] {
+        try await rawEnvelopes(afterSeq: seq, lane: nil, source: source, limit: limit, maxBytes: maxBytes)
+    }
+
+    /// The watermark of `lane`: every envelope of the lane up to it is normalised.
+    package func watermark(lane: Int) async throws -> Int64 {
+        try await query(SQLStatement("SELECT last_seq FROM norm_progress WHERE id = $1", [.integer(Int64(lane))])).first?.first?.int ?? 0
+    }
+
+    /// The lanes holding envelopes past their watermark, in lane order.
+    package func lanesWithWork() async throws -> [Int] {
+        let sql = dialect == .sqlite
+            ? "SELECT p.id FROM norm_progress p WHERE p.id = 1 AND EXISTS (SELECT 1 FROM raw_envelopes r WHERE r.rowid > p.last_seq)"
+            : "SELECT p.id FROM norm_progress p WHERE EXISTS (SELECT 1 FROM raw_envelopes r WHERE r.lane = p.id AND r.seq > p.last_seq) ORDER BY p.id"
+        return try await query(SQLStatement(sql)).compactMap { $0.first?.int.map(Int.init) }
+    }
 }
 
 extension NormalizedStore {
@@ -47,10 +75,13 @@ public struct RawEnvelope: Sendable {
     public var seq: Int64
     public var tenant: Int64
     public var json: String
+    /// Its lane (see ``NormalizationLanes``).
+    public var lane: Int
 
-    public init(seq: Int64, tenant: Int64 = Tenant.defaultID, json: String) {
+    public init(seq: Int64, tenant: Int64 = Tenant.defaultID, json: String, lane: Int = 1) {
         self.seq = seq
         self.tenant = tenant
         self.json = json
+        self.lane = lane
     }
 }

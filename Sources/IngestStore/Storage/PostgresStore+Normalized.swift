@@ -21,10 +21,10 @@ extension PostgresStore {
         try await execute(statements + KeptSessions.emptying(tables))
     }
 
-    public func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) async throws -> Bool {
+    public func applyNormalized(_ statements: [SQLStatement], lane: Int, expected: Int64, next: Int64) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in
             let moved = try await Self.values(connection.query(
-                "UPDATE norm_progress SET last_seq = \(next) WHERE id = 1 AND last_seq = \(expected) RETURNING id", logger: self.logger))
+                "UPDATE norm_progress SET last_seq = \(next) WHERE id = \(lane) AND last_seq = \(expected) RETURNING id", logger: self.logger))
             guard moved.count == 1 else { return false }
             for statement in statements.flatMap(Self.expanded) { try await connection.query(Self.query(statement), logger: self.logger) }
             return true
@@ -38,9 +38,12 @@ extension PostgresStore {
     /// Sequence numbers are drawn when an insert runs, not when it commits: a higher one can
     /// commit first. Taking the arrival lock alone waits out the inserts in flight, so every
     /// number up to the largest seen then is final.
-    public func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) async throws -> [RawEnvelope] {
+    public func rawEnvelopes(afterSeq seq: Int64, lane: Int?, source: String?, limit: Int, maxBytes: Int) async throws -> [RawEnvelope] {
+        // A lane of -1 is no lane: every lane's envelopes.
+        let lane = lane ?? -1
         // Nothing committed past `seq`: no need to hold inserts up (the idle tick lands here).
-        guard try await !Self.values(client.query("SELECT 1 FROM raw_envelopes WHERE seq > \(seq) LIMIT 1", logger: logger)).isEmpty
+        guard try await !Self.values(client.query(
+            "SELECT 1 FROM raw_envelopes WHERE seq > \(seq) AND (lane = \(lane) OR \(lane) = -1) LIMIT 1", logger: logger)).isEmpty
         else { return [] }
         let horizon = try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.arrivalLock))", logger: self.logger)
@@ -50,21 +53,22 @@ extension PostgresStore {
         let rows: PostgresRowSequence
         if let source {
             rows = try await client.query("""
-                SELECT seq, \(unescaped: RawCustody.column(.postgres)), tenant_id FROM raw_envelopes
-                WHERE seq > \(seq) AND seq <= \(horizon) AND source = \(source) ORDER BY seq LIMIT \(limit)
+                SELECT seq, \(unescaped: RawCustody.column(.postgres)), tenant_id, lane FROM raw_envelopes
+                WHERE seq > \(seq) AND seq <= \(horizon) AND source = \(source) AND (lane = \(lane) OR \(lane) = -1)
+                ORDER BY seq LIMIT \(limit)
                 """, logger: logger)
         } else {
             rows = try await client.query("""
-                SELECT seq, \(unescaped: RawCustody.column(.postgres)), tenant_id FROM raw_envelopes
-                WHERE seq > \(seq) AND seq <= \(horizon) ORDER BY seq LIMIT \(limit)
+                SELECT seq, \(unescaped: RawCustody.column(.postgres)), tenant_id, lane FROM raw_envelopes
+                WHERE seq > \(seq) AND seq <= \(horizon) AND (lane = \(lane) OR \(lane) = -1) ORDER BY seq LIMIT \(limit)
                 """, logger: logger)
         }
         var envelopes: [RawEnvelope] = []
         var bytes = 0
         let decompressor = Zstd.Decompressor()
-        for try await (seq, stored, tenant) in rows.decode((Int64, ByteBuffer, Int64).self) {
+        for try await (seq, stored, tenant, lane) in rows.decode((Int64, ByteBuffer, Int64, Int32).self) {
             let json = try await envelopeText(.blob(Array(buffer: stored)), with: decompressor)
-            envelopes.append(RawEnvelope(seq: seq, tenant: tenant, json: json))
+            envelopes.append(RawEnvelope(seq: seq, tenant: tenant, json: json, lane: Int(lane)))
             bytes += json.utf8.count
             if bytes >= maxBytes { break }  // the rest of the rows are discarded, not held
         }

@@ -46,7 +46,7 @@ extension SQLiteStore {
     /// again from the raw store; the next raw batch's commit syncs the log with them in it.
     /// Each step is held until ``commitNormalizedSteps(atMostEvery:)``'s interval has passed
     /// since the first one held: with the interval zero (the default), it commits at once.
-    public func applyNormalized(_ statements: [SQLStatement], expected: Int64, next: Int64) throws -> Bool {
+    public func applyNormalized(_ statements: [SQLStatement], lane: Int, expected: Int64, next: Int64) throws -> Bool {
         if stepsHeldSince == nil {
             try database.execute("PRAGMA synchronous=NORMAL")
             try database.execute("BEGIN IMMEDIATE")
@@ -102,8 +102,9 @@ extension SQLiteStore {
     }
 
     /// Arrival order is the rowid: one writer, so a lower rowid never commits after a higher one.
+    /// One lane: `lane` is the whole store.
     /// (A VACUUM may renumber rowids: run `sensor-ingest reparse` after one.)
-    public func rawEnvelopes(afterSeq seq: Int64, source: String?, limit: Int, maxBytes: Int) throws -> [RawEnvelope] {
+    public func rawEnvelopes(afterSeq seq: Int64, lane: Int?, source: String?, limit: Int, maxBytes: Int) throws -> [RawEnvelope] {
         let statement = if let source {
             SQLStatement("SELECT rowid, envelope, tenant_id FROM raw_envelopes WHERE rowid > $1 AND source = $3 ORDER BY rowid LIMIT $2",
                          [.integer(seq), .integer(Int64(limit)), .text(source)])

@@ -229,12 +229,16 @@ public struct NormalizedBatch: Sendable {
         var key = key
         key.tenant = tenant
         drift[key, default: 0] += 1
-        var sighting = driftSightings[key] ?? DriftSighting(example: recordID)
+        // The example is the earliest record's (the smallest id among equally early ones): the
+        // same whatever order the records are normalised in, and however they are split into steps.
+        var sighting = driftSightings[key] ?? DriftSighting()
+        let earlier = recordTime.map { time in sighting.first.map { time < $0 } ?? true } ?? false
+        let asEarly = recordTime == sighting.first
+        if earlier || (asEarly && (sighting.example.map { recordID ?? $0 < $0 } ?? true)) { sighting.example = recordID ?? sighting.example }
         if let time = recordTime {
             if sighting.first.map({ time < $0 }) ?? true { sighting.first = time }
             if sighting.last.map({ time > $0 }) ?? true { sighting.last = time }
         }
-        sighting.example = sighting.example ?? recordID
         driftSightings[key] = sighting
     }
 }

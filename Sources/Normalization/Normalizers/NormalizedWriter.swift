@@ -146,7 +146,12 @@ package enum NormalizedWriter {
                                   count = norm_drift.count + excluded.count,
                                   \(widened("first_seen", of: "norm_drift", to: .earliest)),
                                   \(widened("last_seen", of: "norm_drift", to: .latest)),
-                                  example_id = coalesce(norm_drift.example_id, excluded.example_id)
+                                  example_id = CASE WHEN norm_drift.example_id IS NULL THEN excluded.example_id
+                                    WHEN excluded.example_id IS NULL THEN norm_drift.example_id
+                                    WHEN excluded.first_seen < norm_drift.first_seen THEN excluded.example_id
+                                    WHEN excluded.first_seen = norm_drift.first_seen AND excluded.example_id < norm_drift.example_id
+                                      THEN excluded.example_id
+                                    ELSE norm_drift.example_id END
                                 """)
 
         let accounts = merged(batch.accounts, key: \.key, merge: mergeAccount)

@@ -6,10 +6,11 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// Keeps the normalised tables caught up with the raw store: woken after each stored batch
-/// (and every few seconds regardless), it reads raw envelopes past its watermark in arrival
-/// order, normalises them and writes the rows and the new watermark in one transaction.
-/// Several servers on one PostgreSQL database may run it; the watermark check lets one win
-/// each step and the others retry.
+/// (and every few seconds regardless), it takes a lane with work (``NormalizationLanes``),
+/// reads the lane's raw envelopes past its watermark in arrival order, normalises them and
+/// writes the rows and the lane's new watermark in one transaction. Several servers on one
+/// PostgreSQL database each take a lane at a time, so they normalise different lanes at once;
+/// the watermark check keeps every step exactly once whatever happens to a lease.
 public final class Normalizer: Service, Sendable {
     public let store: any IngestStore
     /// The normalisers it uses; ``use(_:)`` swaps them (an operator's mappings edited).
@@ -21,8 +22,11 @@ public final class Normalizer: Service, Sendable {
     /// The most envelope bytes read for one step: a run of 50 MB screenshots is normalised a
     /// few at a time, not a thousand at once.
     package let chunkBytes: Int
-    /// Taken before every step: one normaliser at a time per store.
-    package let lease: NormalizerLease
+    /// This normaliser's name in the lanes' leases.
+    package let holder: String
+    /// Where this normaliser starts among the lanes with work, so that servers woken together
+    /// take different lanes first.
+    private let firstLane: Int
     /// How long new rows may wait for the search index while a long catch-up goes on (a catch-up
     /// indexes them when it ends).
     package let searchLag: Duration
@@ -44,7 +48,8 @@ public final class Normalizer: Service, Sendable {
         self.chunkBytes = chunkBytes
         self.searchLag = searchLag
         self.logger = logger
-        lease = NormalizerLease(store: store)
+        holder = NormalizerLease.processHolder()
+        firstLane = Int.random(in: 0..<NormalizationLanes.count(store.dialect))
         (wakeups, wakeup) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -93,26 +98,46 @@ public final class Normalizer: Service, Sendable {
     /// How many records this normaliser has normalised (each step's records, applied or not).
     public var recordsNormalized: Int { normalizedRecords.withLockedValue { $0 } }
 
-    /// Normalises everything stored past the watermark, unless another normaliser holds the
-    /// store's lease (it is doing this work). Returns how many envelopes this one took.
+    /// Normalises everything stored past the lanes' watermarks, lane by lane, skipping lanes
+    /// another normaliser holds (it is doing that work). Returns how many envelopes this one took.
     @discardableResult
     public func catchUp() async throws -> Int {
-        guard try await lease.acquire() else {
-            logger.debug("another normaliser holds the lease; not normalising")
-            return 0
+        var total = 0
+        while true {
+            let lanes = try await store.lanesWithWork()
+            let start = lanes.firstIndex { $0 > firstLane } ?? 0
+            var taken = 0
+            for lane in lanes[start...] + lanes[..<start] {
+                let lease = NormalizerLease(store: store, lanes: [lane], holder: holder)
+                guard try await lease.acquire() else {
+                    logger.debug("another normaliser holds the lane", metadata: ["lane": "\(lane)"])
+                    continue
+                }
+                do {
+                    taken += try await steps(lane: lane, lease: lease)
+                    try await lease.release()
+                } catch {
+                    try? await lease.release()
+                    throw error
+                }
+            }
+            total += taken
+            if taken == 0 { break }
         }
-        do {
-            let total = try await steps()
-            // An index a stopped reparse left paused is built now that the tables are complete.
-            let search = FullTextSearch(store: store)
-            try await search.resumeIfPaused()
-            try await search.indexQueued()
-            try await lease.release()
-            return total
-        } catch {
-            try? await lease.release()
-            throw error
+        // An index a stopped reparse left paused is built now that the tables are complete
+        // (SQLite's: its one lane held meanwhile, so that no reparse is under way).
+        let search = NormalizerLease(store: store, lanes: [1], holder: holder)
+        if try await search.acquire() {
+            do {
+                try await FullTextSearch(store: store).resumeIfPaused()
+                try await FullTextSearch(store: store).indexQueued()
+            } catch {
+                try? await search.release()
+                throw error
+            }
+            try await search.release()
         }
+        return total
     }
 
     /// How far apart the steps are committed (see
@@ -120,12 +145,16 @@ public final class Normalizer: Service, Sendable {
     /// store meanwhile waits at most this long for the write lock.
     package static let stepCommitInterval: Duration = .milliseconds(250)
 
-    /// Normalises step by step while the lease holds, the steps committed a few at a time, and
-    /// whatever is held committed at the end, error or not.
-    private func steps() async throws -> Int {
+    /// At most this many steps on one lane before the others are looked at again, when there
+    /// are others: a lane that keeps receiving does not keep its normaliser from the rest.
+    package static let stepsPerVisit = 20
+
+    /// Normalises `lane` step by step while its lease holds, the steps committed a few at a
+    /// time, and whatever is held committed at the end, error or not.
+    private func steps(lane: Int, lease: NormalizerLease) async throws -> Int {
         try await store.commitNormalizedSteps(atMostEvery: Self.stepCommitInterval)
         do {
-            let total = try await uncommittedSteps()
+            let total = try await uncommittedSteps(lane: lane, lease: lease)
             try await store.commitNormalizedSteps(atMostEvery: .zero)
             return total
         } catch {
@@ -134,36 +163,75 @@ public final class Normalizer: Service, Sendable {
         }
     }
 
-    private func uncommittedSteps() async throws -> Int {
+    private func uncommittedSteps(lane: Int, lease: NormalizerLease) async throws -> Int {
         var total = 0
         var indexed = ContinuousClock.now
-        while true {
+        var visits = 0
+        while store.lanes.count == 1 || visits < Self.stepsPerVisit {
+            visits += 1
             if indexed.duration(to: .now) > searchLag {
                 try await FullTextSearch(store: store).indexQueued()
                 indexed = .now
             }
             guard try await lease.acquire() else { return total }  // renewed each step
-            let watermark = try await self.watermark()
-            let raw = try await store.rawEnvelopes(afterSeq: watermark, source: nil, limit: chunkSize, maxBytes: chunkBytes)
+            let watermark = try await store.watermark(lane: lane)
+            let raw = try await store.rawEnvelopes(afterSeq: watermark, lane: lane, source: nil, limit: chunkSize, maxBytes: chunkBytes)
             guard let last = raw.last else { return total }
-            let (statements, drift, accountTenants) = try await normalize(raw)
+            let normalized = try await normalize(raw)
             normalizedRecords.withLockedValue { $0 += raw.count }
             let applied: Bool
             do {
-                applied = try await store.applyNormalized(statements, expected: watermark, next: last.seq)
+                applied = try await store.applyNormalized(normalized.statements, lane: lane, expected: watermark, next: last.seq)
+            } catch where Self.isTransient(error) {
+                // Two lanes met on a shared row (a day's sums, a drift count) and the database
+                // chose this step to give way: the same step again.
+                logger.debug("a step gave way to another lane's; taken again", metadata: ["error": "\(Self.brief(error))"])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 20...200)))
+                continue
             } catch {
                 // One record the store cannot take (a NUL in text on PostgreSQL, a value out of
                 // range) spoils the whole step: go one record at a time and set it aside.
                 logger.notice("a step of normalising failed; retrying it record by record", metadata: ["error": "\(Self.brief(error))"])
-                total += try await applyOneByOne(raw, after: watermark)
+                total += try await applyOneByOne(raw, lane: lane, after: watermark)
                 continue
             }
             if applied {
                 total += raw.count
-                metrics?.normalized(raw.count, drift: labelled(drift))
-                try await linkDevicesByAccounts(accountTenants)
+                metrics?.normalized(raw.count, drift: labelled(normalized.drift))
+                try await afterStep(normalized)
             } else {
                 try await Task.sleep(for: .milliseconds(50))  // another server took this step
+            }
+        }
+        return total
+    }
+
+    /// What follows a committed step, outside its transaction: devices linked by the accounts it
+    /// wrote, and, where lanes run at once, the requests it reported settled again: the other
+    /// report of a request (a transcript's and telemetry's, from two devices) may have been
+    /// written by another lane's step at the same moment, unseen by this step's settling.
+    private func afterStep(_ normalized: NormalizedStep) async throws {
+        try await Self.retryingTransient {
+            try await linkDevicesByAccounts(normalized.accountTenants)
+            if store.lanes.count > 1 && !normalized.requestIDs.isEmpty {
+                try await store.execute(OneUsagePerRequest.settle(normalized.requestIDs))
+            }
+        }
+    }
+
+    /// A deadlock or serialisation failure: nothing wrong with the work, only its timing.
+    static func isTransient(_ error: any Error) -> Bool {
+        guard let postgres = error as? PSQLError, let state = postgres.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
+    }
+
+    /// Runs `work` again (a few times) while it fails for its timing only.
+    static func retryingTransient(_ work: () async throws -> Void) async throws {
+        for attempt in 1... {
+            do {
+                return try await work()
+            } catch where isTransient(error) && attempt < 5 {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 20...200) * attempt))
             }
         }
     }
@@ -171,15 +239,18 @@ public final class Normalizer: Service, Sendable {
     /// Applies `raw` one envelope at a time; one that cannot be stored is counted as drift
     /// `unreadable` (named by its envelope id) and skipped, and the watermark moves past it, so
     /// normalising never wedges on a poison record. Returns how many were taken.
-    private func applyOneByOne(_ raw: [RawEnvelope], after start: Int64) async throws -> Int {
+    private func applyOneByOne(_ raw: [RawEnvelope], lane: Int, after start: Int64) async throws -> Int {
         var watermark = start
         var taken = 0
         for envelope in raw {
-            let (statements, drift, accountTenants) = try await normalize([envelope])
+            let normalized = try await normalize([envelope])
             do {
-                guard try await store.applyNormalized(statements, expected: watermark, next: envelope.seq) else { return taken }
-                metrics?.normalized(1, drift: labelled(drift))
-                try await linkDevicesByAccounts(accountTenants)
+                guard try await store.applyNormalized(normalized.statements, lane: lane, expected: watermark, next: envelope.seq)
+                else { return taken }
+                metrics?.normalized(1, drift: labelled(normalized.drift))
+                try await afterStep(normalized)
+            } catch where Self.isTransient(error) {
+                return taken  // its timing only: the caller's next step takes it again
             } catch {
                 let record = RawRecord(seq: envelope.seq, json: envelope.json)
                 var batch = NormalizedBatch()
@@ -191,8 +262,8 @@ public final class Normalizer: Service, Sendable {
                 batch.count(key)
                 logger.error("a record cannot be stored normalised; counted as drift unreadable and skipped",
                              metadata: ["envelope": "\(key.name)", "error": "\(Self.brief(error))"])
-                guard try await store.applyNormalized(NormalizedWriter.statements(batch, memories: [:], prices: prices), expected: watermark,
-                                                      next: envelope.seq) else { return taken }
+                guard try await store.applyNormalized(NormalizedWriter.statements(batch, memories: [:], prices: prices), lane: lane,
+                                                      expected: watermark, next: envelope.seq) else { return taken }
                 metrics?.normalized(1, drift: labelled(batch.drift))
             }
             watermark = envelope.seq
@@ -202,54 +273,64 @@ public final class Normalizer: Service, Sendable {
     }
 
     /// Clears the normalised tables (or one source's rows) and builds them again from the raw
-    /// store. The result is the same rows incremental normalising gave.
+    /// store. The result is the same rows incremental normalising gave. Returns how many
+    /// envelopes were normalised again.
+    ///
+    /// The whole store: every lane is taken (waiting for the normalisers at work to let go),
+    /// the tables emptied and every watermark set back in one transaction, and the lanes given
+    /// back, so that every normaliser on the store (each server's, and this one) normalises
+    /// them again at once; this one returns when every envelope there was has been.
+    /// One source: its rows are rebuilt with every lane held.
     public func reparse(source: String? = nil) async throws -> Int {
-        // A running server's normaliser holds the lease while it works: wait for it to let go,
-        // and keep it while the tables are rebuilt, so that nothing races the rebuild.
-        guard try await lease.wait(timeout: .seconds(60)) else {
-            throw StoreError("another normaliser has held the store for a minute; try again when it is idle")
+        let lease = NormalizerLease(store: store, holder: holder)
+        if let source {
+            return try await lease.holding("reparse") { try await rebuild(source: source, lease: lease) }
         }
-        do {
-            let total = try await rebuild(source: source)
-            try await lease.release()
-            return total
-        } catch {
-            try? await lease.release()
-            throw error
+        let horizon = try await lease.holding("reparse") {
+            // The search index is paused while everything is normalised again, and built in one
+            // pass at the end.
+            try await store.empty(NormalizedSchema.tables + ["norm_usage_by_day"],
+                                  after: FullTextSearch.pause(store.dialect) + [SQLStatement("UPDATE norm_progress SET last_seq = 0"),
+                                                                                  KeptSessions.wordsWrittenAgain])
+            return try await store.query(SQLStatement(store.dialect == .sqlite ? "SELECT coalesce(max(rowid), 0) FROM raw_envelopes"
+                                                                                : "SELECT coalesce(max(seq), 0) FROM raw_envelopes"))
+                .first?.first?.int ?? 0
         }
+        let (arrival, lane) = store.dialect == .sqlite ? ("r.rowid", "1") : ("r.seq", "r.lane")
+        let behind = SQLStatement("""
+            SELECT count(*) FROM raw_envelopes r JOIN norm_progress p ON p.id = \(lane) WHERE \(arrival) > p.last_seq AND \(arrival) <= $1
+            """, [.integer(horizon)])
+        while try await store.query(behind).first?.first?.int ?? 0 > 0 {
+            if try await catchUp() == 0 { try await Task.sleep(for: .milliseconds(200)) }  // other servers have the lanes left
+        }
+        try await FullTextSearch(store: store).resumeIfPaused()
+        return Int(try await store.query(SQLStatement("SELECT count(*) FROM raw_envelopes r WHERE \(arrival) <= $1", [.integer(horizon)]))
+            .first?.first?.int ?? 0)
     }
 
-    private func rebuild(source: String?) async throws -> Int {
-        if let source {
-            try await store.execute(NormalizedSchema.tables.map { table in
-                SQLStatement("DELETE FROM \(table) WHERE source = $1" + (KeptSessions.sparing(table).map { " AND \($0)" } ?? ""), [.text(source)])
-            } + [SQLStatement("DELETE FROM norm_usage_by_day WHERE rows <= 0"), KeptSessions.wordsWrittenAgain])
-            var after: Int64 = 0
-            var total = 0
-            let horizon = try await watermark()
-            while true {
-                guard try await lease.acquire() else { throw StoreError("the normaliser lease was lost during the reparse") }
-                let raw = try await store.rawEnvelopes(afterSeq: after, source: source, limit: chunkSize, maxBytes: chunkBytes)
-                    .filter { $0.seq <= horizon }
-                guard let last = raw.last else {
-                    try await FullTextSearch(store: store).indexQueued()
-                    return total
-                }
-                let normalized = try await normalize(raw)
-                try await store.execute(normalized.statements)
-                try await linkDevicesByAccounts(normalized.accountTenants)
-                total += raw.count
-                after = last.seq
+    private func rebuild(source: String, lease: NormalizerLease) async throws -> Int {
+        try await store.execute(NormalizedSchema.tables.map { table in
+            SQLStatement("DELETE FROM \(table) WHERE source = $1" + (KeptSessions.sparing(table).map { " AND \($0)" } ?? ""), [.text(source)])
+        } + [SQLStatement("DELETE FROM norm_usage_by_day WHERE rows <= 0"), KeptSessions.wordsWrittenAgain])
+        var after: Int64 = 0
+        var total = 0
+        // What is past a lane's watermark is not normalised yet: its normaliser takes it later.
+        var watermarks: [Int: Int64] = [:]
+        for lane in store.lanes { watermarks[lane] = try await store.watermark(lane: lane) }
+        while true {
+            guard try await lease.acquire() else { throw StoreError("the normaliser lease was lost during the reparse") }
+            let raw = try await store.rawEnvelopes(afterSeq: after, lane: nil, source: source, limit: chunkSize, maxBytes: chunkBytes)
+            guard let last = raw.last else {
+                try await FullTextSearch(store: store).indexQueued()
+                return total
             }
+            let ready = raw.filter { $0.seq <= watermarks[$0.lane] ?? 0 }
+            let normalized = try await normalize(ready)
+            try await store.execute(normalized.statements)
+            try await linkDevicesByAccounts(normalized.accountTenants)
+            total += ready.count
+            after = last.seq
         }
-        // The search index is paused while everything is normalised again, and built in one
-        // pass at the end.
-        try await store.empty(NormalizedSchema.tables + ["norm_usage_by_day"],
-                              after: FullTextSearch.pause(store.dialect) + [SQLStatement("UPDATE norm_progress SET last_seq = 0 WHERE id = 1"),
-                                                                              KeptSessions.wordsWrittenAgain])
-        let total = try await steps()
-        try await FullTextSearch(store: store).resumeIfPaused()
-        return total
     }
 
     /// Drift as metrics may label it: a kind no normaliser takes (and its tool) is the sender's
@@ -268,10 +349,6 @@ public final class Normalizer: Service, Sendable {
         return labelled
     }
 
-    package func watermark() async throws -> Int64 {
-        try await store.query(SQLStatement("SELECT last_seq FROM norm_progress WHERE id = 1")).first?.first?.int ?? 0
-    }
-
     /// The statements that merge these raw envelopes into the normalised tables.
     /// Devices whose tools are signed in with an account of the organisation belong to its
     /// person: linked again for each tenant whose accounts a step wrote.
@@ -281,7 +358,7 @@ public final class Normalizer: Service, Sendable {
 
     /// The statements that store `raw` normalised, the drift it showed and the tenants whose
     /// accounts in use it gives.
-    package func normalize(_ raw: [RawEnvelope]) async throws -> (statements: [SQLStatement], drift: [DriftKey: Int], accountTenants: Set<Int64>) {
+    package func normalize(_ raw: [RawEnvelope]) async throws -> NormalizedStep {
         var records: [RawRecord] = []
         records.reserveCapacity(raw.count)
         var unreadable = NormalizedBatch()
@@ -316,8 +393,9 @@ public final class Normalizer: Service, Sendable {
         // that a transcript and telemetry both reported (``OneUsagePerRequest``).
         var linking = Set(context.batch.accounts.map(\.tenant))
         if context.batch.usage.contains(where: { $0.requestID != nil }) { linking.formUnion(context.batch.sessions.map(\.tenant)) }
-        return (NormalizedWriter.statements(context.batch, memories: changed, prices: prices, storedModels: models.stored) + models.repriced,
-                context.batch.drift, linking)
+        return NormalizedStep(
+            statements: NormalizedWriter.statements(context.batch, memories: changed, prices: prices, storedModels: models.stored) + models.repriced,
+            drift: context.batch.drift, accountTenants: linking, requestIDs: Set(context.batch.usage.compactMap(\.requestID)))
     }
 
     private func loadMemories(_ keys: Set<String>) async throws -> [String: FileMemory] {

@@ -1,0 +1,48 @@
+import SQLiteDB
+
+/// The raw store divided so that several servers can normalise it at once.
+///
+/// Every raw envelope belongs to one lane, decided by its tenant and device: a device's files,
+/// and so each of its sessions, stay in one lane, and a lane is normalised in arrival order by
+/// one normaliser at a time (it holds the lane's lease), from the lane's own watermark. N servers
+/// on one PostgreSQL database then normalise up to N lanes at once, each record exactly once.
+/// A lane is numbered from 1; its watermark is the row of `norm_progress` and its lease the row
+/// of `norm_lease` with that id.
+///
+/// SQLite has one writer, so one lane: lane 1 is the whole store.
+package enum NormalizationLanes {
+    /// PostgreSQL's lanes: more than the servers a fleet runs, few enough that an idle check
+    /// of all of them is one short query.
+    package static let postgres = 16
+
+    /// How many lanes a store of `dialect` has.
+    package static func count(_ dialect: SQLDialect) -> Int { dialect == .sqlite ? 1 : postgres }
+
+    /// Every lane of a store of `dialect`.
+    package static func all(_ dialect: SQLDialect) -> [Int] { Array(1...count(dialect)) }
+
+    /// PostgreSQL: the lane as a stored column computed from the row itself (md5 is the same on
+    /// every server and version, so a device's lane never moves), indexed with the arrival
+    /// number; a watermark and a lease row for each lane, the watermarks starting where the one
+    /// watermark was (everything up to it is normalised in every lane).
+    package static let postgresSchema: [String] = [
+        """
+        ALTER TABLE raw_envelopes ADD COLUMN lane INT NOT NULL
+            GENERATED ALWAYS AS (get_byte(decode(md5(tenant_id::text || '/' || device), 'hex'), 0) % \(postgres) + 1) STORED
+        """,
+        "CREATE INDEX raw_envelopes_lane ON raw_envelopes(lane, seq)",
+        """
+        INSERT INTO norm_progress(id, last_seq)
+        SELECT lane, (SELECT last_seq FROM norm_progress WHERE id = 1) FROM generate_series(2, \(postgres)) AS lane
+        """,
+        "INSERT INTO norm_lease(id, holder, expires_at) SELECT lane, '', 0 FROM generate_series(2, \(postgres)) AS lane",
+    ]
+
+    /// The condition that raw envelope `alias` is normalised already (its lane's watermark is
+    /// past it), for what may only touch normalised raw custody (retention).
+    package static func normalized(_ alias: String, dialect: SQLDialect) -> String {
+        dialect == .sqlite
+            ? "\(alias).rowid <= (SELECT last_seq FROM norm_progress WHERE id = 1)"
+            : "\(alias).seq <= (SELECT last_seq FROM norm_progress WHERE id = \(alias).lane)"
+    }
+}
