@@ -123,12 +123,14 @@ public enum Retention {
     /// ``batch`` rows. `now` is the clock's (a test moves it).
     public static func enforce(in store: any NormalizedStore, now: Date = Date()) async throws -> [RetentionOutcome] {
         var outcomes: [RetentionOutcome] = []
-        for policy in try await policies(in: store) {
+        let policies = try await policies(in: store)
+        let droppedRaw = try await dropMonths(policies, now: now, in: store)
+        for policy in policies {
             var outcome = RetentionOutcome(tenant: policy.tenant)
             if let days = policy.wordsDays {
                 let cutoff = cutoff(days, before: now)
                 outcome.conversations = try await removeWords(tenant: policy.tenant, before: cutoff, in: store)
-                outcome.rawEnvelopes = try await removeRaw(tenant: policy.tenant, before: cutoff, in: store)
+                outcome.rawEnvelopes = try await removeRaw(tenant: policy.tenant, before: cutoff, in: store) + (droppedRaw[policy.tenant] ?? 0)
             }
             if let days = policy.figuresDays {
                 let cutoff = cutoff(days, before: now)
@@ -173,6 +175,32 @@ public enum Retention {
             try await store.execute(statements)
             removed += rows.count
         }
+    }
+
+    /// PostgreSQL: each month of raw custody (``RawPartitions``) that every tenant with
+    /// envelopes in it may lose whole (its words window passed the month's end, every envelope
+    /// normalised, none of them held) is dropped in one statement. Returns the envelopes dropped,
+    /// per tenant; what is left past a window goes row by row (``removeRaw``).
+    static func dropMonths(_ policies: [RetentionPolicy], now: Date, in store: any NormalizedStore) async throws -> [Int64: Int] {
+        let windows = policies.compactMap { policy in policy.wordsDays.map { (policy.tenant, $0) } }
+        guard store.dialect == .postgres, let shortest = windows.map(\.1).min() else { return [:] }
+        var dropped: [Int64: Int] = [:]
+        for month in try await RawPartitions.months(in: store) where month.end <= now.addingTimeInterval(-Double(shortest) * 86_400) {
+            // The tenants whose windows have passed the month's end.
+            let done = windows.filter { month.end <= now.addingTimeInterval(-Double($0.1) * 86_400) }.map { String($0.0) }
+            let kept = try await store.query(SQLStatement("""
+                SELECT 1 FROM \(month.table) r
+                WHERE r.tenant_id NOT IN (\(done.joined(separator: ", ")))
+                   OR NOT (\(NormalizationLanes.normalized("r", dialect: store.dialect)))
+                   OR NOT (\(unheld(tenant: "r.tenant_id", device: "r.device")))
+                LIMIT 1
+                """))
+            guard kept.isEmpty else { continue }
+            let counts = try await store.query(SQLStatement("SELECT tenant_id, count(*) FROM \(month.table) GROUP BY tenant_id"))
+            try await store.execute([SQLStatement("DROP TABLE \(month.table)")])
+            for row in counts { dropped[row[0].int ?? 0, default: 0] += Int(row[1].int ?? 0) }
+        }
+        return dropped
     }
 
     /// Raw envelopes received before the window and already normalised, a batch at a time.

@@ -175,6 +175,7 @@ package enum Migrations {
         Migration(version: 18, name: "a response counted once whether a transcript or telemetry reports it", statements: OneUsagePerRequest.schema(.postgres)),
         Migration(version: 19, name: "lanes: raw custody divided by device, normalised by several servers at once",
                   statements: NormalizationLanes.postgresSchema),
+        Migration(version: 20, name: "raw custody partitioned by month received; ids kept apart, for good", statements: RawPartitions.schema),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// The fleet store: PostgreSQL through PostgresNIO's connection pool.
 ///
@@ -17,6 +18,8 @@ public final class PostgresStore: IngestStore {
     package let address: String
     /// How long ``migrate()`` waits for the database to answer before giving up.
     package let startTimeout: Duration
+    /// When raw custody's coming months were last made (see ``RawPartitions``).
+    private let monthsMade = Mutex<ContinuousClock.Instant?>(nil)
 
     /// A store on `postgres://user:password@host:port/database` (`?sslmode=require` for TLS).
     /// Nothing connects until ``run()`` runs; connection failures are logged to `logger`.
@@ -61,6 +64,7 @@ public final class PostgresStore: IngestStore {
             group.addTask {
                 do {
                     try await self.applyMigrations()
+                    try await self.makeComingMonths()
                     try await self.loadDictionaries()
                 } catch {
                     throw StoreError("PostgreSQL at \(address): \(Self.describe(error))")
@@ -114,28 +118,56 @@ public final class PostgresStore: IngestStore {
         return versions
     }
 
+    /// Makes raw custody's months from this one to ``RawPartitions/monthsAhead`` ahead (at
+    /// start-up, and at most hourly while envelopes arrive: a server that runs for months
+    /// keeps making them).
+    package func makeComingMonths() async throws {
+        let due = monthsMade.withLock { made in
+            guard made.map({ $0.duration(to: .now) > .seconds(3600) }) ?? true else { return false }
+            made = .now
+            return true
+        }
+        guard due else { return }
+        do {
+            try await client.query(PostgresQuery(unsafeSQL: RawPartitions.ensureMonths), logger: logger)
+        } catch {
+            monthsMade.withLock { $0 = nil }
+            throw error
+        }
+    }
+
     public func insert(_ envelopes: [ValidEnvelope], from origin: BatchOrigin) async throws -> InsertOutcome {
         guard !envelopes.isEmpty else { return InsertOutcome(accepted: 0, duplicates: 0) }
+        // Never in the way of an insert: a row of a month not made yet lands in the default partition.
+        do { try await makeComingMonths() } catch { logger.warning("raw custody's coming months could not be made", metadata: ["error": "\(Self.describe(error))"]) }
         // Arrival numbers (seq) follow the batch's order, which is each file's order: the
-        // normalisers read a file's first line before the rest. Rows are then inserted in id
-        // order, so every server takes row locks in the same order and concurrent overlapping
-        // batches wait for one another instead of deadlocking. (A volatile function in the
+        // normalisers read a file's first line before the rest. Ids are claimed in id order, so
+        // every server takes row locks in the same order and concurrent overlapping batches wait
+        // for one another instead of deadlocking. (A volatile function in the
         // select list is evaluated after its ORDER BY.) The arrival lock, shared, lets the
         // normaliser wait for inserts in flight (rawEnvelopes).
         let packed = custody.pack(envelopes).map { ByteBuffer(bytes: $0) }
         let outcome = try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock_shared(\(Self.arrivalLock))", logger: self.logger)
+            // Ids are claimed in raw_ids first (see RawPartitions): the envelopes whose id this
+            // insert claimed are stored (the first of an id the batch holds twice), the rest are
+            // repeats.
             let rows = try await connection.query("""
+                WITH batch AS (
+                    SELECT * FROM unnest(\(envelopes.map(\.id))::text[], \(envelopes.map(\.source))::text[], \(envelopes.map(\.kind))::text[],
+                                         \(envelopes.map(\.device))::text[], \(packed)::bytea[], \(envelopes.map { Int64($0.bytes.count) })::int8[],
+                                         \(envelopes.map { $0.path ?? "" })::text[])
+                         WITH ORDINALITY AS batch(id, source, kind, device, envelope_zstd, envelope_bytes, locator_path, position)
+                ), claimed AS (
+                    INSERT INTO raw_ids(tenant_id, id) SELECT \(origin.tenantID), id FROM batch ORDER BY id
+                    ON CONFLICT DO NOTHING RETURNING id
+                )
                 INSERT INTO raw_envelopes(tenant_id, id, source, kind, device, token_id, batch_id, envelope_zstd, envelope_bytes, locator_path, seq)
-                SELECT \(origin.tenantID), id, source, kind, device, \(origin.tokenID), \(origin.batchID), envelope_zstd, envelope_bytes, nullif(locator_path, ''), seq
-                FROM (SELECT batch.*, nextval(pg_get_serial_sequence('raw_envelopes', 'seq')) AS seq
-                      FROM unnest(\(envelopes.map(\.id))::text[], \(envelopes.map(\.source))::text[], \(envelopes.map(\.kind))::text[],
-                                  \(envelopes.map(\.device))::text[], \(packed)::bytea[], \(envelopes.map { Int64($0.bytes.count) })::int8[],
-                                  \(envelopes.map { $0.path ?? "" })::text[])
-                           WITH ORDINALITY AS batch(id, source, kind, device, envelope_zstd, envelope_bytes, locator_path, position)
+                SELECT \(origin.tenantID), id, source, kind, device, \(origin.tokenID), \(origin.batchID), envelope_zstd, envelope_bytes,
+                       nullif(locator_path, ''), seq
+                FROM (SELECT first.*, nextval(pg_get_serial_sequence('raw_envelopes', 'seq')) AS seq
+                      FROM (SELECT DISTINCT ON (id) * FROM batch WHERE id IN (SELECT id FROM claimed) ORDER BY id, position) AS first
                       ORDER BY position) AS numbered
-                ORDER BY id
-                ON CONFLICT (tenant_id, id) DO NOTHING
                 RETURNING id
                 """, logger: self.logger)
             var inserted = Set<String>()

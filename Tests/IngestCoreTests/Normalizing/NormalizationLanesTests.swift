@@ -105,7 +105,7 @@ import Testing
                     #expect(one.recordsNormalized > 0 && two.recordsNormalized > 0, "both replicas normalised")
                 }
                 // What an operator sees: every lane caught up, none held.
-                let status = try ProcessRunner.run(ProcessRunner.sensorIngest, ["status", "--database", url, "--json"])
+                let status = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["status", "--database", url, "--json"])
                 let lanes = try JSONDecoder().decode([LaneStatus].self, from: status.stdout)
                 #expect(lanes.map(\.lane) == Array(1...NormalizationLanes.postgres))
                 #expect(lanes.allSatisfy { $0.pending == 0 && $0.holder == nil })

@@ -93,7 +93,10 @@ import Testing
             let outcome = try #require(try await pass.first)
             #expect(outcome.conversations == 320 && outcome.rawEnvelopes >= 960)
             stored = Int(try await store.query(SQLStatement("SELECT count(*) FROM raw_envelopes")).first?.first?.int ?? 0)
-            #expect(stored >= 15 && stored <= 15 + 960 - outcome.rawEnvelopes + 15)
+            // Every envelope is either kept or counted as removed: the fresh ones are past the
+            // window too (the clock moved 30 days), and go if the pass met them normalised (on
+            // PostgreSQL with their whole month).
+            #expect(stored + outcome.rawEnvelopes == 960 + 15)
         }
     }
 }
