@@ -115,4 +115,25 @@ extension PostgresStore {
         }
         return result
     }
+
+    /// Drops the month of raw custody `table` (see ``RawPartitions``) unless a row of it meets
+    /// `kept` (a condition on alias `r`), in one transaction that first locks the month against
+    /// writes, so that what is counted is what goes. Returns the envelopes dropped per tenant, or
+    /// nil when the month stays. Waits at most two seconds for a lock (a long query on raw custody
+    /// holds the drop up, not the ingest queued behind it); the next pass tries again.
+    package func dropRawMonth(_ table: String, unless kept: String) async throws -> [Int64: Int]? {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SET LOCAL lock_timeout = '2s'", logger: self.logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(table) IN SHARE MODE"), logger: self.logger)
+            let held = try await Self.values(connection.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table) r WHERE \(kept) LIMIT 1"),
+                                                              logger: self.logger))
+            guard held.isEmpty else { return nil }
+            var counts: [Int64: Int] = [:]
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT tenant_id, count(*) FROM \(table) GROUP BY tenant_id"),
+                                                  logger: self.logger)
+            for try await (tenant, count) in rows.decode((Int64, Int64).self) { counts[tenant] = Int(count) }
+            try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE \(table)"), logger: self.logger)
+            return counts
+        }
+    }
 }

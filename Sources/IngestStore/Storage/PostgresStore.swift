@@ -6,13 +6,15 @@ import Synchronization
 
 /// The fleet store: PostgreSQL through PostgresNIO's connection pool.
 ///
-/// Several `sensor-ingest` processes can share one database: inserts are
-/// `ON CONFLICT (id) DO NOTHING` (rows in id order, so concurrent batches never deadlock) and
-/// count only what they inserted; migrations run under an advisory lock.
+/// Several `sensor-ingest` processes can share one database: ids are claimed with
+/// `ON CONFLICT DO NOTHING` (in id order, so concurrent batches never deadlock) and only what
+/// was claimed is stored and counted; migrations run under an advisory lock. Given several
+/// hosts (a primary and its standbys), the store follows the one that takes writes.
 public final class PostgresStore: IngestStore {
     public var dialect: SQLDialect { .postgres }
     public let custody = RawCustody()
-    package let client: PostgresClient
+    /// The pool of the server in use (with several hosts, the primary's: it changes on failover).
+    package var client: PostgresClient { pool.withLock { $0.client } }
     package let logger: Logger
     /// `host:port/database`, for messages.
     package let address: String
@@ -20,40 +22,83 @@ public final class PostgresStore: IngestStore {
     package let startTimeout: Duration
     /// When raw custody's coming months were last made (see ``RawPartitions``).
     private let monthsMade = Mutex<ContinuousClock.Instant?>(nil)
+    /// Where the store may connect.
+    package let targets: PostgresTargets
+    private let pool: Mutex<Pool>
 
-    /// A store on `postgres://user:password@host:port/database` (`?sslmode=require` for TLS).
-    /// Nothing connects until ``run()`` runs; connection failures are logged to `logger`.
+    /// A pool, the host it is for, and the task running it.
+    private struct Pool {
+        var client: PostgresClient
+        var host: Int
+        var running: Task<Void, Never>?
+        /// With several hosts: whether the one taking writes has been found.
+        var found = false
+    }
+
+    /// A store on `postgres://user:password@host:port/database` (`?sslmode=require` for TLS), or
+    /// on `host1:port1,host2:port2` with `target_session_attrs=read-write` (see
+    /// ``PostgresTargets``). Nothing connects until ``run()`` runs; connection failures are
+    /// logged to `logger`.
     public init(url: String, logger: Logger = Logger(label: "sensor-ingest.postgres"),
                 startTimeout: Duration = .seconds(30)) throws {
-        let configuration = try Self.configuration(url)
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        targets = try PostgresTargets(url: url)
+        pool = Mutex(Pool(client: PostgresClient(configuration: targets.configuration(0), backgroundLogger: logger), host: 0))
         self.logger = logger
         self.startTimeout = startTimeout
-        address = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)/\(configuration.database ?? "")"
+        address = targets.address
     }
 
-    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
-              let host = components.host, !host.isEmpty else {
-            throw StoreError("not a PostgreSQL URL (postgres://user:password@host:port/database): \(url)")
-        }
-        let database = String(components.path.drop { $0 == "/" })
-        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
-        let tls: PostgresClient.Configuration.TLS
-        switch sslMode {
-        case "disable": tls = .disable
-        case "prefer": tls = .prefer(.makeClientConfiguration())
-        case "require", "verify-full": tls = .require(.makeClientConfiguration())
-        default: throw StoreError("sslmode must be disable, prefer, require or verify-full: \(sslMode)")
-        }
-        return PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
-            password: components.password, database: database.isEmpty ? nil : database, tls: tls)
-    }
+    /// How often the host in use is asked whether it still takes writes (several hosts).
+    package static let primaryCheckInterval: Duration = .seconds(1)
 
-    /// Runs the connection pool until cancelled or shut down gracefully.
+    /// Runs the connection pool until cancelled or shut down gracefully. With several hosts:
+    /// finds the one taking writes, runs a pool on it, and every second asks it whether it still
+    /// does; when it does not (it died, or a failover made it a standby), the pool moves to the
+    /// host that does, and requests in flight on the old one fail (a sensor sends them again).
     public func run() async {
-        await client.run()
+        guard targets.followsPrimary else { return await client.run() }
+        await withTaskCancellationHandler {
+            while !Task.isCancelled {
+                let (host, found) = pool.withLock { ($0.host, $0.found) }
+                let writable = found ? await targets.takesWrites(host, logger: logger) : false
+                if !writable { await follow(from: host) }
+                try? await Task.sleep(for: Self.primaryCheckInterval)
+            }
+        } onCancel: {
+            pool.withLock { $0.running?.cancel() }
+        }
+    }
+
+    /// Moves the pool to the host taking writes, if one does (the current one first).
+    private func follow(from current: Int) async {
+        let order = [current] + targets.hosts.indices.filter { $0 != current }
+        for host in order {
+            guard await targets.takesWrites(host, logger: logger) else { continue }
+            let started = pool.withLock { pool -> Bool in
+                if pool.found && pool.host == host { return false }
+                if pool.host != host || pool.running == nil {
+                    pool.running?.cancel()
+                    let client = pool.host == host ? pool.client
+                        : PostgresClient(configuration: targets.configuration(host), backgroundLogger: logger)
+                    pool.client = client
+                    pool.host = host
+                    pool.running = Task { await client.run() }
+                }
+                pool.found = true
+                return true
+            }
+            if started { logger.notice("using the PostgreSQL host that takes writes", metadata: ["host": "\(targets.hosts[host].name):\(targets.hosts[host].port)"]) }
+            return
+        }
+        pool.withLock { $0.found = false }
+        logger.warning("no PostgreSQL host takes writes now; asking again", metadata: ["hosts": "\(targets.address)"])
+    }
+
+    /// With several hosts, waits until the one taking writes is found (``run()`` looks).
+    private func primaryFound() async throws {
+        while targets.followsPrimary && !pool.withLock({ $0.found }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// Fails after `startTimeout` when the database does not answer (the pool itself would
@@ -63,6 +108,7 @@ public final class PostgresStore: IngestStore {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
+                    try await self.primaryFound()
                     try await self.applyMigrations()
                     try await self.makeComingMonths()
                     try await self.loadDictionaries()
