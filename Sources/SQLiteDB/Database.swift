@@ -10,7 +10,10 @@ public final class Database {
     /// How a database is opened.
     public enum Mode: Sendable {
         /// Another application's database: `mode=ro` through a URI. Never creates a file, never
-        /// writes; locking is respected, so committed WAL frames are seen.
+        /// writes; locking is respected, so committed WAL frames are seen. A WAL database that no
+        /// process has open (no `-wal`, no `-shm`: the last connection checkpointed and removed
+        /// them) is read `immutable`, as `mode=ro` would create both files beside it: its main
+        /// file changes only at a checkpoint, and a checkpoint needs a WAL first.
         case readOnly
         /// A database this process owns: created when missing.
         case readWriteCreate
@@ -52,12 +55,22 @@ public final class Database {
         sqlite3_close_v2(handle)
     }
 
+    /// Whether `path` is a WAL-mode database (its header's read and write versions are 2) with
+    /// neither a `-wal` nor a `-shm` beside it.
+    static func isIdleWAL(_ path: String) -> Bool {
+        guard !FileManager.default.fileExists(atPath: path + "-wal"), !FileManager.default.fileExists(atPath: path + "-shm"),
+              let file = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? file.close() }
+        guard let header = try? file.read(upToCount: 20), header.count == 20 else { return false }
+        return header.starts(with: Array("SQLite format 3\0".utf8)) && header[18] == 2 && header[19] == 2
+    }
+
     /// `file:` URI for a read-only open; percent-escapes what a URI path may not hold.
     static func readOnlyURI(for path: String) -> String {
         var allowed = CharacterSet.urlPathAllowed
         allowed.remove(charactersIn: "?#%")
         let escaped = path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
-        return "file:\(escaped)?mode=ro"
+        return "file:\(escaped)?mode=ro" + (isIdleWAL(path) ? "&immutable=1" : "")
     }
 
     /// Runs one or more statements that return no rows.

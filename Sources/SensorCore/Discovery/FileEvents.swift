@@ -140,6 +140,12 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
                 }
                 guard let directory = pathsByWatch[event.wd] else { continue }
                 let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+                // A SQLite database's shared-memory index: every reader writes it, this sensor
+                // too (a pass would wake the next one for ever), and every write of the
+                // database's own shows on its WAL or the database itself. Its WAL: every reader
+                // opens it for writing, so closing it says nothing; a write to it does.
+                if name.hasSuffix("-shm") { continue }
+                if name.hasSuffix("-wal") && event.mask & UInt32(IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM) == 0 { continue }
                 let contentOnly = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)
                 if !name.isEmpty && event.mask & UInt32(IN_ISDIR) == 0 && event.mask & ~contentOnly == 0 {
                     changes.files.insert(directory == "/" ? "/" + name : directory + "/" + name)

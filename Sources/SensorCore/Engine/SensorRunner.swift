@@ -171,6 +171,9 @@ public final class SensorRunner: @unchecked Sendable {
         // watch every directory and say only file contents changed, a pass reads just those.
         var fullPassDue = true
         var lastFullPass = Date()
+        // A database read while it was being written: a full pass follows by then, whatever
+        // targeted passes file events bring first.
+        var settleFollowUp: Date?
         logger.notice("sensor running", metadata: ["sources": "\(config.runnableSources.count)", "endpoint": "\(client.endpoint.base)"])
 
         while !isStopping() {
@@ -214,7 +217,9 @@ public final class SensorRunner: @unchecked Sendable {
             if !targeted {
                 lastFullPass = Date()
                 events?.watch(scanner.listedDirectories)
+                settleFollowUp = nil
             }
+            if summary.unsettled { settleFollowUp = settleFollowUp ?? Date().addingTimeInterval(0.3) }
             logger.debug("pass done", metadata: ["envelopes": "\(summary.envelopes)", "errors": "\(summary.errors.count)"])
             if let metrics {
                 metrics.record(pass: summary)
@@ -231,15 +236,14 @@ public final class SensorRunner: @unchecked Sendable {
             let declared = config.runnableSources.map(\.pollInterval).min() ?? 5
             let safetyNet = max(declared, options.safetyNetInterval)
             let watched = events?.coversEverything == true
-            var interval = options.pollInterval ?? (watched ? safetyNet : declared)
-            if summary.unsettled { interval = min(interval, 0.3) }
-            let deadline = Date().addingTimeInterval(interval)
+            let interval = options.pollInterval ?? (watched ? safetyNet : declared)
+            let deadline = min(Date().addingTimeInterval(interval), settleFollowUp ?? .distantFuture)
             fullPassDue = true  // unless a file event ends the wait
             while !isStopping() && Date() < deadline {
                 if let wakeups {
                     // A file event (or a stop) ends the wait early; the timeout is the safety net.
                     if await wakeups.wait(timeout: min(2, deadline.timeIntervalSinceNow)) {
-                        fullPassDue = Date().timeIntervalSince(lastFullPass) >= safetyNet
+                        fullPassDue = Date().timeIntervalSince(lastFullPass) >= safetyNet || settleFollowUp.map { Date() >= $0 } == true
                         break
                     }
                 } else {

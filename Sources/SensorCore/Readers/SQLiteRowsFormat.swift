@@ -11,8 +11,9 @@ import Darwin
 
 /// `format: sqlite`: rows of the declared query, read with the `cursor` or `keyed` strategy.
 ///
-/// Another application's database is opened read-only (`mode=ro`, never `immutable`, so its
-/// WAL is honoured and nothing is created next to it), with a busy timeout; every page is its
+/// Another application's database is opened read-only (`mode=ro`, so its WAL is honoured;
+/// `immutable` only when it is a WAL database no process has open, so that nothing is created
+/// next to it: see ``Database/Mode/readOnly``), with a busy timeout; every page is its
 /// own short statement, so no lock or read transaction is held between pages.
 public enum SQLiteRowsFormat: RecordFormatPlugin {
     public static let format = RecordFormat.sqlite
