@@ -74,9 +74,11 @@ public final class PostgresStore: IngestStore {
         let order = [current] + targets.hosts.indices.filter { $0 != current }
         for host in order {
             guard await targets.takesWrites(host, logger: logger) else { continue }
-            let started = pool.withLock { pool -> Bool in
-                if pool.found && pool.host == host { return false }
-                if pool.host != host || pool.running == nil {
+            // Said once per host taken: a check that timed out under load and found the same
+            // host again moves nothing and says nothing.
+            let moved = pool.withLock { pool -> Bool in
+                let moving = pool.host != host || pool.running == nil
+                if moving {
                     pool.running?.cancel()
                     let client = pool.host == host ? pool.client
                         : PostgresClient(configuration: targets.configuration(host), backgroundLogger: logger)
@@ -85,13 +87,16 @@ public final class PostgresStore: IngestStore {
                     pool.running = Task { await client.run() }
                 }
                 pool.found = true
-                return true
+                return moving
             }
-            if started { logger.notice("using the PostgreSQL host that takes writes", metadata: ["host": "\(targets.hosts[host].name):\(targets.hosts[host].port)"]) }
+            if moved { logger.notice("using the PostgreSQL host that takes writes", metadata: ["host": "\(targets.hosts[host].name):\(targets.hosts[host].port)"]) }
             return
         }
-        pool.withLock { $0.found = false }
-        logger.warning("no PostgreSQL host takes writes now; asking again", metadata: ["hosts": "\(targets.address)"])
+        let wasFound = pool.withLock { pool in
+            defer { pool.found = false }
+            return pool.found
+        }
+        if wasFound { logger.warning("no PostgreSQL host takes writes now; asking every second", metadata: ["hosts": "\(targets.address)"]) }
     }
 
     /// With several hosts, waits until the one taking writes is found (``run()`` looks).
