@@ -199,7 +199,7 @@ public enum Retention {
             do {
                 guard let counts = try await postgres.dropRawMonth(month.table, unless: kept) else { continue }
                 for (tenant, count) in counts { dropped[tenant, default: 0] += count }
-            } catch where "\(error)".contains("55P03") || PostgresStore.describe(error).contains("lock timeout") {
+            } catch where PostgresStore.serverError(error)?.serverInfo?[.sqlState] == "55P03" {  // lock_not_available
                 continue  // busy: the next pass
             }
         }

@@ -14,9 +14,7 @@ package struct LaneStatus: Sendable, Codable, Equatable {
 
     package static func all(in store: any NormalizedStore) async throws -> [LaneStatus] {
         let now = NormalizerLease.milliseconds()
-        let pending = store.dialect == .sqlite
-            ? "(SELECT count(*) FROM raw_envelopes r WHERE r.rowid > p.last_seq)"
-            : "(SELECT count(*) FROM raw_envelopes r WHERE r.lane = p.id AND r.seq > p.last_seq)"
+        let pending = "(SELECT count(*) FROM raw_envelopes r WHERE \(NormalizationLanes.pending("r", in: "p", dialect: store.dialect)))"
         return try await store.query(SQLStatement("""
             SELECT p.id, p.last_seq, \(pending), l.holder, l.expires_at FROM norm_progress p JOIN norm_lease l ON l.id = p.id ORDER BY p.id
             """)).map { row in

@@ -21,15 +21,16 @@ package enum NormalizationLanes {
     /// Every lane of a store of `dialect`.
     package static func all(_ dialect: SQLDialect) -> [Int] { Array(1...count(dialect)) }
 
-    /// PostgreSQL: the lane as a stored column computed from the row itself (md5 is the same on
-    /// every server and version, so a device's lane never moves), indexed with the arrival
-    /// number; a watermark and a lease row for each lane, the watermarks starting where the one
-    /// watermark was (everything up to it is normalised in every lane).
+    /// PostgreSQL: the `lane` column of raw custody, stored, computed from the row itself (md5
+    /// is the same on every server and version, so a device's lane never moves).
+    package static let postgresColumn =
+        "lane INT NOT NULL GENERATED ALWAYS AS (get_byte(decode(md5(tenant_id::text || '/' || device), 'hex'), 0) % \(postgres) + 1) STORED"
+
+    /// PostgreSQL: the lane column, indexed with the arrival number; a watermark and a lease row
+    /// for each lane, the watermarks starting where the one watermark was (everything up to it
+    /// is normalised in every lane).
     package static let postgresSchema: [String] = [
-        """
-        ALTER TABLE raw_envelopes ADD COLUMN lane INT NOT NULL
-            GENERATED ALWAYS AS (get_byte(decode(md5(tenant_id::text || '/' || device), 'hex'), 0) % \(postgres) + 1) STORED
-        """,
+        "ALTER TABLE raw_envelopes ADD COLUMN \(postgresColumn)",
         "CREATE INDEX raw_envelopes_lane ON raw_envelopes(lane, seq)",
         """
         INSERT INTO norm_progress(id, last_seq)
@@ -41,8 +42,21 @@ package enum NormalizationLanes {
     /// The condition that raw envelope `alias` is normalised already (its lane's watermark is
     /// past it), for what may only touch normalised raw custody (retention).
     package static func normalized(_ alias: String, dialect: SQLDialect) -> String {
-        dialect == .sqlite
-            ? "\(alias).rowid <= (SELECT last_seq FROM norm_progress WHERE id = 1)"
-            : "\(alias).seq <= (SELECT last_seq FROM norm_progress WHERE id = \(alias).lane)"
+        "\(arrival(of: alias, dialect: dialect)) <= (SELECT last_seq FROM norm_progress WHERE id = \(lane(of: alias, dialect: dialect)))"
+    }
+
+    /// The condition that raw envelope `alias` waits in the lane of watermark row `progress`.
+    package static func pending(_ alias: String, in progress: String, dialect: SQLDialect) -> String {
+        "\(lane(of: alias, dialect: dialect)) = \(progress).id AND \(arrival(of: alias, dialect: dialect)) > \(progress).last_seq"
+    }
+
+    /// The lane of raw envelope `alias`, as SQL.
+    package static func lane(of alias: String, dialect: SQLDialect) -> String {
+        dialect == .sqlite ? "1" : "\(alias).lane"
+    }
+
+    /// The arrival number of raw envelope `alias` (what a watermark counts), as SQL.
+    package static func arrival(of alias: String, dialect: SQLDialect) -> String {
+        dialect == .sqlite ? "\(alias).rowid" : "\(alias).seq"
     }
 }

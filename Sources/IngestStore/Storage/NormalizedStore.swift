@@ -47,10 +47,10 @@ extension NormalizedStore {
 
     /// The lanes holding envelopes past their watermark, in lane order.
     package func lanesWithWork() async throws -> [Int] {
-        let sql = dialect == .sqlite
-            ? "SELECT p.id FROM norm_progress p WHERE p.id = 1 AND EXISTS (SELECT 1 FROM raw_envelopes r WHERE r.rowid > p.last_seq)"
-            : "SELECT p.id FROM norm_progress p WHERE EXISTS (SELECT 1 FROM raw_envelopes r WHERE r.lane = p.id AND r.seq > p.last_seq) ORDER BY p.id"
-        return try await query(SQLStatement(sql)).compactMap { $0.first?.int.map(Int.init) }
+        try await query(SQLStatement("""
+            SELECT p.id FROM norm_progress p
+            WHERE EXISTS (SELECT 1 FROM raw_envelopes r WHERE \(NormalizationLanes.pending("r", in: "p", dialect: dialect))) ORDER BY p.id
+            """)).compactMap { $0.first?.int.map(Int.init) }
     }
 }
 

@@ -154,12 +154,19 @@ public final class PostgresStore: IngestStore {
 
     /// The server's own message when there is one, rather than the whole error value.
     static func describe(_ error: any Error) -> String {
-        var error = error
-        if let transaction = error as? PostgresTransactionError {
-            error = transaction.beginError ?? transaction.closureError ?? transaction.commitError ?? error
-        }
-        if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] { return message }
-        return "\(error)"
+        serverError(error)?.serverInfo?[.message] ?? "\(unwrapped(error))"
+    }
+
+    /// The error inside a transaction's error (PostgresNIO wraps what a transaction's begin,
+    /// body or commit threw).
+    static func unwrapped(_ error: any Error) -> any Error {
+        guard let transaction = error as? PostgresTransactionError else { return error }
+        return transaction.beginError ?? transaction.closureError ?? transaction.commitError ?? error
+    }
+
+    /// PostgreSQL's own error, wrapped in a transaction's or not: nil for any other.
+    package static func serverError(_ error: any Error) -> PSQLError? {
+        unwrapped(error) as? PSQLError
     }
 
     public func appliedMigrations() async throws -> [Int] {

@@ -32,7 +32,7 @@ package enum RawPartitions {
             tenant_id BIGINT NOT NULL DEFAULT 1, id TEXT NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL, device TEXT NOT NULL,
             token_id BIGINT NOT NULL, batch_id TEXT NOT NULL, received_at TIMESTAMPTZ NOT NULL DEFAULT now(), envelope TEXT,
             seq BIGINT NOT NULL DEFAULT nextval('raw_envelopes_seq_seq'), envelope_zstd BYTEA, envelope_bytes BIGINT, locator_path TEXT,
-            lane INT NOT NULL GENERATED ALWAYS AS (get_byte(decode(md5(tenant_id::text || '/' || device), 'hex'), 0) % \(NormalizationLanes.postgres) + 1) STORED
+            \(NormalizationLanes.postgresColumn)
         ) PARTITION BY RANGE (received_at)
         """,
         "ALTER TABLE raw_envelopes ALTER COLUMN envelope_zstd SET STORAGE EXTERNAL",

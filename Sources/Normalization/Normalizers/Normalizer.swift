@@ -221,7 +221,7 @@ public final class Normalizer: Service, Sendable {
 
     /// A deadlock or serialisation failure: nothing wrong with the work, only its timing.
     static func isTransient(_ error: any Error) -> Bool {
-        guard let postgres = error as? PSQLError, let state = postgres.serverInfo?[.sqlState] else { return false }
+        guard let state = PostgresStore.serverError(error)?.serverInfo?[.sqlState] else { return false }
         return state == "40P01" || state == "40001"
     }
 
@@ -283,6 +283,7 @@ public final class Normalizer: Service, Sendable {
     /// One source: its rows are rebuilt with every lane held.
     public func reparse(source: String? = nil) async throws -> Int {
         let lease = NormalizerLease(store: store, holder: holder)
+        let arrival = NormalizationLanes.arrival(of: "r", dialect: store.dialect)
         if let source {
             return try await lease.holding("reparse") { try await rebuild(source: source, lease: lease) }
         }
@@ -292,13 +293,11 @@ public final class Normalizer: Service, Sendable {
             try await store.empty(NormalizedSchema.tables + ["norm_usage_by_day"],
                                   after: FullTextSearch.pause(store.dialect) + [SQLStatement("UPDATE norm_progress SET last_seq = 0"),
                                                                                   KeptSessions.wordsWrittenAgain])
-            return try await store.query(SQLStatement(store.dialect == .sqlite ? "SELECT coalesce(max(rowid), 0) FROM raw_envelopes"
-                                                                                : "SELECT coalesce(max(seq), 0) FROM raw_envelopes"))
-                .first?.first?.int ?? 0
+            return try await store.query(SQLStatement("SELECT coalesce(max(\(arrival)), 0) FROM raw_envelopes r")).first?.first?.int ?? 0
         }
-        let (arrival, lane) = store.dialect == .sqlite ? ("r.rowid", "1") : ("r.seq", "r.lane")
         let behind = SQLStatement("""
-            SELECT count(*) FROM raw_envelopes r JOIN norm_progress p ON p.id = \(lane) WHERE \(arrival) > p.last_seq AND \(arrival) <= $1
+            SELECT count(*) FROM raw_envelopes r JOIN norm_progress p ON \(NormalizationLanes.pending("r", in: "p", dialect: store.dialect))
+            WHERE \(arrival) <= $1
             """, [.integer(horizon)])
         while try await store.query(behind).first?.first?.int ?? 0 > 0 {
             if try await catchUp() == 0 { try await Task.sleep(for: .milliseconds(200)) }  // other servers have the lanes left
@@ -412,7 +411,7 @@ public final class Normalizer: Service, Sendable {
     /// An error for the log: PostgreSQL's own message rather than the whole statement and its
     /// thousands of bindings, and never more than a few hundred characters.
     static func brief(_ error: any Error) -> String {
-        if let postgres = error as? PSQLError, let message = postgres.serverInfo?[.message] {
+        if let postgres = PostgresStore.serverError(error), let message = postgres.serverInfo?[.message] {
             let state = postgres.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
             return "PostgreSQL: \(message)\(state)"
         }

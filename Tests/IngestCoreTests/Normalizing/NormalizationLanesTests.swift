@@ -61,6 +61,20 @@ import Testing
         }
     }
 
+    /// A step PostgreSQL chose to give way (a deadlock with another lane's step) is known as such
+    /// through the transaction the step ran in, so it is taken again rather than set aside.
+    @Test(.enabled(if: StoreKind.available.contains(.postgres)))
+    func aDeadlockedStepIsKnownThroughItsTransaction() async throws {
+        try await StoreKind.postgres.withFreshStore { store in
+            let deadlock = SQLStatement("DO $$ BEGIN RAISE EXCEPTION 'two lanes met' USING ERRCODE = 'deadlock_detected'; END $$")
+            await #expect { try await store.applyNormalized([deadlock], lane: 1, expected: 0, next: 1) } throws: { Normalizer.isTransient($0) }
+            let broken = SQLStatement("SELECT 1 / 0")
+            await #expect { try await store.applyNormalized([broken], lane: 1, expected: 0, next: 1) } throws: { !Normalizer.isTransient($0) }
+            let watermark = try await store.watermark(lane: 1)
+            #expect(watermark == 0, "nothing applied")
+        }
+    }
+
     @Test(.enabled(if: StoreKind.available.contains(.postgres)))
     func twoReplicasAndAKilledThirdWriteTheRowsOneNormaliserWrites() async throws {
         let envelopes = try Self.fleet(devices: 8, linesPerDevice: 1_500)
