@@ -57,6 +57,50 @@ import Testing
         }
     }
 
+    /// The devices page counts what each device sent as it was stored (`device_days`), not by
+    /// reading raw custody: repeats count nothing, the newest collection time is kept whatever
+    /// order a batch holds its envelopes in, and emptying raw custody (as retention does) leaves
+    /// what was received. The migration fills the counts of a store from before.
+    @Test(arguments: StoreKind.available)
+    func theDevicesPageCountsWhatEachDeviceSentAsItWasStored(_ kind: StoreKind) async throws {
+        try await TestServer.with(kind) { test in
+            let reader = try await SignedInReader.make(test)
+            try await test.withRouterClient { client in
+                let now = Date()
+                let collected = [now.addingTimeInterval(-3 * 3600), now.addingTimeInterval(-90 * 60), now.addingTimeInterval(-2 * 3600)]
+                    .map { DeviceDirectory.timestamp($0) }
+                let records = collected.map {
+                    Envelopes.make(device: "d-laptop").replacingOccurrences(of: "2026-11-24T19:02:03.120Z", with: $0)
+                }
+                let batch = Envelopes.batch(records, device: "d-laptop")
+                #expect(try await client.postBatch(batch, token: test.token).answer().accepted == 3)
+                #expect(try await client.postBatch(batch, token: test.token).answer().duplicates == 3)
+                let late = Envelopes.make(device: "d-laptop")  // collected long ago: not the newest collection
+                #expect(try await client.postBatch(Envelopes.batch([late, late], device: "d-laptop"), token: test.token).answer().accepted == 1)
+
+                let rows = try await test.store.query(SQLStatement("SELECT device, day, envelopes, last_collected, last_received FROM device_days"))
+                #expect(rows.count == 1)
+                #expect(rows.first?[0].text == "d-laptop" && rows.first?[2].int == 4 && rows.first?[3].text == collected[1])
+                #expect(rows.first?[1].text == String(now.ISO8601Format().prefix(10)))
+
+                try await test.store.execute([SQLStatement("DELETE FROM raw_envelopes")])
+                let page = String(buffer: try await reader.get(client, "/devices").body)
+                #expect(page.contains(#"<td class="num">4</td>"#), "the four envelopes received, raw custody emptied")
+                #expect(page.contains("sent 1h 30m after collection"))
+                #expect(page.contains("<td>0.1.0</td>"), "the sensor's version as its batch said")
+
+                // A store from before: the migration counts raw custody as it is.
+                #expect(try await client.postBatch(Envelopes.batch(Envelopes.many(2).map {
+                    $0.replacingOccurrences(of: #""device":"d-test""#, with: #""device":"d-laptop""#)
+                }, device: "d-laptop"), token: test.token).answer().accepted == 2)
+                try await test.store.execute([SQLStatement("DROP TABLE device_days")]
+                                             + DeviceDays.schema(test.store.dialect).map { SQLStatement($0) })
+                let filled = try await test.store.query(SQLStatement("SELECT device, envelopes, last_collected FROM device_days"))
+                #expect(filled.count == 1 && filled.first?[0].text == "d-laptop" && filled.first?[1].int == 2 && filled.first?[2] == .null)
+            }
+        }
+    }
+
     @Test func aBatchWithoutTheNewFieldsStillDescribesWhatItCan() throws {
         let body = Array(#"{"batch_id":"b1","sensor":{"device":"d-old","version":"0.0.9","os":7},"records":[]}"#.utf8)
         let batch = try BatchSplitter.split(body)

@@ -17,7 +17,7 @@ import Testing
         let columns = try Self.validate(Envelopes.make(id: id, source: "claude-code.transcripts", kind: "k",
                                                        device: "d-\u{e9}")).get()
         #expect(columns == EnvelopeColumns(id: id, source: "claude-code.transcripts", kind: "k", device: "d-\u{e9}",
-                                               path: "~/.test/s.jsonl", day: "2026-11-24", redactions: RedactionCounts()))
+                                               path: "~/.test/s.jsonl", collectedAt: "2026-11-24T19:02:03.120Z", redactions: RedactionCounts()))
     }
 
     static let valid: [(String, String)] = [

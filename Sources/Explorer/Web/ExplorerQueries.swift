@@ -151,47 +151,43 @@ package struct ExplorerQueries: Sendable {
         var perDay: [(day: String, count: Int64)] = []
     }
 
-    /// Every device that sent to the tenant: its tools, its sensor's version, when it last sent
-    /// and how many envelopes per day over the last `days` days.
+    /// Every device that sent to the tenant: its tools, its sensor's version (as its last batch
+    /// said), when it last sent and how many envelopes per day over the last `days` days, read
+    /// from the envelopes counted per device and day as they were stored (`DeviceDays`).
     package func devices(tenant: Int64?, days: Int = 14, now: Date = Date()) async throws -> [Device] {
         let tenantValue: [SQLiteValue] = [.integer(tenant ?? -1)]
+        let firstDay = String(now.addingTimeInterval(-Double(days - 1) * 86400).ISO8601Format().prefix(10))
         var devices: [String: Device] = [:]
+        var counts: [String: [String: Int64]] = [:]
+        var newestDay: [String: String] = [:]
         for row in try await store.query(SQLStatement("""
-            SELECT device, count(*), max(\(received)) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) GROUP BY device
+            SELECT device, day, envelopes, last_received, last_collected FROM device_days WHERE ($1 < 0 OR tenant_id = $1)
+            ORDER BY device, day
             """, tenantValue)) {
-            guard let name = row[0].text else { continue }
-            devices[name] = Device(device: name, envelopes: row[1].int ?? 0, lastReceived: row[2].text)
+            guard let name = row[0].text, let day = row[1].text else { continue }
+            var device = devices[name] ?? Device(device: name)
+            device.envelopes += row[2].int ?? 0
+            if day >= newestDay[name] ?? "" {
+                newestDay[name] = day
+                device.lastReceived = row[3].text
+                device.lastCollected = row[4].text
+            }
+            devices[name] = device
+            if day >= firstDay { counts[name, default: [:]][day] = row[2].int ?? 0 }
         }
         for row in try await store.query(SQLStatement(
             "SELECT DISTINCT device, tool FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1, 2", tenantValue)) {
             guard let name = row[0].text, let tool = row[1].text else { continue }
             devices[name, default: Device(device: name)].tools.append(tool)
         }
-        let firstDay = String(now.addingTimeInterval(-Double(days - 1) * 86400).ISO8601Format().prefix(10))
-        let dayExpression = store.dialect == .sqlite ? "substr(received_at, 1, 10)" : "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-        let since: SQLiteValue = store.dialect == .sqlite ? .text(firstDay) : .text(firstDay + "T00:00:00Z")
-        let sinceSQL = store.dialect == .sqlite ? "$2" : "CAST($2 AS TIMESTAMPTZ)"
-        var counts: [String: [String: Int64]] = [:]
-        for row in try await store.query(SQLStatement("""
-            SELECT device, \(dayExpression), count(*) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND received_at >= \(sinceSQL)
-            GROUP BY 1, 2
-            """, tenantValue + [since])) {
-            guard let name = row[0].text, let day = row[1].text else { continue }
-            counts[name, default: [:]][day] = row[2].int ?? 0
+        for row in try await store.query(SQLStatement(
+            "SELECT device, sensor_version FROM devices WHERE ($1 < 0 OR tenant_id = $1)", tenantValue)) {
+            guard let name = row[0].text else { continue }
+            devices[name]?.sensorVersion = row[1].text
         }
         let dayList = (0..<days).map { String(now.addingTimeInterval(-Double(days - 1 - $0) * 86400).ISO8601Format().prefix(10)) }
         for name in devices.keys {
             devices[name]?.perDay = dayList.map { ($0, counts[name]?[$0] ?? 0) }
-            // The newest envelope says which sensor sent it and when it collected it.
-            if let stored = try await store.query(SQLStatement("""
-                SELECT \(RawCustody.column(store.dialect)) FROM raw_envelopes WHERE ($1 < 0 OR tenant_id = $1) AND device = $2
-                ORDER BY received_at DESC LIMIT 1
-                """, tenantValue + [.text(name)])).first?[0],
-                let envelope = try? await store.envelopeText(stored),
-                let object = try? JSONSerialization.jsonObject(with: Data(envelope.utf8)) as? [String: Any] {
-                devices[name]?.sensorVersion = object["sensor"] as? String
-                devices[name]?.lastCollected = object["collected_at"] as? String
-            }
         }
         return devices.values.sorted { ($0.lastReceived ?? "") > ($1.lastReceived ?? "") }
     }

@@ -44,7 +44,7 @@ enum EnvelopeValidator {
         }
         let text = { (name: String) in JSONSlices.string(fields[name]!)! }
         return .success(EnvelopeColumns(id: text("id"), source: text("source"), kind: text("kind"), device: text("device"),
-                                        path: JSONSlices.locatorPath(fields["locator"]!), day: String(text("collected_at").prefix(10)),
+                                        path: JSONSlices.locatorPath(fields["locator"]!), collectedAt: text("collected_at"),
                                         redactions: redactions(flags: fields["flags"], record: fields["record"]!)))
     }
 
@@ -263,7 +263,7 @@ struct EnvelopeColumns: Sendable, Equatable {
     var kind: String
     var device: String
     var path: String?
-    /// `collected_at`'s day (YYYY-MM-DD, UTC).
-    var day: String
+    /// `collected_at` (RFC 3339, UTC).
+    var collectedAt: String
     var redactions: RedactionCounts
 }

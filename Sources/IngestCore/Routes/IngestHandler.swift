@@ -169,7 +169,7 @@ struct IngestHandler: Sendable {
                     // of the body (no copy per envelope).
                     var envelope = ValidEnvelope(id: columns.id, source: columns.source, kind: columns.kind,
                                                  device: columns.device, bytes: batch.bytes[range], path: columns.path)
-                    envelope.day = columns.day
+                    envelope.collectedAt = columns.collectedAt
                     envelope.redactions = columns.redactions
                     valid.append(envelope)
                     indexes.append(index)

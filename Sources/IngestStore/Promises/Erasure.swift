@@ -197,6 +197,7 @@ public enum Erasure {
             SQLStatement("INSERT INTO erased_envelopes(tenant_id, id) SELECT tenant_id, id FROM raw_envelopes WHERE \(inDevices) ON CONFLICT DO NOTHING", scope),
             SQLStatement("DELETE FROM raw_envelopes WHERE \(inDevices)", scope),
             SQLStatement("DELETE FROM raw_redactions WHERE \(inDevices)", scope),
+            SQLStatement("DELETE FROM device_days WHERE \(inDevices)", scope),
             SQLStatement("DELETE FROM norm_accounts WHERE \(inDevices)", scope),
             SQLStatement("DELETE FROM devices WHERE \(inDevices)", scope),
             SQLStatement("DELETE FROM device_people WHERE \(inDevices)", scope),

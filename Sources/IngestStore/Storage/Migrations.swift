@@ -103,6 +103,7 @@ package enum Migrations {
                   statements: promises(.sqlite)),
         Migration(version: 19, name: "how far each connector has read", statements: ConnectorWatermarks.schema(.sqlite)),
         Migration(version: 20, name: "a response counted once whether a transcript or telemetry reports it", statements: OneUsagePerRequest.schema(.sqlite)),
+        Migration(version: 21, name: "envelopes received per device and day", statements: DeviceDays.schema(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -176,6 +177,7 @@ package enum Migrations {
         Migration(version: 19, name: "lanes: raw custody divided by device, normalised by several servers at once",
                   statements: NormalizationLanes.postgresSchema),
         Migration(version: 20, name: "raw custody partitioned by month received; ids kept apart, for good", statements: RawPartitions.schema),
+        Migration(version: 21, name: "envelopes received per device and day", statements: DeviceDays.schema(.postgres)),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

@@ -243,9 +243,13 @@ public final class PostgresStore: IngestStore {
                     ON CONFLICT (tenant_id, record_id, rule) DO NOTHING
                     """, logger: self.logger)
             }
+            let now = DeviceDirectory.timestamp()
+            var fresh = inserted  // an id the batch holds twice was stored once
+            for arrival in DeviceDays.arrivals(envelopes.filter { fresh.remove($0.id) != nil }) {
+                try await connection.query(Self.query(DeviceDays.add(arrival, tenant: origin.tenantID, now: now)), logger: self.logger)
+            }
             if let sensor = origin.sensor {
-                try await connection.query(Self.query(DeviceDirectory.upsert(sensor, tenant: origin.tenantID, now: DeviceDirectory.timestamp())),
-                                           logger: self.logger)
+                try await connection.query(Self.query(DeviceDirectory.upsert(sensor, tenant: origin.tenantID, now: now)), logger: self.logger)
             }
             return InsertOutcome(accepted: inserted.count, duplicates: envelopes.count - inserted.count)
         }

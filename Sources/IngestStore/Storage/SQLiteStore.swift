@@ -99,6 +99,7 @@ public actor SQLiteStore: IngestStore {
         let packed = custody.pack(envelopes)
         let accepted = try database.transaction("IMMEDIATE") {
             var accepted = 0
+            var kept: [ValidEnvelope] = []
             for (envelope, stored) in zip(envelopes, packed) {
                 try statement.run(.text(envelope.id), .text(envelope.source), .text(envelope.kind), .text(envelope.device),
                                   .integer(origin.tokenID), .text(origin.batchID), .text(receivedAt), .blob(stored),
@@ -106,11 +107,13 @@ public actor SQLiteStore: IngestStore {
                 let inserted = database.changes
                 accepted += inserted
                 guard inserted > 0 else { continue }
+                kept.append(envelope)
                 for entry in envelope.redactions.entries {
                     try redactions.run(.integer(origin.tenantID), .text(envelope.id), .text(entry.rule), .text(envelope.device),
                                        .optional(envelope.path), .text(envelope.day), .integer(Int64(entry.count)))
                 }
             }
+            for arrival in DeviceDays.arrivals(kept) { try run(DeviceDays.add(arrival, tenant: origin.tenantID, now: receivedAt)) }
             if let sensor = origin.sensor { try run(DeviceDirectory.upsert(sensor, tenant: origin.tenantID, now: receivedAt)) }
             return accepted
         }

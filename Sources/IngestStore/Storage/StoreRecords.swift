@@ -13,9 +13,12 @@ public struct ValidEnvelope: Sendable, Equatable {
     public var bytes: ArraySlice<UInt8>
     /// `locator.path`: the file it was read from (kept beside the compressed envelope).
     public var path: String?
-    /// The day it was collected (YYYY-MM-DD) and what its record lost to redaction, by rule.
-    package var day = ""
+    /// When it was collected (its `collected_at`, RFC 3339 UTC) and what its record lost to
+    /// redaction, by rule.
+    package var collectedAt = ""
     package var redactions = RedactionCounts()
+    /// The day it was collected (YYYY-MM-DD).
+    package var day: String { String(collectedAt.prefix(10)) }
 
     /// An envelope the server makes itself for a record it fetched or was sent outside a batch (a
     /// vendor's usage event, a telemetry record): `record` is the record's JSON, `identity` the
