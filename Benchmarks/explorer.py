@@ -8,12 +8,15 @@ kept-alive requests from a signed-in client, after three untimed ones. Run by Be
     explorer.py time URL READ_TOKEN --requests 40 --big-session KEY
 """
 import argparse
+import glob
 import hashlib
 import http.client
 import json
 import random
+import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -94,6 +97,117 @@ def fill(database, messages_wanted, seed, days=90):
     json.dump({"sessions": len(sessions), "messages": len(messages), "tool_calls": len(calls), "usage": len(usage),
                "raw_envelopes": len(raw), "big_session": big}, sys.stdout)
 
+FILL_POSTGRES = r'''
+-- Generated inside PostgreSQL: sessions, messages, tool calls, usage, raw envelopes, devices,
+-- people and teams of a fleet. Keys, texts and times are functions of the row numbers, so two
+-- fills with the same sizes hold the same rows.
+SET synchronous_commit = off;
+SET maintenance_work_mem = '1GB';
+SET max_parallel_maintenance_workers = 1;
+CREATE TEMP TABLE words AS SELECT string_to_array(:'words', ' ') AS w;
+CREATE TEMP TABLE plan AS
+SELECT s, md5('session' || s) AS session_key,
+       (ARRAY['claude-code', 'codex', 'cursor', 'openclaw', 'antigravity'])[1 + s % 5] AS tool,
+       'd-' || lpad((s % :devices)::text, 5, '0') AS device,
+       to_timestamp(extract(epoch FROM now()) - (abs(hashint4(s)) % (:days * 86400))) AS started,
+       CASE WHEN s = 1 THEN 5000 ELSE 10 + abs(hashint4(s + 7)) % :spread END AS messages
+FROM generate_series(1, :sessions) s;
+CREATE FUNCTION pg_temp.stamp(t timestamptz, seconds bigint) RETURNS text IMMUTABLE LANGUAGE sql
+    AS $$ SELECT to_char((t + seconds * interval '1 second') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+CREATE FUNCTION pg_temp.sentence(seed bigint, low int, high int) RETURNS text STABLE LANGUAGE sql AS $$
+    SELECT array_to_string(ARRAY(
+        SELECT w[1 + abs(hashint8(seed * 131 + k)) % cardinality(w)] FROM words, generate_series(1, low + abs(hashint8(seed)) % (high - low + 1)) k), ' ')
+$$;
+CREATE FUNCTION pg_temp.model(tool text, s int) RETURNS text IMMUTABLE LANGUAGE sql AS $$
+    SELECT CASE tool WHEN 'claude-code' THEN (ARRAY['claude-sonnet-4-5-20250929', 'claude-opus-4-6'])[1 + s % 2]
+        WHEN 'codex' THEN (ARRAY['gpt-5-codex', 'gpt-5.1'])[1 + s % 2] WHEN 'cursor' THEN (ARRAY['claude-4-sonnet', 'gpt-5'])[1 + s % 2]
+        WHEN 'openclaw' THEN 'us.anthropic.claude-opus-4-6-v1' ELSE 'gemini-2.5-pro' END
+$$;
+
+ALTER TABLE norm_usage DISABLE TRIGGER USER;
+CREATE TEMP TABLE kept_indexes AS
+SELECT indexname, replace(indexdef, ' ON ONLY ', ' ON ') AS definition FROM pg_indexes
+WHERE schemaname = 'public' AND indexname NOT LIKE '%pkey' AND tablename IN ('norm_messages', 'norm_tool_calls', 'norm_usage', 'raw_envelopes');
+DO $$ DECLARE i record; BEGIN FOR i IN SELECT indexname FROM kept_indexes LOOP EXECUTE format('DROP INDEX %I', i.indexname); END LOOP; END $$;
+
+INSERT INTO norm_sessions(session_key, tool, device, native_id, source, project, git_branch, tool_version, model, started_at, ended_at, tenant_id)
+SELECT session_key, tool, device, 'native-' || s, tool || '.source', '/home/dev/project-' || s % 40, 'main', '1.0.0', pg_temp.model(tool, s),
+       pg_temp.stamp(started, 0), pg_temp.stamp(started, messages * 20), 1
+FROM plan;
+INSERT INTO norm_session_models(session_key, model, source) SELECT session_key, pg_temp.model(tool, s), tool || '.source' FROM plan;
+INSERT INTO norm_messages(message_key, session_key, role, kind, text, model, created_at, ordinal, rank, source)
+SELECT md5('message' || s || '/' || o), session_key, CASE WHEN o % 2 = 0 THEN 'user' ELSE 'assistant' END, 'text',
+       pg_temp.sentence(s::bigint * 100000 + o, 8, 60), CASE WHEN o % 2 = 1 THEN pg_temp.model(tool, s) END,
+       pg_temp.stamp(started, o * 20), o, 0, tool || '.source'
+FROM plan, generate_series(0, messages - 1) o;
+INSERT INTO norm_tool_calls(call_key, session_key, message_key, call_id, name, input, result, is_error, started_at, ended_at, duration_ms, source)
+SELECT md5('call' || s || '/' || o), session_key, md5('message' || s || '/' || o), 'call-' || s || '-' || o,
+       (ARRAY['Bash', 'Edit', 'Read'])[1 + o % 3], json_build_object('command', pg_temp.sentence(s::bigint * 100000 + o + 50000, 3, 10))::text,
+       pg_temp.sentence(s::bigint * 100000 + o + 70000, 10, 80), 0, pg_temp.stamp(started, o * 20), pg_temp.stamp(started, o * 20 + 3), 3000,
+       tool || '.source'
+FROM plan, generate_series(1, messages - 1, 4) o;
+INSERT INTO norm_usage(usage_key, session_key, message_key, model, created_at, input_tokens, output_tokens, cache_read_tokens,
+                       cache_write_tokens, reasoning_tokens, total_tokens, source, estimated_cost)
+SELECT md5('usage' || s || '/' || o), session_key, md5('message' || s || '/' || o), pg_temp.model(tool, s), pg_temp.stamp(started, o * 20),
+       i, out, r, wr, 0, i + out + r + wr, tool || '.source', (i * 3 + out * 15 + r * 0.3 + wr * 3.75) / 1e6
+FROM (SELECT s, o, session_key, tool, started, 10 + abs(hashint8(s * 7 + o)) % 2990 AS i, 50 + abs(hashint8(s * 11 + o)) % 1950 AS out,
+             abs(hashint8(s * 13 + o)) % 50000 AS r, abs(hashint8(s * 17 + o)) % 5000 AS wr
+      FROM plan, generate_series(1, messages - 1, 2) o) u;
+INSERT INTO norm_usage_by_day(day, session_key, model, tokens, cost, rows)
+SELECT substr(created_at, 1, 10), session_key, model, sum(total_tokens), sum(estimated_cost), count(*) FROM norm_usage GROUP BY 1, 2, 3;
+-- One raw envelope per message, received five seconds after it.
+INSERT INTO raw_envelopes(tenant_id, id, source, kind, device, token_id, batch_id, received_at, envelope, envelope_bytes, locator_path)
+SELECT 1, md5('raw' || s || '/' || o), tool || '.source', tool || '.record', device, 1, 'bench', started + (o * 20 + 5) * interval '1 second',
+       json_build_object('schema_version', 1, 'id', md5('raw' || s || '/' || o), 'source', tool || '.source', 'kind', tool || '.record',
+                         'device', device, 'sensor', '0.1.0', 'collected_at', pg_temp.stamp(started, o * 20),
+                         'locator', json_build_object('path', '~/' || tool || '/' || s || '.jsonl'), 'encoding', 'json',
+                         'record', json_build_object('n', o))::text, 300, '~/' || tool || '/' || s || '.jsonl'
+FROM plan, generate_series(0, messages - 1) o;
+INSERT INTO raw_ids(tenant_id, id) SELECT tenant_id, id FROM raw_envelopes;
+-- The generated envelopes are not for the normaliser: every lane's watermark is past them.
+UPDATE norm_progress SET last_seq = (SELECT max(seq) FROM raw_envelopes);
+
+INSERT INTO devices(tenant_id, device, host, os, os_version, os_user, sensor_version, first_seen, last_seen)
+SELECT 1, device, 'host-' || substr(device, 3), 'macOS', '15.1', 'dev', '0.1.0', pg_temp.stamp(min(started), 0), pg_temp.stamp(max(started), 3600)
+FROM plan GROUP BY device;
+INSERT INTO people(id, tenant_id, email, name, origin, created_at, updated_at)
+SELECT 'p-' || p, 1, 'person' || p || '@example.com', 'Person ' || p, 'admin', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'
+FROM generate_series(1, :people) p;
+INSERT INTO teams(id, tenant_id, name, created_at, updated_at)
+SELECT 't-' || t, 1, 'Team ' || t, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM generate_series(1, :teams) t;
+INSERT INTO team_members(team_id, person_id) SELECT 't-' || (1 + p % :teams), 'p-' || p FROM generate_series(1, :people) p;
+INSERT INTO device_people(tenant_id, device, person_id, link, strength, linked_at)
+SELECT 1, 'd-' || lpad(d::text, 5, '0'), 'p-' || (1 + d % :people), 'admin', 3, '2026-01-01T00:00:00Z' FROM generate_series(0, :devices - 1) d;
+
+DO $$ DECLARE i record; BEGIN FOR i IN SELECT definition FROM kept_indexes LOOP EXECUTE i.definition; END LOOP; END $$;
+ALTER TABLE norm_usage ENABLE TRIGGER USER;
+'''
+
+
+def fill_postgres(url, messages_wanted, sessions, devices, people, teams, days):
+    """Fills a migrated PostgreSQL store inside the server (psql reads FILL_POSTGRES from its standard input)."""
+    average = max(10, messages_wanted // sessions)
+    spread = 2 * (average - 10) + 1
+    variables = {"sessions": sessions, "devices": devices, "people": people, "teams": teams, "days": days, "spread": spread,
+                 "words": " ".join(WORDS)}
+    command = [psql(), url, "-X", "-q", "-v", "ON_ERROR_STOP=1"] + [arg for k, v in variables.items() for arg in ("-v", f"{k}={v}")]
+    subprocess.run(command, input=FILL_POSTGRES, text=True, check=True, stdout=subprocess.DEVNULL)
+    counts = {}
+    for table, name in [("norm_sessions", "sessions"), ("norm_messages", "messages"), ("norm_tool_calls", "tool_calls"),
+                        ("norm_usage", "usage"), ("raw_envelopes", "raw_envelopes"), ("devices", "devices"), ("people", "people")]:
+        counts[name] = int(subprocess.run([psql(), url, "-X", "-qtA", "-c", f"SELECT count(*) FROM {table}"],
+                                          text=True, check=True, capture_output=True).stdout)
+    subprocess.run([psql(), url, "-X", "-q", "-c", "SET client_min_messages = error", "-c", "VACUUM ANALYZE"], check=True)
+    counts["big_session"] = hashlib.md5(b"session1").hexdigest()
+    json.dump(counts, sys.stdout)
+
+
+def psql():
+    found = shutil.which("psql") or sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1:]
+    if not found:
+        sys.exit("needs psql (apt-get install postgresql-client)")
+    return found if isinstance(found, str) else found[0]
+
 
 def timing(url, token, requests, big_session):
     parsed = urllib.parse.urlparse(url)
@@ -142,6 +256,14 @@ def main():
     f.add_argument("--messages", type=int, default=1_000_000)
     f.add_argument("--seed", type=int, default=7)
     f.add_argument("--days", type=int, default=90, help="sessions start over this many days before now")
+    g = commands.add_parser("fill-postgres")
+    g.add_argument("url")
+    g.add_argument("--messages", type=int, default=10_000_000)
+    g.add_argument("--sessions", type=int, default=100_000)
+    g.add_argument("--devices", type=int, default=1_000)
+    g.add_argument("--people", type=int, default=300)
+    g.add_argument("--teams", type=int, default=20)
+    g.add_argument("--days", type=int, default=90, help="sessions start over this many days before now")
     t = commands.add_parser("time")
     t.add_argument("url")
     t.add_argument("token")
@@ -150,6 +272,8 @@ def main():
     args = parser.parse_args()
     if args.command == "fill":
         fill(args.database, args.messages, args.seed, args.days)
+    elif args.command == "fill-postgres":
+        fill_postgres(args.url, args.messages, args.sessions, args.devices, args.people, args.teams, args.days)
     else:
         timing(args.url, args.token, args.requests, args.big_session)
 
