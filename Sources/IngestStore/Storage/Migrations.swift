@@ -104,6 +104,8 @@ package enum Migrations {
         Migration(version: 19, name: "how far each connector has read", statements: ConnectorWatermarks.schema(.sqlite)),
         Migration(version: 20, name: "a response counted once whether a transcript or telemetry reports it", statements: OneUsagePerRequest.schema(.sqlite)),
         Migration(version: 21, name: "envelopes received per device and day", statements: DeviceDays.schema(.sqlite)),
+        // SQLite's index lists matches in rowid order already. The version keeps both stores in step.
+        Migration(version: 22, name: "search: the newest matches first without sorting every match", statements: []),
     ]
 
     package static let postgres: [Migration] = [
@@ -178,6 +180,7 @@ package enum Migrations {
                   statements: NormalizationLanes.postgresSchema),
         Migration(version: 20, name: "raw custody partitioned by month received; ids kept apart, for good", statements: RawPartitions.schema),
         Migration(version: 21, name: "envelopes received per device and day", statements: DeviceDays.schema(.postgres)),
+        Migration(version: 22, name: "search: the newest matches first without sorting every match", statements: FullTextSearch.newestFirst),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {
