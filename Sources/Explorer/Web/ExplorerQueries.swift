@@ -102,7 +102,7 @@ package struct ExplorerQueries: Sendable {
         var totals = Totals()
         totals.sessions = try await store.query(SQLStatement("""
             SELECT count(*) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2
-            AND EXISTS (SELECT 1 FROM norm_messages m WHERE m.session_key = s.session_key)\(ownedSQL)
+            AND \(NormalizedReader.holdsMessages)\(ownedSQL)
             """, values + owned.values)).first?[0].int ?? 0
         let latestOwned = owner.conditions(sessions: "s", first: 2)
         totals.latest = try await store.query(SQLStatement(

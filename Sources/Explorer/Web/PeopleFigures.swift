@@ -1,5 +1,6 @@
 import Foundation
 import IngestStore
+import Normalization
 import SQLiteDB
 
 /// One person's figures: what their devices' sessions add up to, whichever device they used.
@@ -51,7 +52,7 @@ package struct PeopleFigures: Sendable {
             SELECT dp.person_id, s.tool, count(*), max(s.ended_at) FROM norm_sessions s
             JOIN device_people dp ON dp.tenant_id = s.tenant_id AND dp.device = s.device
             WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2
-              AND EXISTS (SELECT 1 FROM norm_messages m WHERE m.session_key = s.session_key)
+              AND \(NormalizedReader.holdsMessages)
             GROUP BY dp.person_id, s.tool
             """, scope)) {
             guard let person = row[0].text else { continue }

@@ -116,7 +116,7 @@ public enum Erasure {
         let value = SQLiteValue.text(key)
         return [SQLStatement("DELETE FROM norm_message_positions WHERE message_key IN (SELECT message_key FROM norm_messages WHERE session_key = $1)", [value])]
             + ["norm_messages", "norm_tool_calls", "norm_usage", "norm_file_changes", "norm_session_files", "norm_session_models",
-               "norm_usage_by_day", "kept_sessions", "exported_sessions", "norm_sessions"].map { SQLStatement("DELETE FROM \($0) WHERE session_key = $1", [value]) }
+               "norm_usage_by_day", "norm_session_totals", "kept_sessions", "exported_sessions", "norm_sessions"].map { SQLStatement("DELETE FROM \($0) WHERE session_key = $1", [value]) }
             + [SQLStatement("DELETE FROM norm_session_links WHERE child_key = $1 OR parent_key = $1", [value])]
     }
 

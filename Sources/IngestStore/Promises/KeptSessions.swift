@@ -24,6 +24,7 @@ package enum KeptSessions {
         "norm_sessions": "session_key", "norm_session_files": "session_key", "norm_session_links": "child_key",
         "norm_messages": "session_key", "norm_tool_calls": "session_key", "norm_usage": "session_key",
         "norm_file_changes": "session_key", "norm_session_models": "session_key", "norm_usage_by_day": "session_key",
+        "norm_session_totals": "session_key",
     ]
 
     /// The condition (after `WHERE`) that spares the kept sessions' rows of `table`, or nil when

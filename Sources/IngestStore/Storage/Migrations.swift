@@ -106,6 +106,7 @@ package enum Migrations {
         Migration(version: 21, name: "envelopes received per device and day", statements: DeviceDays.schema(.sqlite)),
         // SQLite's index lists matches in rowid order already. The version keeps both stores in step.
         Migration(version: 22, name: "search: the newest matches first without sorting every match", statements: []),
+        Migration(version: 23, name: "each session's messages, tokens and cost, kept as they are written", statements: SessionTotals.schema(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -181,6 +182,7 @@ package enum Migrations {
         Migration(version: 20, name: "raw custody partitioned by month received; ids kept apart, for good", statements: RawPartitions.schema),
         Migration(version: 21, name: "envelopes received per device and day", statements: DeviceDays.schema(.postgres)),
         Migration(version: 22, name: "search: the newest matches first without sorting every match", statements: FullTextSearch.newestFirst),
+        Migration(version: 23, name: "each session's messages, tokens and cost, kept as they are written", statements: SessionTotals.schema(.postgres)),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

@@ -154,10 +154,10 @@ public struct NormalizedReader: Sendable {
             switch self {
             case .newest: return "s.started_at DESC, s.session_key"
             case .oldest: return "s.started_at ASC, s.session_key"
-            case .tokens: return "(SELECT coalesce(sum(u.total_tokens), 0) FROM norm_usage u WHERE u.session_key = s.session_key) DESC, s.session_key"
-            case .cost:
-                return "(SELECT coalesce(sum(coalesce(u.cost, u.estimated_cost)), 0) FROM norm_usage u WHERE u.session_key = s.session_key) DESC, s.session_key"
-            case .messages: return "(SELECT count(*) FROM norm_messages m WHERE m.session_key = s.session_key) DESC, s.session_key"
+            // From the session's totals (`t`, see `SessionTotals`), not a sum over its rows.
+            case .tokens: return "coalesce(t.tokens, 0) DESC, s.session_key"
+            case .cost: return "coalesce(t.cost, 0) DESC, s.session_key"
+            case .messages: return "coalesce(t.messages, 0) DESC, s.session_key"
             }
         }
     }
@@ -255,13 +255,14 @@ public struct NormalizedReader: Sendable {
     public func sessions(_ filter: Filter, limit: Int = 100, offset: Int = 0, order: SessionOrder = .newest) async throws -> SessionPage {
         var (whereClause, filterValues) = filter.sql(time: "s.started_at")
         if !filter.includeEmpty {
-            let hasMessages = "EXISTS (SELECT 1 FROM norm_messages m WHERE m.session_key = s.session_key)"
+            let hasMessages = "t.messages > 0"
             whereClause = whereClause.isEmpty ? "WHERE " + hasMessages : whereClause + " AND " + hasMessages
         }
         var values = filterValues
         values += [.integer(Int64(limit + 1)), .integer(Int64(offset))]
         let rows = try await store.query(SQLStatement("""
             SELECT \(Self.sessionColumns) FROM norm_sessions s LEFT JOIN norm_session_links l ON l.child_key = s.session_key
+            LEFT JOIN norm_session_totals t ON t.session_key = s.session_key
             \(whereClause) ORDER BY \(order.sql) LIMIT $\(values.count - 1) OFFSET $\(values.count)
             """, values))
         var sessions = rows.prefix(limit).map(Self.session)
@@ -385,6 +386,9 @@ public struct NormalizedReader: Sendable {
     /// tenant `$2` (-1: every tenant's), or to one not stored yet, which has nothing to show:
     /// a link never leads across tenants.
     package static let linkInTenant = "(s.tenant_id IS NULL OR $2 < 0 OR s.tenant_id = $2)"
+
+    /// Whether a session `s` holds any message, from its totals (see `SessionTotals`).
+    package static let holdsMessages = "EXISTS (SELECT 1 FROM norm_session_totals t WHERE t.session_key = s.session_key AND t.messages > 0)"
 
     /// The first 200 characters of a session `s`'s first user message with text.
     package static let firstPrompt = """

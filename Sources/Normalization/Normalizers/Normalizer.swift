@@ -290,7 +290,7 @@ public final class Normalizer: Service, Sendable {
         let horizon = try await lease.holding("reparse") {
             // The search index is paused while everything is normalised again, and built in one
             // pass at the end.
-            try await store.empty(NormalizedSchema.tables + ["norm_usage_by_day"],
+            try await store.empty(NormalizedSchema.tables + ["norm_usage_by_day", "norm_session_totals"],
                                   after: FullTextSearch.pause(store.dialect) + [SQLStatement("UPDATE norm_progress SET last_seq = 0"),
                                                                                   KeptSessions.wordsWrittenAgain])
             return try await store.query(SQLStatement("SELECT coalesce(max(\(arrival)), 0) FROM raw_envelopes r")).first?.first?.int ?? 0
