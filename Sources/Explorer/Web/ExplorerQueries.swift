@@ -38,54 +38,74 @@ package struct ExplorerQueries: Sendable {
         package var responses: Int64 = 0
     }
 
-    /// The usage summed per day, session and model since `since` (`YYYY-MM-DD`; nil: all), from
-    /// `norm_usage_by_day`; the sessions' tool, device and project are joined here. A row without
-    /// a time of its own counts on its session's first day.
+    /// The usage summed per day and tool since `since` (`YYYY-MM-DD`; nil: all), and the models,
+    /// projects and devices with the most tokens, summed by the database from
+    /// `norm_usage_by_day` joined with the sessions (a row without a time of its own counts on
+    /// its session's first day), the four groupings at once (PostgreSQL runs them side by side;
+    /// SQLite one after the other). At fleet size (100,000 sessions, PostgreSQL on two cores)
+    /// gathering the rows here to sum them took 0.6 s of the overview's 0.9; the groupings take
+    /// 0.5 s together, as one statement of grouping sets did (each counts distinct sessions). Sums
+    /// are taken as floating point and held at Int64's bounds here: no sum of extreme rows
+    /// overflows in the database.
     func usageWindow(tenant: Int64?, since: String?, owner: OwnerFilter = OwnerFilter(), leaders: Int = 8) async throws -> UsageWindow {
-        let timed = try await store.query(SQLStatement(
-            "SELECT day, session_key, model, tokens, cost, rows FROM norm_usage_by_day WHERE day >= $1 AND rows > 0", [.text(since ?? "0")]))
-        let untimed = try await store.query(SQLStatement("""
-            SELECT substr(s.started_at, 1, 10), u.session_key, u.model, u.tokens, u.cost, u.rows FROM norm_usage_by_day u
-            JOIN norm_sessions s ON s.session_key = u.session_key
-            WHERE u.day = '' AND u.rows > 0 AND s.started_at >= $1
-            """, [.text(since ?? "0")]))
-        var sessions: [String: (tool: String, device: String, project: String?, model: String?)] = [:]
-        let owned = owner.conditions(sessions: "s", first: 2)
-        for row in try await store.query(SQLStatement(
-            "SELECT session_key, tool, device, project, model FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)"
-                + owned.conditions.map { " AND " + $0 }.joined(),
-            [.integer(tenant ?? -1)] + owned.values)) {
-            if let key = row[0].text { sessions[key] = (row[1].text ?? "", row[2].text ?? "", row[3].text, row[4].text) }
+        let owned = owner.conditions(sessions: "s", first: 3)
+        let values: [SQLiteValue] = [.text(since ?? "0"), .integer(tenant ?? -1)] + owned.values
+        let rows = """
+            FROM (SELECT day, session_key, model, tokens, cost, rows FROM norm_usage_by_day WHERE day >= $1 AND rows > 0
+                  UNION ALL
+                  SELECT substr(s.started_at, 1, 10), u.session_key, u.model, u.tokens, u.cost, u.rows FROM norm_usage_by_day u
+                  JOIN norm_sessions s ON s.session_key = u.session_key WHERE u.day = '' AND u.rows > 0 AND s.started_at >= $1) AS w
+            JOIN norm_sessions s ON s.session_key = w.session_key
+            WHERE ($2 < 0 OR s.tenant_id = $2)\(owned.conditions.map { " AND " + $0 }.joined())
+            """
+        let sum = { (column: String) in self.store.dialect == .sqlite ? "total(\(column))" : "CAST(sum(\(column)) AS DOUBLE PRECISION)" }
+        // Each row: its grouping (0 day and tool, 1 model, 2 project, 3 device), its one or two
+        // names, tokens, cost, responses, sessions.
+        let statements = [(0, "w.day", "s.tool"), (1, "coalesce(nullif(w.model, ''), s.model)", nil), (2, "s.project", nil),
+                          (3, "s.device", nil)].map { set, name, second in
+            SQLStatement("""
+                SELECT \(set), \(name), \(second ?? "NULL"), \(sum("w.tokens")), \(sum("w.cost")), \(sum("w.rows")),
+                       \(second == nil ? "count(DISTINCT w.session_key)" : "0") \(rows)
+                GROUP BY \(name)\(second.map { ", " + $0 } ?? "")\(second == nil ? " ORDER BY 4 DESC, coalesce(\(name), '') LIMIT \(leaders)" : "")
+                """, values)
         }
+        async let days = store.query(statements[0])
+        async let models = store.query(statements[1])
+        async let projects = store.query(statements[2])
+        async let devices = store.query(statements[3])
+        let found = try await days + models + projects + devices
         var window = UsageWindow()
-        struct Tally { var tokens: Int64 = 0, cost = 0.0, sessions: Set<String> = [] }
-        var byModel: [String?: Tally] = [:], byProject: [String?: Tally] = [:], byDevice: [String?: Tally] = [:]
-        func add(_ table: inout [String?: Tally], _ name: String?, session: String, tokens: Int64, cost: Double) {
-            table[name, default: Tally()].tokens.addSaturated(tokens)
-            table[name, default: Tally()].cost += cost
-            table[name, default: Tally()].sessions.insert(session)
+        var ranked: [[Leader]] = [[], [], []]
+        for row in found {
+            let tokens = Self.integer(row[3]), cost = row[4].double ?? 0
+            guard let set = row[0].int, set > 0 else {
+                guard let day = row[1].text else { continue }
+                let tool = row[2].text ?? ""
+                window.tokens[day, default: [:]][tool, default: 0].addSaturated(tokens)
+                window.cost[day, default: [:]][tool, default: 0] += cost
+                window.responses.addSaturated(Self.integer(row[5]))
+                if window.firstDay.map({ day < $0 }) ?? true { window.firstDay = day }
+                if window.lastDay.map({ day > $0 }) ?? true { window.lastDay = day }
+                continue
+            }
+            ranked[Int(set) - 1].append(Leader(name: row[1].text, tokens: tokens, cost: cost, sessions: row[6].int ?? 0))
         }
-        for row in timed + untimed {
-            guard let day = row[0].text, let key = row[1].text, let session = sessions[key] else { continue }
-            let tokens = row[3].int ?? 0, cost = row[4].double ?? 0
-            window.responses.addSaturated(row[5].int ?? 0)
-            window.tokens[day, default: [:]][session.tool, default: 0].addSaturated(tokens)
-            window.cost[day, default: [:]][session.tool, default: 0] += cost
-            let model = row[2].text.flatMap { $0.isEmpty ? nil : $0 } ?? session.model
-            add(&byModel, model, session: key, tokens: tokens, cost: cost)
-            add(&byProject, session.project, session: key, tokens: tokens, cost: cost)
-            add(&byDevice, session.device, session: key, tokens: tokens, cost: cost)
-            if window.firstDay.map({ day < $0 }) ?? true { window.firstDay = day }
-            if window.lastDay.map({ day > $0 }) ?? true { window.lastDay = day }
+        let top = { (table: [Leader]) in
+            Array(table.sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : ($0.name ?? "") < ($1.name ?? "") }.prefix(leaders))
         }
-        func top(_ table: [String?: Tally]) -> [Leader] {
-            Array(table.map { Leader(name: $0.key, tokens: $0.value.tokens, cost: $0.value.cost, sessions: Int64($0.value.sessions.count)) }
-                .sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : ($0.name ?? "") < ($1.name ?? "") }.prefix(leaders))
-        }
-        window.models = top(byModel)
-        window.projects = top(byProject)
-        window.devices = top(byDevice)
+        window.models = top(ranked[0])
+        window.projects = top(ranked[1])
+        window.devices = top(ranked[2])
         return window
+    }
+
+    /// A sum taken as floating point, held at Int64's bounds.
+    static func integer(_ value: SQLiteValue) -> Int64 {
+        switch value {
+        case .integer(let number): number
+        case .real(let number): BoundedNumber.integer(number, within: Int64.min...Int64.max) ?? 0
+        default: 0
+        }
     }
 
     package struct Totals: Sendable {

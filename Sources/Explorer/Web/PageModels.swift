@@ -363,6 +363,67 @@ extension SearchPage.SnippetPart: MustacheParent {
     }
 }
 
+extension DevicesPage.Row: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "device": return device
+        case "link": return link
+        case "tools": return tools
+        case "sensor": return sensor
+        case "envelopes": return envelopes
+        case "lastReceived": return lastReceived
+        case "behind": return behind
+        case "sparkWidth": return sparkWidth
+        case "spark": return spark
+        case "redactions": return redactions
+        case "host": return host
+        case "system": return system
+        case "user": return user
+        case "firstSeen": return firstSeen
+        case "enrolledBy": return enrolledBy
+        case "person": return person
+        default: return nil
+        }
+    }
+}
+
+extension DevicesPage.Spark: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "day": return day
+        case "count": return count
+        case "x": return x
+        case "y": return y
+        case "width": return width
+        case "height": return height
+        default: return nil
+        }
+    }
+}
+
+extension PeoplePage.Row: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "email": return email
+        case "name": return self.name
+        case "inactive": return inactive
+        case "teams": return teams
+        case "devices": return devices
+        case "sessions": return sessions
+        case "tokens": return tokens
+        case "cost": return cost
+        case "tools": return tools
+        case "models": return models
+        case "accounts": return accounts
+        case "flagged": return flagged
+        case "sessionsLink": return sessionsLink
+        case "accountsLink": return accountsLink
+        case "overviewLink": return overviewLink
+        default: return nil
+        }
+    }
+}
+
 extension UsageChart.Bar: MustacheParent {
     package func child(named name: String) -> Any? {
         switch name {
@@ -467,4 +528,55 @@ package struct OncePage {
     package var signedIn = false
     package var nav = Navigation()
     package var action: String
+}
+
+extension UsageChart: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "id": return id
+        case "heading": return heading
+        case "width": return width
+        case "height": return height
+        case "bars": return bars
+        case "gridLines": return gridLines
+        case "dayLabels": return dayLabels
+        case "legend": return legend
+        default: return nil
+        }
+    }
+}
+
+extension UsageChart.GridLine: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "x1": return x1
+        case "x2": return x2
+        case "y": return y
+        case "label": return label
+        case "labelX": return labelX
+        case "labelY": return labelY
+        default: return nil
+        }
+    }
+}
+
+extension UsageChart.DayLabel: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "x": return x
+        case "y": return y
+        case "label": return label
+        default: return nil
+        }
+    }
+}
+
+extension UsageChart.LegendEntry: MustacheParent {
+    package func child(named name: String) -> Any? {
+        switch name {
+        case "tool": return tool
+        case "series": return series
+        default: return nil
+        }
+    }
 }
