@@ -498,8 +498,9 @@ package struct ExplorerHandler: Sendable {
     private func people(access: ReadAccess) async throws -> Response {
         let figures = PeopleFigures(store: queries.store)
         let tenant = access.tenant
-        let people = try await RoleViews.people(try await figures.people(tenant: tenant), for: access, in: queries.store)
-        let teams = RoleViews.teams(try await figures.teams(tenant: tenant), for: access)
+        let everyone = try await figures.people(tenant: tenant)
+        let people = try await RoleViews.people(everyone, for: access, in: queries.store)
+        let teams = RoleViews.teams(try await figures.teams(of: everyone, tenant: tenant), for: access)
         return renderer.render("people", PeoplePage(
             hidden: access.people?.isEmpty == true, minimumGroup: access.minimumGroup > 1 ? access.minimumGroup : nil,
             rows: people.map { person in

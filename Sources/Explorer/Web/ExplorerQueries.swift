@@ -172,28 +172,26 @@ package struct ExplorerQueries: Sendable {
     }
 
     /// Every device that sent to the tenant: its tools, its sensor's version (as its last batch
-    /// said), when it last sent and how many envelopes per day over the last `days` days, read
-    /// from the envelopes counted per device and day as they were stored (`DeviceDays`).
+    /// said), when it last sent, the newest collection time it sent, and how many envelopes per
+    /// day over the last `days` days, read from the envelopes counted per device and day as they
+    /// were stored (`DeviceDays`).
     package func devices(tenant: Int64?, days: Int = 14, now: Date = Date()) async throws -> [Device] {
         let tenantValue: [SQLiteValue] = [.integer(tenant ?? -1)]
         let firstDay = String(now.addingTimeInterval(-Double(days - 1) * 86400).ISO8601Format().prefix(10))
         var devices: [String: Device] = [:]
-        var counts: [String: [String: Int64]] = [:]
-        var newestDay: [String: String] = [:]
         for row in try await store.query(SQLStatement("""
-            SELECT device, day, envelopes, last_received, last_collected FROM device_days WHERE ($1 < 0 OR tenant_id = $1)
-            ORDER BY device, day
+            SELECT device, \(store.dialect == .sqlite ? "total(envelopes)" : "CAST(sum(envelopes) AS DOUBLE PRECISION)"), max(last_received),
+                   max(last_collected)
+            FROM device_days WHERE ($1 < 0 OR tenant_id = $1) GROUP BY device
             """, tenantValue)) {
+            guard let name = row[0].text else { continue }
+            devices[name] = Device(device: name, envelopes: Self.integer(row[1]), lastReceived: row[2].text, lastCollected: row[3].text)
+        }
+        var counts: [String: [String: Int64]] = [:]
+        for row in try await store.query(SQLStatement(
+            "SELECT device, day, envelopes FROM device_days WHERE ($1 < 0 OR tenant_id = $1) AND day >= $2", tenantValue + [.text(firstDay)])) {
             guard let name = row[0].text, let day = row[1].text else { continue }
-            var device = devices[name] ?? Device(device: name)
-            device.envelopes += row[2].int ?? 0
-            if day >= newestDay[name] ?? "" {
-                newestDay[name] = day
-                device.lastReceived = row[3].text
-                device.lastCollected = row[4].text
-            }
-            devices[name] = device
-            if day >= firstDay { counts[name, default: [:]][day] = row[2].int ?? 0 }
+            counts[name, default: [:]][day] = row[2].int ?? 0
         }
         for row in try await store.query(SQLStatement(
             "SELECT DISTINCT device, tool FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1, 2", tenantValue)) {

@@ -125,7 +125,13 @@ package struct PeopleFigures: Sendable {
 
     /// Every team of the tenant, its members' figures summed (a person in two teams counts in both).
     package func teams(tenant: Int64?, since: String? = nil) async throws -> [TeamFigures] {
-        let people = Dictionary(try await self.people(tenant: tenant, since: since).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        try await teams(of: try await people(tenant: tenant, since: since), tenant: tenant)
+    }
+
+    /// Every team of the tenant, summed from its members' figures as ``people(tenant:since:)``
+    /// gave them (a page showing both sums every session once, not twice).
+    package func teams(of everyone: [PersonFigures], tenant: Int64?) async throws -> [TeamFigures] {
+        let people = Dictionary(everyone.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var teams: [String: TeamFigures] = [:]
         for row in try await store.query(SQLStatement(
             "SELECT id, name FROM teams WHERE ($1 < 0 OR tenant_id = $1)", [.integer(tenant ?? -1)])) {

@@ -271,7 +271,8 @@ struct SessionTools: Sendable {
 
     private func listPeople(access: ReadAccess) async throws -> Directory {
         let figures = PeopleFigures(store: store)
-        let people = access.people?.isEmpty == true ? [] : try await RoleViews.people(try await figures.people(tenant: access.tenant), for: access, in: store)
-        return Directory(people: people, teams: RoleViews.teams(try await figures.teams(tenant: access.tenant), for: access))
+        let everyone = try await figures.people(tenant: access.tenant)
+        let people = access.people?.isEmpty == true ? [] : try await RoleViews.people(everyone, for: access, in: store)
+        return Directory(people: people, teams: RoleViews.teams(try await figures.teams(of: everyone, tenant: access.tenant), for: access))
     }
 }
