@@ -87,6 +87,13 @@ for _ in $(seq 3600); do
     grep -q "estimated costs" "$work/server.log" && grep -q "listening on" "$work/server.log" && break
     sleep 0.5
 done
+# SQLite: the generated rows wait in the search index's queue until the server indexes them.
+if [ "$store" != postgresql ] && command -v sqlite3 > /dev/null; then
+    for _ in $(seq 600); do
+        [ "$(sqlite3 "$db" "SELECT (SELECT count(*) FROM norm_messages_unindexed) + (SELECT count(*) FROM norm_tool_calls_unindexed)" 2> /dev/null)" = 0 ] && break
+        sleep 0.5
+    done
+fi
 url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/server.log" | head -1)
 big=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["big_session"])' "$work/filled.json")
 python3 Benchmarks/explorer.py time "$url" "$(cat "$work/read")" --requests "$requests" --big-session "$big"
