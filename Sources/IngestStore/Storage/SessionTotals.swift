@@ -5,10 +5,25 @@
 /// million messages and five million usage rows for each view). `messages` counts rows, as the
 /// lists sort; `cost` is the recorded cost, else the estimate, as everywhere.
 ///
-/// SQLite: a trigger per row. PostgreSQL: a trigger per statement over its transition table
-/// (one upsert per session a statement touched, in key order, not one per row), so a step of
-/// a thousand messages adds one grouped write, not a thousand.
+/// SQLite: a trigger per row, standing still while a whole reparse runs (as the search index
+/// does: they cost a fifth of the reparse's CPU), the totals summed again in one pass when it
+/// ends. PostgreSQL: a trigger per statement over its transition table (one upsert per session
+/// a statement touched, in key order, not one per row), so a step of a thousand messages adds
+/// one grouped write, not a thousand.
 package enum SessionTotals {
+    /// Every session's totals summed again from its rows.
+    package static let rebuild = [
+        "DELETE FROM norm_session_totals",
+        """
+        INSERT INTO norm_session_totals(session_key, messages, tokens, cost)
+        SELECT session_key, sum(messages), sum(tokens), sum(cost) FROM (
+            SELECT session_key, count(*) AS messages, 0 AS tokens, 0 AS cost FROM norm_messages GROUP BY session_key
+            UNION ALL
+            SELECT session_key, 0, sum(total_tokens), sum(coalesce(cost, estimated_cost, 0)) FROM norm_usage GROUP BY session_key
+        ) AS parts GROUP BY session_key
+        """,
+    ]
+
     package static func schema(_ dialect: SQLDialect) -> [String] {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
         let real = dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"
@@ -18,19 +33,14 @@ package enum SessionTotals {
                 session_key TEXT PRIMARY KEY, messages \(int) NOT NULL DEFAULT 0, tokens \(int) NOT NULL DEFAULT 0,
                 cost \(real) NOT NULL DEFAULT 0)
             """,
-            """
-            INSERT INTO norm_session_totals(session_key, messages, tokens, cost)
-            SELECT session_key, sum(messages), sum(tokens), sum(cost) FROM (
-                SELECT session_key, count(*) AS messages, 0 AS tokens, 0 AS cost FROM norm_messages GROUP BY session_key
-                UNION ALL
-                SELECT session_key, 0, sum(total_tokens), sum(coalesce(cost, estimated_cost, 0)) FROM norm_usage GROUP BY session_key
-            ) AS parts GROUP BY session_key
-            """,
+            rebuild[1],
             "CREATE INDEX norm_session_totals_tokens ON norm_session_totals(tokens)",
         ]
         let cost = { (row: String) in "coalesce(\(row).cost, \(row).estimated_cost, 0)" }
         switch dialect {
         case .sqlite:
+            // Paused with the search index (`norm_search_state.live`) during a whole reparse.
+            let live = FullTextSearch.isLive
             func add(_ key: String, messages: String, tokens: String, cost: String) -> String {
                 """
                 INSERT INTO norm_session_totals(session_key, messages, tokens, cost) VALUES (\(key), \(messages), \(tokens), \(cost))
@@ -45,17 +55,17 @@ package enum SessionTotals {
                 """
             }
             return common + [
-                "CREATE TRIGGER norm_session_totals_message_insert AFTER INSERT ON norm_messages BEGIN \(add("new.session_key", messages: "1", tokens: "0", cost: "0")); END",
-                "CREATE TRIGGER norm_session_totals_message_delete AFTER DELETE ON norm_messages BEGIN \(remove("old.session_key", messages: "1", tokens: "0", cost: "0")); END",
+                "CREATE TRIGGER norm_session_totals_message_insert AFTER INSERT ON norm_messages WHEN \(live) BEGIN \(add("new.session_key", messages: "1", tokens: "0", cost: "0")); END",
+                "CREATE TRIGGER norm_session_totals_message_delete AFTER DELETE ON norm_messages WHEN \(live) BEGIN \(remove("old.session_key", messages: "1", tokens: "0", cost: "0")); END",
                 """
-                CREATE TRIGGER norm_session_totals_message_update AFTER UPDATE OF session_key ON norm_messages BEGIN
+                CREATE TRIGGER norm_session_totals_message_update AFTER UPDATE OF session_key ON norm_messages WHEN \(live) BEGIN
                   \(remove("old.session_key", messages: "1", tokens: "0", cost: "0")); \(add("new.session_key", messages: "1", tokens: "0", cost: "0"));
                 END
                 """,
-                "CREATE TRIGGER norm_session_totals_usage_insert AFTER INSERT ON norm_usage BEGIN \(add("new.session_key", messages: "0", tokens: "new.total_tokens", cost: cost("new"))); END",
-                "CREATE TRIGGER norm_session_totals_usage_delete AFTER DELETE ON norm_usage BEGIN \(remove("old.session_key", messages: "0", tokens: "old.total_tokens", cost: cost("old"))); END",
+                "CREATE TRIGGER norm_session_totals_usage_insert AFTER INSERT ON norm_usage WHEN \(live) BEGIN \(add("new.session_key", messages: "0", tokens: "new.total_tokens", cost: cost("new"))); END",
+                "CREATE TRIGGER norm_session_totals_usage_delete AFTER DELETE ON norm_usage WHEN \(live) BEGIN \(remove("old.session_key", messages: "0", tokens: "old.total_tokens", cost: cost("old"))); END",
                 """
-                CREATE TRIGGER norm_session_totals_usage_update AFTER UPDATE ON norm_usage BEGIN
+                CREATE TRIGGER norm_session_totals_usage_update AFTER UPDATE ON norm_usage WHEN \(live) BEGIN
                   \(remove("old.session_key", messages: "0", tokens: "old.total_tokens", cost: cost("old")));
                   \(add("new.session_key", messages: "0", tokens: "new.total_tokens", cost: cost("new")));
                 END
