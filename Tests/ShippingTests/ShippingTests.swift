@@ -128,21 +128,13 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
     }
 
     @Test func retryAfterIsHonouredInSecondsAndAsAnHTTPDate() async throws {
-        for value in ["1", "HTTP-DATE"] {
+        // "date+2": an HTTP-date two seconds after the 429 is answered, made by the server then
+        // (whole seconds: more than one second ahead), however long the sensor took to start. A
+        // date made here before starting the server and the sensor left, under the whole suite's
+        // load, less than the 0.9 s checked.
+        for value in ["1", "date+2"] {
             let corpus = try await Corpus(megabytes: 1)
-            let retryAfter: String
-            if value == "HTTP-DATE" {
-                let formatter = DateFormatter()
-                formatter.locale = Locale(identifier: "en_US_POSIX")
-                formatter.timeZone = TimeZone(identifier: "GMT")
-                formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-                // Far enough ahead that starting the server and the sensor under the whole
-                // suite's load (seconds, at times) still leaves more than the 0.9 s checked.
-                retryAfter = formatter.string(from: Date().addingTimeInterval(6))
-            } else {
-                retryAfter = value
-            }
-            let server = try await FaultServer(["--retry-after", retryAfter, "--retry-after-every", "1000"], directory: corpus.root)
+            let server = try await FaultServer(["--retry-after", value, "--retry-after-every", "1000"], directory: corpus.root)
             let result = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--endpoint", server.endpoint, "--quiet"]
                                                + corpus.arguments(state: "state"), environment: token)
             #expect(result.status == 0)

@@ -5,6 +5,8 @@
                   [--retry-after VALUE --retry-after-every K] [--max-records N]
                   [--poison MARKER] [--status CODE] [--answer KIND [--answer-times N]] [--strict-flags]
 
+--retry-after: the header's value as given, or `date+N`: an HTTP-date N seconds after the moment
+the 429 is answered (so the wait it asks for does not shrink while the test starts up).
 --poison: records containing MARKER are rejected by id in an otherwise good acknowledgement.
 --answer: what a misconfigured path answers instead of an acknowledgement (redirect: 302 to
 /login, whose GET is an HTML page; 404; bad-ack: 200 with a JSON body that is not the ack;
@@ -16,7 +18,7 @@ version's is rejected ("flags.NAME: unknown field"); rejected ones are counted i
 Counts requests, records received and distinct record ids (gunzipping the body), and the
 arrival time of each request, into the stats file after every request. 127.0.0.1 only.
 """
-import argparse, gzip, json, threading, time
+import argparse, email.utils, gzip, json, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
@@ -90,7 +92,10 @@ def main():
             if args.fail_every and k % args.fail_every == 0:
                 return self.answer(503)
             if args.retry_after and args.retry_after_every and k % args.retry_after_every == 1:
-                return self.answer(429, headers=[("Retry-After", args.retry_after)])
+                value = args.retry_after
+                if value.startswith("date+"):
+                    value = email.utils.formatdate(time.time() + float(value[5:]), usegmt=True)
+                return self.answer(429, headers=[("Retry-After", value)])
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
             records = json.loads(body)["records"]
