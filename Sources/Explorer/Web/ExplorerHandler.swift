@@ -482,7 +482,7 @@ package struct ExplorerHandler: Sendable {
             }
             let machine = machines[device.device]
             return DevicesPage.Row(device: device.device, link: "/sessions" + DisplayFormat.query([("device", device.device)]),
-                                   tools: device.tools.joined(separator: ", "), sensor: device.sensorVersion ?? "—",
+                                   tools: device.tools.joined(separator: ", "), sensor: machines[device.device]?.sensorVersion ?? "—",
                                    envelopes: DisplayFormat.count(device.envelopes), lastReceived: DisplayFormat.time(device.lastReceived),
                                    behind: behind, sparkWidth: days * 6, spark: spark,
                                    redactions: NormalizedReader.redactionLine(redacted[device.device] ?? []) ?? "",

@@ -58,45 +58,45 @@ package struct ExplorerQueries: Sendable {
             JOIN norm_sessions s ON s.session_key = w.session_key
             WHERE ($2 < 0 OR s.tenant_id = $2)\(owned.conditions.map { " AND " + $0 }.joined())
             """
-        let sum = { (column: String) in self.store.dialect == .sqlite ? "total(\(column))" : "CAST(sum(\(column)) AS DOUBLE PRECISION)" }
-        // Each row: its grouping (0 day and tool, 1 model, 2 project, 3 device), its one or two
-        // names, tokens, cost, responses, sessions.
-        let statements = [(0, "w.day", "s.tool"), (1, "coalesce(nullif(w.model, ''), s.model)", nil), (2, "s.project", nil),
-                          (3, "s.device", nil)].map { set, name, second in
+        let days = SQLStatement("""
+            SELECT w.day, s.tool, \(floatSum("w.tokens")), \(floatSum("w.cost")), \(floatSum("w.rows")) \(rows) GROUP BY w.day, s.tool
+            """, values)
+        let leading = { (name: String) in
             SQLStatement("""
-                SELECT \(set), \(name), \(second ?? "NULL"), \(sum("w.tokens")), \(sum("w.cost")), \(sum("w.rows")),
-                       \(second == nil ? "count(DISTINCT w.session_key)" : "0") \(rows)
-                GROUP BY \(name)\(second.map { ", " + $0 } ?? "")\(second == nil ? " ORDER BY 4 DESC, coalesce(\(name), '') LIMIT \(leaders)" : "")
+                SELECT \(name), \(floatSum("w.tokens")), \(floatSum("w.cost")), count(DISTINCT w.session_key) \(rows)
+                GROUP BY \(name) ORDER BY 2 DESC, coalesce(\(name), '') LIMIT \(leaders)
                 """, values)
         }
-        async let days = store.query(statements[0])
-        async let models = store.query(statements[1])
-        async let projects = store.query(statements[2])
-        async let devices = store.query(statements[3])
-        let found = try await days + models + projects + devices
+        let byModel = leading("coalesce(nullif(w.model, ''), s.model)"), byProject = leading("s.project"), byDevice = leading("s.device")
+        async let dayRows = store.query(days)
+        async let models = store.query(byModel)
+        async let projects = store.query(byProject)
+        async let devices = store.query(byDevice)
         var window = UsageWindow()
-        var ranked: [[Leader]] = [[], [], []]
-        for row in found {
-            let tokens = Self.integer(row[3]), cost = row[4].double ?? 0
-            guard let set = row[0].int, set > 0 else {
-                guard let day = row[1].text else { continue }
-                let tool = row[2].text ?? ""
-                window.tokens[day, default: [:]][tool, default: 0].addSaturated(tokens)
-                window.cost[day, default: [:]][tool, default: 0] += cost
-                window.responses.addSaturated(Self.integer(row[5]))
-                if window.firstDay.map({ day < $0 }) ?? true { window.firstDay = day }
-                if window.lastDay.map({ day > $0 }) ?? true { window.lastDay = day }
-                continue
-            }
-            ranked[Int(set) - 1].append(Leader(name: row[1].text, tokens: tokens, cost: cost, sessions: row[6].int ?? 0))
+        for row in try await dayRows {
+            guard let day = row[0].text else { continue }
+            let tool = row[1].text ?? ""
+            window.tokens[day, default: [:]][tool, default: 0].addSaturated(Self.integer(row[2]))
+            window.cost[day, default: [:]][tool, default: 0] += row[3].double ?? 0
+            window.responses.addSaturated(Self.integer(row[4]))
+            if window.firstDay.map({ day < $0 }) ?? true { window.firstDay = day }
+            if window.lastDay.map({ day > $0 }) ?? true { window.lastDay = day }
         }
-        let top = { (table: [Leader]) in
-            Array(table.sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : ($0.name ?? "") < ($1.name ?? "") }.prefix(leaders))
+        // Ordered again here, as names compare in Swift: the database's collation may differ.
+        let top = { (rows: [[SQLiteValue]]) in
+            rows.map { Leader(name: $0[0].text, tokens: Self.integer($0[1]), cost: $0[2].double ?? 0, sessions: $0[3].int ?? 0) }
+                .sorted { $0.tokens != $1.tokens ? $0.tokens > $1.tokens : ($0.name ?? "") < ($1.name ?? "") }
         }
-        window.models = top(ranked[0])
-        window.projects = top(ranked[1])
-        window.devices = top(ranked[2])
+        window.models = top(try await models)
+        window.projects = top(try await projects)
+        window.devices = top(try await devices)
         return window
+    }
+
+    /// A sum of `column` as floating point in either store (`total` in SQLite, which never
+    /// overflows; PostgreSQL's `sum` of integers is numeric), for ``integer(_:)`` to bound.
+    func floatSum(_ column: String) -> String {
+        store.dialect == .sqlite ? "total(\(column))" : "CAST(sum(\(column)) AS DOUBLE PRECISION)"
     }
 
     /// A sum taken as floating point, held at Int64's bounds.
@@ -163,7 +163,6 @@ package struct ExplorerQueries: Sendable {
     package struct Device: Sendable {
         package var device: String
         package var tools: [String] = []
-        package var sensorVersion: String?
         package var envelopes: Int64 = 0
         var lastReceived: String?
         var lastCollected: String?
@@ -171,17 +170,16 @@ package struct ExplorerQueries: Sendable {
         var perDay: [(day: String, count: Int64)] = []
     }
 
-    /// Every device that sent to the tenant: its tools, its sensor's version (as its last batch
-    /// said), when it last sent, the newest collection time it sent, and how many envelopes per
-    /// day over the last `days` days, read from the envelopes counted per device and day as they
-    /// were stored (`DeviceDays`).
+    /// Every device that sent to the tenant: its tools, when it last sent, the newest collection
+    /// time it sent, and how many envelopes per day over the last `days` days, read from the
+    /// envelopes counted per device and day as they were stored (`DeviceDays`). What its sensor
+    /// says of the machine (its version among it) is `DeviceDirectory`'s.
     package func devices(tenant: Int64?, days: Int = 14, now: Date = Date()) async throws -> [Device] {
         let tenantValue: [SQLiteValue] = [.integer(tenant ?? -1)]
         let firstDay = String(now.addingTimeInterval(-Double(days - 1) * 86400).ISO8601Format().prefix(10))
         var devices: [String: Device] = [:]
         for row in try await store.query(SQLStatement("""
-            SELECT device, \(store.dialect == .sqlite ? "total(envelopes)" : "CAST(sum(envelopes) AS DOUBLE PRECISION)"), max(last_received),
-                   max(last_collected)
+            SELECT device, \(floatSum("envelopes")), max(last_received), max(last_collected)
             FROM device_days WHERE ($1 < 0 OR tenant_id = $1) GROUP BY device
             """, tenantValue)) {
             guard let name = row[0].text else { continue }
@@ -197,11 +195,6 @@ package struct ExplorerQueries: Sendable {
             "SELECT DISTINCT device, tool FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) ORDER BY 1, 2", tenantValue)) {
             guard let name = row[0].text, let tool = row[1].text else { continue }
             devices[name, default: Device(device: name)].tools.append(tool)
-        }
-        for row in try await store.query(SQLStatement(
-            "SELECT device, sensor_version FROM devices WHERE ($1 < 0 OR tenant_id = $1)", tenantValue)) {
-            guard let name = row[0].text else { continue }
-            devices[name]?.sensorVersion = row[1].text
         }
         let dayList = (0..<days).map { String(now.addingTimeInterval(-Double(days - 1 - $0) * 86400).ISO8601Format().prefix(10)) }
         for name in devices.keys {
