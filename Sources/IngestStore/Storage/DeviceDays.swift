@@ -35,10 +35,10 @@ package enum DeviceDays {
     package static func arrivals(_ stored: some Sequence<ValidEnvelope>) -> [Arrival] {
         var byDevice: [String: Arrival] = [:]
         for envelope in stored {
-            byDevice[envelope.device, default: Arrival(device: envelope.device, envelopes: 0, lastCollected: "")].envelopes += 1
-            if envelope.collectedAt > byDevice[envelope.device]!.lastCollected {
-                byDevice[envelope.device]!.lastCollected = envelope.collectedAt
-            }
+            var arrival = byDevice[envelope.device] ?? Arrival(device: envelope.device, envelopes: 0, lastCollected: "")
+            arrival.envelopes += 1
+            arrival.lastCollected = max(arrival.lastCollected, envelope.collectedAt)
+            byDevice[envelope.device] = arrival
         }
         return byDevice.values.sorted { $0.device < $1.device }
     }

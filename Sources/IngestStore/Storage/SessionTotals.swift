@@ -34,7 +34,6 @@ package enum SessionTotals {
                 cost \(real) NOT NULL DEFAULT 0)
             """,
             rebuild[1],
-            "CREATE INDEX norm_session_totals_tokens ON norm_session_totals(tokens)",
         ]
         let cost = { (row: String) in "coalesce(\(row).cost, \(row).estimated_cost, 0)" }
         switch dialect {
@@ -73,14 +72,16 @@ package enum SessionTotals {
             ]
         case .postgres:
             // `changes(session_key, messages, tokens, cost)`: what a statement added (positive) and
-            // took away (negative), summed per session and applied in key order.
+            // took away (negative), summed per session and applied in key order. A session whose
+            // sums net to nothing (a message written again, a text removed: every upsert of a step
+            // is also an update) is left alone, its row neither written nor locked.
             func function(_ name: String, _ changes: String) -> String {
                 """
                 CREATE FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $body$
                 BEGIN
                   INSERT INTO norm_session_totals(session_key, messages, tokens, cost)
                   SELECT session_key, sum(messages), sum(tokens), sum(cost) FROM (\(changes)) AS changes
-                  GROUP BY session_key ORDER BY session_key
+                  GROUP BY session_key HAVING sum(messages) <> 0 OR sum(tokens) <> 0 OR sum(cost) <> 0 ORDER BY session_key
                   ON CONFLICT (session_key) DO UPDATE SET messages = norm_session_totals.messages + excluded.messages,
                     tokens = norm_session_totals.tokens + excluded.tokens, cost = norm_session_totals.cost + excluded.cost;
                   RETURN NULL;
