@@ -19,6 +19,9 @@ while [ $# -gt 0 ]; do
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
+# The interpreter itself, not a version manager's shim (pyenv's is a shell script that runs
+# helpers before the interpreter starts: their CPU would be counted in every figure below).
+python=$(python3 -c 'import sys; print(sys.executable)')
 work=$(mktemp -d "${TMPDIR:-/tmp}/sensor-idle.XXXXXX")
 sink_pid=""; run_pid=""
 trap 'kill $sink_pid $run_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -64,7 +67,7 @@ read -r empty_user empty_sys < "$work/empty"
 # declarations (every tool's) and all redaction rules, against the peer's whole process, 7
 # alternating pairs (getrusage: microseconds). The built-in declarations read the same files.
 whole() {  # command...
-    python3 - "$@" <<'PY'
+    "$python" - "$@" <<'PY'
 import resource, subprocess, sys
 subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -77,18 +80,18 @@ SENSOR_TOKEN=bench "$sensor" scan --home "$work/home" --state-dir "$work/state-d
 cat > "$work/peer.json" <<JSON
 {"sources": [{"id": "idle.claude", "format": "jsonl", "globs": ["$work/home/.claude/projects/*/*.jsonl"]}]}
 JSON
-python3 "$shared/bench/peer_python/collector.py" --config "$work/peer.json" --state "$work/peer-state.json" \
+"$python" "$shared/bench/peer_python/collector.py" --config "$work/peer.json" --state "$work/peer-state.json" \
     --endpoint "http://127.0.0.1:$port/x" --once 2> /dev/null
-/usr/bin/time -f "%U %S" -o "$work/peer" python3 "$shared/bench/peer_python/collector.py" --config "$work/peer.json" \
+/usr/bin/time -f "%U %S" -o "$work/peer" "$python" "$shared/bench/peer_python/collector.py" --config "$work/peer.json" \
     --state "$work/peer-state.json" --endpoint "http://127.0.0.1:$port/x" --once 2> /dev/null
 read -r peer_user peer_sys < "$work/peer"
 whole_sensor=""; whole_peer=""
 for _ in 1 2 3 4 5 6 7; do
     whole_sensor="$whole_sensor $(whole "$sensor" scan --home "$work/home" --state-dir "$work/state-default" --output /dev/null)"
-    whole_peer="$whole_peer $(whole python3 "$shared/bench/peer_python/collector.py" --config "$work/peer.json" \
+    whole_peer="$whole_peer $(whole "$python" "$shared/bench/peer_python/collector.py" --config "$work/peer.json" \
         --state "$work/peer-state.json" --endpoint "http://127.0.0.1:$port/x" --once)"
 done
-/usr/bin/time -f "%U %S" -o "$work/python" python3 -c pass
+/usr/bin/time -f "%U %S" -o "$work/python" "$python" -c pass
 read -r py_user py_sys < "$work/python"
 
 # The floor: find(1) walking the same directories and printing each file's size and mtime

@@ -97,6 +97,8 @@ struct CommonOptions: ParsableArguments {
     /// `--dry-run` and `--validate-config` show what a running sensor really applies. A policy
     /// file that cannot be read keeps the server layer out altogether (it fails closed).
     func loadConfig(serverDocument: (data: Data, origin: String)? = nil) throws -> EffectiveConfig {
+        // The built-in declarations and schemas, parsed by an earlier run, are read back from here.
+        ParsedDocumentCache.directory = stateDirectoryURL.appendingPathComponent("compiled")
         let (policy, policyProblems) = loadPolicy()
         var loader = ConfigLoader()
         loader.policy = (policy, template)

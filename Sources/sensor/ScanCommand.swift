@@ -43,7 +43,7 @@ struct ScanCommand: AsyncParsableCommand {
     @OptionGroup var upload: UploadOptions
 
     mutating func run() async throws {
-        AllocatorTuning.apply()
+        AllocatorTuning.apply(onePass: true)
         let logger = common.makeLogger()
         let config = try common.loadConfig()
         let template = common.template

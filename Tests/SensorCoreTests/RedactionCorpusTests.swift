@@ -118,6 +118,22 @@ enum SecretCorpus {
         return String(decoding: result.bytes, as: UTF8.self)
     }
 
+    /// Built-in rules compile their expressions when first used, not at start-up: every one of
+    /// them, and of their allowlists, must compile (a typo would otherwise only show as a rule
+    /// that never matches).
+    @Test func everyBuiltInExpressionCompiles() {
+        var broken: [String] = []
+        for rule in Redactor.builtInRules {
+            if LazyRegularExpression(pattern: rule.pattern).expression == nil { broken.append("\(rule.name): \(rule.pattern)") }
+            for regex in rule.allowlists.flatMap(\.regexes) where LazyRegularExpression(pattern: regex).expression == nil {
+                broken.append("\(rule.name) allowlist: \(regex)")
+            }
+        }
+        #expect(Redactor.builtInRules.count > 200)
+        #expect(broken.isEmpty, "\(broken.joined(separator: "\n"))")
+        #expect(LazyRegularExpression(pattern: "([a-z").expression == nil)
+    }
+
     /// Every rule × every position: the secret is gone, the JSON is valid, and nothing but the
     /// secret changed.
     @Test func everyRuleInEveryPosition() {

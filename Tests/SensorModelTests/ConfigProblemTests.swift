@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SensorModel
+import Yams
 
 /// Every class of bad input names its file, line and field.
 @Suite struct ConfigProblemTests {
@@ -138,5 +139,28 @@ import Testing
     @Test func problemsPrintAsFileLineColumnFieldReason() {
         let problem = ConfigProblem(SourceLocation(file: "sources.d/x.yaml", line: 3, column: 5), field: "x.format", "bad")
         #expect(problem.description == "sources.d/x.yaml:3:5: x.format: bad")
+    }
+
+    /// The parser skips Yams' resolver for plain scalars that can only be strings; every scalar
+    /// it skips must be one the resolver calls a string, and typed values still come out typed.
+    @Test func plainScalarsSkippedByTheResolverAreStringsToIt() throws {
+        var words = ["yes", "Yes", "YES", "no", "NO", "true", "True", "TRUE", "false", "FALSE", "on", "On", "off", "OFF",
+                     "null", "Null", "NULL", "~", "", "<<", "=", "0", "-1", "+3", "0x1F", "0o17", "0b101", "1_000", "3.5", "-.5",
+                     ".inf", "-.Inf", ".NaN", "1e3", "2026-12-06", "2026-12-06T21:00:00Z", "12:30:00", "190:20:30",
+                     "claude-code.transcripts", "jsonl", "byte", "projects/*/*.jsonl", "~/.claude", "$HOME/x",
+                     "a", "ab", "abcde", "abcdef", "yesno", "Nulls", "truely", "_x", "/etc", "*", "@scope", "[x", "é"]
+        for first in ["", "a", "Z", "1", "."] { for last in ["", "x", "9", ":"] { words.append(first + "on" + last) } }
+        for word in words where !ConfigParser.mayResolveToNonString(word) {
+            let tag = Resolver.default.resolveTag(of: .scalar(.init(word)))
+            #expect(tag == .str, "'\(word)' resolves to \(tag)")
+        }
+        let node = try ConfigParser.parse("a: yes\nb: 12\nc: 1.5\nd: ~\ne: positively\nf: 'no'\ng: off", file: "t.yaml")
+        #expect(node["a"]?.bool == true)
+        #expect(node["b"]?.integer == 12)
+        #expect(node["c"]?.number == 1.5)
+        #expect(node["d"]?.typeName == "null")
+        #expect(node["e"]?.string == "positively")
+        #expect(node["f"]?.string == "no")
+        #expect(node["g"]?.bool == false)
     }
 }

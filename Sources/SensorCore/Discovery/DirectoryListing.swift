@@ -4,17 +4,28 @@ import Glibc
 import Darwin
 #endif
 
-/// One open directory: its entry names from `readdir`, and `fstatat` relative to it, so a
-/// discovery pass over thousands of unchanged files does not walk each full path from the root.
+/// One directory: its entry names from `readdir`, and `fstatat` relative to it, so a discovery
+/// pass over thousands of unchanged files does not walk each full path from the root.
 final class DirectoryListing {
-    private let directory: OpaquePointer
+    private var directory: OpaquePointer?
+    private var descriptor: Int32 = -1
+    private let path: String
     /// Entry names (without `.` and `..`), sorted, with whether `readdir` said it is a directory
     /// (nil when it did not say, or for a symlink).
-    private(set) var entries: [(name: String, isDirectory: Bool?)] = []
+    let entries: [(name: String, isDirectory: Bool?)]
 
-    init?(path: String) {
+    /// Lists `path`, or takes the entries `cache` holds from earlier in the same pass (then the
+    /// directory is opened only if an entry is stat'ed).
+    init?(path: String, cache: DirectoryListingCache? = nil) {
+        self.path = path
+        if let cached = cache?.entries[path] {
+            entries = cached
+            return
+        }
         guard let directory = opendir(path) else { return nil }
         self.directory = directory
+        descriptor = dirfd(directory)
+        var entries: [(name: String, isDirectory: Bool?)] = []
         while let entry = readdir(directory) {
             let type = entry.pointee.d_type
             let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
@@ -29,14 +40,27 @@ final class DirectoryListing {
             entries.append((name, isDirectory))
         }
         entries.sort { $0.name < $1.name }
+        self.entries = entries
+        cache?.entries[path] = entries
     }
 
     deinit {
-        closedir(directory)
+        if let directory { closedir(directory) } else if descriptor >= 0 { close(descriptor) }
     }
 
     /// `lstat` (or `stat`) of the entry `name`.
     func stat(_ name: String, followSymlinks: Bool) -> FileStat? {
-        name.withCString { FileStat(directory: dirfd(directory), name: $0, followSymlinks: followSymlinks) }
+        if descriptor < 0 {
+            descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else { return nil }
+        }
+        return name.withCString { FileStat(directory: descriptor, name: $0, followSymlinks: followSymlinks) }
     }
+}
+
+/// The directories one discovery pass has listed, by path: the globs of several sources often
+/// walk the same directories (four of Claude Code's walk every project folder), and each is
+/// read from the disk once per pass. Held only for the pass: a later pass lists afresh.
+final class DirectoryListingCache {
+    var entries: [String: [(name: String, isDirectory: Bool?)]] = [:]
 }

@@ -26,10 +26,26 @@ public struct FileFinder: Sendable {
         return files(for: declaration, directories: &directories)
     }
 
+    /// Every file each of `declarations` matches (as ``files(for:)``), listing each directory
+    /// once for all of them. `directories`: every directory listed; `expected`: how many files
+    /// each source's last walk found.
+    public func files(for declarations: [SourceDeclaration], directories: inout Set<String>?,
+                      expected: [String: Int] = [:]) -> [[MatchedFile]] {
+        let listings = DirectoryListingCache()
+        return declarations.map { declaration in
+            files(for: declaration, directories: &directories, expected: expected[declaration.id] ?? 0, listings: listings)
+        }
+    }
+
     /// Like ``files(for:)``, also collecting every directory the walk listed (what a file
     /// watcher must watch to see new matches appear). `expected`: how many files the last walk
     /// found, so the results are allocated once.
     public func files(for declaration: SourceDeclaration, directories: inout Set<String>?, expected: Int = 0) -> [MatchedFile] {
+        files(for: declaration, directories: &directories, expected: expected, listings: nil)
+    }
+
+    private func files(for declaration: SourceDeclaration, directories: inout Set<String>?, expected: Int,
+                       listings: DirectoryListingCache?) -> [MatchedFile] {
         let includes = declaration.include.compactMap(Glob.init)
         let excludes = declaration.exclude.compactMap(Glob.init)
         var identities = Set<FileIdentity>(minimumCapacity: expected)
@@ -42,7 +58,7 @@ public struct FileFinder: Sendable {
             for include in includes {
                 let base = include.isAbsolute ? "" : root
                 walk(directory: base.isEmpty ? "/" : base, segments: include.segments[...], relative: excludes.isEmpty ? nil : [],
-                     follow: declaration.followSymlinks, listed: &directories) { path, relative, stat in
+                     follow: declaration.followSymlinks, listed: &directories, listings: listings) { path, relative, stat in
                     if let relative, excluded(relative: relative, path: path, root: root, excludes: excludes) { return }
                     if let realRoot, !include.isAbsolute {
                         guard let real = Self.realPath(path), real.hasPrefix(realRoot == "/" ? "/" : realRoot + "/") else { return }
@@ -87,7 +103,7 @@ public struct FileFinder: Sendable {
 
     /// `relative`: the names below the root so far, kept only when excludes need them.
     private func walk(directory: String, segments: ArraySlice<Glob.Segment>, relative: [Substring]?, follow: Bool,
-                      listed: inout Set<String>?, found: (String, [Substring]?, FileStat) -> Void) {
+                      listed: inout Set<String>?, listings: DirectoryListingCache?, found: (String, [Substring]?, FileStat) -> Void) {
         guard let segment = segments.first else { return }
         listed?.insert(directory)
         let rest = segments.dropFirst()
@@ -96,15 +112,16 @@ public struct FileFinder: Sendable {
         if case .literal(let name) = segment {
             let path = join(name)
             visit(path: path, name: Substring(name), rest: rest, relative: relative, follow: follow, listed: &listed,
-                  stat: { FileStat(path: path, followSymlinks: $0) }, found: found)
+                  listings: listings, stat: { FileStat(path: path, followSymlinks: $0) }, found: found)
             return
         }
         if case .anyDepth = segment {
             // `**` stands for no segment here (match the rest in this directory) or for one
             // more directory level (and maybe more below it).
-            walk(directory: directory, segments: rest, relative: relative, follow: follow, listed: &listed, found: found)
+            walk(directory: directory, segments: rest, relative: relative, follow: follow, listed: &listed, listings: listings,
+                 found: found)
         }
-        guard let listing = DirectoryListing(path: directory) else { return }
+        guard let listing = DirectoryListing(path: directory, cache: listings) else { return }
         for (name, isDirectory) in listing.entries {
             if case .anyDepth = segment {
                 if isDirectory == false { continue }
@@ -114,19 +131,19 @@ public struct FileFinder: Sendable {
                     else { continue }
                 }
                 walk(directory: join(name), segments: segments, relative: relative.map { $0 + [Substring(name)] }, follow: follow,
-                     listed: &listed, found: found)
+                     listed: &listed, listings: listings, found: found)
             } else if !rest.isEmpty && isDirectory == false {
                 continue  // a file where the pattern needs a directory: no stat needed
             } else if Glob.matches(segment, Substring(name)) {
                 visit(path: join(name), name: Substring(name), rest: rest, relative: relative, follow: follow, listed: &listed,
-                      stat: { listing.stat(name, followSymlinks: $0) }, found: found)
+                      listings: listings, stat: { listing.stat(name, followSymlinks: $0) }, found: found)
             }
         }
     }
 
     /// A name that matched its segment: a file when the pattern ends here, else a directory to go into.
     private func visit(path: String, name: Substring, rest: ArraySlice<Glob.Segment>, relative: [Substring]?, follow: Bool,
-                       listed: inout Set<String>?, stat: (_ followSymlinks: Bool) -> FileStat?,
+                       listed: inout Set<String>?, listings: DirectoryListingCache?, stat: (_ followSymlinks: Bool) -> FileStat?,
                        found: (String, [Substring]?, FileStat) -> Void) {
         guard let linkStat = stat(false) else { return }
         if linkStat.isSymbolicLink && !follow { return }
@@ -135,7 +152,7 @@ public struct FileFinder: Sendable {
         if rest.isEmpty {
             if target.isRegularFile { found(path, here, target) }
         } else if target.isDirectory {
-            walk(directory: path, segments: rest, relative: here, follow: follow, listed: &listed, found: found)
+            walk(directory: path, segments: rest, relative: here, follow: follow, listed: &listed, listings: listings, found: found)
         }
     }
 }

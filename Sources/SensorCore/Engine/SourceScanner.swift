@@ -74,9 +74,10 @@ public final class SourceScanner {
         var previousCounts: [String: Int] = [:]
         for (declaration, files) in lastDiscovery { previousCounts[declaration.id] = files.count }
         let optOut = OptOut(config.settings.optOutPaths, template: template)
-        let found = config.runnableSources.map { declaration in
-            let files = finder.files(for: declaration, directories: &directories, expected: previousCounts[declaration.id] ?? 0)
-            return (declaration, optOut.isEmpty ? files : files.filter { !optOut.covers($0.path) })
+        let declarations = config.runnableSources
+        let matched = finder.files(for: declarations, directories: &directories, expected: previousCounts)
+        let found = zip(declarations, matched).map { declaration, files in
+            (declaration, optOut.isEmpty ? files : files.filter { !optOut.covers($0.path) })
         }
         listedDirectories = directories ?? []
         lastDiscovery = found

@@ -19,11 +19,11 @@ import Darwin
 /// it escapes, nor crosses an unescaped quote; replacements hold no quote, backslash or
 /// control character.
 public struct Redactor: Sendable {
-    struct CompiledRule: @unchecked Sendable {
-        // NSRegularExpression is immutable and documented thread-safe.
+    struct CompiledRule: Sendable {
         let name: String
         let prefix: [UInt8]
-        let expression: NSRegularExpression
+        /// Compiled when the rule first runs (most rules never run in a short process).
+        let expression: LazyRegularExpression
         let replacement: [UInt8]
         /// Require that the byte before a match is not part of a word (token-like prefixes).
         let needsBoundary: Bool
@@ -48,8 +48,8 @@ public struct Redactor: Sendable {
     }
 
     /// A rule's ``RedactionAllowlist``, compiled.
-    struct CompiledAllowlist: @unchecked Sendable {
-        let regexes: [NSRegularExpression]
+    struct CompiledAllowlist: Sendable {
+        let regexes: [LazyRegularExpression]
         let target: RedactionAllowlist.Target
         let stopwords: [String]
         let requiresAll: Bool
@@ -81,8 +81,8 @@ public struct Redactor: Sendable {
     /// Built-in rules (when enabled) followed by the configured ones; rules that do not compile
     /// are skipped (config validation reports them).
     public init(settings: SensorSettings) {
-        let builtIn = settings.builtinRedaction ? Redactor.builtInRules.compactMap(Redactor.compile) : []
-        let configured = settings.redactionRules.compactMap(Redactor.compile).map { rule in
+        let builtIn = settings.builtinRedaction ? Redactor.builtInRules.compactMap { Redactor.compile($0, checked: false) } : []
+        let configured = settings.redactionRules.compactMap { Redactor.compile($0) }.map { rule in
             var rule = rule
             rule.timeLimited = true
             return rule
@@ -304,7 +304,7 @@ public struct Redactor: Sendable {
             }
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[target]), as: UTF8.self)
             let range = NSRange(location: 0, length: text.utf16.count)
-            verdicts.append(allowlist.regexes.contains { $0.firstMatch(in: text, range: range) != nil })
+            verdicts.append(allowlist.regexes.contains { $0.expression?.firstMatch(in: text, range: range) != nil })
         }
         if !allowlist.stopwords.isEmpty {
             let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[secret]), as: UTF8.self).lowercased()
@@ -317,14 +317,15 @@ public struct Redactor: Sendable {
     /// at its limit with what it found, and says so in `timedOut`.
     static func matches(of rule: CompiledRule, in text: String, options: NSRegularExpression.MatchingOptions, range: NSRange,
                         first: Bool, timedOut: inout Bool) -> [NSTextCheckingResult] {
+        guard let expression = rule.expression.expression else { return [] }
         guard rule.timeLimited else {
-            if first { return rule.expression.firstMatch(in: text, options: options, range: range).map { [$0] } ?? [] }
-            return rule.expression.matches(in: text, options: options, range: range)
+            if first { return expression.firstMatch(in: text, options: options, range: range).map { [$0] } ?? [] }
+            return expression.matches(in: text, options: options, range: range)
         }
         var found: [NSTextCheckingResult] = []
         var late = false
         let deadline = DispatchTime.now().uptimeNanoseconds + configuredRuleTimeLimit
-        rule.expression.enumerateMatches(in: text, options: options.union(.reportProgress), range: range) { result, _, stop in
+        expression.enumerateMatches(in: text, options: options.union(.reportProgress), range: range) { result, _, stop in
             if let result {
                 found.append(result)
                 if first { stop.pointee = true }
@@ -494,8 +495,12 @@ public struct Redactor: Sendable {
         }
     }
 
-    static func compile(_ rule: RedactionRule) -> CompiledRule? {
-        guard let expression = try? NSRegularExpression(pattern: rule.pattern) else { return nil }
+    /// `checked`: compile the expression now and refuse the rule when it does not compile (a
+    /// configured rule); a built-in rule's expression, which the tests compile, waits for its
+    /// first use.
+    static func compile(_ rule: RedactionRule, checked: Bool = true) -> CompiledRule? {
+        let expression = LazyRegularExpression(pattern: rule.pattern)
+        if checked && expression.expression == nil { return nil }
         // The replacement lands inside a JSON string: keep it free of quotes and backslashes.
         let replacement = Array(rule.replacement.utf8.filter { $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 >= 0x20 })
         let prefix = Array((rule.prefix ?? "").utf8)
@@ -504,7 +509,7 @@ public struct Redactor: Sendable {
                             needsBoundary: rule.wordBoundary && (prefix.first.map(isWordByte) ?? false),
                             secret: rule.secret, keywords: rule.keywords.map { Array($0.utf8) }.filter { !$0.isEmpty },
                             allowlists: rule.allowlists.map { allowlist in
-                                CompiledAllowlist(regexes: allowlist.regexes.compactMap { try? NSRegularExpression(pattern: $0) },
+                                CompiledAllowlist(regexes: allowlist.regexes.map(LazyRegularExpression.init(pattern:)),
                                                   target: allowlist.target, stopwords: allowlist.stopwords.map { $0.lowercased() },
                                                   requiresAll: allowlist.requiresAll)
                             },

@@ -25,7 +25,7 @@ public struct ConfigLoader: Sendable {
 
         if !builtInSources.isEmpty {
             let documents = builtInSources.compactMap { name, text in
-                try? ConfigParser.parse(text, file: "built-in sources.d/\(name)")
+                try? ParsedDocumentCache.parse(text, file: "built-in sources.d/\(name)")
             }
             layers.append(ConfigLayer(kind: .local, origin: "built-in sources.d", documents: documents))
         }

@@ -162,13 +162,31 @@ public enum ConfigParser {
         let node = Node.scalar(scalar)
         // Plain scalars carry an implicit tag until resolved; quoted ones resolve to strings.
         var tag = Tag.Name(rawValue: scalar.tag.description)
-        if tag == .implicit { tag = scalar.style == .plain ? Resolver.default.resolveTag(of: node) : .str }
+        if tag == .implicit {
+            tag = scalar.style == .plain && mayResolveToNonString(text) ? Resolver.default.resolveTag(of: node) : .str
+        }
         switch tag {
         case .null: return .null
         case .bool: return node.bool.map(ConfigNode.Value.bool) ?? .string(text)
         case .int: return node.int.map(ConfigNode.Value.integer) ?? .string(text)
         case .float: return node.float.map(ConfigNode.Value.number) ?? .string(text)
         default: return .string(text)
+        }
+    }
+
+    /// Whether Yams' default resolver (seven regular expressions, run for every plain scalar)
+    /// could give `text` a tag other than `str`: only numbers, dates, `~`, `<<`, `=`, the empty
+    /// string and the words of at most five letters it knows (`yes`, `FALSE`, `null`…) can be.
+    static func mayResolveToNonString(_ text: String) -> Bool {
+        guard let first = text.utf8.first else { return true }
+        switch first {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+             UInt8(ascii: "<"), UInt8(ascii: "="), UInt8(ascii: "~"):
+            return true
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            return text.utf8.count <= 5
+        default:
+            return false
         }
     }
 
