@@ -12,6 +12,27 @@ import Testing
     static let hostileSession = "33333333-3333-4333-8333-333333333333"
     static let longSession = "55555555-5555-4555-8555-555555555555"
     static let hostileText = #"<script>window.__pwned=true</script><img src=x onerror="document.documentElement.setAttribute('data-pwned','1')"> please fix app.py, zanzibarquokka"#
+    /// An assistant's answer in Markdown, with script, an image that would run code, and links
+    /// whose addresses would.
+    static let hostileMarkdown = """
+        ## Plan for app.py
+
+        1. Read **app.py**
+        2. Change the greeting
+
+        | step | file |
+        |------|------|
+        | edit | app.py |
+
+        ```python
+        print("<b>hello</b>" if a and b > 1 else "")
+        ```
+
+        See [the docs](https://example.com/docs?a=1&b=2), [run me](javascript:window.__pwned=true) and [data](data:text/html,<script>window.__pwned=true</script>).
+        <script>window.__pwned=true</script><img src=x onerror="document.documentElement.setAttribute('data-pwned','1')">
+        ![pixel](https://tracker.example/p.png" onerror="window.__pwned=true)
+        [quoted](https://example.com/" onmouseover="window.__pwned=true)
+        """
 
     struct Page: Decodable {
         var url: String
@@ -51,6 +72,9 @@ import Testing
                                                                "content": "The file /home/me/hostile/app.py has been updated."]]],
                       "toolUseResult": ["filePath": "/home/me/hostile/app.py", "oldString": "import sys\nprint('hello')\n",
                                         "newString": "import sys\nprint('hello, world')\n"]]),
+            try line(["type": "assistant", "uuid": "h-4", "timestamp": "2026-11-30T10:00:09.000Z", "requestId": "req_h2",
+                      "message": ["id": "msg_h2", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
+                                  "content": [["type": "text", "text": hostileMarkdown]]]]),
         ]
         let transcript = home.root.appendingPathComponent(".claude/projects/-home-me-hostile/\(hostileSession).jsonl")
         try FileManager.default.createDirectory(at: transcript.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -196,6 +220,20 @@ import Testing
         #expect(session.contains("<span class=\"del\">-print('hello')</span>"))
         #expect(session.contains("<span class=\"add\">+print('hello, world')</span>"))
         #expect(session.contains("data-path=\"/home/me/hostile/app.py\""))
+        // The assistant's Markdown: formatting in the browser's DOM, nothing that runs or loads.
+        let markdownStart = try #require(session.range(of: "<div class=\"text markdown\">"))
+        let markdown = String(session[markdownStart.lowerBound...].prefix(4000))
+        #expect(markdown.contains("<h2>Plan for app.py</h2>"))
+        #expect(markdown.contains("<ol><li>Read <strong>app.py</strong></li><li>Change the greeting</li></ol>"))
+        #expect(markdown.contains("<th>step</th>") && markdown.contains("<td>edit</td>"))
+        #expect(markdown.contains(#"<code class="language-python">print("&lt;b&gt;hello&lt;/b&gt;" if a and b &gt; 1 else "")"#))
+        #expect(markdown.contains(#"<a href="https://example.com/docs?a=1&amp;b=2" rel="nofollow noopener noreferrer">the docs</a>"#))
+        #expect(markdown.contains("run me") && !markdown.contains(">run me</a>") && !markdown.lowercased().contains("href=\"javascript"))
+        #expect(!markdown.contains("href=\"data:") && !markdown.contains("<img") && !markdown.contains("<script"))
+        #expect(markdown.contains("&lt;script&gt;window.__pwned=true&lt;/script&gt;"))
+        #expect(markdown.contains(#"![pixel](https://tracker.example/p.png" onerror="window.__pwned=true)"#), "the image is its text")
+        #expect(markdown.contains(#"href="https://example.com/&quot; onmouseover=&quot;window.__pwned=true""#),
+                "a quote in an address stays in the address")
         #expect(session.contains("id=\"cost-total\">$0.0115 est.<"), "1,000 in, 500 out, 2,000 cache reads, 100 cache writes of Sonnet 4.5")
 
         // Search: the planted word, marked, linking into its message.

@@ -343,6 +343,7 @@ enum EmbeddedWeb {
     {{#compaction}}<p class="compaction">— context compacted —</p>{{/compaction}}
     {{#thinking}}<details class="thinking"><summary>Thinking</summary><pre class="text">{{text}}</pre></details>{{/thinking}}
     {{#plain}}<pre class="text">{{text}}</pre>{{/plain}}
+    {{#markdown}}<div class="text markdown">{{{markdown}}}</div>{{/markdown}}
     {{#toolResult}}<details class="tool-result-message"><summary>Tool result</summary><pre class="text">{{text}}</pre></details>{{/toolResult}}
     {{#calls}}
     <div class="tool-call" id="c-{{id}}">
@@ -487,17 +488,17 @@ svg .day { text-anchor: middle; }
 .series-6 { fill: var(--s6); background: var(--s6); } .series-7 { fill: var(--s7); background: var(--s7); }
 .leaders { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 26rem), 1fr)); gap: 1rem; }
 .leaders section { min-width: 0; overflow-x: auto; }
-.leader-table td:first-child { word-break: break-all; }
+.leader-table td:first-child { overflow-wrap: anywhere; min-width: 10rem; }
 .nowrap { white-space: nowrap; }
 .filters select { max-width: 14rem; }
-table.sessions td.path { word-break: break-all; max-width: 16rem; }
+table.sessions td.path { overflow-wrap: anywhere; min-width: 14rem; max-width: 28rem; }
 .filters { display: flex; flex-wrap: wrap; gap: .6rem 1rem; align-items: end; margin-bottom: 1rem; font-size: .85rem; }
 .filters label { display: grid; gap: .2rem; }
 .filters label.check { display: flex; align-items: center; gap: .3rem; }
 .pages { display: flex; gap: 1rem; justify-content: center; margin-top: 1rem; }
 .facts { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .5rem 1rem; background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; }
 .facts dt { color: var(--muted); font-size: .8rem; }
-.facts dd { margin: 0; word-break: break-all; }
+.facts dd { margin: 0; overflow-wrap: anywhere; }
 .tree ul { list-style: none; padding: 0; }
 .tree .depth-1 { padding-left: 1.5rem; } .tree .depth-2 { padding-left: 3rem; } .tree .depth-3 { padding-left: 4.5rem; }
 .tree li[class^="depth-"]:not(.depth-0)::before { content: "↳ "; color: var(--muted); }
@@ -530,6 +531,19 @@ svg.spark rect { fill: var(--s0); }
 /* People and accounts: a personal account on a company device. */
 .flag { display: inline-block; padding: 0 .4em; border-radius: .3em; background: #fde8e8; color: #9b1c1c; font-size: .85em; }
 .person { font-weight: 600; }
+/* An assistant's Markdown (rendered safely on the server: no raw HTML, no images). */
+.markdown { font-size: .95rem; line-height: 1.45; overflow-wrap: anywhere; }
+.markdown > :first-child { margin-top: 0; }
+.markdown h1, .markdown h2, .markdown h3, .markdown h4, .markdown h5, .markdown h6 { font-size: 1rem; margin: .8rem 0 .3rem; }
+.markdown h1 { font-size: 1.15rem; }
+.markdown h2 { font-size: 1.05rem; }
+.markdown p, .markdown ul, .markdown ol, .markdown blockquote { margin: .4rem 0; }
+.markdown ul, .markdown ol { padding-left: 1.4rem; }
+.markdown blockquote { border-left: 3px solid var(--line); padding-left: .7rem; color: var(--muted); }
+.markdown pre { background: var(--wash); border: 1px solid var(--line); border-radius: 4px; padding: .5rem .7rem; white-space: pre; overflow-x: auto; }
+.markdown :not(pre) > code { background: var(--wash); border-radius: 3px; padding: 0 .2rem; }
+.markdown table { width: auto; margin: .4rem 0; }
+.markdown th, .markdown td { border: 1px solid var(--line); padding: .25rem .5rem; }
 
 """#,
     ]

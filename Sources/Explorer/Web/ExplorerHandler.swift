@@ -376,16 +376,21 @@ package struct ExplorerHandler: Sendable {
             let thinking = message.kind == "thinking" || message.kind == "reasoning"
             let toolResult = message.kind == "tool_result"
             let hasText = !(message.text ?? "").isEmpty
+            // An assistant writes Markdown; what a person typed is shown exactly as typed.
+            let markdown = !thinking && !toolResult && hasText && message.role == "assistant"
+                ? MarkdownRendering.html(message.text ?? "") : nil
             return SessionPage.Item(
                 id: message.id, role: message.role, kind: message.kind, model: MaybeText(message.model),
                 createdAt: DisplayFormat.time(message.createdAt), compaction: compaction, thinking: thinking && hasText,
-                plain: !thinking && !toolResult && hasText, toolResult: toolResult && hasText, text: message.text ?? "",
+                plain: !thinking && !toolResult && hasText && markdown == nil, markdown: MaybeText(markdown),
+                toolResult: toolResult && hasText, text: message.text ?? "",
                 calls: callsByMessage[message.id] ?? [],
                 usage: MaybeText(usage))
         }
         if !orphanCalls.isEmpty, isLastPage {
             items.append(SessionPage.Item(id: "calls", role: "tool", kind: "tool_calls", model: MaybeText(nil), createdAt: "",
-                                          compaction: false, thinking: false, plain: false, toolResult: false, text: "", calls: orphanCalls,
+                                          compaction: false, thinking: false, plain: false, markdown: MaybeText(nil), toolResult: false,
+                                          text: "", calls: orphanCalls,
                                           usage: MaybeText(nil)))
         }
         let tree = family.map { node in

@@ -142,6 +142,8 @@ package struct SessionPage {
         package var compaction: Bool
         package var thinking: Bool
         package var plain: Bool
+        /// The text as safe HTML (``MarkdownRendering``), for an assistant's text.
+        package var markdown: MaybeText
         /// A tool's output sent back as a message (folded: the call above shows it too).
         package var toolResult: Bool
         package var text: String
@@ -272,6 +274,7 @@ extension SessionPage.Item: MustacheParent {
         case "compaction": return compaction
         case "thinking": return thinking
         case "plain": return plain
+        case "markdown": return markdown
         case "toolResult": return toolResult
         case "text": return text
         case "calls": return calls

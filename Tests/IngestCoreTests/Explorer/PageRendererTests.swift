@@ -19,7 +19,10 @@ import Testing
     @Test func everyTemplateEscapesWithIt() throws {
         for (name, text) in EmbeddedWeb.templates {
             #expect(text.contains("{{% CONTENT_TYPE: HTML_ESCAPED }}"), "web/templates/\(name).mustache")
-            #expect(!text.contains("{{{") && !text.contains("{{&"), "web/templates/\(name).mustache writes a value unescaped")
+            // The one value written as it is: an assistant's Markdown as MarkdownRendering makes it
+            // (text escaped before Ink reads it; MarkdownRenderingTests, ExplorerBrowserTests).
+            let unescaped = text.replacingOccurrences(of: "{{{markdown}}}", with: "")
+            #expect(!unescaped.contains("{{{") && !unescaped.contains("{{&"), "web/templates/\(name).mustache writes a value unescaped")
         }
         _ = PageRenderer()
         let page = ErrorPage(title: "t", signedIn: false, heading: "<script>alert(1)</script>", message: "\"quoted\" & 'single'")
