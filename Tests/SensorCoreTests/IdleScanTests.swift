@@ -1,5 +1,6 @@
 import Foundation
 import SensorTestSupport
+@testable import SensorCore
 import Testing
 
 /// A pass that finds nothing new leaves the checkpoint file as it was (no rewrite, no disk
@@ -27,11 +28,21 @@ import Testing
         try await Task.sleep(for: .milliseconds(20))
         let idle = try await scan()
         #expect(idle.envelopes == 0 && idle.modified == first.modified, "an idle pass rewrote the checkpoints")
+        // The idle pass left the index beside it: the next one reads no JSON.
+        #expect(FileManager.default.fileExists(atPath: checkpoints.path + ".index"))
+        let throughIndex = CheckpointStore(url: checkpoints).load()
+        #expect(throughIndex.positionsDeferred && throughIndex.files.count == 1)
         let handle = try FileHandle(forWritingTo: log)
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(#"{"n":51}"#.utf8 + [0x0A]))
         try handle.close()
         let more = try await scan()
         #expect(more.envelopes == 1 && more.modified != first.modified)
+        // Renamed, unchanged: read through the index, nothing sent, the new path remembered.
+        let renamed = log.deletingLastPathComponent().appendingPathComponent("b.jsonl")
+        try FileManager.default.moveItem(at: log, to: renamed)
+        let afterRename = try await scan()
+        #expect(afterRename.envelopes == 0)
+        #expect(CheckpointStore(url: checkpoints).load().files.values.map(\.path) == [renamed.path])
     }
 }

@@ -17,6 +17,8 @@ import Darwin
 public struct CheckpointStore: Sendable {
     public let url: URL
     public var journalURL: URL { url.appendingPathExtension("journal") }
+    /// ``CheckpointIndex``: what an idle pass reads instead of the JSON.
+    public var indexURL: URL { url.appendingPathExtension("index") }
 
     public init(url: URL) {
         self.url = url
@@ -25,7 +27,10 @@ public struct CheckpointStore: Sendable {
     /// The saved state with its journal replayed, or an empty one (with a warning) when the
     /// file is corrupt.
     public func load(logger: Logger? = nil) -> CheckpointState {
+        let journalWaits = (FileStat(path: journalURL.path)?.size ?? 0) > 0
+        if !journalWaits, let state = loadIndex() { return state }
         var state = loadSnapshot(logger: logger)
+        // Read after the snapshot: a corrupt snapshot takes its journal with it.
         guard let journal = try? Data(contentsOf: journalURL), !journal.isEmpty else { return state }
         let decoder = JSONDecoder()
         var replayed = 0
@@ -38,6 +43,14 @@ public struct CheckpointStore: Sendable {
             state.apply(update)
             replayed += 1
         }
+        return state
+    }
+
+    /// The state through the index, when it describes the checkpoint file as it is now.
+    private func loadIndex() -> CheckpointState? {
+        guard let stat = FileStat(path: url.path), let bytes = try? Data(contentsOf: indexURL),
+              let state = bytes.withUnsafeBytes({ CheckpointIndex.decode($0, checkpointFile: url, stat: stat) }),
+              state.version == CheckpointState.currentVersion else { return nil }
         return state
     }
 
@@ -77,6 +90,31 @@ public struct CheckpointStore: Sendable {
         try buffer.withUnsafeBytes { try AtomicFile.write($0, to: url) }
         // Everything in the journal is in the file now (replaying it again would be harmless).
         if truncate(journalURL.path, 0) != 0 && errno != ENOENT { throw POSIXFailure("truncate", journalURL.path) }
+        writeIndex(state)
+    }
+
+    /// After a pass that changed nothing: writes the index when `state` was read from the JSON
+    /// (the index was missing, or described another file), so that the next pass need not.
+    public func indexUnchanged(_ state: CheckpointState) {
+        guard !state.positionsDeferred, FileStat(path: url.path) != nil else { return }
+        writeIndex(state)
+    }
+
+    /// The index of the file just written. Not synced: it is checked against the file it
+    /// describes, and without it the file is read as JSON.
+    private func writeIndex(_ state: CheckpointState) {
+        guard let stat = FileStat(path: url.path), let index = try? CheckpointIndex.encode(state, checkpointFile: stat) else {
+            unlink(indexURL.path)
+            return
+        }
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(indexURL.lastPathComponent).\(getpid()).tmp")
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let written = descriptor >= 0 && index.withUnsafeBytes { FileIO.writeAll(descriptor, $0) }
+        if descriptor >= 0 { close(descriptor) }
+        if !written || rename(temporary.path, indexURL.path) != 0 {
+            unlink(temporary.path)
+            unlink(indexURL.path)
+        }
     }
 
     /// Appends `updates` to the journal, durably; returns the bytes written.

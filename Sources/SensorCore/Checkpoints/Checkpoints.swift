@@ -38,15 +38,24 @@ public struct FileIdentity: Hashable, Sendable {
 /// and compared with the file's `stat`. Plain numbers: looking one up touches no string, which
 /// for ten thousand idle files scattered over the heap is most of the cost.
 public struct InodeStamp: Sendable, Equatable {
-    /// The path's `hashValue` (this process's seed): a rename changes it.
+    /// ``PathHash`` of the path: a rename changes it. The same in every process, so that the
+    /// checkpoint index (``CheckpointIndex``) can keep it.
     public var pathHash: Int
     public var offset: Int64
     public var size: Int64
     public var modified: Int64
     public var lastSeen: Double
 
+    init(pathHash: Int, offset: Int64, size: Int64, modified: Int64, lastSeen: Double) {
+        self.pathHash = pathHash
+        self.offset = offset
+        self.size = size
+        self.modified = modified
+        self.lastSeen = lastSeen
+    }
+
     init(_ position: FilePosition) {
-        pathHash = position.path.hashValue
+        pathHash = PathHash.of(position.path)
         offset = position.offset
         size = position.size
         modified = position.modified
@@ -81,14 +90,28 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public static let currentVersion = 1
 
     public var version = CheckpointState.currentVersion
-    /// Key: `source` + "|" + fingerprint.
-    public var files: [String: FilePosition] = [:]
+    /// Key: `source` + "|" + fingerprint. Loaded through the index (``CheckpointIndex``), the
+    /// positions are decoded from the checkpoint file the first time anything reads or changes
+    /// one: an idle pass never does.
+    public var files: [String: FilePosition] {
+        get { storedFiles ?? deferred?.files ?? [:] }
+        set {
+            materialize()
+            storedFiles = newValue
+        }
+    }
+    private var storedFiles: [String: FilePosition]? = [:]
+    /// The checkpoint file whose positions are not decoded yet (nil once they are).
+    private var deferred: DeferredPositions?
+    /// The oldest `lastSeen` of the positions the index stood for (``forget(olderThan:now:)``).
+    private var oldestDeferredLastSeen = Double.infinity
     /// Key: `source` + "|" + database path.
     public var tables: [String: TablePosition] = [:]
     /// Key: `source` + "|" + path.
     public var documents: [String: DocumentPosition] = [:]
     /// Source → (device, inode) → key in `files`. Derived, not saved.
-    public private(set) var fileKeysByInode: [String: [FileIdentity: String]] = [:]
+    public var fileKeysByInode: [String: [FileIdentity: String]] { storedKeys ?? deferred?.keysByInode ?? [:] }
+    private var storedKeys: [String: [FileIdentity: String]]? = [:]
     /// Source → (device, inode) → stamp of the entry in `files`: the fast path that lets an
     /// unchanged file cost one `stat`. Derived, not saved.
     public private(set) var inodeStamps: [String: [FileIdentity: InodeStamp]] = [:]
@@ -98,6 +121,40 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     }
 
     public init() {}
+
+    /// A state read from the checkpoint index: the stamps, tables and documents now, the file
+    /// positions from `deferred` when first needed.
+    init(version: Int, inodeStamps: [String: [FileIdentity: InodeStamp]], oldestLastSeen: Double,
+         tables: [String: TablePosition], documents: [String: DocumentPosition], deferred: DeferredPositions) {
+        self.version = version
+        self.inodeStamps = inodeStamps
+        self.tables = tables
+        self.documents = documents
+        self.deferred = deferred
+        storedFiles = nil
+        storedKeys = nil
+        oldestDeferredLastSeen = oldestLastSeen
+    }
+
+    /// Whether the file positions are still in the checkpoint file, not decoded (tests).
+    var positionsDeferred: Bool { deferred != nil }
+
+    /// Takes the decoded positions from `deferred` before anything changes them.
+    private mutating func materialize() {
+        guard let deferred else { return }
+        storedFiles = deferred.files
+        storedKeys = deferred.keysByInode
+        self.deferred = nil
+        oldestDeferredLastSeen = .infinity
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(version, forKey: .version)
+        try container.encode(files, forKey: .files)
+        try container.encode(tables, forKey: .tables)
+        try container.encode(documents, forKey: .documents)
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -110,18 +167,25 @@ public struct CheckpointState: Codable, Sendable, Equatable {
 
     /// Two states are equal when what they save is: the derived indexes follow from `files`.
     public static func == (left: CheckpointState, right: CheckpointState) -> Bool {
-        left.version == right.version && left.files == right.files && left.tables == right.tables
-            && left.documents == right.documents
+        guard left.version == right.version, left.tables == right.tables, left.documents == right.documents else { return false }
+        if let one = left.deferred, let other = right.deferred, one === other { return true }  // neither decoded nor changed
+        return left.files == right.files
     }
 
     /// Derives both inode indexes from `files`, each source's allocated once at its size: ten
     /// thousand entries inserted one by one through nested dictionaries cost a tenth of an idle
     /// `sensor scan` in hashing and rehashing.
     mutating func rebuildInodeIndex() {
+        materialize()
+        (storedKeys, inodeStamps) = Self.inodeIndexes(of: storedFiles ?? [:])
+    }
+
+    static func inodeIndexes(of files: [String: FilePosition])
+        -> (keys: [String: [FileIdentity: String]], stamps: [String: [FileIdentity: InodeStamp]]) {
         var bySource: [String: [Dictionary<String, FilePosition>.Index]] = [:]
         for index in files.indices { bySource[files[index].value.source, default: []].append(index) }
-        fileKeysByInode = Dictionary(minimumCapacity: bySource.count)
-        inodeStamps = Dictionary(minimumCapacity: bySource.count)
+        var allKeys = [String: [FileIdentity: String]](minimumCapacity: bySource.count)
+        var allStamps = [String: [FileIdentity: InodeStamp]](minimumCapacity: bySource.count)
         for (source, indices) in bySource {
             var keys = [FileIdentity: String](minimumCapacity: indices.count)
             var stamps = [FileIdentity: InodeStamp](minimumCapacity: indices.count)
@@ -131,18 +195,19 @@ public struct CheckpointState: Codable, Sendable, Equatable {
                 keys[identity] = key
                 stamps[identity] = InodeStamp(position)
             }
-            fileKeysByInode[source] = keys
-            inodeStamps[source] = stamps
+            allKeys[source] = keys
+            allStamps[source] = stamps
         }
+        return (allKeys, allStamps)
     }
 
     private mutating func index(key: String, _ position: FilePosition) {
-        fileKeysByInode[position.source, default: [:]][FileIdentity(position)] = key
+        storedKeys?[position.source, default: [:]][FileIdentity(position)] = key
         inodeStamps[position.source, default: [:]][FileIdentity(position)] = InodeStamp(position)
     }
 
     private mutating func unindex(_ position: FilePosition) {
-        fileKeysByInode[position.source]?[FileIdentity(position)] = nil
+        storedKeys?[position.source]?[FileIdentity(position)] = nil
         inodeStamps[position.source]?[FileIdentity(position)] = nil
     }
 
@@ -153,8 +218,9 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public mutating func apply(_ update: CheckpointUpdate) {
         switch update {
         case .file(let key, let position):
-            if let old = files[key] { unindex(old) }
-            files[key] = position
+            materialize()
+            if let old = storedFiles?[key] { unindex(old) }
+            storedFiles?[key] = position
             index(key: key, position)
         case .table(let key, let position, let changedHashes):
             var merged = position
@@ -169,15 +235,18 @@ public struct CheckpointState: Codable, Sendable, Equatable {
         case .document(let key, let position):
             documents[key] = position
         case .forgetFile(let key):
-            if let old = files.removeValue(forKey: key) { unindex(old) }
+            materialize()
+            if let old = storedFiles?.removeValue(forKey: key) { unindex(old) }
         }
     }
 
     /// Drops entries not seen for `days`. Nothing to drop (every idle pass) changes nothing.
     public mutating func forget(olderThan days: Double, now: Double) {
         let limit = now - days * 86_400
-        guard files.values.contains(where: { $0.lastSeen < limit }) || tables.values.contains(where: { $0.lastSeen < limit })
+        let oldFile = deferred != nil ? oldestDeferredLastSeen < limit : files.values.contains { $0.lastSeen < limit }
+        guard oldFile || tables.values.contains(where: { $0.lastSeen < limit })
                 || documents.values.contains(where: { $0.lastSeen < limit }) else { return }
+        materialize()
         files = files.filter { $0.value.lastSeen >= limit }
         tables = tables.filter { $0.value.lastSeen >= limit }
         documents = documents.filter { $0.value.lastSeen >= limit }

@@ -18,7 +18,7 @@ public enum JSONLinesFormat: RecordFormatPlugin {
         let source = context.declaration.id
         if let stamp = ByteOffset.unchanged(file: file, source: source, state: state) {
             // Same inode, size and mtime: not even opened.
-            guard stamp.pathHash != file.path.hashValue || context.isStale(lastSeen: stamp.lastSeen),
+            guard stamp.pathHash != PathHash.of(file.path) || context.isStale(lastSeen: stamp.lastSeen),
                   let key = state.fileKeysByInode[source]?[FileIdentity(device: file.stat.device, inode: file.stat.inode)],
                   var position = state.files[key] else { return nil }
             position.path = file.path  // renamed: same bytes, nothing to read
