@@ -798,6 +798,96 @@ rules:
         cache_write: "attributes['gen_ai.usage.cache_creation.input_tokens']"
 
 """#),
+        ("pi.yaml", #"""
+# Pi (sources.d/pi.yaml; pi-mono's packages/coding-agent/docs/session.md). The header line names
+# the session (`id`, `cwd`); every other line is an entry with its own `id` and ISO `timestamp`.
+# `message.role` is user, assistant (text, thinking and toolCall blocks; model and usage, whose
+# `input` leaves out the cache reads and whose `cost.total` is in dollars), toolResult, or one
+# of the agent's own: bashExecution (a `!command` the person ran), custom, branchSummary,
+# compactionSummary. The header's `version` is the file format's (1-3), not Pi's: not a version.
+kinds: [pi.session]
+type: type
+session:
+  id: [$memory.session, $path|stem]
+rules:
+  - when: {type: session}
+    remember: {session: id}
+    timestamp: timestamp
+    session: {id: id, project: cwd}
+  - when: {type: session_info}
+    session: {title: name}
+  - when: {type: message, message.role: user}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: user}
+      text: ["message.content[type=text].text", message.content]
+  - when: {type: message, message.role: assistant}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: assistant}
+      text: "message.content[type=text].text"
+      thinking: "message.content[type=thinking].thinking"
+      model: message.model
+    tool_calls:
+      - each: "message.content[type=toolCall]"
+        id: id
+        name: name
+        input: arguments
+        started_at: $parent.timestamp
+    usage:
+      - when: {message.usage: {exists: true}}
+        model: message.model
+        input: message.usage.input
+        output: message.usage.output
+        cache_read: message.usage.cacheRead
+        cache_write: message.usage.cacheWrite
+        cost: message.usage.cost.total
+  - when: {type: message, message.role: toolResult}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: "message.content[type=text].text"
+    tool_calls:
+      - id: message.toolCallId
+        name: message.toolName
+        result: "message.content[type=text].text"
+        error: message.isError
+        ended_at: timestamp
+        of_message: false
+  # A shell command the person ran from the prompt (`!ls`): a call of its own.
+  - when: {type: message, message.role: bashExecution}
+    timestamp: timestamp
+    tool_calls:
+      - id: id
+        name: {value: bash}
+        input: message.command
+        result: message.output
+        error: {test: {message.exitCode: {not: 0}}}
+        started_at: timestamp
+  - when: {type: message, message.role: [custom, branchSummary, compactionSummary]}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: system}
+      text: ["message.content[type=text].text", message.content, message.summary]
+  - when: {type: compaction}
+    timestamp: timestamp
+    message: {id: id, role: {value: system}, kind: {value: compaction}, text: summary}
+  - when: {type: branch_summary}
+    timestamp: timestamp
+    message: {id: id, role: {value: system}, text: summary}
+  - when: {type: custom_message}
+    timestamp: timestamp
+    message: {id: id, role: {value: system}, text: ["content[type=text].text", content]}
+  # Settings and bookkeeping: understood, nothing to keep.
+  - when: {type: [model_change, thinking_level_change, label, custom]}
+    skip: true
+
+"""#),
         ("qwen-code.yaml", #"""
 # Qwen Code (formats-more.md §9): ~/.qwen/projects/<cwd>/chats/<session>.jsonl, append-only, a
 # Claude-like chain (uuid, parentUuid) of Gemini-shaped parts. `system` lines (ui_telemetry,

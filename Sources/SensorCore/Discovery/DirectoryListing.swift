@@ -59,8 +59,9 @@ final class DirectoryListing {
 }
 
 /// The directories one discovery pass has listed, by path: the globs of several sources often
-/// walk the same directories (four of Claude Code's walk every project folder), and each is
-/// read from the disk once per pass. Held only for the pass: a later pass lists afresh.
+/// walk the same directories (a tool's transcripts and its sub-agents' under one project
+/// folder), and each is read from the disk once per pass. Held only for the pass: a later pass
+/// lists afresh.
 final class DirectoryListingCache {
     var entries: [String: [(name: String, isDirectory: Bool?)]] = [:]
 }

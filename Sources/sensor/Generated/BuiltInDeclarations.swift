@@ -1249,6 +1249,28 @@ sources:
       columns: {data: json}
 
 """#),
+        ("pi.yaml", #"""
+# Pi (pi-coding-agent, github.com/badlogic/pi-mono; its format is documented in
+# packages/coding-agent/docs/session.md). One JSONL file a session, appended as it goes:
+# ~/.pi/agent/sessions/--<cwd with / as ->--/<timestamp>_<uuid>.jsonl, a `session` header line
+# (id, cwd, format version), then entries (message, compaction, model_change, session_info…)
+# forming a tree by id/parentId. PI_CODING_AGENT_DIR moves ~/.pi/agent.
+sources:
+  - id: pi.sessions
+    name: Pi session transcripts
+    tool: pi
+    kind: pi.session
+    priority: 150
+    roots:
+      default: ["${PI_CODING_AGENT_DIR:-~/.pi/agent}"]
+      windows: ["${PI_CODING_AGENT_DIR:-${USERPROFILE}/.pi/agent}"]
+    # The sessions, and the transcripts a sub-agent extension keeps beside them (same format).
+    include: ["sessions/*/*.jsonl", "sessions/*/subagent-artifacts/*.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
         ("qwen-code.yaml", #"""
 # Qwen Code (a Gemini CLI fork). See formats-more.md §9. QWEN_HOME moves ~/.qwen.
 sources:
