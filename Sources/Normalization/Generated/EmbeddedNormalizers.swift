@@ -551,6 +551,40 @@ rules:
         of_message: false
 
 """#),
+        ("gptme.yaml", #"""
+# gptme (sources.d/gptme.yaml; gptme/message.py). A line is a message: role, content,
+# timestamp (local time, no zone, kept as written), and on assistant messages metadata: model,
+# cost (dollars) and usage, nested under `usage` since 2025 and flat beside the model before.
+# Tools run from fenced blocks in the assistant's text and answer in system messages: they are
+# kept as those messages, not as calls.
+kinds: [gptme.conversation]
+session:
+  id: $path|parent
+rules:
+  - when: {role: [user, assistant, system]}
+    timestamp: timestamp
+    message:
+      role: role
+      text: content
+      model: metadata.model
+    usage:
+      - when: {metadata.usage: {exists: true}}
+        model: metadata.model
+        input: metadata.usage.input_tokens
+        output: metadata.usage.output_tokens
+        cache_read: metadata.usage.cache_read_tokens
+        cache_write: metadata.usage.cache_creation_tokens
+        reasoning: metadata.usage.reasoning_tokens
+        cost: metadata.cost
+      - when: {metadata.input_tokens: {exists: true}}
+        model: metadata.model
+        input: metadata.input_tokens
+        output: metadata.output_tokens
+        cache_read: metadata.cache_read_tokens
+        cache_write: metadata.cache_creation_tokens
+        cost: metadata.cost
+
+"""#),
         ("kiro.yaml", #"""
 # Kiro's CLI (formats-more.md §14): ~/.kiro/sessions/cli/<session id>.jsonl, one
 # {version, kind, data} record a line (Prompt, AssistantMessage, ToolResults), and <id>.json

@@ -863,6 +863,29 @@ sources:
       columns: {content_json: json}
 
 """#),
+        ("gptme.yaml", #"""
+# gptme (github.com/gptme/gptme; gptme/dirs.py and gptme/message.py). One folder a conversation
+# under the logs directory, its conversation.jsonl appended a message a line: role (user,
+# assistant, system), content, a local ISO timestamp, and on assistant messages metadata with
+# the model, the cost in dollars and usage (input, output, cache read and creation, reasoning
+# tokens; flat beside the model in older logs). GPTME_LOGS_HOME moves the logs; else
+# XDG_DATA_HOME/gptme/logs, else ~/.local/share/gptme/logs, else the platform's data folder.
+sources:
+  - id: gptme.conversations
+    name: gptme conversation logs
+    tool: gptme
+    kind: gptme.conversation
+    priority: 150
+    roots:
+      default: ["${GPTME_LOGS_HOME:-${XDG_DATA_HOME:-~/.local/share}/gptme/logs}"]
+      macos: ["${GPTME_LOGS_HOME:-~/Library/Application Support/gptme/logs}", "~/.local/share/gptme/logs"]
+      windows: ["${GPTME_LOGS_HOME:-${LOCALAPPDATA}/gptme/gptme/logs}"]
+    include: ["*/conversation.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
         ("kilo-code.yaml", #"""
 # Kilo Code, the legacy VS Code extension (kilocode.kilo-code): Cline-shaped task folders. The
 # rebuilt extension and the Kilo CLI write kilo.db (see opencode.yaml). See formats-more.md §7.
