@@ -58,25 +58,12 @@ import Testing
             try (conversation.lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
         }
 
-        let report = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--validate-config", "--json", "--home", home.path])
-        #expect(report.status == 0, "\(report.stderr)")
-        let sources = try #require((try JSONSerialization.jsonObject(with: report.stdout) as? [String: Any])?["sources"] as? [[String: Any]])
-        #expect(sources.first { $0["id"] as? String == "gptme.conversations" }?["files"] as? Int == conversations.count)
+        #expect(try await DocumentedToolRun.matchedFiles(source: "gptme.conversations", home: home) == conversations.count)
 
         let work = root.appendingPathComponent("work")
         let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
         defer { server.stop() }
-        for _ in 0..<2 {  // twice: the second scan sends nothing again
-            let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
-                "scan", "--home", home.path, "--state-dir", work.appendingPathComponent("state").path,
-                "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"])
-            #expect(scan.status == 0, "\(scan.stderr)")
-        }
-        try await NormalizationEndToEndTests.waitForNormalizing(server)
-
-        let stats = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
-        let rows = try #require(try JSONSerialization.jsonObject(with: stats.stdout) as? [[String: Any]], "\(stats.stderr)")
-        let stored = rows.filter { $0["source"] as? String == "gptme.conversations" }.compactMap { $0["envelopes"] as? Int }.reduce(0, +)
+        let stored = try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "gptme.conversations")
         #expect(stored == conversations.map(\.lines.count).reduce(0, +), "every line once")
 
         let listed = try await NormalizationEndToEndTests.allSessions(server).filter { $0["tool"] as? String == "gptme" }

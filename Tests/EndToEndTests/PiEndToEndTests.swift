@@ -114,29 +114,13 @@ import Testing
         let work = root.appendingPathComponent("work")
 
         // The built-in declaration finds every file.
-        let report = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--validate-config", "--json", "--home", home.path])
-        #expect(report.status == 0, "\(report.stderr)")
-        let sources = try #require((try JSONSerialization.jsonObject(with: report.stdout) as? [String: Any])?["sources"] as? [[String: Any]])
-        let pi = try #require(sources.first { $0["id"] as? String == "pi.sessions" })
-        #expect(pi["files"] as? Int == files.count)
+        #expect(try await DocumentedToolRun.matchedFiles(source: "pi.sessions", home: home) == files.count)
 
         let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
         defer { server.stop() }
-        for _ in 0..<2 {  // twice: the second scan sends nothing again
-            let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
-                "scan", "--home", home.path, "--state-dir", work.appendingPathComponent("state").path,
-                "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"])
-            #expect(scan.status == 0, "\(scan.stderr)")
-        }
-        try await NormalizationEndToEndTests.waitForNormalizing(server)
-
-        // Every line stored once.
-        let stats = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
-        let bySource = try #require(try JSONSerialization.jsonObject(with: stats.stdout) as? [[String: Any]], "\(stats.stderr)")
-        let lines = files.map(\.lines.count).reduce(0, +)
-        let piRows = bySource.filter { $0["source"] as? String == "pi.sessions" }
-        let envelopes = piRows.compactMap { $0["envelopes"] as? Int }.reduce(0, +)
-        #expect(envelopes == lines, "\(stats.text)")
+        // Every line stored once, however often it is scanned.
+        let stored = try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "pi.sessions")
+        #expect(stored == files.map(\.lines.count).reduce(0, +))
 
         let listed = try await NormalizationEndToEndTests.allSessions(server).filter { $0["tool"] as? String == "pi" }
         #expect(listed.count == files.count)

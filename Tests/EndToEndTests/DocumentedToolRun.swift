@@ -1,0 +1,30 @@
+import Foundation
+import SensorTestSupport
+import Testing
+
+/// What every test of a tool built from its documented format does with the real binaries:
+/// ask the built-in declarations what they match, and scan a home twice into a server.
+enum DocumentedToolRun {
+    /// How many files the built-in source `id` matches in `home` (`sensor scan --validate-config`).
+    static func matchedFiles(source id: String, home: URL) async throws -> Int? {
+        let report = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--validate-config", "--json", "--home", home.path])
+        #expect(report.status == 0, "\(report.stderr)")
+        let sources = (try JSONSerialization.jsonObject(with: report.stdout) as? [String: Any])?["sources"] as? [[String: Any]]
+        return sources?.first { $0["id"] as? String == id }?["files"] as? Int
+    }
+
+    /// Scans `home` into `server` twice (the second scan finds nothing new), waits until the
+    /// server normalised everything, and returns how many envelopes of `source` it stored.
+    static func scanTwice(home: URL, work: URL, into server: IngestServerProcess, source: String) async throws -> Int {
+        for _ in 0..<2 {
+            let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
+                "scan", "--home", home.path, "--state-dir", work.appendingPathComponent("state").path,
+                "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"])
+            #expect(scan.status == 0, "\(scan.stderr)")
+        }
+        try await NormalizationEndToEndTests.waitForNormalizing(server)
+        let stats = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
+        let rows = try #require(try JSONSerialization.jsonObject(with: stats.stdout) as? [[String: Any]], "\(stats.stderr)")
+        return rows.filter { $0["source"] as? String == source }.compactMap { $0["envelopes"] as? Int }.reduce(0, +)
+    }
+}
