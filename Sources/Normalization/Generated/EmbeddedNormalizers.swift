@@ -629,6 +629,54 @@ rules:
         of_message: false
 
 """#),
+        ("mistral-vibe.yaml", #"""
+# Mistral Vibe (sources.d/mistral-vibe.yaml; vibe/core/types.py). The session is its folder:
+# messages.jsonl holds no session id and no times, meta.json the session's facts and its token
+# totals so far (a running total: each new meta.json adds the difference). `session_cost` in
+# meta.json is Vibe's worst-case estimate without caching, not a price paid: not taken.
+kinds: [mistral-vibe.messages, mistral-vibe.meta]
+session:
+  id: $path|parent
+rules:
+  - kinds: [mistral-vibe.meta]
+    session:
+      project: environment.working_directory
+      git_branch: git_branch
+      title: title
+      started_at: start_time
+      ended_at: end_time
+      model: config.active_model
+    usage:
+      - mode: cumulative
+        model: config.active_model
+        timestamp: end_time
+        input: stats.session_prompt_tokens
+        output: stats.session_completion_tokens
+  - kinds: [mistral-vibe.messages]
+    when: {role: tool}
+    message:
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: content
+    tool_calls:
+      - id: tool_call_id
+        name: name
+        result: content
+        of_message: false
+  - kinds: [mistral-vibe.messages]
+    when: {role: [user, assistant, system]}
+    message:
+      id: message_id
+      role: role
+      text: content
+      thinking: reasoning_content
+    tool_calls:
+      - each: "tool_calls[]"
+        id: id
+        name: function.name
+        input: function.arguments
+
+"""#),
         ("openclaw.yaml", #"""
 # OpenClaw (formats.md §4): agents/<agent>/sessions/<session>.jsonl and its .reset.<ts> and
 # .deleted.<ts> archives, and in database-first releases the same lines as rows of

@@ -998,6 +998,40 @@ sources:
       columns: {value: json}
 
 """#),
+        ("mistral-vibe.yaml", #"""
+# Mistral Vibe (github.com/mistralai/mistral-vibe; vibe/core/session/session_logger.py and
+# vibe/core/types.py). A folder a session under ~/.vibe/logs/session/
+# (session_<YYYYMMDD_HHMMSS>_<short id>): messages.jsonl, appended a message a line (role,
+# content, reasoning, OpenAI-shaped tool calls, tool results; no times), and meta.json, rewritten
+# whole after every turn (working directory, git branch, title, start and end times, and the
+# session's running prompt and completion token totals). VIBE_HOME moves ~/.vibe.
+sources:
+  - id: mistral-vibe.messages
+    name: Mistral Vibe session messages
+    tool: mistral-vibe
+    kind: mistral-vibe.messages
+    priority: 150
+    roots:
+      default: ["${VIBE_HOME:-~/.vibe}"]
+      windows: ["${VIBE_HOME:-${USERPROFILE}/.vibe}"]
+    include: ["logs/session/*/messages.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+  - id: mistral-vibe.meta
+    name: Mistral Vibe session metadata
+    tool: mistral-vibe
+    kind: mistral-vibe.meta
+    priority: 140
+    roots:
+      default: ["${VIBE_HOME:-~/.vibe}"]
+      windows: ["${VIBE_HOME:-${USERPROFILE}/.vibe}"]
+    include: ["logs/session/*/meta.json"]
+    format: json
+    offset: snapshot
+
+"""#),
         ("openclaw.yaml", #"""
 # OpenClaw (formerly Clawdbot / Moltbot). See formats.md §4.
 # Root: $OPENCLAW_STATE_DIR (official) or ~/.openclaw, legacy ~/.clawdbot, ~/.moltbot.
