@@ -69,7 +69,8 @@ public struct CursorNormalizer: RecordNormalizer {
         session.title = JSON.string(value["name"])
         session.startedAt = JSON.timestamp(epoch: value["createdAt"])
         session.endedAt = JSON.timestamp(epoch: value["lastUpdatedAt"]) ?? session.startedAt
-        session.toolVersion = JSON.int(value["_v"]).map { "_v\($0)" }
+        // `_v` is the record's schema (9, 10…), not Cursor's version, which no composer records:
+        // shown as a version it read "cursor _v9".
         if let model = JSON.string(JSON.at(value, "modelConfig.modelName")), model != "default" { session.model = model }
         session.status = (JSON.bool(value["isArchived"]) == true) ? "archived" : "active"
         context.batch.sessions.append(session)
@@ -97,7 +98,9 @@ public struct CursorNormalizer: RecordNormalizer {
         let type = bubble["type"]
         let role = (JSON.int(type) == 1 || type as? String == "user") ? "user" : "assistant"
         let model = JSON.string(JSON.at(bubble, "modelInfo.modelName")) ?? JSON.string(bubble["modelType"])
-        let created = JSON.timestamp(epoch: bubble["createdAt"]) ?? JSON.timestamp(epoch: JSON.at(bubble, "timingInfo.clientRpcSendTime"))
+        // Epoch milliseconds in older bubbles, an ISO time in newer ones (schema 3).
+        let created = JSON.timestamp(epoch: bubble["createdAt"]) ?? JSON.timestamp(bubble["createdAt"])
+            ?? JSON.timestamp(epoch: JSON.at(bubble, "timingInfo.clientRpcSendTime"))
         context.batch.messages.append(MessageRow(
             key: key, sessionKey: sessionKey, responseID: nil, role: role, kind: "text",
             text: JSON.string(bubble["text"]) ?? JSON.string(bubble["rawText"]), model: model, createdAt: created,

@@ -200,7 +200,7 @@ import Testing
         // Bubbles first (rowids 17–19), the composer header after them; shapes as in formats.md §2.2.
         try await kv("bubbleId:c1:b2", #"{"_v":3,"type":2,"bubbleId":"b2","text":"","tokenCount":{"inputTokens":0,"outputTokens":0}}"#, cursor: 17)
         try await kv("bubbleId:c1:b1", #"{"_v":3,"type":1,"bubbleId":"b1","text":"why can't I see my history?"}"#, cursor: 18)
-        try await kv("bubbleId:c1:b3", #"{"_v":3,"type":1,"bubbleId":"b3","text":"thanks"}"#, cursor: 19)
+        try await kv("bubbleId:c1:b3", #"{"_v":3,"type":1,"bubbleId":"b3","text":"thanks","createdAt":"2025-09-13T02:35:10.120Z"}"#, cursor: 19)
         try await kv("composerData:c1", #"{"_v":9,"composerId":"c1","name":"History","createdAt":1757730112697,"lastUpdatedAt":1757730933105,"fullConversationHeadersOnly":[{"bubbleId":"b1","type":1},{"bubbleId":"b2","type":2},{"bubbleId":"b3","type":1}]}"#, cursor: 16)
         // The assistant bubble is updated in place: text streamed in, tokens filled later.
         try await kv("bubbleId:c1:b2", #"{"_v":3,"type":2,"bubbleId":"b2","text":"I understand","tokenCount":{"inputTokens":5098,"outputTokens":500}}"#, cursor: 17)
@@ -211,6 +211,8 @@ import Testing
         #expect(detail.session.tokens.total == 5598)
         #expect(detail.session.title == "History")
         #expect(detail.session.status == "active")
+        #expect(detail.session.toolVersion == nil, "_v is the record's schema, not Cursor's version")
+        #expect(detail.messages.last?.createdAt == "2025-09-13T02:35:10.120Z", "a newer bubble's ISO time")
 
         // Deleted: the composer's value becomes NULL.
         try await kv("composerData:c1", nil, cursor: 16)
