@@ -5,6 +5,12 @@ import Foundation
 /// `JSONDecoder` for the few tables and documents. Anything written another way (by hand, by an
 /// older sensor) is not this shape: `decode` returns nil and the caller uses `JSONDecoder`.
 enum CheckpointDecoder {
+    /// The state `data` holds: the shape this sensor writes read by hand, anything else through
+    /// `JSONDecoder`; throws when it is no checkpoint file at all.
+    static func state(from data: Data) throws -> CheckpointState {
+        try data.withUnsafeBytes { decode($0) } ?? JSONDecoder().decode(CheckpointState.self, from: data)
+    }
+
     static func decode(_ bytes: UnsafeRawBufferPointer) -> CheckpointState? {
         var reader = Reader(bytes: bytes)
         guard reader.literal("{\"version\":"), let version = reader.integer(), reader.literal(",\"files\":{") else { return nil }

@@ -144,10 +144,7 @@ final class DeferredPositions: @unchecked Sendable {
         defer { lock.unlock() }
         if let decoded { return decoded }
         var files: [String: FilePosition] = [:]
-        if let data = try? Data(contentsOf: url) {
-            let state = data.withUnsafeBytes { CheckpointDecoder.decode($0) } ?? (try? JSONDecoder().decode(CheckpointState.self, from: data))
-            files = state?.files ?? [:]
-        }
+        if let data = try? Data(contentsOf: url), let state = try? CheckpointDecoder.state(from: data) { files = state.files }
         let result = (files, CheckpointState.inodeIndexes(of: files).keys)
         decoded = result
         return result

@@ -57,9 +57,7 @@ public struct CheckpointStore: Sendable {
     private func loadSnapshot(logger: Logger?) -> CheckpointState {
         guard let data = try? Data(contentsOf: url) else { return CheckpointState() }
         do {
-            // The shape this sensor writes, read by hand; anything else through JSONDecoder.
-            let state = try data.withUnsafeBytes { CheckpointDecoder.decode($0) }
-                ?? JSONDecoder().decode(CheckpointState.self, from: data)
+            let state = try CheckpointDecoder.state(from: data)
             guard state.version == CheckpointState.currentVersion else {
                 logger?.warning("checkpoint file has version \(state.version); starting over", metadata: ["path": "\(url.path)"])
                 unlink(journalURL.path)
@@ -96,24 +94,17 @@ public struct CheckpointStore: Sendable {
     /// After a pass that changed nothing: writes the index when `state` was read from the JSON
     /// (the index was missing, or described another file), so that the next pass need not.
     public func indexUnchanged(_ state: CheckpointState) {
-        guard !state.positionsDeferred, FileStat(path: url.path) != nil else { return }
+        guard !state.positionsDeferred else { return }
         writeIndex(state)
     }
 
     /// The index of the file just written. Not synced: it is checked against the file it
     /// describes, and without it the file is read as JSON.
     private func writeIndex(_ state: CheckpointState) {
-        guard let stat = FileStat(path: url.path), let index = try? CheckpointIndex.encode(state, checkpointFile: stat) else {
+        guard let stat = FileStat(path: url.path), let index = try? CheckpointIndex.encode(state, checkpointFile: stat),
+              (try? index.withUnsafeBytes({ try AtomicFile.write($0, to: indexURL, synced: false) })) != nil else {
             unlink(indexURL.path)
             return
-        }
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(indexURL.lastPathComponent).\(getpid()).tmp")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        let written = descriptor >= 0 && index.withUnsafeBytes { FileIO.writeAll(descriptor, $0) }
-        if descriptor >= 0 { close(descriptor) }
-        if !written || rename(temporary.path, indexURL.path) != 0 {
-            unlink(temporary.path)
-            unlink(indexURL.path)
         }
     }
 
@@ -148,13 +139,15 @@ public enum AtomicFile {
         try data.withUnsafeBytes { try write($0, to: url, permissions: permissions) }
     }
 
-    public static func write(_ data: UnsafeRawBufferPointer, to url: URL, permissions: mode_t = 0o600) throws {
+    /// `synced: false` for a file that is only derived from another (written whole or not at
+    /// all, but not waited for on the disk).
+    public static func write(_ data: UnsafeRawBufferPointer, to url: URL, permissions: mode_t = 0o600, synced: Bool = true) throws {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, permissions)
         guard descriptor >= 0 else { throw POSIXFailure("open", temporary.path) }
-        let success = FileIO.writeAll(descriptor, data) && fsync(descriptor) == 0
+        let success = FileIO.writeAll(descriptor, data) && (!synced || fsync(descriptor) == 0)
         close(descriptor)
         guard success else {
             unlink(temporary.path)
@@ -164,6 +157,7 @@ public enum AtomicFile {
             unlink(temporary.path)
             throw POSIXFailure("rename", url.path)
         }
+        guard synced else { return }
         let directoryDescriptor = open(directory.path, O_RDONLY)
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)

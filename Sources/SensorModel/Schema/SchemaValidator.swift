@@ -200,7 +200,9 @@ public struct SchemaValidator: Sendable {
     // MARK: - Helpers
 
     private func matches(_ text: String, pattern: String) -> Bool {
-        guard let expression = patterns[pattern]?.expression else { return text.range(of: pattern, options: .regularExpression) != nil }
+        // Every pattern checked is one of the schemas' (collected at init); one that does not
+        // compile matches nothing.
+        guard let expression = patterns[pattern]?.expression else { return false }
         return expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
