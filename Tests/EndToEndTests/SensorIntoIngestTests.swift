@@ -16,6 +16,7 @@ import Testing
         let name = "e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
         let created = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["psql", url, "-c", "CREATE DATABASE \(name)"])
         #expect(created.status == 0, "\(created.stderr)")
+        TestDatabases.dropAtExit(name, admin: url)
         components.path = "/" + name
         return components.string!
     }

@@ -186,7 +186,9 @@ package struct ExplorerHandler: Sendable {
         let days = Int(choice).flatMap { $0 > 0 && $0 <= 3660 ? $0 : nil }
         let today = Date()
         let since = days.map { String(today.addingTimeInterval(-Double($0 - 1) * 86400).ISO8601Format().prefix(10)) }
-        let usage = try await queries.usageWindow(tenant: tenant, since: since, owner: owner)
+        async let window = queries.usageWindow(tenant: tenant, since: since, owner: owner)
+        async let sessionTotals = queries.totals(tenant: tenant, since: since, owner: owner)
+        let usage = try await window
         var tokensByDay: [String: [String: Double]] = [:]
         var toolTotals: [String: Int64] = [:]
         for (day, tools) in usage.tokens {
@@ -199,7 +201,7 @@ package struct ExplorerHandler: Sendable {
         let costTotal = usage.cost.values.reduce(0) { $0 + $1.values.reduce(0, +) }
         let tools = toolTotals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
         let dayList = Self.days(since: since ?? usage.firstDay, until: days == nil ? usage.lastDay : String(today.ISO8601Format().prefix(10)))
-        let totals = try await queries.totals(tenant: tenant, since: since, owner: owner)
+        let totals = try await sessionTotals
         func table(_ leaders: [ExplorerQueries.Leader], filter: String, id: String, heading: String, name: String) -> OverviewPage.LeaderTable {
             let rows = leaders.map { leader in
                 OverviewPage.LeaderRow(name: leader.name ?? "(none)", link: MaybeText(leader.name.map { "/sessions" + DisplayFormat.query([(filter, $0)] + ownerFields) }),

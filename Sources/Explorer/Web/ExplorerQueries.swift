@@ -40,34 +40,34 @@ package struct ExplorerQueries: Sendable {
 
     /// The usage summed per day and tool since `since` (`YYYY-MM-DD`; nil: all), and the models,
     /// projects and devices with the most tokens, summed by the database from
-    /// `norm_usage_by_day` joined with the sessions (a row without a time of its own counts on
-    /// its session's first day), the four groupings at once (PostgreSQL runs them side by side;
-    /// SQLite one after the other). At fleet size (100,000 sessions, PostgreSQL on two cores)
-    /// gathering the rows here to sum them took 0.6 s of the overview's 0.9; the groupings take
-    /// 0.5 s together, as one statement of grouping sets did (each counts distinct sessions). Sums
-    /// are taken as floating point and held at Int64's bounds here: no sum of extreme rows
-    /// overflows in the database.
+    /// `norm_usage_by_day`, whose rows carry their session's tenant, tool, project, device and
+    /// model (a row without a time of its own counts on its session's first day), the four
+    /// groupings at once (PostgreSQL runs them side by side; SQLite one after the other). At
+    /// fleet size (100,000 sessions, PostgreSQL on two cores) joining the sessions was half of
+    /// each grouping, and sorting by the database's collation most of the rest: PostgreSQL groups
+    /// bytewise. Sums are taken as floating point and held at Int64's bounds here: no sum of
+    /// extreme rows overflows in the database.
     func usageWindow(tenant: Int64?, since: String?, owner: OwnerFilter = OwnerFilter(), leaders: Int = 8) async throws -> UsageWindow {
         let owned = owner.conditions(sessions: "s", first: 3)
         let values: [SQLiteValue] = [.text(since ?? "0"), .integer(tenant ?? -1)] + owned.values
-        let rows = """
-            FROM (SELECT day, session_key, model, tokens, cost, rows FROM norm_usage_by_day WHERE day >= $1 AND rows > 0
-                  UNION ALL
-                  SELECT substr(s.started_at, 1, 10), u.session_key, u.model, u.tokens, u.cost, u.rows FROM norm_usage_by_day u
-                  JOIN norm_sessions s ON s.session_key = u.session_key WHERE u.day = '' AND u.rows > 0 AND s.started_at >= $1) AS w
-            JOIN norm_sessions s ON s.session_key = w.session_key
-            WHERE ($2 < 0 OR s.tenant_id = $2)\(owned.conditions.map { " AND " + $0 }.joined())
+        let columns = "session_key, model, tokens, cost, rows, tenant_id, tool, project, device, session_model"
+        let usage = """
+            (SELECT day, \(columns) FROM norm_usage_by_day WHERE day >= $1 AND rows > 0
+             UNION ALL
+             SELECT started_day, \(columns) FROM norm_usage_by_day WHERE day = '' AND rows > 0 AND started_day >= $1) AS s
             """
+        let inWindow = "s.tool IS NOT NULL AND ($2 < 0 OR s.tenant_id = $2)" + owned.conditions.map { " AND " + $0 }.joined()
         let days = SQLStatement("""
-            SELECT w.day, s.tool, \(floatSum("w.tokens")), \(floatSum("w.cost")), \(floatSum("w.rows")) \(rows) GROUP BY w.day, s.tool
+            SELECT s.day, s.tool, \(floatSum("s.tokens")), \(floatSum("s.cost")), \(floatSum("s.rows")) FROM \(usage) WHERE \(inWindow)
+            GROUP BY s.day, s.tool
             """, values)
         let leading = { (name: String) in
             SQLStatement("""
-                SELECT \(name), \(floatSum("w.tokens")), \(floatSum("w.cost")), count(DISTINCT w.session_key) \(rows)
-                GROUP BY \(name) ORDER BY 2 DESC, coalesce(\(name), '') LIMIT \(leaders)
+                SELECT \(bytewise(name)), \(floatSum("s.tokens")), \(floatSum("s.cost")), count(DISTINCT \(bytewise("s.session_key")))
+                FROM \(usage) WHERE \(inWindow) GROUP BY 1 ORDER BY 2 DESC, coalesce(\(bytewise(name)), '') LIMIT \(leaders)
                 """, values)
         }
-        let byModel = leading("coalesce(nullif(w.model, ''), s.model)"), byProject = leading("s.project"), byDevice = leading("s.device")
+        let byModel = leading("coalesce(nullif(s.model, ''), s.session_model)"), byProject = leading("s.project"), byDevice = leading("s.device")
         async let dayRows = store.query(days)
         async let models = store.query(byModel)
         async let projects = store.query(byProject)
@@ -97,6 +97,12 @@ package struct ExplorerQueries: Sendable {
     /// overflows; PostgreSQL's `sum` of integers is numeric), for ``integer(_:)`` to bound.
     func floatSum(_ column: String) -> String {
         store.dialect == .sqlite ? "total(\(column))" : "CAST(sum(\(column)) AS DOUBLE PRECISION)"
+    }
+
+    /// Text compared byte by byte where grouping and sorting by it is the cost (PostgreSQL's
+    /// collations compare by locale; SQLite's default is bytewise already).
+    func bytewise(_ expression: String) -> String {
+        store.dialect == .sqlite ? expression : "(\(expression)) COLLATE \"C\""
     }
 
     /// A sum taken as floating point, held at Int64's bounds.

@@ -107,6 +107,8 @@ package enum Migrations {
         // SQLite's index lists matches in rowid order already. The version keeps both stores in step.
         Migration(version: 22, name: "search: the newest matches first without sorting every match", statements: []),
         Migration(version: 23, name: "each session's messages, tokens and cost, kept as they are written", statements: SessionTotals.schema(.sqlite)),
+        Migration(version: 24, name: "daily usage carries its session's tenant, tool, project, device, model and first day",
+                  statements: UsageByDay.sessionFacets(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -183,6 +185,8 @@ package enum Migrations {
         Migration(version: 21, name: "envelopes received per device and day", statements: DeviceDays.schema(.postgres)),
         Migration(version: 22, name: "search: the newest matches first without sorting every match", statements: FullTextSearch.newestFirst),
         Migration(version: 23, name: "each session's messages, tokens and cost, kept as they are written", statements: SessionTotals.schema(.postgres)),
+        Migration(version: 24, name: "daily usage carries its session's tenant, tool, project, device, model and first day",
+                  statements: UsageByDay.sessionFacets(.postgres)),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

@@ -3,7 +3,104 @@
 /// same transaction. The overview's window is a read of this table instead of a pass over every
 /// usage row (a million-message store: 30 days in 0.5 s, 90 days in 1.5 s before; see the
 /// README). A row without a time of its own is kept under day `''`.
+///
+/// Each row also carries what its session says of itself (``sessionFacets(_:)``): tenant, tool,
+/// project, device, model and first day, so that the overview and the people page sum a window
+/// without joining the sessions (at fleet size the join was half of each grouping).
 package enum UsageByDay {
+    /// The session's columns each row carries, and how each is made from a `norm_sessions` row.
+    static let facets: [(column: String, from: @Sendable (String) -> String)] = [
+        ("tenant_id", { "\($0).tenant_id" }), ("tool", { "\($0).tool" }), ("project", { "\($0).project" }),
+        ("device", { "\($0).device" }), ("session_model", { "\($0).model" }), ("started_day", { "substr(\($0).started_at, 1, 10)" }),
+    ]
+
+    /// Migration 24: the session's facets on every row, filled now, set as a usage row is added
+    /// (from its session, when that is written already) and as a session is written or changes
+    /// (onto its rows), so that either order of writing leaves them right.
+    package static func sessionFacets(_ dialect: SQLDialect) -> [String] {
+        let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
+        let columns = facets.map(\.column)
+        let typed = columns.map { "\($0) \($0 == "tenant_id" ? int : "TEXT")" }
+        let copied = { (session: String) in facets.map { "\($0.column) = \($0.from(session))" }.joined(separator: ", ") }
+        let watched = ["tenant_id", "tool", "project", "device", "model", "started_at"]
+        let changed = { (old: String, new: String) in
+            watched.map { dialect == .sqlite ? "\(old).\($0) IS NOT \(new).\($0)" : "\(old).\($0) IS DISTINCT FROM \(new).\($0)" }
+                .joined(separator: " OR ")
+        }
+        let index = "CREATE INDEX norm_usage_by_day_session ON norm_usage_by_day(session_key)"
+        // SQLite reads `ON CONFLICT` after a join as the join's own unless the SELECT has a WHERE.
+        func add(_ row: String) -> String {
+            """
+            INSERT INTO norm_usage_by_day(day, session_key, model, tokens, cost, rows, \(columns.joined(separator: ", ")))
+            SELECT coalesce(substr(\(row).created_at, 1, 10), ''), \(row).session_key, coalesce(\(row).model, ''), \(row).total_tokens,
+                   coalesce(\(row).cost, \(row).estimated_cost, 0), 1, \(facets.map { $0.from("s") }.joined(separator: ", "))
+            FROM (SELECT 1) AS one LEFT JOIN norm_sessions s ON s.session_key = \(row).session_key WHERE true
+            ON CONFLICT (day, session_key, model) DO UPDATE SET tokens = norm_usage_by_day.tokens + excluded.tokens,
+              cost = norm_usage_by_day.cost + excluded.cost, rows = norm_usage_by_day.rows + 1
+            """
+        }
+        switch dialect {
+        case .sqlite:
+            let onto = "UPDATE norm_usage_by_day SET \(copied("new")) WHERE session_key = new.session_key"
+            return typed.map { "ALTER TABLE norm_usage_by_day ADD COLUMN \($0)" } + [
+                "UPDATE norm_usage_by_day SET \(copied("s")) FROM norm_sessions s WHERE s.session_key = norm_usage_by_day.session_key",
+                index,
+                "DROP TRIGGER norm_usage_by_day_insert",
+                "DROP TRIGGER norm_usage_by_day_update",
+                "CREATE TRIGGER norm_usage_by_day_insert AFTER INSERT ON norm_usage BEGIN \(add("new")); END",
+                "CREATE TRIGGER norm_usage_by_day_update AFTER UPDATE ON norm_usage BEGIN \(remove("old")); \(add("new")); END",
+                "CREATE TRIGGER norm_usage_by_day_session_insert AFTER INSERT ON norm_sessions BEGIN \(onto); END",
+                """
+                CREATE TRIGGER norm_usage_by_day_session_update AFTER UPDATE OF \(watched.joined(separator: ", ")) ON norm_sessions
+                WHEN \(changed("old", "new")) BEGIN \(onto); END
+                """,
+            ]
+        case .postgres:
+            return [
+                "ALTER TABLE norm_usage_by_day " + typed.map { "ADD COLUMN \($0)" }.joined(separator: ", "),
+                "UPDATE norm_usage_by_day u SET \(copied("s")) FROM norm_sessions s WHERE s.session_key = u.session_key",
+                index,
+                "CREATE OR REPLACE " + applyFunction(add),
+                """
+                CREATE FUNCTION norm_usage_by_day_session() RETURNS trigger LANGUAGE plpgsql AS $body$
+                BEGIN
+                  UPDATE norm_usage_by_day SET \(copied("NEW")) WHERE session_key = NEW.session_key;
+                  RETURN NULL;
+                END
+                $body$
+                """,
+                "CREATE TRIGGER norm_usage_by_day_session_insert AFTER INSERT ON norm_sessions FOR EACH ROW EXECUTE FUNCTION norm_usage_by_day_session()",
+                """
+                CREATE TRIGGER norm_usage_by_day_session_update AFTER UPDATE OF \(watched.joined(separator: ", ")) ON norm_sessions FOR EACH ROW
+                WHEN (\(changed("OLD", "NEW"))) EXECUTE FUNCTION norm_usage_by_day_session()
+                """,
+            ]
+        }
+    }
+
+    /// PostgreSQL's row trigger function: an update's or deletion's old row taken out, an update's
+    /// or insertion's new row added (`add` makes the statement for a row).
+    static func applyFunction(_ add: (String) -> String) -> String {
+        """
+        FUNCTION norm_usage_by_day_apply() RETURNS trigger LANGUAGE plpgsql AS $body$
+        BEGIN
+          IF TG_OP IN ('UPDATE', 'DELETE') THEN \(remove("OLD")); END IF;
+          IF TG_OP IN ('UPDATE', 'INSERT') THEN \(add("NEW")); END IF;
+          RETURN NULL;
+        END
+        $body$
+        """
+    }
+
+    /// A usage row's values taken out again (an update's old row, a deleted row).
+    static func remove(_ row: String) -> String {
+        """
+        UPDATE norm_usage_by_day SET tokens = tokens - \(row).total_tokens, cost = cost - coalesce(\(row).cost, \(row).estimated_cost, 0),
+          rows = rows - 1
+        WHERE day = coalesce(substr(\(row).created_at, 1, 10), '') AND session_key = \(row).session_key AND model = coalesce(\(row).model, '')
+        """
+    }
+
     package static func schema(_ dialect: SQLDialect) -> [String] {
         let real = dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
@@ -19,13 +116,6 @@ package enum UsageByDay {
                     coalesce(\(row).cost, \(row).estimated_cost, 0), 1)
             ON CONFLICT (day, session_key, model) DO UPDATE SET tokens = norm_usage_by_day.tokens + excluded.tokens,
               cost = norm_usage_by_day.cost + excluded.cost, rows = norm_usage_by_day.rows + 1
-            """
-        }
-        func remove(_ row: String) -> String {
-            """
-            UPDATE norm_usage_by_day SET tokens = tokens - \(row).total_tokens, cost = cost - coalesce(\(row).cost, \(row).estimated_cost, 0),
-              rows = rows - 1
-            WHERE day = coalesce(substr(\(row).created_at, 1, 10), '') AND session_key = \(row).session_key AND model = coalesce(\(row).model, '')
             """
         }
         let fill = """
@@ -45,15 +135,7 @@ package enum UsageByDay {
         case .postgres:
             return [
                 table, fill,
-                """
-                CREATE FUNCTION norm_usage_by_day_apply() RETURNS trigger LANGUAGE plpgsql AS $body$
-                BEGIN
-                  IF TG_OP IN ('UPDATE', 'DELETE') THEN \(remove("OLD")); END IF;
-                  IF TG_OP IN ('UPDATE', 'INSERT') THEN \(add("NEW")); END IF;
-                  RETURN NULL;
-                END
-                $body$
-                """,
+                "CREATE " + applyFunction(add),
                 """
                 CREATE TRIGGER norm_usage_by_day_apply AFTER INSERT OR UPDATE OR DELETE ON norm_usage
                 FOR EACH ROW EXECUTE FUNCTION norm_usage_by_day_apply()
