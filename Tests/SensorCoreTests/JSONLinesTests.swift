@@ -49,6 +49,28 @@ import Testing
         #expect(try await engine.pass().count == 1)
     }
 
+    /// Files that all begin with the same header line are one file to a one-line fingerprint;
+    /// `fingerprint_lines: 2` tells them apart, and each is read once and followed on its own.
+    @Test func filesBeginningAlikeAreTwoFilesWhenTheirFingerprintTakesTwoLines() async throws {
+        let header = #"{"type":"metadata","protocol_version":"1.10"}"#
+        func run(lines: Int) async throws -> (first: [[String: Any]], appended: [[String: Any]], keys: Int) {
+            let engine = try EngineHarness(Self.yaml.replacingOccurrences(of: "offset: byte", with: "offset: byte\n    fingerprint_lines: \(lines)"))
+            try engine.write("logs/a.jsonl", header + "\n{\"n\":1}\n")
+            try engine.write("logs/b.jsonl", header + "\n{\"n\":2}\n{\"n\":3}\n")
+            let first = try await engine.pass()
+            try engine.append("logs/a.jsonl", "{\"n\":4}\n")
+            let appended = try await engine.pass() + engine.pass()
+            return (first, appended, engine.state.files.count)
+        }
+        let apart = try await run(lines: 2)
+        #expect(apart.keys == 2, "two files, two checkpoints")
+        #expect(Set(apart.first.map(\.id)).count == 5, "every line of both, each its own id (the two headers too)")
+        #expect(apart.appended.map { ($0["record"] as? [String: Any])?["n"] as? Int } == [4], "the append read once, from where a.jsonl stopped")
+        let merged = try await run(lines: 1)
+        #expect(merged.keys == 1, "one line: both files under one fingerprint")
+        #expect(Set(merged.first.map(\.id)).count == 4, "their identical headers share an id")
+    }
+
     @Test func aRenamedFileIsNotReadAgain() async throws {
         let engine = try EngineHarness(Self.yaml)
         try engine.write("logs/s.jsonl", "{\"type\":\"session\"}\n{\"n\":1}\n")

@@ -6,8 +6,9 @@ import Glibc
 import Darwin
 #endif
 
-/// The `byte` offset strategy: a file's identity is the fingerprint of its first complete line
-/// (with device and inode as a fast path), its position the end of the last complete line.
+/// The `byte` offset strategy: a file's identity is the fingerprint of its first complete line,
+/// or first few where a tool begins every file alike (`fingerprint_lines`), with device and
+/// inode as a fast path; its position the end of the last complete line.
 ///
 /// - A file renamed (same bytes) keeps its fingerprint: reading continues where it stopped.
 /// - A file copied or atomically replaced with the same first line continues too, once the
@@ -15,7 +16,7 @@ import Darwin
 /// - A file that shrank, or whose anchor changed, was rewritten: read again from the start.
 /// - A file without a complete first line has no identity yet: it waits for the next poll.
 public enum ByteOffset {
-    /// Bytes of the first line that make the fingerprint.
+    /// Bytes of the first lines that make the fingerprint.
     static let fingerprintBytes = 64 * 1024
     /// Bytes before the offset that make the anchor.
     static let anchorBytes: Int64 = 4096
@@ -36,8 +37,8 @@ public enum ByteOffset {
     }
 
     /// Where to start reading `file`, which is not ``unchanged(file:source:state:)``.
-    static func start(file: MatchedFile, descriptor: Int32, source: String, state: CheckpointState) -> Start {
-        guard let fingerprint = fingerprint(descriptor: descriptor) else { return .waiting }
+    static func start(file: MatchedFile, descriptor: Int32, source: String, state: CheckpointState, lines: Int = 1) -> Start {
+        guard let fingerprint = fingerprint(descriptor: descriptor, lines: lines) else { return .waiting }
         let key = CheckpointState.fileKey(source: source, fingerprint: fingerprint)
         guard let position = state.files[key] else { return .read(key: key, fingerprint: fingerprint, offset: 0) }
         if position.offset > file.stat.size {
@@ -49,21 +50,28 @@ public enum ByteOffset {
         return .read(key: key, fingerprint: fingerprint, offset: position.offset)
     }
 
-    /// Hash of the first complete line (its first 64 KiB), or nil when there is no newline yet.
-    static func fingerprint(descriptor: Int32) -> String? {
+    /// Hash of the first `lines` complete lines (within the first 64 KiB; the newline ending the
+    /// last is left out, so one line hashes as it always has), or nil while fewer are complete.
+    static func fingerprint(descriptor: Int32, lines: Int = 1) -> String? {
         var buffer = [UInt8](repeating: 0, count: fingerprintBytes)
         var filled = 0
+        var found = 0
         while filled < buffer.count {
             let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, $0.count - filled, off_t(filled)) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
-            if let newline = buffer[filled..<(filled + count)].firstIndex(of: 0x0A) {
-                return buffer.withUnsafeBytes { contentHash(UnsafeRawBufferPointer(rebasing: $0[0..<newline])) }
+            var from = filled
+            while let newline = buffer[from..<(filled + count)].firstIndex(of: 0x0A) {
+                found += 1
+                if found == lines {
+                    return buffer.withUnsafeBytes { contentHash(UnsafeRawBufferPointer(rebasing: $0[0..<newline])) }
+                }
+                from = newline + 1
             }
             filled += count
         }
-        // A first line longer than the fingerprint window is identified by that window,
-        // once a newline follows somewhere.
+        // First lines longer than the fingerprint window are identified by that window, once a
+        // newline follows somewhere.
         guard filled == buffer.count, hasNewline(descriptor: descriptor, from: Int64(filled)) else { return nil }
         return buffer.withUnsafeBytes { contentHash($0) }
     }

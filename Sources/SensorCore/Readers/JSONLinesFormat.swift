@@ -26,7 +26,8 @@ public enum JSONLinesFormat: RecordFormatPlugin {
             return OneUpdateReader(update: .file(key: key, position), source: source)
         }
         let descriptor = try ReadError.openListed(file, followSymlinks: context.declaration.followSymlinks)
-        switch ByteOffset.start(file: file, descriptor: descriptor, source: source, state: state) {
+        switch ByteOffset.start(file: file, descriptor: descriptor, source: source, state: state,
+                                lines: context.declaration.fingerprintLines) {
         case .waiting:
             close(descriptor)
             return nil

@@ -166,6 +166,8 @@ public struct SourceDeclaration: Sendable, Equatable, Identifiable {
     public var format: RecordFormat
     public var offset: OffsetStrategy
     public var maxRecordBytes: Int
+    /// `offset: byte`: how many complete first lines make a file's identity (its fingerprint).
+    public var fingerprintLines = 1
     public var pollInterval: Double
     public var deniedKeys: [String]
     public var deniedColumns: [String]

@@ -40,6 +40,7 @@ struct SourceDecoder {
         declaration.exclude = node["exclude"]?.strings ?? []
         declaration.followSymlinks = node["follow_symlinks"]?.bool ?? false
         declaration.maxRecordBytes = node["max_record_bytes"]?.integer ?? settings.defaultMaxRecordBytes
+        declaration.fingerprintLines = node["fingerprint_lines"]?.integer ?? 1
         declaration.pollInterval = node["poll_interval"]?.number ?? settings.defaultPollInterval
         declaration.deniedKeys = node["deny"]?["keys"]?.strings ?? []
         declaration.deniedColumns = node["deny"]?["columns"]?.strings ?? []
