@@ -585,6 +585,78 @@ rules:
         cost: metadata.cost
 
 """#),
+        ("kimi.yaml", #"""
+# Kimi Code CLI (sources.d/kimi.yaml; kimi-cli's src/kimi_cli/wire/types.py and kosong's message
+# and tooling types). The session is its folder; a sub-agent's folder (subagents/<agent id>/) is
+# a session of its own, linked to the session it ran in. Each wire record is
+# {timestamp (epoch seconds), message: {type, payload}}: TurnBegin and SteerInput carry what the
+# person typed (a string or content parts), ContentPart one whole text or thinking part, ToolCall
+# an OpenAI-shaped call (its arguments a JSON string), ToolResult the call's return value, and
+# StatusUpdate, after each model step, that step's token usage (input_other leaves out the
+# cache's reads and writes). No record names the model, and the working directory is only the
+# folder's MD5: sessions have neither. The metadata line's protocol_version is the wire
+# format's, not Kimi's: not a version.
+kinds: [kimi.wire, kimi.state]
+type: message.type
+session:
+  id: $path|parent
+  parent: {path: $path|dir|dir|parent, when: {$path: {contains: /subagents/}}}
+rules:
+  - kinds: [kimi.state]
+    session: {title: custom_title}
+  - kinds: [kimi.wire]
+    when: {type: metadata}
+    skip: true
+  - when: {message.type: [TurnBegin, SteerInput]}
+    timestamp: timestamp
+    message:
+      role: {value: user}
+      text: ["message.payload.user_input[type=text].text", message.payload.user_input]
+  - when: {message.type: ContentPart, message.payload.type: text}
+    timestamp: timestamp
+    message: {role: {value: assistant}, text: message.payload.text}
+  - when: {message.type: ContentPart, message.payload.type: think}
+    timestamp: timestamp
+    message: {role: {value: assistant}, kind: {value: thinking}, thinking: message.payload.think}
+  - when: {message.type: ToolCall}
+    timestamp: timestamp
+    tool_calls:
+      - id: message.payload.id
+        name: message.payload.function.name
+        input: [message.payload.function.arguments|json, message.payload.function.arguments]
+        started_at: timestamp
+        of_message: false
+  - when: {message.type: ToolResult}
+    timestamp: timestamp
+    message:
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: ["message.payload.return_value.output[type=text].text", message.payload.return_value.output]
+    tool_calls:
+      - id: message.payload.tool_call_id
+        result: ["message.payload.return_value.output[type=text].text", message.payload.return_value.output,
+                 message.payload.return_value.message]
+        error: message.payload.return_value.is_error
+        ended_at: timestamp
+        of_message: false
+  - when: {message.type: StatusUpdate, message.payload.token_usage: {exists: true}}
+    timestamp: timestamp
+    usage:
+      - id: [message.payload.message_id, $position]
+        input: message.payload.token_usage.input_other
+        output: message.payload.token_usage.output
+        cache_read: message.payload.token_usage.input_cache_read
+        cache_write: message.payload.token_usage.input_cache_creation
+  # Turn and step bookkeeping, status without usage, MCP, hooks, approvals, questions, plans,
+  # notifications: understood, nothing to keep. A sub-agent's events forwarded to its parent
+  # (SubagentEvent) are in the sub-agent's own file.
+  - when: {message.type: [TurnEnd, StepBegin, StepInterrupted, StepRetry, CompactionBegin, CompactionEnd, StatusUpdate,
+                          MCPLoadingBegin, MCPLoadingEnd, HookTriggered, HookResolved, Notification, PlanDisplay, BtwBegin, BtwEnd,
+                          ApprovalRequest, ApprovalResponse, ApprovalRequestResolved, QuestionRequest, ToolCallRequest, HookRequest,
+                          ToolCallPart, SubagentEvent]}
+    skip: true
+
+"""#),
         ("kiro.yaml", #"""
 # Kiro's CLI (formats-more.md §14): ~/.kiro/sessions/cli/<session id>.jsonl, one
 # {version, kind, data} record a line (Prompt, AssistantMessage, ToolResults), and <id>.json

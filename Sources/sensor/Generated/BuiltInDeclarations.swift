@@ -936,6 +936,46 @@ sources:
     offset: snapshot
 
 """#),
+        ("kimi.yaml", #"""
+# Kimi Code CLI (github.com/MoonshotAI/kimi-cli; src/kimi_cli/wire/file.py, wire/types.py,
+# metadata.py, session_state.py). A folder a session under
+# ~/.kimi/sessions/<md5 of the working directory>/<session uuid>/: wire.jsonl, appended as the
+# agent works (a `metadata` line naming the wire protocol's version, then one record a line:
+# {timestamp (epoch seconds), message: {type, payload}}, the streamed pieces already merged into
+# whole text, thinking and tool-call parts), and state.json, rewritten whole (the title a person
+# gave). A sub-agent keeps its own wire.jsonl under the session's subagents/<agent id>/.
+# context.jsonl is the model's context (no times; rewritten when compacted): not read.
+# KIMI_SHARE_DIR moves ~/.kimi.
+sources:
+  - id: kimi.wire
+    name: Kimi Code CLI session events
+    tool: kimi
+    kind: kimi.wire
+    priority: 150
+    roots:
+      default: ["${KIMI_SHARE_DIR:-~/.kimi}"]
+      windows: ["${KIMI_SHARE_DIR:-${USERPROFILE}/.kimi}"]
+    include: ["sessions/*/*/wire.jsonl", "sessions/*/*/subagents/*/wire.jsonl"]
+    format: jsonl
+    offset: byte
+    # Every wire.jsonl begins with the same metadata line: the second line (the first event,
+    # with its time) tells two files apart.
+    fingerprint_lines: 2
+    max_record_bytes: 67108864
+
+  - id: kimi.state
+    name: Kimi Code CLI session state
+    tool: kimi
+    kind: kimi.state
+    priority: 140
+    roots:
+      default: ["${KIMI_SHARE_DIR:-~/.kimi}"]
+      windows: ["${KIMI_SHARE_DIR:-${USERPROFILE}/.kimi}"]
+    include: ["sessions/*/*/state.json"]
+    format: json
+    offset: snapshot
+
+"""#),
         ("kiro.yaml", #"""
 # Kiro (AWS): the CLI and the IDE. See formats-more.md §14. KIRO_HOME moves ~/.kiro.
 sources:
