@@ -17,8 +17,12 @@ public struct MappingNormalizer: RecordNormalizer {
     /// Running totals are remembered by path: a document re-sent whole keeps them.
     public var remembersByPath: Bool { mapping.rules.contains { $0.usage.contains(where: \.cumulative) } }
 
+    /// The mapping's messages are ordered four to a record (``NormalizerMapping/ordersSeveralPerRecord``).
+    let severalPerRecord: Bool
+
     public init(_ mapping: NormalizerMapping) {
         self.mapping = mapping
+        severalPerRecord = mapping.ordersSeveralPerRecord
     }
 
     public func normalize(_ record: RawRecord, into context: inout NormalizationContext) {
@@ -125,7 +129,7 @@ public struct MappingNormalizer: RecordNormalizer {
             context.batch.messages.append(MessageRow(
                 key: key, sessionKey: sessionKey, responseID: message.responseID?.string(scope),
                 role: message.role?.string(scope) ?? "assistant", kind: kind, text: text, model: model,
-                createdAt: time, ordinal: rule.messages.count > 1 ? ordinal * 4 + Int64(min(index, 3)) : ordinal, rank: rank,
+                createdAt: time, ordinal: severalPerRecord ? ordinal * 4 + Int64(min(index, 3)) : ordinal, rank: rank,
                 source: record.source))
             if messageKey == nil {
                 messageKey = key

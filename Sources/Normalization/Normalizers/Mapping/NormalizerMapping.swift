@@ -24,6 +24,11 @@ public struct NormalizerMapping: Sendable {
     package var session = SessionBlock()
     package var rules: [Rule] = []
 
+    /// Whether a rule makes several messages of one record (`messages:`): then every rule's
+    /// messages are ordered four to a record, so that the messages of one record sort between
+    /// those of the records around it whichever rule took each.
+    var ordersSeveralPerRecord: Bool { rules.contains { $0.messages.count > 1 } }
+
     /// Records of these kinds hold many items (a document's messages): each item is taken by
     /// the rules on its own, `$record` still being the whole record.
     package struct Split: Sendable {
