@@ -585,6 +585,73 @@ rules:
         cost: metadata.cost
 
 """#),
+        ("hermes.yaml", #"""
+# Hermes Agent (sources.d/hermes.yaml; hermes_state_common.py and hermes_state_usage.py). A
+# session row carries its working directory, branch, title, model, start and end (epoch
+# seconds), the session it continues (a compression or a branch: a link) and running token
+# totals: input_tokens leaves out the cache's reads and writes (agent/usage_pricing.py), so
+# each total is taken as it is, the difference between two versions of the row being what the
+# session used between them. actual_cost_usd is the provider's billed cost when Hermes knows it;
+# estimated_cost_usd is Hermes's own estimate: not taken (the server estimates from its prices).
+# Messages: user, assistant (content, reasoning as a thinking message of its own, tool_calls as
+# OpenAI-shaped JSON text), tool
+# (a call's result, with its call id and tool name), system.
+kinds: [hermes.session, hermes.message]
+type: [role, {value: session, when: {$kind: hermes.session}}]
+rules:
+  - kinds: [hermes.session]
+    session:
+      id: id
+      title: title
+      project: cwd
+      git_branch: git_branch
+      started_at: started_at
+      ended_at: ended_at
+      model: model
+      parent: parent_session_id
+    usage:
+      - mode: cumulative
+        id: {value: session}
+        model: model
+        timestamp: [last_activity_at, ended_at, started_at]
+        input: input_tokens
+        output: output_tokens
+        cache_read: cache_read_tokens
+        cache_write: cache_write_tokens
+        reasoning: reasoning_tokens
+        cost: actual_cost_usd
+  - kinds: [hermes.message]
+    when: {role: tool}
+    timestamp: timestamp
+    session: {id: session_id}
+    message: {id: id, role: {value: tool}, kind: {value: tool_result}, text: content}
+    tool_calls:
+      - id: tool_call_id
+        name: tool_name
+        result: content
+        of_message: false
+  - kinds: [hermes.message]
+    when: {role: [user, assistant, system]}
+    timestamp: timestamp
+    session: {id: session_id}
+    # The reasoning a response came with is a message of its own beside the text (calls and
+    # usage belong to the first).
+    messages:
+      - id: id
+        role: role
+        text: content
+      - when: {any: [{reasoning_content: {exists: true}}, {reasoning: {exists: true}}]}
+        id: {concat: [id, {value: thinking}], separator: ":"}
+        role: {value: assistant}
+        kind: {value: thinking}
+        thinking: [reasoning_content, reasoning]
+    tool_calls:
+      - each: "tool_calls|json[]"
+        id: id
+        name: function.name
+        input: [function.arguments|json, function.arguments]
+
+"""#),
         ("kimi.yaml", #"""
 # Kimi Code CLI (sources.d/kimi.yaml; kimi-cli's src/kimi_cli/wire/types.py and kosong's message
 # and tooling types). The session is its folder; a sub-agent's folder (subagents/<agent id>/) is

@@ -886,6 +886,55 @@ sources:
     max_record_bytes: 67108864
 
 """#),
+        ("hermes.yaml", #"""
+# Hermes Agent (github.com/NousResearch/hermes-agent; hermes_state_common.py holds the schema,
+# hermes_state_usage.py the token accounting). One SQLite database, ~/.hermes/state.db, for
+# every session of the CLI and of the messaging gateway: `sessions` rows are updated in place
+# (title, end, running token and cost totals), `messages` rows are appended (role, content,
+# OpenAI-shaped tool calls as JSON text, tool results with their call id, reasoning, epoch-second
+# timestamps). Columns come and go between versions: every column is read as it is, none named
+# but the keys. HERMES_HOME moves ~/.hermes.
+sources:
+  - id: hermes.sessions
+    name: Hermes Agent sessions
+    tool: hermes
+    kind: hermes.session
+    priority: 150
+    roots:
+      default: ["${HERMES_HOME:-~/.hermes}"]
+      windows: ["${HERMES_HOME:-${USERPROFILE}/.hermes}"]
+    include: ["state.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT rowid AS _cursor, * FROM sessions
+      key_columns: [id]
+      required_tables: [sessions]
+    # The system prompt a session started with (a copy in older versions, kilobytes each) and the
+    # messaging gateway's routing state: nothing a session's reader needs.
+    deny:
+      columns: [system_prompt, origin_json, handoff_state, handoff_error]
+
+  - id: hermes.messages
+    name: Hermes Agent messages
+    tool: hermes
+    kind: hermes.message
+    priority: 140
+    roots:
+      default: ["${HERMES_HOME:-~/.hermes}"]
+      windows: ["${HERMES_HOME:-${USERPROFILE}/.hermes}"]
+    include: ["state.db"]
+    format: sqlite
+    offset: cursor
+    sqlite:
+      query: SELECT id AS _cursor, * FROM messages WHERE id > :cursor ORDER BY id LIMIT :limit
+      key_columns: [id]
+      required_tables: [messages]
+    # What the messages table keeps for its own display and for replaying a provider's raw items.
+    deny:
+      columns: [display_identity, display_metadata, display_order, api_content, codex_reasoning_items, codex_message_items]
+
+"""#),
         ("kilo-code.yaml", #"""
 # Kilo Code, the legacy VS Code extension (kilocode.kilo-code): Cline-shaped task folders. The
 # rebuilt extension and the Kilo CLI write kilo.db (see opencode.yaml). See formats-more.md §7.
