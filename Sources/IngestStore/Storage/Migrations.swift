@@ -109,6 +109,7 @@ package enum Migrations {
         Migration(version: 23, name: "each session's messages, tokens and cost, kept as they are written", statements: SessionTotals.schema(.sqlite)),
         Migration(version: 24, name: "daily usage carries its session's tenant, tool, project, device, model and first day",
                   statements: UsageByDay.sessionFacets(.sqlite)),
+        Migration(version: 25, name: "a reported row keeps the tool whose conversation it joins", statements: UsageIntoConversations.schema),
     ]
 
     package static let postgres: [Migration] = [
@@ -187,6 +188,7 @@ package enum Migrations {
         Migration(version: 23, name: "each session's messages, tokens and cost, kept as they are written", statements: SessionTotals.schema(.postgres)),
         Migration(version: 24, name: "daily usage carries its session's tenant, tool, project, device, model and first day",
                   statements: UsageByDay.sessionFacets(.postgres)),
+        Migration(version: 25, name: "a reported row keeps the tool whose conversation it joins", statements: UsageIntoConversations.schema),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

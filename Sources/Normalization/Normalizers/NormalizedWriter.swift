@@ -107,11 +107,11 @@ package enum NormalizedWriter {
         }
         statements += insert("norm_usage", ["usage_key", "session_key", "message_key", "model", "created_at", "input_tokens:int",
                                             "output_tokens:int", "cache_read_tokens:int", "cache_write_tokens:int", "reasoning_tokens:int",
-                                            "total_tokens:int", "cost:real", "estimated_cost:real", "source", "request_id"],
+                                            "total_tokens:int", "cost:real", "estimated_cost:real", "source", "request_id", "joins"],
                              usage.map { [.text($0.key), .text($0.sessionKey), .optional($0.messageKey), .optional($0.model),
                                            .optional($0.createdAt), .integer($0.input), .integer($0.output), .integer($0.cacheRead),
                                            .integer($0.cacheWrite), .integer($0.reasoning), .integer($0.total), .optional($0.cost),
-                                           .optional(estimate($0)), .text($0.source), .optional($0.requestID)] },
+                                           .optional(estimate($0)), .text($0.source), .optional($0.requestID), .optional($0.joinsTool)] },
                              conflict: """
                                 ON CONFLICT (usage_key) DO UPDATE SET message_key = excluded.message_key, model = excluded.model,
                                   created_at = excluded.created_at, input_tokens = excluded.input_tokens,

@@ -302,6 +302,8 @@ public final class Normalizer: Service, Sendable {
         while try await store.query(behind).first?.first?.int ?? 0 > 0 {
             if try await catchUp() == 0 { try await Task.sleep(for: .milliseconds(200)) }  // other servers have the lanes left
         }
+        // Every lane has caught up: reported rows are settled into the conversations now all there.
+        try await store.execute(UsageIntoConversations.settleAll)
         try await FullTextSearch(store: store).resumeIfPaused()
         return Int(try await store.query(SQLStatement("SELECT count(*) FROM raw_envelopes r WHERE \(arrival) <= $1", [.integer(horizon)]))
             .first?.first?.int ?? 0)
@@ -320,6 +322,7 @@ public final class Normalizer: Service, Sendable {
             guard try await lease.acquire() else { throw StoreError("the normaliser lease was lost during the reparse") }
             let raw = try await store.rawEnvelopes(afterSeq: after, lane: nil, source: source, limit: chunkSize, maxBytes: chunkBytes)
             guard let last = raw.last else {
+                try await store.execute(UsageIntoConversations.settleAll)
                 try await FullTextSearch(store: store).indexQueued()
                 return total
             }
