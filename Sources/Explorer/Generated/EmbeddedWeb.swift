@@ -76,13 +76,14 @@ enum EmbeddedWeb {
 {{$content}}
 {{% CONTENT_TYPE: HTML_ESCAPED }}
 <h1>Drift</h1>
-<p class="note">What the normalisers met and did not understand: unknown kinds, record types and fields, per tool and version. The records are kept raw all the same.</p>
+<p class="note">What the normalisers met and did not understand: unknown kinds, record types and fields, per tool and version, with the normaliser that met them and the change that would take them. The records are kept raw all the same, and a reparse normalises them again once the mapping knows them.</p>
 <table class="drift" id="drift">
-  <thead><tr><th>Tool</th><th>Version</th><th>Kind</th><th>Reason</th><th>Name</th><th class="num">Count</th><th>First seen</th><th>Last seen</th><th>Example</th></tr></thead>
+  <thead><tr><th>Tool</th><th>Version</th><th>Kind</th><th>Reason</th><th>Name</th><th class="num">Count</th><th>First seen</th><th>Last seen</th><th>Example</th><th>Normaliser</th><th>What to do</th></tr></thead>
   <tbody>
   {{#rows}}
   <tr class="drift-row"><td>{{tool}}</td><td>{{toolVersion}}</td><td>{{kind}}</td><td>{{reason}}</td><td>{{name}}</td><td class="num">{{count}}</td>
-    <td>{{firstSeen}}</td><td>{{lastSeen}}</td><td>{{#exampleId}}<a href="/raw/{{exampleId}}">raw record</a>{{/exampleId}}</td></tr>
+    <td>{{firstSeen}}</td><td>{{lastSeen}}</td><td>{{#exampleId}}<a href="/raw/{{exampleId}}">raw record</a>{{/exampleId}}</td>
+    <td class="path">{{normalizer}}</td><td class="drift-action">{{action}}</td></tr>
   {{/rows}}
   </tbody>
 </table>

@@ -20,9 +20,9 @@ package struct ExplorerHandler: Sendable {
     package let limiter: FailedAuthLimiter
     let renderer: PageRenderer
 
-    package init(store: any IngestStore, limiter: FailedAuthLimiter, secureCookies: Bool) {
+    package init(store: any IngestStore, limiter: FailedAuthLimiter, secureCookies: Bool, normalizers: NormalizerRegistry = .builtIn) {
         self.store = store
-        reader = NormalizedReader(store: store)
+        reader = NormalizedReader(store: store, registry: normalizers)
         queries = ExplorerQueries(store: store)
         choices = FilterChoices(queries: queries)
         search = FullTextSearch(store: store)
@@ -572,7 +572,8 @@ package struct ExplorerHandler: Sendable {
         return renderer.render("drift", DriftPage(rows: entries.map {
             DriftPage.Row(tool: $0.tool, toolVersion: $0.toolVersion, kind: $0.kind, reason: $0.reason, name: $0.name,
                           count: DisplayFormat.count($0.count), firstSeen: DisplayFormat.time($0.firstSeen),
-                          lastSeen: DisplayFormat.time($0.lastSeen), exampleId: MaybeText($0.exampleId))
+                          lastSeen: DisplayFormat.time($0.lastSeen), exampleId: MaybeText($0.exampleId), normalizer: $0.normalizer ?? "none",
+                          action: $0.action)
         }))
     }
 

@@ -253,6 +253,9 @@ package struct DriftPage {
         package var firstSeen: String
         package var lastSeen: String
         package var exampleId: MaybeText
+        /// The mapping file or Swift normaliser that met the records, and the change that takes them.
+        package var normalizer: String
+        package var action: String
     }
     package var title = "Drift"
     package var signedIn = true

@@ -128,7 +128,7 @@ public struct IngestServer: Sendable {
         router.post(RouterPath(Paths.token)) { request, context in try await enrollment.token(request, context: context) }
         router.post(RouterPath(Paths.open)) { request, context in try await enrollment.open(request, context: context) }
         router.get(RouterPath(Paths.sensorConfig)) { request, context in try await sensorConfig.handle(request, context: context) }
-        let read = ReadAPIHandler(store: store, reader: NormalizedReader(store: store), authenticator: authenticator)
+        let read = ReadAPIHandler(store: store, reader: NormalizedReader(store: store, registry: normalizer.registry), authenticator: authenticator)
         router.get(RouterPath(Paths.sessions)) { request, context in try await read.sessions(request, context: context) }
         router.get(RouterPath(Paths.sessions + "/:id")) { request, context in
             try await read.session(request, context: context, id: context.parameters.get("id") ?? "")
@@ -154,7 +154,7 @@ public struct IngestServer: Sendable {
         let mcp = MCPEndpoint(tools: SessionTools(store: store, explorer: nil), authenticator: authenticator)
         router.post(RouterPath(MCPEndpoint.path)) { request, context in try await mcp.handle(request, context: context) }
         SCIMHandler(store: store, authenticator: authenticator, tls: secureCookies).register(on: router)
-        ExplorerHandler(store: store, limiter: limiter, secureCookies: secureCookies).register(on: router)
+        ExplorerHandler(store: store, limiter: limiter, secureCookies: secureCookies, normalizers: normalizer.registry).register(on: router)
         router.get(RouterPath(Paths.health)) { _, _ in "ok\n" }
         let metricsTokenHash = self.metricsTokenHash
         router.get(RouterPath(Paths.metrics)) { request, context in

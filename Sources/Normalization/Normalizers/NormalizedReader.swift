@@ -7,8 +7,12 @@ import SQLiteDB
 public struct NormalizedReader: Sendable {
     public let store: any NormalizedStore
 
-    public init(store: any NormalizedStore) {
+    /// The normalisers the drift report names (an operator's `--normalizers` among them).
+    public let registry: NormalizerRegistry
+
+    public init(store: any NormalizedStore, registry: NormalizerRegistry = .builtIn) {
         self.store = store
+        self.registry = registry
     }
 
     /// How the read API writes these shapes: snake_case keys, sorted (`pretty` for people).
@@ -244,6 +248,9 @@ public struct NormalizedReader: Sendable {
         public var firstSeen: String?
         public var lastSeen: String?
         public var exampleId: String?
+        /// The normaliser that met the records (``DriftAdvice/origin(of:in:)``), and what to do.
+        public var normalizer: String?
+        public var action: String
     }
 
     static let sessionColumns = """
@@ -371,7 +378,13 @@ public struct NormalizedReader: Sendable {
             GROUP BY tool, tool_version, kind, reason, name ORDER BY tool, kind, reason, name, tool_version
             """, [.integer(tenant ?? -1)])).map { DriftEntry(tool: $0[0].text ?? "", toolVersion: $0[1].text ?? "", kind: $0[2].text ?? "", reason: $0[3].text ?? "",
                                    name: $0[4].text ?? "", count: $0[5].int ?? 0, firstSeen: $0[6].text, lastSeen: $0[7].text,
-                                   exampleId: $0[8].text) }
+                                   exampleId: $0[8].text, normalizer: nil, action: "") }
+            .map { entry in
+                var entry = entry
+                entry.normalizer = DriftAdvice.origin(of: entry.kind, in: registry)
+                entry.action = DriftAdvice.action(reason: entry.reason, kind: entry.kind, name: entry.name, origin: entry.normalizer)
+                return entry
+            }
     }
 
     package static func session(_ row: [SQLiteValue]) -> Session {

@@ -254,6 +254,11 @@ import Testing
             """
         try await harness.ingestLines(lines, path: "~/.claude/projects/p/s1.jsonl", source: "claude-code.transcripts", kind: "claude-code.transcript")
         try await harness.ingestLines(#"{"anything":1}"# + "\n", path: "~/.newtool/x.jsonl", source: "newtool.logs", kind: "newtool.event")
+        try await harness.ingestLines("""
+            {"sessionId":"g1","projectHash":"ab","startTime":"2026-11-01T10:00:00.000Z","lastUpdated":"2026-11-01T10:00:00.000Z","kind":"main"}
+            {"id":"h1","timestamp":"2026-11-01T10:00:01.000Z","type":"hologram","content":"?"}
+
+            """, path: "~/.gemini/tmp/p/chats/session-g1.jsonl", source: "gemini-cli.chats", kind: "gemini-cli.chat")
         try await harness.normalize()
         let session = try #require(try await harness.session("claude-code", "s1"))
         #expect(session.session.messages == 2)
@@ -262,5 +267,15 @@ import Testing
         #expect(drift.contains { $0.tool == "claude-code" && $0.toolVersion == "9.9.9" && $0.reason == "unknown_type" && $0.name == "hologram" })
         #expect(drift.contains { $0.tool == "claude-code" && $0.reason == "unknown_field" && $0.name == "newField" })
         #expect(drift.contains { $0.tool == "newtool" && $0.reason == "unknown_kind" && $0.kind == "newtool.event" && $0.count == 1 })
+
+        // Each line names the normaliser that met the records and the change that would take them.
+        let hologram = try #require(drift.first { $0.tool == "claude-code" && $0.name == "hologram" })
+        #expect(hologram.normalizer == "ClaudeCodeNormalizer (Swift)" && hologram.action.contains("type hologram"), "\(hologram)")
+        let newKind = try #require(drift.first { $0.kind == "newtool.event" })
+        #expect(newKind.normalizer == nil && newKind.action.hasPrefix("No normaliser takes kind newtool.event: add a mapping"), "\(newKind)")
+        let mapped = try #require(drift.first { $0.tool == "gemini-cli" && $0.reason == "unknown_type" }, "\(drift)")
+        #expect(mapped.name == "hologram" && mapped.normalizer == "normalizers.d/gemini-cli.yaml", "\(mapped)")
+        #expect(mapped.action.contains("No rule of normalizers.d/gemini-cli.yaml takes records of type hologram")
+                && mapped.action.contains("reparse --source"), "\(mapped.action)")
     }
 }
