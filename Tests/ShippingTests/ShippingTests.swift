@@ -256,7 +256,7 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         #expect(scan.stderr.contains("nothing was committed"))
         let checkpoints = corpus.root.appendingPathComponent("state/checkpoints.json")
         let saved = (try? Data(contentsOf: checkpoints)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-        #expect((saved?["files"] as? [String: Any] ?? [:]).isEmpty, "no checkpoint may advance")
+        #expect(((saved?["files"] as? [String: Any]) ?? [:]).isEmpty, "no checkpoint may advance")
         #expect(!FileManager.default.fileExists(atPath: corpus.root.appendingPathComponent("state/quarantine.ndjson").path))
 
         let good = try await FaultServer([], directory: corpus.root)
@@ -292,7 +292,7 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         #expect(scan.stderr.contains("refused the token"))
         let checkpoints = corpus.root.appendingPathComponent("state/checkpoints.json")
         let saved = (try? Data(contentsOf: checkpoints)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-        #expect((saved?["files"] as? [String: Any] ?? [:]).isEmpty, "no checkpoint may advance")
+        #expect(((saved?["files"] as? [String: Any]) ?? [:]).isEmpty, "no checkpoint may advance")
 
         let run = try ProcessRunner.start(ProcessRunner.sensor, ["run", "--endpoint", server.endpoint] + corpus.arguments(state: "run-state"),
                                           environment: token, log: corpus.root.appendingPathComponent("run.log"))
