@@ -234,6 +234,33 @@ sources:
       - oauthAccount.billingType
 
 """#),
+        ("claude-cowork.yaml", #"""
+# Claude Cowork (Claude Desktop's agent mode). Each Cowork session runs Claude Code in a
+# sandbox whose files Desktop keeps under its data folder, one folder a session:
+# local-agent-mode-sessions/<account>/<workspace>/[agent/]local_<session>/ (the layout has
+# moved between releases; peer readers walk the whole folder for JSONL). The transcripts are
+# Claude Code's own line format: read as Claude Code transcripts, so Cowork sessions are
+# normalised by the same rules. What a person uploaded into a session (uploads/) and what it
+# produced (outputs/) are their files, not transcripts: never read; nor the skills Desktop
+# installs beside the sessions (skills-plugin/, no local_ folder).
+sources:
+  - id: claude-cowork.transcripts
+    name: Claude Cowork session transcripts
+    tool: claude-cowork
+    kind: claude-code.transcript
+    priority: 180
+    roots:
+      default: ["${XDG_CONFIG_HOME:-~/.config}/Claude/local-agent-mode-sessions"]
+      macos: ["~/Library/Application Support/Claude/local-agent-mode-sessions"]
+      windows: ["${APPDATA}/Claude/local-agent-mode-sessions"]
+    include: ["**/local_*/**/*.jsonl"]
+    exclude: ["**/local_*/uploads/**/*.jsonl", "**/local_*/outputs/**/*.jsonl", "journal.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+    poll_interval: 5
+
+"""#),
         ("cline.yaml", #"""
 # Cline (the VS Code extension saoudrizwan.claude-dev, and ~/.cline/data for newer releases
 # and the CLI's tasks). See formats-more.md §6. Every file of a task folder is rewritten whole.
