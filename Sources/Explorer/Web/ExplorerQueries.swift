@@ -50,24 +50,24 @@ package struct ExplorerQueries: Sendable {
     func usageWindow(tenant: Int64?, since: String?, owner: OwnerFilter = OwnerFilter(), leaders: Int = 8) async throws -> UsageWindow {
         let owned = owner.conditions(sessions: "s", first: 3)
         let values: [SQLiteValue] = [.text(since ?? "0"), .integer(tenant ?? -1)] + owned.values
-        let columns = "session_key, model, tokens, cost, rows, tenant_id, tool, project, device, session_model"
-        let usage = """
-            (SELECT day, \(columns) FROM norm_usage_by_day WHERE day >= $1 AND rows > 0
-             UNION ALL
-             SELECT started_day, \(columns) FROM norm_usage_by_day WHERE day = '' AND rows > 0 AND started_day >= $1) AS s
-            """
-        let inWindow = "s.tool IS NOT NULL AND ($2 < 0 OR s.tenant_id = $2)" + owned.conditions.map { " AND " + $0 }.joined()
+        // One pass over the daily rows: a row without a time of its own counts on its session's first day.
+        let inWindow = "s.rows > 0 AND s.tool IS NOT NULL AND (s.day >= $1 OR (s.day = '' AND s.started_day >= $1))"
+            + " AND ($2 < 0 OR s.tenant_id = $2)" + owned.conditions.map { " AND " + $0 }.joined()
         let days = SQLStatement("""
-            SELECT s.day, s.tool, \(floatSum("s.tokens")), \(floatSum("s.cost")), \(floatSum("s.rows")) FROM \(usage) WHERE \(inWindow)
-            GROUP BY s.day, s.tool
+            SELECT CASE WHEN s.day = '' THEN s.started_day ELSE s.day END, s.tool, \(floatSum("s.tokens")), \(floatSum("s.cost")),
+                   \(floatSum("s.rows"))
+            FROM norm_usage_by_day s WHERE \(inWindow) GROUP BY 1, s.tool
             """, values)
+        // PostgreSQL reads each leader in the order of an index that holds every column it needs
+        // (migration 26), so counting distinct sessions sorts nothing.
         let leading = { (name: String) in
             SQLStatement("""
                 SELECT \(bytewise(name)), \(floatSum("s.tokens")), \(floatSum("s.cost")), count(DISTINCT \(bytewise("s.session_key")))
-                FROM \(usage) WHERE \(inWindow) GROUP BY 1 ORDER BY 2 DESC, coalesce(\(bytewise(name)), '') LIMIT \(leaders)
+                FROM norm_usage_by_day s WHERE \(inWindow) GROUP BY 1 ORDER BY 2 DESC, coalesce(\(bytewise(name)), '') LIMIT \(leaders)
                 """, values)
         }
-        let byModel = leading("coalesce(nullif(s.model, ''), s.session_model)"), byProject = leading("s.project"), byDevice = leading("s.device")
+        let model = store.dialect == .postgres ? "s.leader_model" : "coalesce(nullif(s.model, ''), s.session_model)"
+        let byModel = leading(model), byProject = leading("s.project"), byDevice = leading("s.device")
         async let dayRows = store.query(days)
         async let models = store.query(byModel)
         async let projects = store.query(byProject)
@@ -102,7 +102,7 @@ package struct ExplorerQueries: Sendable {
     /// Text compared byte by byte where grouping and sorting by it is the cost (PostgreSQL's
     /// collations compare by locale; SQLite's default is bytewise already).
     func bytewise(_ expression: String) -> String {
-        store.dialect == .sqlite ? expression : "(\(expression)) COLLATE \"C\""
+        store.dialect == .sqlite ? expression : "\(expression) COLLATE \"C\""
     }
 
     /// A sum taken as floating point, held at Int64's bounds.

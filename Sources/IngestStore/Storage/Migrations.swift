@@ -110,6 +110,7 @@ package enum Migrations {
         Migration(version: 24, name: "daily usage carries its session's tenant, tool, project, device, model and first day",
                   statements: UsageByDay.sessionFacets(.sqlite)),
         Migration(version: 25, name: "a reported row keeps the tool whose conversation it joins", statements: UsageIntoConversations.schema),
+        Migration(version: 26, name: "the overview's leaders read along an index", statements: UsageByDay.leaderIndexes(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -189,6 +190,7 @@ package enum Migrations {
         Migration(version: 24, name: "daily usage carries its session's tenant, tool, project, device, model and first day",
                   statements: UsageByDay.sessionFacets(.postgres)),
         Migration(version: 25, name: "a reported row keeps the tool whose conversation it joins", statements: UsageIntoConversations.schema),
+        Migration(version: 26, name: "the overview's leaders read along an index", statements: UsageByDay.leaderIndexes(.postgres)),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {
