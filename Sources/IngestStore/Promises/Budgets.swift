@@ -128,7 +128,8 @@ public enum Budgets {
         var uses: [BudgetUse] = []
         for budget in budgets {
             let start = budget.periodStart(at: now)
-            var conditions = ["s.tenant_id = $1", "u.day >= $2", "u.rows > 0"]
+            // The daily rows carry their session's tenant and device (migration 24): no join.
+            var conditions = ["s.tenant_id = $1", "s.day >= $2", "s.rows > 0"]
             var values: [SQLiteValue] = [.integer(budget.tenant), .text(start)]
             switch budget.scope {
             case .tenant: break
@@ -142,9 +143,9 @@ public enum Budgets {
                             WHERE dp.tenant_id = s.tenant_id AND dp.device = s.device AND tm.team_id = $3)
                     """)
             }
-            let column = budget.metric == .cost ? "sum(u.cost)" : "CAST(sum(u.tokens) AS \(store.dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"))"
+            let column = budget.metric == .cost ? "sum(s.cost)" : "CAST(sum(s.tokens) AS \(store.dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"))"
             let used = try await store.query(SQLStatement("""
-                SELECT coalesce(\(column), 0) FROM norm_usage_by_day u JOIN norm_sessions s ON s.session_key = u.session_key
+                SELECT coalesce(\(column), 0) FROM norm_usage_by_day s
                 WHERE \(conditions.joined(separator: " AND "))
                 """, values)).first?.first?.double ?? 0
             let fraction = budget.amount > 0 ? used / budget.amount : 0
