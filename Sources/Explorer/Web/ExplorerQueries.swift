@@ -66,7 +66,7 @@ package struct ExplorerQueries: Sendable {
                 FROM norm_usage_by_day s WHERE \(inWindow) GROUP BY 1 ORDER BY 2 DESC, coalesce(\(bytewise(name)), '') LIMIT \(leaders)
                 """, values)
         }
-        let model = store.dialect == .postgres ? "s.leader_model" : "coalesce(nullif(s.model, ''), s.session_model)"
+        let model = store.dialect == .postgres ? "s.leader_model" : UsageByDay.model(of: "s")
         let byModel = leading(model), byProject = leading("s.project"), byDevice = leading("s.device")
         async let dayRows = store.query(days)
         async let models = store.query(byModel)

@@ -63,11 +63,11 @@ package struct PeopleFigures: Sendable {
             tallies[person] = tally
         }
         for row in try await store.query(SQLStatement("""
-            SELECT dp.person_id, coalesce(nullif(u.model, ''), u.session_model), CAST(sum(u.tokens) AS BIGINT), sum(u.cost) FROM norm_usage_by_day u
+            SELECT dp.person_id, \(UsageByDay.model(of: "u")), CAST(sum(u.tokens) AS BIGINT), sum(u.cost) FROM norm_usage_by_day u
             JOIN device_people dp ON dp.tenant_id = u.tenant_id AND dp.device = u.device
             WHERE ($1 < 0 OR u.tenant_id = $1) AND u.rows > 0
               AND (CASE WHEN u.day = '' THEN coalesce(u.started_day, '') ELSE u.day END) >= $2
-            GROUP BY dp.person_id, coalesce(nullif(u.model, ''), u.session_model)
+            GROUP BY dp.person_id, \(UsageByDay.model(of: "u"))
             """, scope)) {
             guard let person = row[0].text else { continue }
             var tally = tallies[person] ?? (0, 0, 0, [], [], nil)

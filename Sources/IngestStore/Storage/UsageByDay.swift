@@ -8,11 +8,16 @@
 /// project, device, model and first day, so that the overview and the people page sum a window
 /// without joining the sessions (at fleet size the join was half of each grouping).
 package enum UsageByDay {
-    /// The session's columns each row carries, and how each is made from a `norm_sessions` row.
-    static let facets: [(column: String, from: @Sendable (String) -> String)] = [
-        ("tenant_id", { "\($0).tenant_id" }), ("tool", { "\($0).tool" }), ("project", { "\($0).project" }),
-        ("device", { "\($0).device" }), ("session_model", { "\($0).model" }), ("started_day", { "substr(\($0).started_at, 1, 10)" }),
+    /// The session's columns each row carries, and the `norm_sessions` column each is made from.
+    static let facets: [(column: String, session: String)] = [
+        ("tenant_id", "tenant_id"), ("tool", "tool"), ("project", "project"), ("device", "device"), ("session_model", "model"),
+        ("started_day", "started_at"),
     ]
+
+    /// A facet's value from the session row `session` (the first day of its start time).
+    static func facet(_ facet: (column: String, session: String), of session: String) -> String {
+        facet.session == "started_at" ? "substr(\(session).started_at, 1, 10)" : "\(session).\(facet.session)"
+    }
 
     /// Migration 24: the session's facets on every row, filled now, set as a usage row is added
     /// (from its session, when that is written already) and as a session is written or changes
@@ -21,8 +26,8 @@ package enum UsageByDay {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
         let columns = facets.map(\.column)
         let typed = columns.map { "\($0) \($0 == "tenant_id" ? int : "TEXT")" }
-        let copied = { (session: String) in facets.map { "\($0.column) = \($0.from(session))" }.joined(separator: ", ") }
-        let watched = ["tenant_id", "tool", "project", "device", "model", "started_at"]
+        let copied = { (session: String) in facets.map { "\($0.column) = \(facet($0, of: session))" }.joined(separator: ", ") }
+        let watched = facets.map(\.session)
         let changed = { (old: String, new: String) in
             watched.map { dialect == .sqlite ? "\(old).\($0) IS NOT \(new).\($0)" : "\(old).\($0) IS DISTINCT FROM \(new).\($0)" }
                 .joined(separator: " OR ")
@@ -33,7 +38,7 @@ package enum UsageByDay {
             """
             INSERT INTO norm_usage_by_day(day, session_key, model, tokens, cost, rows, \(columns.joined(separator: ", ")))
             SELECT coalesce(substr(\(row).created_at, 1, 10), ''), \(row).session_key, coalesce(\(row).model, ''), \(row).total_tokens,
-                   coalesce(\(row).cost, \(row).estimated_cost, 0), 1, \(facets.map { $0.from("s") }.joined(separator: ", "))
+                   coalesce(\(row).cost, \(row).estimated_cost, 0), 1, \(facets.map { facet($0, of: "s") }.joined(separator: ", "))
             FROM (SELECT 1) AS one LEFT JOIN norm_sessions s ON s.session_key = \(row).session_key WHERE true
             ON CONFLICT (day, session_key, model) DO UPDATE SET tokens = norm_usage_by_day.tokens + excluded.tokens,
               cost = norm_usage_by_day.cost + excluded.cost, rows = norm_usage_by_day.rows + 1
@@ -88,7 +93,7 @@ package enum UsageByDay {
         guard dialect == .postgres else { return [] }
         let carried = "INCLUDE (day, started_day, rows, tool, tenant_id, tokens, cost)"
         return [
-            "ALTER TABLE norm_usage_by_day ADD COLUMN leader_model TEXT GENERATED ALWAYS AS (\(leaderModel)) STORED",
+            "ALTER TABLE norm_usage_by_day ADD COLUMN leader_model TEXT GENERATED ALWAYS AS (\(model())) STORED",
         ] + ["leader_model", "project", "device"].map { column in
             """
             CREATE INDEX norm_usage_by_day_\(column == "leader_model" ? "model" : column)_leaders ON norm_usage_by_day
@@ -97,8 +102,11 @@ package enum UsageByDay {
         }
     }
 
-    /// A daily row's model: its own, or else its session's.
-    package static let leaderModel = "coalesce(nullif(model, ''), session_model)"
+    /// A daily row's model: its own, or else its session's (`row`: the row's alias in a query).
+    package static func model(of row: String? = nil) -> String {
+        let prefix = row.map { $0 + "." } ?? ""
+        return "coalesce(nullif(\(prefix)model, ''), \(prefix)session_model)"
+    }
 
     /// PostgreSQL's row trigger function: an update's or deletion's old row taken out, an update's
     /// or insertion's new row added (`add` makes the statement for a row).
