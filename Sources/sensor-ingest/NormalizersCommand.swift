@@ -55,6 +55,10 @@ struct NormalizersCommand: ParsableCommand {
             let (mappings, problems) = MappingCatalog.load(directory: normalizers.directory)
             for problem in problems { print(problem) }
             for mapping in mappings {
+                if !mapping.readAs.isEmpty {
+                    print("\(mapping.name): " + mapping.readAs.sorted { $0.key < $1.key }.map { "\($0.key) (read as \($0.value))" }.joined(separator: ", "))
+                    continue
+                }
                 print("\(mapping.name): \(mapping.kinds.sorted().joined(separator: ", "))"
                       + (mapping.rawOnly.isEmpty ? "" : " (raw only: \(mapping.rawOnly.sorted().joined(separator: ", ")))"))
             }

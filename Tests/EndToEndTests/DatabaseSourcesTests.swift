@@ -81,14 +81,18 @@ import Testing
         ]),
     ]
 
+    /// MiMoCode keeps OpenCode's tables in a database of its own name.
+    static let withForks = databases + [(".local/share/mimocode/mimocode.db", databases.first { $0.0.hasSuffix("opencode.db") }!.1)]
+
     /// Source id → rows it reads from the databases above.
     static let rows: [String: Int] = [
         "goose.sessions": 1, "goose.messages": 2, "zed.threads": 1, "opencode.sessions": 1, "opencode.messages": 2,
         "opencode.parts": 3, "copilot-cli.usage": 1, "continue.token-log": 1, "kiro.conversations": 1, "windsurf.legacy-chat": 1,
+        "mimocode.sessions": 1, "mimocode.messages": 2, "mimocode.parts": 3,
     ]
 
     static func makeHome(_ root: URL) throws {
-        for (path, statements) in databases {
+        for (path, statements) in withForks {
             let url = root.appendingPathComponent(path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             let database = try Database(path: url.path, mode: .readWriteCreate)
@@ -149,5 +153,10 @@ import Testing
         let opencode = try session("opencode")
         #expect(opencode["messages"] as? Int == 2 && opencode["tool_calls"] as? Int == 1 && total(opencode) == 300 + 50 + 5000 + 100)
         #expect(opencode["first_prompt"] as? String == "paginate /users")
+        // MiMoCode's rows are OpenCode's, under its own name.
+        let mimocode = try session("mimocode")
+        #expect(mimocode["messages"] as? Int == 2 && mimocode["tool_calls"] as? Int == 1 && total(mimocode) == total(opencode))
+        #expect(mimocode["first_prompt"] as? String == "paginate /users" && mimocode["title"] as? String == "Pagination")
+        #expect(sessions.filter { $0["tool"] as? String == "opencode" }.count == 1, "MiMoCode's session is not OpenCode's")
     }
 }

@@ -23,6 +23,11 @@ enum DocumentedToolRun {
             #expect(scan.status == 0, "\(scan.stderr)")
         }
         try await NormalizationEndToEndTests.waitForNormalizing(server)
+        return try await stored(source: source, in: server)
+    }
+
+    /// How many envelopes of `source` the server stored.
+    static func stored(source: String, in server: IngestServerProcess) async throws -> Int {
         let stats = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
         let rows = try #require(try JSONSerialization.jsonObject(with: stats.stdout) as? [[String: Any]], "\(stats.stderr)")
         return rows.filter { $0["source"] as? String == source }.compactMap { $0["envelopes"] as? Int }.reduce(0, +)

@@ -64,8 +64,8 @@ import Testing
         #"{"type":"toolCall","id":"\#(id)","name":"\#(name)","arguments":\#(arguments)}"#
     }
 
-    static func plant(in home: URL) throws -> [SessionFile] {
-        let sessions = ".pi/agent/sessions"
+    /// Pi's three kinds of session file under `sessions` (Pi's own folder, or a fork's).
+    static func plant(in home: URL, sessions: String = ".pi/agent/sessions") throws -> [SessionFile] {
         var first = SessionFile(path: "\(sessions)/--home-me-app--/2026-12-01T09-00-00-000Z_7d4b7c1e-8f0a-4a47-9d3e-1b2c3d4e5f60.jsonl",
                                 id: "7d4b7c1e-8f0a-4a47-9d3e-1b2c3d4e5f60", cwd: "/home/me/app")
         first.entry("session_info", #","name":"Fix the flaky login test""#)

@@ -652,6 +652,13 @@ rules:
         input: [function.arguments|json, function.arguments]
 
 """#),
+        ("kimi-work.yaml", #"""
+# Kimi Work (sources.d/kimi-work.yaml) keeps Kimi Code's wire records and state: Kimi's mapping reads
+# them, and what it makes names kimi-work.
+tool: kimi-work
+read_as: {kimi-work.wire: kimi.wire, kimi-work.state: kimi.state}
+
+"""#),
         ("kimi.yaml", #"""
 # Kimi Code CLI (sources.d/kimi.yaml; kimi-cli's src/kimi_cli/wire/types.py and kosong's message
 # and tooling types). The session is its folder; a sub-agent's folder (subagents/<agent id>/) is
@@ -768,6 +775,13 @@ rules:
         of_message: false
 
 """#),
+        ("mimocode.yaml", #"""
+# MiMoCode (sources.d/mimocode.yaml) keeps OpenCode's tables in mimocode.db: OpenCode's mapping
+# reads its rows, and what it makes names mimocode.
+tool: mimocode
+read_as: {mimocode.session: opencode.session, mimocode.message: opencode.message, mimocode.part: opencode.part}
+
+"""#),
         ("mistral-vibe.yaml", #"""
 # Mistral Vibe (sources.d/mistral-vibe.yaml; vibe/core/types.py). The session is its folder:
 # messages.jsonl holds no session id and no times, meta.json the session's facts and its token
@@ -814,6 +828,20 @@ rules:
         id: id
         name: function.name
         input: function.arguments
+
+"""#),
+        ("oh-my-pi.yaml", #"""
+# Oh My Pi (sources.d/oh-my-pi.yaml) writes Pi's session lines: Pi's mapping reads them, and
+# what it makes names omp.
+tool: omp
+read_as: {omp.session: pi.session}
+
+"""#),
+        ("openclaude.yaml", #"""
+# OpenClaude (sources.d/openclaude.yaml) writes Claude Code's transcripts: Claude Code's
+# normaliser reads them, and what it makes names openclaude.
+tool: openclaude
+read_as: {openclaude.transcript: claude-code.transcript}
 
 """#),
         ("openclaw.yaml", #"""
@@ -1169,6 +1197,13 @@ rules:
         error: {test: {$parent.toolCallResult.status: error}}
         ended_at: $parent.timestamp
         of_message: false
+
+"""#),
+        ("traex.yaml", #"""
+# TraeX (sources.d/traex.yaml) writes Codex's rollout format: Codex's normaliser reads it, and
+# its sessions, messages, tool calls and tokens name traex.
+tool: traex
+read_as: {traex.rollout: codex.rollout}
 
 """#),
         ("vscode-copilot.yaml", #"""

@@ -61,10 +61,10 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
             memory.sessionNativeID = sessionID
             context.remember(memory, for: record)
         }
-        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: nativeID)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: nativeID)
         let timestamp = JSON.timestamp(line["timestamp"]?.string)
 
-        var session = SessionRow(key: sessionKey, tool: Self.tool, device: record.device, nativeID: nativeID, source: record.source,
+        var session = SessionRow(key: sessionKey, tool: record.tool, device: record.device, nativeID: nativeID, source: record.source,
                                  project: line["cwd"]?.nonEmptyString, gitBranch: line["gitBranch"]?.nonEmptyString,
                                  toolVersion: version, startedAt: timestamp, endedAt: timestamp, file: record.path)
         if type == "custom-title" || type == "ai-title" {
@@ -72,7 +72,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         }
         context.batch.sessions.append(session)
         if agentID != nil {
-            let parentKey = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: sessionID)
+            let parentKey = NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: sessionID)
             context.batch.links.append(SessionLinkRow(childKey: sessionKey, parentKey: parentKey, toolCallID: nil, relation: "subagent",
                                                       source: record.source))
         }
@@ -88,7 +88,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
     private func message(_ line: JSONSpanObject, type: String, _ record: RawRecord, sessionKey: String, timestamp: String?,
                          into context: inout NormalizationContext) {
         guard let uuid = line["uuid"]?.nonEmptyString, let message = line["message"]?.object else { return }
-        let messageKey = NormalKey.make(record.scopedDevice, Self.tool, "line", uuid)
+        let messageKey = NormalKey.make(record.scopedDevice, record.tool, "line", uuid)
         let model = message["model"]?.nonEmptyString
         let responseID = type == "assistant" ? message["id"]?.nonEmptyString : nil
         var kind = "text"
@@ -106,7 +106,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
                     guard let callID = block["id"]?.nonEmptyString else { continue }
                     if texts.isEmpty { kind = "tool_use" }
                     context.batch.toolCalls.append(ToolCallRow(
-                        key: NormalKey.make(record.scopedDevice, Self.tool, "call", callID), sessionKey: sessionKey, messageKey: messageKey,
+                        key: NormalKey.make(record.scopedDevice, record.tool, "call", callID), sessionKey: sessionKey, messageKey: messageKey,
                         callID: callID, name: block["name"]?.nonEmptyString, input: JSON.text(block["input"]?.decoded),
                         startedAt: timestamp, source: record.source))
                 case "tool_result":
@@ -129,7 +129,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
 
         if type == "assistant", let usage = message["usage"]?.object, let responseID {
             let requestID = line["requestId"]?.nonEmptyString ?? ""
-            var row = UsageRow(key: NormalKey.make(record.scopedDevice, Self.tool, "usage", responseID, requestID), sessionKey: sessionKey,
+            var row = UsageRow(key: NormalKey.make(record.scopedDevice, record.tool, "usage", responseID, requestID), sessionKey: sessionKey,
                                messageKey: messageKey, model: model, createdAt: timestamp, source: record.source)
             row.input = usage["input_tokens"]?.int ?? 0
             row.output = usage["output_tokens"]?.int ?? 0
@@ -143,7 +143,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
 
     private func toolResult(callID: String, block: JSONSpanObject, result: String?, line: JSONSpanObject, _ record: RawRecord,
                             sessionKey: String, timestamp: String?, into context: inout NormalizationContext) {
-        let callKey = NormalKey.make(record.scopedDevice, Self.tool, "call", callID)
+        let callKey = NormalKey.make(record.scopedDevice, record.tool, "call", callID)
         let structured = line["toolUseResult"]?.object
         context.batch.toolCalls.append(ToolCallRow(
             key: callKey, sessionKey: sessionKey, callID: callID, result: result, isError: block["is_error"]?.bool,
@@ -152,13 +152,13 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         guard let structured else { return }
         if let agentID = structured["agentId"]?.nonEmptyString, let sessionID = line["sessionId"]?.nonEmptyString {
             context.batch.links.append(SessionLinkRow(
-                childKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
+                childKey: NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: "\(sessionID)/\(agentID)"),
                 parentKey: sessionKey, toolCallID: callID, relation: "subagent", source: record.source))
         }
         if let path = structured["filePath"]?.nonEmptyString {
             let patch = structured["structuredPatch"]?.decoded as? [Any]
             context.batch.fileChanges.append(FileChangeRow(
-                key: NormalKey.make(record.scopedDevice, Self.tool, "change", callID), sessionKey: sessionKey, callKey: callKey, path: path,
+                key: NormalKey.make(record.scopedDevice, record.tool, "change", callID), sessionKey: sessionKey, callKey: callKey, path: path,
                 diff: patch.flatMap(Self.unifiedDiff), oldText: structured["oldString"]?.nonEmptyString,
                 newText: structured["newString"]?.nonEmptyString ?? structured["content"]?.nonEmptyString,
                 createdAt: timestamp, source: record.source))
@@ -169,7 +169,7 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
                         into context: inout NormalizationContext) {
         guard line["subtype"]?.string == "compact_boundary", let uuid = line["uuid"]?.nonEmptyString else { return }
         context.batch.messages.append(MessageRow(
-            key: NormalKey.make(record.scopedDevice, Self.tool, "line", uuid), sessionKey: sessionKey, role: "system", kind: "compaction",
+            key: NormalKey.make(record.scopedDevice, record.tool, "line", uuid), sessionKey: sessionKey, role: "system", kind: "compaction",
             text: line["content"]?.nonEmptyString, createdAt: timestamp, ordinal: record.position, rank: 0, source: record.source))
     }
 
@@ -179,8 +179,8 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
               let agentID = data["agentId"]?.nonEmptyString, let callID = line["parentToolUseID"]?.nonEmptyString
         else { return }
         context.batch.links.append(SessionLinkRow(
-            childKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
-            parentKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: sessionID),
+            childKey: NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: "\(sessionID)/\(agentID)"),
+            parentKey: NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: sessionID),
             toolCallID: callID, relation: "subagent", source: record.source))
     }
 
@@ -194,8 +194,8 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
         let meta = record.object ?? [:]
         let toolCall = JSON.string(meta["toolUseId"]) ?? JSON.string(meta["toolUseID"])
         context.batch.links.append(SessionLinkRow(
-            childKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: "\(sessionID)/\(agentID)"),
-            parentKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: sessionID),
+            childKey: NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: "\(sessionID)/\(agentID)"),
+            parentKey: NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: sessionID),
             toolCallID: toolCall, relation: "subagent", source: record.source))
     }
 

@@ -58,9 +58,9 @@ public struct CodexNormalizer: RecordNormalizer {
         }
         let nativeID = memory.sessionNativeID ?? "file:\(record.fileID ?? record.path)"
         let scope = memory.scope ?? nativeID
-        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: nativeID)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: nativeID)
         let timestamp = JSON.timestamp(line["timestamp"])
-        var session = SessionRow(key: sessionKey, tool: Self.tool, device: record.device, nativeID: nativeID, source: record.source,
+        var session = SessionRow(key: sessionKey, tool: record.tool, device: record.device, nativeID: nativeID, source: record.source,
                                  toolVersion: memory.toolVersion, startedAt: timestamp, endedAt: timestamp, file: record.path)
         if record.path.containsBytes("/archived_sessions/") { session.status = "archived" }
 
@@ -70,7 +70,7 @@ public struct CodexNormalizer: RecordNormalizer {
             session.gitBranch = JSON.string(JSON.at(payload, "git.branch"))
             if let parent = Self.parent(of: payload) {
                 context.batch.links.append(SessionLinkRow(
-                    childKey: sessionKey, parentKey: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: parent.id),
+                    childKey: sessionKey, parentKey: NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: parent.id),
                     toolCallID: nil, relation: parent.relation, source: record.source))
             }
         case "session_meta":
@@ -117,7 +117,7 @@ public struct CodexNormalizer: RecordNormalizer {
         let occurrence = (occurrences[digest] ?? 0) + 1
         occurrences[digest] = occurrence
         memory.occurrences = occurrences
-        return NormalKey.make(record.scopedDevice, Self.tool, "item", scope, digest, "\(occurrence)")
+        return NormalKey.make(record.scopedDevice, record.tool, "item", scope, digest, "\(occurrence)")
     }
 
     private func responseItem(_ payload: [String: Any], _ record: RawRecord, sessionKey: String, scope: String, timestamp: String?,
@@ -134,21 +134,21 @@ public struct CodexNormalizer: RecordNormalizer {
             let callID = JSON.string(payload["call_id"]) ?? JSON.string(payload["id"])
                 ?? occurrenceKey(record, scope: scope, parts: ["call", itemType, JSON.text(payload) ?? ""], memory: &memory)
             let input = JSON.string(payload["arguments"]) ?? JSON.string(payload["input"]) ?? JSON.text(payload["action"])
-            let callKey = NormalKey.make(record.scopedDevice, Self.tool, "call", callID)
+            let callKey = NormalKey.make(record.scopedDevice, record.tool, "call", callID)
             context.batch.toolCalls.append(ToolCallRow(
                 key: callKey, sessionKey: sessionKey, callID: callID, name: JSON.string(payload["name"]) ?? itemType, input: input,
                 startedAt: timestamp, source: record.source))
             if JSON.string(payload["name"]) == "apply_patch", let patch = input {
                 for (index, change) in Self.patchedFiles(patch).enumerated() {
                     context.batch.fileChanges.append(FileChangeRow(
-                        key: NormalKey.make(record.scopedDevice, Self.tool, "change", callID, "\(index)"), sessionKey: sessionKey,
+                        key: NormalKey.make(record.scopedDevice, record.tool, "change", callID, "\(index)"), sessionKey: sessionKey,
                         callKey: callKey, path: change.path, diff: change.diff, createdAt: timestamp, source: record.source))
                 }
             }
         } else if Self.toolOutputs.contains(itemType), let callID = JSON.string(payload["call_id"]) {
             let output = JSON.string(payload["output"]) ?? JSON.text(payload["output"]) ?? JSON.text(payload["tools"])
             context.batch.toolCalls.append(ToolCallRow(
-                key: NormalKey.make(record.scopedDevice, Self.tool, "call", callID), sessionKey: sessionKey, callID: callID,
+                key: NormalKey.make(record.scopedDevice, record.tool, "call", callID), sessionKey: sessionKey, callID: callID,
                 result: output, endedAt: timestamp, source: record.source))
         } else if !Self.quietItems.contains(itemType) {
             context.unknownType(record, version: memory.toolVersion, "response_item/\(itemType)")
@@ -175,7 +175,7 @@ public struct CodexNormalizer: RecordNormalizer {
             // Totals only grow; one that shrank starts a new count.
             let delta = zip(totals, previous).allSatisfy { $0 >= $1 } ? zip(totals, previous).map { $0 - $1 } : totals
             memory.totals = totals
-            var row = UsageRow(key: NormalKey.make([record.scopedDevice, Self.tool, "usage", scope] + totals.map(String.init)),
+            var row = UsageRow(key: NormalKey.make([record.scopedDevice, record.tool, "usage", scope] + totals.map(String.init)),
                                sessionKey: sessionKey, model: memory.model, createdAt: timestamp, source: record.source)
             row.input = max(0, delta[0] - delta[1])
             row.cacheRead = delta[1]
@@ -185,7 +185,7 @@ public struct CodexNormalizer: RecordNormalizer {
             context.batch.usage.append(row)
         } else if let info = payload["info"] as? [String: Any], info["prompt"] != nil || info["completion"] != nil {
             // 0.50-era counts of one turn.
-            var row = UsageRow(key: NormalKey.make(record.scopedDevice, Self.tool, "usage", scope, timestamp ?? "", "\(record.position)"),
+            var row = UsageRow(key: NormalKey.make(record.scopedDevice, record.tool, "usage", scope, timestamp ?? "", "\(record.position)"),
                                sessionKey: sessionKey, model: memory.model, createdAt: timestamp, source: record.source)
             row.input = JSON.int(info["prompt"]) ?? 0
             row.output = JSON.int(info["completion"]) ?? 0
@@ -197,7 +197,7 @@ public struct CodexNormalizer: RecordNormalizer {
     private func sessionIndex(_ record: RawRecord, into context: inout NormalizationContext) {
         guard let line = record.object, let id = JSON.string(line["id"]) else { return context.unreadable(record, "no id") }
         context.batch.sessions.append(SessionRow(
-            key: NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: id), tool: Self.tool, device: record.device,
+            key: NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: id), tool: record.tool, device: record.device,
             nativeID: id, source: record.source, title: JSON.string(line["thread_name"])))
     }
 
@@ -206,15 +206,15 @@ public struct CodexNormalizer: RecordNormalizer {
         guard let document = record.object, let id = JSON.string(JSON.at(document, "session.id")) else {
             return context.unreadable(record, "no session.id")
         }
-        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: id)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: id)
         let started = JSON.timestamp(JSON.at(document, "session.timestamp"))
         context.batch.sessions.append(SessionRow(
-            key: sessionKey, tool: Self.tool, device: record.device, nativeID: id, source: record.source,
+            key: sessionKey, tool: record.tool, device: record.device, nativeID: id, source: record.source,
             startedAt: started, endedAt: started, file: record.path))
         for (index, item) in (document["items"] as? [Any] ?? []).enumerated() {
             guard let item = item as? [String: Any], item["type"] as? String == "message" else { continue }
             context.batch.messages.append(MessageRow(
-                key: NormalKey.make(record.scopedDevice, Self.tool, "legacy", id, "\(index)"), sessionKey: sessionKey,
+                key: NormalKey.make(record.scopedDevice, record.tool, "legacy", id, "\(index)"), sessionKey: sessionKey,
                 role: item["role"] as? String ?? "assistant", kind: "text", text: Self.text(of: item["content"]),
                 createdAt: nil, ordinal: Int64(index), rank: 0, source: record.source))
         }

@@ -39,8 +39,18 @@ public struct RawRecord {
     private let recordRange: Range<Int>?
     private var decodedRecord: Any?
 
-    /// The tool is the kind's first label: `cursor-agent.blob` → `cursor-agent`.
-    public var tool: String { String(kind.prefix { $0 != "." }) }
+    /// The tool is the kind's first label: `cursor-agent.blob` → `cursor-agent`; for a kind
+    /// read as another's (a fork writing its parent's format), the tool that wrote it.
+    public var tool: String { forkTool ?? String(kind.prefix { $0 != "." }) }
+    /// The tool named on the rows of a kind read as another's (see ``readAs(kind:tool:)``).
+    public private(set) var forkTool: String?
+
+    /// Makes this record one of `kind` (its format) written by `tool`: the normaliser of `kind`
+    /// reads it, and the rows it makes name `tool`.
+    public mutating func readAs(kind: String, tool: String) {
+        self.kind = kind
+        forkTool = tool
+    }
 
     /// The record as an object, when it is one.
     public var object: [String: Any]? { record as? [String: Any] }

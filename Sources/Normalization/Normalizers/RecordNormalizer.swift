@@ -112,7 +112,16 @@ public struct NormalizerRegistry: Sendable {
     /// The kinds whose normaliser reads them in place: their records are not decoded for it.
     let inPlaceKinds: Set<String>
 
-    public init(_ normalizers: [any RecordNormalizer]) {
+    /// Kinds written in another tool's format (`read_as` in a mapping), by kind.
+    let readAs: [String: ReadAs]
+
+    /// A kind read by another kind's normaliser: the kind it is read as, the tool it names.
+    public struct ReadAs: Sendable, Equatable {
+        public var kind: String
+        public var tool: String
+    }
+
+    public init(_ normalizers: [any RecordNormalizer], readAs: [String: ReadAs] = [:]) {
         self.normalizers = normalizers
         var byKind: [String: Int] = [:]
         for (index, normalizer) in normalizers.enumerated() {
@@ -121,9 +130,18 @@ public struct NormalizerRegistry: Sendable {
                 byKind[kind] = index
             }
         }
+        var pathMemoryKinds = Set(normalizers.filter(\.remembersByPath).flatMap(\.kinds))
+        var inPlaceKinds = Set(normalizers.filter(\.readsInPlace).flatMap(\.kinds))
+        for (kind, target) in readAs {
+            precondition(byKind[kind] == nil, "two normalisers for \(kind)")
+            byKind[kind] = byKind[target.kind]
+            if pathMemoryKinds.contains(target.kind) { pathMemoryKinds.insert(kind) }
+            if inPlaceKinds.contains(target.kind) { inPlaceKinds.insert(kind) }
+        }
         self.byKind = byKind
-        pathMemoryKinds = Set(normalizers.filter(\.remembersByPath).flatMap(\.kinds))
-        inPlaceKinds = Set(normalizers.filter(\.readsInPlace).flatMap(\.kinds))
+        self.readAs = readAs
+        self.pathMemoryKinds = pathMemoryKinds
+        self.inPlaceKinds = inPlaceKinds
     }
 
     /// The memory keys to load for `records`: each one's file, and its path where its normaliser
@@ -159,6 +177,11 @@ public struct NormalizerRegistry: Sendable {
         guard let index = byKind[record.kind] else {
             context.batch.count(DriftKey(source: record.source, tool: record.tool, toolVersion: "", kind: record.kind, reason: "unknown_kind", name: record.kind))
             return
+        }
+        if let target = readAs[record.kind] {
+            var record = record
+            record.readAs(kind: target.kind, tool: target.tool)
+            return normalize(record, into: &context)
         }
         let normalizer = normalizers[index]
         if normalizer.opaqueKinds.contains(record.kind) {

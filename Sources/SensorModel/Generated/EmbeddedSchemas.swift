@@ -104,8 +104,13 @@ public enum EmbeddedSchemas {
   "description": "A mapping turns the raw records of one tool's kinds into sessions, messages, tool calls and tokens, with no code: sensor-ingest's generic normaliser interprets it. Built-in mappings are in the binary; an operator's directory (--normalizers DIR) adds mappings and replaces built-in ones of the same file name. See docs/normalizer-mappings.md.",
   "type": "object",
   "additionalProperties": false,
-  "required": ["kinds", "rules"],
+  "oneOf": [{"required": ["kinds", "rules"]}, {"required": ["read_as"]}],
   "properties": {
+    "read_as": {
+      "type": "object", "minProperties": 1,
+      "additionalProperties": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"},
+      "description": "Kinds written in another tool's format (a fork): each kind here is read by the normaliser of the kind it names, its sessions named after this file's tool (or its own first label). A file with read_as has no rules of its own."
+    },
     "tool": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$", "description": "The tool named on sessions; by default the first label of the record's kind."},
     "kinds": {"$ref": "#/$defs/kindList", "description": "Record kinds turned into rows."},
     "raw_only": {"$ref": "#/$defs/kindList", "description": "Kinds understood and kept raw only: no rows, no drift."},

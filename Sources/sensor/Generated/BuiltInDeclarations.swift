@@ -1012,6 +1012,45 @@ sources:
     offset: snapshot
 
 """#),
+        ("kimi-work.yaml", #"""
+# Kimi Work (Kimi's desktop app): its agent runtime is Kimi Code's kernel, and each conversation
+# is a Kimi Code session folder (wire.jsonl, the same wire records as the CLI's; see
+# normalizers.d/kimi.yaml) inside the app's data folder: conv-<id>/ for a person's
+# conversations. The runtime's own sessions beside them (ctitle-* titles, sklsum-* skill
+# summaries, dvlt-* tasks) are not conversations and are not read. Named kimi-work.
+sources:
+  - id: kimi-work.wire
+    name: Kimi Work conversations
+    tool: kimi-work
+    kind: kimi-work.wire
+    priority: 140
+    roots:
+      default: ["${XDG_CONFIG_HOME:-~/.config}/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home",
+                "${XDG_DATA_HOME:-~/.local/share}/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home"]
+      macos: ["~/Library/Application Support/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home"]
+      windows: ["${APPDATA}/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home"]
+    include: ["sessions/*/conv-*/wire.jsonl", "sessions/*/conv-*/subagents/*/wire.jsonl"]
+    format: jsonl
+    offset: byte
+    # Every wire.jsonl begins with the same metadata line (as the CLI's).
+    fingerprint_lines: 2
+    max_record_bytes: 67108864
+
+  - id: kimi-work.state
+    name: Kimi Work conversation state
+    tool: kimi-work
+    kind: kimi-work.state
+    priority: 130
+    roots:
+      default: ["${XDG_CONFIG_HOME:-~/.config}/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home",
+                "${XDG_DATA_HOME:-~/.local/share}/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home"]
+      macos: ["~/Library/Application Support/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home"]
+      windows: ["${APPDATA}/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home"]
+    include: ["sessions/*/conv-*/state.json"]
+    format: json
+    offset: snapshot
+
+"""#),
         ("kimi.yaml", #"""
 # Kimi Code CLI (github.com/MoonshotAI/kimi-cli; src/kimi_cli/wire/file.py, wire/types.py,
 # metadata.py, session_state.py). A folder a session under
@@ -1114,6 +1153,76 @@ sources:
       columns: {value: json}
 
 """#),
+        ("mimocode.yaml", #"""
+# MiMo Code (Xiaomi; github.com/XiaomiMiMo/MiMo-Code, a fork of OpenCode): OpenCode's storage
+# under its own name, the same three tables (session, message, part; its
+# packages/opencode/src/session/session.sql.ts; see opencode.yaml and formats-more.md §2) in
+# mimocode.db. Read as OpenCode's records (normalizers.d/mimocode.yaml), named mimocode. Not
+# read yet: the JSON files of installs from before the database.
+sources:
+  - id: mimocode.sessions
+    name: MiMoCode sessions
+    tool: mimocode
+    kind: mimocode.session
+    priority: 160
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/mimocode"]
+      windows: ["${USERPROFILE}/.local/share/mimocode"]
+    include: ["mimocode.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT time_updated AS _cursor, id, project_id, parent_id, directory, title, version, time_created, time_updated
+        FROM session WHERE time_updated > :cursor - :overlap_ms ORDER BY time_updated
+      key_columns: [id]
+      required_tables: [session]
+      params: {overlap_ms: 60000}
+
+  # Tokens are filled in when a message completes: rows found by time, sent when changed.
+  - id: mimocode.messages
+    name: MiMoCode messages
+    tool: mimocode
+    kind: mimocode.message
+    priority: 150
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/mimocode"]
+      windows: ["${USERPROFILE}/.local/share/mimocode"]
+    include: ["mimocode.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT time_updated AS _cursor, id, session_id, time_created, data
+        FROM message WHERE time_updated > :cursor - :overlap_ms ORDER BY time_updated
+      key_columns: [id]
+      required_tables: [message]
+      params: {overlap_ms: 60000}
+      columns: {data: json}
+
+  # A part names its message, not the message's role: the query joins it in.
+  - id: mimocode.parts
+    name: MiMoCode message parts
+    tool: mimocode
+    kind: mimocode.part
+    priority: 140
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/mimocode"]
+      windows: ["${USERPROFILE}/.local/share/mimocode"]
+    include: ["mimocode.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT p.time_updated AS _cursor, p.id, p.message_id, p.session_id, p.data, json_extract(m.data, '$.role') AS role
+        FROM part AS p LEFT JOIN message AS m ON m.id = p.message_id
+        WHERE p.time_updated > :cursor - :overlap_ms ORDER BY p.time_updated
+      key_columns: [id]
+      required_tables: [part, message]
+      params: {overlap_ms: 60000}
+      columns: {data: json}
+
+"""#),
         ("mistral-vibe.yaml", #"""
 # Mistral Vibe (github.com/mistralai/mistral-vibe; vibe/core/session/session_logger.py and
 # vibe/core/types.py). A folder a session under ~/.vibe/logs/session/
@@ -1146,6 +1255,51 @@ sources:
     include: ["logs/session/*/meta.json"]
     format: json
     offset: snapshot
+
+"""#),
+        ("oh-my-pi.yaml", #"""
+# Oh My Pi (omp): a fork of the Pi coding agent that keeps Pi's session lines (a header naming
+# the session, then entries with id, parentId and timestamp; see normalizers.d/pi.yaml) under
+# ~/.omp/agent/sessions/<project>/. A sub-agent's transcript sits in a folder named after its
+# parent's file (<project>/<parent>/<agent>.jsonl), to any depth. Read as Pi sessions
+# (normalizers.d/oh-my-pi.yaml), named omp. Not normalised: the parent of a branched session
+# (its header's parentSession), kept raw.
+sources:
+  - id: oh-my-pi.sessions
+    name: Oh My Pi session transcripts
+    tool: omp
+    kind: omp.session
+    priority: 150
+    roots:
+      default: ["~/.omp/agent"]
+      windows: ["${USERPROFILE}/.omp/agent"]
+    include: ["sessions/*/**/*.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
+        ("openclaude.yaml", #"""
+# OpenClaude: an open-source fork of Claude Code that talks to other providers' models. It keeps
+# Claude Code's transcripts (the same line types: user, assistant, summary, custom-title,
+# ai-title, attachment; see formats.md §1) in its own folder, OPENCLAUDE_CONFIG_DIR or
+# ~/.openclaude. Read as Claude Code transcripts (normalizers.d/openclaude.yaml), the sessions
+# named openclaude.
+sources:
+  - id: openclaude.transcripts
+    name: OpenClaude session transcripts
+    tool: openclaude
+    kind: openclaude.transcript
+    priority: 150
+    roots:
+      default: ["${OPENCLAUDE_CONFIG_DIR:-~/.openclaude}"]
+      windows: ["${OPENCLAUDE_CONFIG_DIR:-${USERPROFILE}/.openclaude}"]
+    # Sessions, and sub-agents in both of Claude Code's layouts.
+    include: ["projects/*/*.jsonl", "projects/*/*/subagents/**/agent-*.jsonl"]
+    exclude: ["journal.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
 
 """#),
         ("openclaw.yaml", #"""
@@ -1523,6 +1677,26 @@ sources:
     exclude: [".*.tmp", "*.tmp", "*.lock"]
     format: json
     offset: snapshot
+
+"""#),
+        ("traex.yaml", #"""
+# TraeX (TRAE CLI 2.0), ByteDance's command-line agent: a closed-source fork of OpenAI's codex-rs
+# that writes Codex's rollout lines (session_meta, turn_context, response_item, event_msg; see
+# formats.md §3) under its own folder, sessions/ and archived_sessions/ as Codex lays them out.
+# Read as Codex rollouts (normalizers.d/traex.yaml), the sessions named traex.
+sources:
+  - id: traex.rollouts
+    name: TraeX (TRAE CLI) session rollouts
+    tool: traex
+    kind: traex.rollout
+    priority: 150
+    roots:
+      default: ["~/.trae/cli"]
+      windows: ["${USERPROFILE}/.trae/cli"]
+    include: ["sessions/**/*.jsonl", "archived_sessions/**/*.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
 
 """#),
         ("vscode-copilot.yaml", #"""

@@ -60,6 +60,33 @@ import Testing
         #expect(serve.stderr.contains("unknown root '$memroy'"))
     }
 
+    /// A fork's file says only which format its kinds are in: a kind no normaliser reads is
+    /// refused where it is written, with a did-you-mean; so is a rule beside `read_as`, and a
+    /// kind another normaliser already takes.
+    @Test func aForksReadAsIsCheckedAgainstEveryNormaliser() async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("my-fork.yaml")
+        func validate(_ text: String) async throws -> ProcessRunner.Result {
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return try await ProcessRunner.run(ProcessRunner.sensorIngest, ["normalizers", "validate", folder.path])
+        }
+        let misspelt = try await validate("tool: my-fork\nread_as:\n  my-fork.rollout: codex.rolout\n")
+        #expect(misspelt.status == 1)
+        #expect(misspelt.text.contains("\(file.path):3:20: read_as.my-fork.rollout: no normaliser reads 'codex.rolout'; did you mean 'codex.rollout'?"),
+                "\(misspelt.text)")
+        let withRules = try await validate("read_as: {my-fork.rollout: codex.rollout}\nkinds: [my-fork.log]\nrules: [{skip: true}]\n")
+        #expect(withRules.status == 1)
+        #expect(withRules.text.contains("\(file.path):2:8: kinds: not with read_as"), "\(withRules.text)")
+        let taken = try await validate("read_as: {claude-code.transcript: codex.rollout}\n")
+        #expect(taken.text.contains("read_as.claude-code.transcript: 'claude-code.transcript' is already normalised by the built-in ClaudeCodeNormalizer"),
+                "\(taken.text)")
+        let good = try await validate("tool: my-fork\nread_as: {my-fork.rollout: codex.rollout}\n")
+        #expect(good.status == 0, "\(good.text)")
+        let listed = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["normalizers", "list", "--normalizers", folder.path])
+        #expect(listed.text.contains("my-fork.yaml: my-fork.rollout (read as codex.rollout)"), "\(listed.text)")
+    }
+
     @Test(arguments: StoreKind.available)
     func aDroppedInMappingTakesEffectAndReparseAppliesItToStoredRecords(_ kind: StoreKind) async throws {
         let folder = try Self.folder()

@@ -66,7 +66,7 @@ extension NormalizerRegistry {
             }
         }
         var problems: [ConfigProblem] = []
-        for mapping in mappings {
+        for mapping in mappings where mapping.readAs.isEmpty {
             let taken = mapping.kinds.union(mapping.rawOnly).union(mapping.opaque)
             let clashes = taken.filter { owners[$0] != nil }.sorted()
             guard clashes.isEmpty else {
@@ -77,7 +77,25 @@ extension NormalizerRegistry {
             for kind in taken { owners[kind] = mapping.name }
             normalizers.append(MappingNormalizer(mapping))
         }
-        return (NormalizerRegistry(normalizers), problems)
+        // Kinds read as another's, once every normaliser is known: the kind read must have one.
+        var readAs: [String: NormalizerRegistry.ReadAs] = [:]
+        for mapping in mappings where !mapping.readAs.isEmpty {
+            for (kind, target) in mapping.readAs.sorted(by: { $0.key < $1.key }) {
+                let field = "read_as.\(kind)"
+                let location = mapping.readAsLocations[kind] ?? SourceLocation(file: mapping.name)
+                if let owner = owners[kind] {
+                    problems.append(ConfigProblem(location, field: field, "'\(kind)' is already normalised by \(owner)"))
+                } else if owners[target] == nil {
+                    let known = Array(owners.keys)
+                    let guess = Spelling.nearest(to: target, among: known).map { "; did you mean '\($0)'?" } ?? ""
+                    problems.append(ConfigProblem(location, field: field, "no normaliser reads '\(target)'\(guess)"))
+                } else {
+                    owners[kind] = mapping.name
+                    readAs[kind] = NormalizerRegistry.ReadAs(kind: target, tool: mapping.tool ?? String(kind.prefix { $0 != "." }))
+                }
+            }
+        }
+        return (NormalizerRegistry(normalizers, readAs: readAs), problems)
     }
 
     /// The built-in normalisers and mappings, with an operator's directory of mappings.

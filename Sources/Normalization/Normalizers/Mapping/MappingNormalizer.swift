@@ -80,7 +80,7 @@ public struct MappingNormalizer: RecordNormalizer {
         }
         guard !rule.skip else { return }
         let block = rule.session.over(mapping.session)
-        let tool = rule.tool?.string(scope) ?? mapping.tool ?? record.tool
+        let tool = rule.tool?.string(scope) ?? record.forkTool ?? mapping.tool ?? record.tool
         accounts(rule.accounts, tool: tool, scope, into: &context)
         if !rule.accounts.isEmpty && rule.messages.isEmpty && rule.toolCalls.isEmpty && rule.usage.isEmpty && rule.session.id == nil {
             return

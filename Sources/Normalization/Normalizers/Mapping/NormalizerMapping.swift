@@ -23,6 +23,11 @@ public struct NormalizerMapping: Sendable {
     package var ignore: [MappingCondition] = []
     package var session = SessionBlock()
     package var rules: [Rule] = []
+    /// Kinds written in another tool's format (a fork that kept its parent's files): each is
+    /// read by the normaliser of the kind it maps to, its sessions named after ``tool``.
+    public var readAs: [String: String] = [:]
+    /// Where each of ``readAs`` is written, for the problems found once every normaliser is known.
+    var readAsLocations: [String: SourceLocation] = [:]
 
     /// Whether a rule makes several messages of one record (`messages:`): then every rule's
     /// messages are ordered four to a record, so that the messages of one record sort between
@@ -217,7 +222,25 @@ extension NormalizerMapping {
                                               field: "rules[\(index)].kinds", "'\(kind)' is not one of this mapping's kinds"))
             }
         }
-        if handled.isEmpty {
+        for entry in node["read_as"]?.entries ?? [] {
+            guard let target = entry.node.string else { continue }
+            if entry.key == target {
+                problems.append(ConfigProblem(entry.node.location, field: "read_as.\(entry.key)", "a kind cannot be read as itself"))
+            }
+            mapping.readAs[entry.key] = target
+            mapping.readAsLocations[entry.key] = entry.node.location
+        }
+        if node["read_as"] != nil {
+            // A file of kinds read as others' says only that (and the tool to name).
+            for field in ["kinds", "rules", "raw_only", "opaque", "split", "ignore", "session", "version", "type", "known_fields"]
+            where node[field] != nil {
+                problems.append(ConfigProblem(node[field]?.location ?? node.location, field: field,
+                                              "not with read_as: the kinds it names are read by their format's own normaliser"))
+            }
+            if mapping.readAs.isEmpty {
+                problems.append(ConfigProblem(node.location, field: "read_as", "names no kind"))
+            }
+        } else if handled.isEmpty {
             problems.append(ConfigProblem(node.location, field: "kinds", "the mapping takes no kind"))
         }
         return (problems.isEmpty ? mapping : nil, problems)
