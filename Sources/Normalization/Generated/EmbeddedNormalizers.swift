@@ -993,6 +993,94 @@ ignore:
   - {type: [step-start, step-finish, snapshot, patch, file, agent, subtask, retry, compaction]}
 
 """#),
+        ("openhands.yaml", #"""
+# OpenHands CLI (sources.d/openhands.yaml; the software-agent SDK's event models, sdk/event/ and
+# sdk/llm/message.py, and its metrics, sdk/llm/utils/metrics.py). The conversation is its folder.
+# Every event file is one event, told apart by `kind` (its class): MessageEvent (what the person
+# typed, or the agent's answer: llm_message with its role, text parts and reasoning),
+# ActionEvent (a tool call: tool_name, tool_call_id, the call's JSON arguments, the thought
+# before it), ObservationEvent (the call's result, observation.content, is_error), and
+# AgentErrorEvent / UserRejectObservation (a call that failed, or that the person or a hook
+# refused). Times are the writer's local time without a zone. base_state.json's running totals,
+# per LLM it used (stats.usage_to_metrics: prompt tokens counting cache reads, completion,
+# cache reads and writes, reasoning, and the accumulated cost in dollars), are the tokens.
+kinds: [openhands.event, openhands.state]
+type: kind
+session:
+  id: $path|dir|parent
+rules:
+  - kinds: [openhands.state]
+    session:
+      id: $path|parent
+      project: workspace.working_dir
+      model: agent.llm.model
+    usage:
+      - each: stats.usage_to_metrics|entries[]
+        when: {value.accumulated_token_usage: {exists: true}}
+        mode: cumulative
+        id: key
+        model: [value.accumulated_token_usage.model, value.model_name]
+        input: {difference: [value.accumulated_token_usage.prompt_tokens, value.accumulated_token_usage.cache_read_tokens]}
+        output: value.accumulated_token_usage.completion_tokens
+        cache_read: value.accumulated_token_usage.cache_read_tokens
+        cache_write: value.accumulated_token_usage.cache_write_tokens
+        reasoning: value.accumulated_token_usage.reasoning_tokens
+        cost: value.accumulated_cost
+  - when: {kind: MessageEvent}
+    timestamp: timestamp
+    message:
+      id: id
+      role: llm_message.role
+      text: "llm_message.content[type=text].text"
+      thinking: [llm_message.reasoning_content, "llm_message.thinking_blocks[type=thinking].thinking"]
+  - when: {kind: ActionEvent}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: assistant}
+      text: "thought[type=text].text"
+      thinking: [reasoning_content, "thinking_blocks[type=thinking].thinking"]
+    tool_calls:
+      - id: tool_call_id
+        name: tool_name
+        input: [tool_call.arguments|json, tool_call.arguments]
+        started_at: timestamp
+  - when: {kind: ObservationEvent}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: "observation.content[type=text].text"
+    tool_calls:
+      - id: tool_call_id
+        name: tool_name
+        result: "observation.content[type=text].text"
+        error: observation.is_error
+        ended_at: timestamp
+        of_message: false
+  - when: {kind: [AgentErrorEvent, UserRejectObservation]}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: [error, rejection_reason]
+    tool_calls:
+      - id: tool_call_id
+        name: tool_name
+        result: [error, rejection_reason]
+        error: {value: true}
+        ended_at: timestamp
+        of_message: false
+  # The system prompt and tool list, state changes, pauses, condensation bookkeeping, streamed
+  # deltas, hook runs, raw completion logs: understood, nothing to keep.
+  - when: {kind: [SystemPromptEvent, ConversationStateUpdateEvent, PauseEvent, InterruptEvent, Condensation,
+                  CondensationRequest, CondensationSummaryEvent, TokenEvent, StreamingDeltaEvent, LLMCompletionLogEvent,
+                  HookExecutionEvent, ConversationErrorEvent, ACPToolCallEvent]}
+    skip: true
+
+"""#),
         ("otel.yaml", #"""
 # OpenTelemetry log records sent to sensor-ingest's /v1/logs (docs/telemetry.md): Claude Code's
 # documented events and other tools' GenAI inference events, each kept raw as kind

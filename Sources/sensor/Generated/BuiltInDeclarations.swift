@@ -1576,6 +1576,53 @@ sources:
       columns: {data: json}
 
 """#),
+        ("openhands.yaml", #"""
+# OpenHands CLI (github.com/OpenHands/OpenHands-CLI on the OpenHands software-agent SDK). Each
+# conversation is a folder of OPENHANDS_CONVERSATIONS_DIR (default <persistence dir>/conversations,
+# the persistence dir OPENHANDS_PERSISTENCE_DIR or ~/.openhands; openhands_cli/locations.py):
+# events/event-<index>-<event id>.json, one JSON document an event, written once
+# (sdk conversation/persistence_const.py), and base_state.json, the conversation's state,
+# rewritten as it runs. Of the state only the token counts and costs leave
+# (`fields`): it also holds the agent's configuration and a registry of secrets.
+sources:
+  - id: openhands.events
+    name: OpenHands CLI conversation events
+    tool: openhands
+    kind: openhands.event
+    priority: 150
+    roots:
+      default: ["${OPENHANDS_CONVERSATIONS_DIR:-${OPENHANDS_PERSISTENCE_DIR:-~/.openhands}/conversations}"]
+      windows: ["${OPENHANDS_CONVERSATIONS_DIR:-${OPENHANDS_PERSISTENCE_DIR:-${USERPROFILE}/.openhands}/conversations}"]
+    include: ["*/events/event-*.json"]
+    format: json
+    offset: snapshot
+    max_record_bytes: 67108864
+
+  - id: openhands.state
+    name: OpenHands CLI conversation token counts
+    tool: openhands
+    kind: openhands.state
+    priority: 140
+    roots:
+      default: ["${OPENHANDS_CONVERSATIONS_DIR:-${OPENHANDS_PERSISTENCE_DIR:-~/.openhands}/conversations}"]
+      windows: ["${OPENHANDS_CONVERSATIONS_DIR:-${OPENHANDS_PERSISTENCE_DIR:-${USERPROFILE}/.openhands}/conversations}"]
+    include: ["*/base_state.json"]
+    format: json
+    offset: snapshot
+    fields:
+      - id
+      - workspace.working_dir
+      - agent.llm.model
+      - "stats.usage_to_metrics.*.model_name"
+      - "stats.usage_to_metrics.*.accumulated_cost"
+      - "stats.usage_to_metrics.*.accumulated_token_usage.model"
+      - "stats.usage_to_metrics.*.accumulated_token_usage.prompt_tokens"
+      - "stats.usage_to_metrics.*.accumulated_token_usage.completion_tokens"
+      - "stats.usage_to_metrics.*.accumulated_token_usage.cache_read_tokens"
+      - "stats.usage_to_metrics.*.accumulated_token_usage.cache_write_tokens"
+      - "stats.usage_to_metrics.*.accumulated_token_usage.reasoning_tokens"
+
+"""#),
         ("pi.yaml", #"""
 # Pi (pi-coding-agent, github.com/badlogic/pi-mono; its format is documented in
 # packages/coding-agent/docs/session.md). One JSONL file a session, appended as it goes:
