@@ -4,7 +4,7 @@ import SensorTestSupport
 import Testing
 
 /// The newer tools that keep SQLite databases, each built here with the schema its format
-/// documents (formats-more.md): every declared query prepares against it, opened read-only, and
+/// documents (formats-more.md; Forge's and MiMo Code's from their sources): every declared query prepares against it, opened read-only, and
 /// the rows reach a real server as sessions, messages and tokens.
 @Suite struct DatabaseSourcesTests {
     /// Database path under the home → its statements.
@@ -75,6 +75,24 @@ import Testing
             "CREATE TABLE conversations_v2 (key TEXT NOT NULL, conversation_id TEXT NOT NULL, value TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (key, conversation_id))",
             #"INSERT INTO conversations_v2 VALUES ('/home/me/app', 'c1', '{"history":[]}', 1795942800000, 1795942800000)"#,
         ]),
+        // Forge: forge_repo's conversations table, the context as its conversation_record.rs writes it.
+        (".forge/.forge.db", [
+            """
+            CREATE TABLE conversations (conversation_id TEXT PRIMARY KEY NOT NULL, title TEXT, workspace_id BIGINT NOT NULL, context TEXT,
+              created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP, metrics TEXT)
+            """,
+            #"""
+            INSERT INTO conversations VALUES ('0f1e2d3c-4b5a-4697-8877-665544332211', 'Rename the config loader', 7, '{"conversation_id":"0f1e2d3c-4b5a-4697-8877-665544332211","messages":[
+              {"message":{"text":{"role":"System","content":"You are Forge."}}},
+              {"message":{"text":{"role":"User","content":"Rename the config loader.","model":"claude-sonnet-4-5"}}},
+              {"message":{"text":{"role":"Assistant","content":"Reading it first.","tool_calls":[{"name":"read","call_id":"call_1","arguments":{"path":"src/config.rs"}}],"model":"claude-sonnet-4-5","reasoning_details":[{"text":"Find the loader.","type_of":"reasoning.text"}]}},
+               "usage":{"prompt_tokens":{"actual":5200},"completion_tokens":{"actual":90},"total_tokens":{"actual":5290},"cached_tokens":{"actual":4000},"cost":0.0051}},
+              {"message":{"tool":{"name":"read","call_id":"call_1","output":{"is_error":false,"values":[{"text":"pub fn load() {}"}]}}}},
+              {"message":{"text":{"role":"Assistant","content":"Renamed load to load_config.","model":"claude-sonnet-4-5"}},
+               "usage":{"prompt_tokens":{"actual":5400},"completion_tokens":{"approx":60},"total_tokens":{"actual":5460},"cached_tokens":{"actual":5100},"cost":0.0032}}],
+              "tools":[{"name":"read","description":"Read a file","input_schema":{}}]}', '2026-12-01 09:00:00', '2026-12-01 09:04:00', '{"started_at":"2026-12-01T09:00:00Z","files_changed":{}}')
+            """#,
+        ]),
         (".config/Windsurf/User/workspaceStorage/ab12/state.vscdb", [
             "CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)",
             #"INSERT INTO ItemTable VALUES ('aiChat.chatdata', '{"tabs":[]}'), ('secret/auth', 'not to be read')"#,
@@ -88,7 +106,7 @@ import Testing
     static let rows: [String: Int] = [
         "goose.sessions": 1, "goose.messages": 2, "zed.threads": 1, "opencode.sessions": 1, "opencode.messages": 2,
         "opencode.parts": 3, "copilot-cli.usage": 1, "continue.token-log": 1, "kiro.conversations": 1, "windsurf.legacy-chat": 1,
-        "mimocode.sessions": 1, "mimocode.messages": 2, "mimocode.parts": 3,
+        "mimocode.sessions": 1, "mimocode.messages": 2, "mimocode.parts": 3, "forge.conversations": 1,
     ]
 
     static func makeHome(_ root: URL) throws {
@@ -153,6 +171,12 @@ import Testing
         let opencode = try session("opencode")
         #expect(opencode["messages"] as? Int == 2 && opencode["tool_calls"] as? Int == 1 && total(opencode) == 300 + 50 + 5000 + 100)
         #expect(opencode["first_prompt"] as? String == "paginate /users")
+        let forge = try session("forge")
+        #expect(forge["messages"] as? Int == 4 && forge["tool_calls"] as? Int == 1 && forge["title"] as? String == "Rename the config loader",
+                "the system prompt is not the conversation: \(forge)")
+        let forgeTokens = try #require(forge["tokens"] as? [String: Any])
+        #expect(forgeTokens["input"] as? Int == (5200 - 4000) + (5400 - 5100) && forgeTokens["cache_read"] as? Int == 9100, "\(forgeTokens)")
+        #expect(forgeTokens["output"] as? Int == 150 && abs((forgeTokens["cost"] as? Double ?? 0) - 0.0083) < 1e-9, "\(forgeTokens)")
         // MiMoCode's rows are OpenCode's, under its own name.
         let mimocode = try session("mimocode")
         #expect(mimocode["messages"] as? Int == 2 && mimocode["tool_calls"] as? Int == 1 && total(mimocode) == total(opencode))

@@ -375,6 +375,61 @@ rules:
         personal: {test: {value: [free, free_trial, pro, pro_plus, ultra]}, when: {key: cursorAuth/stripeMembershipType}}
 
 """#),
+        ("deepseek-tui.yaml", #"""
+# DeepSeek TUI / CodeWhale (sources.d/deepseek-tui.yaml; session_manager.rs's SavedSession,
+# models.rs's Message and ContentBlock). A document is a session: metadata, then messages[] of
+# {role, content[]} with text, thinking, tool_use (id, name, input) and tool_result (tool_use_id,
+# content, is_error) blocks; a user message of tool results answers the calls before it. The
+# messages have no times of their own: the session's are its metadata's. Only the token total
+# is kept (no input/output split), so no token counts are taken; the cost the tool recorded
+# (session and sub-agents, in dollars) is a running total, read with the first message.
+kinds: [deepseek-tui.session]
+type: [{value: message}]
+split:
+  - kinds: [deepseek-tui.session]
+    each: "messages[]"
+session:
+  id: $record.metadata.id
+  title: $record.metadata.title
+  project: $record.metadata.workspace
+  model: $record.metadata.model
+  started_at: $record.metadata.created_at
+  ended_at: $record.metadata.updated_at
+  parent: $record.metadata.parent_session_id
+rules:
+  - when: {role: user, "content[].type": tool_result}
+    message:
+      id: {concat: [$index]}
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: "content[type=tool_result].content"
+    tool_calls:
+      - each: "content[type=tool_result]"
+        id: tool_use_id
+        result: content
+        error: is_error
+        of_message: false
+  - when: {role: [user, assistant]}
+    message:
+      id: {concat: [$index]}
+      role: role
+      text: "content[type=text].text"
+      thinking: "content[type=thinking].thinking"
+      model: {path: $record.metadata.model, when: {role: assistant}}
+    tool_calls:
+      - each: "content[type=tool_use]"
+        id: id
+        name: name
+        input: input
+    # A session begins with the person's prompt: the running cost rides on it.
+    usage:
+      - when: {$index: 0}
+        mode: cumulative
+        id: {value: session}
+        model: $record.metadata.model
+        cost: {sum: [$record.metadata.cost.session_cost_usd, $record.metadata.cost.subagent_cost_usd]}
+
+"""#),
         ("droid.yaml", #"""
 # Factory Droid (formats-more.md §13): ~/.factory/sessions/<cwd>/<session>.jsonl (a
 # session_start line, then Anthropic-shaped messages) and <session>.settings.json beside it,
@@ -438,6 +493,66 @@ rules:
     when: {type: completion}
     timestamp: timestamp
     message: {id: id, role: {value: assistant}, text: finalText}
+
+"""#),
+        ("forge.yaml", #"""
+# Forge (sources.d/forge.yaml; forge_repo's conversation_record.rs). A row is a conversation; its
+# context's messages[] each hold one of `text` (a System, User or Assistant message: content,
+# the model, tool_calls with call_id, name and arguments, reasoning_details), `tool` (a call's
+# result: output.values[] of text, output.is_error) or `image`; an assistant message carries the
+# response's usage: prompt_tokens counting every input token (cache reads and writes too),
+# completion_tokens, cached_tokens (the cache reads), each {actual: n} or {approx: n}, and the
+# cost in dollars. The row is rewritten as the conversation grows: messages and usage are keyed
+# by their place, so a row read again adds only what is new.
+kinds: [forge.conversation]
+type: [{value: message}]
+split:
+  - kinds: [forge.conversation]
+    each: "context.messages[]"
+session:
+  id: $record.conversation_id
+  title: $record.title
+  started_at: $record.created_at
+  ended_at: $record.updated_at
+rules:
+  # The system prompt: Forge's instructions, not the conversation.
+  - when: {message.text.role: System}
+    skip: true
+  - when: {message.text: {exists: true}}
+    message:
+      id: {concat: [$index]}
+      role: {path: message.text.role, map: {User: user, Assistant: assistant}}
+      text: message.text.content
+      thinking: "message.text.reasoning_details[].text"
+      model: message.text.model
+    tool_calls:
+      - each: "message.text.tool_calls[]"
+        id: call_id
+        name: name
+        input: arguments
+    usage:
+      - when: {usage: {exists: true}}
+        id: {concat: [$index]}
+        model: message.text.model
+        input: {difference: [[usage.prompt_tokens.actual, usage.prompt_tokens.approx], [usage.cached_tokens.actual, usage.cached_tokens.approx]]}
+        output: [usage.completion_tokens.actual, usage.completion_tokens.approx]
+        cache_read: [usage.cached_tokens.actual, usage.cached_tokens.approx]
+        cost: usage.cost
+  - when: {message.tool: {exists: true}}
+    message:
+      id: {concat: [$index]}
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: "message.tool.output.values[].text"
+    tool_calls:
+      - id: message.tool.call_id
+        name: message.tool.name
+        result: "message.tool.output.values[].text"
+        error: message.tool.output.is_error
+        of_message: false
+  # A pasted image: nothing to show but that it was there.
+  - when: {message.image: {exists: true}}
+    skip: true
 
 """#),
         ("gemini-cli.yaml", #"""

@@ -752,6 +752,29 @@ sources:
     offset: byte
 
 """#),
+        ("deepseek-tui.yaml", #"""
+# DeepSeek TUI, now CodeWhale (github.com/Hmbown/DeepSeek-TUI, crates/tui/src/session_manager.rs
+# and models.rs). A saved session is one pretty-printed JSON document, sessions/<id>.json, written
+# whole (atomically) as the session runs: metadata (id, title, times, workspace, model, the
+# token total and the cost in dollars and yuan, the session it was forked from) and the
+# Anthropic-shaped messages. The folder was ~/.deepseek and is ~/.codewhale since the rename;
+# sessions/checkpoints/ (the latest crash checkpoint and the offline queue) is not a session and
+# is not read.
+sources:
+  - id: deepseek-tui.sessions
+    name: DeepSeek TUI (CodeWhale) saved sessions
+    tool: deepseek-tui
+    kind: deepseek-tui.session
+    priority: 150
+    roots:
+      default: ["~/.codewhale", "~/.deepseek"]
+      windows: ["${USERPROFILE}/.codewhale", "${USERPROFILE}/.deepseek"]
+    include: ["sessions/*.json"]
+    format: json
+    offset: snapshot
+    max_record_bytes: 67108864
+
+"""#),
         ("droid.yaml", #"""
 # Factory Droid. See formats-more.md §13. FACTORY_DIR moves ~/.factory.
 sources:
@@ -792,6 +815,32 @@ sources:
     include: ["projects/**/*.jsonl"]
     format: jsonl
     offset: byte
+
+"""#),
+        ("forge.yaml", #"""
+# Forge (forgecode, github.com/tailcallhq/forgecode). One SQLite database, .forge.db in Forge's
+# base folder (FORGE_CONFIG, else ~/forge where an older install left it, else ~/.forge;
+# forge_config/src/reader.rs, forge_domain/src/env.rs). Its `conversations` table
+# (forge_repo/src/database/migrations) holds a row per conversation: title, times, and the whole
+# context as JSON (forge_repo/src/conversation/conversation_record.rs), rewritten as the
+# conversation runs: a content hash per conversation finds the changes.
+sources:
+  - id: forge.conversations
+    name: Forge conversations
+    tool: forge
+    kind: forge.conversation
+    priority: 150
+    roots:
+      default: ["${FORGE_CONFIG:-~/.forge}", "~/forge"]
+      windows: ["${FORGE_CONFIG:-${USERPROFILE}/.forge}", "${USERPROFILE}/forge"]
+    include: [".forge.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT updated_at AS _cursor, conversation_id, title, workspace_id, created_at, updated_at, context, metrics FROM conversations
+      key_columns: [conversation_id]
+      required_tables: [conversations]
+      columns: {context: json, metrics: json}
 
 """#),
         ("gemini-cli.yaml", #"""
