@@ -59,10 +59,11 @@ import Testing
         }
         let state = #"{"version": 1, "custom_title": "Red build", "title_generated": false, "archived": false, "todos": []}"#
         let kimi = ".kimi/sessions/\(KimiEndToEndTests.workDirHash)/\(KimiEndToEndTests.session)"
-        for (folder, metadata) in [("\(kimiWorkRoot)/conv-\(KimiEndToEndTests.session)", "1.10"), (kimi, "1.9")] {
+        // Kimi Work's sub-agent in the kernel's layout (agents/), the CLI's in its own (subagents/).
+        for (folder, metadata, agents) in [("\(kimiWorkRoot)/conv-\(KimiEndToEndTests.session)", "1.10", "agents"), (kimi, "1.9", "subagents")] {
             func lines(_ lines: [String]) -> [String] { lines.map { $0.replacingOccurrences(of: #""protocol_version": "1.10""#, with: #""protocol_version": "\#(metadata)""#) } }
             try write(lines(KimiEndToEndTests.mainLines), to: "\(folder)/wire.jsonl", in: home)
-            try write(lines(KimiEndToEndTests.subagentLines), to: "\(folder)/subagents/agent-7f3e/wire.jsonl", in: home)
+            try write(lines(KimiEndToEndTests.subagentLines), to: "\(folder)/\(agents)/agent-7f3e/wire.jsonl", in: home)
             try state.write(to: home.appendingPathComponent("\(folder)/state.json"), atomically: true, encoding: .utf8)
         }
         // Kimi Work's runtime keeps its own sessions beside the conversations: a title it generated.

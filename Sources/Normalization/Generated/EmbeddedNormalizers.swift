@@ -776,8 +776,9 @@ read_as: {kimi-work.wire: kimi.wire, kimi-work.state: kimi.state}
 """#),
         ("kimi.yaml", #"""
 # Kimi Code CLI (sources.d/kimi.yaml; kimi-cli's src/kimi_cli/wire/types.py and kosong's message
-# and tooling types). The session is its folder; a sub-agent's folder (subagents/<agent id>/) is
-# a session of its own, linked to the session it ran in. Each wire record is
+# and tooling types). The session is its folder; a sub-agent's folder (subagents/<agent id>/,
+# or agents/<agent id>/ in the kernel's layout) is a session of its own, linked to the session
+# it ran in. Each wire record is
 # {timestamp (epoch seconds), message: {type, payload}}: TurnBegin and SteerInput carry what the
 # person typed (a string or content parts), ContentPart one whole text or thinking part, ToolCall
 # an OpenAI-shaped call (its arguments a JSON string), ToolResult the call's return value, and
@@ -789,7 +790,7 @@ kinds: [kimi.wire, kimi.state]
 type: message.type
 session:
   id: $path|parent
-  parent: {path: $path|dir|dir|parent, when: {$path: {contains: /subagents/}}}
+  parent: {path: $path|dir|dir|parent, when: {$path: {matches: "/(sub)?agents/[^/]+/wire\\.jsonl$"}}}
 rules:
   - kinds: [kimi.state]
     session: {title: custom_title}

@@ -1078,7 +1078,9 @@ sources:
                 "${XDG_DATA_HOME:-~/.local/share}/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home"]
       macos: ["~/Library/Application Support/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home"]
       windows: ["${APPDATA}/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home"]
-    include: ["sessions/*/conv-*/wire.jsonl", "sessions/*/conv-*/subagents/*/wire.jsonl"]
+    # A sub-agent's log: subagents/<id>/ as the CLI writes it, agents/<id>/ as the desktop's
+    # kernel does (peer reader); both are read.
+    include: ["sessions/*/conv-*/wire.jsonl", "sessions/*/conv-*/subagents/*/wire.jsonl", "sessions/*/conv-*/agents/*/wire.jsonl"]
     format: jsonl
     offset: byte
     # Every wire.jsonl begins with the same metadata line (as the CLI's).
@@ -1119,7 +1121,9 @@ sources:
     roots:
       default: ["${KIMI_SHARE_DIR:-~/.kimi}"]
       windows: ["${KIMI_SHARE_DIR:-${USERPROFILE}/.kimi}"]
-    include: ["sessions/*/*/wire.jsonl", "sessions/*/*/subagents/*/wire.jsonl"]
+    # A sub-agent's log: subagents/<id>/ (kimi-cli's session.py), agents/<id>/ (the Kimi Code
+    # kernel, per a peer reader); both are read.
+    include: ["sessions/*/*/wire.jsonl", "sessions/*/*/subagents/*/wire.jsonl", "sessions/*/*/agents/*/wire.jsonl"]
     format: jsonl
     offset: byte
     # Every wire.jsonl begins with the same metadata line: the second line (the first event,
