@@ -14,7 +14,6 @@ public struct AiderNormalizer: RecordNormalizer {
     public let kinds: Set<String> = ["aider.chat-history"]
     public let rawOnlyKinds: Set<String> = ["aider.input-history"]
 
-    package static let tool = "aider"
     package static let header = "# aider chat started at "
 
     public init() {}
@@ -41,7 +40,7 @@ public struct AiderNormalizer: RecordNormalizer {
             state["block"] = nil
             let note = line.dropFirst().trimmingCharacters(in: .whitespaces)
             if note.hasPrefix("Tokens:"), var usage = Self.usage(note) {
-                usage.key = NormalKey.make(device, Self.tool, "usage", run, record.path, String(record.position))
+                usage.key = NormalKey.make(device, record.tool, "usage", run, record.path, String(record.position))
                 usage.sessionKey = sessionKey
                 usage.source = record.source
                 usage.createdAt = JSON.timestamp(run)
@@ -49,7 +48,7 @@ public struct AiderNormalizer: RecordNormalizer {
             } else if note.hasPrefix("Applied edit to ") {
                 let path = String(note.dropFirst("Applied edit to ".count))
                 context.batch.fileChanges.append(FileChangeRow(
-                    key: NormalKey.make(device, Self.tool, "change", run, record.path, String(record.position)), sessionKey: sessionKey,
+                    key: NormalKey.make(device, record.tool, "change", run, record.path, String(record.position)), sessionKey: sessionKey,
                     path: path, createdAt: JSON.timestamp(run), source: record.source))
             }
             return
@@ -66,7 +65,7 @@ public struct AiderNormalizer: RecordNormalizer {
         }
         // The message so far; each later line of it outranks the one before.
         context.batch.messages.append(MessageRow(
-            key: NormalKey.make(device, Self.tool, "entry", run, record.path, state["blockStart"] ?? "0"), sessionKey: sessionKey,
+            key: NormalKey.make(device, record.tool, "entry", run, record.path, state["blockStart"] ?? "0"), sessionKey: sessionKey,
             role: role, kind: "text", text: state["blockText"], createdAt: JSON.timestamp(run),
             ordinal: Int64(state["blockStart"] ?? "") ?? record.position, rank: record.seq, source: record.source))
     }
@@ -74,8 +73,8 @@ public struct AiderNormalizer: RecordNormalizer {
     @discardableResult
     private func session(_ record: RawRecord, started: String, into context: inout NormalizationContext) -> String {
         let nativeID = "\(record.path)@\(started)"
-        let key = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: nativeID)
-        var row = SessionRow(key: key, tool: Self.tool, device: record.device, nativeID: nativeID, source: record.source,
+        let key = NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: nativeID)
+        var row = SessionRow(key: key, tool: record.tool, device: record.device, nativeID: nativeID, source: record.source,
                              startedAt: JSON.timestamp(started), endedAt: JSON.timestamp(started), file: record.path)
         row.project = record.path.split(separator: "/").dropLast().joined(separator: "/")
         row.title = nil

@@ -13,7 +13,6 @@ public struct AntigravityNormalizer: RecordNormalizer {
     public let rawOnlyKinds: Set<String> = ["antigravity.history", "antigravity.artifact", "antigravity.step"]
     public let opaqueKinds: Set<String> = ["antigravity.encrypted"]
 
-    package static let tool = "antigravity"
     package static let fields: Set<String> = [
         "step_index", "source", "type", "status", "created_at", "content", "thinking", "tool_calls", "truncated_fields",
     ]
@@ -29,9 +28,9 @@ public struct AntigravityNormalizer: RecordNormalizer {
         guard let brain = components.lastIndex(of: "brain"), brain + 1 < components.count,
               let index = JSON.int(step["step_index"]) else { return context.unreadable(record, "step_index") }
         let conversation = components[brain + 1]
-        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: conversation)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: conversation)
         let created = JSON.timestamp(step["created_at"])
-        context.batch.sessions.append(SessionRow(key: sessionKey, tool: Self.tool, device: record.device, nativeID: conversation,
+        context.batch.sessions.append(SessionRow(key: sessionKey, tool: record.tool, device: record.device, nativeID: conversation,
                                                  source: record.source, startedAt: created, endedAt: created, file: record.path))
 
         let type = step["type"] as? String ?? "STEP"
@@ -42,7 +41,7 @@ public struct AntigravityNormalizer: RecordNormalizer {
         default: role = "assistant"
         }
         let status = step["status"] as? String ?? ""
-        let key = NormalKey.make(record.scopedDevice, Self.tool, "step", conversation, "\(index)")
+        let key = NormalKey.make(record.scopedDevice, record.tool, "step", conversation, "\(index)")
         let text = JSON.string(step["content"]) ?? JSON.string(step["thinking"])
         context.batch.messages.append(MessageRow(
             key: key, sessionKey: sessionKey, role: role, kind: type == "CHECKPOINT" ? "compaction" : type.lowercased(), text: text,
@@ -51,7 +50,7 @@ public struct AntigravityNormalizer: RecordNormalizer {
             guard let call = call as? [String: Any] else { continue }
             let callID = "\(conversation)/\(index)/\(number)"
             context.batch.toolCalls.append(ToolCallRow(
-                key: NormalKey.make(record.scopedDevice, Self.tool, "call", callID), sessionKey: sessionKey, messageKey: key, callID: callID,
+                key: NormalKey.make(record.scopedDevice, record.tool, "call", callID), sessionKey: sessionKey, messageKey: key, callID: callID,
                 name: JSON.string(call["name"]), input: JSON.text(call["args"]), isError: status == "ERROR" ? true : nil,
                 startedAt: created, source: record.source))
         }
@@ -67,12 +66,12 @@ public struct AntigravityNormalizer: RecordNormalizer {
               let root = ProtobufFields(Array(data)[...]), let metadata = root.message(1) else {
             return context.unreadable(record, "data")
         }
-        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: Self.tool, nativeID: conversation)
+        let sessionKey = NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: conversation)
         let model = metadata.string(19) ?? metadata.string(21)
-        context.batch.sessions.append(SessionRow(key: sessionKey, tool: Self.tool, device: record.device, nativeID: conversation,
+        context.batch.sessions.append(SessionRow(key: sessionKey, tool: record.tool, device: record.device, nativeID: conversation,
                                                  source: record.source, model: model, file: record.path))
         guard let usage = metadata.message(4) else { return }
-        var usageRow = UsageRow(key: NormalKey.make(record.scopedDevice, Self.tool, "generation", conversation, "\(index)"),
+        var usageRow = UsageRow(key: NormalKey.make(record.scopedDevice, record.tool, "generation", conversation, "\(index)"),
                             sessionKey: sessionKey, model: model, source: record.source)
         usageRow.input = usage.int(2) ?? 0
         usageRow.output = usage.int(3) ?? 0

@@ -14,7 +14,6 @@ public struct ClaudeCodeNormalizer: RecordNormalizer {
     public let kinds: Set<String> = ["claude-code.transcript", "claude-code.subagent-meta"]
     public let rawOnlyKinds: Set<String> = ["claude-code.history"]
 
-    package static let tool = "claude-code"
     package static let types: Set<String> = [
         "user", "assistant", "system", "progress", "queue-operation", "file-history-snapshot", "summary", "attachment",
         "custom-title", "ai-title", "last-prompt", "pr-link", "mode", "permission-mode", "tag",

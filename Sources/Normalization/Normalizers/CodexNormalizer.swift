@@ -15,7 +15,6 @@ public struct CodexNormalizer: RecordNormalizer {
     public let kinds: Set<String> = ["codex.rollout", "codex.session-index", "codex.legacy-session"]
     public let rawOnlyKinds: Set<String> = ["codex.history"]
 
-    package static let tool = "codex"
     package static let types: Set<String> = ["session_meta", "response_item", "event_msg", "turn_context", "compacted"]
     package static let fields: Set<String> = ["timestamp", "type", "payload", "ordinal"]
     package static let toolCalls: Set<String> = [

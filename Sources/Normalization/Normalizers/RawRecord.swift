@@ -41,7 +41,9 @@ public struct RawRecord {
 
     /// The tool is the kind's first label: `cursor-agent.blob` → `cursor-agent`; for a kind
     /// read as another's (a fork writing its parent's format), the tool that wrote it.
-    public var tool: String { forkTool ?? String(kind.prefix { $0 != "." }) }
+    public var tool: String { forkTool ?? Self.tool(ofKind: kind) }
+    /// A kind's tool: its first label.
+    public static func tool(ofKind kind: String) -> String { String(kind.prefix { $0 != "." }) }
     /// The tool named on the rows of a kind read as another's (see ``readAs(kind:tool:)``).
     public private(set) var forkTool: String?
 

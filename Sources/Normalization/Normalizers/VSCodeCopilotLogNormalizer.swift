@@ -14,7 +14,6 @@ import IngestStore
 public struct VSCodeCopilotLogNormalizer: RecordNormalizer {
     public let kinds: Set<String> = ["vscode-copilot.session-log"]
 
-    package static let tool = "vscode-copilot"
 
     public init() {}
 
@@ -146,7 +145,7 @@ public struct VSCodeCopilotLogNormalizer: RecordNormalizer {
                     text += JSON.string(part["value"]) ?? JSON.string((part["content"] as? [String: Any])?["value"]) ?? ""
                 } else if kind == "toolInvocationSerialized" || kind == "toolInvocation", let callID = JSON.string(part["toolCallId"]) {
                     context.batch.toolCalls.append(ToolCallRow(
-                        key: NormalKey.make(record.scopedDevice, VSCodeCopilotLogNormalizer.tool, "call", sessionID ?? "", callID),
+                        key: NormalKey.make(record.scopedDevice, record.tool, "call", sessionID ?? "", callID),
                         sessionKey: sessionKey, messageKey: key(index, "response"), callID: callID, name: JSON.string(part["toolId"]),
                         input: JSON.string((part["invocationMessage"] as? [String: Any])?["value"]) ?? JSON.string(part["invocationMessage"]),
                         result: JSON.text(part["resultDetails"]), source: record.source))
@@ -177,17 +176,17 @@ public struct VSCodeCopilotLogNormalizer: RecordNormalizer {
         }
 
         private var sessionKey: String {
-            NormalKey.session(device: record.scopedDevice, tool: VSCodeCopilotLogNormalizer.tool, nativeID: sessionID ?? "")
+            NormalKey.session(device: record.scopedDevice, tool: record.tool, nativeID: sessionID ?? "")
         }
 
         private func key(_ index: Int, _ part: String) -> String {
-            NormalKey.make(record.scopedDevice, VSCodeCopilotLogNormalizer.tool, "entry", sessionID ?? "",
+            NormalKey.make(record.scopedDevice, record.tool, "entry", sessionID ?? "",
                            state["r\(index).id"] ?? "#\(index)", part)
         }
 
         private func sessionRow(into context: inout NormalizationContext) {
             guard let sessionID else { return }
-            var row = SessionRow(key: sessionKey, tool: VSCodeCopilotLogNormalizer.tool, device: record.device, nativeID: sessionID,
+            var row = SessionRow(key: sessionKey, tool: record.tool, device: record.device, nativeID: sessionID,
                                  source: record.source, startedAt: state["created"], endedAt: state["created"], file: record.path)
             row.title = state["title"]
             context.batch.sessions.append(row)

@@ -91,7 +91,7 @@ extension NormalizerRegistry {
                     problems.append(ConfigProblem(location, field: field, "no normaliser reads '\(target)'\(guess)"))
                 } else {
                     owners[kind] = mapping.name
-                    readAs[kind] = NormalizerRegistry.ReadAs(kind: target, tool: mapping.tool ?? String(kind.prefix { $0 != "." }))
+                    readAs[kind] = NormalizerRegistry.ReadAs(kind: target, tool: mapping.tool ?? RawRecord.tool(ofKind: kind))
                 }
             }
         }
