@@ -14,9 +14,11 @@ import Testing
         var limits = TestServer.testLimits
         limits.maxConcurrentIngests = 1
         // About the bound, not about slow bodies: the half-sent batch must outlive a starved test
-        // process (the full parallel suite on 2 cores held this test for ~180 s).
+        // process (the full parallel suite on 2 cores held this test for ~180 s), its deadlines
+        // and the connection's idle timeout too (a 30 s pause closed it in CI).
         limits.bodyDeadline = .seconds(600)
         limits.bodyGrace = .seconds(600)
+        limits.idleTimeout = .seconds(600)
         try await TestServer.with(.sqlite, limits: limits) { test in
             try await LiveServer.with(test.server) { url in
                 // The first batch arrives slowly: half now, the rest when the test says so.

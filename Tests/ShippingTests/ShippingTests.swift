@@ -109,11 +109,19 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
         let batch = 40
         let args = ["scan", "--endpoint", server.endpoint, "--quiet", "--set", "upload.batch_max_records=\(batch)"]
             + corpus.arguments(state: "state")
+        // Each run is killed once the server has acknowledged two or three more batches, so the
+        // kills land mid-backfill however fast or starved this machine is (a random sleep let
+        // the backfill finish after four kills on a loaded one).
         var kills = 0
         while kills < 20 {
             let log = corpus.root.appendingPathComponent("run-\(kills).log")
+            let acknowledged = server.int("accepted_batches")
+            let target = acknowledged + Int.random(in: 2...3)
             let process = try ProcessRunner.start(ProcessRunner.sensor, args, environment: token, log: log)
-            try await Task.sleep(for: .seconds(Double.random(in: 0.05...0.6)))
+            let giveUp = ContinuousClock.now + .seconds(300)
+            while process.isRunning && server.int("accepted_batches") < target && ContinuousClock.now < giveUp {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             guard process.isRunning else { break }  // finished before the kill
             kill(process.processIdentifier, SIGKILL)
             await ProcessRunner.exit(of: process)

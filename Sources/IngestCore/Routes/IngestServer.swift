@@ -65,6 +65,9 @@ public struct IngestServer: Sendable {
         /// A request head must arrive within this long of a connection opening (or of the last
         /// response ending).
         public var headerTimeout: TimeAmount = .seconds(30)
+        /// A connection that reads nothing for this long is closed: a keep-alive connection
+        /// between requests, or one whose body stopped arriving.
+        public var idleTimeout: TimeAmount = .seconds(30)
         /// A body must arrive at this average rate once `bodyGrace` has passed (slow uploads
         /// give their ingest slot back).
         public var minimumBodyBytesPerSecond = 16 << 10
@@ -186,11 +189,11 @@ public struct IngestServer: Sendable {
         configPollInterval: Duration = .seconds(1),
         onListening: @escaping @Sendable (String) async -> Void = { _ in }
     ) throws -> Application<RouterResponder<IngestRequestContext>> {
-        // Keep-alive connections idle for 30 s are closed, and so are those whose request head
-        // does not come within the header timeout.
+        // Connections that read nothing for the idle timeout are closed, and so are those whose
+        // request head does not come within the header timeout.
         let headerTimeout = limits.headerTimeout
         let http1 = HTTPServerBuilder.http1(configuration: .init(
-            additionalChannelHandlers: [RequestHeadDeadline(timeout: headerTimeout)], idleTimeout: .seconds(30)))
+            additionalChannelHandlers: [RequestHeadDeadline(timeout: headerTimeout)], idleTimeout: limits.idleTimeout))
         let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
         let scheme = tls == nil ? "http" : "https"
         let hostInURL = host.contains(":") ? "[\(host)]" : host
