@@ -94,9 +94,9 @@ import Testing
         try await harness.waitFor(seconds: 30) { harness.idsAtServer == 1 }
 
         try harness.append(#"{"new":"project"}"#, to: "tool/projects/brand-new/t.jsonl")
-        try await harness.waitFor(seconds: 5) { harness.idsAtServer == 2 }
+        try await harness.waitFor(seconds: 30) { harness.idsAtServer == 2 }
         try harness.append(#"{"new":"line"}"#, to: "tool/projects/brand-new/t.jsonl")
-        try await harness.waitFor(seconds: 5) { harness.idsAtServer == 3 }
+        try await harness.waitFor(seconds: 30) { harness.idsAtServer == 3 }
     }
 
     @Test func statusWorksWhileRunning() async throws {
@@ -140,7 +140,7 @@ import Testing
         sources:
           - {id: live.notes, kind: live.notes, roots: {default: ["~/notes"]}, include: ["*.jsonl"], format: jsonl, offset: byte}
         """.write(to: harness.sources.appendingPathComponent("notes.yaml"), atomically: true, encoding: .utf8)
-        try await harness.waitFor(seconds: 5, "the new source") { harness.idsAtServer == 2 }
+        try await harness.waitFor(seconds: 30, "the new source") { harness.idsAtServer == 2 }
         // Nothing already sent is sent again.
         try await Task.sleep(for: .seconds(1))
         #expect(harness.idsAtServer == 2)
