@@ -367,8 +367,13 @@ package struct ExplorerHandler: Sendable {
             usageByMessage[message] = tokens
         }
         // A response split over several messages (text, then tool use) shows its calls and
-        // usage once each, under the message that carries them.
-        var items = shown.map { message in
+        // usage once each, under the message that carries them. A tool's output is shown on its
+        // call: the message that only carried it (``NormalizedBatch/keepResultsOnce``) is not.
+        let carriesNothing = { (message: NormalizedReader.Message) in
+            message.kind == "tool_result" && (message.text ?? "").isEmpty && callsByMessage[message.id] == nil
+                && usageByMessage[message.id] == nil
+        }
+        var items = shown.filter { !carriesNothing($0) }.map { message in
             let usage = usageByMessage[message.id].map { tokens in
                 "\(DisplayFormat.count(tokens.input)) in · \(DisplayFormat.count(tokens.output)) out · "
                     + "\(DisplayFormat.count(tokens.cacheRead)) cache read · \(DisplayFormat.count(tokens.cacheWrite)) cache write · "

@@ -187,7 +187,9 @@ public struct NormalizerRegistry: Sendable {
         if normalizer.opaqueKinds.contains(record.kind) {
             context.batch.count(DriftKey(source: record.source, tool: record.tool, toolVersion: "", kind: record.kind, reason: "opaque", name: record.kind))
         } else if normalizer.kinds.contains(record.kind) {
+            let messages = context.batch.messages.count, calls = context.batch.toolCalls.count
             normalizer.normalize(record, into: &context)
+            context.batch.keepResultsOnce(messagesFrom: messages, callsFrom: calls)
         }
     }
 }
