@@ -74,6 +74,13 @@ public struct CursorNormalizer: RecordNormalizer {
         if let model = JSON.string(JSON.at(value, "modelConfig.modelName")), model != "default" { session.model = model }
         session.status = (JSON.bool(value["isArchived"]) == true) ? "archived" : "active"
         context.batch.sessions.append(session)
+        // Sub-agents run as composers of their own (3.x lists them with `isSubagent` in
+        // `composerHeaders`); the parent names them.
+        for case let child as String in value["subComposerIds"] as? [Any] ?? [] where !child.isEmpty {
+            context.batch.links.append(SessionLinkRow(
+                childKey: NormalKey.session(device: record.scopedDevice, tool: tool, nativeID: child), parentKey: sessionKey,
+                relation: "subagent", source: record.source))
+        }
         for (position, header) in (value["fullConversationHeadersOnly"] as? [Any] ?? []).enumerated() {
             guard let bubbleID = JSON.string((header as? [String: Any])?["bubbleId"]) else { continue }
             context.batch.positions.append(MessagePositionRow(messageKey: Self.bubbleKey(record, composerID, bubbleID),
@@ -101,9 +108,17 @@ public struct CursorNormalizer: RecordNormalizer {
         // Epoch milliseconds in older bubbles, an ISO time in newer ones (schema 3).
         let created = JSON.timestamp(epoch: bubble["createdAt"]) ?? JSON.timestamp(bubble["createdAt"])
             ?? JSON.timestamp(epoch: JSON.at(bubble, "timingInfo.clientRpcSendTime"))
+        // A reasoning step is a bubble of its own with empty text (3.x); its signature is
+        // opaque and not kept in the row.
+        var text = JSON.string(bubble["text"]) ?? JSON.string(bubble["rawText"])
+        var kind = "text"
+        if text?.isEmpty ?? true, let thinking = JSON.string(JSON.at(bubble, "thinking.text")), !thinking.isEmpty {
+            text = thinking
+            kind = "thinking"
+        }
         context.batch.messages.append(MessageRow(
-            key: key, sessionKey: sessionKey, responseID: nil, role: role, kind: "text",
-            text: JSON.string(bubble["text"]) ?? JSON.string(bubble["rawText"]), model: model, createdAt: created,
+            key: key, sessionKey: sessionKey, responseID: nil, role: role, kind: kind,
+            text: text, model: model, createdAt: created,
             ordinal: position ?? record.position, rank: record.seq, source: record.source))
         if let position { context.batch.positions.append(MessagePositionRow(messageKey: key, position: position, source: record.source)) }
         if let model { context.batch.models.insert([sessionKey, model, record.source]) }
