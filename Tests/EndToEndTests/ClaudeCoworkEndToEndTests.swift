@@ -14,9 +14,9 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func coworkTranscriptsArriveAsClaudeCodeSessionsAndUploadsStayHome(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cowork-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("cowork")
+        defer { scratch.remove() }
+        let home = scratch.home
         let sessions = home.appendingPathComponent(".config/Claude/local-agent-mode-sessions/9ce8a385-acct/c07f5e87-ws")
         // One session in each layout Desktop has used: local_<id>/ and agent/local_<name>_<id>/.
         let first = sessions.appendingPathComponent("local_ea335947/.claude/projects/-sessions-quiet-fox")
@@ -35,8 +35,8 @@ import Testing
         // A person's own JSONL uploaded into the session: theirs, not a transcript.
         try #"{"receipt":"PLANTED-UPLOAD","amount":12}"#.appending("\n").write(to: uploads.appendingPathComponent("receipts.jsonl"), atomically: true, encoding: .utf8)
 
-        let work = root.appendingPathComponent("work")
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let work = scratch.work
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         #expect(try await DocumentedToolRun.matchedFiles(source: "claude-cowork.transcripts", home: home) == 2)
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "claude-cowork.transcripts") == 3)
@@ -49,7 +49,7 @@ import Testing
         #expect((sorted["tokens"] as? [String: Any])?["input"] as? Int == 120)
 
         let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.path,
-                                                                        "--state-dir", root.appendingPathComponent("dry-state").path])
+                                                                        "--state-dir", scratch.root.appendingPathComponent("dry-state").path])
         #expect(dryRun.status == 0 && dryRun.text.contains("Sort my receipts by month."))
         #expect(!dryRun.text.contains("PLANTED-UPLOAD"), "an upload never leaves")
     }

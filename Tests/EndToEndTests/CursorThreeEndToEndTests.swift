@@ -57,17 +57,17 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func composersBubblesReasoningAndSubAgentsOfThreeXBesideTwoX(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cursor3-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("cursor3")
+        defer { scratch.remove() }
+        let home = scratch.home
         let global = home.appendingPathComponent(".config/Cursor/User/globalStorage")
         try FileManager.default.createDirectory(at: global, withIntermediateDirectories: true)
         let database = try Database(path: global.appendingPathComponent("state.vscdb").path, mode: .readWriteCreate)
         for statement in Self.schema + Self.main { try database.execute(statement) }
-        let work = root.appendingPathComponent("work")
+        let work = scratch.work
 
         #expect(try await DocumentedToolRun.matchedFiles(source: "cursor.composer-headers", home: home) == 1)
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "cursor.kv-inserts") == 10,
                 "three composers and seven bubbles, each once")

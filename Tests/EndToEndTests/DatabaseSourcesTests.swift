@@ -119,11 +119,11 @@ import Testing
     }
 
     @Test func everyQueryPreparesAndEveryRowIsSentOnce() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("databases-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        try Self.makeHome(root)
-        let state = root.appendingPathComponent(".state").path
-        let report = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--validate-config", "--json", "--home", root.path, "--state-dir", state])
+        let scratch = ScratchHome("databases")
+        defer { scratch.remove() }
+        try Self.makeHome(scratch.root)
+        let state = scratch.root.appendingPathComponent(".state").path
+        let report = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--validate-config", "--json", "--home", scratch.root.path, "--state-dir", state])
         #expect(report.status == 0, "\(report.stderr)")
         let sources = try #require((try JSONSerialization.jsonObject(with: report.stdout) as? [String: Any])?["sources"] as? [[String: Any]])
         for id in Self.rows.keys {
@@ -133,7 +133,7 @@ import Testing
                 #expect(database["result"] as? String == "prepares", "\(id): \(database)")
             }
         }
-        let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", root.path, "--state-dir", state])
+        let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", scratch.root.path, "--state-dir", state])
         #expect(dryRun.status == 0, "\(dryRun.stderr)")
         var bySource: [String: Int] = [:]
         for line in dryRun.lines {
@@ -147,12 +147,12 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func theirRowsBecomeSessions(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("databases-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("databases")
+        defer { scratch.remove() }
+        let home = scratch.home
         try Self.makeHome(home)
-        let work = root.appendingPathComponent("work")
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let work = scratch.work
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
             "scan", "--home", home.path, "--state-dir", work.appendingPathComponent("state").path, "--endpoint", server.endpoint,

@@ -35,9 +35,9 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func savedSessionsArriveWithCallsCostAndForks(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("deepseek-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("deepseek")
+        defer { scratch.remove() }
+        let home = scratch.home
         let sessions = home.appendingPathComponent(".deepseek/sessions")
         let renamed = home.appendingPathComponent(".codewhale/sessions")
         for folder in [sessions.appendingPathComponent("checkpoints"), renamed] {
@@ -50,10 +50,10 @@ import Testing
             .write(to: sessions.appendingPathComponent("checkpoints/latest.json"), atomically: true, encoding: .utf8)
         try Self.document(id: Self.fork, parent: Self.session, messages: [Self.prompt, Self.firstTurn], cost: 0.004)
             .write(to: renamed.appendingPathComponent("\(Self.fork).json"), atomically: true, encoding: .utf8)
-        let work = root.appendingPathComponent("work")
+        let work = scratch.work
 
         #expect(try await DocumentedToolRun.matchedFiles(source: "deepseek-tui.sessions", home: home) == 2, "two sessions, not the checkpoint")
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "deepseek-tui.sessions") == 2)
         // The session goes on: written whole again, two more messages, a larger running cost.
@@ -84,7 +84,7 @@ import Testing
         let drift = try #require(try await NormalizationEndToEndTests.get(server, "/api/v1/drift") as? [String: Any])
         #expect((drift["drift"] as? [[String: Any]] ?? []).filter { $0["tool"] as? String == "deepseek-tui" }.isEmpty)
         let everything = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.path,
-                                                                            "--state-dir", root.appendingPathComponent("dry").path])
+                                                                            "--state-dir", scratch.root.appendingPathComponent("dry").path])
         #expect(!everything.text.contains("PLANTED-CHECKPOINT"), "the crash checkpoint is not a session")
     }
 }

@@ -15,17 +15,17 @@ import Testing
     }
 
     @Test func everyToolOfTheDemoHomeShowsWhatWasWritten() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("demo")
+        defer { scratch.remove() }
+        let home = scratch.home
         let written = try await Self.makeDemoHome(home)
         #expect(Set(written.keys) == ["claude-code", "codex", "openclaw", "cursor", "gemini-cli", "copilot-cli", "crush"])
-        let server = try await IngestServerProcess(database: root.appendingPathComponent("ingest.db").path,
-                                                   directory: root.appendingPathComponent("work"))
+        let server = try await IngestServerProcess(database: scratch.root.appendingPathComponent("ingest.db").path,
+                                                   directory: scratch.root.appendingPathComponent("work"))
         defer { server.stop() }
         // Not --quiet: the progress lines go to standard error (no terminal here: one per 10 s and the last).
         let scan = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--home", home.path, "--state-dir",
-                                                                      root.appendingPathComponent("state").path,
+                                                                      scratch.root.appendingPathComponent("state").path,
                                                                       "--endpoint", server.endpoint, "--token-file", server.tokenFile.path])
         #expect(scan.status == 0, "\(scan.stderr)")
         let progress = scan.stderr.split(separator: "\n").filter { $0.hasPrefix("progress:") }
@@ -53,14 +53,14 @@ import Testing
     }
 
     @Test func everyEnvelopeIsOneLineAndAPrettyPrintedDocumentKeepsItsValue() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("demo")
+        defer { scratch.remove() }
+        let home = scratch.home
         _ = try await Self.makeDemoHome(home)
         let index = home.appendingPathComponent(".openclaw/agents/main/sessions/sessions.json")
         #expect(try String(contentsOf: index, encoding: .utf8).split(separator: "\n").count > 10, "the index is pretty-printed")
         let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.path, "--state-dir",
-                                                                        root.appendingPathComponent("state").path])
+                                                                        scratch.root.appendingPathComponent("state").path])
         #expect(dryRun.status == 0, "\(dryRun.stderr)")
         let envelopes = dryRun.lines.map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(envelopes.allSatisfy { $0 != nil }, "every line is one JSON envelope")

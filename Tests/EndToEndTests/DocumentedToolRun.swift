@@ -33,3 +33,22 @@ enum DocumentedToolRun {
         return rows.filter { $0["source"] as? String == source }.compactMap { $0["envelopes"] as? Int }.reduce(0, +)
     }
 }
+
+/// A scratch folder for one run: a `home` to plant a tool's files in, a `work` folder for the
+/// server's store and the sensor's state. `remove()` it when done (`defer`).
+struct ScratchHome {
+    let root: URL
+    var home: URL { root.appendingPathComponent("home") }
+    var work: URL { root.appendingPathComponent("work") }
+
+    init(_ name: String) {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
+
+    /// A real `sensor-ingest` on a fresh store of `kind` (`sqlite` or `postgres`) in `work`.
+    func server(_ kind: String) async throws -> IngestServerProcess {
+        try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+    }
+}

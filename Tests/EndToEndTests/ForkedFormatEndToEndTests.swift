@@ -87,11 +87,11 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func aForksFilesBecomeItsOwnSessionsExactlyAsItsParentsWould(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("forks-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("forks")
+        defer { scratch.remove() }
+        let home = scratch.home
         let piFiles = try Self.plant(in: home)
-        let work = root.appendingPathComponent("work")
+        let work = scratch.work
 
         #expect(try await DocumentedToolRun.matchedFiles(source: "traex.rollouts", home: home) == 1)
         #expect(try await DocumentedToolRun.matchedFiles(source: "openclaude.transcripts", home: home) == 1)
@@ -99,7 +99,7 @@ import Testing
         #expect(try await DocumentedToolRun.matchedFiles(source: "kimi-work.wire", home: home) == 2, "the conversation and its sub-agent, not the runtime's title session")
         #expect(try await DocumentedToolRun.matchedFiles(source: "kimi-work.state", home: home) == 1)
 
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "traex.rollouts") == Self.traexLines.count)
         #expect(try await DocumentedToolRun.stored(source: "openclaude.transcripts", in: server) == Self.openClaudeLines.count)
@@ -149,7 +149,7 @@ import Testing
 
         // The runtime's own session never left the laptop.
         let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.path,
-                                                                        "--state-dir", root.appendingPathComponent("dry-state").path])
+                                                                        "--state-dir", scratch.root.appendingPathComponent("dry-state").path])
         #expect(dryRun.status == 0 && !dryRun.text.contains("PLANTED-RUNTIME-PROMPT"))
 
         // Nothing the parents' normalisers do not understand, under any fork's name.

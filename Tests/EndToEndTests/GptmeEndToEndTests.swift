@@ -38,9 +38,9 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func gptmeConversationsArriveWithTheirMessagesTokensAndCost(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gptme-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("gptme")
+        defer { scratch.remove() }
+        let home = scratch.home
 
         var first = Conversation(folder: "2026-12-03-sneaking-purple-dog")
         first.say("system", "You are gptme, a general-purpose AI assistant.", at: 0)
@@ -60,8 +60,8 @@ import Testing
 
         #expect(try await DocumentedToolRun.matchedFiles(source: "gptme.conversations", home: home) == conversations.count)
 
-        let work = root.appendingPathComponent("work")
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let work = scratch.work
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         let stored = try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "gptme.conversations")
         #expect(stored == conversations.map(\.lines.count).reduce(0, +), "every line once")

@@ -43,17 +43,17 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func hermesSessionsArriveWithMessagesCallsLinksAndGrowingTotals(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hermes-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("hermes")
+        defer { scratch.remove() }
+        let home = scratch.home
         let folder = home.appendingPathComponent(".hermes")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let database = try Database(path: folder.appendingPathComponent("state.db").path, mode: .readWriteCreate)
         try database.execute("PRAGMA journal_mode=WAL")
         for statement in Self.schema { try database.execute(statement) }
 
-        let work = root.appendingPathComponent("work")
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let work = scratch.work
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         #expect(try await DocumentedToolRun.matchedFiles(source: "hermes.sessions", home: home) == 1)
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "hermes.messages") == 4)
@@ -104,7 +104,7 @@ import Testing
 
         // What the declaration denies stays on the laptop: a dry run prints every envelope a scan would send.
         let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.path,
-                                                                        "--state-dir", root.appendingPathComponent("dry-state").path])
+                                                                        "--state-dir", scratch.root.appendingPathComponent("dry-state").path])
         #expect(dryRun.status == 0, "\(dryRun.stderr)")
         #expect(dryRun.text.contains("Why does the login test fail on CI?"))
         #expect(!dryRun.text.contains("You are Hermes") && !dryRun.text.contains("an api copy") && !dryRun.text.contains("display_identity"))

@@ -50,9 +50,9 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func kimiSessionsArriveWithPromptsAnswersCallsTokensAndSubagents(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("kimi")
+        defer { scratch.remove() }
+        let home = scratch.home
         let folder = home.appendingPathComponent(".kimi/sessions/\(Self.workDirHash)/\(Self.session)")
         let subagent = folder.appendingPathComponent("subagents/agent-7f3e")
         try FileManager.default.createDirectory(at: subagent, withIntermediateDirectories: true)
@@ -61,8 +61,8 @@ import Testing
         try #"{"version": 1, "approval": {"yolo": false, "afk": false, "auto_approve_actions": []}, "custom_title": "Red build", "title_generated": false, "archived": false, "todos": []}"#
             .write(to: folder.appendingPathComponent("state.json"), atomically: true, encoding: .utf8)
 
-        let work = root.appendingPathComponent("work")
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let work = scratch.work
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         #expect(try await DocumentedToolRun.matchedFiles(source: "kimi.wire", home: home) == 2)
         #expect(try await DocumentedToolRun.matchedFiles(source: "kimi.state", home: home) == 1)

@@ -26,9 +26,9 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func vibeSessionsArriveWithTheirMessagesCallsAndLastTotals(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vibe-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("vibe")
+        defer { scratch.remove() }
+        let home = scratch.home
         let session = home.appendingPathComponent(".vibe/logs/session/\(Self.folder)")
         try FileManager.default.createDirectory(at: session, withIntermediateDirectories: true)
         let messages = [
@@ -39,8 +39,8 @@ import Testing
         ]
         try (messages.joined(separator: "\n") + "\n").write(to: session.appendingPathComponent("messages.jsonl"), atomically: true, encoding: .utf8)
 
-        let work = root.appendingPathComponent("work")
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let work = scratch.work
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         // The metadata as after the first turn, then rewritten whole after the second.
         try Self.meta(prompt: 4200, completion: 150, end: "2026-12-04T09:15:20.000000+00:00")

@@ -34,10 +34,10 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func aToolDeclaredOnBothSidesIsNormalisedWithoutABuild(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("new-tool-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home"), sources = root.appendingPathComponent("sources")
-        let config = root.appendingPathComponent("config"), mappings = config.appendingPathComponent("normalizers.d")
+        let scratch = ScratchHome("new-tool")
+        defer { scratch.remove() }
+        let home = scratch.root.appendingPathComponent("home"), sources = scratch.root.appendingPathComponent("sources")
+        let config = scratch.root.appendingPathComponent("config"), mappings = config.appendingPathComponent("normalizers.d")
         for folder in [home.appendingPathComponent(".acme/logs"), sources, mappings] {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         }
@@ -50,7 +50,7 @@ import Testing
 
             """.write(to: log, atomically: true, encoding: .utf8)
 
-        let work = root.appendingPathComponent("work")
+        let work = scratch.work
         let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work,
                                                    extra: ["--config", config.path])
         defer { server.stop() }

@@ -44,9 +44,9 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func conversationsArriveWithTheirCallsErrorsAndRunningTotals(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("openhands-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("openhands")
+        defer { scratch.remove() }
+        let home = scratch.home
         let folder = home.appendingPathComponent(".openhands/conversations/\(Self.conversation)")
         let eventsFolder = folder.appendingPathComponent("events")
         try FileManager.default.createDirectory(at: eventsFolder, withIntermediateDirectories: true)
@@ -55,17 +55,17 @@ import Testing
         }
         let state = folder.appendingPathComponent("base_state.json")
         try Self.baseState(agent: (12000, 800, 9000, 500, 100, 0.0421)).write(to: state, atomically: true, encoding: .utf8)
-        let work = root.appendingPathComponent("work")
+        let work = scratch.work
 
         #expect(try await DocumentedToolRun.matchedFiles(source: "openhands.events", home: home) == Self.events.count)
         #expect(try await DocumentedToolRun.matchedFiles(source: "openhands.state", home: home) == 1)
         // Of the state, only what the declaration names leaves: never the key, never a secret.
         let dryRun = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--dry-run", "--home", home.path,
-                                                                        "--state-dir", root.appendingPathComponent("dry-state").path])
+                                                                        "--state-dir", scratch.root.appendingPathComponent("dry-state").path])
         #expect(dryRun.status == 0 && dryRun.text.contains("Why does the CLI crash on start?"))
         #expect(!dryRun.text.contains("PLANTED"), "the agent's key and the secret registry stay home")
 
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "openhands.events") == Self.events.count)
         // The conversation goes on: the state is rewritten with larger totals and read again.

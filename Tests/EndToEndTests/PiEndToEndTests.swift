@@ -107,16 +107,16 @@ import Testing
 
     @Test(arguments: SensorIntoIngestTests.databases)
     func piSessionsArriveWithTheirMessagesCallsTokensAndCost(_ kind: String) async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pi-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home")
+        let scratch = ScratchHome("pi")
+        defer { scratch.remove() }
+        let home = scratch.home
         let files = try Self.plant(in: home)
-        let work = root.appendingPathComponent("work")
+        let work = scratch.work
 
         // The built-in declaration finds every file.
         #expect(try await DocumentedToolRun.matchedFiles(source: "pi.sessions", home: home) == files.count)
 
-        let server = try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)
+        let server = try await scratch.server(kind)
         defer { server.stop() }
         // Every line stored once, however often it is scanned.
         let stored = try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "pi.sessions")
