@@ -1341,6 +1341,27 @@ rules:
     skip: true
 
 """#),
+        ("qoder-sessions.yaml", #"""
+# Qoder's <session>-session.json beside each transcript (sources.d/qoder.yaml): the title Qoder
+# gave the session and its working folder, joined to the transcript's session by the file name.
+tool: qoder
+kinds: [qoder.session]
+session:
+  id: {path: $path|name, strip_suffix: -session.json}
+rules:
+  - kinds: [qoder.session]
+    session:
+      title: title
+      project: working_dir
+
+"""#),
+        ("qoder.yaml", #"""
+# Qoder (sources.d/qoder.yaml) writes Claude Code's transcript lines, its sub-agents' too:
+# Claude Code's normaliser reads them, and what it makes names qoder.
+tool: qoder
+read_as: {qoder.transcript: claude-code.transcript}
+
+"""#),
         ("qwen-code.yaml", #"""
 # Qwen Code (formats-more.md §9): ~/.qwen/projects/<cwd>/chats/<session>.jsonl, append-only, a
 # Claude-like chain (uuid, parentUuid) of Gemini-shaped parts. `system` lines (ui_telemetry,

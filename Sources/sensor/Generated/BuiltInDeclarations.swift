@@ -1698,6 +1698,60 @@ sources:
     max_record_bytes: 67108864
 
 """#),
+        ("qoder.yaml", #"""
+# Qoder (Alibaba's agentic IDE and its CLI) writes Claude Code's transcript lines: a session's
+# lines in <project>/<session>.jsonl, its sub-agents in <session>/subagents/agent-*.jsonl,
+# and beside each session a <session>-session.json (title, working folder, the session it was
+# forked from). Newer builds keep them in the IDE's SharedClientCache, flat or per project;
+# older ones, and the export, in ~/.qoder/projects and ~/.qoderwork/projects. Qoder publishes
+# no schema: the layout and line shape are as agentsview's Qoder reader and its tests find
+# them (docs/tools.md).
+sources:
+  - id: qoder.transcripts
+    name: Qoder session transcripts
+    tool: qoder
+    kind: qoder.transcript
+    priority: 180
+    roots:
+      macos: ["~/Library/Application Support/Qoder/SharedClientCache/cli/projects", "~/.qoder/projects", "~/.qoderwork/projects"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Qoder/SharedClientCache/cli/projects", "~/.qoder/projects", "~/.qoderwork/projects"]
+      windows: ["${APPDATA}/Qoder/SharedClientCache/cli/projects", "${USERPROFILE}/.qoder/projects", "${USERPROFILE}/.qoderwork/projects"]
+    include: ["*.jsonl", "*/*.jsonl"]
+    exclude: ["agent-*.jsonl"]        # a sub-agent's file is the next source's
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+    poll_interval: 5
+
+  - id: qoder.subagents
+    name: Qoder sub-agent transcripts
+    tool: qoder
+    kind: qoder.transcript
+    priority: 170
+    roots:
+      macos: ["~/Library/Application Support/Qoder/SharedClientCache/cli/projects", "~/.qoder/projects", "~/.qoderwork/projects"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Qoder/SharedClientCache/cli/projects", "~/.qoder/projects", "~/.qoderwork/projects"]
+      windows: ["${APPDATA}/Qoder/SharedClientCache/cli/projects", "${USERPROFILE}/.qoder/projects", "${USERPROFILE}/.qoderwork/projects"]
+    include: ["*/subagents/agent-*.jsonl", "*/*/subagents/agent-*.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+    poll_interval: 5
+
+  - id: qoder.sessions
+    name: Qoder session metadata
+    tool: qoder
+    kind: qoder.session
+    priority: 100
+    roots:
+      macos: ["~/Library/Application Support/Qoder/SharedClientCache/cli/projects", "~/.qoder/projects", "~/.qoderwork/projects"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Qoder/SharedClientCache/cli/projects", "~/.qoder/projects", "~/.qoderwork/projects"]
+      windows: ["${APPDATA}/Qoder/SharedClientCache/cli/projects", "${USERPROFILE}/.qoder/projects", "${USERPROFILE}/.qoderwork/projects"]
+    include: ["*-session.json", "*/*-session.json"]
+    format: json                      # rewritten whole as the title changes
+    offset: snapshot
+
+"""#),
         ("qwen-code.yaml", #"""
 # Qwen Code (a Gemini CLI fork). See formats-more.md §9. QWEN_HOME moves ~/.qwen.
 sources:

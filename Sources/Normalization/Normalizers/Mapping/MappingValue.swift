@@ -10,8 +10,9 @@ import SensorModel
 /// `{sum: [tokens.output, tokens.thoughts]}`, `{difference: [tokens.input, tokens.cached]}`
 /// (never below 0), `{product: [tokenUsage.totalCents, 0.01]}` (cents to dollars),
 /// `{concat: [a, b], separator: ":"}`, `{test: <condition>}` (true or false),
-/// and on any of them `join: ""` (the strings found, joined) and `when: <condition>` (no value
-/// unless it holds).
+/// and on any of them `join: ""` (the strings found, joined), `strip_suffix: "-session.json"`
+/// (the text without that ending, nothing when it does not end so) and `when: <condition>` (no
+/// value unless it holds).
 public indirect enum MappingValue: Sendable {
     case path(MappingPath)
     case constant(String)
@@ -25,6 +26,7 @@ public indirect enum MappingValue: Sendable {
     case fallback(MappingValue, String)
     case gated(MappingCondition, MappingValue)
     case joined(MappingValue, String)
+    case stripped(MappingValue, suffix: String)
 
     func evaluate(_ scope: MappingScope) -> Any? {
         switch self {
@@ -75,6 +77,9 @@ public indirect enum MappingValue: Sendable {
             guard let array = value as? [Any] else { return value }
             let texts = array.compactMap { $0 as? String }
             return texts.isEmpty ? nil : texts.joined(separator: separator)
+        case .stripped(let inner, let suffix):
+            guard let text = Self.string(inner.evaluate(scope)), text.hasSuffix(suffix), text.count > suffix.count else { return nil }
+            return String(text.dropLast(suffix.count))
         }
     }
 
@@ -279,6 +284,7 @@ extension MappingValue {
             result = .mapped(result, entries)
         }
         if let separator = node["join"]?.string { result = .joined(result, separator) }
+        if let suffix = node["strip_suffix"]?.string, !suffix.isEmpty { result = .stripped(result, suffix: suffix) }
         if let fallback = node["default"].flatMap({ MappingValue.scalarText($0.json) }) { result = .fallback(result, fallback) }
         if let gate = node["when"] {
             guard let condition = MappingCondition.decode(gate, field: field + ".when", problems: &problems) else { return nil }
