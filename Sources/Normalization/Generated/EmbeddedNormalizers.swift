@@ -1341,6 +1341,95 @@ rules:
     skip: true
 
 """#),
+        ("poolside.yaml", #"""
+# Poolside Agent CLI (sources.d/poolside.yaml): a trajectory file is a session, an event a line.
+# The model of a request is on its tool_call.inference.start and its tokens on the matching
+# .end (same step_id, the start first): the start's model is remembered for the file. The
+# tokens are disjoint (input not read from the cache, cache reads, cache writes, output);
+# no cost is recorded.
+tool: poolside
+kinds: [poolside.event]
+session:
+  id: $path|stem
+rules:
+  - kinds: [poolside.event]
+    when: {type: session.start}
+    timestamp: timestamp
+    session:
+      project: [session_start.workspace, "session_start.working_directories[0]"]
+  - kinds: [poolside.event]
+    when: {type: session.input}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: user}
+      text: session_input.prompt
+  - kinds: [poolside.event]
+    when: {type: assistant_message.end}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: assistant}
+      text: assistant_message_end.assistant_message
+      model: $memory.model
+  - kinds: [poolside.event]
+    when: {type: thought.end}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: assistant}
+      thinking: thought_end.thought
+  - kinds: [poolside.event]
+    when: {type: tool_call.parsed}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: assistant}
+      kind: {value: tool_use}
+    tool_calls:
+      - id: tool_call_parsed.id
+        name: tool_call_parsed.name
+        input: tool_call_parsed.args
+        started_at: timestamp
+  - kinds: [poolside.event]
+    when: {type: tool_call.result}
+    timestamp: timestamp
+    tool_calls:
+      - id: tool_call_result.id
+        name: tool_call_result.tool_name
+        result: tool_call_result.observation
+        error: tool_call_result.is_error
+        ended_at: timestamp
+        of_message: false
+  - kinds: [poolside.event]
+    when: {type: tool_call.inference.start}
+    remember: {model: tool_call_inference_start.chat_completion_request.model}
+    skip: true
+  - kinds: [poolside.event]
+    when: {type: tool_call.inference.end}
+    timestamp: timestamp
+    session:
+      model: $memory.model
+    usage:
+      - id: id
+        model: $memory.model
+        input: tool_call_inference_end.input_tokens
+        output: tool_call_inference_end.output_tokens
+        cache_read: tool_call_inference_end.cache_read_input_tokens
+        cache_write: tool_call_inference_end.cache_write_input_tokens
+  - kinds: [poolside.event]
+    when: {type: session.error}
+    timestamp: timestamp
+    message:
+      id: id
+      role: {value: system}
+      kind: {value: error}
+      text: session_error.error
+  - kinds: [poolside.event]
+    when: {type: [assistant_message.start, thought.start, session.exit]}
+    skip: true
+
+"""#),
         ("qoder-sessions.yaml", #"""
 # Qoder's <session>-session.json beside each transcript (sources.d/qoder.yaml): the title Qoder
 # gave the session and its working folder, joined to the transcript's session by the file name.

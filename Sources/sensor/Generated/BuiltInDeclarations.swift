@@ -1698,6 +1698,29 @@ sources:
     max_record_bytes: 67108864
 
 """#),
+        ("poolside.yaml", #"""
+# Poolside Agent CLI (`pool`): one NDJSON trajectory a session, trajectories/trajectory-<type>_<uuid>.ndjson
+# in its data folder, an event a line (session.start, session.input, assistant_message.start and
+# .end, thought.start and .end, tool_call.parsed, tool_call.result, tool_call.inference.start
+# with the model and .end with the request's tokens, session.exit). Poolside publishes neither
+# the folder nor the events: both as agentsview's Poolside reader finds them in real files
+# (docs/tools.md). POOLSIDE_DIR moves the folder.
+sources:
+  - id: poolside.trajectories
+    name: Poolside Agent CLI trajectories
+    tool: poolside
+    kind: poolside.event
+    priority: 150
+    roots:
+      macos: ["${POOLSIDE_DIR:-~/Library/Application Support/poolside}"]
+      linux: ["${POOLSIDE_DIR:-${XDG_STATE_HOME:-~/.local/state}/poolside}"]
+      windows: ["${POOLSIDE_DIR:-${APPDATA}/poolside}"]
+    include: ["trajectories/trajectory-*.ndjson"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
         ("qoder.yaml", #"""
 # Qoder (Alibaba's agentic IDE and its CLI) writes Claude Code's transcript lines: a session's
 # lines in <project>/<session>.jsonl, its sub-agents in <session>/subagents/agent-*.jsonl,
