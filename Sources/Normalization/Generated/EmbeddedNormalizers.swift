@@ -430,6 +430,69 @@ rules:
         cost: {sum: [$record.metadata.cost.session_cost_usd, $record.metadata.cost.subagent_cost_usd]}
 
 """#),
+        ("devin.yaml", #"""
+# Devin CLI (sources.d/devin.yaml). A transcript is an ATIF document, rewritten whole: each step
+# is taken by its step_id, so every version gives the same rows and the last adds its new steps.
+# Steps: user (the prompt; Devin marks them metadata.is_user_input too), agent (message,
+# reasoning_content, tool_calls[] of {tool_call_id, function_name, arguments}, observation.results[]
+# of {source_call_id, content}, metrics), system (the system prompt: not a message). ATIF's
+# prompt_tokens count the cached ones (cached_tokens), so input is their difference; older Devin
+# builds kept the counts under metadata.metrics. The model: the step's (Devin's
+# metadata.generation_model, then ATIF's model_name), else the agent's. Devin's cost is in ACUs,
+# not dollars: not taken. A sessions.db row gives the working folder, title and times.
+kinds: [devin.transcript, devin.session]
+type: [{value: step, when: {$kind: devin.transcript}}, {value: session, when: {$kind: devin.session}}]
+split:
+  - kinds: [devin.transcript]
+    each: "steps[]"
+rules:
+  - kinds: [devin.session]
+    session:
+      id: id
+      title: title
+      project: working_directory
+      model: model
+      started_at: created_at
+      ended_at: last_activity_at
+  - kinds: [devin.transcript]
+    when: {source: system}
+    session: {id: $record.session_id, model: $record.agent.model_name, version: $record.agent.version}
+    skip: true
+  - kinds: [devin.transcript]
+    when: {source: user}
+    timestamp: [timestamp, metadata.created_at]
+    session: {id: $record.session_id, model: $record.agent.model_name, version: $record.agent.version}
+    message:
+      id: {concat: [step_id]}
+      role: {value: user}
+      text: ["message[type=text].text", message]
+  - kinds: [devin.transcript]
+    when: {source: agent}
+    timestamp: [timestamp, metadata.created_at]
+    session: {id: $record.session_id, model: $record.agent.model_name, version: $record.agent.version}
+    message:
+      id: {concat: [step_id]}
+      role: {value: assistant}
+      text: ["message[type=text].text", message]
+      thinking: reasoning_content
+      model: [metadata.generation_model, extra.generation_model, model_name, $record.agent.model_name]
+    tool_calls:
+      - each: "tool_calls[]"
+        id: tool_call_id
+        name: function_name
+        input: arguments
+      - each: "observation.results[]"
+        id: source_call_id
+        result: ["content[type=text].text", content]
+        of_message: false
+    usage:
+      - id: {concat: [step_id]}
+        model: [metadata.generation_model, extra.generation_model, model_name, $record.agent.model_name]
+        input: [{difference: [metrics.prompt_tokens, metrics.cached_tokens]}, {difference: [metadata.metrics.input_tokens, metadata.metrics.cache_read_tokens]}]
+        output: [metrics.completion_tokens, metadata.metrics.output_tokens]
+        cache_read: [metrics.cached_tokens, metadata.metrics.cache_read_tokens]
+
+"""#),
         ("droid.yaml", #"""
 # Factory Droid (formats-more.md §13): ~/.factory/sessions/<cwd>/<session>.jsonl (a
 # session_start line, then Anthropic-shaped messages) and <session>.settings.json beside it,

@@ -775,6 +775,45 @@ sources:
     max_record_bytes: 67108864
 
 """#),
+        ("devin.yaml", #"""
+# Devin CLI (Cognition). Its data folder holds cli/transcripts/<session id>.json, one document a
+# session in the Agent Trajectory Interchange Format (ATIF: session_id, agent, steps[] of user,
+# agent and system steps with message, reasoning, tool calls, observations and per-step metrics),
+# rewritten whole as the session goes on, and cli/sessions.db, whose `sessions` rows (updated in
+# place) give the working folder, title, model, epoch-second times and whether the person hid
+# the session. Cognition publishes neither: the ATIF specification (harbor, rfcs/0001) and two
+# independent readers (agentsview's, codeburn's format notes) describe them (docs/tools.md).
+sources:
+  - id: devin.transcripts
+    name: Devin CLI transcripts
+    tool: devin
+    kind: devin.transcript
+    priority: 150
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/devin"]
+      macos: ["~/Library/Application Support/devin", "~/.local/share/devin"]
+    include: ["cli/transcripts/*.json"]
+    format: json                      # rewritten whole: each new version is sent
+    offset: snapshot
+    max_record_bytes: 67108864
+
+  - id: devin.sessions
+    name: Devin CLI sessions
+    tool: devin
+    kind: devin.session
+    priority: 140
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/devin"]
+      macos: ["~/Library/Application Support/devin", "~/.local/share/devin"]
+    include: ["cli/sessions.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT rowid AS _cursor, id, working_directory, model, title, created_at, last_activity_at, hidden FROM sessions
+      key_columns: [id]
+      required_tables: [sessions]
+
+"""#),
         ("droid.yaml", #"""
 # Factory Droid. See formats-more.md §13. FACTORY_DIR moves ~/.factory.
 sources:
