@@ -445,10 +445,13 @@ type: [{value: step, when: {$kind: devin.transcript}}, {value: session, when: {$
 split:
   - kinds: [devin.transcript]
     each: "steps[]"
+session:
+  id: [$record.session_id, id]
+  model: $record.agent.model_name
+  version: $record.agent.version
 rules:
   - kinds: [devin.session]
     session:
-      id: id
       title: title
       project: working_directory
       model: model
@@ -456,12 +459,10 @@ rules:
       ended_at: last_activity_at
   - kinds: [devin.transcript]
     when: {source: system}
-    session: {id: $record.session_id, model: $record.agent.model_name, version: $record.agent.version}
     skip: true
   - kinds: [devin.transcript]
     when: {source: user}
     timestamp: [timestamp, metadata.created_at]
-    session: {id: $record.session_id, model: $record.agent.model_name, version: $record.agent.version}
     message:
       id: {concat: [step_id]}
       role: {value: user}
@@ -469,7 +470,6 @@ rules:
   - kinds: [devin.transcript]
     when: {source: agent}
     timestamp: [timestamp, metadata.created_at]
-    session: {id: $record.session_id, model: $record.agent.model_name, version: $record.agent.version}
     message:
       id: {concat: [step_id]}
       role: {value: assistant}
