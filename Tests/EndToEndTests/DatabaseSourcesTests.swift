@@ -100,13 +100,17 @@ import Testing
     ]
 
     /// MiMoCode keeps OpenCode's tables in a database of its own name.
-    static let withForks = databases + [(".local/share/mimocode/mimocode.db", databases.first { $0.0.hasSuffix("opencode.db") }!.1)]
+    /// The forks that keep OpenCode's tables under their own name get OpenCode's database.
+    static let withForks = databases + [".local/share/mimocode/mimocode.db", ".local/share/icodemate/icodemate.db"].map {
+        ($0, databases.first { $0.0.hasSuffix("opencode.db") }!.1)
+    }
 
     /// Source id → rows it reads from the databases above.
     static let rows: [String: Int] = [
         "goose.sessions": 1, "goose.messages": 2, "zed.threads": 1, "opencode.sessions": 1, "opencode.messages": 2,
         "opencode.parts": 3, "copilot-cli.usage": 1, "continue.token-log": 1, "kiro.conversations": 1, "windsurf.legacy-chat": 1,
         "mimocode.sessions": 1, "mimocode.messages": 2, "mimocode.parts": 3, "forge.conversations": 1,
+        "icodemate.sessions": 1, "icodemate.messages": 2, "icodemate.parts": 3,
     ]
 
     static func makeHome(_ root: URL) throws {
@@ -181,6 +185,9 @@ import Testing
         let mimocode = try session("mimocode")
         #expect(mimocode["messages"] as? Int == 2 && mimocode["tool_calls"] as? Int == 1 && total(mimocode) == total(opencode))
         #expect(mimocode["first_prompt"] as? String == "paginate /users" && mimocode["title"] as? String == "Pagination")
-        #expect(sessions.filter { $0["tool"] as? String == "opencode" }.count == 1, "MiMoCode's session is not OpenCode's")
+        let icodemate = try session("icodemate")
+        #expect(icodemate["messages"] as? Int == 2 && icodemate["tool_calls"] as? Int == 1 && total(icodemate) == total(opencode))
+        #expect(icodemate["title"] as? String == "Pagination")
+        #expect(sessions.filter { $0["tool"] as? String == "opencode" }.count == 1, "the forks' sessions are not OpenCode's")
     }
 }

@@ -830,6 +830,13 @@ rules:
         input: [function.arguments|json, function.arguments]
 
 """#),
+        ("icodemate.yaml", #"""
+# ICodeMate (sources.d/icodemate.yaml) keeps OpenCode's tables in icodemate.db: OpenCode's mapping
+# reads its rows, and what it makes names icodemate.
+tool: icodemate
+read_as: {icodemate.session: opencode.session, icodemate.message: opencode.message, icodemate.part: opencode.part}
+
+"""#),
         ("kimi-work.yaml", #"""
 # Kimi Work (sources.d/kimi-work.yaml) keeps Kimi Code's wire records and state: Kimi's mapping reads
 # them, and what it makes names kimi-work.
