@@ -1646,6 +1646,35 @@ rules:
   - skip: true
 
 """#),
+        ("zcode.yaml", #"""
+# Z Code (sources.d/zcode.yaml): sessions and their model requests. A request's input_tokens
+# count the cache's reads and writes (the nested provider usage shows it), so the input not read
+# from the cache is their difference; reasoning is a part of output. No cost is recorded (a
+# subscription plan): the server prices the tokens. A request row is written again when it
+# completes: the version with more tokens stays.
+kinds: [zcode.session, zcode.usage]
+type: [{value: session, when: {$kind: zcode.session}}, {value: usage, when: {$kind: zcode.usage}}]
+rules:
+  - kinds: [zcode.session]
+    session:
+      id: id
+      title: title
+      project: directory
+      started_at: time_created
+      ended_at: time_updated
+  - kinds: [zcode.usage]
+    timestamp: [completed_at, started_at]
+    session: {id: session_id, model: model_id}
+    usage:
+      - id: [id, row_id]
+        model: model_id
+        input: {difference: [{difference: [input_tokens, cache_read_input_tokens]}, cache_creation_input_tokens]}
+        output: output_tokens
+        reasoning: reasoning_tokens
+        cache_read: cache_read_input_tokens
+        cache_write: cache_creation_input_tokens
+
+"""#),
         ("zed.yaml", #"""
 # Zed's agent (formats-more.md §12): threads/threads.db, one row per thread whose `data` is the
 # whole thread as JSON, zstd-compressed (data_type zstd) or not (json). The sensor ships the

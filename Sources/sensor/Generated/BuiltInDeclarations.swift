@@ -2086,6 +2086,48 @@ sources:
       columns: {value: json}
 
 """#),
+        ("zcode.yaml", #"""
+# Z Code (z.ai's coding agent CLI): one SQLite database, ~/.zcode/cli/db/db.sqlite. `session`
+# rows (working folder, title, epoch-millisecond times) and `model_usage`, a row per model
+# request with its tokens (input counting the cache's reads and writes), written when the
+# request starts and completed in place. Its `message` and `part` tables are not read yet: their
+# shapes are not established (docs/tools.md). Z Code publishes no schema: the tables are as two
+# independent readers (agentsview's, codeburn's format notes) find them.
+sources:
+  - id: zcode.sessions
+    name: Z Code sessions
+    tool: zcode
+    kind: zcode.session
+    priority: 150
+    roots:
+      default: ["~/.zcode/cli/db"]
+      windows: ["${USERPROFILE}/.zcode/cli/db"]
+    include: ["db.sqlite"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT rowid AS _cursor, id, directory, title, time_created, time_updated FROM session
+      key_columns: [id]
+      required_tables: [session]
+
+  # Completed in place: every row is hashed, and sent again when it changed.
+  - id: zcode.usage
+    name: Z Code model usage
+    tool: zcode
+    kind: zcode.usage
+    priority: 140
+    roots:
+      default: ["~/.zcode/cli/db"]
+      windows: ["${USERPROFILE}/.zcode/cli/db"]
+    include: ["db.sqlite"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT rowid AS _cursor, rowid AS row_id, * FROM model_usage
+      key_columns: [row_id]
+      required_tables: [model_usage]
+
+"""#),
         ("zed.yaml", #"""
 # Zed's agent. See formats-more.md §12. threads.db: one row per thread, its `data` the whole
 # thread as JSON, zstd-compressed when data_type is zstd. The sensor stays a pipe: the blob is
