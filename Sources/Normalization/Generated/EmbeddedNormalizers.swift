@@ -1583,6 +1583,77 @@ rules:
         of_message: false
 
 """#),
+        ("shelley.yaml", #"""
+# Shelley (sources.d/shelley.yaml). A conversation row is a session (its slug the title; a
+# sub-agent's names the conversation it was started from: a link). A message row is a message at
+# its sequence_id: llm_data.Content[] blocks are tagged by number (Shelley's llm.ContentType,
+# which shares its counter with the roles: 2 text, 3 thinking, 5 tool use with ID, ToolName and
+# ToolInput, 6 tool result with ToolUseID, ToolError and ToolResult blocks). usage_data holds the
+# request's tokens (Anthropic's four counts, disjoint) and the cost the gateway charged, on agent
+# rows and on errored turns; user and tool rows carry zeros and give none.
+kinds: [shelley.conversation, shelley.message]
+type: [{value: conversation, when: {$kind: shelley.conversation}}, type]
+rules:
+  - kinds: [shelley.conversation]
+    session:
+      id: conversation_id
+      title: slug
+      project: cwd
+      model: model
+      started_at: created_at
+      ended_at: updated_at
+      parent: parent_conversation_id
+  - kinds: [shelley.message]
+    when: {type: user}
+    timestamp: created_at
+    session: {id: conversation_id}
+    message:
+      id: {concat: [sequence_id]}
+      role: {value: user}
+      text: ["llm_data.Content[Type=2].Text", user_data.text, user_data]
+  - kinds: [shelley.message]
+    when: {type: [agent, error]}
+    timestamp: created_at
+    session: {id: conversation_id}
+    message:
+      id: {concat: [sequence_id]}
+      role: {value: assistant}
+      kind: [{value: error, when: {type: error}}, {value: text}]
+      text: "llm_data.Content[Type=2].Text"
+      thinking: "llm_data.Content[Type=3].Thinking"
+      model: usage_data.model
+    tool_calls:
+      - each: "llm_data.Content[Type=5]"
+        id: ID
+        name: ToolName
+        input: ToolInput
+    usage:
+      - when: {any: [{usage_data.input_tokens: {not: 0}}, {usage_data.output_tokens: {not: 0}}]}
+        model: usage_data.model
+        input: usage_data.input_tokens
+        output: usage_data.output_tokens
+        cache_read: usage_data.cache_read_input_tokens
+        cache_write: usage_data.cache_creation_input_tokens
+        cost: usage_data.cost_usd
+  - kinds: [shelley.message]
+    when: {type: tool}
+    timestamp: created_at
+    session: {id: conversation_id}
+    message:
+      id: {concat: [sequence_id]}
+      role: {value: tool}
+      kind: {value: tool_result}
+    tool_calls:
+      - each: "llm_data.Content[Type=6]"
+        id: ToolUseID
+        result: "ToolResult[].Text"
+        error: ToolError
+        of_message: false
+  - kinds: [shelley.message]
+    when: {type: [system, gitinfo]}
+    skip: true
+
+"""#),
         ("traex.yaml", #"""
 # TraeX (sources.d/traex.yaml) writes Codex's rollout format: Codex's normaliser reads it, and
 # its sessions, messages, tool calls and tokens name traex.

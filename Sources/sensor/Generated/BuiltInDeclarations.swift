@@ -1964,6 +1964,54 @@ sources:
     offset: snapshot
 
 """#),
+        ("shelley.yaml", #"""
+# Shelley (exe.dev's coding agent): one SQLite database, ~/.config/shelley/shelley.db.
+# `conversations` rows (slug, working folder, model, times, the conversation a sub-agent's was
+# started from) are updated in place; `messages` rows are appended, each with its position in
+# the conversation (sequence_id), a type (user, agent, tool, error, system, gitinfo), the model
+# message as JSON (llm_data: Content blocks tagged by number) and the request's usage as JSON
+# (usage_data). display_data is the web UI's own rendering: not read. Shelley publishes its
+# storage location, not its tables: they are as agentsview's Shelley reader finds them in real
+# databases (docs/tools.md).
+sources:
+  - id: shelley.conversations
+    name: Shelley conversations
+    tool: shelley
+    kind: shelley.conversation
+    priority: 150
+    roots:
+      default: ["${XDG_CONFIG_HOME:-~/.config}/shelley"]
+      windows: ["${USERPROFILE}/.config/shelley"]
+    include: ["shelley.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT rowid AS _cursor, conversation_id, slug, user_initiated, created_at, updated_at, cwd,
+               parent_conversation_id, model
+        FROM conversations
+      key_columns: [conversation_id]
+      required_tables: [conversations]
+
+  - id: shelley.messages
+    name: Shelley messages
+    tool: shelley
+    kind: shelley.message
+    priority: 140
+    roots:
+      default: ["${XDG_CONFIG_HOME:-~/.config}/shelley"]
+      windows: ["${USERPROFILE}/.config/shelley"]
+    include: ["shelley.db"]
+    format: sqlite
+    offset: cursor
+    sqlite:
+      query: |
+        SELECT rowid AS _cursor, message_id, conversation_id, sequence_id, type, llm_data, user_data, usage_data, created_at
+        FROM messages WHERE rowid > :cursor ORDER BY rowid LIMIT :limit
+      key_columns: [message_id]
+      required_tables: [messages]
+
+"""#),
         ("traex.yaml", #"""
 # TraeX (TRAE CLI 2.0), ByteDance's command-line agent: a closed-source fork of OpenAI's codex-rs
 # that writes Codex's rollout lines (session_meta, turn_context, response_item, event_msg; see
