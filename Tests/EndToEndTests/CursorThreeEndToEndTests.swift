@@ -60,8 +60,7 @@ import Testing
         let scratch = ScratchHome("cursor3")
         defer { scratch.remove() }
         let home = scratch.home
-        let global = home.appendingPathComponent(".config/Cursor/User/globalStorage")
-        try FileManager.default.createDirectory(at: global, withIntermediateDirectories: true)
+        let global = try scratch.folder(".config/Cursor/User/globalStorage")
         let database = try Database(path: global.appendingPathComponent("state.vscdb").path, mode: .readWriteCreate)
         for statement in Self.schema + Self.main { try database.execute(statement) }
         let work = scratch.work

@@ -47,6 +47,13 @@ struct ScratchHome {
 
     func remove() { try? FileManager.default.removeItem(at: root) }
 
+    /// A folder of the home (`.config/shelley`), made with its parents.
+    func folder(_ path: String) throws -> URL {
+        let url = home.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
     /// A real `sensor-ingest` on a fresh store of `kind` (`sqlite` or `postgres`) in `work`.
     func server(_ kind: String) async throws -> IngestServerProcess {
         try await IngestServerProcess(database: try await SensorIntoIngestTests.freshDatabase(kind, in: work), directory: work)

@@ -46,8 +46,7 @@ import Testing
         let scratch = ScratchHome("hermes")
         defer { scratch.remove() }
         let home = scratch.home
-        let folder = home.appendingPathComponent(".hermes")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratch.folder(".hermes")
         let database = try Database(path: folder.appendingPathComponent("state.db").path, mode: .readWriteCreate)
         try database.execute("PRAGMA journal_mode=WAL")
         for statement in Self.schema { try database.execute(statement) }

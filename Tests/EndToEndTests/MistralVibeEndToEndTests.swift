@@ -29,8 +29,7 @@ import Testing
         let scratch = ScratchHome("vibe")
         defer { scratch.remove() }
         let home = scratch.home
-        let session = home.appendingPathComponent(".vibe/logs/session/\(Self.folder)")
-        try FileManager.default.createDirectory(at: session, withIntermediateDirectories: true)
+        let session = try scratch.folder(".vibe/logs/session/\(Self.folder)")
         let messages = [
             #"{"role": "user", "content": "Why does the login test fail on CI?", "injected": false, "message_id": "m-1"}"#,
             #"{"role": "assistant", "content": "Let me read it.", "injected": false, "reasoning_content": "Read the test first.", "tool_calls": [{"id": "call_1", "index": 0, "function": {"name": "read_file", "arguments": "{\"path\": \"tests/test_login.py\"}"}, "type": "function"}], "message_id": "m-2"}"#,

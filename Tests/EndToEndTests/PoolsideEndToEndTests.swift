@@ -45,8 +45,7 @@ import Testing
         let scratch = ScratchHome("poolside")
         defer { scratch.remove() }
         let home = scratch.home, work = scratch.work
-        let folder = home.appendingPathComponent(".local/state/poolside/trajectories")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratch.folder(".local/state/poolside/trajectories")
         let file = folder.appendingPathComponent("\(Self.file).ndjson")
         try (Self.first.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
         try "not a trajectory\n".write(to: folder.appendingPathComponent("notes.ndjson"), atomically: true, encoding: .utf8)
