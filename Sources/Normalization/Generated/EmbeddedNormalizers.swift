@@ -1583,6 +1583,49 @@ rules:
         of_message: false
 
 """#),
+        ("reasonix.yaml", #"""
+# Reasonix (sources.d/reasonix.yaml). A transcript line is a message: the session is the file
+# (its name up to the first dot), and the sidecar <file>.jsonl.meta, joined by its name, gives
+# the session's times, workspace, title and model; a sub-agent's file lives in
+# sessions/subagents/. No tokens are kept on disk.
+kinds: [reasonix.message, reasonix.meta]
+type: [{value: meta, when: {$kind: reasonix.meta}}, role]
+session:
+  id: [{path: $path|name, strip_suffix: .jsonl.meta}, $path|stem]
+rules:
+  - kinds: [reasonix.meta]
+    session:
+      title: topic_title
+      project: workspace_root
+      model: model
+      started_at: created_at
+      ended_at: updated_at
+  - kinds: [reasonix.message]
+    when: {role: tool}
+    message:
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: content
+    tool_calls:
+      - id: tool_call_id
+        result: content
+        of_message: false
+  - kinds: [reasonix.message]
+    when: {role: [user, assistant]}
+    message:
+      role: role
+      text: content
+      thinking: reasoning_content
+    tool_calls:
+      - each: "tool_calls[]"
+        id: id
+        name: name
+        input: arguments
+  - kinds: [reasonix.message]
+    when: {role: system}
+    skip: true
+
+"""#),
         ("shelley.yaml", #"""
 # Shelley (sources.d/shelley.yaml). A conversation row is a session (its slug the title; a
 # sub-agent's names the conversation it was started from: a link). A message row is a message at

@@ -1900,6 +1900,50 @@ sources:
     offset: byte
 
 """#),
+        ("reasonix.yaml", #"""
+# Reasonix (esengine/DeepSeek-Reasonix, a DeepSeek coding agent): a session is one JSONL file of
+# OpenAI-shaped messages (role, content, reasoning_content, tool_calls of {id, name, arguments},
+# tool_call_id on a result; no times, no tokens) in ~/.reasonix: sessions/, archive/,
+# projects/<project>/sessions/, each flat or in a folder named after the session, and sub-agents
+# in sessions/subagents/. Beside each, <file>.jsonl.meta holds the session's id, times, workspace,
+# title and model. As its source (internal/agent/session.go) and agentsview's reader describe them.
+sources:
+  - id: reasonix.sessions
+    name: Reasonix sessions
+    tool: reasonix
+    kind: reasonix.message
+    priority: 150
+    roots:
+      default: ["~/.reasonix"]
+      windows: ["${APPDATA}/reasonix"]
+    include:
+      - "sessions/*.jsonl"
+      - "sessions/*/*.jsonl"
+      - "archive/*.jsonl"
+      - "projects/*/sessions/*.jsonl"
+      - "projects/*/sessions/*/*.jsonl"
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+  - id: reasonix.meta
+    name: Reasonix session metadata
+    tool: reasonix
+    kind: reasonix.meta
+    priority: 100
+    roots:
+      default: ["~/.reasonix"]
+      windows: ["${APPDATA}/reasonix"]
+    include:
+      - "sessions/*.jsonl.meta"
+      - "sessions/*/*.jsonl.meta"
+      - "archive/*.jsonl.meta"
+      - "projects/*/sessions/*.jsonl.meta"
+      - "projects/*/sessions/*/*.jsonl.meta"
+    format: json                      # rewritten whole as the session goes on
+    offset: snapshot
+
+"""#),
         ("roo-code.yaml", #"""
 # Roo Code (rooveterinaryinc.roo-cline): Cline-shaped task folders. See formats-more.md §7.
 sources:
