@@ -141,14 +141,14 @@ import Testing
         var request = HTTPClientRequest(url: url + IngestServer.Paths.sensorConfig)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         if let ifNoneMatch { request.headers.add(name: "If-None-Match", value: ifNoneMatch) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         let body = try await response.body.collect(upTo: 1 << 20)
         return Fetched(status: Int(response.status.code), etag: response.headers.first(name: "ETag"), body: String(buffer: body))
     }
 
     /// Polls `value` until `condition` holds (at most 5 s).
     static func eventually<Value>(_ value: () async throws -> Value, until condition: (Value) -> Bool) async throws -> Value {
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(120)
         while true {
             let current = try await value()
             if condition(current) || ContinuousClock.now > deadline { return current }
