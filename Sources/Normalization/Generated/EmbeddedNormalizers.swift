@@ -1500,6 +1500,13 @@ rules:
     skip: true
 
 """#),
+        ("positron.yaml", #"""
+# Positron (sources.d/positron.yaml) keeps VS Code's chat sessions: Copilot Chat's normaliser and
+# mapping read them, and what they make names positron.
+tool: positron
+read_as: {positron.session-log: vscode-copilot.session-log, positron.session-document: vscode-copilot.session-document}
+
+"""#),
         ("qoder-sessions.yaml", #"""
 # Qoder's <session>-session.json beside each transcript (sources.d/qoder.yaml): the title Qoder
 # gave the session and its working folder, joined to the transcript's session by the file name.

@@ -1829,6 +1829,40 @@ sources:
     max_record_bytes: 67108864
 
 """#),
+        ("positron.yaml", #"""
+# Positron (Posit's data-science IDE, a VS Code fork): its Assistant keeps chat sessions as VS
+# Code does, in its own user folder: a log of patches per session (chatSessions/*.jsonl, VS Code
+# 1.109 and later) or one document (*.json). Read as Copilot Chat's records
+# (normalizers.d/positron.yaml), named positron. As posit-dev/positron's chatSessionStore.ts and
+# chatModel.ts write them (VS Code's own chat store).
+sources:
+  - id: positron.session-logs
+    name: Positron Assistant session logs
+    tool: positron
+    kind: positron.session-log
+    priority: 150
+    roots:
+      macos: ["~/Library/Application Support/Positron/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Positron/User"]
+      windows: ["${APPDATA}/Positron/User"]
+    include: ["workspaceStorage/*/chatSessions/*.jsonl", "globalStorage/emptyWindowChatSessions/*.jsonl"]
+    format: jsonl
+    offset: byte
+
+  - id: positron.session-documents
+    name: Positron Assistant sessions (documents)
+    tool: positron
+    kind: positron.session-document
+    priority: 100
+    roots:
+      macos: ["~/Library/Application Support/Positron/User"]
+      linux: ["${XDG_CONFIG_HOME:-~/.config}/Positron/User"]
+      windows: ["${APPDATA}/Positron/User"]
+    include: ["workspaceStorage/*/chatSessions/*.json", "globalStorage/emptyWindowChatSessions/*.json"]
+    format: json
+    offset: snapshot
+
+"""#),
         ("qoder.yaml", #"""
 # Qoder (Alibaba's agentic IDE and its CLI) writes Claude Code's transcript lines: a session's
 # lines in <project>/<session>.jsonl, its sub-agents in <session>/subagents/agent-*.jsonl,
