@@ -96,7 +96,7 @@ struct CommonOptions: ParsableArguments {
     /// else the document given (just fetched), else the cached last-known-good one, so that
     /// `--dry-run` and `--validate-config` show what a running sensor really applies. A policy
     /// file that cannot be read keeps the server layer out altogether (it fails closed).
-    func loadConfig(serverDocument: (data: Data, origin: String)? = nil) throws -> EffectiveConfig {
+    func loadConfig(serverDocument: (data: Data, origin: String)? = nil, checkBuiltIn: Bool = false) throws -> EffectiveConfig {
         // The built-in declarations and schemas, parsed by an earlier run, are read back from here.
         ParsedDocumentCache.directory = stateDirectoryURL.appendingPathComponent("compiled")
         let (policy, policyProblems) = loadPolicy()
@@ -104,6 +104,7 @@ struct CommonOptions: ParsableArguments {
         loader.policy = (policy, template)
         if sourcesDirectories.isEmpty {
             loader.builtInSources = BuiltInDeclarations.sources
+            loader.builtInSourcesCheckedAtBuild = !checkBuiltIn
             if FileManager.default.fileExists(atPath: userSourcesDirectory.path) {
                 loader.sourceDirectories = [userSourcesDirectory]
             }

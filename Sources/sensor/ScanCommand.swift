@@ -45,7 +45,7 @@ struct ScanCommand: AsyncParsableCommand {
     mutating func run() async throws {
         AllocatorTuning.apply(onePass: true)
         let logger = common.makeLogger()
-        let config = try common.loadConfig()
+        let config = try common.loadConfig(checkBuiltIn: validateConfig)
         let template = common.template
 
         if validateConfig {

@@ -76,3 +76,28 @@ import Testing
         #expect(renamed.location.file == "built-in sources.d/other.yaml")
     }
 }
+
+/// The built-in declarations are checked against the schema when the binary is built
+/// (scripts/check-schemas.py, the tests): a scan trusts them instead of checking them again at
+/// every start, and `--validate-config` still checks them. A user's own layer is always checked.
+@Suite struct BuiltInLayerTrustTests {
+    static let wrong = [("bad.yaml", "sources:\n  - {id: x.y, kind: x.y, roots: {default: [\"~/x\"]}, include: [\"*.jsonl\"], format: jsonl, offset: byte, priority: \"high\"}\n")]
+
+    @Test func builtInDeclarationsAreCheckedOnlyWhenAsked() {
+        var loader = ConfigLoader()
+        loader.builtInSources = Self.wrong
+        let checked = loader.load()
+        #expect(checked.problems.map(\.description) == ["built-in sources.d/bad.yaml:2:114: x.y.priority: expected integer, found 'high'"])
+        loader.builtInSourcesCheckedAtBuild = true
+        let trusted = loader.load()
+        #expect(trusted.problems.isEmpty, "not checked again: \(trusted.problems)")
+        // A layer the user wrote is checked whatever the built-in one is trusted as.
+        let merger = ConfigMerger()
+        let document = try? ConfigParser.parse(Self.wrong[0].1, file: "sources.d/bad.yaml")
+        let user = ConfigLayer(kind: .local, origin: "sources.d", documents: document.map { [$0] } ?? [])
+        #expect(!merger.problems(in: user).isEmpty)
+        var builtIn = user
+        builtIn.checkedAtBuild = true
+        #expect(merger.problems(in: builtIn).isEmpty)
+    }
+}

@@ -14,11 +14,16 @@ public struct ConfigLayer: Sendable {
     /// Documents of this layer (one per file), each an object with `sources`, `defaults`,
     /// `redaction`, `upload` (and `version` for the server layer).
     public var documents: [ConfigNode]
+    /// Whether the documents were checked against the schema when this binary was built (the
+    /// built-in declarations: scripts/check-schemas.py and the tests), so that a start does not
+    /// check them again.
+    public var checkedAtBuild: Bool
 
-    public init(kind: Kind, origin: String, documents: [ConfigNode]) {
+    public init(kind: Kind, origin: String, documents: [ConfigNode], checkedAtBuild: Bool = false) {
         self.kind = kind
         self.origin = origin
         self.documents = documents
+        self.checkedAtBuild = checkedAtBuild
     }
 
     /// The schema each document of this layer must satisfy.

@@ -4,6 +4,10 @@ import Foundation
 public struct ConfigLoader: Sendable {
     /// The declarations built into the binary (file name, YAML text), merged first.
     public var builtInSources: [(String, String)] = []
+    /// Whether the built-in declarations are trusted as checked when the binary was built (a
+    /// scan or run: a tenth of an idle start was checking them again); `--validate-config`
+    /// checks them.
+    public var builtInSourcesCheckedAtBuild = false
     /// `sources.d` directories, lowest first, merged over the built-in ones.
     public var sourceDirectories: [URL] = []
     /// The server's sensor-config document (already fetched or cached), if any.
@@ -27,7 +31,8 @@ public struct ConfigLoader: Sendable {
             let documents = builtInSources.compactMap { name, text in
                 try? ParsedDocumentCache.parse(text, file: "built-in sources.d/\(name)")
             }
-            layers.append(ConfigLayer(kind: .local, origin: "built-in sources.d", documents: documents))
+            layers.append(ConfigLayer(kind: .local, origin: "built-in sources.d", documents: documents,
+                                      checkedAtBuild: builtInSourcesCheckedAtBuild))
         }
         for directory in sourceDirectories {
             let (layer, readProblems) = Self.layer(fromDirectory: directory)
