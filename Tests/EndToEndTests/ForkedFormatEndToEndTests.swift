@@ -4,7 +4,7 @@ import Testing
 
 /// Tools that write another tool's format (forks that kept their parent's files): TraeX writes
 /// Codex's rollouts, OpenClaude Claude Code's transcripts, Oh My Pi Pi's sessions, Kimi Work
-/// Kimi Code's wire logs. Each is a declaration and a `read_as` line, no Swift. The same files
+/// Kimi Code's wire logs, QClaw OpenClaw's transcripts. Each is a declaration and a `read_as` line, no Swift. The same files
 /// planted in the fork's folder and in the parent's give the same sessions, messages, calls and
 /// tokens (and the counts the test planted), named after the fork, never the parent; every line
 /// is stored once; the runtime's own sessions beside Kimi Work's conversations stay home.
@@ -32,6 +32,8 @@ import Testing
         claudeLine("assistant", uuid: 4, parent: 3, at: 9, #"{"id":"msg_2","type":"message","role":"assistant","model":"gpt-5","content":[{"type":"text","text":"Added the toggle to the header."}],"usage":{"input_tokens":1000,"output_tokens":80,"cache_read_input_tokens":0,"cache_creation_input_tokens":0}}"#),
         #"{"type":"custom-title","customTitle":"Dark mode toggle","sessionId":"\#(openClaudeSession)"}"#,
     ]
+
+    static let qclawSessions = ["103d47df-5ad4-4d86-b2e5-98080dd2102a", "913d0f7b-8fa1-4578-9105-3ef6710cc9d0"]
 
     static let kimiWorkRoot = ".config/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home/sessions/\(KimiEndToEndTests.workDirHash)"
 
@@ -66,6 +68,16 @@ import Testing
             try write(lines(KimiEndToEndTests.subagentLines), to: "\(folder)/\(agents)/agent-7f3e/wire.jsonl", in: home)
             try state.write(to: home.appendingPathComponent("\(folder)/state.json"), atomically: true, encoding: .utf8)
         }
+        // QClaw: two real OpenClaw transcripts, in each of the two places its readers name; the
+        // parent's copies under other session ids.
+        let openclaw = FixtureHome.sharedFixtures.appendingPathComponent("openclaw/4geeks/agents/main/sessions")
+        for (id, folder) in zip(qclawSessions, [".qclaw/agents/main/sessions", ".qclaw/assets/static/agents/main/sessions"]) {
+            let text = try String(contentsOf: openclaw.appendingPathComponent("\(id).jsonl"), encoding: .utf8)
+            try write([text.trimmingCharacters(in: .newlines)], to: "\(folder)/\(id).jsonl", in: home)
+            let copy = "copy-" + id.dropFirst(5)
+            try write([text.replacingOccurrences(of: id, with: copy).trimmingCharacters(in: .newlines)],
+                      to: ".openclaw/agents/main/sessions/\(copy).jsonl", in: home)
+        }
         // Kimi Work's runtime keeps its own sessions beside the conversations: a title it generated.
         try write([#"{"type": "metadata", "protocol_version": "1.10"}"#,
                    KimiEndToEndTests.record("TurnBegin", #"{"user_input": "PLANTED-RUNTIME-PROMPT"}"#, at: 1_764_840_901)],
@@ -98,6 +110,7 @@ import Testing
         #expect(try await DocumentedToolRun.matchedFiles(source: "oh-my-pi.sessions", home: home) == piFiles.count)
         #expect(try await DocumentedToolRun.matchedFiles(source: "kimi-work.wire", home: home) == 2, "the conversation and its sub-agent, not the runtime's title session")
         #expect(try await DocumentedToolRun.matchedFiles(source: "kimi-work.state", home: home) == 1)
+        #expect(try await DocumentedToolRun.matchedFiles(source: "qclaw.transcripts", home: home) == 2, "agents/ and assets/static/agents/")
 
         let server = try await scratch.server(kind)
         defer { server.stop() }
@@ -110,7 +123,7 @@ import Testing
         let listed = try await NormalizationEndToEndTests.allSessions(server)
         func sessions(of tool: String) -> [[String: Any]] { listed.filter { $0["tool"] as? String == tool } }
         // Each fork's sessions look exactly like its parent's of the same files, under its own name.
-        for (fork, parent) in [("traex", "codex"), ("openclaude", "claude-code"), ("omp", "pi"), ("kimi-work", "kimi")] {
+        for (fork, parent) in [("traex", "codex"), ("openclaude", "claude-code"), ("omp", "pi"), ("kimi-work", "kimi"), ("qclaw", "openclaw")] {
             let forks = sessions(of: fork), parents = sessions(of: parent)
             #expect(!forks.isEmpty && forks.count == parents.count, "\(fork): \(forks.count), \(parent): \(parents.count)")
             #expect(Set(forks.map(Self.shape)) == Set(parents.map(Self.shape)), "\(fork) against \(parent)")
@@ -154,7 +167,7 @@ import Testing
 
         // Nothing the parents' normalisers do not understand, under any fork's name.
         let drift = try #require(try await NormalizationEndToEndTests.get(server, "/api/v1/drift") as? [String: Any])
-        let forkDrift = (drift["drift"] as? [[String: Any]] ?? []).filter { ["traex", "openclaude", "omp", "kimi-work"].contains($0["tool"] as? String ?? "") }
+        let forkDrift = (drift["drift"] as? [[String: Any]] ?? []).filter { ["traex", "openclaude", "omp", "kimi-work", "qclaw"].contains($0["tool"] as? String ?? "") }
         #expect(forkDrift.isEmpty, "\(forkDrift)")
     }
 }

@@ -1507,6 +1507,13 @@ tool: positron
 read_as: {positron.session-log: vscode-copilot.session-log, positron.session-document: vscode-copilot.session-document}
 
 """#),
+        ("qclaw.yaml", #"""
+# QClaw (sources.d/qclaw.yaml) writes OpenClaw's transcript lines: OpenClaw's mapping reads them,
+# and what it makes names qclaw.
+tool: qclaw
+read_as: {qclaw.transcript: openclaw.transcript}
+
+"""#),
         ("qoder-sessions.yaml", #"""
 # Qoder's <session>-session.json beside each transcript (sources.d/qoder.yaml): the title Qoder
 # gave the session and its working folder, joined to the transcript's session by the file name.

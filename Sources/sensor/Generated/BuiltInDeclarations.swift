@@ -1863,6 +1863,34 @@ sources:
     offset: snapshot
 
 """#),
+        ("qclaw.yaml", #"""
+# QClaw (Tencent's packaged OpenClaw): OpenClaw's agent transcripts under its own folder. Tencent
+# publishes neither its build's revision nor its folder; the two readers that know it disagree
+# on where the agents live (agents/ against assets/static/agents/), so both are read. Read as
+# OpenClaw's transcripts (normalizers.d/qclaw.yaml), the sessions named qclaw.
+sources:
+  - id: qclaw.transcripts
+    name: QClaw agent transcripts
+    tool: qclaw
+    kind: qclaw.transcript
+    priority: 150
+    roots:
+      default: ["~/.qclaw"]
+      windows: ["${USERPROFILE}/.qclaw"]
+    # Live transcripts and their /reset and delete archives, as OpenClaw's (sources.d/openclaw.yaml).
+    include:
+      - "agents/*/sessions/*.jsonl"
+      - "agents/*/sessions/*.jsonl.reset.*"
+      - "agents/*/sessions/*.jsonl.deleted.*"
+      - "assets/static/agents/*/sessions/*.jsonl"
+      - "assets/static/agents/*/sessions/*.jsonl.reset.*"
+      - "assets/static/agents/*/sessions/*.jsonl.deleted.*"
+    exclude: ["*.checkpoint.*.jsonl", "*.trajectory.jsonl", "*.lock", "*.zst", "*.jsonl.bak.*"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
         ("qoder.yaml", #"""
 # Qoder (Alibaba's agentic IDE and its CLI) writes Claude Code's transcript lines: a session's
 # lines in <project>/<session>.jsonl, its sub-agents in <session>/subagents/agent-*.jsonl,
