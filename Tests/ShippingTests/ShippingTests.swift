@@ -105,18 +105,21 @@ let token = ["SENSOR_TOKEN": "shipping-test"]
     @Test func killedTwentyTimesAndNothingIsLost() async throws {
         let corpus = try await Corpus(megabytes: 3)
         let expected = try await corpus.expectedIDs()
-        let server = try await FaultServer(["--slow", "0.01"], directory: corpus.root)
-        let batch = 40
+        // A tenth of a second a batch, twenty records each: a whole backfill takes the server well
+        // over ten seconds, so a kill after the next acknowledgement always lands mid-backfill.
+        let server = try await FaultServer(["--slow", "0.1"], directory: corpus.root)
+        let batch = 20
         let args = ["scan", "--endpoint", server.endpoint, "--quiet", "--set", "upload.batch_max_records=\(batch)"]
             + corpus.arguments(state: "state")
-        // Each run is killed once the server has acknowledged two or three more batches, so the
+        // Each run is killed once the server has acknowledged one or two more batches, so the
         // kills land mid-backfill however fast or starved this machine is (a random sleep let
-        // the backfill finish after four kills on a loaded one).
+        // the backfill finish after four kills on a loaded one; two or three batches of forty at
+        // 10 ms each, after eight).
         var kills = 0
         while kills < 20 {
             let log = corpus.root.appendingPathComponent("run-\(kills).log")
             let acknowledged = server.int("accepted_batches")
-            let target = acknowledged + Int.random(in: 2...3)
+            let target = acknowledged + Int.random(in: 1...2)
             let process = try ProcessRunner.start(ProcessRunner.sensor, args, environment: token, log: log)
             let giveUp = ContinuousClock.now + .seconds(300)
             while process.isRunning && server.int("accepted_batches") < target && ContinuousClock.now < giveUp {
