@@ -27,10 +27,8 @@ import Testing
         let scratch = ScratchHome("devin")
         defer { scratch.remove() }
         let home = scratch.home, work = scratch.work
-        let cli = home.appendingPathComponent(".local/share/devin/cli")
-        let transcripts = cli.appendingPathComponent("transcripts")
-        try FileManager.default.createDirectory(at: transcripts, withIntermediateDirectories: true)
-        let file = transcripts.appendingPathComponent("\(Self.session).json")
+        let cli = try scratch.folder(".local/share/devin/cli")
+        let file = try scratch.folder(".local/share/devin/cli/transcripts").appendingPathComponent("\(Self.session).json")
         try Self.transcript(Self.steps).write(to: file, atomically: true, encoding: .utf8)
         let database = try Database(path: cli.appendingPathComponent("sessions.db").path, mode: .readWriteCreate)
         try database.execute("""

@@ -26,6 +26,15 @@ enum DocumentedToolRun {
         return try await stored(source: source, in: server)
     }
 
+    /// Writes `lines` as a JSONL file at `path` under `home` (its folders made), and returns it.
+    @discardableResult
+    static func writeLines(_ lines: [String], to path: String, in home: URL) throws -> URL {
+        let url = home.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
     /// How many envelopes of `source` the server stored.
     static func stored(source: String, in server: IngestServerProcess) async throws -> Int {
         let stats = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])
@@ -52,6 +61,12 @@ struct ScratchHome {
         let url = home.appendingPathComponent(path)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// A JSONL file of `lines` at `path` under the home (``DocumentedToolRun/writeLines(_:to:in:)``).
+    @discardableResult
+    func writeLines(_ lines: [String], to path: String) throws -> URL {
+        try DocumentedToolRun.writeLines(lines, to: path, in: home)
     }
 
     /// A real `sensor-ingest` on a fresh store of `kind` (`sqlite` or `postgres`) in `work`.

@@ -37,21 +37,15 @@ import Testing
 
     static let kimiWorkRoot = ".config/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home/sessions/\(KimiEndToEndTests.workDirHash)"
 
-    static func write(_ lines: [String], to path: String, in home: URL) throws {
-        let url = home.appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
-    }
-
     /// Each fork's files, and the same files where its parent keeps them, each copy's session
     /// named differently: a record's id is made of its file's first line and its own bytes, not
     /// its path, so a byte-identical copy would be one file to the server (a renamed file is).
     static func plant(in home: URL) throws -> [PiEndToEndTests.SessionFile] {
-        try write(traexLines, to: ".trae/cli/sessions/2026/12/03/rollout-2026-12-03T08-00-00-\(traexThread).jsonl", in: home)
-        try write(traexLines.map { $0.replacingOccurrences(of: traexThread, with: "019fbcca-0000-7000-8000-0762b2f839b3") },
+        try DocumentedToolRun.writeLines(traexLines, to: ".trae/cli/sessions/2026/12/03/rollout-2026-12-03T08-00-00-\(traexThread).jsonl", in: home)
+        try DocumentedToolRun.writeLines(traexLines.map { $0.replacingOccurrences(of: traexThread, with: "019fbcca-0000-7000-8000-0762b2f839b3") },
                   to: ".codex/sessions/2026/12/03/rollout-2026-12-03T08-00-00-019fbcca-0000-7000-8000-0762b2f839b3.jsonl", in: home)
-        try write(openClaudeLines, to: ".openclaude/projects/-home-me-web/\(openClaudeSession).jsonl", in: home)
-        try write(openClaudeLines.map { $0.replacingOccurrences(of: openClaudeSession, with: "3c9a7e21-0000-4000-8000-2c3d4e5f6a7b") },
+        try DocumentedToolRun.writeLines(openClaudeLines, to: ".openclaude/projects/-home-me-web/\(openClaudeSession).jsonl", in: home)
+        try DocumentedToolRun.writeLines(openClaudeLines.map { $0.replacingOccurrences(of: openClaudeSession, with: "3c9a7e21-0000-4000-8000-2c3d4e5f6a7b") },
                   to: ".claude/projects/-home-me-web/3c9a7e21-0000-4000-8000-2c3d4e5f6a7b.jsonl", in: home)
         let piFiles = try PiEndToEndTests.plant(in: home, sessions: ".omp/agent/sessions")
         for file in try PiEndToEndTests.plant(in: home) {
@@ -64,8 +58,8 @@ import Testing
         // Kimi Work's sub-agent in the kernel's layout (agents/), the CLI's in its own (subagents/).
         for (folder, metadata, agents) in [("\(kimiWorkRoot)/conv-\(KimiEndToEndTests.session)", "1.10", "agents"), (kimi, "1.9", "subagents")] {
             func lines(_ lines: [String]) -> [String] { lines.map { $0.replacingOccurrences(of: #""protocol_version": "1.10""#, with: #""protocol_version": "\#(metadata)""#) } }
-            try write(lines(KimiEndToEndTests.mainLines), to: "\(folder)/wire.jsonl", in: home)
-            try write(lines(KimiEndToEndTests.subagentLines), to: "\(folder)/\(agents)/agent-7f3e/wire.jsonl", in: home)
+            try DocumentedToolRun.writeLines(lines(KimiEndToEndTests.mainLines), to: "\(folder)/wire.jsonl", in: home)
+            try DocumentedToolRun.writeLines(lines(KimiEndToEndTests.subagentLines), to: "\(folder)/\(agents)/agent-7f3e/wire.jsonl", in: home)
             try state.write(to: home.appendingPathComponent("\(folder)/state.json"), atomically: true, encoding: .utf8)
         }
         // QClaw: two real OpenClaw transcripts, in each of the two places its readers name; the
@@ -73,13 +67,13 @@ import Testing
         let openclaw = FixtureHome.sharedFixtures.appendingPathComponent("openclaw/4geeks/agents/main/sessions")
         for (id, folder) in zip(qclawSessions, [".qclaw/agents/main/sessions", ".qclaw/assets/static/agents/main/sessions"]) {
             let text = try String(contentsOf: openclaw.appendingPathComponent("\(id).jsonl"), encoding: .utf8)
-            try write([text.trimmingCharacters(in: .newlines)], to: "\(folder)/\(id).jsonl", in: home)
+            try DocumentedToolRun.writeLines([text.trimmingCharacters(in: .newlines)], to: "\(folder)/\(id).jsonl", in: home)
             let copy = "copy-" + id.dropFirst(5)
-            try write([text.replacingOccurrences(of: id, with: copy).trimmingCharacters(in: .newlines)],
+            try DocumentedToolRun.writeLines([text.replacingOccurrences(of: id, with: copy).trimmingCharacters(in: .newlines)],
                       to: ".openclaw/agents/main/sessions/\(copy).jsonl", in: home)
         }
         // Kimi Work's runtime keeps its own sessions beside the conversations: a title it generated.
-        try write([#"{"type": "metadata", "protocol_version": "1.10"}"#,
+        try DocumentedToolRun.writeLines([#"{"type": "metadata", "protocol_version": "1.10"}"#,
                    KimiEndToEndTests.record("TurnBegin", #"{"user_input": "PLANTED-RUNTIME-PROMPT"}"#, at: 1_764_840_901)],
                   to: "\(kimiWorkRoot)/ctitle-0c1d2e/wire.jsonl", in: home)
         return piFiles

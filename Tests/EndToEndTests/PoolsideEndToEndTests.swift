@@ -45,10 +45,9 @@ import Testing
         let scratch = ScratchHome("poolside")
         defer { scratch.remove() }
         let home = scratch.home, work = scratch.work
-        let folder = try scratch.folder(".local/state/poolside/trajectories")
-        let file = folder.appendingPathComponent("\(Self.file).ndjson")
-        try (Self.first.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
-        try "not a trajectory\n".write(to: folder.appendingPathComponent("notes.ndjson"), atomically: true, encoding: .utf8)
+        let folder = ".local/state/poolside/trajectories"
+        let file = try scratch.writeLines(Self.first, to: "\(folder)/\(Self.file).ndjson")
+        try scratch.writeLines(["not a trajectory"], to: "\(folder)/notes.ndjson")
 
         #expect(try await DocumentedToolRun.matchedFiles(source: "poolside.trajectories", home: home) == 1)
         let server = try await scratch.server(kind)

@@ -21,7 +21,7 @@ import Testing
         let scratch = ScratchHome("positron")
         defer { scratch.remove() }
         let sessions = try scratch.folder(".config/Positron/User/workspaceStorage/a1b2/chatSessions")
-        try (Self.log.joined(separator: "\n") + "\n").write(to: sessions.appendingPathComponent("p-log.jsonl"), atomically: true, encoding: .utf8)
+        try scratch.writeLines(Self.log, to: ".config/Positron/User/workspaceStorage/a1b2/chatSessions/p-log.jsonl")
         try Self.document.write(to: sessions.appendingPathComponent("p-doc.json"), atomically: true, encoding: .utf8)
 
         #expect(try await DocumentedToolRun.matchedFiles(source: "positron.session-logs", home: scratch.home) == 1)

@@ -41,21 +41,17 @@ import Testing
         let scratch = ScratchHome("qoder")
         defer { scratch.remove() }
         let home = scratch.home, work = scratch.work
-        let projects = home.appendingPathComponent(".config/Qoder/SharedClientCache/cli/projects")
-        let project = projects.appendingPathComponent("-home-me-shop")
-        let subagents = project.appendingPathComponent("\(Self.session)/subagents")
-        try FileManager.default.createDirectory(at: subagents, withIntermediateDirectories: true)
-        func write(_ lines: [String], _ url: URL) throws { try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8) }
-        try write(Self.transcript, project.appendingPathComponent("\(Self.session).jsonl"))
-        try write(Self.subagent, subagents.appendingPathComponent("agent-a7f3.jsonl"))
+        let projects = ".config/Qoder/SharedClientCache/cli/projects", project = "\(projects)/-home-me-shop"
+        try scratch.writeLines(Self.transcript, to: "\(project)/\(Self.session).jsonl")
+        try scratch.writeLines(Self.subagent, to: "\(project)/\(Self.session)/subagents/agent-a7f3.jsonl")
         try #"{"title":"Fix the checkout total","working_dir":"/home/me/shop","parent_session_id":""}"#
-            .write(to: project.appendingPathComponent("\(Self.session)-session.json"), atomically: true, encoding: .utf8)
+            .write(to: home.appendingPathComponent("\(project)/\(Self.session)-session.json"), atomically: true, encoding: .utf8)
         // The flat layout of newer builds: a session straight under the projects folder.
-        try write([Self.line("user", "f1", 30, session: Self.flat, #"{"role":"user","content":"hello"}"#)],
-                  projects.appendingPathComponent("\(Self.flat).jsonl"))
+        try scratch.writeLines([Self.line("user", "f1", 30, session: Self.flat, #"{"role":"user","content":"hello"}"#)],
+                               to: "\(projects)/\(Self.flat).jsonl")
         // A stray sub-agent file beside the transcripts is nobody's session.
-        try write([Self.line("user", "x1", 40, session: "stray", #"{"role":"user","content":"PLANTED-STRAY"}"#)],
-                  project.appendingPathComponent("agent-stray.jsonl"))
+        try scratch.writeLines([Self.line("user", "x1", 40, session: "stray", #"{"role":"user","content":"PLANTED-STRAY"}"#)],
+                               to: "\(project)/agent-stray.jsonl")
 
         #expect(try await DocumentedToolRun.matchedFiles(source: "qoder.transcripts", home: home) == 2)
         #expect(try await DocumentedToolRun.matchedFiles(source: "qoder.subagents", home: home) == 1)

@@ -22,11 +22,10 @@ import Testing
         defer { scratch.remove() }
         let work = scratch.work
         let project = try scratch.folder(".reasonix/projects/cache-service/sessions")
-        let global = try scratch.folder(".reasonix/sessions/s-global")
-        try (Self.lines.joined(separator: "\n") + "\n").write(to: project.appendingPathComponent("s-proj.jsonl"), atomically: true, encoding: .utf8)
+        try scratch.writeLines(Self.lines, to: ".reasonix/projects/cache-service/sessions/s-proj.jsonl")
         try #"{"id":"s-proj","created_at":"2026-12-05T09:00:00Z","updated_at":"2026-12-05T09:04:00Z","scope":"project","workspace_root":"/home/me/cache-service","topic_title":"Cold cache after deploy","model":"deepseek-v4"}"#
             .write(to: project.appendingPathComponent("s-proj.jsonl.meta"), atomically: true, encoding: .utf8)
-        try #"{"role":"user","content":"hello"}"#.appending("\n").write(to: global.appendingPathComponent("s-global.jsonl"), atomically: true, encoding: .utf8)
+        try scratch.writeLines([#"{"role":"user","content":"hello"}"#], to: ".reasonix/sessions/s-global/s-global.jsonl")
 
         #expect(try await DocumentedToolRun.matchedFiles(source: "reasonix.sessions", home: scratch.home) == 2)
         #expect(try await DocumentedToolRun.matchedFiles(source: "reasonix.meta", home: scratch.home) == 1)
