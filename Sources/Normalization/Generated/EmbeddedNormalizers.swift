@@ -1422,35 +1422,30 @@ kinds: [poolside.event]
 session:
   id: $path|stem
 rules:
-  - kinds: [poolside.event]
-    when: {type: session.start}
+  - when: {type: session.start}
     timestamp: timestamp
     session:
       project: [session_start.workspace, "session_start.working_directories[0]"]
-  - kinds: [poolside.event]
-    when: {type: session.input}
+  - when: {type: session.input}
     timestamp: timestamp
     message:
       id: id
       role: {value: user}
       text: session_input.prompt
-  - kinds: [poolside.event]
-    when: {type: assistant_message.end}
+  - when: {type: assistant_message.end}
     timestamp: timestamp
     message:
       id: id
       role: {value: assistant}
       text: assistant_message_end.assistant_message
       model: $memory.model
-  - kinds: [poolside.event]
-    when: {type: thought.end}
+  - when: {type: thought.end}
     timestamp: timestamp
     message:
       id: id
       role: {value: assistant}
       thinking: thought_end.thought
-  - kinds: [poolside.event]
-    when: {type: tool_call.parsed}
+  - when: {type: tool_call.parsed}
     timestamp: timestamp
     message:
       id: id
@@ -1461,8 +1456,7 @@ rules:
         name: tool_call_parsed.name
         input: tool_call_parsed.args
         started_at: timestamp
-  - kinds: [poolside.event]
-    when: {type: tool_call.result}
+  - when: {type: tool_call.result}
     timestamp: timestamp
     tool_calls:
       - id: tool_call_result.id
@@ -1471,12 +1465,10 @@ rules:
         error: tool_call_result.is_error
         ended_at: timestamp
         of_message: false
-  - kinds: [poolside.event]
-    when: {type: tool_call.inference.start}
+  - when: {type: tool_call.inference.start}
     remember: {model: tool_call_inference_start.chat_completion_request.model}
     skip: true
-  - kinds: [poolside.event]
-    when: {type: tool_call.inference.end}
+  - when: {type: tool_call.inference.end}
     timestamp: timestamp
     session:
       model: $memory.model
@@ -1487,16 +1479,14 @@ rules:
         output: tool_call_inference_end.output_tokens
         cache_read: tool_call_inference_end.cache_read_input_tokens
         cache_write: tool_call_inference_end.cache_write_input_tokens
-  - kinds: [poolside.event]
-    when: {type: session.error}
+  - when: {type: session.error}
     timestamp: timestamp
     message:
       id: id
       role: {value: system}
       kind: {value: error}
       text: session_error.error
-  - kinds: [poolside.event]
-    when: {type: [assistant_message.start, thought.start, session.exit]}
+  - when: {type: [assistant_message.start, thought.start, session.exit]}
     skip: true
 
 """#),
@@ -1650,10 +1640,11 @@ rules:
 # rows and on errored turns; user and tool rows carry zeros and give none.
 kinds: [shelley.conversation, shelley.message]
 type: [{value: conversation, when: {$kind: shelley.conversation}}, type]
+session:
+  id: conversation_id
 rules:
   - kinds: [shelley.conversation]
     session:
-      id: conversation_id
       title: slug
       project: cwd
       model: model
@@ -1663,7 +1654,6 @@ rules:
   - kinds: [shelley.message]
     when: {type: user}
     timestamp: created_at
-    session: {id: conversation_id}
     message:
       id: {concat: [sequence_id]}
       role: {value: user}
@@ -1671,7 +1661,6 @@ rules:
   - kinds: [shelley.message]
     when: {type: [agent, error]}
     timestamp: created_at
-    session: {id: conversation_id}
     message:
       id: {concat: [sequence_id]}
       role: {value: assistant}
@@ -1695,7 +1684,6 @@ rules:
   - kinds: [shelley.message]
     when: {type: tool}
     timestamp: created_at
-    session: {id: conversation_id}
     message:
       id: {concat: [sequence_id]}
       role: {value: tool}

@@ -15,7 +15,7 @@ extension NormalizedBatch {
               self.messages[messages...].contains(where: { $0.kind == "tool_result" && $0.text != nil }) else { return }
         let results = toolCalls[calls...].compactMap(\.result)
         guard !results.isEmpty else { return }
-        let joined = results.count > 1 ? results.joined(separator: "\n") : results[0]
+        let joined = results.joined(separator: "\n")
         for index in messages..<self.messages.count where self.messages[index].kind == "tool_result" {
             guard let text = self.messages[index].text, text == joined || results.contains(text) else { continue }
             self.messages[index].text = nil

@@ -14,7 +14,6 @@ import IngestStore
 public struct VSCodeCopilotLogNormalizer: RecordNormalizer {
     public let kinds: Set<String> = ["vscode-copilot.session-log"]
 
-
     public init() {}
 
     public func normalize(_ record: RawRecord, into context: inout NormalizationContext) {
