@@ -1497,6 +1497,27 @@ tool: positron
 read_as: {positron.session-log: vscode-copilot.session-log, positron.session-document: vscode-copilot.session-document}
 
 """#),
+        ("prime-agent.yaml", #"""
+# Prime Agent (sources.d/prime-agent.yaml) writes Pi's session lines: Pi's mapping reads them,
+# and what it makes names prime-agent. Its own entry, tried first: `child_usage_attributed`
+# gives the aggregate usage of an answer (its own and its sub-agents', cost included) once a
+# sub-agent's work is folded into it; the answer's usage row takes it (a row seen again keeps
+# the larger total; the answer's model stays). `childUsage` is the part one sub-agent added.
+tool: prime-agent
+read_as: {prime-agent.session: pi.session}
+rules:
+  - when: {type: child_usage_attributed}
+    timestamp: timestamp
+    usage:
+      - when: {aggregateUsage: {exists: true}}
+        of_message: targetId
+        input: aggregateUsage.input
+        output: aggregateUsage.output
+        cache_read: aggregateUsage.cacheRead
+        cache_write: aggregateUsage.cacheWrite
+        cost: aggregateUsage.cost.total
+
+"""#),
         ("qclaw.yaml", #"""
 # QClaw (sources.d/qclaw.yaml) writes OpenClaw's transcript lines: OpenClaw's mapping reads them,
 # and what it makes names qclaw.

@@ -98,7 +98,14 @@ package enum NormalizedWriter {
                                   duration_ms = coalesce(excluded.duration_ms, norm_tool_calls.duration_ms)
                                 """)
 
-        let usage = merged(batch.usage, key: \.key) { first, later in later.total > first.total ? later : first }
+        // A larger total replaces the row; the model and message it names none of stay known.
+        let usage = merged(batch.usage, key: \.key) { first, later in
+            guard later.total > first.total else { return first }
+            var row = later
+            row.model = row.model ?? first.model
+            row.messageKey = row.messageKey ?? first.messageKey
+            return row
+        }
         let sessionModels = batch.sessionModels
         func estimate(_ row: UsageRow) -> Double? {
             guard row.cost == nil else { return nil }
@@ -113,7 +120,8 @@ package enum NormalizedWriter {
                                            .integer($0.cacheWrite), .integer($0.reasoning), .integer($0.total), .optional($0.cost),
                                            .optional(estimate($0)), .text($0.source), .optional($0.requestID), .optional($0.joinsTool)] },
                              conflict: """
-                                ON CONFLICT (usage_key) DO UPDATE SET message_key = excluded.message_key, model = excluded.model,
+                                ON CONFLICT (usage_key) DO UPDATE SET message_key = coalesce(excluded.message_key, norm_usage.message_key),
+                                  model = coalesce(excluded.model, norm_usage.model),
                                   created_at = excluded.created_at, input_tokens = excluded.input_tokens,
                                   output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens,
                                   cache_write_tokens = excluded.cache_write_tokens, reasoning_tokens = excluded.reasoning_tokens,

@@ -121,8 +121,10 @@ public struct NormalizerRegistry: Sendable {
         public var tool: String
     }
 
-    public init(_ normalizers: [any RecordNormalizer], readAs: [String: ReadAs] = [:]) {
-        self.normalizers = normalizers
+    /// `forks`: for a kind read as another's with rules of its own, the normaliser that tries
+    /// them first (its kinds are the parent's: the record is renamed before it runs).
+    public init(_ normalizers: [any RecordNormalizer], readAs: [String: ReadAs] = [:], forks: [String: any RecordNormalizer] = [:]) {
+        var normalizers = normalizers
         var byKind: [String: Int] = [:]
         for (index, normalizer) in normalizers.enumerated() {
             for kind in normalizer.kinds.union(normalizer.rawOnlyKinds).union(normalizer.opaqueKinds) {
@@ -134,10 +136,19 @@ public struct NormalizerRegistry: Sendable {
         var inPlaceKinds = Set(normalizers.filter(\.readsInPlace).flatMap(\.kinds))
         for (kind, target) in readAs {
             precondition(byKind[kind] == nil, "two normalisers for \(kind)")
-            byKind[kind] = byKind[target.kind]
-            if pathMemoryKinds.contains(target.kind) { pathMemoryKinds.insert(kind) }
-            if inPlaceKinds.contains(target.kind) { inPlaceKinds.insert(kind) }
+            precondition(readAs[target.kind] == nil, "\(kind) is read as \(target.kind), itself read as another")
+            if let fork = forks[kind] {
+                byKind[kind] = normalizers.count
+                normalizers.append(fork)
+                if fork.remembersByPath { pathMemoryKinds.insert(kind) }
+                if fork.readsInPlace { inPlaceKinds.insert(kind) }
+            } else {
+                byKind[kind] = byKind[target.kind]
+                if pathMemoryKinds.contains(target.kind) { pathMemoryKinds.insert(kind) }
+                if inPlaceKinds.contains(target.kind) { inPlaceKinds.insert(kind) }
+            }
         }
+        self.normalizers = normalizers
         self.byKind = byKind
         self.readAs = readAs
         self.pathMemoryKinds = pathMemoryKinds
@@ -178,10 +189,9 @@ public struct NormalizerRegistry: Sendable {
             context.batch.count(DriftKey(source: record.source, tool: record.tool, toolVersion: "", kind: record.kind, reason: "unknown_kind", name: record.kind))
             return
         }
+        var record = record
         if let target = readAs[record.kind] {
-            var record = record
-            record.readAs(kind: target.kind, tool: target.tool)
-            return normalize(record, into: &context)
+            record.readAs(kind: target.kind, tool: target.tool)  // the normaliser of its format (or its fork's) reads it
         }
         let normalizer = normalizers[index]
         if normalizer.opaqueKinds.contains(record.kind) {

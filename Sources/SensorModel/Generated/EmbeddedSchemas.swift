@@ -109,7 +109,7 @@ public enum EmbeddedSchemas {
     "read_as": {
       "type": "object", "minProperties": 1,
       "additionalProperties": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"},
-      "description": "Kinds written in another tool's format (a fork): each kind here is read by the normaliser of the kind it names, its sessions named after this file's tool (or its own first label). A file with read_as has no rules of its own."
+      "description": "Kinds written in another tool's format (a fork): each kind here is read by the normaliser of the kind it names, its sessions named after this file's tool (or its own first label). A file with read_as may add rules: tried before those of the mapping its kinds are read with (a fork's own record types), their kinds naming this file's kinds."
     },
     "tool": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$", "description": "The tool named on sessions; by default the first label of the record's kind."},
     "kinds": {"$ref": "#/$defs/kindList", "description": "Record kinds turned into rows."},
@@ -258,6 +258,7 @@ public enum EmbeddedSchemas {
               "when": {"$ref": "#/$defs/condition"},
               "mode": {"enum": ["per_response", "cumulative"], "description": "cumulative: running totals, turned into the differences between successive records of a file."},
               "id": {"$ref": "#/$defs/value", "description": "Dedupe key within the session (default: the message)."},
+              "of_message": {"$ref": "#/$defs/value", "description": "The id (in the session) of the message whose usage this is, when another record gives it: the row is that message's own row (a later record amending an answer's usage; the larger total is kept). Default: the rule's message."},
               "model": {"$ref": "#/$defs/value"},
               "timestamp": {"$ref": "#/$defs/value"},
               "input": {"$ref": "#/$defs/value", "description": "Input tokens not read from the cache."},

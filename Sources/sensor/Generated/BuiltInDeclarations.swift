@@ -1863,6 +1863,30 @@ sources:
     offset: snapshot
 
 """#),
+        ("prime-agent.yaml", #"""
+# Prime Agent (PrimeIntellect-ai/prime-agent, a fork of the Pi coding agent; its format is
+# documented in packages/coding-agent/docs/session-format.md). Pi's session lines, one file a
+# session, flat in ~/.prime/agent/sessions/<session>.jsonl (older releases kept a folder a
+# project, migrated when a session is loaded). The file's name and the header's `id` may
+# differ: the header names the session. Its own entry, `child_usage_attributed`, folds the
+# usage of the sub-agents an answer ran into that answer; the sub-agents' own transcripts
+# (session-artifacts/<session>/sub-*/) are not read, so their spend counts once.
+# PRIME_AGENT_CODING_AGENT_DIR moves ~/.prime/agent, PRIME_AGENT_SESSION_DIR the sessions.
+sources:
+  - id: prime-agent.sessions
+    name: Prime Agent session transcripts
+    tool: prime-agent
+    kind: prime-agent.session
+    priority: 150
+    roots:
+      default: ["${PRIME_AGENT_SESSION_DIR:-${PRIME_AGENT_CODING_AGENT_DIR:-~/.prime/agent}/sessions}"]
+      windows: ["${PRIME_AGENT_SESSION_DIR:-${PRIME_AGENT_CODING_AGENT_DIR:-${USERPROFILE}/.prime/agent}/sessions}"]
+    include: ["*.jsonl", "*/*.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
         ("qclaw.yaml", #"""
 # QClaw (Tencent's packaged OpenClaw): OpenClaw's agent transcripts under its own folder. Tencent
 # publishes neither its build's revision nor its folder; the two readers that know it disagree

@@ -60,9 +60,11 @@ import Testing
         #expect(serve.stderr.contains("unknown root '$memroy'"))
     }
 
-    /// A fork's file says only which format its kinds are in: a kind no normaliser reads is
-    /// refused where it is written, with a did-you-mean; so is a rule beside `read_as`, and a
-    /// kind another normaliser already takes.
+    /// A fork's file says which format its kinds are in, and may add rules of its own: a kind
+    /// no normaliser reads is refused where it is written, with a did-you-mean; so are kinds
+    /// beside `read_as`, a kind another normaliser already takes, rules laid over a Swift
+    /// normaliser, a rule naming a kind the file does not read, and a rule with no session id
+    /// where the mapping it is laid over names none.
     @Test func aForksReadAsIsCheckedAgainstEveryNormaliser() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -81,6 +83,16 @@ import Testing
         let taken = try await validate("read_as: {claude-code.transcript: codex.rollout}\n")
         #expect(taken.text.contains("read_as.claude-code.transcript: 'claude-code.transcript' is already normalised by the built-in ClaudeCodeNormalizer"),
                 "\(taken.text)")
+        let overSwift = try await validate("read_as: {my-fork.rollout: codex.rollout}\nrules: [{skip: true}]\n")
+        #expect(overSwift.status == 1)
+        #expect(overSwift.text.contains("read_as.my-fork.rollout: 'codex.rollout' is read by the built-in CodexNormalizer, not a mapping"),
+                "\(overSwift.text)")
+        let otherKind = try await validate("read_as: {my-fork.session: pi.session}\nrules: [{kinds: [pi.session], skip: true}]\n")
+        #expect(otherKind.text.contains("\(file.path):2:17: rules[0].kinds: 'pi.session' is not one of this mapping's kinds"), "\(otherKind.text)")
+        let noSession = try await validate("read_as: {my-fork.log: goose.message}\nrules:\n  - when: {type: x}\n    message: {id: id}\n")
+        #expect(noSession.text.contains("\(file.path):3:5: rules[0]: no session id"), "\(noSession.text)")
+        let laid = try await validate("read_as: {my-fork.session: pi.session}\nrules: [{kinds: [my-fork.session], when: {type: x}, skip: true}]\n")
+        #expect(laid.status == 0, "\(laid.text)")
         let good = try await validate("tool: my-fork\nread_as: {my-fork.rollout: codex.rollout}\n")
         #expect(good.status == 0, "\(good.text)")
         let listed = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["normalizers", "list", "--normalizers", folder.path])

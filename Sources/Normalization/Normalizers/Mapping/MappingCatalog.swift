@@ -66,6 +66,7 @@ extension NormalizerRegistry {
             }
         }
         var problems: [ConfigProblem] = []
+        var mappingOf: [String: NormalizerMapping] = [:]
         for mapping in mappings where mapping.readAs.isEmpty {
             let taken = mapping.kinds.union(mapping.rawOnly).union(mapping.opaque)
             let clashes = taken.filter { owners[$0] != nil }.sorted()
@@ -75,10 +76,12 @@ extension NormalizerRegistry {
                 continue
             }
             for kind in taken { owners[kind] = mapping.name }
+            for kind in mapping.kinds { mappingOf[kind] = mapping }
             normalizers.append(MappingNormalizer(mapping))
         }
         // Kinds read as another's, once every normaliser is known: the kind read must have one.
         var readAs: [String: NormalizerRegistry.ReadAs] = [:]
+        var forkNormalizers: [String: any RecordNormalizer] = [:]
         for mapping in mappings where !mapping.readAs.isEmpty {
             for (kind, target) in mapping.readAs.sorted(by: { $0.key < $1.key }) {
                 let field = "read_as.\(kind)"
@@ -89,13 +92,24 @@ extension NormalizerRegistry {
                     let known = Array(owners.keys)
                     let guess = Spelling.nearest(to: target, among: known).map { "; did you mean '\($0)'?" } ?? ""
                     problems.append(ConfigProblem(location, field: field, "no normaliser reads '\(target)'\(guess)"))
-                } else {
+                } else if readAs[target] != nil {
+                    problems.append(ConfigProblem(location, field: field, "'\(target)' is itself read as '\(readAs[target]!.kind)': name that kind"))
+                } else if mapping.rules.isEmpty {
                     owners[kind] = mapping.name
                     readAs[kind] = NormalizerRegistry.ReadAs(kind: target, tool: mapping.tool ?? RawRecord.tool(ofKind: kind))
+                } else if let parent = mappingOf[target] {
+                    let (fork, found) = parent.laying(mapping, as: kind, over: target)
+                    problems += found
+                    owners[kind] = mapping.name
+                    readAs[kind] = NormalizerRegistry.ReadAs(kind: target, tool: mapping.tool ?? RawRecord.tool(ofKind: kind))
+                    forkNormalizers[kind] = MappingNormalizer(fork)
+                } else {
+                    problems.append(ConfigProblem(location, field: field, "'\(target)' is read by \(owners[target]!), not a mapping: "
+                                                  + "rules can only be laid over a mapping's"))
                 }
             }
         }
-        return (NormalizerRegistry(normalizers, readAs: readAs), problems)
+        return (NormalizerRegistry(normalizers, readAs: readAs, forks: forkNormalizers), problems)
     }
 
     /// The built-in normalisers and mappings, with an operator's directory of mappings.
@@ -103,5 +117,28 @@ extension NormalizerRegistry {
         let (mappings, problems) = MappingCatalog.load(directory: directory)
         let (registry, clashes) = with(mappings)
         return (registry, problems + clashes)
+    }
+}
+
+extension NormalizerMapping {
+    /// This mapping with a fork's rules laid over it for one of the fork's kinds: the fork's
+    /// rules for `kind` are tried first (their kinds written as `target`, the kind its records
+    /// are read as), then this mapping's. Each of them needs a session id, here or at the top.
+    func laying(_ fork: NormalizerMapping, as kind: String, over target: String) -> (NormalizerMapping, [ConfigProblem]) {
+        var laid = self
+        var problems: [ConfigProblem] = []
+        var own: [Rule] = []
+        for (index, var rule) in fork.rules.enumerated() where rule.kinds?.contains(kind) ?? true {
+            let location = index < fork.ruleLocations.count ? fork.ruleLocations[index] : SourceLocation(file: fork.name)
+            let onlyAccounts = !rule.accounts.isEmpty && rule.messages.isEmpty && rule.toolCalls.isEmpty && rule.usage.isEmpty
+            if !rule.skip && !onlyAccounts && rule.session.over(session).id == nil {
+                problems.append(ConfigProblem(location, field: "rules[\(index)]",
+                                              "no session id: give session.id here (\(name), whose rules these are laid over, names none)"))
+            }
+            if rule.kinds != nil { rule.kinds = [target] }
+            own.append(rule)
+        }
+        laid.rules = own + rules
+        return (laid, problems)
     }
 }

@@ -158,6 +158,12 @@ public struct MappingNormalizer: RecordNormalizer {
                 if let when = usage.when, !when.holds(in: usageScope) { continue }
                 let model = usage.model?.string(usageScope) ?? messageModel
                 let id = usage.id?.string(usageScope)
+                // Another record's message: this row is that message's own (its key, its message).
+                var messageKey = messageKey
+                if let ofMessage = usage.ofMessage {
+                    guard let message = ofMessage.string(usageScope) else { continue }
+                    messageKey = NormalKey.make(device, tool, "entry", sessionID, message)
+                }
                 var row = UsageRow(key: "", sessionKey: sessionKey, messageKey: messageKey, model: model,
                                    createdAt: usage.timestamp?.timestamp(usageScope) ?? messageTime, source: record.source)
                 let counts = [usage.input, usage.output, usage.cacheRead, usage.cacheWrite, usage.reasoning].map { $0?.integer(usageScope) }
@@ -177,7 +183,7 @@ public struct MappingNormalizer: RecordNormalizer {
                     row.key = NormalKey.make(device, tool, "usage", sessionID, name, String(record.seq), fallbackID)
                 } else if let id {
                     row.key = NormalKey.make(device, tool, "usage", sessionID, id)
-                } else if let messageKey, usage.each == nil {
+                } else if let messageKey, usage.each == nil || usage.ofMessage != nil {
                     row.key = messageKey
                 } else {
                     row.key = NormalKey.make(device, tool, "usage", sessionID, fallbackID, name)

@@ -28,6 +28,9 @@ public struct NormalizerMapping: Sendable {
     public var readAs: [String: String] = [:]
     /// Where each of ``readAs`` is written, for the problems found once every normaliser is known.
     var readAsLocations: [String: SourceLocation] = [:]
+    /// Where each of ``rules`` is written, for the problems found once a fork's rules meet the
+    /// mapping they are laid over.
+    var ruleLocations: [SourceLocation] = []
 
     /// Whether a rule makes several messages of one record (`messages:`): then every rule's
     /// messages are ordered four to a record, so that the messages of one record sort between
@@ -99,6 +102,8 @@ public struct NormalizerMapping: Sendable {
         package var each: MappingPath?
         package var when: MappingCondition?
         package var id, model, timestamp, input, output, cacheRead, cacheWrite, reasoning, cost, requestID: MappingValue?
+        /// The message (its id in the session) whose usage this is, when another record gives it.
+        package var ofMessage: MappingValue?
         /// The tool whose conversation at the row's time, on its person's devices, the row moves into.
         package var joins: String?
         /// The record holds running totals: rows are the differences from the file's previous totals.
@@ -195,6 +200,7 @@ extension NormalizerMapping {
                     output: value(usage["output"], at + ".output"), cacheRead: value(usage["cache_read"], at + ".cache_read"),
                     cacheWrite: value(usage["cache_write"], at + ".cache_write"), reasoning: value(usage["reasoning"], at + ".reasoning"),
                     cost: value(usage["cost"], at + ".cost"), requestID: value(usage["request_id"], at + ".request_id"),
+                    ofMessage: value(usage["of_message"], at + ".of_message"),
                     joins: usage["joins"]?.string, cumulative: usage["mode"]?.string == "cumulative"))
             }
             for (accountIndex, account) in (element["accounts"]?.elements ?? []).enumerated() {
@@ -209,15 +215,18 @@ extension NormalizerMapping {
             let onlyAccounts = !rule.accounts.isEmpty && rule.messages.isEmpty && rule.toolCalls.isEmpty && rule.usage.isEmpty
                 && rule.session.id == nil
             let producesRows = !onlyAccounts && (!rule.messages.isEmpty || !rule.toolCalls.isEmpty || !rule.usage.isEmpty || !rule.skip)
-            if producesRows && !rule.skip && rule.session.over(mapping.session).id == nil {
+            // A fork's rules take the session id of the mapping they are laid over (checked there).
+            if producesRows && !rule.skip && node["read_as"] == nil && rule.session.over(mapping.session).id == nil {
                 problems.append(ConfigProblem(element.location, field: field,
                                               "no session id: give session.id here or at the top of the mapping"))
             }
             mapping.rules.append(rule)
+            mapping.ruleLocations.append(element.location)
         }
         let handled = mapping.kinds.union(mapping.rawOnly).union(mapping.opaque)
+        let ruleKinds = node["read_as"] == nil ? mapping.kinds : Set((node["read_as"]?.entries ?? []).map(\.key))
         for (index, rule) in mapping.rules.enumerated() {
-            for kind in rule.kinds ?? [] where !mapping.kinds.contains(kind) {
+            for kind in rule.kinds ?? [] where !ruleKinds.contains(kind) {
                 problems.append(ConfigProblem(node["rules"]?.elements[index]["kinds"]?.location ?? node.location,
                                               field: "rules[\(index)].kinds", "'\(kind)' is not one of this mapping's kinds"))
             }
@@ -231,8 +240,9 @@ extension NormalizerMapping {
             mapping.readAsLocations[entry.key] = entry.node.location
         }
         if node["read_as"] != nil {
-            // A file of kinds read as others' says only that (and the tool to name).
-            for field in ["kinds", "rules", "raw_only", "opaque", "split", "ignore", "session", "version", "type", "known_fields"]
+            // A file of kinds read as others' says only that, the tool to name, and rules of its
+            // own tried before those of the mapping it reads them with.
+            for field in ["kinds", "raw_only", "opaque", "split", "ignore", "session", "version", "type", "known_fields"]
             where node[field] != nil {
                 problems.append(ConfigProblem(node[field]?.location ?? node.location, field: field,
                                               "not with read_as: the kinds it names are read by their format's own normaliser"))
