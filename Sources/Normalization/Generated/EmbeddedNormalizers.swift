@@ -1773,6 +1773,40 @@ rules:
         output: [result.metadata.outputTokens, completionTokens]
 
 """#),
+        ("warp.yaml", #"""
+# Warp (sources.d/warp.yaml): an exchange's prompt, and a conversation's running figures. A
+# prompt is a user message in its conversation, with the working folder and the model chosen
+# (`auto` and the like are Warp's own names). The conversation's row is rewritten as it goes:
+# the provider's cost Warp recorded (US cents, a running total: each version adds its
+# difference) is the conversation's cost. Warp keeps tokens only as a total per model, with no
+# split between input and output: kept raw, not counted (a total cannot be priced or shown as
+# input). The answers and tool calls live in `agent_tasks` as protocol buffers: not read.
+kinds: [warp.query, warp.conversation]
+type: [{value: query, when: {$kind: warp.query}}, {value: conversation, when: {$kind: warp.conversation}}]
+session:
+  id: conversation_id
+rules:
+  - kinds: [warp.query]
+    timestamp: start_ts
+    session: {project: working_directory, model: model_id}
+    message:
+      when: {query: {exists: true}}
+      id: exchange_id
+      role: {value: user}
+      text: query
+      model: model_id
+  - kinds: [warp.conversation]
+    session:
+      parent: parent_conversation_id
+      title: agent_name
+      ended_at: last_modified_at
+    usage:
+      - when: {cost_cents: {exists: true}}
+        mode: cumulative
+        timestamp: last_modified_at
+        cost: {product: [cost_cents, 0.01]}
+
+"""#),
         ("windsurf.yaml", #"""
 # Windsurf (formats-more.md §15): Cascade conversations are encrypted .pb files (opaque: kept
 # raw, counted); the legacy chat of state.vscdb is kept raw. No tokens are on disk.

@@ -2224,6 +2224,66 @@ sources:
     fields: ["*.user", "*.githubAppId"]
 
 """#),
+        ("warp.yaml", #"""
+# Warp (the terminal's agent mode; warpdotdev/warp: crates/persistence/src/schema.rs and
+# model.rs, app/src/persistence/block_list.rs). One SQLite database, warp.sqlite, in the state
+# folder of each channel (Stable, Preview). What is read:
+# - `ai_queries`: a row per exchange (conversation, start time in UTC, working folder, model);
+#   its `input` is a JSON list of `{"Query": {text, context, referenced_attachments}}` (one, as
+#   Warp writes it), of which only the text leaves (the context Warp attached, terminal output
+#   and files, stays home);
+# - `agent_conversations`: a row per conversation, rewritten as it goes; of its
+#   `conversation_data` JSON only the usage figures, the parent conversation and the agent's
+#   name leave (never its `server_conversation_token`).
+# `agent_tasks` (each task's messages as protocol buffers) is not read (docs/tools.md).
+sources:
+  - id: warp.queries
+    name: Warp agent prompts
+    tool: warp
+    kind: warp.query
+    priority: 150
+    roots:
+      default: ["${XDG_STATE_HOME:-~/.local/state}/warp-terminal", "${XDG_STATE_HOME:-~/.local/state}/warp-terminal-preview"]
+      macos: ["~/Library/Group Containers/2BBY89MBSN.dev.warp/Library/Application Support/dev.warp.Warp-Stable",
+              "~/Library/Group Containers/2BBY89MBSN.dev.warp/Library/Application Support/dev.warp.Warp-Preview"]
+      windows: ["${LOCALAPPDATA}/warp/Warp/data", "${LOCALAPPDATA}/warp/WarpPreview/data"]
+    include: ["warp.sqlite"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: >-
+        SELECT id AS _cursor, exchange_id, conversation_id, start_ts, working_directory, output_status, model_id,
+          CASE WHEN json_valid(input) THEN json_extract(input, '$[0].Query.text') END AS query
+        FROM ai_queries
+      key_columns: [exchange_id]
+      required_tables: [ai_queries]
+
+  - id: warp.conversations
+    name: Warp agent conversations
+    tool: warp
+    kind: warp.conversation
+    priority: 140
+    roots:
+      default: ["${XDG_STATE_HOME:-~/.local/state}/warp-terminal", "${XDG_STATE_HOME:-~/.local/state}/warp-terminal-preview"]
+      macos: ["~/Library/Group Containers/2BBY89MBSN.dev.warp/Library/Application Support/dev.warp.Warp-Stable",
+              "~/Library/Group Containers/2BBY89MBSN.dev.warp/Library/Application Support/dev.warp.Warp-Preview"]
+      windows: ["${LOCALAPPDATA}/warp/Warp/data", "${LOCALAPPDATA}/warp/WarpPreview/data"]
+    include: ["warp.sqlite"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: >-
+        SELECT id AS _cursor, conversation_id, last_modified_at,
+          json_extract(conversation_data, '$.conversation_usage_metadata.total_provider_cost_in_cents') AS cost_cents,
+          json_extract(conversation_data, '$.conversation_usage_metadata.credits_spent') AS credits_spent,
+          json_extract(conversation_data, '$.conversation_usage_metadata.token_usage') AS token_usage,
+          json_extract(conversation_data, '$.parent_conversation_id') AS parent_conversation_id,
+          json_extract(conversation_data, '$.agent_name') AS agent_name
+        FROM agent_conversations WHERE json_valid(conversation_data)
+      key_columns: [conversation_id]
+      required_tables: [agent_conversations]
+
+"""#),
         ("windsurf.yaml", #"""
 # Windsurf (Codeium Cascade). See formats-more.md §15. Cascade conversations are encrypted .pb
 # files: shipped as they are and counted as opaque; nothing in them can be read. The legacy
