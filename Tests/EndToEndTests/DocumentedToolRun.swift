@@ -1,4 +1,5 @@
 import Foundation
+import SQLiteDB
 import SensorTestSupport
 import Testing
 
@@ -61,6 +62,13 @@ struct ScratchHome {
         let url = home.appendingPathComponent(path)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// A new SQLite database at `path` under the home (`.config/shelley/shelley.db`), its folder made.
+    func database(_ path: String) throws -> Database {
+        let url = home.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        return try Database(path: url.path, mode: .readWriteCreate)
     }
 
     /// A JSONL file of `lines` at `path` under the home (``DocumentedToolRun/writeLines(_:to:in:)``).

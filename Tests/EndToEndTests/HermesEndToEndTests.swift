@@ -46,8 +46,7 @@ import Testing
         let scratch = ScratchHome("hermes")
         defer { scratch.remove() }
         let home = scratch.home
-        let folder = try scratch.folder(".hermes")
-        let database = try Database(path: folder.appendingPathComponent("state.db").path, mode: .readWriteCreate)
+        let database = try scratch.database(".hermes/state.db")
         try database.execute("PRAGMA journal_mode=WAL")
         for statement in Self.schema { try database.execute(statement) }
 

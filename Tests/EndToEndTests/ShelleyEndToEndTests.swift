@@ -19,8 +19,7 @@ import Testing
         let scratch = ScratchHome("shelley")
         defer { scratch.remove() }
         let home = scratch.home, work = scratch.work
-        let folder = try scratch.folder(".config/shelley")
-        let database = try Database(path: folder.appendingPathComponent("shelley.db").path, mode: .readWriteCreate)
+        let database = try scratch.database(".config/shelley/shelley.db")
         let usage = #"{"input_tokens":12,"cache_creation_input_tokens":300,"cache_read_input_tokens":4000,"output_tokens":80,"model":"claude-sonnet-4-5","cost_usd":0.0031}"#
         let later = #"{"input_tokens":20,"cache_creation_input_tokens":0,"cache_read_input_tokens":4300,"output_tokens":40,"model":"claude-sonnet-4-5","cost_usd":0.0019}"#
         for statement in [

@@ -36,8 +36,7 @@ import Testing
         let scratch = ScratchHome("warp")
         defer { scratch.remove() }
         let home = scratch.home, work = scratch.work
-        let folder = try scratch.folder(".local/state/warp-terminal")
-        let database = try Database(path: folder.appendingPathComponent("warp.sqlite").path, mode: .readWriteCreate)
+        let database = try scratch.database(".local/state/warp-terminal/warp.sqlite")
         let attached = #"[{"Block":{"output":"AWS_PROFILE=prod attached-terminal-output"}}]"#
         for statement in Self.schema + [
             "INSERT INTO agent_conversations (conversation_id, conversation_data, last_modified_at) VALUES ('conv-1', '\(Self.conversation(cents: 12.5, tokens: 4000))', '2026-12-05 10:02:00.000')",

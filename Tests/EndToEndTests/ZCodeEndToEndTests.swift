@@ -13,8 +13,7 @@ import Testing
         let scratch = ScratchHome("zcode")
         defer { scratch.remove() }
         let home = scratch.home, work = scratch.work
-        let folder = try scratch.folder(".zcode/cli/db")
-        let database = try Database(path: folder.appendingPathComponent("db.sqlite").path, mode: .readWriteCreate)
+        let database = try scratch.database(".zcode/cli/db/db.sqlite")
         for statement in [
             "CREATE TABLE session (id TEXT PRIMARY KEY NOT NULL, project_id TEXT, workspace_id TEXT, directory TEXT, title TEXT, time_created INTEGER, time_updated INTEGER)",
             """
