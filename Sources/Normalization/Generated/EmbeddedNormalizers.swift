@@ -281,6 +281,68 @@ rules:
         cache_write: data.tokenDetails.cache_write.tokenCount
 
 """#),
+        ("cortex.yaml", #"""
+# Cortex Code (sources.d/cortex.yaml). A session's document holds its metadata and, in older
+# releases, its messages (`history[]`, one item each, keyed by place); newer releases append the
+# messages to <session>.history.jsonl (keyed by byte offset) and the document, then without
+# history, is taken whole for the metadata. A message is {role, content[], user_sent_time}: the
+# blocks Cortex marks `internalOnly` (system reminders it injects) and the prompts it marks
+# `is_user_prompt: false` are not the person's words and are left out; a user message of
+# tool_result blocks answers the calls before it. No model or token counts are recorded.
+kinds: [cortex.session, cortex.history]
+type: [{value: session, when: {$kind: cortex.session, session_id: {exists: true}}}, role]
+split:
+  - kinds: [cortex.session]
+    each: "history[]"
+    whole_when_empty: true
+session:
+  id: [$record.session_id, $path|stem]
+  title: $record.title
+  project: $record.working_directory
+  started_at: $record.created_at
+  ended_at: $record.last_updated
+rules:
+  # A document without history: its metadata alone.
+  - kinds: [cortex.session]
+    when: {session_id: {exists: true}}
+    timestamp: last_updated
+  - when: {role: user, "content[].type": tool_result}
+    timestamp: user_sent_time
+    tool_calls:
+      - each: "content[type=tool_result]"
+        id: tool_result.tool_use_id
+        name: tool_result.name
+        result: ["tool_result.content[type=text].text", tool_result.content]
+        error: {test: {tool_result.status: error}}
+        ended_at: $parent.user_sent_time
+        of_message: false
+  - when: {role: user}
+    timestamp: user_sent_time
+    message:
+      when: {any: [{"content[type=text][internalOnly!=true][is_user_prompt!=false].text": {exists: true}}, {content: {matches: "."}}]}
+      id: {concat: [$index], when: {$kind: cortex.session}}
+      role: {value: user}
+      text: ["content[type=text][internalOnly!=true][is_user_prompt!=false].text", content]
+  # An answer: its text, and its reasoning as a message of its own after it.
+  - when: {role: assistant}
+    timestamp: user_sent_time
+    messages:
+      - id: {concat: [$index], when: {$kind: cortex.session}}
+        role: {value: assistant}
+        text: "content[type=text].text"
+      - when: {"content[type=thinking].thinking.text": {exists: true}}
+        id: {concat: [$index, {value: thinking}], separator: ":", when: {$kind: cortex.session}}
+        role: {value: assistant}
+        kind: {value: thinking}
+        thinking: "content[type=thinking].thinking.text"
+    tool_calls:
+      - each: "content[type=tool_use]"
+        id: tool_use.tool_use_id
+        name: tool_use.name
+        input: tool_use.input
+        started_at: $parent.user_sent_time
+
+"""#),
         ("crush.yaml", #"""
 # Crush (formats-more.md §11): one crush.db per project, found through the projects.json
 # registry. Session rows hold running totals (prompt and completion tokens, cost) updated in

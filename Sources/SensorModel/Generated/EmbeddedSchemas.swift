@@ -123,7 +123,8 @@ public enum EmbeddedSchemas {
       "description": "Records of these kinds hold many items (a document's messages): the rules take each item, $record is the whole record and $index the item's place.",
       "items": {
         "type": "object", "additionalProperties": false, "required": ["kinds", "each"],
-        "properties": {"kinds": {"$ref": "#/$defs/kindList"}, "each": {"$ref": "#/$defs/path"}}
+        "properties": {"kinds": {"$ref": "#/$defs/kindList"}, "each": {"$ref": "#/$defs/path"},
+                       "whole_when_empty": {"type": "boolean", "description": "A record whose `each` finds no item is taken whole by the rules (a document whose items a newer version keeps in a file of their own)."}}
       }
     },
     "ignore": {"type": "array", "items": {"$ref": "#/$defs/condition"}, "description": "Records understood that give no rows (not drift)."},

@@ -493,6 +493,43 @@ sources:
       required_tables: [assistant_usage_events]
 
 """#),
+        ("cortex.yaml", #"""
+# Cortex Code (Snowflake's coding agent CLI). Snowflake's session-replay guide documents a JSON
+# transcript a session in ~/.snowflake/cortex/conversations/<session id>.json; the one public
+# reader of it (dataprofessor/cortex-replay, src/parser.mjs) finds the session's metadata there
+# (title, session_id, created_at, last_updated, working_directory, the Snowflake connection's
+# name) with its messages either embedded (`history[]`, older releases) or in a sidecar written
+# a message a line beside it, <session id>.history.jsonl. Messages are {role, content[],
+# user_sent_time}: text blocks (the platform's own marked `internalOnly`), thinking, tool_use
+# and tool_result blocks each nested under their type's name. No token counts are kept.
+sources:
+  - id: cortex.sessions
+    name: Cortex Code sessions
+    tool: cortex
+    kind: cortex.session
+    priority: 150
+    roots:
+      default: ["~/.snowflake/cortex/conversations"]
+      windows: ["${USERPROFILE}/.snowflake/cortex/conversations"]
+    include: ["*.json"]
+    format: json
+    offset: snapshot
+    max_record_bytes: 67108864
+
+  - id: cortex.history
+    name: Cortex Code session history
+    tool: cortex
+    kind: cortex.history
+    priority: 150
+    roots:
+      default: ["~/.snowflake/cortex/conversations"]
+      windows: ["${USERPROFILE}/.snowflake/cortex/conversations"]
+    include: ["*.history.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
         ("crush.yaml", #"""
 # Crush. See formats-more.md §11. One crush.db per project, in the project's data folder
 # (.crush unless the project names another), found through the projects.json registry Crush

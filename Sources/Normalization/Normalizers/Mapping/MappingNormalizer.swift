@@ -44,7 +44,9 @@ public struct MappingNormalizer: RecordNormalizer {
         let scope = MappingScope(record: record, item: record.record, parent: nil, index: nil, memory: context.memory(of: record),
                                  recordValues: decoded)
         guard let split = mapping.splits.first(where: { $0.kinds.contains(record.kind) }) else { return take(scope, into: &context) }
-        for (item, index) in elements(split.each, scope) {
+        let items = elements(split.each, scope)
+        if items.isEmpty && split.wholeWhenEmpty { return take(scope, into: &context) }
+        for (item, index) in items {
             // The file's memory as the previous item left it.
             take(MappingScope(record: record, item: item, parent: record.record, index: index, memory: context.memory(of: record),
                               recordValues: decoded), into: &context)

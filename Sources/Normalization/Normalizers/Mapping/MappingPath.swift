@@ -11,7 +11,8 @@ import SensorModel
 ///   (what `remember` kept for the file), `$path`, `$position`, `$index`, `$kind`, `$source`.
 /// - `.key` reads an object's field, `['key']` one whose name has dots or a `$`, `[N]` an array
 ///   element (`[-1]` the last), `[]` every element, `[field=value]` the elements whose field
-///   equals the value, `[field!=value]` the others.
+///   equals the value, `[field!=value]` the others; filters in a row all hold
+///   (`content[type=text][internalOnly!=true]`).
 /// - `|json` parses a string holding JSON, `|stem` / `|name` / `|parent` / `|dir` read a file
 ///   path (file name up to its first dot, file name, folder name, folder path), `|lower`
 ///   lower-cases, `|first` keeps the first of the values reached so far,
@@ -235,7 +236,9 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
     /// The values reached from `start` through `steps` (none when a step reaches nothing).
     private func advance(_ steps: ArraySlice<Step>, from start: [Any]) -> [Any] {
         var values = start
+        var filtered = false  // the values are elements a filter kept
         for step in steps {
+            defer { if case .filter = step { filtered = true } else { filtered = false } }
             if case .pipe(.first) = step {
                 values = Array(values.prefix(1))
                 continue
@@ -253,12 +256,14 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
                 case .every:
                     if let array = value as? [Any] { next.append(contentsOf: array.filter { !JSON.isNull($0) }) }
                 case .filter(let key, let expected, let equal):
+                    func kept(_ element: Any) -> Bool {
+                        guard let object = element as? [String: Any] else { return false }
+                        return (object[key].flatMap(MappingValue.scalarText) == expected) == equal
+                    }
                     if let array = value as? [Any] {
-                        next.append(contentsOf: array.filter { element in
-                            guard let object = element as? [String: Any] else { return false }
-                            let matches = object[key].flatMap(MappingValue.scalarText) == expected
-                            return matches == equal
-                        })
+                        next.append(contentsOf: array.filter(kept))
+                    } else if filtered, kept(value) {
+                        next.append(value)  // a second filter tests the elements the first kept
                     }
                 case .pipe(let function):
                     Self.apply(function, to: value).map { next.append($0) }

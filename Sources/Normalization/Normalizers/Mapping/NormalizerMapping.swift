@@ -42,6 +42,8 @@ public struct NormalizerMapping: Sendable {
     package struct Split: Sendable {
         package var kinds: Set<String>
         package var each: MappingPath
+        /// A record whose `each` finds no item is taken whole by the rules.
+        package var wholeWhenEmpty = false
     }
 
     package struct Rule: Sendable {
@@ -154,7 +156,8 @@ extension NormalizerMapping {
         mapping.session = session(node["session"], "session")
         for (index, split) in (node["split"]?.elements ?? []).enumerated() {
             if let each = path(split["each"], "split[\(index)].each") {
-                mapping.splits.append(Split(kinds: Set(split["kinds"]?.strings ?? []), each: each))
+                mapping.splits.append(Split(kinds: Set(split["kinds"]?.strings ?? []), each: each,
+                                            wholeWhenEmpty: split["whole_when_empty"]?.bool ?? false))
             }
         }
         for (index, element) in (node["ignore"]?.elements ?? []).enumerated() {
