@@ -1879,6 +1879,59 @@ rules:
   - skip: true
 
 """#),
+        ("workbuddy.yaml", #"""
+# WorkBuddy (sources.d/workbuddy.yaml). A file a session (its name the session's id; a
+# sub-agent's is <session>:subagent:<file>, linked to the session it ran in). Items: messages
+# (content parts `input_text`, `output_text` or `text`), calls and their results joined by
+# `callId`. A message or call carries the model and usage of its request under `providerData`:
+# `usage` in camelCase (input without the cache) or the provider's `rawUsage` (OpenAI's, whose
+# prompt tokens count the cached ones: taken out). No cost is recorded.
+kinds: [workbuddy.session, workbuddy.subagent]
+type: type
+session:
+  id: [{concat: [$path|dir|parent, {value: subagent}, $path|stem], separator: ":", when: {$kind: workbuddy.subagent}}, $path|stem]
+  project: cwd
+  parent: {path: $path|dir|parent, when: {$kind: workbuddy.subagent}}
+rules:
+  - when: {type: message, role: [user, assistant]}
+    timestamp: timestamp
+    message:
+      id: id
+      role: role
+      text: ["content[].text", "content[].input_text", "content[].output_text", content]
+      model: providerData.model
+    usage: &usage
+      - when: {any: [{providerData.usage: {exists: true}}, {providerData.rawUsage: {exists: true}}]}
+        model: providerData.model
+        input: [providerData.usage.inputTokens, providerData.usage.input_tokens,
+                {difference: [providerData.rawUsage.prompt_tokens, providerData.rawUsage.prompt_tokens_details.cached_tokens]},
+                providerData.rawUsage.prompt_tokens, providerData.rawUsage.input_tokens]
+        output: [providerData.usage.outputTokens, providerData.usage.output_tokens, providerData.rawUsage.completion_tokens,
+                 providerData.rawUsage.output_tokens]
+        cache_read: [providerData.usage.cacheReadInputTokens, providerData.usage.cache_read_input_tokens,
+                     providerData.rawUsage.prompt_tokens_details.cached_tokens, providerData.rawUsage.cache_read_input_tokens]
+        cache_write: [providerData.usage.cacheCreationInputTokens, providerData.usage.cache_creation_input_tokens,
+                      providerData.rawUsage.cache_creation_input_tokens]
+        reasoning: [providerData.usage.reasoningTokens, providerData.usage.reasoning_tokens,
+                    providerData.rawUsage.completion_tokens_details.reasoning_tokens]
+  - when: {type: function_call}
+    timestamp: timestamp
+    tool_calls:
+      - id: callId
+        name: name
+        input: [arguments|json, arguments]
+        started_at: timestamp
+    usage: *usage
+  - when: {type: function_call_result}
+    timestamp: timestamp
+    tool_calls:
+      - id: callId
+        name: name
+        result: [output.text, output]
+        ended_at: timestamp
+        of_message: false
+
+"""#),
         ("zcode.yaml", #"""
 # Z Code (sources.d/zcode.yaml): sessions and their model requests. A request's input_tokens
 # count the cache's reads and writes (the nested provider usage shows it), so the input not read

@@ -2361,6 +2361,43 @@ sources:
       columns: {value: json}
 
 """#),
+        ("workbuddy.yaml", #"""
+# WorkBuddy (Tencent's desktop agent). No published schema: the layout and line shapes are as two
+# independent readers find them in real files (agentsview's WorkBuddy reader and its tests, the
+# TokenTracker reader it cites). One JSONL file a session, ~/.workbuddy/projects/<project>/
+# <session>.jsonl, appended an item a line in the OpenAI agents' item shapes: `message` (role,
+# content parts), `function_call` (name, callId, arguments as JSON text), `function_call_result`
+# (callId, output); epoch-millisecond timestamps, the working folder (`cwd`), and the model and
+# usage of the request behind an item under `providerData`. A sub-agent's transcript sits in
+# <project>/<session>/subagents/<agent>.jsonl.
+sources:
+  - id: workbuddy.sessions
+    name: WorkBuddy sessions
+    tool: workbuddy
+    kind: workbuddy.session
+    priority: 150
+    roots:
+      default: ["~/.workbuddy/projects"]
+      windows: ["${USERPROFILE}/.workbuddy/projects"]
+    include: ["*/*.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+  - id: workbuddy.subagents
+    name: WorkBuddy sub-agent transcripts
+    tool: workbuddy
+    kind: workbuddy.subagent
+    priority: 140
+    roots:
+      default: ["~/.workbuddy/projects"]
+      windows: ["${USERPROFILE}/.workbuddy/projects"]
+    include: ["*/*/subagents/*.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
         ("zcode.yaml", #"""
 # Z Code (z.ai's coding agent CLI): one SQLite database, ~/.zcode/cli/db/db.sqlite. `session`
 # rows (working folder, title, epoch-millisecond times) and `model_usage`, a row per model
