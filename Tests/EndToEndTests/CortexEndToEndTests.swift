@@ -49,10 +49,7 @@ import Testing
         // Both sessions go on: the older document rewritten whole with two messages more, the sidecar appended.
         let more = legacy + [Self.user("And yesterday's?", at: 4), Self.assistant("Yesterday's took half as long.", at: 5)]
         try Data(Self.document("legacy-1", title: "Nightly load", history: more).utf8).write(to: document)
-        let handle = try FileHandle(forWritingTo: sidecar)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((Self.assistant("The role lacks USAGE on the account view.", at: 13) + "\n").utf8))
-        try handle.close()
+        try DocumentedToolRun.appendLines([Self.assistant("The role lacks USAGE on the account view.", at: 13)], to: sidecar)
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "cortex.history") == 4)
         #expect(try await DocumentedToolRun.stored(source: "cortex.sessions", in: server) == 3, "two documents, one rewritten")
 

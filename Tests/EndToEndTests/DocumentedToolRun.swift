@@ -36,6 +36,14 @@ enum DocumentedToolRun {
         return url
     }
 
+    /// Appends `lines` to the JSONL file at `url`, as a tool writing on would (never rewriting it).
+    static func appendLines(_ lines: [String], to url: URL) throws {
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
     /// How many envelopes of `source` the server stored.
     static func stored(source: String, in server: IngestServerProcess) async throws -> Int {
         let stats = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["stats", "--json", "--database", server.database])

@@ -53,10 +53,7 @@ import Testing
         let server = try await scratch.server(kind)
         defer { server.stop() }
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "poolside.trajectories") == 12)
-        let handle = try FileHandle(forWritingTo: file)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((Self.more.joined(separator: "\n") + "\n").utf8))
-        try handle.close()
+        try DocumentedToolRun.appendLines(Self.more, to: file)
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "poolside.trajectories") == 18,
                 "the appended events, each once")
 

@@ -55,10 +55,7 @@ import Testing
         var tokens = try #require(try await session()["tokens"] as? [String: Any])
         #expect(tokens["input"] as? Int == 140 && tokens["output"] as? Int == 30, "the first aggregate, not added to the answer's own: \(tokens)")
 
-        let handle = try FileHandle(forWritingTo: file)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((Self.more.joined(separator: "\n") + "\n").utf8))
-        try handle.close()
+        try DocumentedToolRun.appendLines(Self.more, to: file)
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "prime-agent.sessions") == 8)
 
         let listed = try await session()

@@ -42,10 +42,7 @@ import Testing
         let server = try await scratch.server(kind)
         defer { server.stop() }
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "workbuddy.sessions") == 4)
-        let handle = try FileHandle(forWritingTo: file)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((Self.more.joined(separator: "\n") + "\n").utf8))
-        try handle.close()
+        try DocumentedToolRun.appendLines(Self.more, to: file)
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "workbuddy.sessions") == 5)
 
         let listed = try await NormalizationEndToEndTests.allSessions(server).filter { $0["tool"] as? String == "workbuddy" }
