@@ -148,6 +148,61 @@ rules:
         personal: {test: {"tokens.id_token['https://api.openai.com/auth'].chatgpt_plan_type": [free, plus, pro]}}
 
 """#),
+        ("command-code.yaml", #"""
+# Command Code (sources.d/command-code.yaml). A line is a message of the session its file
+# names (the lines' `sessionId` is the same); the sidecar <session>.meta.json, joined by its
+# name, gives the title and working folder; reasoning is a message of its own after the text. Content is text or AI SDK blocks: text, reasoning (`text` or
+# `thinking`), tool-call (`toolCallId`, `toolName`, `input`) and tool-result (`toolCallId`,
+# `output`, whose `value` holds the text), Anthropic's tool_use and tool_result shapes too. The
+# lines carry no ids (their place keys them) and no token counts.
+kinds: [command-code.message, command-code.meta]
+type: [{value: meta, when: {$kind: command-code.meta}}, role]
+session:
+  id: [{path: $path|name, strip_suffix: .meta.json}, $path|stem]
+rules:
+  - kinds: [command-code.meta]
+    session:
+      title: title
+      project: [cwd, projectPath]
+  - kinds: [command-code.message]
+    when: {role: [user, assistant, tool]}
+    timestamp: timestamp
+    session:
+      project: [metadata.cwd, metadata.projectPath, metadata.context.cwd, cwd]
+      git_branch: gitBranch
+    messages:
+      - when: {any: [{"content[type=text].text": {exists: true}}, {content: {matches: "."}}]}
+        role: {path: role, map: {tool: user}}
+        text: ["content[type=text].text", content]
+      - when: {any: [{"content[type=reasoning]": {exists: true}}, {"content[type=thinking]": {exists: true}}]}
+        role: {value: assistant}
+        kind: {value: thinking}
+        thinking: ["content[type=reasoning].text", "content[type=thinking].thinking", "content[type=thinking].text"]
+    tool_calls:
+      - each: "content[type=tool-call]"
+        id: toolCallId
+        name: toolName
+        input: input
+        started_at: $parent.timestamp
+      - each: "content[type=tool_use]"
+        id: id
+        name: name
+        input: input
+        started_at: $parent.timestamp
+      - each: "content[type=tool-result]"
+        id: toolCallId
+        result: [output.value, output, text, error]
+        error: {test: {any: [{output.type: [error-text, error-json]}, {error: {exists: true}}]}}
+        ended_at: $parent.timestamp
+        of_message: false
+      - each: "content[type=tool_result]"
+        id: tool_use_id
+        result: ["content[type=text].text", content]
+        error: is_error
+        ended_at: $parent.timestamp
+        of_message: false
+
+"""#),
         ("continue.yaml", #"""
 # Continue (formats-more.md §16): ~/.continue/sessions/<session id>.json, one document per
 # session rewritten whole; sessions.json is its index and dev_data/devdata.sqlite a token log

@@ -392,6 +392,42 @@ sources:
       - tokens.account_id
 
 """#),
+        ("command-code.yaml", #"""
+# Command Code (CommandCodeAI). No published schema: the layout and line shapes are as an
+# independent reader (agentsview's Command Code reader and its tests) finds them in real files.
+# One JSONL file a session, ~/.commandcode/projects/<project>/<session>.jsonl, a message a line
+# (sessionId, role user, assistant or tool, content as text or blocks in the AI SDK's shapes:
+# text, reasoning, tool-call, tool-result; an ISO timestamp, the git branch, the working folder
+# under metadata), and beside it <session>.meta.json (title, project path, working folder),
+# rewritten as the session goes on. <session>.checkpoints.jsonl (file snapshots) is not read.
+sources:
+  - id: command-code.sessions
+    name: Command Code sessions
+    tool: command-code
+    kind: command-code.message
+    priority: 150
+    roots:
+      default: ["~/.commandcode/projects"]
+      windows: ["${USERPROFILE}/.commandcode/projects"]
+    include: ["*/*.jsonl"]
+    exclude: ["*.checkpoints.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+  - id: command-code.meta
+    name: Command Code session metadata
+    tool: command-code
+    kind: command-code.meta
+    priority: 100
+    roots:
+      default: ["~/.commandcode/projects"]
+      windows: ["${USERPROFILE}/.commandcode/projects"]
+    include: ["*/*.meta.json"]
+    format: json
+    offset: snapshot
+
+"""#),
         ("continue.yaml", #"""
 # Continue. See formats-more.md §16. One document per session, rewritten whole; the index
 # and a token log without session ids are kept raw.
