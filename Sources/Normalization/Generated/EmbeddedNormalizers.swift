@@ -1528,6 +1528,66 @@ rules:
     skip: true
 
 """#),
+        ("piebald.yaml", #"""
+# Piebald (sources.d/piebald.yaml). A chat is a session (title, model, the project's directory or
+# the chat's folder, branch); a message row is a message of its chat, written again while it
+# streams (the last version's text stands) and carrying its request's tokens (the larger total
+# kept). Token semantics follow the model as Piebald's analyzer reads them: an OpenAI model's
+# input counts the cache reads (taken out) and its output leaves the reasoning out (added
+# back); other models' input is already without the cache and their output holds the
+# reasoning. A disabled message (a branch edited away) is not a message. A tool-call part is a
+# call of its message, with its result or error. No cost is recorded (the server prices it).
+kinds: [piebald.chat, piebald.message, piebald.tool-call]
+type: [{value: chat, when: {$kind: piebald.chat}}, {value: message, when: {$kind: piebald.message}}, {value: tool-call}]
+rules:
+  - kinds: [piebald.chat]
+    session:
+      id: id
+      title: title
+      model: model
+      project: [project_directory, worktree_path, current_directory]
+      git_branch: branch_name
+      started_at: created_at
+      ended_at: updated_at
+  - kinds: [piebald.message]
+    when: {enabled: [0, false]}
+    skip: true
+  - kinds: [piebald.message]
+    timestamp: created_at
+    session: {id: parent_chat_id}
+    messages:
+      - id: id
+        role: role
+        text: text
+        model: model
+        last_write_wins: true
+      - when: {thinking: {exists: true}}
+        id: {concat: [id, {value: thinking}], separator: ":"}
+        role: {value: assistant}
+        kind: {value: thinking}
+        thinking: thinking
+        last_write_wins: true
+    usage:
+      - when: {any: [{input_tokens: {exists: true}}, {output_tokens: {exists: true}}]}
+        model: model
+        input: [{difference: [input_tokens, cache_read_tokens], when: {model: {matches: "^(openai/)?(gpt|o[0-9]|codex|chatgpt)"}}}, input_tokens]
+        output: [{sum: [output_tokens, reasoning_tokens], when: {model: {matches: "^(openai/)?(gpt|o[0-9]|codex|chatgpt)"}}}, output_tokens]
+        reasoning: reasoning_tokens
+        cache_read: cache_read_tokens
+        cache_write: cache_write_tokens
+  - kinds: [piebald.tool-call]
+    timestamp: created_at
+    session: {id: parent_chat_id}
+    tool_calls:
+      - id: provider_tool_use_id
+        name: tool_name
+        input: [tool_input|json, tool_input]
+        result: [tool_result, tool_error]
+        error: {test: {tool_error: {exists: true}}}
+        started_at: created_at
+        ended_at: updated_at
+
+"""#),
         ("poolside.yaml", #"""
 # Poolside Agent CLI (sources.d/poolside.yaml): a trajectory file is a session, an event a line.
 # The model of a request is on its tool_call.inference.start and its tokens on the matching

@@ -1879,6 +1879,89 @@ sources:
     max_record_bytes: 67108864
 
 """#),
+        ("piebald.yaml", #"""
+# Piebald (Piebald-AI's desktop agent). One SQLite database, app.db, in the platform's data folder
+# (XDG_DATA_HOME/piebald, ~/Library/Application Support/piebald, %APPDATA%\piebald), as Piebald's
+# own usage analyzer (Piebald-AI/splitrail, src/analyzers/piebald.rs) reads it: `chats` (title,
+# model, folder, branch; a project's directory in `projects`) and `messages` (role, model, the
+# request's input, output, reasoning, cache-read and cache-write tokens, times), both updated in
+# place while an answer streams. A message's words live in its parts (`message_parts`): text
+# parts (`message_part_text`, some marked as thinking) made of text nodes
+# (`message_content_nodes`, `message_node_text`) and tool-call parts (`message_part_tool_call`),
+# as agentsview's Piebald reader finds them. The sensor joins each message's text nodes into its
+# text and thinking (parts by a line break, nodes as they are), in Piebald's order.
+sources:
+  - id: piebald.chats
+    name: Piebald chats
+    tool: piebald
+    kind: piebald.chat
+    priority: 150
+    roots: &roots
+      default: ["${XDG_DATA_HOME:-~/.local/share}/piebald"]
+      macos: ["~/Library/Application Support/piebald"]
+      windows: ["${APPDATA}/piebald"]
+    include: ["app.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT c.rowid AS _cursor, c.id, c.title, c.model, c.created_at, c.updated_at, c.current_directory, c.worktree_path,
+               c.branch_name, p.directory AS project_directory
+        FROM chats c LEFT JOIN projects p ON p.id = c.project_id
+      key_columns: [id]
+      required_tables: [chats, projects]
+
+  - id: piebald.messages
+    name: Piebald messages
+    tool: piebald
+    kind: piebald.message
+    priority: 140
+    roots: *roots
+    include: ["app.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT m.rowid AS _cursor, m.id, m.parent_chat_id, m.enabled, m.role, m.model, m.created_at, m.updated_at,
+               m.input_tokens, m.output_tokens, m.reasoning_tokens, m.cache_read_tokens, m.cache_write_tokens,
+               m.status, m.finish_reason, m.error,
+               (SELECT group_concat(part, char(10)) FROM (
+                  SELECT (SELECT group_concat(content, '') FROM (
+                            SELECT mnt.content FROM message_content_nodes mcn JOIN message_node_text mnt ON mnt.node_id = mcn.id
+                            WHERE mcn.parent_text_part_id = mp.id AND mcn.node_type = 'text' ORDER BY mcn.node_index, mcn.id)) AS part
+                  FROM message_parts mp JOIN message_part_text mpt ON mpt.message_part_id = mp.id
+                  WHERE mp.parent_chat_message_id = m.id AND mp.part_type = 'text' AND NOT coalesce(mpt.is_thinking, 0)
+                  ORDER BY mp.part_index, mp.id)) AS text,
+               (SELECT group_concat(part, char(10)) FROM (
+                  SELECT (SELECT group_concat(content, '') FROM (
+                            SELECT mnt.content FROM message_content_nodes mcn JOIN message_node_text mnt ON mnt.node_id = mcn.id
+                            WHERE mcn.parent_text_part_id = mp.id AND mcn.node_type = 'text' ORDER BY mcn.node_index, mcn.id)) AS part
+                  FROM message_parts mp JOIN message_part_text mpt ON mpt.message_part_id = mp.id
+                  WHERE mp.parent_chat_message_id = m.id AND mp.part_type = 'text' AND coalesce(mpt.is_thinking, 0)
+                  ORDER BY mp.part_index, mp.id)) AS thinking
+        FROM messages m
+      key_columns: [id]
+      required_tables: [messages, message_parts, message_part_text, message_content_nodes, message_node_text]
+
+  - id: piebald.tool-calls
+    name: Piebald tool calls
+    tool: piebald
+    kind: piebald.tool-call
+    priority: 130
+    roots: *roots
+    include: ["app.db"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: |
+        SELECT tc.rowid AS _cursor, tc.message_part_id, mp.parent_chat_message_id AS message_id, m.parent_chat_id, m.created_at,
+               m.updated_at, tc.provider_tool_use_id, tc.tool_name, tc.tool_input, tc.tool_result, tc.tool_error, tc.tool_state,
+               tc.sub_agent_chat_id
+        FROM message_part_tool_call tc JOIN message_parts mp ON mp.id = tc.message_part_id JOIN messages m ON m.id = mp.parent_chat_message_id
+      key_columns: [message_part_id]
+      required_tables: [message_part_tool_call, message_parts, messages]
+
+"""#),
         ("poolside.yaml", #"""
 # Poolside Agent CLI (`pool`): one NDJSON trajectory a session, trajectories/trajectory-<type>_<uuid>.ndjson
 # in its data folder, an event a line (session.start, session.input, assistant_message.start and
