@@ -1897,6 +1897,38 @@ rules:
     skip: true
 
 """#),
+        ("trae.yaml", #"""
+# Trae (sources.d/trae.yaml). The stored document's `list` holds sessions, each with its
+# messages (`split` within each session): a session's id, times and model; a message's role,
+# text (an agent's answer with no `content` gives its task content's text, proposal or plan
+# items), time (epoch milliseconds or RFC 3339) and model. Messages carry no ids: their place in
+# the session keys them, the list being rewritten as sessions grow. No tokens, no tool calls on
+# disk.
+kinds: [trae.storage]
+type: [{value: message}]
+split:
+  - kinds: [trae.storage]
+    within: "value|json.list[]"
+    each: "messages[]"
+session:
+  id: $parent.sessionId
+  model: $parent.model
+  started_at: $parent.createdAt
+  ended_at: $parent.updatedAt
+rules:
+  - when: {role: [user, assistant, User, Assistant]}
+    timestamp: timestamp
+    message:
+      when: {any: [{content: {matches: "\\S"}}, {agentTaskContent: {exists: true}}]}
+      id: {concat: [$index]}
+      role: {path: role|lower}
+      text: [content, agentTaskContent.content, agentTaskContent.text, agentTaskContent.proposal,
+             "agentTaskContent.guideline.planItems[].content", agentTaskContent]
+      model: [model, $parent.model]
+  - when: {role: {exists: true}}
+    skip: true
+
+"""#),
         ("traex.yaml", #"""
 # TraeX (sources.d/traex.yaml) writes Codex's rollout format: Codex's normaliser reads it, and
 # its sessions, messages, tool calls and tokens name traex.

@@ -124,6 +124,7 @@ public enum EmbeddedSchemas {
       "items": {
         "type": "object", "additionalProperties": false, "required": ["kinds", "each"],
         "properties": {"kinds": {"$ref": "#/$defs/kindList"}, "each": {"$ref": "#/$defs/path"},
+                       "within": {"$ref": "#/$defs/path", "description": "Groups holding the items (a list of sessions, each with its messages): `each` is read in each group, which is the items' $parent."},
                        "whole_when_empty": {"type": "boolean", "description": "A record whose `each` finds no item is taken whole by the rules (a document whose items a newer version keeps in a file of their own)."}}
       }
     },

@@ -2298,6 +2298,35 @@ sources:
       required_tables: [messages]
 
 """#),
+        ("trae.yaml", #"""
+# Trae (ByteDance's IDE, a VS Code fork; also Trae CN and TRAE SOLO CN). Its agent's sessions
+# are kept, in the layout readers have seen, under one ItemTable key of each state.vscdb (global
+# and per workspace): `memento/icube-ai-agent-storage`, a JSON document whose `list` holds the
+# sessions (sessionId, createdAt, updatedAt, model, messages of role, content, the agent's task
+# content, timestamp, model, turnIndex), rewritten as they go. No schema is published: the key
+# and shapes are as agentsview's Trae reader finds them. Newer releases keep the agent's data
+# encrypted (ModularData/ai-agent/database.db): not read.
+sources:
+  - id: trae.agent-storage
+    name: Trae agent sessions (ItemTable)
+    tool: trae
+    kind: trae.storage
+    priority: 120
+    roots:
+      default: ["${XDG_CONFIG_HOME:-~/.config}/Trae/User", "${XDG_CONFIG_HOME:-~/.config}/Trae CN/User",
+                "${XDG_CONFIG_HOME:-~/.config}/TRAE SOLO CN/User"]
+      macos: ["~/Library/Application Support/Trae/User", "~/Library/Application Support/Trae CN/User",
+              "~/Library/Application Support/TRAE SOLO CN/User"]
+      windows: ["${APPDATA}/Trae/User", "${APPDATA}/Trae CN/User", "${APPDATA}/TRAE SOLO CN/User"]
+    include: ["workspaceStorage/*/state.vscdb", "globalStorage/state.vscdb"]
+    format: sqlite
+    offset: keyed
+    sqlite:
+      query: SELECT rowid AS _cursor, key, value FROM ItemTable WHERE key = 'memento/icube-ai-agent-storage'
+      key_columns: [key]
+      required_tables: [ItemTable]
+
+"""#),
         ("traex.yaml", #"""
 # TraeX (TRAE CLI 2.0), ByteDance's command-line agent: a closed-source fork of OpenAI's codex-rs
 # that writes Codex's rollout lines (session_meta, turn_context, response_item, event_msg; see

@@ -44,13 +44,21 @@ public struct MappingNormalizer: RecordNormalizer {
         let scope = MappingScope(record: record, item: record.record, parent: nil, index: nil, memory: context.memory(of: record),
                                  recordValues: decoded)
         guard let split = mapping.splits.first(where: { $0.kinds.contains(record.kind) }) else { return take(scope, into: &context) }
-        let items = elements(split.each, scope)
-        if items.isEmpty && split.wholeWhenEmpty { return take(scope, into: &context) }
-        for (item, index) in items {
-            // The file's memory as the previous item left it.
-            take(MappingScope(record: record, item: item, parent: record.record, index: index, memory: context.memory(of: record),
-                              recordValues: decoded), into: &context)
+        // Items in groups (`within`: a list of sessions, each with its messages) have their group
+        // as `$parent`; otherwise the record is.
+        let groups = split.within.map { elements($0, scope) } ?? [(record.record, nil)]
+        var taken = false
+        for (group, _) in groups {
+            let groupScope = MappingScope(record: record, item: group, parent: record.record, index: nil, memory: scope.memory,
+                                          recordValues: decoded)
+            for (item, index) in elements(split.each, groupScope) {
+                taken = true
+                // The file's memory as the previous item left it.
+                take(MappingScope(record: record, item: item, parent: group, index: index, memory: context.memory(of: record),
+                                  recordValues: decoded), into: &context)
+            }
         }
+        if !taken && split.wholeWhenEmpty { take(scope, into: &context) }
     }
 
     private func take(_ scope: MappingScope, into context: inout NormalizationContext) {

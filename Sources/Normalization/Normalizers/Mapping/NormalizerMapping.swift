@@ -42,6 +42,9 @@ public struct NormalizerMapping: Sendable {
     package struct Split: Sendable {
         package var kinds: Set<String>
         package var each: MappingPath
+        /// Groups of items (a list of sessions, each holding its messages): `each` is read in
+        /// each group, which is then the items' `$parent`.
+        package var within: MappingPath?
         /// A record whose `each` finds no item is taken whole by the rules.
         package var wholeWhenEmpty = false
     }
@@ -157,6 +160,7 @@ extension NormalizerMapping {
         for (index, split) in (node["split"]?.elements ?? []).enumerated() {
             if let each = path(split["each"], "split[\(index)].each") {
                 mapping.splits.append(Split(kinds: Set(split["kinds"]?.strings ?? []), each: each,
+                                            within: path(split["within"], "split[\(index)].within"),
                                             wholeWhenEmpty: split["whole_when_empty"]?.bool ?? false))
             }
         }
