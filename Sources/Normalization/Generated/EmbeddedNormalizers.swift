@@ -151,10 +151,11 @@ rules:
         ("command-code.yaml", #"""
 # Command Code (sources.d/command-code.yaml). A line is a message of the session its file
 # names (the lines' `sessionId` is the same); the sidecar <session>.meta.json, joined by its
-# name, gives the title and working folder; reasoning is a message of its own after the text. Content is text or AI SDK blocks: text, reasoning (`text` or
-# `thinking`), tool-call (`toolCallId`, `toolName`, `input`) and tool-result (`toolCallId`,
-# `output`, whose `value` holds the text), Anthropic's tool_use and tool_result shapes too. The
-# lines carry no ids (their place keys them) and no token counts.
+# name, gives the title and working folder. Content is text or AI SDK blocks: text, reasoning
+# (`text` or `thinking`; a message of its own after the text), tool-call (`toolCallId`,
+# `toolName`, `input`) and tool-result (`toolCallId`, `output`, whose `value` holds the text),
+# Anthropic's tool_use and tool_result shapes too. The lines carry no ids (their place keys
+# them) and no token counts.
 kinds: [command-code.message, command-code.meta]
 type: [{value: meta, when: {$kind: command-code.meta}}, role]
 session:

@@ -130,8 +130,7 @@ extension NormalizerMapping {
         var own: [Rule] = []
         for (index, var rule) in fork.rules.enumerated() where rule.kinds?.contains(kind) ?? true {
             let location = index < fork.ruleLocations.count ? fork.ruleLocations[index] : SourceLocation(file: fork.name)
-            let onlyAccounts = !rule.accounts.isEmpty && rule.messages.isEmpty && rule.toolCalls.isEmpty && rule.usage.isEmpty
-            if !rule.skip && !onlyAccounts && rule.session.over(session).id == nil {
+            if rule.needsSession && rule.session.over(session).id == nil {
                 problems.append(ConfigProblem(location, field: "rules[\(index)]",
                                               "no session id: give session.id here (\(name), whose rules these are laid over, names none)"))
             }

@@ -66,6 +66,13 @@ public struct NormalizerMapping: Sendable {
         package var usage: [UsageBlock] = []
         /// Accounts the record says the tool is signed in to (identity sources).
         package var accounts: [AccountBlock] = []
+
+        /// Whether what the rule writes belongs to a session, whose id it must find (a rule of
+        /// accounts alone, or one that skips, writes none).
+        var needsSession: Bool {
+            let onlyAccounts = !accounts.isEmpty && messages.isEmpty && toolCalls.isEmpty && usage.isEmpty && session.id == nil
+            return !skip && !onlyAccounts
+        }
     }
 
     package struct SessionBlock: Sendable {
@@ -219,11 +226,8 @@ extension NormalizerMapping {
                     organization: value(account["organization"], at + ".organization"), plan: value(account["plan"], at + ".plan"),
                     personal: value(account["personal"], at + ".personal"), active: value(account["active"], at + ".active")))
             }
-            let onlyAccounts = !rule.accounts.isEmpty && rule.messages.isEmpty && rule.toolCalls.isEmpty && rule.usage.isEmpty
-                && rule.session.id == nil
-            let producesRows = !onlyAccounts && (!rule.messages.isEmpty || !rule.toolCalls.isEmpty || !rule.usage.isEmpty || !rule.skip)
             // A fork's rules take the session id of the mapping they are laid over (checked there).
-            if producesRows && !rule.skip && node["read_as"] == nil && rule.session.over(mapping.session).id == nil {
+            if rule.needsSession && node["read_as"] == nil && rule.session.over(mapping.session).id == nil {
                 problems.append(ConfigProblem(element.location, field: field,
                                               "no session id: give session.id here or at the top of the mapping"))
             }
