@@ -1038,11 +1038,14 @@ rules:
         ("kiro.yaml", #"""
 # Kiro's CLI (formats-more.md §14): ~/.kiro/sessions/cli/<session id>.jsonl, one
 # {version, kind, data} record a line (Prompt, AssistantMessage, ToolResults), and <id>.json
-# beside it with the working directory, title and credits. Kiro records no tokens. The IDE's
-# files and the older CLI's SQLite are kept raw.
-kinds: [kiro.cli-session, kiro.cli-meta]
-raw_only: [kiro.ide-session, kiro.conversations]
-type: [kind, {value: meta, when: {$kind: kiro.cli-meta}}]
+# beside it with the working directory, title and credits. The IDE's sessions (v2): a folder
+# sess_<id> holding messages.jsonl ({id, timestamp, payload}: prompts, answers and reasoning,
+# tool calls and results; turn bookkeeping and credit summaries understood, not counted) and
+# session.json (title, model, workspace folders). Kiro records no tokens; its credits are not
+# dollars and are not taken. The older CLI's SQLite is kept raw.
+kinds: [kiro.cli-session, kiro.cli-meta, kiro.ide-session, kiro.ide-meta]
+raw_only: [kiro.conversations]
+type: [kind, payload.type, {value: meta, when: {$kind: [kiro.cli-meta, kiro.ide-meta]}}]
 session:
   id: $path|stem
 rules:
@@ -1077,6 +1080,55 @@ rules:
         result: [content, "content[].text"]
         error: {test: {status: error}}
         of_message: false
+  # The IDE's sessions: the folder sess_<id> names the session.
+  - kinds: [kiro.ide-meta]
+    session:
+      id: $path|parent
+      title: title
+      model: modelId
+      project: "workspacePaths[0]"
+      started_at: createdAt
+      ended_at: lastModifiedAt
+  - kinds: [kiro.ide-session]
+    when: {payload.type: user}
+    timestamp: timestamp
+    session: {id: $path|parent}
+    message:
+      id: id
+      role: {value: user}
+      text: [payload.content, "payload.content[].text"]
+  - kinds: [kiro.ide-session]
+    when: {payload.type: assistant}
+    timestamp: timestamp
+    session: {id: $path|parent}
+    message:
+      id: id
+      role: {value: assistant}
+      kind: {value: thinking, when: {payload.operationType: Reasoning}}
+      text: [payload.content, "payload.content[].text"]
+  - kinds: [kiro.ide-session]
+    when: {payload.type: tool_call}
+    timestamp: timestamp
+    session: {id: $path|parent}
+    tool_calls:
+      - id: payload.toolCallId
+        name: payload.toolName
+        input: [payload.input, payload.arguments]
+        started_at: timestamp
+        of_message: false
+  - kinds: [kiro.ide-session]
+    when: {payload.type: tool_result}
+    timestamp: timestamp
+    session: {id: $path|parent}
+    tool_calls:
+      - id: payload.toolCallId
+        result: [payload.content, "payload.content[].text"]
+        error: {test: {payload.success: false}}
+        ended_at: timestamp
+        of_message: false
+  - kinds: [kiro.ide-session]
+    when: {payload.type: [session_start, turn_start, turn_end, session_metadata, usage_summary]}
+    skip: true
 
 """#),
         ("mimocode.yaml", #"""

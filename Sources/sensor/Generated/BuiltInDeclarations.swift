@@ -1353,7 +1353,11 @@ sources:
     format: json
     offset: snapshot
 
-  # The IDE's sessions (v2): messages appended; kept raw.
+  # The IDE's sessions (v2): one folder a session, sessions/<workspace hash>/sess_<id>/, its
+  # events appended to messages.jsonl ({id, timestamp, payload: {type, ...}}: user, turn_start,
+  # assistant (operationType Say or Reasoning), tool_call, tool_result, usage_summary in
+  # credits, turn_end) and session.json beside it (title, model, workspace folders), rewritten.
+  # As codeburn's Kiro reader and its tests describe them (Kiro publishes no schema).
   - id: kiro.ide-sessions
     name: Kiro IDE session messages
     tool: kiro
@@ -1365,6 +1369,17 @@ sources:
     include: ["sessions/*/sess_*/messages.jsonl"]
     format: jsonl
     offset: byte
+  - id: kiro.ide-meta
+    name: Kiro IDE session metadata
+    tool: kiro
+    kind: kiro.ide-meta
+    priority: 100
+    roots:
+      default: ["${KIRO_HOME:-~/.kiro}"]
+      windows: ["${KIRO_HOME:-${USERPROFILE}/.kiro}"]
+    include: ["sessions/*/sess_*/session.json"]
+    format: json
+    offset: snapshot
 
   # The older CLI (Amazon Q heritage): a conversation may sit under several keys; the newest
   # row is the conversation. Kept raw.
