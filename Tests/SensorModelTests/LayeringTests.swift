@@ -80,4 +80,51 @@ import Testing
                     "schemas/\(name) changed: run scripts/embed-resources.py")
         }
     }
+
+    /// A source that `extends` another takes its format (reader settings, offset, fields) and
+    /// lays its own over it, but never where the parent's files are, what they are called or
+    /// whether the parent is on; an unknown or circular `extends` is refused at the field.
+    @Test func aSourceExtendsAnothersFormatButNotItsPlaceNameOrSwitch() throws {
+        var loader = ConfigLoader()
+        loader.sourceDirectories = [try directory(["base.yaml": base, "fork.yaml": """
+            sources:
+              - id: fork.log
+                name: Fork logs
+                kind: fork.log
+                extends: demo.log
+                roots: {default: ["~/.fork"]}
+                include: ["*.log.jsonl"]
+                max_record_bytes: 2048
+            """])]
+        loader.disabledSources = ["demo.log"]
+        let config = loader.load()
+        #expect(config.problems.isEmpty, "\(config.problems)")
+        let fork = try #require(config.source("fork.log"))
+        #expect(fork.format == .jsonl && fork.offset == .byte && fork.pollInterval == 5, "the parent's format")
+        #expect(fork.include == ["*.log.jsonl"], "its own files")
+        #expect(fork.maxRecordBytes == 2048 && fork.kind == "fork.log" && fork.roots.all == ["~/.fork"], "its own fields")
+        #expect(fork.roots.linux == nil, "the parent's Linux folder is the parent's: \(fork.roots)")
+        #expect(fork.enabled && config.source("demo.log")?.enabled == false, "switching the parent off leaves the fork on")
+        #expect(config.provenance["fork.log"]?["format"]?.location.file.hasSuffix("base.yaml") == true, "\(config.provenance["fork.log"] ?? [:])")
+
+        var broken = ConfigLoader()
+        broken.sourceDirectories = [try directory(["base.yaml": base, "fork.yaml": """
+            sources:
+              - {id: fork.a, kind: fork.a, extends: demo.lgo, roots: {default: ["~/.a"]}, include: ["*.jsonl"]}
+              - {id: fork.b, kind: fork.b, extends: fork.c, roots: {default: ["~/.b"]}, include: ["*.jsonl"]}
+              - {id: fork.c, kind: fork.c, extends: fork.b, roots: {default: ["~/.c"]}, include: ["*.jsonl"]}
+            """])]
+        let problems = broken.load().problems.map(\.description)
+        #expect(problems.contains { $0.contains("fork.yaml:2:") && $0.contains("fork.a.extends: no source 'demo.lgo' to extend; did you mean 'demo.log'?") },
+                "\(problems)")
+        #expect(problems.contains { $0.contains("extends itself: fork.b → fork.c → fork.b") }, "\(problems)")
+
+        var incomplete = ConfigLoader()
+        incomplete.sourceDirectories = [try directory(["base.yaml": base, "fork.yaml": """
+            sources:
+              - {id: fork.d, kind: fork.d, extends: demo.log, roots: {default: ["~/.d"]}}
+            """])]
+        let missing = incomplete.load().problems.map(\.description)
+        #expect(missing.contains { $0.contains("fork.yaml:2:") && $0.contains("fork.d.include: required field is missing") }, "named where the fork is: \(missing)")
+    }
 }

@@ -88,9 +88,22 @@ public struct ConfigMerger: Sendable {
                 config.problems.append(ConfigProblem(location, field: "redaction.rules.\(rule.name).pattern", reason))
             }
         }
+        let (extended, parents, extendProblems) = Self.resolvingExtends(merged)
+        config.problems += extendProblems
+        // A field a source took from the one it extends says where that one declared it.
+        for id in order {
+            var chain = parents[id]
+            while let parent = chain {
+                for (field, origin) in provenance[parent] ?? [:]
+                where provenance[id]?[field] == nil && !Self.ownFields.contains(String(field.prefix { $0 != "." })) {
+                    provenance[id, default: [:]][field] = origin
+                }
+                chain = parents[parent]
+            }
+        }
         config.provenance = provenance
         for id in order {
-            guard let node = merged[id] else { continue }
+            guard let node = extended[id] else { continue }
             let (declaration, problems) = SourceDecoder(settings: config.settings).decode(node, id: id)
             if let declaration { config.sources.append(declaration) }
             if !problems.isEmpty {
@@ -120,6 +133,48 @@ public struct ConfigMerger: Sendable {
             }
         }
         return ConfigNode(.object(entries), at: base.location)
+    }
+
+    /// The fields a source that `extends` another never takes from it: where its files are, what
+    /// they are called, and whether it is on.
+    static let ownFields: Set<String> = ["id", "name", "tool", "kind", "roots", "include", "enabled", "extends"]
+
+    /// Every source with `extends` resolved: the format fields of the source it names (itself
+    /// resolved first), with its own fields laid over them. An unknown or circular `extends` is a
+    /// problem at the field, and the source stays as it was written.
+    static func resolvingExtends(_ merged: [String: ConfigNode])
+        -> (sources: [String: ConfigNode], parents: [String: String], problems: [ConfigProblem]) {
+        var resolved: [String: ConfigNode] = [:]
+        var parents: [String: String] = [:]
+        var problems: [ConfigProblem] = []
+        func resolve(_ id: String, through chain: [String]) -> ConfigNode? {
+            if let done = resolved[id] { return done }
+            guard let node = merged[id] else { return nil }
+            guard let extendsNode = node["extends"], let parentID = extendsNode.string else {
+                resolved[id] = node
+                return node
+            }
+            let field = "\(id).extends"
+            if chain.contains(parentID) || parentID == id {
+                problems.append(ConfigProblem(extendsNode.location, field: field,
+                                              "extends itself: \((chain + [id, parentID]).joined(separator: " → "))"))
+            } else if let parent = resolve(parentID, through: chain + [id]) {
+                let inherited = parent.entries.filter { !ownFields.contains($0.key) }
+                let own = node.entries.filter { $0.key != "extends" }
+                // Located where the source is written, so that a problem of the whole names its file.
+                let base = ConfigNode(.object(inherited), at: node.location)
+                resolved[id] = merge(base, ConfigNode(.object(own), at: node.location))
+                parents[id] = parentID
+                return resolved[id]
+            } else {
+                let guess = Spelling.nearest(to: parentID, among: Array(merged.keys)).map { "; did you mean '\($0)'?" } ?? ""
+                problems.append(ConfigProblem(extendsNode.location, field: field, "no source '\(parentID)' to extend\(guess)"))
+            }
+            resolved[id] = node
+            return node
+        }
+        for id in merged.keys.sorted() { _ = resolve(id, through: []) }
+        return (resolved, parents, problems)
     }
 
     static func record(_ node: ConfigNode, path: [String], layer: ConfigLayer.Kind,

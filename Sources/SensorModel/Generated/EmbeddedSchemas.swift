@@ -401,6 +401,7 @@ public enum EmbeddedSchemas {
       "required": ["id"],
       "properties": {
         "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$", "maxLength": 100, "description": "Stable identifier; part of every checkpoint key. Never rename a source that has shipped data."},
+        "extends": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$", "description": "The id of a source whose files are of the same format (a fork keeping its parent's files elsewhere): its format, offset, reader settings, fields and denials are taken, and this source's own fields laid over them. Never taken: id, name, tool, kind, roots, include, enabled."},
         "name": {"type": "string", "description": "Human-readable name."},
         "tool": {"type": "string", "description": "The tool this source belongs to (grouping only)."},
         "kind": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$", "description": "Label forwarded in every envelope so the server picks the parser."},

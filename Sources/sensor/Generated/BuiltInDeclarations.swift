@@ -1128,68 +1128,34 @@ sources:
 # part; see opencode.yaml and formats-more.md §2) in ~/.local/share/icodemate/icodemate.db. It
 # publishes no schema of its own: agentsview reads it with its OpenCode reader (docs/tools.md).
 # Read as OpenCode's records (normalizers.d/icodemate.yaml), named icodemate.
+# The queries, offsets and settings are OpenCode's own (`extends`); only where the files are and
+# what they are called is this file's.
 sources:
   - id: icodemate.sessions
     name: ICodeMate sessions
     tool: icodemate
     kind: icodemate.session
-    priority: 160
-    roots:
+    extends: opencode.sessions
+    roots: &roots
       default: ["${XDG_DATA_HOME:-~/.local/share}/icodemate"]
       windows: ["${USERPROFILE}/.local/share/icodemate"]
     include: ["icodemate.db"]
-    format: sqlite
-    offset: keyed
-    sqlite:
-      query: |
-        SELECT time_updated AS _cursor, id, project_id, parent_id, directory, title, version, time_created, time_updated
-        FROM session WHERE time_updated > :cursor - :overlap_ms ORDER BY time_updated
-      key_columns: [id]
-      required_tables: [session]
-      params: {overlap_ms: 60000}
 
-  # Tokens are filled in when a message completes: rows found by time, sent when changed.
   - id: icodemate.messages
     name: ICodeMate messages
     tool: icodemate
     kind: icodemate.message
-    priority: 150
-    roots:
-      default: ["${XDG_DATA_HOME:-~/.local/share}/icodemate"]
-      windows: ["${USERPROFILE}/.local/share/icodemate"]
+    extends: opencode.messages
+    roots: *roots
     include: ["icodemate.db"]
-    format: sqlite
-    offset: keyed
-    sqlite:
-      query: |
-        SELECT time_updated AS _cursor, id, session_id, time_created, data
-        FROM message WHERE time_updated > :cursor - :overlap_ms ORDER BY time_updated
-      key_columns: [id]
-      required_tables: [message]
-      params: {overlap_ms: 60000}
-      columns: {data: json}
 
-  # A part names its message, not the message's role: the query joins it in.
   - id: icodemate.parts
     name: ICodeMate message parts
     tool: icodemate
     kind: icodemate.part
-    priority: 140
-    roots:
-      default: ["${XDG_DATA_HOME:-~/.local/share}/icodemate"]
-      windows: ["${USERPROFILE}/.local/share/icodemate"]
+    extends: opencode.parts
+    roots: *roots
     include: ["icodemate.db"]
-    format: sqlite
-    offset: keyed
-    sqlite:
-      query: |
-        SELECT p.time_updated AS _cursor, p.id, p.message_id, p.session_id, p.data, json_extract(m.data, '$.role') AS role
-        FROM part AS p LEFT JOIN message AS m ON m.id = p.message_id
-        WHERE p.time_updated > :cursor - :overlap_ms ORDER BY p.time_updated
-      key_columns: [id]
-      required_tables: [part, message]
-      params: {overlap_ms: 60000}
-      columns: {data: json}
 
 """#),
         ("kilo-code.yaml", #"""
@@ -1408,68 +1374,34 @@ sources:
 # packages/opencode/src/session/session.sql.ts; see opencode.yaml and formats-more.md §2) in
 # mimocode.db. Read as OpenCode's records (normalizers.d/mimocode.yaml), named mimocode. Not
 # read yet: the JSON files of installs from before the database.
+# The queries, offsets and settings are OpenCode's own (`extends`); only where the files are and
+# what they are called is this file's.
 sources:
   - id: mimocode.sessions
     name: MiMoCode sessions
     tool: mimocode
     kind: mimocode.session
-    priority: 160
-    roots:
+    extends: opencode.sessions
+    roots: &roots
       default: ["${XDG_DATA_HOME:-~/.local/share}/mimocode"]
       windows: ["${USERPROFILE}/.local/share/mimocode"]
     include: ["mimocode.db"]
-    format: sqlite
-    offset: keyed
-    sqlite:
-      query: |
-        SELECT time_updated AS _cursor, id, project_id, parent_id, directory, title, version, time_created, time_updated
-        FROM session WHERE time_updated > :cursor - :overlap_ms ORDER BY time_updated
-      key_columns: [id]
-      required_tables: [session]
-      params: {overlap_ms: 60000}
 
-  # Tokens are filled in when a message completes: rows found by time, sent when changed.
   - id: mimocode.messages
     name: MiMoCode messages
     tool: mimocode
     kind: mimocode.message
-    priority: 150
-    roots:
-      default: ["${XDG_DATA_HOME:-~/.local/share}/mimocode"]
-      windows: ["${USERPROFILE}/.local/share/mimocode"]
+    extends: opencode.messages
+    roots: *roots
     include: ["mimocode.db"]
-    format: sqlite
-    offset: keyed
-    sqlite:
-      query: |
-        SELECT time_updated AS _cursor, id, session_id, time_created, data
-        FROM message WHERE time_updated > :cursor - :overlap_ms ORDER BY time_updated
-      key_columns: [id]
-      required_tables: [message]
-      params: {overlap_ms: 60000}
-      columns: {data: json}
 
-  # A part names its message, not the message's role: the query joins it in.
   - id: mimocode.parts
     name: MiMoCode message parts
     tool: mimocode
     kind: mimocode.part
-    priority: 140
-    roots:
-      default: ["${XDG_DATA_HOME:-~/.local/share}/mimocode"]
-      windows: ["${USERPROFILE}/.local/share/mimocode"]
+    extends: opencode.parts
+    roots: *roots
     include: ["mimocode.db"]
-    format: sqlite
-    offset: keyed
-    sqlite:
-      query: |
-        SELECT p.time_updated AS _cursor, p.id, p.message_id, p.session_id, p.data, json_extract(m.data, '$.role') AS role
-        FROM part AS p LEFT JOIN message AS m ON m.id = p.message_id
-        WHERE p.time_updated > :cursor - :overlap_ms ORDER BY p.time_updated
-      key_columns: [id]
-      required_tables: [part, message]
-      params: {overlap_ms: 60000}
-      columns: {data: json}
 
 """#),
         ("mistral-vibe.yaml", #"""
