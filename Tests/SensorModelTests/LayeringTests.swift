@@ -126,5 +126,11 @@ import Testing
             """])]
         let missing = incomplete.load().problems.map(\.description)
         #expect(missing.contains { $0.contains("fork.yaml:2:") && $0.contains("fork.d.include: required field is missing") }, "named where the fork is: \(missing)")
+
+        // A server's document may add a fork of a source the laptops declare; a typo in its own is still refused.
+        let served = #"{"sources": [{"id": "fork.e", "kind": "fork.e", "extends": "opencode.messages", "roots": {"default": ["~/.e"]}, "include": ["e.db"]}]}"#
+        #expect(ConfigLoader.validateServerDocument(Data(served.utf8), origin: "server").isEmpty)
+        let cyclic = #"{"sources": [{"id": "fork.f", "kind": "fork.f", "extends": "fork.f", "roots": {"default": ["~/.f"]}, "include": ["f.db"]}]}"#
+        #expect(ConfigLoader.validateServerDocument(Data(cyclic.utf8), origin: "server").contains { $0.contains("extends itself") })
     }
 }

@@ -109,10 +109,11 @@ public struct ConfigLoader: Sendable {
         let (layer, problems) = serverLayer(data, origin: origin)
         guard let layer else { return problems.map(\.description) }
         // A server document may add sources: those must be complete once merged over nothing
-        // but built-in defaults, unless they only change fields of sources declared elsewhere.
+        // but built-in defaults, unless they only change fields of sources declared elsewhere
+        // or extend a source the laptops declare.
         let merged = ConfigMerger().merge([layer])
         return merged.problems
-            .filter { !$0.reason.hasPrefix("required field is missing (in no layer)") }
+            .filter { !$0.reason.hasPrefix("required field is missing (in no layer)") && !$0.reason.hasPrefix("no source '") }
             .map(\.description)
     }
 
