@@ -74,12 +74,12 @@ struct SessionTools: Sendable {
             default: throw Refusal(message: "no tool \(name)")
             }
             let json = try Self.encoder.encode(answer)
-            return try CallTool.Result(content: [.text(String(decoding: json, as: UTF8.self))],
+            return try CallTool.Result(content: [.text(text: String(decoding: json, as: UTF8.self), annotations: nil, _meta: nil)],
                                    structuredContent: try JSONDecoder().decode(Value.self, from: json))
         } catch let refusal as Refusal {
-            return CallTool.Result(content: [.text(refusal.message)], isError: true)
+            return CallTool.Result(content: [.text(text: refusal.message, annotations: nil, _meta: nil)], isError: true)
         } catch {
-            return CallTool.Result(content: [.text("\(name) failed: \(error)")], isError: true)
+            return CallTool.Result(content: [.text(text: "\(name) failed: \(error)", annotations: nil, _meta: nil)], isError: true)
         }
     }
 
