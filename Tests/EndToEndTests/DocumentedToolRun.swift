@@ -6,9 +6,10 @@ import Testing
 /// What every test of a tool built from its documented format does with the real binaries:
 /// ask the built-in declarations what they match, and scan a home twice into a server.
 enum DocumentedToolRun {
-    /// How many files the built-in source `id` matches in `home` (`sensor scan --validate-config`).
-    static func matchedFiles(source id: String, home: URL) async throws -> Int? {
-        let report = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--validate-config", "--json", "--home", home.path])
+    /// How many files the built-in source `id` matches in `home` (`sensor scan --validate-config`);
+    /// `options` are more of the sensor's (a `--set` giving a Windows-only tool a root here).
+    static func matchedFiles(source id: String, home: URL, options: [String] = []) async throws -> Int? {
+        let report = try await ProcessRunner.run(ProcessRunner.sensor, ["scan", "--validate-config", "--json", "--home", home.path] + options)
         #expect(report.status == 0, "\(report.stderr)")
         let sources = (try JSONSerialization.jsonObject(with: report.stdout) as? [String: Any])?["sources"] as? [[String: Any]]
         return sources?.first { $0["id"] as? String == id }?["files"] as? Int
@@ -16,11 +17,11 @@ enum DocumentedToolRun {
 
     /// Scans `home` into `server` twice (the second scan finds nothing new), waits until the
     /// server normalised everything, and returns how many envelopes of `source` it stored.
-    static func scanTwice(home: URL, work: URL, into server: IngestServerProcess, source: String) async throws -> Int {
+    static func scanTwice(home: URL, work: URL, into server: IngestServerProcess, source: String, options: [String] = []) async throws -> Int {
         for _ in 0..<2 {
             let scan = try await ProcessRunner.run(ProcessRunner.sensor, [
                 "scan", "--home", home.path, "--state-dir", work.appendingPathComponent("state").path,
-                "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"])
+                "--endpoint", server.endpoint, "--token-file", server.tokenFile.path, "--quiet"] + options)
             #expect(scan.status == 0, "\(scan.stderr)")
         }
         try await NormalizationEndToEndTests.waitForNormalizing(server)

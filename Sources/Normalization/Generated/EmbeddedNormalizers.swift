@@ -1989,6 +1989,58 @@ tool: traex
 read_as: {traex.rollout: codex.rollout}
 
 """#),
+        ("visualstudio-copilot.yaml", #"""
+# Visual Studio Copilot (sources.d/visualstudio-copilot.yaml). Each export line is split into
+# its spans; a span's attributes are OpenTelemetry's key/value list, read with a filter on the
+# key. The conversation (`gen_ai.conversation.id`) is the session, whichever file a span is in.
+# A chat span sends the whole history again: only its newest user message is taken, keyed by
+# the user turn (`copilot_chat.root_request_id`), so a prompt counts once however many requests
+# its turn makes; the answer is keyed by the response, and its tokens are the request's (no
+# cache split recorded). An execute_tool span is a call with its result. Times are in
+# nanoseconds.
+kinds: [visualstudio-copilot.trace]
+order: time                    # a conversation spans several files
+type: ["attributes[key=gen_ai.operation.name].value.stringValue", {value: span}]
+split:
+  - kinds: [visualstudio-copilot.trace]
+    each: "resourceSpans[].scopeSpans[].spans[]"
+session:
+  id: "attributes[key=gen_ai.conversation.id].value.stringValue"
+  version: "$record.resourceSpans[0].resource.attributes[key=service.version].value.stringValue"
+rules:
+  - when: {"attributes[key=gen_ai.operation.name].value.stringValue": invoke_agent}
+    timestamp: {product: [startTimeUnixNano, 0.000001]}
+    session:
+      model: "attributes[key=gen_ai.request.model].value.stringValue"
+  - when: {"attributes[key=gen_ai.operation.name].value.stringValue": chat}
+    timestamp: {product: [startTimeUnixNano, 0.000001]}
+    messages:
+      - when: {"attributes[key=gen_ai.input.messages].value.stringValue|json[role=user]|last.parts[type=text].content": {exists: true}}
+        id: {concat: [{value: prompt}, "attributes[key=copilot_chat.root_request_id].value.stringValue"]}
+        role: {value: user}
+        text: "attributes[key=gen_ai.input.messages].value.stringValue|json[role=user]|last.parts[type=text].content"
+      - id: ["attributes[key=gen_ai.response.id].value.stringValue", spanId]
+        role: {value: assistant}
+        text: "attributes[key=gen_ai.output.messages].value.stringValue|json[role=assistant].parts[type=text].content"
+        model: ["attributes[key=gen_ai.response.model].value.stringValue", "attributes[key=gen_ai.request.model].value.stringValue"]
+    usage:
+      - when: {"attributes[key=gen_ai.usage.input_tokens]": {exists: true}}
+        id: ["attributes[key=gen_ai.response.id].value.stringValue", spanId]
+        model: ["attributes[key=gen_ai.response.model].value.stringValue", "attributes[key=gen_ai.request.model].value.stringValue"]
+        input: ["attributes[key=gen_ai.usage.input_tokens].value.stringValue", "attributes[key=gen_ai.usage.input_tokens].value.intValue"]
+        output: ["attributes[key=gen_ai.usage.output_tokens].value.stringValue", "attributes[key=gen_ai.usage.output_tokens].value.intValue"]
+  - when: {"attributes[key=gen_ai.operation.name].value.stringValue": execute_tool}
+    timestamp: {product: [startTimeUnixNano, 0.000001]}
+    tool_calls:
+      - id: "attributes[key=gen_ai.tool.call.id].value.stringValue"
+        name: "attributes[key=gen_ai.tool.name].value.stringValue"
+        input: ["attributes[key=gen_ai.tool.call.arguments].value.stringValue|json", "attributes[key=gen_ai.tool.call.arguments].value.stringValue"]
+        result: ["attributes[key=gen_ai.tool.call.result].value.stringValue|json.Value", "attributes[key=gen_ai.tool.call.result].value.stringValue"]
+        started_at: {product: [startTimeUnixNano, 0.000001]}
+        ended_at: {product: [endTimeUnixNano, 0.000001]}
+        of_message: false
+
+"""#),
         ("vscode-copilot.yaml", #"""
 # Copilot Chat in VS Code, Insiders and VSCodium (formats-more.md §4). A session is a document
 # (before VS Code 1.109, and with chat.useLogSessionStorage off) whose requests[] each hold the

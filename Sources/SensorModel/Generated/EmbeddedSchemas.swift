@@ -128,6 +128,7 @@ public enum EmbeddedSchemas {
                        "whole_when_empty": {"type": "boolean", "description": "A record whose `each` finds no item is taken whole by the rules (a document whose items a newer version keeps in a file of their own)."}}
       }
     },
+    "order": {"enum": ["place", "time"], "description": "How a session's messages are ordered: by their place in the file (the default), or by their time (a session spread over several files, whose places do not compare)."},
     "ignore": {"type": "array", "items": {"$ref": "#/$defs/condition"}, "description": "Records understood that give no rows (not drift)."},
     "session": {"$ref": "#/$defs/session", "description": "Session fields shared by every rule (a rule's own fields win)."},
     "rules": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/rule"}, "description": "The first rule whose kinds and condition hold takes the record."}

@@ -2294,6 +2294,29 @@ sources:
     max_record_bytes: 67108864
 
 """#),
+        ("visualstudio-copilot.yaml", #"""
+# GitHub Copilot in Visual Studio (not VS Code): Visual Studio exports its Copilot traces as
+# OpenTelemetry JSON, a line an export ({resourceSpans: [{resource, scopeSpans: [{spans}]}]}),
+# in %LOCALAPPDATA%\Temp\VSGitHubCopilotLogs\traces\*_VSGitHubCopilot_traces.jsonl; a
+# conversation may span several files. Spans: invoke_agent (a user turn), chat (one model
+# request: the input history and output messages as JSON text, tokens, model) and execute_tool
+# (a call with its arguments and result). Visual Studio's exporter is not public: the layout and
+# attributes are as agentsview's reader and its redacted samples show them, named by the
+# OpenTelemetry GenAI conventions.
+sources:
+  - id: visualstudio-copilot.traces
+    name: Visual Studio Copilot traces
+    tool: visualstudio-copilot
+    kind: visualstudio-copilot.trace
+    priority: 120
+    roots:
+      windows: ["${LOCALAPPDATA}/Temp/VSGitHubCopilotLogs/traces"]
+    include: ["*_VSGitHubCopilot_traces.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
         ("vscode-copilot.yaml", #"""
 # Copilot Chat in VS Code, VS Code Insiders and VSCodium. See formats-more.md §4. Since VS Code
 # 1.109 a session is a log of patches (chatSessions/*.jsonl), appended; before, one document.

@@ -116,7 +116,12 @@ public struct MappingNormalizer: RecordNormalizer {
                 relation: "subagent", source: record.source))
         }
 
-        let ordinal = record.position + Int64(scope.index ?? 0)
+        // A session spread over several files is ordered by time (places in different files do
+        // not compare); otherwise by the record's place, and the item's within it.
+        var ordinal = record.position + Int64(scope.index ?? 0)
+        if mapping.ordersByTime, let timestamp, let date = Self.instant(timestamp) {
+            ordinal = Int64(date.timeIntervalSince1970 * 1000) * 64 + Int64((scope.index ?? 0) % 64)
+        }
         let fallbackID = scope.index.map { "\(record.position)#\($0)" } ?? "\(record.position)"
         // The first message is the one tool calls and usage belong to.
         var messageKey: String?
@@ -225,6 +230,12 @@ public struct MappingNormalizer: RecordNormalizer {
     }
 
     /// The elements `each` reaches (each with its index), or the scope's own item.
+    /// The moment an RFC 3339 time names (with or without fractional seconds).
+    static func instant(_ text: String) -> Date? {
+        (try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)))
+            ?? (try? Date(text, strategy: .iso8601))
+    }
+
     private func elements(_ each: MappingPath?, _ scope: MappingScope) -> [(Any, Int?)] {
         guard let each else { return [(scope.item, nil)] }
         guard let found = each.evaluate(in: scope) else { return [] }

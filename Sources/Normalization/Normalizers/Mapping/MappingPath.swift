@@ -15,7 +15,8 @@ import SensorModel
 ///   (`content[type=text][internalOnly!=true]`).
 /// - `|json` parses a string holding JSON, `|stem` / `|name` / `|parent` / `|dir` read a file
 ///   path (file name up to its first dot, file name, folder name, folder path), `|lower`
-///   lower-cases, `|first` keeps the first of the values reached so far,
+///   lower-cases, `|first` keeps the first of the values reached so far, `|last` the last
+///   (`messages|json[role=user]|last`: the newest prompt of a history sent whole),
 ///   `|entries` turns an object into `{key, value}` elements, `|base64` decodes
 ///   a base64 column to bytes, `|zstd` decompresses bytes that are a zstd frame (others pass
 ///   as they are): `data|base64|zstd|json.messages[]` reads a compressed document in a row.
@@ -34,7 +35,7 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
     }
 
     package enum Function: String, Sendable, CaseIterable {
-        case json, stem, name, parent, dir, lower, entries, base64, zstd, first
+        case json, stem, name, parent, dir, lower, entries, base64, zstd, first, last
     }
 
     public let text: String
@@ -215,8 +216,8 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
                 let position = index < 0 ? array.count + index : index
                 guard array.indices.contains(position), !JSON.isNull(array[position]) else { return nil }
                 value = array[position]
-            case .pipe(.first):
-                continue
+            case .pipe(.first), .pipe(.last):
+                continue  // one value already
             case .pipe(let function):
                 guard let next = Self.apply(function, to: value) else { return nil }
                 value = next
@@ -241,6 +242,10 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
             defer { if case .filter = step { filtered = true } else { filtered = false } }
             if case .pipe(.first) = step {
                 values = Array(values.prefix(1))
+                continue
+            }
+            if case .pipe(.last) = step {
+                values = Array(values.suffix(1))
                 continue
             }
             var next: [Any] = []
@@ -299,7 +304,7 @@ public struct MappingPath: Sendable, Equatable, CustomStringConvertible {
             }
         case .lower:
             return (value as? String)?.lowercased()
-        case .first:
+        case .first, .last:
             return value
         case .entries:
             guard let object = value as? [String: Any] else { return nil }

@@ -17,6 +17,9 @@ public struct NormalizerMapping: Sendable {
     package var version: MappingValue?
     /// Names a record's type in the drift report when no rule takes it.
     package var type: MappingValue?
+    /// A session's messages are ordered by their time, not their place in the file (`order: time`,
+    /// for a session spread over several files).
+    var ordersByTime = false
     /// Fields of a taken item that are known; any other is counted as `unknown_field` drift.
     var knownFields: Set<String>?
     package var splits: [Split] = []
@@ -164,6 +167,7 @@ extension NormalizerMapping {
         mapping.type = value(node["type"], "type")
         mapping.knownFields = node["known_fields"].map { Set($0.strings) }
         mapping.session = session(node["session"], "session")
+        mapping.ordersByTime = node["order"]?.string == "time"
         for (index, split) in (node["split"]?.elements ?? []).enumerated() {
             if let each = path(split["each"], "split[\(index)].each") {
                 mapping.splits.append(Split(kinds: Set(split["kinds"]?.strings ?? []), each: each,
@@ -253,7 +257,7 @@ extension NormalizerMapping {
         if node["read_as"] != nil {
             // A file of kinds read as others' says only that, the tool to name, and rules of its
             // own tried before those of the mapping it reads them with.
-            for field in ["kinds", "raw_only", "opaque", "split", "ignore", "session", "version", "type", "known_fields"]
+            for field in ["kinds", "raw_only", "opaque", "split", "ignore", "session", "version", "type", "known_fields", "order"]
             where node[field] != nil {
                 problems.append(ConfigProblem(node[field]?.location ?? node.location, field: field,
                                               "not with read_as: the kinds it names are read by their format's own normaliser"))
