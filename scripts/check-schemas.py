@@ -44,12 +44,37 @@ def check(label, errors):
 
 file_validator = validator("source.schema.json")
 complete = validator("source.schema.json", "/$defs/completeSource")
+# A source that `extends` another is checked as the sensor reads it: the other's fields (but
+# its place, names and switch) with its own laid over them.
+OWN_FIELDS = {"id", "name", "tool", "kind", "roots", "include", "enabled", "extends"}
+documents = {path: yaml.safe_load(path.read_text()) for path in sorted((ROOT / "sources.d").glob("*.yaml"))}
+declared = {source.get("id"): source for document in documents.values() for source in document.get("sources", [])}
+
+
+def resolved(source, seen=()):
+    parent_id = source.get("extends")
+    if parent_id is None or parent_id not in declared or parent_id in seen:
+        return source
+    parent = resolved(declared[parent_id], seen + (source.get("id"),))
+    merged = {key: value for key, value in parent.items() if key not in OWN_FIELDS}
+    for key, value in source.items():
+        if key == "extends":
+            continue
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
 ids = {}
-for path in sorted((ROOT / "sources.d").glob("*.yaml")):
-    document = yaml.safe_load(path.read_text())
+for path, document in documents.items():
     check(str(path.relative_to(ROOT)), file_validator.iter_errors(document))
-    for source in document.get("sources", []):
-        label = f"{path.name}: {source.get('id')}"
+    for written in document.get("sources", []):
+        label = f"{path.name}: {written.get('id')}"
+        if written.get("extends") is not None and written["extends"] not in declared:
+            check(label + " (extends)", [jsonschema.ValidationError(f"no source '{written['extends']}' to extend")])
+        source = resolved(written)
         check(label + " (complete)", complete.iter_errors(source))
         problems = []
         if source.get("offset") == "cursor" and ":cursor" not in source.get("sqlite", {}).get("query", ""):
