@@ -1136,7 +1136,7 @@ sources:
     tool: icodemate
     kind: icodemate.session
     extends: opencode.sessions
-    roots: &roots
+    roots:
       default: ["${XDG_DATA_HOME:-~/.local/share}/icodemate"]
       windows: ["${USERPROFILE}/.local/share/icodemate"]
     include: ["icodemate.db"]
@@ -1146,7 +1146,9 @@ sources:
     tool: icodemate
     kind: icodemate.message
     extends: opencode.messages
-    roots: *roots
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/icodemate"]
+      windows: ["${USERPROFILE}/.local/share/icodemate"]
     include: ["icodemate.db"]
 
   - id: icodemate.parts
@@ -1154,7 +1156,9 @@ sources:
     tool: icodemate
     kind: icodemate.part
     extends: opencode.parts
-    roots: *roots
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/icodemate"]
+      windows: ["${USERPROFILE}/.local/share/icodemate"]
     include: ["icodemate.db"]
 
 """#),
@@ -1382,7 +1386,7 @@ sources:
     tool: mimocode
     kind: mimocode.session
     extends: opencode.sessions
-    roots: &roots
+    roots:
       default: ["${XDG_DATA_HOME:-~/.local/share}/mimocode"]
       windows: ["${USERPROFILE}/.local/share/mimocode"]
     include: ["mimocode.db"]
@@ -1392,7 +1396,9 @@ sources:
     tool: mimocode
     kind: mimocode.message
     extends: opencode.messages
-    roots: *roots
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/mimocode"]
+      windows: ["${USERPROFILE}/.local/share/mimocode"]
     include: ["mimocode.db"]
 
   - id: mimocode.parts
@@ -1400,7 +1406,9 @@ sources:
     tool: mimocode
     kind: mimocode.part
     extends: opencode.parts
-    roots: *roots
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/mimocode"]
+      windows: ["${USERPROFILE}/.local/share/mimocode"]
     include: ["mimocode.db"]
 
 """#),
@@ -1843,7 +1851,7 @@ sources:
     tool: piebald
     kind: piebald.chat
     priority: 150
-    roots: &roots
+    roots:
       default: ["${XDG_DATA_HOME:-~/.local/share}/piebald"]
       macos: ["~/Library/Application Support/piebald"]
       windows: ["${APPDATA}/piebald"]
@@ -1863,7 +1871,10 @@ sources:
     tool: piebald
     kind: piebald.message
     priority: 140
-    roots: *roots
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/piebald"]
+      macos: ["~/Library/Application Support/piebald"]
+      windows: ["${APPDATA}/piebald"]
     include: ["app.db"]
     format: sqlite
     offset: keyed
@@ -1895,7 +1906,10 @@ sources:
     tool: piebald
     kind: piebald.tool-call
     priority: 130
-    roots: *roots
+    roots:
+      default: ["${XDG_DATA_HOME:-~/.local/share}/piebald"]
+      macos: ["~/Library/Application Support/piebald"]
+      windows: ["${APPDATA}/piebald"]
     include: ["app.db"]
     format: sqlite
     offset: keyed
