@@ -55,6 +55,17 @@ struct ServeCommand: AsyncParsableCommand {
             help: "Seconds a connection may take to send a request head (from opening, or from the last response).")
     var headerTimeout = 30
 
+    @Option(name: .customLong("idle-timeout"),
+            help: "Seconds a connection may read nothing (a keep-alive connection between requests, or a body that stopped arriving).")
+    var idleTimeout = 30
+
+    @Option(name: .customLong("body-grace"),
+            help: "Seconds a body may arrive at any rate; after them it must average 16 KiB/s.")
+    var bodyGrace = 30
+
+    @Option(name: .customLong("body-deadline"), help: "Seconds within which an admitted body must be complete, however fast it arrives.")
+    var bodyDeadline = 120
+
     @Option(name: .customLong("alerts-every"), help: ArgumentHelp("Seconds between looks for budget and alert crossings (and sends of what is due).", valueName: "seconds"))
     var alertsEvery = 60.0
 
@@ -73,9 +84,10 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        guard maxBodyMegabytes > 0, maxInflatedMegabytes > 0, maxConcurrent > 0, headerTimeout > 0 else {
-            throw ValidationError("--max-body-mb, --max-inflated-mb, --max-concurrent and --header-timeout must be positive")
-        }
+        let positive = [("--max-body-mb", maxBodyMegabytes), ("--max-inflated-mb", maxInflatedMegabytes), ("--max-concurrent", maxConcurrent),
+                        ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout), ("--body-grace", bodyGrace),
+                        ("--body-deadline", bodyDeadline)]
+        if let (flag, _) = positive.first(where: { $0.1 <= 0 }) { throw ValidationError("\(flag) must be positive") }
     }
 
     func run() async throws {
@@ -99,6 +111,9 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxInflatedBytes = maxInflatedMegabytes << 20
         limits.maxConcurrentIngests = maxConcurrent
         limits.headerTimeout = .seconds(Int64(headerTimeout))
+        limits.idleTimeout = .seconds(Int64(idleTimeout))
+        limits.bodyGrace = .seconds(bodyGrace)
+        limits.bodyDeadline = .seconds(bodyDeadline)
         let metricsToken = try metricsTokenFile.map { path -> String in
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
                   let permissions = attributes[.posixPermissions] as? Int,

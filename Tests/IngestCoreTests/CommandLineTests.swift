@@ -56,7 +56,10 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = directory.appendingPathComponent("ingest.db").path
-        let server = try await IngestServerProcess(database: database, directory: directory)
+        // A loaded machine (the whole suite at once) may take longer than the default 30 s between
+        // the two halves of the body: the limits are the server's, not what this test checks.
+        let server = try await IngestServerProcess(database: database, directory: directory,
+                                                   extra: ["--idle-timeout", "600", "--body-grace", "600", "--body-deadline", "600"])
         defer { server.stop() }
         #expect(server.endpoint.hasPrefix("http://127.0.0.1:"))
 
@@ -74,7 +77,7 @@ import Testing
         request.headers.add(name: "Content-Encoding", value: "gzip")
         request.body = .stream(parts, length: .known(Int64(body.count)))
         let inFlight = request
-        async let response = HTTPClient.shared.execute(inFlight, timeout: .seconds(30))
+        async let response = HTTPClient.shared.execute(inFlight, timeout: .seconds(600))
         _ = try await SensorConfigTests.eventually { try await OverloadTests.metrics(server.endpoint) } until: {
             $0.contains("sensor_ingest_ingests_in_progress 1")
         }
@@ -138,5 +141,10 @@ import Testing
                                       "--config", directory.path])
         #expect(result.status != 0)
         #expect(result.stderr.contains("fleet.yaml:2:"), "\(result.stderr)")
+        // The connection and body limits are the operator's to widen, never to switch off.
+        for flag in ["--idle-timeout", "--body-grace", "--body-deadline"] {
+            let zero = try await Self.ingest(["serve", "--port", "0", "--database", directory.appendingPathComponent("db").path, flag, "0"])
+            #expect(zero.status != 0 && zero.stderr.contains("\(flag) must be positive"), "\(flag): \(zero.stderr)")
+        }
     }
 }
