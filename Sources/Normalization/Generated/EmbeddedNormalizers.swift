@@ -1047,7 +1047,8 @@ kinds: [kiro.cli-session, kiro.cli-meta, kiro.ide-session, kiro.ide-meta]
 raw_only: [kiro.conversations]
 type: [kind, payload.type, {value: meta, when: {$kind: [kiro.cli-meta, kiro.ide-meta]}}]
 session:
-  id: $path|stem
+  # A CLI session is its file; an IDE session its folder, sess_<id>.
+  id: [{path: $path|parent, when: {$kind: [kiro.ide-session, kiro.ide-meta]}}, $path|stem]
 rules:
   - kinds: [kiro.cli-meta]
     session:
@@ -1080,10 +1081,9 @@ rules:
         result: [content, "content[].text"]
         error: {test: {status: error}}
         of_message: false
-  # The IDE's sessions: the folder sess_<id> names the session.
+  # The IDE's sessions.
   - kinds: [kiro.ide-meta]
     session:
-      id: $path|parent
       title: title
       model: modelId
       project: "workspacePaths[0]"
@@ -1092,7 +1092,6 @@ rules:
   - kinds: [kiro.ide-session]
     when: {payload.type: user}
     timestamp: timestamp
-    session: {id: $path|parent}
     message:
       id: id
       role: {value: user}
@@ -1100,7 +1099,6 @@ rules:
   - kinds: [kiro.ide-session]
     when: {payload.type: assistant}
     timestamp: timestamp
-    session: {id: $path|parent}
     message:
       id: id
       role: {value: assistant}
@@ -1109,7 +1107,6 @@ rules:
   - kinds: [kiro.ide-session]
     when: {payload.type: tool_call}
     timestamp: timestamp
-    session: {id: $path|parent}
     tool_calls:
       - id: payload.toolCallId
         name: payload.toolName
@@ -1119,7 +1116,6 @@ rules:
   - kinds: [kiro.ide-session]
     when: {payload.type: tool_result}
     timestamp: timestamp
-    session: {id: $path|parent}
     tool_calls:
       - id: payload.toolCallId
         result: [payload.content, "payload.content[].text"]
