@@ -10,6 +10,18 @@ import Testing
 /// Tools without public fixtures, normalised from records built in the test as their formats
 /// are documented (formats-more.md); every expected figure is counted by hand from the records.
 @Suite struct MoreMappingTests {
+    /// `order: time` reads the times a mapping gives in the forms tools write them: RFC 3339,
+    /// with a space instead of the `T`, or without a zone (read as UTC).
+    @Test func timesOrderingASessionAreReadInEveryFormToolsWrite() {
+        let utc = MappingNormalizer.instant("2026-12-05T10:00:00.250Z")
+        #expect(utc != nil)
+        #expect(MappingNormalizer.instant("2026-12-05 10:00:00.250") == utc)
+        #expect(MappingNormalizer.instant("2026-12-05T10:00:00.250") == utc)
+        #expect(MappingNormalizer.instant("2026-12-05T11:00:00.250+01:00") == utc)
+        #expect(MappingNormalizer.instant("2026-12-05T10:00:00Z") == utc.map { $0.addingTimeInterval(-0.25) })
+        #expect(MappingNormalizer.instant("not a time") == nil)
+    }
+
     @Test func ampThreadWithAnthropicAndOpenAIUsage() async throws {
         let harness = try await NormalizingHarness()
         let thread = """

@@ -230,10 +230,16 @@ public struct MappingNormalizer: RecordNormalizer {
     }
 
     /// The elements `each` reaches (each with its index), or the scope's own item.
-    /// The moment an RFC 3339 time names (with or without fractional seconds).
-    static func instant(_ text: String) -> Date? {
-        (try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)))
-            ?? (try? Date(text, strategy: .iso8601))
+    /// The moment a time a mapping gives names: RFC 3339 with or without fractional seconds, or
+    /// the same written with a space or without a zone (kept as the tool wrote it; read as UTC,
+    /// which orders one tool's times alike).
+    package static func instant(_ text: String) -> Date? {
+        var text = text
+        if text.count > 10, text[text.index(text.startIndex, offsetBy: 10)] == " " {
+            text.replaceSubrange(text.index(text.startIndex, offsetBy: 10)...text.index(text.startIndex, offsetBy: 10), with: "T")
+        }
+        if !(text.hasSuffix("Z") || text.dropFirst(19).contains("+") || text.dropFirst(19).contains("-")) { text += "Z" }
+        return (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
     }
 
     private func elements(_ each: MappingPath?, _ scope: MappingScope) -> [(Any, Int?)] {
