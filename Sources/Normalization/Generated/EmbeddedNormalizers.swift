@@ -881,6 +881,118 @@ rules:
         cost: metadata.cost
 
 """#),
+        ("grok-build.yaml", #"""
+# Grok Build (sources.d/grok-build.yaml; xai-org/grok-build's session storage and
+# extensions/notification.rs). The session is `params.sessionId` (its folder's name).
+#
+# updates.jsonl streams each message over many chunk lines with no message id: Grok's own
+# replay (chat_rebuild) joins consecutive chunks of one side until the other side speaks, a
+# tool call starts or completes, or a boundary comes. The mapping does the same with the file's
+# memory: `run` is the place of the chunk that began the message now streaming, `last` which
+# side spoke last; each chunk is appended (`append`) to the message its run names, so a message
+# split between two scans is still one.
+#
+# turn_completed carries the turn's usage per model (`modelUsage`; the totals when it names
+# none): input counts the cache's reads and writes (taken out), cost in ticks of 1e-10 dollars
+# (absent when Grok marks it partial or incomplete). A turn that ran sub-agents includes their
+# spend, as agentsview counts it too.
+kinds: [grok-build.updates, grok-build.summary]
+type: params.update.sessionUpdate
+session:
+  id: [params.sessionId, $path|parent|name]
+rules:
+  - kinds: [grok-build.summary]
+    session:
+      id: [info.id, $path|parent|name]
+      project: [info.cwd, git_root_dir]
+      git_branch: head_branch
+      title: [generated_title, session_summary]
+      model: current_model_id
+      started_at: created_at
+      ended_at: [last_active_at, updated_at]
+      parent: parent_session_id
+  # A chunk marking the host's turn boundary carries no words: it ends the message streaming.
+  - when: {params.update._meta.hostTurn: true}
+    remember: {last: {value: boundary}}
+    skip: true
+  - when: {params.update.sessionUpdate: user_message_chunk}
+    timestamp: timestamp
+    remember:
+      run: [{path: $memory.run, when: {$memory.last: user}}, $position]
+      last: {value: user}
+    message: {id: $memory.run, role: {value: user}, text: params.update.content.text, append: true}
+  - when: {params.update.sessionUpdate: agent_message_chunk}
+    timestamp: timestamp
+    remember:
+      run: [{path: $memory.run, when: {$memory.last: agent}}, $position]
+      last: {value: agent}
+    message: {id: $memory.run, role: {value: assistant}, text: params.update.content.text, model: $memory.model, append: true}
+  - when: {params.update.sessionUpdate: agent_thought_chunk}
+    timestamp: timestamp
+    remember:
+      run: [{path: $memory.run, when: {$memory.last: thought}}, $position]
+      last: {value: thought}
+    message:
+      id: $memory.run
+      role: {value: assistant}
+      kind: {value: thinking}
+      text: params.update.content.text
+      model: $memory.model
+      append: true
+  # A call and its updates: the name and input the first time they are known, the result and
+  # its failure once the call completed (its text content parts, else its raw output).
+  - when: {params.update.sessionUpdate: [tool_call, tool_call_update]}
+    timestamp: timestamp
+    remember: {last: {value: tool}}
+    tool_calls:
+      - id: params.update.toolCallId
+        name: params.update.title
+        input: params.update.rawInput
+        started_at: {path: timestamp, when: {params.update.sessionUpdate: tool_call}}
+        result:
+          - {path: "params.update.content[type=content].content.text", join: "", when: {params.update.status: [completed, failed]}}
+          - {path: params.update.rawOutput, when: {params.update.status: [completed, failed]}}
+        error: {test: {params.update.status: failed}, when: {params.update.status: [completed, failed]}}
+        ended_at: {path: timestamp, when: {params.update.status: [completed, failed]}}
+        of_message: false
+  # The model of the response now streaming (Grok writes it where its backend reports one).
+  - when: {params.update.sessionUpdate: response_started}
+    remember: {model: params.update.model}
+    skip: true
+  - when: {params.update.sessionUpdate: turn_completed}
+    timestamp: timestamp
+    remember: {last: {value: turn}}
+    usage:
+      - each: "params.update.usage.modelUsage|entries[]"
+        id: {concat: [$record.params.update.prompt_id, key], separator: ":"}
+        model: key
+        input: {difference: [value.inputTokens, {sum: [value.cachedReadTokens, value.cacheCreationTokens]}]}
+        output: value.outputTokens
+        cache_read: value.cachedReadTokens
+        cache_write: value.cacheCreationTokens
+        reasoning: value.reasoningTokens
+        cost: {product: [value.costUsdTicks, 0.0000000001]}
+      - when: {"params.update.usage.modelUsage|entries": {exists: false}}
+        id: params.update.prompt_id
+        model: $memory.model
+        input: {difference: [params.update.usage.inputTokens, {sum: [params.update.usage.cachedReadTokens, params.update.usage.cacheCreationTokens]}]}
+        output: params.update.usage.outputTokens
+        cache_read: params.update.usage.cachedReadTokens
+        cache_write: params.update.usage.cacheCreationTokens
+        reasoning: params.update.usage.reasoningTokens
+        cost: {product: [params.update.usage.costUsdTicks, 0.0000000001]}
+  # A rewind or a compaction ends the message streaming (the words before it stay: they were said).
+  - when: {params.update.sessionUpdate: [rewind_marker, compaction_checkpoint]}
+    remember: {last: {value: boundary}}
+    skip: true
+ignore:
+  # Plans, commands, modes, session info, context-window gauges: understood, nothing to keep;
+  # xAI's other extensions (hooks, compaction progress, goals, workflows…) likewise.
+  - {params.update.sessionUpdate: [plan, available_commands_update, current_mode_update, config_option_update, session_info_update,
+                                   usage_update]}
+  - {method: _x.ai/session/update}
+
+"""#),
         ("hermes.yaml", #"""
 # Hermes Agent (sources.d/hermes.yaml; hermes_state_common.py and hermes_state_usage.py). A
 # session row carries its working directory, branch, title, model, start and end (epoch

@@ -48,6 +48,9 @@ public struct MessageRow: Sendable, Equatable {
     /// RUNNING; a Cursor row updated in place); equal ranks keep the first.
     public var rank: Int64
     public var source: String
+    /// A part of a message streamed over several records: its text goes on the end of the
+    /// stored text (the row's other fields are those of the first part).
+    public var appends = false
 }
 
 /// A tool call and, once known, its result. Call and result often arrive in different

@@ -49,7 +49,7 @@ package enum NormalizedWriter {
 
         // A later version with a higher rank replaces a message; any other only fills in a text
         // or model still unknown (a message whose text arrives in a record of its own).
-        let messages = merged(batch.messages, key: \.key) { first, later in
+        let messages = merged(batch.messages.filter { !$0.appends }, key: \.key) { first, later in
             guard later.rank <= first.rank else { return later }
             var kept = first
             kept.text = first.text ?? later.text
@@ -63,16 +63,33 @@ package enum NormalizedWriter {
         func filled(_ column: String) -> String {
             "\(column) = CASE WHEN \(outranks) THEN excluded.\(column) ELSE coalesce(norm_messages.\(column), excluded.\(column)) END"
         }
-        statements += insert("norm_messages", ["message_key", "session_key", "response_id", "role", "kind", "text", "model", "created_at",
-                                               "ordinal:int", "rank:int", "source"],
-                             messages.map { [.text($0.key), .text($0.sessionKey), .optional($0.responseID), .text($0.role), .text($0.kind),
-                                              .optional($0.text), .optional($0.model), .optional($0.createdAt), .integer($0.ordinal),
-                                              .integer($0.rank), .text($0.source)] },
-                             conflict: """
+        func insertMessages(_ rows: [MessageRow], conflict: String) -> [SQLStatement] {
+            insert("norm_messages", ["message_key", "session_key", "response_id", "role", "kind", "text", "model", "created_at",
+                                     "ordinal:int", "rank:int", "source"],
+                   rows.map { [.text($0.key), .text($0.sessionKey), .optional($0.responseID), .text($0.role), .text($0.kind),
+                               .optional($0.text), .optional($0.model), .optional($0.createdAt), .integer($0.ordinal),
+                               .integer($0.rank), .text($0.source)] },
+                   conflict: conflict)
+        }
+        statements += insertMessages(messages, conflict: """
                                 ON CONFLICT (message_key) DO UPDATE SET \(["role", "kind", "created_at", "ordinal", "rank", "response_id", "source"]
                                     .map(replaced).joined(separator: ", ")), \(filled("text")), \(filled("model"))
                                 WHERE \(outranks) OR (norm_messages.text IS NULL AND excluded.text IS NOT NULL)
                                   OR (norm_messages.model IS NULL AND excluded.model IS NOT NULL)
+                                """)
+
+        // A message streamed over several records: each part's text goes on the end, in order;
+        // the place, role and time stay those of its first part.
+        let streamed = merged(batch.messages.filter(\.appends), key: \.key) { first, later in
+            var joined = first
+            joined.text = first.text.map { $0 + (later.text ?? "") } ?? later.text
+            joined.model = first.model ?? later.model
+            return joined
+        }
+        statements += insertMessages(streamed, conflict: """
+                                ON CONFLICT (message_key) DO UPDATE SET
+                                  text = coalesce(norm_messages.text || excluded.text, excluded.text, norm_messages.text),
+                                  model = coalesce(norm_messages.model, excluded.model)
                                 """)
 
         let positions = merged(batch.positions, key: \.messageKey) { _, later in later }

@@ -214,7 +214,8 @@ public enum EmbeddedSchemas {
         "model": {"$ref": "#/$defs/value"},
         "timestamp": {"$ref": "#/$defs/value"},
         "response_id": {"$ref": "#/$defs/value"},
-        "last_write_wins": {"type": "boolean", "description": "The tool writes a message again with the same id: the later write replaces the earlier."}
+        "last_write_wins": {"type": "boolean", "description": "The tool writes a message again with the same id: the later write replaces the earlier."},
+        "append": {"type": "boolean", "description": "The tool streams a message over several records with the same id: each record's text goes on the end of it, in the raw store's order."}
       }
     },
     "rule": {

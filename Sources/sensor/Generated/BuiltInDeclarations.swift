@@ -1074,6 +1074,46 @@ sources:
     max_record_bytes: 67108864
 
 """#),
+        ("grok-build.yaml", #"""
+# Grok Build (xAI's coding agent, was Grok CLI; github.com/xai-org/grok-build:
+# crates/codegen/xai-grok-shell/src/session/storage/, extensions/notification.rs,
+# crates/codegen/xai-grok-home). A folder a session under
+# ${GROK_HOME:-~/.grok}/sessions/<percent-encoded working folder>/<session id>/:
+# updates.jsonl, the session's durable record, appended and never rewritten: one
+# {timestamp (epoch seconds), method, params: {sessionId, update}} line per Agent Client Protocol
+# update (`session/update`: prompt, answer and thought chunks, tool calls and their updates) or
+# xAI extension (`_x.ai/session/update`: turn_completed with the turn's tokens and cost per
+# model, rewind and compaction markers); summary.json, rewritten whole (title, working folder,
+# branch, model, the session it was forked from). chat_history.jsonl is a cache Grok rebuilds
+# from updates.jsonl and replaces whole on compaction and rewind: not read. signals.json holds
+# counters only.
+sources:
+  - id: grok-build.updates
+    name: Grok Build session updates
+    tool: grok-build
+    kind: grok-build.updates
+    priority: 150
+    roots:
+      default: ["${GROK_HOME:-~/.grok}"]
+      windows: ["${GROK_HOME:-${USERPROFILE}/.grok}"]
+    include: ["sessions/*/*/updates.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+  - id: grok-build.summary
+    name: Grok Build session summaries
+    tool: grok-build
+    kind: grok-build.summary
+    priority: 140
+    roots:
+      default: ["${GROK_HOME:-~/.grok}"]
+      windows: ["${GROK_HOME:-${USERPROFILE}/.grok}"]
+    include: ["sessions/*/*/summary.json"]
+    format: json
+    offset: snapshot
+
+"""#),
         ("hermes.yaml", #"""
 # Hermes Agent (github.com/NousResearch/hermes-agent; hermes_state_common.py holds the schema,
 # hermes_state_usage.py the token accounting). One SQLite database, ~/.hermes/state.db, for

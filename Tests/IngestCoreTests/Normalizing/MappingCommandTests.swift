@@ -60,6 +60,21 @@ import Testing
         #expect(serve.stderr.contains("unknown root '$memroy'"))
     }
 
+    /// A message is either streamed (`append`) or rewritten (`last_write_wins`): a mapping
+    /// asking both is refused where it says so.
+    @Test func aMessageBothAppendedToAndReplacedIsRefused() async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let both = Self.acmeMapping.replacingOccurrences(of: "      text: say\n", with: "      text: say\n      append: true\n      last_write_wins: true\n")
+        try both.write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
+        let result = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["normalizers", "validate", folder.path])
+        #expect(result.status == 1)
+        #expect(result.text.contains("acme-agent.yaml:11:15: rules[0].message.append: a message is either appended to or replaced"), "\(result.text)")
+        let streamed = both.replacingOccurrences(of: "      last_write_wins: true\n", with: "")
+        try streamed.write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
+        #expect(try await ProcessRunner.run(ProcessRunner.sensorIngest, ["normalizers", "validate", folder.path]).status == 0)
+    }
+
     /// A fork's file says which format its kinds are in, and may add rules of its own: a kind
     /// no normaliser reads is refused where it is written, with a did-you-mean; so are kinds
     /// beside `read_as`, a kind another normaliser already takes, rules laid over a Swift

@@ -275,6 +275,30 @@ import Testing
         let written = ZSTD_compress(&output, output.count, bytes, bytes.count, 3)
         return Array(output.prefix(written))
     }
+
+    /// A message streamed over many records (`append`: Grok Build's chunks) is one message
+    /// whether each record is normalised in a step of its own or all in one reparse, and an
+    /// update the mapping ignores between two chunks does not split it.
+    @Test func aMessageStreamedOverManyRecordsIsTheSameStepByStepAndInAReparse() async throws {
+        let harness = try await NormalizingHarness()
+        func chunk(_ side: String, _ text: String) -> String {
+            #"{"timestamp":1796400000,"method":"session/update","params":{"sessionId":"s1","update":{"sessionUpdate":"\#(side)_chunk","content":{"type":"text","text":"\#(text)"}}}}"#
+        }
+        let lines = [chunk("user_message", "Why "), chunk("user_message", "so slow?"), chunk("agent_message", "The "),
+                     #"{"timestamp":1796400001,"method":"session/update","params":{"sessionId":"s1","update":{"sessionUpdate":"plan","entries":[]}}}"#,
+                     chunk("agent_message", "cache "), chunk("agent_message", "is cold."), chunk("user_message", "Warm it.")]
+        try await harness.ingestLines(lines.joined(separator: "\n"), path: "~/.grok/sessions/%2Fw/s1/updates.jsonl",
+                                      source: "grok-build.updates", kind: "grok-build.updates")
+        _ = try await Normalizer(store: harness.store, chunkSize: 1).catchUp()
+        func texts() async throws -> [String] {
+            try #require(try await harness.session("grok-build", "s1")).messages.map { "\($0.role):\($0.text ?? "")" }
+        }
+        let stepByStep = try await texts()
+        #expect(stepByStep == ["user:Why so slow?", "assistant:The cache is cold.", "user:Warm it."])
+        #expect(try await Normalizer(store: harness.store).reparse() == lines.count)
+        #expect(try await texts() == stepByStep)
+        #expect(try await harness.reader.drift().isEmpty)
+    }
 }
 
 /// Copilot Chat in VS Code: the patch log replayed, and the legacy document by its mapping.

@@ -145,7 +145,7 @@ public struct MappingNormalizer: RecordNormalizer {
                 key: key, sessionKey: sessionKey, responseID: message.responseID?.string(scope),
                 role: message.role?.string(scope) ?? "assistant", kind: kind, text: text, model: model,
                 createdAt: time, ordinal: severalPerRecord ? ordinal * 4 + Int64(min(index, 3)) : ordinal, rank: rank,
-                source: record.source))
+                source: record.source, appends: message.appends))
             if messageKey == nil {
                 messageKey = key
                 messageTime = time

@@ -95,6 +95,8 @@ public struct NormalizerMapping: Sendable {
         package var id, role, kind, text, thinking, model, timestamp, responseID: MappingValue?
         /// A message written again with the same id replaces the earlier version.
         var lastWriteWins = false
+        /// A message streamed over several records: each one's text goes on the end of it.
+        var appends = false
     }
 
     package struct CallBlock: Sendable {
@@ -193,13 +195,17 @@ extension NormalizerMapping {
             let messages = element["message"].map { [($0, field + ".message")] }
                 ?? (element["messages"]?.elements ?? []).enumerated().map { ($1, "\(field).messages[\($0)]") }
             for (message, at) in messages {
+                if message["append"]?.bool == true, message["last_write_wins"]?.bool == true {
+                    problems.append(ConfigProblem(message["append"]!.location, field: at + ".append",
+                                                  "a message is either appended to or replaced, not both (drop last_write_wins)"))
+                }
                 rule.messages.append(MessageBlock(
                     when: condition(message["when"], at + ".when"),
                     id: value(message["id"], at + ".id"), role: value(message["role"], at + ".role"), kind: value(message["kind"], at + ".kind"),
                     text: value(message["text"], at + ".text"), thinking: value(message["thinking"], at + ".thinking"),
                     model: value(message["model"], at + ".model"), timestamp: value(message["timestamp"], at + ".timestamp"),
                     responseID: value(message["response_id"], at + ".response_id"),
-                    lastWriteWins: message["last_write_wins"]?.bool ?? false))
+                    lastWriteWins: message["last_write_wins"]?.bool ?? false, appends: message["append"]?.bool ?? false))
             }
             for (callIndex, call) in (element["tool_calls"]?.elements ?? []).enumerated() {
                 let at = "\(field).tool_calls[\(callIndex)]"
