@@ -111,6 +111,7 @@ package enum Migrations {
                   statements: UsageByDay.sessionFacets(.sqlite)),
         Migration(version: 25, name: "a reported row keeps the tool whose conversation it joins", statements: UsageIntoConversations.schema),
         Migration(version: 26, name: "the overview's leaders read along an index", statements: UsageByDay.leaderIndexes(.sqlite)),
+        Migration(version: 27, name: "search index: which rows hold a word, not where in them", statements: FullTextSearch.withoutPlaces),
     ]
 
     package static let postgres: [Migration] = [

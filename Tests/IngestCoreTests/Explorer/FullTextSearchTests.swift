@@ -50,6 +50,29 @@ import Testing
         }
     }
 
+    /// A word the index splits (`user_id`, `parse.rs`) is found by its parts, on both stores;
+    /// SQLite's index, built again without the words' places by migration 27, finds the rows
+    /// that were stored before it.
+    @Test(arguments: StoreKind.available)
+    func aCompoundWordIsFoundByItsPartsAndAnIndexBuiltAgainFindsWhatWasStored(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { store in
+            _ = try await store.insert([PoisonRecordTests.envelope(1, record: Self.line("s-three", 1, #""rename kinkajou_id in ocelot.rs""#))],
+                                       from: BatchOrigin(tokenID: 1, batchID: "b1"))
+            _ = try await Normalizer(store: store).catchUp()
+            let search = FullTextSearch(store: store)
+            let found = try await search.search("kinkajou_id ocelot.rs", tenant: nil)
+            #expect(found.count == 1, "\(found)")
+            #expect(found.first?.snippet.contains("\u{1}kinkajou\u{2}_\u{1}id\u{2}") == true, "\(found)")
+            #expect(try await search.search("kinkajou_name", tenant: nil).isEmpty, "every part must be there")
+            guard let sqlite = store as? SQLiteStore else { return }
+            try await sqlite.execute([SQLStatement("DELETE FROM schema_migrations WHERE version = 27")])
+            try await sqlite.migrate()
+            #expect(try await search.search("kinkajou_id", tenant: nil).count == 1)
+            let definition = try await sqlite.query(SQLStatement("SELECT sql FROM sqlite_master WHERE name = 'norm_messages_fts'"))
+            #expect(definition.first?.first?.text?.contains("detail = none") == true, "\(definition)")
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func theIndexFollowsEditsAndReparses(_ kind: StoreKind) async throws {
         try await kind.withFreshStore { store in
