@@ -42,8 +42,9 @@ import Testing
         update(13, #""sessionUpdate":"tool_call_update","toolCallId":"tc2","status":"failed","rawOutput":{"exit":101}"#),
         update(14, #""sessionUpdate":"turn_completed","prompt_id":"p1","stop_reason":"end_turn","usage":{"inputTokens":1500,"outputTokens":120,"totalTokens":1620,"cachedReadTokens":1000,"cacheCreationTokens":200,"reasoningTokens":30,"modelCalls":3,"apiDurationMs":900,"costUsdTicks":25000000,"modelUsage":{"grok-4.5":{"inputTokens":1200,"outputTokens":100,"totalTokens":1300,"cachedReadTokens":800,"cacheCreationTokens":200,"reasoningTokens":30,"modelCalls":2,"apiDurationMs":700,"costUsdTicks":20000000},"grok-code-fast":{"inputTokens":300,"outputTokens":20,"totalTokens":320,"cachedReadTokens":200,"cacheCreationTokens":0,"reasoningTokens":0,"modelCalls":1,"apiDurationMs":200,"costUsdTicks":5000000}},"numTurns":3}"#,
                extensionUpdate: true),
+        chunk(15, "user_message", "thanks"),
         chunk(15, "user_message", "", meta: #","_meta":{"hostTurn":true}"#),
-        chunk(16, "user_message", "thanks"),
+        chunk(16, "user_message", "and the refresh path?"),
         update(16, #""sessionUpdate":"auto_compact_started","percentage":80"#, extensionUpdate: true),
         update(17, #""sessionUpdate":"turn_completed","prompt_id":"p2","stop_reason":"end_turn","usage":{"inputTokens":50,"outputTokens":5,"totalTokens":55,"cachedReadTokens":0,"cacheCreationTokens":0,"reasoningTokens":0,"modelCalls":1,"apiDurationMs":80,"costUsdTicks":1000000,"numTurns":1}"#,
                extensionUpdate: true),
@@ -69,7 +70,7 @@ import Testing
         defer { server.stop() }
         #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "grok-build.updates") == 12)
         try DocumentedToolRun.appendLines(Self.secondScan, to: updates)
-        #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "grok-build.updates") == 20)
+        #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "grok-build.updates") == 21)
 
         let listed = try await NormalizationEndToEndTests.allSessions(server).filter { $0["tool"] as? String == "grok-build" }
         #expect(listed.count == 2, "\(listed)")
@@ -86,7 +87,8 @@ import Testing
             "\($0["role"] as? String ?? ""):\($0["kind"] as? String ?? ""):\($0["text"] as? String ?? "")"
         }
         #expect(messages == ["user:text:Why do logins fail?", "assistant:thinking:Check the token check.", "assistant:text:Looking at the auth code.",
-                             "assistant:text:The token expires early.", "user:text:thanks"], "\(messages)")
+                             "assistant:text:The token expires early.", "user:text:thanks", "user:text:and the refresh path?"],
+                "a host turn's boundary ends a message: \(messages)")
         let usage = try #require(detail["usage"] as? [[String: Any]])
         #expect(Set(usage.compactMap { $0["model"] as? String }) == ["grok-4.5", "grok-code-fast"] && usage.count == 3, "\(usage)")
         let calls = try #require(detail["tool_calls"] as? [[String: Any]])

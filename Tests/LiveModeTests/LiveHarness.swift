@@ -12,7 +12,7 @@ final class LiveHarness {
     let home: URL
     let sources: URL
     let stats: URL
-    let port: Int
+    private(set) var port: Int
     var sink: Process?
     var logFile: URL { root.appendingPathComponent("sensor.log") }
     var sensor: Process?
@@ -35,15 +35,36 @@ final class LiveHarness {
         try? FileManager.default.removeItem(at: root)
     }
 
+    /// Starts the sink and waits until it listens. The port was free when chosen; if another
+    /// process took it before the sink could (the sink exits), a new one is chosen. A loaded
+    /// machine (the whole suite, Chromium included) can take seconds to start Python: a minute
+    /// is allowed, and a sink that never listens is reported with what it wrote.
     func startSink() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", try Self.sinkScript().path, "--port", "\(port)", "--verify", "--stats", stats.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        sink = process
-        try await waitFor(seconds: 10) { loopbackPortAccepts(self.port) }
+        let errors = root.appendingPathComponent("sink.err")
+        for _ in 0..<3 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", try Self.sinkScript().path, "--port", "\(port)", "--verify", "--stats", stats.path]
+            process.standardOutput = FileHandle.nullDevice
+            FileManager.default.createFile(atPath: errors.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errors)
+            try process.run()
+            sink = process
+            let started = Date()
+            while Date().timeIntervalSince(started) < 60 {
+                if !process.isRunning { break }
+                if loopbackPortAccepts(port) { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            guard !process.isRunning else { break }
+            port = freeLoopbackPort()
+        }
+        let written = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        throw SinkDidNotStart(description: "the sink did not listen on 127.0.0.1:\(port): \(written)")
+    }
+
+    struct SinkDidNotStart: Error, CustomStringConvertible {
+        var description: String
     }
 
     func startSensor(extra: [String] = []) throws {

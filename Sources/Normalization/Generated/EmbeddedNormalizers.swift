@@ -1828,6 +1828,77 @@ rules:
     skip: true
 
 """#),
+        ("posit-assistant.yaml", #"""
+# Posit Assistant (sources.d/posit-assistant.yaml; the shapes as agentsview's reader and its
+# tests find them). The session is its folder; a sub-agent's folder is a session of its own,
+# linked to the conversation it ran in. Each lm-messages.jsonl line is one model message keyed
+# by its `id`. conversation.json marks which branch of an edited conversation is active: every
+# message of every branch is kept (the words were said, the tokens spent), in the order they
+# were written. The assistant's bookkeeping tags (<MESSAGESUMMARY>, <CONVERSATIONSUMMARY>) are
+# taken out of its text. Tokens: `inputTokens` leaves out the cache's reads and writes.
+kinds: [posit-assistant.messages, posit-assistant.conversation]
+type: message.role
+session:
+  id: $path|parent
+rules:
+  - kinds: [posit-assistant.conversation]
+    session:
+      title: [root.title, root.summary, root.metadata.task]
+      git_branch: root.metadata.gitBranch
+      model: root.metadata.model.id
+      started_at: root.timestamp
+      parent: root.metadata.parentTreeId
+  - when: {message.role: [user, system]}
+    timestamp: message.providerOptions.providerMetadata.positai.timestamp
+    message:
+      id: id
+      role: message.role
+      text: ["message.content[type=text].text", message.content]
+  - when: {message.role: assistant}
+    timestamp: message.providerOptions.providerMetadata.positai.timestamp
+    messages:
+      - when: {"message.content[type=reasoning].text": {exists: true}}
+        id: {concat: [id, {value: thinking}], separator: "/"}
+        role: {value: assistant}
+        kind: {value: thinking}
+        thinking: "message.content[type=reasoning].text"
+        model: message.providerOptions.providerMetadata.positai.modelId
+      - when: {any: [{"message.content[type=text].text": {exists: true}}, {message.content: {matches: "."}}]}
+        id: id
+        role: {value: assistant}
+        text:
+          - path: "message.content[type=text].text"
+            remove: &bookkeeping "(?s)<(MESSAGESUMMARY|CONVERSATIONSUMMARY)>.*?</(MESSAGESUMMARY|CONVERSATIONSUMMARY)>"
+          - path: message.content
+            remove: *bookkeeping
+        model: message.providerOptions.providerMetadata.positai.modelId
+    tool_calls:
+      - each: "message.content[type=tool-call]"
+        id: toolCallId
+        name: toolName
+        input: input
+        started_at: $parent.message.providerOptions.providerMetadata.positai.timestamp
+    usage:
+      - input: message.providerOptions.providerMetadata.positai.usage.inputTokens
+        output: message.providerOptions.providerMetadata.positai.usage.outputTokens
+        cache_read: message.providerOptions.providerMetadata.positai.usage.cacheReadTokens
+        cache_write: message.providerOptions.providerMetadata.positai.usage.cacheWriteTokens
+  - when: {message.role: tool}
+    timestamp: message.providerOptions.providerMetadata.positai.timestamp
+    message:
+      id: id
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: ["message.content[type=tool-result].output.value"]
+    tool_calls:
+      - each: "message.content[type=tool-result]"
+        id: toolCallId
+        name: toolName
+        result: [output.value, output]
+        error: {test: {output.type: [error-text, error-json]}}
+        of_message: false
+
+"""#),
         ("positron.yaml", #"""
 # Positron (sources.d/positron.yaml) keeps VS Code's chat sessions: Copilot Chat's normaliser and
 # mapping read them, and what they make names positron.

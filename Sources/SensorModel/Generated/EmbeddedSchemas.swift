@@ -158,6 +158,7 @@ public enum EmbeddedSchemas {
         "separator": {"type": "string"},
         "join": {"type": "string", "description": "Joins the strings found with this (streamed fragments: \"\")."},
         "strip_suffix": {"type": "string", "minLength": 1, "description": "The text found without this ending; nothing when it does not end so (a session id in a file name: `{path: $path|name, strip_suffix: -session.json}`)."},
+        "remove": {"type": "string", "minLength": 1, "description": "A regular expression: the text found with every match taken out and its ends trimmed (a tool's bookkeeping tags); nothing when nothing is left."},
         "test": {"$ref": "#/$defs/condition", "description": "true when the condition holds, else false."},
         "map": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "description": "Replaces a value found in the table (others pass unchanged)."},
         "default": {"type": ["string", "number", "boolean"], "description": "When nothing is found."},

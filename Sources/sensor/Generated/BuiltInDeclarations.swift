@@ -1986,6 +1986,44 @@ sources:
     max_record_bytes: 67108864
 
 """#),
+        ("posit-assistant.yaml", #"""
+# Posit Assistant (posit-dev/assistant; not Positron's built-in assistant, which keeps VS Code's
+# chat sessions: positron.yaml). A folder a conversation under
+# ~/.posit/assistant/workspaces/<workspace id>/<conversation id>/, a sub-agent's run in
+# subagents/<id>/ inside it with the same files: lm-messages.jsonl, appended, one
+# {id, message} line per Vercel AI SDK model message (text, reasoning, tool-call and tool-result
+# parts; the time, model and tokens under providerOptions.providerMetadata.positai), and
+# conversation.json, rewritten whole: the message tree (which branch is active) and the
+# conversation's title, branch and, for a sub-agent, the conversation it ran in.
+# ui-messages.jsonl (a render log) is not read; workspace.json (the project folder) is the
+# workspace's, not a conversation's: not read.
+sources:
+  - id: posit-assistant.messages
+    name: Posit Assistant messages
+    tool: posit-assistant
+    kind: posit-assistant.messages
+    priority: 150
+    roots:
+      default: ["~/.posit/assistant/workspaces"]
+      windows: ["${USERPROFILE}/.posit/assistant/workspaces"]
+    include: ["*/*/lm-messages.jsonl", "*/*/subagents/*/lm-messages.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+  - id: posit-assistant.conversations
+    name: Posit Assistant conversations
+    tool: posit-assistant
+    kind: posit-assistant.conversation
+    priority: 140
+    roots:
+      default: ["~/.posit/assistant/workspaces"]
+      windows: ["${USERPROFILE}/.posit/assistant/workspaces"]
+    include: ["*/*/conversation.json", "*/*/subagents/*/conversation.json"]
+    format: json
+    offset: snapshot
+
+"""#),
         ("positron.yaml", #"""
 # Positron (Posit's data-science IDE, a VS Code fork): its Assistant keeps chat sessions as VS
 # Code does, in its own user folder: a log of patches per session (chatSessions/*.jsonl, VS Code

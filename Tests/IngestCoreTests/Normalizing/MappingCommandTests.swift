@@ -60,19 +60,29 @@ import Testing
         #expect(serve.stderr.contains("unknown root '$memroy'"))
     }
 
+    /// `sensor-ingest normalizers validate` over a folder holding `mapping` as acme-agent.yaml.
+    static func validated(_ mapping: String) async throws -> ProcessRunner.Result {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try mapping.write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
+        return try await ProcessRunner.run(ProcessRunner.sensorIngest, ["normalizers", "validate", folder.path])
+    }
+
     /// A message is either streamed (`append`) or rewritten (`last_write_wins`): a mapping
     /// asking both is refused where it says so.
     @Test func aMessageBothAppendedToAndReplacedIsRefused() async throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(at: folder) }
         let both = Self.acmeMapping.replacingOccurrences(of: "      text: say\n", with: "      text: say\n      append: true\n      last_write_wins: true\n")
-        try both.write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
-        let result = try await ProcessRunner.run(ProcessRunner.sensorIngest, ["normalizers", "validate", folder.path])
+        let result = try await Self.validated(both)
         #expect(result.status == 1)
         #expect(result.text.contains("acme-agent.yaml:11:15: rules[0].message.append: a message is either appended to or replaced"), "\(result.text)")
-        let streamed = both.replacingOccurrences(of: "      last_write_wins: true\n", with: "")
-        try streamed.write(to: folder.appendingPathComponent("acme-agent.yaml"), atomically: true, encoding: .utf8)
-        #expect(try await ProcessRunner.run(ProcessRunner.sensorIngest, ["normalizers", "validate", folder.path]).status == 0)
+        #expect(try await Self.validated(both.replacingOccurrences(of: "      last_write_wins: true\n", with: "")).status == 0)
+    }
+
+    /// `remove` takes a regular expression; one that is not is refused where it is written.
+    @Test func aRemoveThatIsNoRegularExpressionIsRefused() async throws {
+        let result = try await Self.validated(Self.acmeMapping.replacingOccurrences(of: "      text: say\n", with: "      text: {path: say, remove: \"<(tag\"}\n"))
+        #expect(result.status == 1)
+        #expect(result.text.contains("acme-agent.yaml:10:33: rules[0].message.text.remove: not a valid regular expression"), "\(result.text)")
     }
 
     /// A fork's file says which format its kinds are in, and may add rules of its own: a kind

@@ -11,8 +11,9 @@ import SensorModel
 /// (never below 0), `{product: [tokenUsage.totalCents, 0.01]}` (cents to dollars),
 /// `{concat: [a, b], separator: ":"}`, `{test: <condition>}` (true or false),
 /// and on any of them `join: ""` (the strings found, joined), `strip_suffix: "-session.json"`
-/// (the text without that ending, nothing when it does not end so) and `when: <condition>` (no
-/// value unless it holds).
+/// (the text without that ending, nothing when it does not end so), `remove: "<regex>"` (the
+/// text with every match taken out and its ends trimmed: a tool's bookkeeping tags) and
+/// `when: <condition>` (no value unless it holds).
 public indirect enum MappingValue: Sendable {
     case path(MappingPath)
     case constant(String)
@@ -27,6 +28,7 @@ public indirect enum MappingValue: Sendable {
     case gated(MappingCondition, MappingValue)
     case joined(MappingValue, String)
     case stripped(MappingValue, suffix: String)
+    case removing(MappingValue, MappingCondition.Pattern)
 
     func evaluate(_ scope: MappingScope) -> Any? {
         switch self {
@@ -80,7 +82,21 @@ public indirect enum MappingValue: Sendable {
         case .stripped(let inner, let suffix):
             guard let text = Self.string(inner.evaluate(scope)), text.hasSuffix(suffix), text.count > suffix.count else { return nil }
             return String(text.dropLast(suffix.count))
+        case .removing(let inner, let pattern):
+            let value = inner.evaluate(scope)
+            if let strings = value as? [Any] {
+                let kept = strings.compactMap { ($0 as? String).flatMap { Self.removing(pattern, from: $0) } }
+                return kept.isEmpty ? nil : kept
+            }
+            return Self.string(value).flatMap { Self.removing(pattern, from: $0) }
         }
+    }
+
+    /// `text` with every match of `pattern` taken out and its ends trimmed; nothing when nothing is left.
+    private static func removing(_ pattern: MappingCondition.Pattern, from text: String) -> String? {
+        let removed = pattern.expression.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "")
+        let trimmed = removed.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
     }
 
     // MARK: - Reading values as row fields
@@ -285,6 +301,13 @@ extension MappingValue {
         }
         if let separator = node["join"]?.string { result = .joined(result, separator) }
         if let suffix = node["strip_suffix"]?.string, !suffix.isEmpty { result = .stripped(result, suffix: suffix) }
+        if let removed = node["remove"] {
+            guard let pattern = removed.string, let expression = try? NSRegularExpression(pattern: pattern) else {
+                problems.append(ConfigProblem(removed.location, field: field + ".remove", "not a valid regular expression"))
+                return nil
+            }
+            result = .removing(result, MappingCondition.Pattern(expression: expression))
+        }
         if let fallback = node["default"].flatMap({ MappingValue.scalarText($0.json) }) { result = .fallback(result, fallback) }
         if let gate = node["when"] {
             guard let condition = MappingCondition.decode(gate, field: field + ".when", problems: &problems) else { return nil }
