@@ -64,6 +64,8 @@ import Testing
         let database = try Database(path: global.appendingPathComponent("state.vscdb").path, mode: .readWriteCreate)
         for statement in Self.schema + Self.main { try database.execute(statement) }
         let work = scratch.work
+        // A workspace known before any composer names it; ws-1's folder arrives after its composers.
+        try scratch.writeLines([#"{"folder":"file:///home/me/other%20app"}"#], to: ".config/Cursor/User/workspaceStorage/ws-2/workspace.json")
 
         #expect(try await DocumentedToolRun.matchedFiles(source: "cursor.composer-headers", home: home) == 1)
         let server = try await scratch.server(kind)
@@ -81,6 +83,7 @@ import Testing
         #expect(try session("c-main")["models"] as? [String] == ["claude-4.5-sonnet"], "a bubble names it; the composer's is `default`")
         #expect(try session("c-main")["tool_version"] == nil || session("c-main")["tool_version"] is NSNull, "_v is a schema, not Cursor's version")
         #expect(try tokens("c-sub")["input"] as? Int == 400 && tokens("c-old")["output"] as? Int == 7)
+        #expect(try session("c-main")["project"] == nil || session("c-main")["project"] is NSNull, "ws-1's folder is not known yet")
 
         let mainID = try #require(try session("c-main")["id"] as? String)
         let detail = try #require(try await NormalizationEndToEndTests.get(server, "/api/v1/sessions/\(mainID)") as? [String: Any])
@@ -101,8 +104,17 @@ import Testing
                                                            updated: 1_796_292_060_000, children: ["c-sub"]))' WHERE key = 'composerData:c-main'
             """)
         try database.execute("UPDATE composerHeaders SET lastUpdatedAt = 1796292060000 WHERE composerId = 'c-main'")
-        #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "cursor.kv-inserts") == 11)
+        // ws-1's workspace.json appears, and a composer of ws-2 starts.
+        try scratch.writeLines([#"{"folder":"file:///home/me/deploys"}"#], to: ".config/Cursor/User/workspaceStorage/ws-1/workspace.json")
+        try database.execute(Self.insert("bubbleId:c-new:n1", Self.bubble("n1", type: 1, text: "Tidy the README", at: "2026-12-03T10:02:00.000Z")))
+        try database.execute(Self.insert("composerData:c-new", Self.composer("c-new", name: "README", bubbles: [("n1", 1)], updated: 1_796_292_120_000)))
+        try database.execute("INSERT INTO composerHeaders VALUES ('c-new', 'ws-2', 1796292060000, 1796292120000, 0, 0, 0, 0, '{}')")
+        #expect(try await DocumentedToolRun.scanTwice(home: home, work: work, into: server, source: "cursor.kv-inserts") == 13)
         listed = try await NormalizationEndToEndTests.allSessions(server).filter { $0["tool"] as? String == "cursor" }
-        #expect(try session("c-main")["messages"] as? Int == 4 && listed.count == 3)
+        #expect(try session("c-main")["messages"] as? Int == 4 && listed.count == 4)
+        #expect(try session("c-main")["project"] as? String == "/home/me/deploys" && session("c-sub")["project"] as? String == "/home/me/deploys",
+                "the composers read before their workspace's folder: \(listed)")
+        #expect(try session("c-new")["project"] as? String == "/home/me/other app", "a folder read before the composer")
+        #expect(try session("c-old")["project"] == nil || session("c-old")["project"] is NSNull, "a 2.x composer names no workspace")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import IngestStore
 /// Cursor: the IDE's `state.vscdb` rows (global `cursorDiskKV`, `composerHeaders`, and the
 /// chat keys of `ItemTable`) and the cursor-agent CLI's stores and transcripts.
@@ -11,9 +12,9 @@ import IngestStore
 ///   `composer.composerData` with inline conversations) gives sessions and messages too.
 public struct CursorNormalizer: RecordNormalizer {
     public let kinds: Set<String> = [
-        "cursor.kv", "cursor.composer-header", "cursor.item", "cursor-agent.transcript", "cursor-agent.blob", "cursor-agent.meta",
+        "cursor.kv", "cursor.composer-header", "cursor.item", "cursor.workspace", "cursor-agent.transcript", "cursor-agent.blob",
+        "cursor-agent.meta",
     ]
-    public let rawOnlyKinds: Set<String> = ["cursor.workspace"]
 
     static let understoodKeys = ["codeBlockDiff:", "agentKv:", "checkpointId:", "messageRequestContext:"]
     static let understoodItems: Set<String> = ["aiService.prompts", "aiService.generations", "composer.composerHeaders",
@@ -26,6 +27,7 @@ public struct CursorNormalizer: RecordNormalizer {
         switch record.kind {
         case "cursor.kv": keyValue(record, into: &context)
         case "cursor.composer-header": composerHeader(record, into: &context)
+        case "cursor.workspace": workspace(record, into: &context)
         case "cursor.item": item(record, into: &context)
         case "cursor-agent.transcript": agentTranscript(record, into: &context)
         case "cursor-agent.blob": agentBlob(record, into: &context)
@@ -142,10 +144,62 @@ public struct CursorNormalizer: RecordNormalizer {
         let value = row["value"] as? [String: Any] ?? [:]
         let sessionKey = NormalKey.session(device: record.scopedDevice, tool: "cursor", nativeID: composerID)
         let started = JSON.timestamp(epoch: row["createdAt"])
-        context.batch.sessions.append(SessionRow(
+        var session = SessionRow(
             key: sessionKey, tool: "cursor", device: record.device, nativeID: composerID, source: record.source,
             title: JSON.string(value["name"]), status: JSON.int(row["isArchived"]) == 1 ? "archived" : nil, startedAt: started,
-            endedAt: started, file: record.path))
+            endedAt: started, file: record.path)
+        // The project: the folder of the workspace the header names, known once its
+        // workspace.json has been read; until then the composer waits for it.
+        if let workspaceKey = sharedMemoryKeys(of: record).first {
+            var memory = context.memory(forKey: workspaceKey)
+            var values = memory.values ?? [:]
+            if let folder = values["folder"] {
+                session.project = folder
+            } else if !(values["waiting"] ?? "").split(separator: "\n").contains(Substring(composerID)) {
+                values["waiting"] = [values["waiting"], composerID].compactMap { $0 }.joined(separator: "\n")
+                memory.values = values
+                context.remember(memory, forKey: workspaceKey)
+            }
+        }
+        context.batch.sessions.append(session)
+    }
+
+    /// A workspace's `workspace.json` (`{"folder": "file:///…"}`, or `"workspace"` for a
+    /// multi-root one): its folder is the project of the composers whose headers name it, those
+    /// read before it included.
+    private func workspace(_ record: RawRecord, into context: inout NormalizationContext) {
+        guard let workspaceKey = sharedMemoryKeys(of: record).first,
+              let folder = Self.folder(JSON.string(record.object?["folder"]) ?? JSON.string(record.object?["workspace"]))
+        else { return context.unreadable(record, "folder") }
+        var memory = context.memory(forKey: workspaceKey)
+        var values = memory.values ?? [:]
+        values["folder"] = folder
+        for composerID in (values.removeValue(forKey: "waiting") ?? "").split(separator: "\n").map(String.init) {
+            context.batch.sessions.append(SessionRow(
+                key: NormalKey.session(device: record.scopedDevice, tool: "cursor", nativeID: composerID), tool: "cursor",
+                device: record.device, nativeID: composerID, source: record.source, project: folder))
+        }
+        memory.values = values
+        context.remember(memory, forKey: workspaceKey)
+    }
+
+    /// A workspace's folder as a path (`file:///home/me/app` → `/home/me/app`); a remote one
+    /// (`vscode-remote://…`) as written.
+    static func folder(_ uri: String?) -> String? {
+        guard let uri, !uri.isEmpty else { return nil }
+        guard uri.hasPrefix("file://"), let url = URL(string: uri), !url.path.isEmpty else { return uri }
+        return url.path
+    }
+
+    /// A header names its workspace by id; a workspace.json is in the folder named by it.
+    public func sharedMemoryKeys(of record: RawRecord) -> [String] {
+        let workspaceID: String? = switch record.kind {
+        case "cursor.composer-header": JSON.string(record.object?["workspaceId"])
+        case "cursor.workspace": record.path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).dropLast().last.map(String.init)
+        default: nil
+        }
+        guard let workspaceID, !workspaceID.isEmpty else { return [] }
+        return ["\(record.scopedDevice)|cursor-workspace:\(workspaceID)"]
     }
 
     /// Chat kept as whole JSON values in `ItemTable`.

@@ -387,6 +387,7 @@ public final class Normalizer: Service, Sendable {
             for index in sessionsBefore..<context.batch.sessions.count { context.batch.sessions[index].tenant = record.tenant }
             sources[record.fileKey] = record.source
             if registry.pathMemoryKinds.contains(record.kind) { sources[record.pathKey] = record.source }
+            for key in registry.sharedMemoryKeys(of: record) { sources[key] = record.source }
         }
         var changed: [String: (source: String, memory: FileMemory)] = [:]
         for key in context.changedMemories { changed[key] = (sources[key] ?? "", context.memories[key]!) }

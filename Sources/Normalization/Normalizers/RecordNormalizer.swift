@@ -19,10 +19,16 @@ public protocol RecordNormalizer: Sendable {
     /// not decoded into `[String: Any]` for it.
     var readsInPlace: Bool { get }
 
+    /// Memories a record reads or keeps beyond its own file's: a place the tool's records of
+    /// several files refer to by id (a workspace), shared by every record naming it. Each key
+    /// starts with the record's ``RawRecord/scopedDevice`` (erased with the device).
+    func sharedMemoryKeys(of record: RawRecord) -> [String]
+
     func normalize(_ record: RawRecord, into context: inout NormalizationContext)
 }
 
 extension RecordNormalizer {
+    public func sharedMemoryKeys(of record: RawRecord) -> [String] { [] }
     public var rawOnlyKinds: Set<String> { [] }
     public var opaqueKinds: Set<String> { [] }
     public var remembersByPath: Bool { false }
@@ -159,8 +165,17 @@ public struct NormalizerRegistry: Sendable {
     /// remembers by path.
     func memoryKeys(of records: [RawRecord]) -> Set<String> {
         var keys = Set(records.map(\.fileKey))
-        for record in records where pathMemoryKinds.contains(record.kind) { keys.insert(record.pathKey) }
+        for record in records {
+            if pathMemoryKinds.contains(record.kind) { keys.insert(record.pathKey) }
+            keys.formUnion(sharedMemoryKeys(of: record))
+        }
         return keys
+    }
+
+    /// The memories `record` shares with records of other files (``RecordNormalizer/sharedMemoryKeys(of:)``).
+    func sharedMemoryKeys(of record: RawRecord) -> [String] {
+        guard let index = byKind[record.kind] else { return [] }
+        return normalizers[index].sharedMemoryKeys(of: record)
     }
 
     /// The normalisers written in Swift: tools whose rules a mapping cannot say (see
