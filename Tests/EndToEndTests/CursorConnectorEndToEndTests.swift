@@ -48,7 +48,9 @@ import Testing
                                            "--stats", stats.path, "--rate-limit-every", "4", "--fail-first", "2"],
                                           log: work.appendingPathComponent("api.log"))
         defer { api.terminate() }
-        try await ProcessRunner.wait(seconds: 10, "the Cursor API stand-in") { loopbackPortAccepts(port) }
+        // A minute: Python starts slowly while the whole suite loads both cores.
+        try await ProcessRunner.wait(seconds: 60, "the Cursor API stand-in") { loopbackPortAccepts(port) || !api.isRunning }
+        #expect(api.isRunning, "the stand-in exited: \((try? String(contentsOf: work.appendingPathComponent("api.log"), encoding: .utf8)) ?? "")")
         func ingest(_ arguments: [String]) async throws -> ProcessRunner.Result {
             try await ProcessRunner.run(ProcessRunner.sensorIngest, arguments + ["--database", database])
         }

@@ -203,10 +203,14 @@ public final class IngestServerProcess: @unchecked Sendable {
     deinit { stop() }
 }
 
-/// Whether something accepts connections on 127.0.0.1:`port`.
+/// Whether something accepts connections on 127.0.0.1:`port`. A connection not made within a
+/// second counts as refused (a listener whose backlog is full drops the handshake, and a
+/// blocking connect would then wait minutes, past the deadline of the loop asking).
 public func loopbackPortAccepts(_ port: Int) -> Bool {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
+    var limit = timeval(tv_sec: 1, tv_usec: 0)
+    _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -216,8 +220,36 @@ public func loopbackPortAccepts(_ port: Int) -> Bool {
     }
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
+/// A TCP port on 127.0.0.1 that nothing uses right now, for a server a test starts that binds
+/// the port it is given. Chosen below the kernel's ephemeral range (`ip_local_port_range`):
+/// a port from that range can be taken by any client's connection before the server binds it,
+/// and a test opening ten thousand connections takes a third of the range.
 public func freeLoopbackPort() -> Int {
+    let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+        .split(whereSeparator: \.isWhitespace).compactMap { Int($0) } ?? []
+    let ephemeralStart = range.first ?? 32768
+    for _ in 0..<64 {
+        let port = Int.random(in: 10_000..<max(10_001, ephemeralStart))
+        if loopbackPortBinds(port) { return port }
+    }
+    return kernelChosenPort()
+}
+
+/// Whether `port` on 127.0.0.1 can be bound now (the socket is closed again at once).
+private func loopbackPortBinds(_ port: Int) -> Bool {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
+
+/// A port the kernel picks from its ephemeral range.
+private func kernelChosenPort() -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
     var address = sockaddr_in()
