@@ -41,6 +41,7 @@ final class LiveHarness {
     /// is allowed, and a sink that never listens is reported with what it wrote.
     func startSink() async throws {
         let errors = root.appendingPathComponent("sink.err")
+        var attempts: [String] = []
         for _ in 0..<3 {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -56,11 +57,13 @@ final class LiveHarness {
                 if loopbackPortAccepts(port) { return }
                 try await Task.sleep(for: .milliseconds(100))
             }
+            let written = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+            let outcome = process.isRunning ? "running" : "exited with \(process.terminationStatus)"
+            attempts.append("port \(port), \(outcome) after \(Int(Date().timeIntervalSince(started))) s: \(written)")
             guard !process.isRunning else { break }
             port = freeLoopbackPort()
         }
-        let written = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        throw SinkDidNotStart(description: "the sink did not listen on 127.0.0.1:\(port): \(written)")
+        throw SinkDidNotStart(description: "the sink did not listen: " + attempts.joined(separator: "; "))
     }
 
     struct SinkDidNotStart: Error, CustomStringConvertible {
