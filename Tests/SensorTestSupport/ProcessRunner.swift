@@ -211,10 +211,7 @@ public func loopbackPortAccepts(_ port: Int) -> Bool {
     defer { close(descriptor) }
     var limit = timeval(tv_sec: 1, tv_usec: 0)
     _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var address = loopbackAddress(port)
     return withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
     }
@@ -229,39 +226,29 @@ public func freeLoopbackPort() -> Int {
         .split(whereSeparator: \.isWhitespace).compactMap { Int($0) } ?? []
     let ephemeralStart = range.first ?? 32768
     for _ in 0..<64 {
-        let port = Int.random(in: 10_000..<max(10_001, ephemeralStart))
-        if loopbackPortBinds(port) { return port }
+        if let port = boundLoopbackPort(Int.random(in: 10_000..<max(10_001, ephemeralStart))) { return port }
     }
-    return kernelChosenPort()
+    return boundLoopbackPort(0) ?? 0  // the kernel picks one from its ephemeral range
 }
 
-/// Whether `port` on 127.0.0.1 can be bound now (the socket is closed again at once).
-private func loopbackPortBinds(_ port: Int) -> Bool {
+/// The port a socket bound to 127.0.0.1:`port` got (0: the kernel picks), closed again at
+/// once; nil when it could not be bound.
+private func boundLoopbackPort(_ port: Int) -> Int? {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
+    var address = loopbackAddress(port)
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+    }
+    return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
+}
+
+/// 127.0.0.1:`port` as the socket calls take it.
+private func loopbackAddress(_ port: Int) -> sockaddr_in {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-    }
-}
-
-/// A port the kernel picks from its ephemeral range.
-private func kernelChosenPort() -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return address
 }
