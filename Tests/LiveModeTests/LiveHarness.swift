@@ -37,8 +37,10 @@ final class LiveHarness {
 
     /// Starts the sink and waits until it listens. The port was free when chosen; if another
     /// process took it before the sink could (the sink exits), a new one is chosen. A loaded
-    /// machine (the whole suite, Chromium included) can take seconds to start Python: a minute
-    /// is allowed, and a sink that never listens is reported with what it wrote.
+    /// machine (the whole suite, Chromium included) can take seconds to start Python, so each
+    /// attempt is given 30 s; a sink still not listening then is killed and started again on a
+    /// new port (clean-clone runs here saw one run for a minute without binding and without a
+    /// word on stderr). Every attempt is reported with its process's state as the kernel sees it.
     func startSink() async throws {
         let errors = root.appendingPathComponent("sink.err")
         var attempts: [String] = []
@@ -52,18 +54,28 @@ final class LiveHarness {
             try process.run()
             sink = process
             let started = Date()
-            while Date().timeIntervalSince(started) < 60 {
+            while Date().timeIntervalSince(started) < 30 {
                 if !process.isRunning { break }
                 if loopbackPortAccepts(port) { return }
                 try await Task.sleep(for: .milliseconds(100))
             }
             let written = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-            let outcome = process.isRunning ? "running" : "exited with \(process.terminationStatus)"
+            let outcome = process.isRunning ? "running (\(Self.kernelView(of: process.processIdentifier)))" : "exited with \(process.terminationStatus)"
             attempts.append("port \(port), \(outcome) after \(Int(Date().timeIntervalSince(started))) s: \(written)")
-            guard !process.isRunning else { break }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             port = freeLoopbackPort()
         }
         throw SinkDidNotStart(description: "the sink did not listen: " + attempts.joined(separator: "; "))
+    }
+
+    /// What a process is running and where it waits (`/proc`), for a report.
+    static func kernelView(of pid: Int32) -> String {
+        func read(_ name: String) -> String {
+            ((try? String(contentsOfFile: "/proc/\(pid)/\(name)", encoding: .utf8)) ?? "?")
+                .replacingOccurrences(of: "\0", with: " ").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let state = read("status").split(separator: "\n").first { $0.hasPrefix("State:") } ?? "State: ?"
+        return "\(state), waiting in \(read("wchan")), running \(read("cmdline"))"
     }
 
     struct SinkDidNotStart: Error, CustomStringConvertible {
