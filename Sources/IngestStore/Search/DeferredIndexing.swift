@@ -12,38 +12,43 @@ extension FullTextSearch {
     /// indexed each row as it was written. Like those, they stand still while the index is
     /// paused.
     static let deferred: [String] = triggerNames.map { "DROP TRIGGER \($0)" }
-        + indexedTables.map { "CREATE TABLE \($0.queue) (row INTEGER PRIMARY KEY)" } + deferredTriggers
+        + indexedTables.map { "CREATE TABLE \($0.queue) (row INTEGER PRIMARY KEY)" } + deferredTriggers(unpacking: false)
 
-    private static let deferredTriggers: [String] = indexedTables.flatMap { table, index, columns, queue in
-        let names = columns.joined(separator: ", ")
-        let old = columns.map { "old.\($0)" }.joined(separator: ", ")
-        let new = columns.map { "new.\($0)" }.joined(separator: ", ")
-        let indexed = "NOT EXISTS (SELECT 1 FROM \(queue) WHERE row = old.rowid)"
-        return [
-            "CREATE TRIGGER \(index)_insert AFTER INSERT ON \(table) WHEN \(isLive) BEGIN INSERT OR IGNORE INTO \(queue)(row) VALUES (new.rowid); END",
-            """
-            CREATE TRIGGER \(index)_delete AFTER DELETE ON \(table) WHEN \(isLive) BEGIN
-              INSERT INTO \(index)(\(index), rowid, \(names)) SELECT 'delete', old.rowid, \(old) WHERE \(indexed);
-              DELETE FROM \(queue) WHERE row = old.rowid;
-            END
-            """,
-            """
-            CREATE TRIGGER \(index)_update AFTER UPDATE OF \(names) ON \(table) WHEN \(isLive) AND \(indexed) BEGIN
-              INSERT INTO \(index)(\(index), rowid, \(names)) VALUES ('delete', old.rowid, \(old));
-              INSERT INTO \(index)(rowid, \(names)) VALUES (new.rowid, \(new));
-            END
-            """,
-        ]
+    /// The queueing triggers; `unpacking` (since migration 28): the old text a deletion takes
+    /// out of the index is the text as written, not as packed (see ``PackedText``).
+    static func deferredTriggers(unpacking: Bool) -> [String] {
+        indexedTables.flatMap { table, index, columns, queue, _ in
+            let names = columns.joined(separator: ", ")
+            let value = { (column: String) in unpacking ? "unpack_text(\(column))" : column }
+            let old = columns.map { value("old.\($0)") }.joined(separator: ", ")
+            let new = columns.map { value("new.\($0)") }.joined(separator: ", ")
+            let indexed = "NOT EXISTS (SELECT 1 FROM \(queue) WHERE row = old.rowid)"
+            return [
+                "CREATE TRIGGER \(index)_insert AFTER INSERT ON \(table) WHEN \(isLive) BEGIN INSERT OR IGNORE INTO \(queue)(row) VALUES (new.rowid); END",
+                """
+                CREATE TRIGGER \(index)_delete AFTER DELETE ON \(table) WHEN \(isLive) BEGIN
+                  INSERT INTO \(index)(\(index), rowid, \(names)) SELECT 'delete', old.rowid, \(old) WHERE \(indexed);
+                  DELETE FROM \(queue) WHERE row = old.rowid;
+                END
+                """,
+                """
+                CREATE TRIGGER \(index)_update AFTER UPDATE OF \(names) ON \(table) WHEN \(isLive) AND \(indexed) BEGIN
+                  INSERT INTO \(index)(\(index), rowid, \(names)) VALUES ('delete', old.rowid, \(old));
+                  INSERT INTO \(index)(rowid, \(names)) VALUES (new.rowid, \(new));
+                END
+                """,
+            ]
+        }
     }
 
     /// SQLite: the statements that index every queued row and empty the queues (one
     /// transaction: a row is in the index or in its queue, never both, never neither).
-    package static let indexQueued: [SQLStatement] = indexedTables.flatMap { table, index, columns, queue in
+    package static let indexQueued: [SQLStatement] = indexedTables.flatMap { _, index, columns, queue, content in
         let names = columns.joined(separator: ", ")
         return [
             SQLStatement("""
                 INSERT INTO \(index)(rowid, \(names))
-                SELECT t.rowid, \(columns.map { "t.\($0)" }.joined(separator: ", ")) FROM \(queue) q JOIN \(table) t ON t.rowid = q.row
+                SELECT t.row, \(columns.map { "t.\($0)" }.joined(separator: ", ")) FROM \(queue) q JOIN \(content) t ON t.row = q.row
                 """),
             SQLStatement("DELETE FROM \(queue)"),
         ]

@@ -92,11 +92,12 @@ public struct FullTextSearch: Sendable {
         ]
     }
 
-    /// SQLite: the tables each index covers, their indexed columns, and the queue of rows not
-    /// yet in it (see `DeferredIndexing.swift`).
-    static let indexedTables: [(table: String, index: String, columns: [String], queue: String)] = [
-        ("norm_messages", "norm_messages_fts", ["text"], "norm_messages_unindexed"),
-        ("norm_tool_calls", "norm_tool_calls_fts", ["name", "input", "result"], "norm_tool_calls_unindexed"),
+    /// SQLite: the tables each index covers, their indexed columns, the queue of rows not
+    /// yet in it (see `DeferredIndexing.swift`), and the view it reads them through (their
+    /// text unpacked, rowid as `row`: see ``PackedText``).
+    static let indexedTables: [(table: String, index: String, columns: [String], queue: String, content: String)] = [
+        ("norm_messages", "norm_messages_fts", ["text"], "norm_messages_unindexed", "norm_messages_text"),
+        ("norm_tool_calls", "norm_tool_calls_fts", ["name", "input", "result"], "norm_tool_calls_unindexed", "norm_tool_calls_text"),
     ]
 
     /// SQLite: the condition under which the triggers act (the index is not paused).
@@ -134,6 +135,17 @@ public struct FullTextSearch: Sendable {
     ] + tuning + rebuild + indexedTables.map { "DELETE FROM \($0.queue)" }
 
     private static let placesLeftOut = "tokenize = 'unicode61 remove_diacritics 2', detail = none"
+
+    /// SQLite, migration 28: both indexes and their triggers dropped before the text is packed
+    /// (the old triggers would take packed text out of the index) ...
+    static let droppedBeforePacking: [String] = triggerNames.map { "DROP TRIGGER \($0)" } + indexedTables.map { "DROP TABLE \($0.index)" }
+
+    /// ... and made again over the views that unpack it, built again from what is stored.
+    static let overPackedText: [String] = indexedTables.map { table, _, columns, _, content in
+        "CREATE VIEW \(content) AS SELECT rowid AS row, \(columns.map { "unpack_text(\($0)) AS \($0)" }.joined(separator: ", ")) FROM \(table)"
+    } + indexedTables.map { _, index, columns, _, content in
+        "CREATE VIRTUAL TABLE \(index) USING fts5(\(columns.joined(separator: ", ")), content = '\(content)', content_rowid = 'row', \(placesLeftOut))"
+    } + tuning + rebuild + indexedTables.map { "DELETE FROM \($0.queue)" } + deferredTriggers(unpacking: true)
 
     /// The words of a query as both indexes split text: at every character that is not a
     /// letter or a digit (`user_id` is `user` and `id`).

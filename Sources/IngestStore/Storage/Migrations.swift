@@ -112,6 +112,7 @@ package enum Migrations {
         Migration(version: 25, name: "a reported row keeps the tool whose conversation it joins", statements: UsageIntoConversations.schema),
         Migration(version: 26, name: "the overview's leaders read along an index", statements: UsageByDay.leaderIndexes(.sqlite)),
         Migration(version: 27, name: "search index: which rows hold a word, not where in them", statements: FullTextSearch.withoutPlaces),
+        Migration(version: 28, name: "long text kept compressed", statements: PackedText.packStored),
     ]
 
     package static let postgres: [Migration] = [
@@ -192,6 +193,7 @@ package enum Migrations {
                   statements: UsageByDay.sessionFacets(.postgres)),
         Migration(version: 25, name: "a reported row keeps the tool whose conversation it joins", statements: UsageIntoConversations.schema),
         Migration(version: 26, name: "the overview's leaders read along an index", statements: UsageByDay.leaderIndexes(.postgres)),
+        Migration(version: 27, name: "long text kept compressed (by PostgreSQL itself: the same SQL as SQLite's)", statements: PackedText.identities),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

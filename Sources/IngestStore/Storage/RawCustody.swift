@@ -130,6 +130,21 @@ public final class RawCustody: Sendable {
         }
     }
 
+    /// `source`'s current dictionary, to compress one more of its values with; nil (and the
+    /// value counted toward training one) until one is trained.
+    func compressionDictionary(for source: String) -> Zstd.Dictionary? {
+        state.withLock { state in
+            if let dictionary = state.current[source] { return dictionary }
+            state.packedWithoutDictionary[source, default: 0] += 1
+            return nil
+        }
+    }
+
+    /// The dictionary a frame names, if loaded.
+    func dictionary(id: UInt32) -> Zstd.Dictionary? {
+        state.withLock { $0.dictionaries[id] }
+    }
+
     /// A stored envelope read back as received: a zstd frame decompressed, plain text as it is.
     /// Throws ``MissingDictionary`` for a frame made with a dictionary this process has not
     /// loaded (another server trained it): load the store's dictionaries and ask again.

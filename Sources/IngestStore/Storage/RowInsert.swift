@@ -7,12 +7,15 @@ import SQLiteDB
 ///
 /// A column named `name:int` or `name:real` is not text: every parameter is cast to its
 /// column's type, so a column that is NULL in every row of a statement still has a type
-/// PostgreSQL accepts.
+/// PostgreSQL accepts. A column named `name:packed` is text written through `pack_text` (see
+/// ``PackedText``).
 public struct RowInsert: Sendable {
     public let table: String
     public let columns: [String]
     /// Each column's SQL type (`TEXT`, `BIGINT`, `DOUBLE PRECISION`).
     package let types: [String]
+    /// The columns written through `pack_text`.
+    let packed: [Bool]
     /// What follows the values: `ON CONFLICT …`.
     package let conflict: String
     /// The rows, one after another: `columns.count` values each.
@@ -26,6 +29,7 @@ public struct RowInsert: Sendable {
             if column.hasSuffix(":real") { return "DOUBLE PRECISION" }
             return "TEXT"
         }
+        packed = typedColumns.map { $0.hasSuffix(":packed") }
         self.conflict = conflict
         var values: [SQLiteValue] = []
         values.reserveCapacity(rows.count * columns.count)
@@ -59,7 +63,8 @@ public struct RowInsert: Sendable {
             sql += "("
             for (column, type) in types.enumerated() {
                 parameter += 1
-                sql += (column > 0 ? ", " : "") + "CAST($\(parameter) AS \(type))"
+                let value = "CAST($\(parameter) AS \(type))"
+                sql += (column > 0 ? ", " : "") + (packed[column] ? "pack_text(\(value))" : value)
             }
             sql += ")"
         }

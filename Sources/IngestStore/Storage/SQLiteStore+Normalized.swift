@@ -2,16 +2,31 @@ import SQLiteDB
 
 extension SQLiteStore {
     public func query(_ statement: SQLStatement) throws -> [[SQLiteValue]] {
-        let prepared = try prepare(statement)
-        var rows: [[SQLiteValue]] = []
-        while try prepared.step() { rows.append((0..<prepared.columnCount).map { prepared.value(at: $0) }) }
-        return rows
+        try withTextDictionaries {
+            let prepared = try prepare(statement)
+            var rows: [[SQLiteValue]] = []
+            while try prepared.step() { rows.append((0..<prepared.columnCount).map { prepared.value(at: $0) }) }
+            return rows
+        }
     }
 
     public func execute(_ statements: [SQLStatement]) throws {
         try commitHeldSteps()
-        try database.transaction("IMMEDIATE") {
-            for statement in statements { try run(statement) }
+        try withTextDictionaries {
+            try database.transaction("IMMEDIATE") {
+                for statement in statements { try run(statement) }
+            }
+        }
+    }
+
+    /// Runs `body`, and once more after loading the store's dictionaries when it met packed text
+    /// made with one this process has not loaded (another process trained it meanwhile).
+    private func withTextDictionaries<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError where error.message.hasPrefix(PackedText.missingDictionary) {
+            try loadDictionaries()
+            return try body()
         }
     }
 
@@ -110,6 +125,7 @@ extension SQLiteStore {
             try? database.execute("ROLLBACK")
             throw error
         }
+        try trainTextDictionaryWhenDue()
     }
 
     /// Arrival order is the rowid: one writer, so a lower rowid never commits after a higher one.

@@ -41,6 +41,7 @@ public actor SQLiteStore: IngestStore {
         // Prompts and tool output are in here: only the server's own user may read it (the WAL and
         // shared-memory files SQLite makes take the same mode).
         chmod(path, 0o600)
+        try PackedText.define(on: database, custody: custody)
         executor = DedicatedThreadExecutor(label: "sensor-ingest.sqlite")
         timestamps.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     }
@@ -117,7 +118,7 @@ public actor SQLiteStore: IngestStore {
             if let sensor = origin.sensor { try run(DeviceDirectory.upsert(sensor, tenant: origin.tenantID, now: receivedAt)) }
             return accepted
         }
-        for source in custody.sourcesWantingDictionary { try trainDictionary(for: source) }
+        for source in custody.sourcesWantingDictionary where source != PackedText.dictionarySource { try trainDictionary(for: source) }
         return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
     }
 
@@ -125,6 +126,7 @@ public actor SQLiteStore: IngestStore {
     /// stored from now on are compressed with it (once per source, after
     /// ``RawCustody/trainAfter`` envelopes).
     private func trainDictionary(for source: String) throws {
+        if source == PackedText.dictionarySource { return try trainTextDictionary() }
         let statement = try database.prepare("SELECT envelope FROM raw_envelopes WHERE source = ?1 ORDER BY rowid DESC LIMIT ?2")
         try statement.bind(.text(source), at: 1)
         try statement.bind(.integer(Int64(RawCustody.sampleCount)), at: 2)
@@ -136,6 +138,24 @@ public actor SQLiteStore: IngestStore {
         try statement.reset()
         guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: source) }
         try run(RawCustody.storeDictionary(dictionary, source: source))
+        try loadDictionaries()
+    }
+
+    /// Trains the dictionary of packed text (``PackedText``) on the newest packed values, once
+    /// enough of them were packed without one; called after the normaliser commits.
+    func trainTextDictionaryWhenDue() throws {
+        guard custody.sourcesWantingDictionary.contains(PackedText.dictionarySource) else { return }
+        try trainTextDictionary()
+    }
+
+    private func trainTextDictionary() throws {
+        var samples: [String] = []
+        for sql in PackedText.samples {
+            let statement = try database.prepare(sql)
+            while try statement.step() { samples.append(statement.string(at: 0) ?? "") }
+        }
+        guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: PackedText.dictionarySource) }
+        try run(RawCustody.storeDictionary(dictionary, source: PackedText.dictionarySource))
         try loadDictionaries()
     }
 

@@ -96,28 +96,51 @@ package enum Zstd {
         /// The frame's content as text (invalid UTF-8 repaired, as `String(decoding:)` does),
         /// decompressed straight into the string's storage: no byte array to copy it from.
         package func decompressText(_ frame: UnsafeRawBufferPointer, dictionary: Dictionary?) throws -> String {
+            let size = try contentSize(of: frame)
+            var failure: String?
+            let text = String(unsafeUninitializedCapacity: size) { buffer in
+                decompress(frame, into: UnsafeMutableRawBufferPointer(buffer), dictionary: dictionary, failure: &failure)
+            }
+            if let failure { throw Failure(description: "zstd: \(failure)") }
+            return text
+        }
+
+        /// The frame's content.
+        package func decompress(_ frame: UnsafeRawBufferPointer, dictionary: Dictionary? = nil) throws -> [UInt8] {
+            let size = try contentSize(of: frame)
+            var failure: String?
+            let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+                count = decompress(frame, into: UnsafeMutableRawBufferPointer(buffer), dictionary: dictionary, failure: &failure)
+            }
+            if let failure { throw Failure(description: "zstd: \(failure)") }
+            return bytes
+        }
+
+        private func contentSize(of frame: UnsafeRawBufferPointer) throws -> Int {
             let size = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
             guard size != ZSTD_CONTENTSIZE_ERROR, size != ZSTD_CONTENTSIZE_UNKNOWN, size <= UInt64(limit) else {
                 throw Failure(description: "not a complete zstd frame of at most \(limit) bytes")
             }
-            var failure: String?
-            let text = String(unsafeUninitializedCapacity: Int(size)) { buffer in
-                let written = if let dictionary {
-                    dictionary.withDecompression {
-                        ZSTD_decompress_usingDDict(context, buffer.baseAddress, Int(size), frame.baseAddress, frame.count, $0)
-                    }
-                } else {
-                    ZSTD_decompressDCtx(context, buffer.baseAddress, Int(size), frame.baseAddress, frame.count)
+            return Int(size)
+        }
+
+        /// Decompresses into `buffer`, sized to the frame's content; the bytes written (0 and
+        /// `failure` set when the frame is damaged).
+        private func decompress(_ frame: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer,
+                                dictionary: Dictionary?, failure: inout String?) -> Int {
+            let written = if let dictionary {
+                dictionary.withDecompression {
+                    ZSTD_decompress_usingDDict(context, buffer.baseAddress, buffer.count, frame.baseAddress, frame.count, $0)
                 }
-                if ZSTD_isError(written) != 0 {
-                    failure = String(cString: ZSTD_getErrorName(written))
-                    return 0
-                }
-                if written != Int(size) { failure = "the frame holds fewer bytes than it says" }
-                return written
+            } else {
+                ZSTD_decompressDCtx(context, buffer.baseAddress, buffer.count, frame.baseAddress, frame.count)
             }
-            if let failure { throw Failure(description: "zstd: \(failure)") }
-            return text
+            if ZSTD_isError(written) != 0 {
+                failure = String(cString: ZSTD_getErrorName(written))
+                return 0
+            }
+            if written != buffer.count { failure = "the frame holds fewer bytes than it says" }
+            return written
         }
     }
 

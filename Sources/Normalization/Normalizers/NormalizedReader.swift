@@ -297,12 +297,12 @@ public struct NormalizedReader: Sendable {
         guard let (session, files) = try await summary(id: id, tenant: tenant) else { return nil }
         let key: [SQLiteValue] = [.text(id)]
         let messages = try await store.query(SQLStatement("""
-            SELECT m.message_key, m.response_id, m.role, m.kind, m.text, m.model, m.created_at
+            SELECT m.message_key, m.response_id, m.role, m.kind, unpack_text(m.text), m.model, m.created_at
             FROM norm_messages m LEFT JOIN norm_message_positions p ON p.message_key = m.message_key
             WHERE m.session_key = $1 ORDER BY coalesce(p.position, m.ordinal), m.ordinal, m.created_at, m.message_key
             """, key))
         let calls = try await store.query(SQLStatement("""
-            SELECT call_key, call_id, message_key, name, input, result, is_error, started_at, ended_at, duration_ms
+            SELECT call_key, call_id, message_key, name, unpack_text(input), unpack_text(result), is_error, started_at, ended_at, duration_ms
             FROM norm_tool_calls WHERE session_key = $1 ORDER BY started_at, call_id
             """, key))
         let usage = try await store.query(SQLStatement("""
@@ -405,7 +405,7 @@ public struct NormalizedReader: Sendable {
 
     /// The first 200 characters of a session `s`'s first user message with text.
     package static let firstPrompt = """
-        (SELECT substr(m.text, 1, 200) FROM norm_messages m
+        (SELECT substr(unpack_text(m.text), 1, 200) FROM norm_messages m
          WHERE m.session_key = s.session_key AND m.role = 'user' AND m.text IS NOT NULL ORDER BY m.ordinal LIMIT 1)
         """
 

@@ -64,7 +64,7 @@ package enum NormalizedWriter {
             "\(column) = CASE WHEN \(outranks) THEN excluded.\(column) ELSE coalesce(norm_messages.\(column), excluded.\(column)) END"
         }
         func insertMessages(_ rows: [MessageRow], conflict: String) -> [SQLStatement] {
-            insert("norm_messages", ["message_key", "session_key", "response_id", "role", "kind", "text", "model", "created_at",
+            insert("norm_messages", ["message_key", "session_key", "response_id", "role", "kind", "text:packed", "model", "created_at",
                                      "ordinal:int", "rank:int", "source"],
                    rows.map { [.text($0.key), .text($0.sessionKey), .optional($0.responseID), .text($0.role), .text($0.kind),
                                .optional($0.text), .optional($0.model), .optional($0.createdAt), .integer($0.ordinal),
@@ -88,7 +88,8 @@ package enum NormalizedWriter {
         }
         statements += insertMessages(streamed, conflict: """
                                 ON CONFLICT (message_key) DO UPDATE SET
-                                  text = coalesce(norm_messages.text || excluded.text, excluded.text, norm_messages.text),
+                                  text = coalesce(pack_text(unpack_text(norm_messages.text) || unpack_text(excluded.text)),
+                                                  excluded.text, norm_messages.text),
                                   model = coalesce(norm_messages.model, excluded.model)
                                 """)
 
@@ -98,7 +99,7 @@ package enum NormalizedWriter {
                              conflict: "ON CONFLICT (message_key) DO UPDATE SET position = excluded.position")
 
         let calls = merged(batch.toolCalls, key: \.key, merge: mergeCall)
-        statements += insert("norm_tool_calls", ["call_key", "session_key", "message_key", "call_id", "name", "input", "result", "is_error:int",
+        statements += insert("norm_tool_calls", ["call_key", "session_key", "message_key", "call_id", "name", "input:packed", "result:packed", "is_error:int",
                                                  "started_at", "ended_at", "duration_ms:int", "source"],
                              calls.map { [.text($0.key), .text($0.sessionKey), .optional($0.messageKey), .text($0.callID), .optional($0.name),
                                            .optional($0.input), .optional($0.result), .optional($0.isError), .optional($0.startedAt),

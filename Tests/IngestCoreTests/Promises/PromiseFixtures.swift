@@ -18,12 +18,16 @@ struct TwoPeople {
     /// The envelopes each device sent, to send again.
     let sent: [String: [String]]
 
+    /// What makes a prompt long enough to be stored compressed (``PackedText``), so that
+    /// erasure is shown to reach packed text too.
+    static let longEnoughToBePacked = String(repeating: "the retry loop, the backoff and the logs of the last run; ", count: 3)
+
     /// A Gemini CLI conversation on `day`: a prompt holding `words`, an answer of `tokens` tokens.
     static func conversation(device: String, session: String, words: String, tokens: Int, day: String = "2026-12-01") -> [String] {
         let path = "~/.gemini/tmp/p/chats/session-\(session).jsonl"
         return [
             #"{"sessionId":"\#(session)","projectHash":"p","startTime":"\#(day)T10:00:00Z","lastUpdated":"\#(day)T10:05:00Z"}"#,
-            #"{"id":"\#(session)-u","timestamp":"\#(day)T10:00:01Z","type":"user","content":"please look at \#(words) now"}"#,
+            #"{"id":"\#(session)-u","timestamp":"\#(day)T10:00:01Z","type":"user","content":"please look at \#(words) now: \#(longEnoughToBePacked)"}"#,
             #"{"id":"\#(session)-a","timestamp":"\#(day)T10:00:02Z","type":"gemini","content":"\#(words) looked at","model":"gemini-2.5-pro","toolCalls":[{"id":"\#(session)-t","name":"read_file","args":{"path":"/home/\#(words).txt"},"result":[{"text":"\#(words) inside"}],"status":"success"}],"tokens":{"input":\#(tokens - 10),"output":10,"cached":0,"thoughts":0,"total":\#(tokens)}}"#,
         ].enumerated().map { PeopleTests.envelope("gemini-cli.chat", device: device, record: $1, offset: $0 * 400, path: path) }
     }
@@ -87,11 +91,14 @@ struct TwoPeople {
                 SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1, 2
                 """)).map { ($0[0].text ?? "", $0[1].text ?? "") }
         }
+        // SQLite: packed text and raw envelopes are read as written (`unpack_text` takes the
+        // store's dictionaries, raw custody's too).
+        func value(_ column: String) -> String { store.dialect == .sqlite ? "unpack_text(\(column))" : column }
         var mentions: [String] = []
         for (table, column) in columns {
             for needle in needles {
                 let rows = try await store.query(SQLStatement(
-                    "SELECT count(*) FROM \"\(table)\" WHERE lower(CAST(\"\(column)\" AS TEXT)) LIKE $1", [.text("%\(needle.lowercased())%")]))
+                    "SELECT count(*) FROM \"\(table)\" WHERE lower(CAST(\(value("\"\(column)\"")) AS TEXT)) LIKE $1", [.text("%\(needle.lowercased())%")]))
                 if (rows.first?.first?.int ?? 0) > 0 { mentions.append("\(table).\(column) holds \(needle)") }
             }
         }
