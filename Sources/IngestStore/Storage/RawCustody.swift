@@ -43,7 +43,10 @@ public final class RawCustody: Sendable {
     /// Takes the dictionaries stored in the store, oldest first: each source's newest becomes
     /// its current one.
     func adopt(_ stored: [(source: String, bytes: [UInt8])]) {
-        let dictionaries = stored.compactMap { entry in Zstd.Dictionary(entry.bytes, level: Self.level).map { (entry.source, $0) } }
+        let dictionaries = stored.compactMap { entry in
+            let level = entry.source == PackedText.dictionarySource ? PackedText.level : Self.level
+            return Zstd.Dictionary(entry.bytes, level: level).map { (entry.source, $0) }
+        }
         state.withLock { state in
             for (source, dictionary) in dictionaries {
                 let kept = state.dictionaries[dictionary.id] ?? dictionary
