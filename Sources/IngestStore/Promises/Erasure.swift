@@ -193,6 +193,8 @@ public enum Erasure {
         }
         let scope: [SQLiteValue] = [.integer(tenant)] + devices.map { .text($0) }
         let inDevices = "tenant_id = $1 AND device IN \(list(devices, from: 2))"
+        // SQLite: the device's batch ids and file names (`RawStrings`).
+        if store.dialect == .sqlite { statements.append(SQLStatement("DELETE FROM raw_strings WHERE \(inDevices)", scope)) }
         statements += [
             SQLStatement("INSERT INTO erased_envelopes(tenant_id, id) SELECT tenant_id, id FROM raw_envelopes WHERE \(inDevices) ON CONFLICT DO NOTHING", scope),
             SQLStatement("DELETE FROM raw_envelopes WHERE \(inDevices)", scope),

@@ -113,6 +113,7 @@ package enum Migrations {
         Migration(version: 26, name: "the overview's leaders read along an index", statements: UsageByDay.leaderIndexes(.sqlite)),
         Migration(version: 27, name: "search index: which rows hold a word, not where in them", statements: FullTextSearch.withoutPlaces),
         Migration(version: 28, name: "long text kept compressed", statements: PackedText.packStored),
+        Migration(version: 29, name: "raw custody's batch ids and file names kept once per device", statements: RawStrings.schema),
     ]
 
     package static let postgres: [Migration] = [

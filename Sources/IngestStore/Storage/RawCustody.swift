@@ -73,7 +73,7 @@ public final class RawCustody: Sendable {
     /// The column expression of an envelope's `locator.path` (read from the text of envelopes
     /// stored before migration 8).
     public static func path(_ dialect: SQLDialect) -> String {
-        dialect == .sqlite ? "coalesce(locator_path, json_extract(envelope, '$.locator.path'))"
+        dialect == .sqlite ? RawStrings.path
             : "coalesce(locator_path, envelope::json -> 'locator' ->> 'path')"
     }
 

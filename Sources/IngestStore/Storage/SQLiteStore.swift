@@ -90,8 +90,9 @@ public actor SQLiteStore: IngestStore {
         try commitHeldSteps()
         guard !envelopes.isEmpty else { return InsertOutcome(accepted: 0, duplicates: 0) }
         let statement = try insertStatement ?? database.prepare("""
-            INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, received_at, envelope, tenant_id, envelope_bytes, locator_path)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(tenant_id, id) DO NOTHING
+            INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, received_at, envelope, tenant_id, envelope_bytes,
+                                      batch_ref, path_ref)
+            VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(tenant_id, id) DO NOTHING
             """)
         insertStatement = statement
         let redactions = try redactionStatement ?? database.prepare(RawRedactions.insertSQLite)
@@ -101,10 +102,13 @@ public actor SQLiteStore: IngestStore {
         let accepted = try database.transaction("IMMEDIATE") {
             var accepted = 0
             var kept: [ValidEnvelope] = []
+            let strings = try RawStrings.numbers(for: envelopes, batchID: origin.batchID, tenant: origin.tenantID, in: database)
             for (envelope, stored) in zip(envelopes, packed) {
+                let numbers = strings[envelope.device] ?? [:]
                 try statement.run(.text(envelope.id), .text(envelope.source), .text(envelope.kind), .text(envelope.device),
-                                  .integer(origin.tokenID), .text(origin.batchID), .text(receivedAt), .blob(stored),
-                                  .integer(origin.tenantID), .integer(Int64(envelope.bytes.count)), .optional(envelope.path))
+                                  .integer(origin.tokenID), .text(receivedAt), .blob(stored),
+                                  .integer(origin.tenantID), .integer(Int64(envelope.bytes.count)),
+                                  .optional(numbers[origin.batchID]), .optional(envelope.path.flatMap { numbers[$0] }))
                 let inserted = database.changes
                 accepted += inserted
                 guard inserted > 0 else { continue }
