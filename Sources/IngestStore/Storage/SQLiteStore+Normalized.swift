@@ -125,7 +125,7 @@ extension SQLiteStore {
             try? database.execute("ROLLBACK")
             throw error
         }
-        try trainTextDictionaryWhenDue()
+        trainTextDictionaryWhenDue()
     }
 
     /// Arrival order is the rowid: one writer, so a lower rowid never commits after a higher one.

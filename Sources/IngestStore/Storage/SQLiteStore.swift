@@ -146,10 +146,17 @@ public actor SQLiteStore: IngestStore {
     }
 
     /// Trains the dictionary of packed text (``PackedText``) on the newest packed values, once
-    /// enough of them were packed without one; called after the normaliser commits.
-    func trainTextDictionaryWhenDue() throws {
+    /// enough of them were packed without one; called after the normaliser commits. A failure
+    /// (another process holding the write lock past the timeout) is not the commit's: the text
+    /// is packed without a dictionary until the next try, another ``RawCustody/trainAfter``
+    /// values later.
+    func trainTextDictionaryWhenDue() {
         guard custody.sourcesWantingDictionary.contains(PackedText.dictionarySource) else { return }
-        try trainTextDictionary()
+        do {
+            try trainTextDictionary()
+        } catch {
+            custody.trainingFailed(for: PackedText.dictionarySource)
+        }
     }
 
     private func trainTextDictionary() throws {
