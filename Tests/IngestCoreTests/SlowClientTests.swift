@@ -93,8 +93,10 @@ import Testing
                 let body = Self.body
                 let (first, firstSender) = Self.trickle(url, token: test.token)
                 let (second, secondSender) = Self.trickle(url, token: test.token)
-                async let one = HTTPClient.shared.execute(first, timeout: .seconds(30))
-                async let two = HTTPClient.shared.execute(second, timeout: .seconds(30))
+                // Guards against a server that never answers: the server's own 408 is the property
+                // (the steps below took over 30 s in a clean-clone run at load average 20).
+                async let one = HTTPClient.shared.execute(first, timeout: .seconds(240))
+                async let two = HTTPClient.shared.execute(second, timeout: .seconds(240))
                 _ = try await SensorConfigTests.eventually { try await OverloadTests.metrics(url) } until: {
                     $0.contains("sensor_ingest_ingests_in_progress 2")
                 }
@@ -148,8 +150,10 @@ import Testing
             try await LiveServer.with(test.server) { url in
                 let (first, firstSender) = Self.trickle(url, token: tokens[0])
                 let (second, secondSender) = Self.trickle(url, token: tokens[1])
-                async let one = HTTPClient.shared.execute(first, timeout: .seconds(30))
-                async let two = HTTPClient.shared.execute(second, timeout: .seconds(30))
+                // Guards against a server that never answers: the server's own 408 is the property
+                // (the steps below took over 30 s in a clean-clone run at load average 20).
+                async let one = HTTPClient.shared.execute(first, timeout: .seconds(240))
+                async let two = HTTPClient.shared.execute(second, timeout: .seconds(240))
                 _ = try await SensorConfigTests.eventually { try await OverloadTests.metrics(url) } until: {
                     $0.contains("sensor_ingest_ingests_in_progress 2")
                 }

@@ -25,7 +25,9 @@ package final class PackedText {
     /// less often than it is written.
     static let level: Int32 = 3
 
-    /// The name its dictionary is kept under (no source is named so: a source's name has no space).
+    /// The name its dictionary is kept under. Declared sources have no space in their ids; an
+    /// envelope that names this as its source (the envelope schema allows it) only shares the
+    /// dictionary, which changes how well it compresses, never what is read back.
     static let dictionarySource = "normalised text"
     /// What an unpacking that needs a dictionary this process has not loaded fails with: the
     /// store loads them again and asks once more (another process trained it).
