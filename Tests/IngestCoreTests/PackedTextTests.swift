@@ -12,7 +12,7 @@ import Testing
     /// A transcript line, built as JSON so the long text may hold anything.
     static func line(_ n: Int, type: String, content: Any) throws -> String {
         let record: [String: Any] = ["type": type, "sessionId": "s-long", "uuid": "u-\(n)", "cwd": "/home/me/app",
-                                     "timestamp": "2026-11-24T19:02:\(String(format: "%02d", n)).000Z",
+                                     "timestamp": "2026-11-24T19:02:\(String(format: "%02d", n % 60)).000Z",
                                      "message": ["role": type, "content": content]]
         return String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self)
     }
@@ -143,8 +143,7 @@ import Testing
                 + "\(n % 7 + 2) failing cases still time out after the retry change, with the full log of case \(n)."
         }
         func envelopes(_ range: ClosedRange<Int>) throws -> [ValidEnvelope] {
-            try range.map { n in PoisonRecordTests.envelope(n, record: try Self.line(n % 60, type: "user", content: text(n))
-                .replacingOccurrences(of: "\"u-\(n % 60)\"", with: "\"u-\(n)\"")) }
+            try range.map { n in PoisonRecordTests.envelope(n, record: try Self.line(n, type: "user", content: text(n))) }
         }
         // Enough to train on, then more: those are packed with the dictionary.
         let count = RawCustody.trainAfter + 1_000

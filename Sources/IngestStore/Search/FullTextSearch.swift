@@ -129,12 +129,17 @@ public struct FullTextSearch: Sendable {
     /// place of a row (as PostgreSQL's does), so the places were never read, and they were most
     /// of the index: on the 195 MB generated corpus 23.1 -> 4.5 MB, and a whole rebuild 1.45 ->
     /// 1.13 CPU s. Snippets are cut from the row's text as before.
-    static let withoutPlaces: [String] = indexedTables.map { "DROP TABLE \($0.index)" } + [
-        "CREATE VIRTUAL TABLE norm_messages_fts USING fts5(text, content = 'norm_messages', content_rowid = 'rowid', \(placesLeftOut))",
-        "CREATE VIRTUAL TABLE norm_tool_calls_fts USING fts5(name, input, result, content = 'norm_tool_calls', content_rowid = 'rowid', \(placesLeftOut))",
-    ] + tuning + rebuild + indexedTables.map { "DELETE FROM \($0.queue)" }
+    static let withoutPlaces: [String] = indexedTables.map { "DROP TABLE \($0.index)" }
+        + indexedTables.map { indexWithoutPlaces($0.index, columns: $0.columns, content: $0.table, rowid: "rowid") }
+        + tuning + rebuild + indexedTables.map { "DELETE FROM \($0.queue)" }
 
-    private static let placesLeftOut = "tokenize = 'unicode61 remove_diacritics 2', detail = none"
+    /// An index keeping which rows hold a word, reading its rows from `content` by `rowid`.
+    private static func indexWithoutPlaces(_ index: String, columns: [String], content: String, rowid: String) -> String {
+        """
+        CREATE VIRTUAL TABLE \(index) USING fts5(\(columns.joined(separator: ", ")), content = '\(content)', content_rowid = '\(rowid)', \
+        tokenize = 'unicode61 remove_diacritics 2', detail = none)
+        """
+    }
 
     /// SQLite, migration 28: both indexes and their triggers dropped before the text is packed
     /// (the old triggers would take packed text out of the index) ...
@@ -143,9 +148,7 @@ public struct FullTextSearch: Sendable {
     /// ... and made again over the views that unpack it, built again from what is stored.
     static let overPackedText: [String] = indexedTables.map { table, _, columns, _, content in
         "CREATE VIEW \(content) AS SELECT rowid AS row, \(columns.map { "unpack_text(\($0)) AS \($0)" }.joined(separator: ", ")) FROM \(table)"
-    } + indexedTables.map { _, index, columns, _, content in
-        "CREATE VIRTUAL TABLE \(index) USING fts5(\(columns.joined(separator: ", ")), content = '\(content)', content_rowid = 'row', \(placesLeftOut))"
-    } + tuning + rebuild + indexedTables.map { "DELETE FROM \($0.queue)" } + deferredTriggers(unpacking: true)
+    } + indexedTables.map { indexWithoutPlaces($0.index, columns: $0.columns, content: $0.content, rowid: "row") } + tuning + rebuild + indexedTables.map { "DELETE FROM \($0.queue)" } + deferredTriggers(unpacking: true)
 
     /// The words of a query as both indexes split text: at every character that is not a
     /// letter or a digit (`user_id` is `user` and `id`).

@@ -71,7 +71,7 @@ package final class PackedText {
     }
 
     /// SQLite: the newest packed values, as written: what the dictionary is trained on.
-    static let samples = ["norm_messages": "text", "norm_tool_calls": "result"].map { table, column in
+    static let samples = [("norm_messages", "text"), ("norm_tool_calls", "result")].map { table, column in
         "SELECT unpack_text(\(column)) FROM \(table) WHERE typeof(\(column)) = 'blob' ORDER BY rowid DESC LIMIT \(RawCustody.sampleCount / 2)"
     }
 

@@ -33,14 +33,16 @@ package enum RawStrings {
     /// The column expression of an envelope's file (`locator.path`).
     static let path = "coalesce((SELECT s.value FROM raw_strings s WHERE s.id = path_ref), locator_path, json_extract(envelope, '$.locator.path'))"
 
+    /// The statements ``numbers(for:batchID:tenant:find:add:in:)`` runs (prepared once by the store).
+    static let find = "SELECT id FROM raw_strings WHERE tenant_id = ?1 AND device = ?2 AND value = ?3"
+    static let add = "INSERT INTO raw_strings(tenant_id, device, value) VALUES (?1, ?2, ?3)"
+
     /// The numbers of the batch id and the paths of `envelopes`, by device, each added when
     /// new. Runs in the inserting transaction.
     static func numbers(for envelopes: [ValidEnvelope], batchID: String, tenant: Int64,
-                        in database: Database) throws -> [String: [String: Int64]] {
+                        find: Statement, add: Statement, in database: Database) throws -> [String: [String: Int64]] {
         var wanted: [String: Set<String>] = [:]
         for envelope in envelopes { wanted[envelope.device, default: [batchID]].insert(envelope.path ?? batchID) }
-        let find = try database.prepare("SELECT id FROM raw_strings WHERE tenant_id = ?1 AND device = ?2 AND value = ?3")
-        let add = try database.prepare("INSERT INTO raw_strings(tenant_id, device, value) VALUES (?1, ?2, ?3)")
         var numbers: [String: [String: Int64]] = [:]
         for (device, values) in wanted {
             for value in values {

@@ -102,7 +102,9 @@ public actor SQLiteStore: IngestStore {
         let accepted = try database.transaction("IMMEDIATE") {
             var accepted = 0
             var kept: [ValidEnvelope] = []
-            let strings = try RawStrings.numbers(for: envelopes, batchID: origin.batchID, tenant: origin.tenantID, in: database)
+            let strings = try RawStrings.numbers(for: envelopes, batchID: origin.batchID, tenant: origin.tenantID,
+                                                 find: preparedStatement(RawStrings.find), add: preparedStatement(RawStrings.add),
+                                                 in: database)
             for (envelope, stored) in zip(envelopes, packed) {
                 let numbers = strings[envelope.device] ?? [:]
                 try statement.run(.text(envelope.id), .text(envelope.source), .text(envelope.kind), .text(envelope.device),
@@ -126,48 +128,42 @@ public actor SQLiteStore: IngestStore {
         return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
     }
 
-    /// Trains a zstd dictionary on the source's newest envelopes and keeps it: its envelopes
-    /// stored from now on are compressed with it (once per source, after
-    /// ``RawCustody/trainAfter`` envelopes).
+    /// Trains a zstd dictionary on the source's newest values and keeps it: its values stored
+    /// from now on are compressed with it (once per source, after ``RawCustody/trainAfter``
+    /// values). A source's values are its envelopes; packed text's (``PackedText``) are the
+    /// newest packed messages and tool results.
     private func trainDictionary(for source: String) throws {
-        if source == PackedText.dictionarySource { return try trainTextDictionary() }
-        let statement = try database.prepare("SELECT envelope FROM raw_envelopes WHERE source = ?1 ORDER BY rowid DESC LIMIT ?2")
-        try statement.bind(.text(source), at: 1)
-        try statement.bind(.integer(Int64(RawCustody.sampleCount)), at: 2)
-        let decompressor = Zstd.Decompressor()
         var samples: [String] = []
-        while try statement.step() {
-            samples.append(try unpack(statement, at: 0, with: decompressor))
+        if source == PackedText.dictionarySource {
+            for sql in PackedText.samples {
+                let statement = try database.prepare(sql)
+                while try statement.step() { samples.append(statement.string(at: 0) ?? "") }
+            }
+        } else {
+            let statement = try database.prepare("SELECT envelope FROM raw_envelopes WHERE source = ?1 ORDER BY rowid DESC LIMIT ?2")
+            try statement.bind(.text(source), at: 1)
+            try statement.bind(.integer(Int64(RawCustody.sampleCount)), at: 2)
+            let decompressor = Zstd.Decompressor()
+            while try statement.step() { samples.append(try unpack(statement, at: 0, with: decompressor)) }
+            try statement.reset()
         }
-        try statement.reset()
         guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: source) }
         try run(RawCustody.storeDictionary(dictionary, source: source))
         try loadDictionaries()
     }
 
-    /// Trains the dictionary of packed text (``PackedText``) on the newest packed values, once
-    /// enough of them were packed without one; called after the normaliser commits. A failure
-    /// (another process holding the write lock past the timeout) is not the commit's: the text
-    /// is packed without a dictionary until the next try, another ``RawCustody/trainAfter``
-    /// values later.
+    /// Trains the dictionary of packed text once enough values were packed without one; called
+    /// after the normaliser commits (raw envelopes' are trained after the batch that makes them
+    /// due). A failure (another process holding the write lock past the timeout) is not the
+    /// commit's: the text is packed without a dictionary until the next try, another
+    /// ``RawCustody/trainAfter`` values later.
     func trainTextDictionaryWhenDue() {
         guard custody.sourcesWantingDictionary.contains(PackedText.dictionarySource) else { return }
         do {
-            try trainTextDictionary()
+            try trainDictionary(for: PackedText.dictionarySource)
         } catch {
             custody.trainingFailed(for: PackedText.dictionarySource)
         }
-    }
-
-    private func trainTextDictionary() throws {
-        var samples: [String] = []
-        for sql in PackedText.samples {
-            let statement = try database.prepare(sql)
-            while try statement.step() { samples.append(statement.string(at: 0) ?? "") }
-        }
-        guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: PackedText.dictionarySource) }
-        try run(RawCustody.storeDictionary(dictionary, source: PackedText.dictionarySource))
-        try loadDictionaries()
     }
 
     public func loadDictionaries() throws {
