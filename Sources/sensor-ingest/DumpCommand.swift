@@ -4,10 +4,11 @@ import IngestCore
 import IngestStore
 import Normalization
 
-/// `sensor-ingest dump`: every stored envelope, byte for byte as received, one a line.
+/// `sensor-ingest dump`: every stored envelope, byte for byte as received, one a line, in the
+/// order of the store's key (PostgreSQL: tenant, id; SQLite: id, tenant).
 struct DumpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dump", abstract: "Print every stored raw envelope as received, one a line, by tenant and id.")
+        commandName: "dump", abstract: "Print every stored raw envelope as received, one a line, in the order of its store's key (tenant and id).")
 
     @OptionGroup var store: StoreOptions
 

@@ -193,11 +193,20 @@ public enum Erasure {
         }
         let scope: [SQLiteValue] = [.integer(tenant)] + devices.map { .text($0) }
         let inDevices = "tenant_id = $1 AND device IN \(list(devices, from: 2))"
-        // SQLite: the device's batch ids and file names (`RawStrings`).
-        if store.dialect == .sqlite { statements.append(SQLStatement("DELETE FROM raw_strings WHERE \(inDevices)", scope)) }
+        statements.append(
+            SQLStatement("INSERT INTO erased_envelopes(tenant_id, id) SELECT tenant_id, id FROM raw_envelopes WHERE \(inDevices) ON CONFLICT DO NOTHING", scope))
+        if store.dialect == .sqlite {
+            // The rows of the device's streams, the streams, its batch ids and file names
+            // (`RawStreams`, `RawStrings`).
+            statements += [
+                SQLStatement("DELETE FROM raw_envelope_rows WHERE stream IN (SELECT id FROM raw_streams WHERE \(inDevices))", scope),
+                SQLStatement("DELETE FROM raw_streams WHERE \(inDevices)", scope),
+                SQLStatement("DELETE FROM raw_strings WHERE \(inDevices)", scope),
+            ]
+        } else {
+            statements.append(SQLStatement("DELETE FROM raw_envelopes WHERE \(inDevices)", scope))
+        }
         statements += [
-            SQLStatement("INSERT INTO erased_envelopes(tenant_id, id) SELECT tenant_id, id FROM raw_envelopes WHERE \(inDevices) ON CONFLICT DO NOTHING", scope),
-            SQLStatement("DELETE FROM raw_envelopes WHERE \(inDevices)", scope),
             SQLStatement("DELETE FROM raw_redactions WHERE \(inDevices)", scope),
             SQLStatement("DELETE FROM device_days WHERE \(inDevices)", scope),
             SQLStatement("DELETE FROM norm_accounts WHERE \(inDevices)", scope),

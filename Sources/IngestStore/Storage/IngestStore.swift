@@ -9,8 +9,9 @@ public protocol RawEnvelopeStore: Sendable {
     func insert(_ envelopes: [ValidEnvelope], from origin: BatchOrigin) async throws -> InsertOutcome
     /// Envelope count and bytes per source and kind.
     func counts() async throws -> [SourceCount]
-    /// Up to `limit` envelopes in (tenant, id) order, after `last` (from the start when nil):
-    /// for paging through everything stored (dumps).
+    /// Up to `limit` envelopes in the order of the store's key (PostgreSQL: tenant, id; SQLite:
+    /// id, tenant), after `last` (from the start when nil): for paging through everything
+    /// stored (dumps).
     func envelopes(after last: StoredEnvelope?, limit: Int) async throws -> [StoredEnvelope]
     /// How envelopes are compressed at rest, with the dictionaries loaded so far.
     var custody: RawCustody { get }

@@ -114,6 +114,7 @@ package enum Migrations {
         Migration(version: 27, name: "search index: which rows hold a word, not where in them", statements: FullTextSearch.withoutPlaces),
         Migration(version: 28, name: "long text kept compressed", statements: PackedText.packStored),
         Migration(version: 29, name: "raw custody's batch ids and file names kept once per device", statements: RawStrings.schema),
+        Migration(version: 30, name: "raw custody's device, source and kind kept once per stream", statements: RawStreams.schema),
     ]
 
     package static let postgres: [Migration] = [

@@ -133,11 +133,9 @@ extension SQLiteStore {
     /// (A VACUUM may renumber rowids: run `sensor-ingest reparse` after one.)
     public func rawEnvelopes(afterSeq seq: Int64, lane: Int?, source: String?, limit: Int, maxBytes: Int) throws -> [RawEnvelope] {
         let statement = if let source {
-            SQLStatement("SELECT rowid, envelope, tenant_id FROM raw_envelopes WHERE rowid > $1 AND source = $3 ORDER BY rowid LIMIT $2",
-                         [.integer(seq), .integer(Int64(limit)), .text(source)])
+            SQLStatement(RawStreams.rows(source: true), [.integer(seq), .integer(Int64(limit)), .text(source)])
         } else {
-            SQLStatement("SELECT rowid, envelope, tenant_id FROM raw_envelopes WHERE rowid > $1 ORDER BY rowid LIMIT $2",
-                         [.integer(seq), .integer(Int64(limit))])
+            SQLStatement(RawStreams.rows(source: false), [.integer(seq), .integer(Int64(limit))])
         }
         let prepared = try prepare(statement)
         var rows: [RawEnvelope] = []

@@ -90,9 +90,8 @@ public actor SQLiteStore: IngestStore {
         try commitHeldSteps()
         guard !envelopes.isEmpty else { return InsertOutcome(accepted: 0, duplicates: 0) }
         let statement = try insertStatement ?? database.prepare("""
-            INSERT INTO raw_envelopes(id, source, kind, device, token_id, batch_id, received_at, envelope, tenant_id, envelope_bytes,
-                                      batch_ref, path_ref)
-            VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(tenant_id, id) DO NOTHING
+            INSERT INTO raw_envelope_rows(id, stream, token_id, received_at, envelope, tenant_id, envelope_bytes, batch_ref, path_ref)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(tenant_id, id) DO NOTHING
             """)
         insertStatement = statement
         let redactions = try redactionStatement ?? database.prepare(RawRedactions.insertSQLite)
@@ -105,10 +104,13 @@ public actor SQLiteStore: IngestStore {
             let strings = try RawStrings.numbers(for: envelopes, batchID: origin.batchID, tenant: origin.tenantID,
                                                  find: preparedStatement(RawStrings.find), add: preparedStatement(RawStrings.add),
                                                  in: database)
+            let streams = try RawStreams.numbers(for: envelopes, tenant: origin.tenantID,
+                                                 find: preparedStatement(RawStreams.find), add: preparedStatement(RawStreams.add),
+                                                 in: database)
             for (envelope, stored) in zip(envelopes, packed) {
                 let numbers = strings[envelope.device] ?? [:]
-                try statement.run(.text(envelope.id), .text(envelope.source), .text(envelope.kind), .text(envelope.device),
-                                  .integer(origin.tokenID), .text(receivedAt), .blob(stored),
+                let stream = streams[RawStreams.Key(device: envelope.device, source: envelope.source, kind: envelope.kind)]
+                try statement.run(.text(envelope.id), .optional(stream), .integer(origin.tokenID), .text(receivedAt), .blob(stored),
                                   .integer(origin.tenantID), .integer(Int64(envelope.bytes.count)),
                                   .optional(numbers[origin.batchID]), .optional(envelope.path.flatMap { numbers[$0] }))
                 let inserted = database.changes
@@ -140,7 +142,7 @@ public actor SQLiteStore: IngestStore {
                 while try statement.step() { samples.append(statement.string(at: 0) ?? "") }
             }
         } else {
-            let statement = try database.prepare("SELECT envelope FROM raw_envelopes WHERE source = ?1 ORDER BY rowid DESC LIMIT ?2")
+            let statement = try database.prepare(RawStreams.newest)
             try statement.bind(.text(source), at: 1)
             try statement.bind(.integer(Int64(RawCustody.sampleCount)), at: 2)
             let decompressor = Zstd.Decompressor()
@@ -190,7 +192,7 @@ public actor SQLiteStore: IngestStore {
 
     public func envelopes(after last: StoredEnvelope?, limit: Int) throws -> [StoredEnvelope] {
         let statement = try database.prepare("""
-            SELECT tenant_id, id, envelope FROM raw_envelopes WHERE (tenant_id, id) > (?1, ?2) ORDER BY tenant_id, id LIMIT ?3
+            SELECT tenant_id, id, envelope FROM raw_envelope_rows WHERE (id, tenant_id) > (?2, ?1) ORDER BY id, tenant_id LIMIT ?3
             """)
         try statement.bind(.integer(last?.tenantID ?? 0), at: 1)
         try statement.bind(.text(last?.id ?? ""), at: 2)
