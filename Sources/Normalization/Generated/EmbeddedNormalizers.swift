@@ -1067,6 +1067,100 @@ tool: icodemate
 read_as: {icodemate.session: opencode.session, icodemate.message: opencode.message, icodemate.part: opencode.part}
 
 """#),
+        ("junie.yaml", #"""
+# Junie CLI (sources.d/junie.yaml). A session is its folder. Its events: a prompt
+# (`UserPromptEvent`, written again under its `requestId` as Junie settles it: the words shown,
+# `presentablePrompt`, before the text sent with context), answers to Junie's questions, the
+# title Junie set, its notices, and `SessionA2uxEvent`s wrapping the agent's blocks, each
+# updated in place under its `stepId` (IN_PROGRESS, then COMPLETED): Markdown and the final
+# result (`<!-- ANSWER -->` taken off) are the answer; terminal, tool, MCP, file-view and
+# file-change blocks are calls (the command or action as input, the newest output as result);
+# `LlmResponseMetadataEvent` lists each model request's usage and the cost Junie recorded.
+# Junie's counts name input, cache reads (`cacheInputTokens`) and cache writes
+# (`cacheCreateTokens`) apart, taken as Anthropic's are: input without the cache. A prompt Junie
+# later dropped from its history (`UserMessagesDroppedFromHistory`) stays: it was typed.
+# index.jsonl gives each session its title, folder and times (the newest line's title wins).
+kinds: [junie.events, junie.index]
+type: [{path: event.agentEvent.kind, when: {kind: SessionA2uxEvent}}, kind, {value: index, when: {$kind: junie.index}}]
+session:
+  id: [{path: sessionId, when: {$kind: junie.index}}, $path|parent|name]
+ignore:
+  - {kind: [TaskStartedEvent, UserMessagesCommittedToHistory, UserMessagesDroppedFromHistory, UserMessagesFailedInHistory]}
+  - {kind: SessionA2uxEvent, event.agentEvent.kind: [AgentCurrentStatusUpdatedEvent, AgentStateUpdatedEvent, AgentTaskNameUpdatedEvent, AgentPatchCreatedEvent, AgentPlanUpdatedEvent]}
+rules:
+  - kinds: [junie.index]
+    session:
+      title: taskName
+      project: projectDir
+      status: status
+      started_at: createdAt
+      ended_at: updatedAt
+  - kinds: [junie.events]
+    when: {kind: UserPromptEvent}
+    timestamp: timestampMs
+    message:
+      id: requestId
+      role: {value: user}
+      text: [presentablePrompt, prompt]
+      last_write_wins: true
+  - kinds: [junie.events]
+    when: {kind: [UserResponseEvent, UserAsyncResponseEvent]}
+    timestamp: timestampMs
+    message:
+      role: {value: user}
+      text: [prompt, "entries[].answer"]
+  - kinds: [junie.events]
+    when: {kind: SessionTitleSetEvent}
+    timestamp: timestampMs
+    session:
+      title: name
+  - kinds: [junie.events]
+    when: {kind: SystemMessageEvent}
+    timestamp: timestampMs
+    message:
+      role: {value: system}
+      text: [{concat: [text, details], separator: "\n\n"}, text, details]
+  - kinds: [junie.events]
+    when: {kind: AgentTaskFailedEvent}
+    timestamp: timestampMs
+    message:
+      role: {value: system}
+      text: {value: Agent task failed}
+  - kinds: [junie.events]
+    when: {kind: SessionA2uxEvent, event.agentEvent.kind: [MarkdownBlockUpdatedEvent, ResultBlockUpdatedEvent]}
+    timestamp: timestampMs
+    message:
+      id: event.agentEvent.stepId
+      role: {value: assistant}
+      text: [event.agentEvent.text, {path: event.agentEvent.result, remove: "^<!-- ANSWER -->"}]
+      last_write_wins: true
+  - kinds: [junie.events]
+    when: {kind: SessionA2uxEvent, event.agentEvent.kind: [TerminalBlockUpdatedEvent, ToolBlockUpdatedEvent, McpBlockUpdatedEvent, ViewFilesBlockUpdatedEvent, FileChangesBlockUpdatedEvent]}
+    timestamp: timestampMs
+    tool_calls:
+      - id: event.agentEvent.stepId
+        name:
+          path: event.agentEvent.kind
+          map: {TerminalBlockUpdatedEvent: terminal, ToolBlockUpdatedEvent: tool, McpBlockUpdatedEvent: mcp,
+                ViewFilesBlockUpdatedEvent: view_files, FileChangesBlockUpdatedEvent: file_changes}
+        input: [event.agentEvent.command, event.agentEvent.text, "event.agentEvent.files[].relativePath",
+                "event.agentEvent.changes[].afterRelativePath", "event.agentEvent.changes[].beforeRelativePath"]
+        result: [event.agentEvent.output, event.agentEvent.presentableOutput, event.agentEvent.details]
+        of_message: false
+  - kinds: [junie.events]
+    when: {kind: SessionA2uxEvent, event.agentEvent.kind: LlmResponseMetadataEvent}
+    timestamp: timestampMs
+    usage:
+      - each: "event.agentEvent.modelUsage[]"
+        id: {concat: [$position, model], separator: ":"}
+        model: model
+        input: inputTokens
+        output: outputTokens
+        cache_read: cacheInputTokens
+        cache_write: cacheCreateTokens
+        cost: cost
+
+"""#),
         ("kimi-work.yaml", #"""
 # Kimi Work (sources.d/kimi-work.yaml) keeps Kimi Code's wire records and state: Kimi's mapping reads
 # them, and what it makes names kimi-work.

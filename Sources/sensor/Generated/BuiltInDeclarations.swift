@@ -1202,6 +1202,39 @@ sources:
     include: ["icodemate.db"]
 
 """#),
+        ("junie.yaml", #"""
+# Junie CLI (JetBrains). Its home is ~/.junie (Windows %USERPROFILE%\.junie); each session a
+# folder under sessions/ (session-<yymmdd>-<hhmmss>-<4 letters>) with events.jsonl, appended an
+# event a line, each with its time (`timestampMs`); sessions/index.jsonl appends a line of a
+# session's facts (title, working folder, created and updated times) each time they change.
+# The folders under a session (task-*/.matterhorn: the agent's own state) are not read.
+sources:
+  - id: junie.events
+    name: Junie session events
+    tool: junie
+    kind: junie.events
+    priority: 150
+    roots:
+      default: ["~/.junie"]
+      windows: ["${USERPROFILE}/.junie"]
+    include: ["sessions/*/events.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+  - id: junie.index
+    name: Junie session index
+    tool: junie
+    kind: junie.index
+    priority: 140
+    roots:
+      default: ["~/.junie"]
+      windows: ["${USERPROFILE}/.junie"]
+    include: ["sessions/index.jsonl"]
+    format: jsonl
+    offset: byte
+
+"""#),
         ("kilo-code.yaml", #"""
 # Kilo Code, the legacy VS Code extension (kilocode.kilo-code): Cline-shaped task folders. The
 # rebuilt extension and the Kilo CLI write kilo.db (see opencode.yaml). See formats-more.md §7.
