@@ -1241,6 +1241,77 @@ rules:
     skip: true
 
 """#),
+        ("kiro-ide-v1.yaml", #"""
+# Kiro's IDE, its first storage (sources.d/kiro.yaml: kiro.ide-v1-sessions, kiro.ide-v1-chats);
+# Kiro publishes no schema, the shapes are as public readers of the IDE find them. A session
+# document (workspace-sessions/<workspace>/<id>.json, rewritten whole) is the session named by
+# its file: title, model, and its history's messages in order, each known by its place so that
+# every version gives the same rows. An answer recorded as "On it." (the IDE's placeholder while
+# the agent worked) is the completion Kiro logged for it. A workflow's execution file (*.chat)
+# is the workflow's session: its messages by place (a later file of the workflow repeats the
+# earlier ones and adds its own), human prompts, the bot's answers and tool output, the model
+# and the execution's start and end. Prompts carry the steering rules and the environment Kiro
+# wrapped around what was typed: only the typed words are kept, and a prompt that is Kiro's
+# own system text (`<identity>…`) is none. No times are recorded per message; no tokens.
+tool: kiro
+kinds: [kiro.ide-v1-session, kiro.ide-v1-chat]
+type: [{path: message.role, when: {$kind: kiro.ide-v1-session}}, role]
+split:
+  - kinds: [kiro.ide-v1-session]
+    each: "history[]"
+  - kinds: [kiro.ide-v1-chat]
+    each: "chat[]"
+session:
+  id: [{path: $record.metadata.workflowId, when: {$kind: kiro.ide-v1-chat}}, $path|stem]
+  model: [$record.selectedModel, $record.defaultModelTitle, $record.metadata.modelId]
+  title: $record.title
+  started_at: $record.metadata.startTime
+  ended_at: $record.metadata.endTime
+rules:
+  - when:
+      any:
+        - {message.content: {matches: "^\\s*(<identity>|## Included Rules|<steering-reminder>)"}}
+        - {content: {matches: "^\\s*(<identity>|## Included Rules|<steering-reminder>)"}}
+    skip: true
+  - kinds: [kiro.ide-v1-session]
+    when: {message.role: user}
+    message:
+      id: {concat: [$index]}
+      role: {value: user}
+      text:
+        - {path: "message.content[type=text].text", remove: "(?s)^.*</(?:user-rule|steering-reminder)>[\\s`]*|<EnvironmentContext>.*$"}
+        - {path: message.content, remove: "(?s)^.*</(?:user-rule|steering-reminder)>[\\s`]*|<EnvironmentContext>.*$"}
+  - kinds: [kiro.ide-v1-session]
+    when: {message.role: assistant}
+    message:
+      id: {concat: [$index]}
+      role: {value: assistant}
+      text:
+        - {path: promptLogs.completion, when: {message.content: "On it."}}
+        - "message.content[type=text].text"
+        - message.content
+        - promptLogs.completion
+  - kinds: [kiro.ide-v1-chat]
+    when: {role: human}
+    message:
+      id: {concat: [$index]}
+      role: {value: user}
+      text: {path: content, remove: "(?s)^.*</(?:user-rule|steering-reminder)>[\\s`]*|<EnvironmentContext>.*$"}
+  - kinds: [kiro.ide-v1-chat]
+    when: {role: bot}
+    message:
+      id: {concat: [$index]}
+      role: {value: assistant}
+      text: content
+  - kinds: [kiro.ide-v1-chat]
+    when: {role: tool}
+    message:
+      id: {concat: [$index]}
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: content
+
+"""#),
         ("kiro.yaml", #"""
 # Kiro's CLI (formats-more.md §14): ~/.kiro/sessions/cli/<session id>.jsonl, one
 # {version, kind, data} record a line (Prompt, AssistantMessage, ToolResults), and <id>.json

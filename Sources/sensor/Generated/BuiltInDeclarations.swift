@@ -1444,6 +1444,39 @@ sources:
       required_tables: [conversations_v2]
       columns: {value: json}
 
+  # The IDE's first storage (v1), still on disk beside v2 after an update: under the extension's
+  # global storage, `workspace-sessions/<workspace path, base64url>/<session id>.json` (a
+  # session's document, rewritten whole: title, model, history of {message: {role, content},
+  # promptLogs}) and `<32-hex workspace hash>/*.chat` (a workflow's execution: chat of {role:
+  # human|bot|tool, content}, metadata {workflowId, modelId, startTime, endTime}; a workflow's
+  # later files repeat its earlier messages). As public readers of Kiro's IDE find them.
+  - id: kiro.ide-v1-sessions
+    name: Kiro IDE sessions (first storage)
+    tool: kiro
+    kind: kiro.ide-v1-session
+    priority: 90
+    roots:
+      default: ["${XDG_CONFIG_HOME:-~/.config}/Kiro/User/globalStorage/kiro.kiroagent"]
+      macos: ["~/Library/Application Support/Kiro/User/globalStorage/kiro.kiroagent"]
+      windows: ["${APPDATA}/Kiro/User/globalStorage/kiro.kiroagent"]
+    include: ["workspace-sessions/*/*.json"]
+    format: json
+    offset: snapshot
+    max_record_bytes: 67108864
+  - id: kiro.ide-v1-chats
+    name: Kiro IDE workflow executions (first storage)
+    tool: kiro
+    kind: kiro.ide-v1-chat
+    priority: 90
+    roots:
+      default: ["${XDG_CONFIG_HOME:-~/.config}/Kiro/User/globalStorage/kiro.kiroagent"]
+      macos: ["~/Library/Application Support/Kiro/User/globalStorage/kiro.kiroagent"]
+      windows: ["${APPDATA}/Kiro/User/globalStorage/kiro.kiroagent"]
+    include: ["*/*.chat"]
+    format: json
+    offset: snapshot
+    max_record_bytes: 67108864
+
 """#),
         ("mimocode.yaml", #"""
 # MiMo Code (Xiaomi; github.com/XiaomiMiMo/MiMo-Code, a fork of OpenCode): OpenCode's storage
