@@ -51,6 +51,41 @@ rules:
         cache_write: usage.cacheCreationInputTokens
 
 """#),
+        ("augment.yaml", #"""
+# Auggie (sources.d/augment.yaml). A session document is split into its exchanges, each a
+# prompt (`request_message`) and the answer Augment gave it (`response_text`), known by the
+# exchange's request id so that every version of the document gives the same rows, at the time
+# the exchange finished. The working folder is the repository root (else the folder) of the
+# first IDE state a prompt carried; title, model and times are the document's. The structured
+# nodes of an exchange (tool uses and their results in `response_nodes` and `request_nodes`)
+# are not read: no public reader documents their shapes. Auggie keeps no token counts.
+kinds: [augment.session]
+type: {value: exchange}
+split:
+  - kinds: [augment.session]
+    each: "chatHistory[]"
+session:
+  id: [$record.sessionId, $path|stem]
+  title: $record.customTitle
+  model: $record.agentState.modelId
+  started_at: $record.created
+  ended_at: $record.modified
+rules:
+  - kinds: [augment.session]
+    timestamp: [finishedAt, finished_at]
+    session:
+      project:
+        - "exchange.request_nodes[].ide_state_node.workspace_folders[].repository_root|first"
+        - "exchange.request_nodes[].ide_state_node.workspace_folders[].folder_root|first"
+    messages:
+      - id: {concat: [[exchange.request_id, {concat: [$index]}], {value: prompt}], separator: ":"}
+        role: {value: user}
+        text: exchange.request_message
+      - id: {concat: [[exchange.request_id, {concat: [$index]}], {value: answer}], separator: ":"}
+        role: {value: assistant}
+        text: exchange.response_text
+
+"""#),
         ("claude-code.yaml", #"""
 # Claude Code's account (sources.d/claude-code.yaml, kind claude-code.account): the
 # `oauthAccount` of ~/.claude.json, projected on the laptop to its identity fields (no token

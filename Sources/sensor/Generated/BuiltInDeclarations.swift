@@ -139,6 +139,28 @@ sources:
     offset: snapshot
 
 """#),
+        ("augment.yaml", #"""
+# Augment's CLI, Auggie (Augment Code). A session is one JSON document,
+# ~/.augment/sessions/<session id>.json (Windows %USERPROFILE%\.augment), rewritten whole as it
+# grows: sessionId, created, modified, customTitle, agentState (modelId), and chatHistory, a list
+# of exchanges ({exchange: {request_id, request_message, response_text, request_nodes,
+# response_nodes}, finishedAt}). No schema is published: as public readers of Auggie's sessions
+# find it.
+sources:
+  - id: augment.sessions
+    name: Auggie sessions
+    tool: augment
+    kind: augment.session
+    priority: 120
+    roots:
+      default: ["~/.augment"]
+      windows: ["${USERPROFILE}/.augment"]
+    include: ["sessions/*.json"]
+    format: json
+    offset: snapshot
+    max_record_bytes: 67108864
+
+"""#),
         ("claude-code.yaml", #"""
 # Claude Code (Anthropic CLI, IDE extensions, Agent SDK). See ../shared/formats.md §1.
 # Root: ~/.claude (current) and ~/.config/claude (XDG, some versions); CLAUDE_CONFIG_DIR
