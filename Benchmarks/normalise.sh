@@ -10,6 +10,7 @@
 # Prints CPU seconds, peak RSS and the stores' sizes, and the ratios.
 #
 #   Benchmarks/normalise.sh [--mb 200] [--seed 11] [--corpus DIR] [--agentsview-version 0.46.1]
+# The real files of ../shared/fixtures as a corpus: scripts/fixture-home.sh DIR, then --corpus DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd); shared="$repo/../shared"
