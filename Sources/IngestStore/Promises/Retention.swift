@@ -219,7 +219,12 @@ public enum Retention {
                   AND \(unheld(tenant: "r.tenant_id", device: "r.device"))
                 LIMIT \(batch)
                 """, [.integer(tenant), .text(cutoff)]))
-            guard !rows.isEmpty else { return removed }
+            guard !rows.isEmpty else {
+                // SQLite: the batch ids, file names and streams no envelope names any more go
+                // with the envelopes (`RawStrings`, `RawStreams`).
+                if removed > 0 && store.dialect == .sqlite { try await store.execute(RawStrings.unused + [RawStreams.unused]) }
+                return removed
+            }
             let keys = rows.compactMap { $0[0].int }.map(String.init).joined(separator: ", ")
             try await store.execute([SQLStatement("DELETE FROM raw_envelopes WHERE \(key) IN (\(keys))")])
             removed += rows.count

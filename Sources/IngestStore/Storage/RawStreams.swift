@@ -83,6 +83,10 @@ package enum RawStreams {
         """,
     ]
 
+    /// Deletes the streams no row names any more (after retention removed envelopes), along the
+    /// stream index.
+    static let unused = SQLStatement("DELETE FROM raw_streams WHERE NOT EXISTS (SELECT 1 FROM raw_envelope_rows r WHERE r.stream = raw_streams.id)")
+
     /// The statements ``numbers(for:tenant:find:add:in:)`` runs (prepared once by the store).
     static let find = "SELECT id FROM raw_streams WHERE tenant_id = ?1 AND device = ?2 AND source = ?3 AND kind = ?4"
     static let add = "INSERT INTO raw_streams(tenant_id, device, source, kind) VALUES (?1, ?2, ?3, ?4)"

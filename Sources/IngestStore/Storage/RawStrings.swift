@@ -33,6 +33,15 @@ package enum RawStrings {
     /// The column expression of an envelope's file (`locator.path`).
     static let path = "coalesce((SELECT s.value FROM raw_strings s WHERE s.id = path_ref), locator_path, json_extract(envelope, '$.locator.path'))"
 
+    /// Deletes the strings no envelope names any more (after retention removed envelopes): each
+    /// list of names read once, not a search of every row per string.
+    static let unused = [
+        SQLStatement("""
+            DELETE FROM raw_strings WHERE id NOT IN (SELECT batch_ref FROM raw_envelope_rows WHERE batch_ref IS NOT NULL)
+              AND id NOT IN (SELECT path_ref FROM raw_envelope_rows WHERE path_ref IS NOT NULL)
+            """),
+    ]
+
     /// The statements ``numbers(for:batchID:tenant:find:add:in:)`` runs (prepared once by the store).
     static let find = "SELECT id FROM raw_strings WHERE tenant_id = ?1 AND device = ?2 AND value = ?3"
     static let add = "INSERT INTO raw_strings(tenant_id, device, value) VALUES (?1, ?2, ?3)"

@@ -30,6 +30,12 @@ import Testing
             let later = Date().addingTimeInterval(60 * 86_400)
             let sixty = try #require(try await Retention.enforce(in: store, now: later).first)
             #expect(sixty.conversations == 4 && sixty.rawEnvelopes == 12 && sixty.usageRows == 0 && sixty.sessions == 0)
+            if kind == .sqlite {
+                // The file names, batch ids and streams of the envelopes that went, go with them.
+                let named = try await store.query(SQLStatement("SELECT device FROM raw_strings UNION SELECT device FROM raw_streams"))
+                    .compactMap { $0[0].text }
+                #expect(named == [TwoPeople.bobDevice], "only the held device's names and streams stay: \(named)")
+            }
             #expect(try await TwoPeople.mentions(of: [TwoPeople.adaWords], in: store).isEmpty)
             #expect(try await FullTextSearch(store: store).search(TwoPeople.adaWords, tenant: tenant, limit: 10).isEmpty)
             #expect(try await FullTextSearch(store: store).search(TwoPeople.bobWords, tenant: tenant, limit: 10).count >= 2)
