@@ -88,6 +88,10 @@ import Testing
         limits.maxConcurrentIngestsPerTenant = 4  // both tokens are the default tenant's: this is about the per-token share
         limits.bodyGrace = .seconds(1)
         limits.minimumBodyBytesPerSecond = 64 << 10
+        // The trickles wait between their parts while the steps below run: under a full parallel
+        // run those took over 30 s, the connections' idle timeout, which then closed them before
+        // the rate check this test is about could answer 408.
+        limits.idleTimeout = .seconds(600)
         try await TestServer.with(.sqlite, limits: limits) { test in
             try await LiveServer.with(test.server) { url in
                 let body = Self.body
