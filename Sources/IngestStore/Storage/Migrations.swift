@@ -115,6 +115,8 @@ package enum Migrations {
         Migration(version: 28, name: "long text kept compressed", statements: PackedText.packStored),
         Migration(version: 29, name: "raw custody's batch ids and file names kept once per device", statements: RawStrings.schema),
         Migration(version: 30, name: "raw custody's device, source and kind kept once per stream", statements: RawStreams.schema),
+        Migration(version: 31, name: "the daily sums stand still during a whole reparse, summed once at its end",
+                  statements: UsageByDay.pausedDuringReparse),
     ]
 
     package static let postgres: [Migration] = [

@@ -26,6 +26,11 @@ import Testing
             """)
     }
 
+    /// `day|session|model` → the tokens, cost and count a row sums.
+    static func sums(_ store: any IngestStore) async throws -> [String: [String]] {
+        try await rows(store, "SELECT day, session_key, model, tokens, CAST(round(CAST(cost AS NUMERIC), 9) AS TEXT), rows FROM norm_usage_by_day")
+    }
+
     static func rows(_ store: any IngestStore, _ sql: String) async throws -> [String: [String]] {
         var rows: [String: [String]] = [:]
         for row in try await store.query(SQLStatement(sql)) {
@@ -89,6 +94,7 @@ import Testing
             try await NormalizationLanesTests.drain([normalizer], store, within: 120)
 
             let first = try await Self.carried(store)
+            let firstSums = try await Self.sums(store)
             #expect(first.count >= 3 && first.values.allSatisfy { $0[0] != "∅" && $0[1] != "∅" && $0[3] != "∅" },
                     "every row has its session's tenant, tool and device")
             #expect(first == (try await Self.expected(store)), "as normalised")
@@ -119,10 +125,31 @@ import Testing
             #expect(try await Self.carried(store)["|early-session|"] == ["1", "claude-code", "/work/late", "device-9", "claude-late", "2026-11-30"])
             try await Self.expectOverviewEqualsRows(store, "after usage before its session")
 
-            // Everything normalised again: the rows are the first ones (the hand-written ones are gone).
+            // Everything normalised again: the rows are the first ones (the hand-written ones are gone),
+            // summed in one pass at the reparse's end (SQLite) to the same figures.
             _ = try await normalizer.reparse()
             #expect(try await Self.carried(store) == first, "after a reparse")
+            #expect(try await Self.sums(store) == firstSums, "after a reparse")
             try await Self.expectOverviewEqualsRows(store, "after a reparse")
+
+            if kind == .sqlite {
+                // While a reparse runs (the store paused), a usage row adds nothing to the daily
+                // sums; the end of the pause sums it in.
+                let before = try await Self.sums(store)
+                try await store.execute([
+                    SQLStatement("UPDATE norm_search_state SET live = 0 WHERE id = 1"),
+                    SQLStatement("""
+                        INSERT INTO norm_usage(usage_key, session_key, model, created_at, input_tokens, output_tokens, cache_read_tokens,
+                          cache_write_tokens, reasoning_tokens, total_tokens, source)
+                        VALUES ('paused-usage', $1, 'claude-paused', '2026-12-01T10:00:00Z', 500, 500, 0, 0, 0, 1000, 'test')
+                        """, [.text(session)]),
+                ])
+                #expect(try await Self.sums(store) == before, "nothing summed while paused")
+                try await FullTextSearch(store: store).resumeIfPaused()
+                #expect(try await Self.sums(store)["2026-12-01|\(session)|claude-paused"] == ["1000", "0.0", "1"])
+                #expect(try await Self.carried(store) == (try await Self.expected(store)), "its session's facets, summed in")
+                try await Self.expectOverviewEqualsRows(store, "after a pause")
+            }
         }
     }
 }
