@@ -168,6 +168,43 @@ rules:
         cost: text|json.cost
 
 """#),
+        ("codebuff.yaml", #"""
+# Codebuff (sources.d/codebuff.yaml). A chat document is split into its messages, each known by
+# its id (every version of the document gives the same rows): a person's prompts (`user`), the
+# agent's answers (`ai`, and a sub-agent's `agent` messages) with their reasoning (text blocks
+# of `textType: reasoning`) and tool calls (tool blocks: name, input, output), and errors shown
+# to the person. The chat is its folder, in its project's folder. Codebuff records credits per
+# answer, not tokens or dollars: kept raw, not taken as cost. A sub-agent's own nested blocks
+# are not read.
+kinds: [codebuff.chat]
+type: variant
+split:
+  - kinds: [codebuff.chat]
+    each: "[]"
+session:
+  id: $path|parent|name
+  project: $path|dir|dir|parent
+rules:
+  - kinds: [codebuff.chat]
+    when: {variant: [user, ai, agent, error]}
+    timestamp: timestamp
+    messages:
+      - when: {"blocks[type=text][textType=reasoning].content": {exists: true}}
+        id: {concat: [[id, {concat: [$index]}], {value: thinking}], separator: ":"}
+        role: {value: assistant}
+        kind: {value: thinking}
+        thinking: "blocks[type=text][textType=reasoning].content"
+      - id: [id, {concat: [$index]}]
+        role: {path: variant, map: {user: user, ai: assistant, agent: assistant, error: system}}
+        text: ["blocks[type=text][textType!=reasoning].content", content]
+    tool_calls:
+      - each: "blocks[type=tool]"
+        id: toolCallId
+        name: toolName
+        input: input
+        result: [output, outputRaw]
+
+"""#),
         ("codex.yaml", #"""
 # Codex CLI's account (sources.d/codex.yaml, kind codex.account): the claims of the id token
 # in ~/.codex/auth.json, read on the laptop (`|jwt`); the token itself never leaves. Codex's

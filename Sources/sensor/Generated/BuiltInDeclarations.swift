@@ -333,6 +333,28 @@ sources:
     offset: snapshot
 
 """#),
+        ("codebuff.yaml", #"""
+# Codebuff (was Manicode; CodebuffAI/codebuff, its CLI's `cli/src/types/chat.ts`). Each chat is a
+# folder, ~/.config/manicode/projects/<project>/chats/<chat id>/ (the dev and staging channels
+# in manicode-dev and manicode-staging; CODEBUFF_DATA_DIR moves the folder), whose
+# chat-messages.json is the chat's messages, rewritten whole as it goes: {id, variant (user, ai,
+# agent, error), content, blocks (text, reasoning, tool calls with input and output, sub-agents),
+# timestamp, credits}. run-state.json beside it (the agent's own state) is not read.
+sources:
+  - id: codebuff.chats
+    name: Codebuff chats
+    tool: codebuff
+    kind: codebuff.chat
+    priority: 120
+    roots:
+      default: ["${CODEBUFF_DATA_DIR:-~/.config/manicode}", "~/.config/manicode-dev", "~/.config/manicode-staging"]
+      windows: ["${CODEBUFF_DATA_DIR:-${USERPROFILE}/.config/manicode}"]
+    include: ["projects/*/chats/*/chat-messages.json"]
+    format: json
+    offset: snapshot
+    max_record_bytes: 67108864
+
+"""#),
         ("codex.yaml", #"""
 # OpenAI Codex (Rust CLI, Desktop, IDE extension; legacy TypeScript CLI). See formats.md §3.
 # Root: $CODEX_HOME, default ~/.codex on every OS.
