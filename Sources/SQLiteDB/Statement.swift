@@ -88,6 +88,11 @@ public final class Statement {
 
     /// Runs a statement that returns no rows.
     public func run(_ values: SQLiteValue...) throws {
+        try run(values)
+    }
+
+    /// Runs a statement that returns no rows, `values` bound to its parameters in order.
+    public func run(_ values: [SQLiteValue]) throws {
         try reset()
         for (offset, value) in values.enumerated() { try bind(value, at: Int32(offset + 1)) }
         while try step() {}

@@ -222,7 +222,7 @@ public enum Retention {
             guard !rows.isEmpty else {
                 // SQLite: the batch ids, file names and streams no envelope names any more go
                 // with the envelopes (`RawStrings`, `RawStreams`).
-                if removed > 0 && store.dialect == .sqlite { try await store.execute(RawStrings.unused + [RawStreams.unused]) }
+                if removed > 0 && store.dialect == .sqlite { try await store.execute([RawStrings.unused, RawStreams.unused]) }
                 return removed
             }
             let keys = rows.compactMap { $0[0].int }.map(String.init).joined(separator: ", ")

@@ -106,19 +106,9 @@ package enum RawStreams {
         for envelope in envelopes {
             let key = Key(device: envelope.device, source: envelope.source, kind: envelope.kind)
             guard numbers[key] == nil else { continue }
-            try find.reset()
-            try find.bind(.integer(tenant), at: 1)
-            try find.bind(.text(key.device), at: 2)
-            try find.bind(.text(key.source), at: 3)
-            try find.bind(.text(key.kind), at: 4)
-            if try find.step() {
-                numbers[key] = find.int64(at: 0)
-            } else {
-                try add.run(.integer(tenant), .text(key.device), .text(key.source), .text(key.kind))
-                numbers[key] = database.lastInsertRowID
-            }
+            numbers[key] = try InternedValues.number(of: [.integer(tenant), .text(key.device), .text(key.source), .text(key.kind)],
+                                                     find: find, add: add, in: database)
         }
-        try find.reset()
         return numbers
     }
 

@@ -35,12 +35,10 @@ package enum RawStrings {
 
     /// Deletes the strings no envelope names any more (after retention removed envelopes): each
     /// list of names read once, not a search of every row per string.
-    static let unused = [
-        SQLStatement("""
-            DELETE FROM raw_strings WHERE id NOT IN (SELECT batch_ref FROM raw_envelope_rows WHERE batch_ref IS NOT NULL)
-              AND id NOT IN (SELECT path_ref FROM raw_envelope_rows WHERE path_ref IS NOT NULL)
-            """),
-    ]
+    static let unused = SQLStatement("""
+        DELETE FROM raw_strings WHERE id NOT IN (SELECT batch_ref FROM raw_envelope_rows WHERE batch_ref IS NOT NULL)
+          AND id NOT IN (SELECT path_ref FROM raw_envelope_rows WHERE path_ref IS NOT NULL)
+        """)
 
     /// The statements ``numbers(for:batchID:tenant:find:add:in:)`` runs (prepared once by the store).
     static let find = "SELECT id FROM raw_strings WHERE tenant_id = ?1 AND device = ?2 AND value = ?3"
@@ -55,19 +53,10 @@ package enum RawStrings {
         var numbers: [String: [String: Int64]] = [:]
         for (device, values) in wanted {
             for value in values {
-                try find.reset()
-                try find.bind(.integer(tenant), at: 1)
-                try find.bind(.text(device), at: 2)
-                try find.bind(.text(value), at: 3)
-                if try find.step() {
-                    numbers[device, default: [:]][value] = find.int64(at: 0)
-                } else {
-                    try add.run(.integer(tenant), .text(device), .text(value))
-                    numbers[device, default: [:]][value] = database.lastInsertRowID
-                }
+                numbers[device, default: [:]][value] = try InternedValues.number(of: [.integer(tenant), .text(device), .text(value)],
+                                                                                 find: find, add: add, in: database)
             }
         }
-        try find.reset()
         return numbers
     }
 }

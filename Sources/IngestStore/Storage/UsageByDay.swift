@@ -26,12 +26,8 @@ package enum UsageByDay {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
         let columns = facets.map(\.column)
         let typed = columns.map { "\($0) \($0 == "tenant_id" ? int : "TEXT")" }
-        let copied = { (session: String) in facets.map { "\($0.column) = \(facet($0, of: session))" }.joined(separator: ", ") }
+        let copied = copiedFacets
         let watched = facets.map(\.session)
-        let changed = { (old: String, new: String) in
-            watched.map { dialect == .sqlite ? "\(old).\($0) IS NOT \(new).\($0)" : "\(old).\($0) IS DISTINCT FROM \(new).\($0)" }
-                .joined(separator: " OR ")
-        }
         let index = "CREATE INDEX norm_usage_by_day_session ON norm_usage_by_day(session_key)"
         let add = addedWithFacets
         switch dialect {
@@ -41,7 +37,7 @@ package enum UsageByDay {
                 index,
                 "DROP TRIGGER norm_usage_by_day_insert",
                 "DROP TRIGGER norm_usage_by_day_update",
-            ] + sqliteTriggers(when: nil).filter { !$0.contains("norm_usage_by_day_delete") }
+            ] + sqliteTriggers(when: nil).filter { $0.name != "norm_usage_by_day_delete" }.map(\.sql)
         case .postgres:
             return [
                 "ALTER TABLE norm_usage_by_day " + typed.map { "ADD COLUMN \($0)" }.joined(separator: ", "),
@@ -59,7 +55,7 @@ package enum UsageByDay {
                 "CREATE TRIGGER norm_usage_by_day_session_insert AFTER INSERT ON norm_sessions FOR EACH ROW EXECUTE FUNCTION norm_usage_by_day_session()",
                 """
                 CREATE TRIGGER norm_usage_by_day_session_update AFTER UPDATE OF \(watched.joined(separator: ", ")) ON norm_sessions FOR EACH ROW
-                WHEN (\(changed("OLD", "NEW"))) EXECUTE FUNCTION norm_usage_by_day_session()
+                WHEN (\(watched.map { "OLD.\($0) IS DISTINCT FROM NEW.\($0)" }.joined(separator: " OR "))) EXECUTE FUNCTION norm_usage_by_day_session()
                 """,
             ]
         }
@@ -118,36 +114,38 @@ package enum UsageByDay {
         """
     }
 
+    /// The facet columns set from session row `session` (`s`, `new`, `NEW`), as an assignment list.
+    static func copiedFacets(_ session: String) -> String {
+        facets.map { "\($0.column) = \(facet($0, of: session))" }.joined(separator: ", ")
+    }
+
     /// SQLite: the triggers that keep the daily sums and their sessions' facets, each firing only
     /// when `condition` holds as well (nil: always).
-    static func sqliteTriggers(when condition: String?) -> [String] {
-        let copied = { (session: String) in facets.map { "\($0.column) = \(facet($0, of: session))" }.joined(separator: ", ") }
+    static func sqliteTriggers(when condition: String?) -> [(name: String, sql: String)] {
         let watched = facets.map(\.session)
         let changed = watched.map { "old.\($0) IS NOT new.\($0)" }.joined(separator: " OR ")
         let add = addedWithFacets
-        let onto = "UPDATE norm_usage_by_day SET \(copied("new")) WHERE session_key = new.session_key"
-        let when = { (own: String?) in
-            let conditions = [condition, own].compactMap { $0 }
-            return conditions.isEmpty ? "" : " WHEN " + conditions.joined(separator: " AND ")
-        }
+        let onto = "UPDATE norm_usage_by_day SET \(copiedFacets("new")) WHERE session_key = new.session_key"
+        let when = condition.map { " WHEN \($0)" } ?? ""
         return [
-            "CREATE TRIGGER norm_usage_by_day_insert AFTER INSERT ON norm_usage\(when(nil)) BEGIN \(add("new")); END",
-            "CREATE TRIGGER norm_usage_by_day_delete AFTER DELETE ON norm_usage\(when(nil)) BEGIN \(remove("old")); END",
-            "CREATE TRIGGER norm_usage_by_day_update AFTER UPDATE ON norm_usage\(when(nil)) BEGIN \(remove("old")); \(add("new")); END",
-            "CREATE TRIGGER norm_usage_by_day_session_insert AFTER INSERT ON norm_sessions\(when(nil)) BEGIN \(onto); END",
-            """
-            CREATE TRIGGER norm_usage_by_day_session_update AFTER UPDATE OF \(watched.joined(separator: ", ")) ON norm_sessions
-            WHEN \(condition.map { "\($0) AND (\(changed))" } ?? changed) BEGIN \(onto); END
-            """,
-        ]
+            ("norm_usage_by_day_insert", "AFTER INSERT ON norm_usage\(when) BEGIN \(add("new")); END"),
+            ("norm_usage_by_day_delete", "AFTER DELETE ON norm_usage\(when) BEGIN \(remove("old")); END"),
+            ("norm_usage_by_day_update", "AFTER UPDATE ON norm_usage\(when) BEGIN \(remove("old")); \(add("new")); END"),
+            ("norm_usage_by_day_session_insert", "AFTER INSERT ON norm_sessions\(when) BEGIN \(onto); END"),
+            ("norm_usage_by_day_session_update", """
+                AFTER UPDATE OF \(watched.joined(separator: ", ")) ON norm_sessions
+                WHEN \(condition.map { "\($0) AND (\(changed))" } ?? changed) BEGIN \(onto); END
+                """),
+        ].map { name, body in (name, "CREATE TRIGGER \(name) \(body)") }
     }
 
     /// SQLite, migration 31: the daily sums stand still while a whole reparse runs (with the
     /// search index and the session totals, `norm_search_state.live`), and are summed again in
     /// one pass when it ends (``rebuild``): kept row by row, they cost about 2% of a reparse.
-    static let pausedDuringReparse = ["norm_usage_by_day_insert", "norm_usage_by_day_delete", "norm_usage_by_day_update",
-                                      "norm_usage_by_day_session_insert", "norm_usage_by_day_session_update"]
-        .map { "DROP TRIGGER \($0)" } + sqliteTriggers(when: FullTextSearch.isLive)
+    static let pausedDuringReparse: [String] = {
+        let triggers = sqliteTriggers(when: FullTextSearch.isLive)
+        return triggers.map { "DROP TRIGGER \($0.name)" } + triggers.map(\.sql)
+    }()
 
     /// SQLite: every day's sums made again from the usage rows and their sessions.
     package static let rebuild = [

@@ -1342,8 +1342,8 @@ session:
 rules:
   - when:
       any:
-        - {message.content: {matches: "^\\s*(<identity>|## Included Rules|<steering-reminder>)"}}
-        - {content: {matches: "^\\s*(<identity>|## Included Rules|<steering-reminder>)"}}
+        - {message.content: &kiros_own {matches: "^\\s*(<identity>|## Included Rules|<steering-reminder>)"}}
+        - {content: *kiros_own}
     skip: true
   - kinds: [kiro.ide-v1-session]
     when: {message.role: user}
@@ -1351,8 +1351,8 @@ rules:
       id: {concat: [$index]}
       role: {value: user}
       text:
-        - {path: "message.content[type=text].text", remove: "(?s)^.*</(?:user-rule|steering-reminder)>[\\s`]*|<EnvironmentContext>.*$"}
-        - {path: message.content, remove: "(?s)^.*</(?:user-rule|steering-reminder)>[\\s`]*|<EnvironmentContext>.*$"}
+        - {path: "message.content[type=text].text", remove: &typed "(?s)^.*</(?:user-rule|steering-reminder)>[\\s`]*|<EnvironmentContext>.*$"}
+        - {path: message.content, remove: *typed}
   - kinds: [kiro.ide-v1-session]
     when: {message.role: assistant}
     message:
@@ -1368,7 +1368,7 @@ rules:
     message:
       id: {concat: [$index]}
       role: {value: user}
-      text: {path: content, remove: "(?s)^.*</(?:user-rule|steering-reminder)>[\\s`]*|<EnvironmentContext>.*$"}
+      text: {path: content, remove: *typed}
   - kinds: [kiro.ide-v1-chat]
     when: {role: bot}
     message:
