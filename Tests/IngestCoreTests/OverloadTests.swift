@@ -67,7 +67,7 @@ import Testing
 
     static func metrics(_ url: String) async throws -> String {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + IngestServer.Paths.metrics),
-                                                           timeout: .seconds(10))
+                                                           timeout: .seconds(120))
         return String(buffer: try await response.body.collect(upTo: 1 << 20))
     }
 }

@@ -51,7 +51,7 @@ import Testing
         try await TestServer.with(.sqlite) { test in
             try await LiveServer.with(test.server, tls: tls) { url in
                 #expect(url.hasPrefix("https://127.0.0.1:"))
-                let health = try await client.execute(HTTPClientRequest(url: url + IngestServer.Paths.health), timeout: .seconds(10))
+                let health = try await client.execute(HTTPClientRequest(url: url + IngestServer.Paths.health), timeout: .seconds(120))
                 #expect(health.status == .ok)
 
                 let batch = Envelopes.batch(Envelopes.many(5))

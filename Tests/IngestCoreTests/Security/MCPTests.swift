@@ -89,9 +89,9 @@ import Testing
                         var request = HTTPClientRequest(url: url + MCPEndpoint.path)
                         request.method = .POST
                         request.headers.add(name: "Authorization", value: "Bearer \(test.token)")
-                        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .forbidden)
+                        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(120)).status == .forbidden)
                         request.headers.replaceOrAdd(name: "Authorization", value: "Bearer nope")
-                        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .unauthorized)
+                        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(120)).status == .unauthorized)
                     }
                     // Every conversation read through MCP is in the access log.
                     let log = try await AccessLog.entries(tenant: Tenant.defaultID, in: store)
