@@ -185,7 +185,7 @@ let package = Package(
         .target(name: "SensorTestSupport", dependencies: ["SQLiteDB"], path: "Tests/SensorTestSupport"),
 
         .testTarget(name: "SensorModelTests", dependencies: ["SensorModel", "SensorTestSupport", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "SensorCoreTests", dependencies: ["SensorCore", "SensorModel", "SQLiteDB", "SensorTestSupport"]),
+        .testTarget(name: "SensorCoreTests", dependencies: ["SensorCore", "SensorModel", "SQLiteDB", "SensorTestSupport", "CZstd"]),
         .testTarget(
             name: "IngestCoreTests",
             dependencies: [

@@ -13,6 +13,8 @@ final class EngineHarness {
     var spoolThreshold = 4 << 20
     /// Envelopes of the last pass that came spooled.
     private(set) var spooledEnvelopes = 0
+    /// What the last pass reported as errors, per source.
+    private(set) var lastErrors: [String] = []
 
     init(_ yaml: String) throws {
         (home, config) = try Self.load(yaml) { _ in }
@@ -53,10 +55,12 @@ final class EngineHarness {
 
     func write(_ path: String, _ text: String) throws { try write(path, Array(text.utf8)) }
 
-    func append(_ path: String, _ text: String) throws {
+    func append(_ path: String, _ text: String) throws { try append(path, Array(text.utf8)) }
+
+    func append(_ path: String, _ bytes: [UInt8]) throws {
         let handle = try FileHandle(forWritingTo: url(path))
         try handle.seekToEnd()
-        try handle.write(contentsOf: Data(text.utf8))
+        try handle.write(contentsOf: Data(bytes))
         try handle.close()
     }
 
@@ -67,7 +71,7 @@ final class EngineHarness {
         scanner.spoolDirectory = spoolDirectory
         scanner.spoolThreshold = spoolThreshold
         let sink = CollectingSink()
-        try await scanner.scan(into: sink)
+        lastErrors = try await scanner.scan(into: sink).errors
         state = scanner.state
         spooledEnvelopes = sink.spooled
         return try sink.envelopes.map { try JSONSerialization.jsonObject(with: Data($0), options: .fragmentsAllowed) as! [String: Any] }

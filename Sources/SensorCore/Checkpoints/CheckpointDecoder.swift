@@ -24,8 +24,14 @@ enum CheckpointDecoder {
                       reader.literal(",\"fingerprint\":"), let fingerprint = reader.string(),
                       reader.literal(",\"device\":"), let device = reader.unsigned(),
                       reader.literal(",\"inode\":"), let inode = reader.unsigned(),
-                      reader.literal(",\"offset\":"), let offset = reader.integer(),
-                      reader.literal(",\"size\":"), let size = reader.integer(),
+                      reader.literal(",\"offset\":"), let offset = reader.integer()
+                else { return nil }
+                var logical: Int64?
+                if reader.literal(",\"logical\":") {
+                    guard let value = reader.integer() else { return nil }
+                    logical = value
+                }
+                guard reader.literal(",\"size\":"), let size = reader.integer(),
                       reader.literal(",\"modified\":"), let modified = reader.integer()
                 else { return nil }
                 var anchor: String?
@@ -35,7 +41,7 @@ enum CheckpointDecoder {
                 }
                 guard reader.literal(",\"lastSeen\":"), let lastSeen = reader.double(), reader.literal("}") else { return nil }
                 files[key] = FilePosition(source: source, path: path, fingerprint: fingerprint, device: device,
-                                          inode: inode, offset: offset, size: size, modified: modified,
+                                          inode: inode, offset: offset, logical: logical, size: size, modified: modified,
                                           anchor: anchor, lastSeen: lastSeen)
             } while reader.literal(",")
             guard reader.literal("}") else { return nil }

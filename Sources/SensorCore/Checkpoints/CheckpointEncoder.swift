@@ -27,6 +27,10 @@ enum CheckpointEncoder {
             bytes.appendDecimal(position.inode)
             bytes.append(",\"offset\":")
             bytes.appendDecimal(position.offset)
+            if let logical = position.logical {
+                bytes.append(",\"logical\":")
+                bytes.appendDecimal(logical)
+            }
             bytes.append(",\"size\":")
             bytes.appendDecimal(position.size)
             bytes.append(",\"modified\":")

@@ -9,8 +9,12 @@ public struct FilePosition: Codable, Sendable, Equatable {
     public var fingerprint: String
     public var device: UInt64
     public var inode: UInt64
-    /// End of the last complete line read (always just after a newline).
+    /// End of the last complete line read (always just after a newline); in a file of zstd
+    /// frames, the end of the last whole frame read.
     public var offset: Int64
+    /// In a file of zstd frames, the end of the lines read so far in the decompressed lines
+    /// (where the next frame's first line begins); nil for plain files.
+    public var logical: Int64?
     /// Size and mtime when last read: unchanged files cost one `stat`.
     public var size: Int64
     public var modified: Int64

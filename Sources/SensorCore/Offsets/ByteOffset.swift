@@ -38,7 +38,12 @@ public enum ByteOffset {
 
     /// Where to start reading `file`, which is not ``unchanged(file:source:state:)``.
     static func start(file: MatchedFile, descriptor: Int32, source: String, state: CheckpointState, lines: Int = 1) -> Start {
-        guard let fingerprint = fingerprint(descriptor: descriptor, lines: lines) else { return .waiting }
+        start(file: file, descriptor: descriptor, source: source, state: state, fingerprint: fingerprint(descriptor: descriptor, lines: lines))
+    }
+
+    /// Where to start reading `file` known by `fingerprint` (nil: it has no identity yet).
+    static func start(file: MatchedFile, descriptor: Int32, source: String, state: CheckpointState, fingerprint: String?) -> Start {
+        guard let fingerprint else { return .waiting }
         let key = CheckpointState.fileKey(source: source, fingerprint: fingerprint)
         guard let position = state.files[key] else { return .read(key: key, fingerprint: fingerprint, offset: 0) }
         if position.offset > file.stat.size {

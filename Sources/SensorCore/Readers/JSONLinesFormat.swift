@@ -7,7 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-/// `format: jsonl`: one record a line, read with the `byte` offset strategy. Also the lines of
+/// `format: jsonl`: one record a line, read with the `byte` offset strategy (from zstd frames
+/// with `jsonl.compression: zstd`: ``ZstdFramesReader``). Also the lines of
 /// `format: text` read with `byte` (an append-only log in Markdown): each non-blank line a text
 /// record at its byte offset.
 public enum JSONLinesFormat: RecordFormatPlugin {
@@ -26,6 +27,23 @@ public enum JSONLinesFormat: RecordFormatPlugin {
             return OneUpdateReader(update: .file(key: key, position), source: source)
         }
         let descriptor = try ReadError.openListed(file, followSymlinks: context.declaration.followSymlinks)
+        if context.declaration.compression == .zstd {
+            switch ByteOffset.start(file: file, descriptor: descriptor, source: source, state: state,
+                                    fingerprint: ZstdFramesReader.fingerprint(descriptor: descriptor)) {
+            case .waiting:
+                close(descriptor)
+                return nil
+            case .read(let key, let fingerprint, let offset):
+                let logical = offset == 0 ? 0 : state.files[key]?.logical ?? 0
+                do {
+                    return try ZstdFramesReader(file: file, descriptor: descriptor, key: key, fingerprint: fingerprint,
+                                                offset: offset, logical: logical, context: context)
+                } catch {
+                    close(descriptor)
+                    throw error
+                }
+            }
+        }
         switch ByteOffset.start(file: file, descriptor: descriptor, source: source, state: state,
                                 lines: context.declaration.fingerprintLines) {
         case .waiting:
@@ -67,20 +85,17 @@ final class JSONLinesReader: RecordReader {
     let key: String
     let fingerprint: String
     let context: ReadContext
-    let locatorPrefix: [UInt8]
+    var emitter: LineEmitter
     let maxRecord: Int
     /// The most of one line the buffer holds: past it the line is spooled or, without a spool
     /// directory, cut at `maxRecord`.
     let bufferLimit: Int
-    let stripNul: Bool
 
     /// File offset of `buffer[0]`.
     var bufferOffset: Int64
     var buffer: [UInt8]
     var filled = 0
     var atEnd = false
-    /// A private key split over lines is redacted in each of them.
-    var redactionCarry = RedactionCarry()
 
     init(file: MatchedFile, descriptor: Int32, key: String, fingerprint: String, offset: Int64, context: ReadContext) {
         self.file = file
@@ -91,20 +106,11 @@ final class JSONLinesReader: RecordReader {
         self.bufferOffset = offset
         self.maxRecord = context.declaration.maxRecordBytes
         self.bufferLimit = context.spoolDirectory == nil ? maxRecord + 1 : min(context.spoolThreshold, maxRecord + 1)
-        self.stripNul = context.declaration.stripNul
+        self.emitter = LineEmitter(file: file, fingerprint: fingerprint, context: context)
         // Room for what the file holds now (a small file gets a small buffer), at most 1 MiB to start.
         let remaining = max(0, file.stat.size - offset)
         let size = min(1 << 20, bufferLimit, Int(remaining) + 4096)
         self.buffer = [UInt8](unsafeUninitializedCapacity: size) { _, count in count = size }
-        var locator: [UInt8] = []
-        locator.append("\"path\":")
-        locator.appendJSONString(context.displayPath(file.path))
-        locator.append(",\"file_id\":\"")
-        locator.append(utf8: fingerprint)
-        locator.append("\",\"device_inode\":\"")
-        locator.append(utf8: file.stat.deviceInode)
-        locator.append("\"")
-        self.locatorPrefix = locator
     }
 
     deinit {
@@ -215,7 +221,7 @@ final class JSONLinesReader: RecordReader {
                 flags.truncated = true
                 flags.originalLength = originalLength
                 buffer.withUnsafeBytes { raw in
-                    emit(UnsafeRawBufferPointer(rebasing: raw[0..<maxRecord]), offset: bufferOffset, length: originalLength,
+                    emitter.emit(UnsafeRawBufferPointer(rebasing: raw[0..<maxRecord]), offset: bufferOffset, length: originalLength,
                          flags: flags, into: &chunk)
                 }
                 chunk.inputBytes += Int64(originalLength + 1)
@@ -235,7 +241,7 @@ final class JSONLinesReader: RecordReader {
         let lineStart = bufferOffset
         var nulStripped = false
         var lead = 0
-        while lead < filled, isBlank(buffer[lead]) {
+        while lead < filled, emitter.isBlank(buffer[lead]) {
             if buffer[lead] == 0 { nulStripped = true }
             lead += 1
         }
@@ -290,7 +296,7 @@ final class JSONLinesReader: RecordReader {
             }
             guard count == step else { break }
             for index in stride(from: step - 1, through: 0, by: -1) {
-                guard isBlank(buffer[index]) else { break trimming }
+                guard emitter.isBlank(buffer[index]) else { break trimming }
                 if buffer[index] == 0 { nulStripped = true }
                 trimmedEnd -= 1
             }
@@ -302,11 +308,7 @@ final class JSONLinesReader: RecordReader {
         if buffer.count > 1 << 20 { buffer = [UInt8](unsafeUninitializedCapacity: 1 << 20) { _, count in count = 1 << 20 } }
         guard trimmedEnd > recordStart else { return }  // blank line: not a record
 
-        var locator = locatorPrefix
-        locator.append(",\"offset\":")
-        locator.appendDecimal(lineStart)
-        locator.append(",\"length\":")
-        locator.appendDecimal(length)
+        let locator = emitter.locator(offset: lineStart, length: length)
         let spooler = RecordSpooler(directory: directory, writer: context.writer, redactor: context.redactor)
         chunk.spooled = try spooler.spool(source: file.path, id: id.finalize(), locator: locator,
                                           length: Int(trimmedEnd - recordStart), expectJSON: context.declaration.format != .text,
@@ -315,44 +317,10 @@ final class JSONLinesReader: RecordReader {
         }
     }
 
-    /// What is trimmed around a record: spaces, tabs, carriage returns, and NULs when the
-    /// source says `strip_nul`.
-    private func isBlank(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0D || (stripNul && byte == 0)
-    }
-
     private func emitLine(in range: Range<Int>, into chunk: inout EnvelopeChunk) {
         buffer.withUnsafeBytes { raw in
-            emit(UnsafeRawBufferPointer(rebasing: raw[range]), offset: bufferOffset + Int64(range.lowerBound),
+            emitter.emit(UnsafeRawBufferPointer(rebasing: raw[range]), offset: bufferOffset + Int64(range.lowerBound),
                  length: range.count, flags: RecordFlags(), into: &chunk)
         }
-    }
-
-    private func emit(_ line: UnsafeRawBufferPointer, offset: Int64, length: Int, flags: RecordFlags,
-                      into chunk: inout EnvelopeChunk) {
-        var flags = flags
-        var lower = 0
-        var upper = line.count
-        while lower < upper, isBlank(line[lower]) {
-            if line[lower] == 0 { flags.nulStripped = true }
-            lower += 1
-        }
-        while upper > lower, isBlank(line[upper - 1]) {
-            if line[upper - 1] == 0 { flags.nulStripped = true }
-            upper -= 1
-        }
-        guard lower < upper else { return }  // blank line: not a record
-
-        var id = RecordID(device: context.writer.device, scope: fingerprint)
-        id.update(offset)
-        id.update(line)
-        var locator = locatorPrefix
-        locator.append(",\"offset\":")
-        locator.appendDecimal(offset)
-        locator.append(",\"length\":")
-        locator.appendDecimal(length)
-        context.writer.appendRaw(to: &chunk, id: id.finalize(), locator: locator,
-                                 bytes: UnsafeRawBufferPointer(rebasing: line[lower..<upper]), expectJSON: context.declaration.format != .text,
-                                 flags: flags, redactor: context.redactor, carry: &redactionCarry)
     }
 }

@@ -172,6 +172,8 @@ public struct SourceDeclaration: Sendable, Equatable, Identifiable {
     public var deniedKeys: [String]
     public var deniedColumns: [String]
     public var stripNul: Bool
+    /// `format: jsonl`: how the file's bytes hold its lines (plain, or zstd frames).
+    public var compression = LineCompression.none
     public var sqlite: SQLiteOptions?
     /// The only fields of a JSON document that leave (see ``FieldProjection``); nil: the whole document.
     public var fields: FieldProjection?
@@ -203,6 +205,15 @@ public struct SourceDeclaration: Sendable, Equatable, Identifiable {
         self.deniedColumns = []
         self.stripNul = true
     }
+}
+
+/// How a `format: jsonl` file holds its lines.
+public enum LineCompression: String, Sendable, CaseIterable {
+    /// Plain lines.
+    case none
+    /// A concatenation of zstd frames (RFC 8878), each holding whole lines, appended one
+    /// frame at a time: a frame is read once it is complete.
+    case zstd
 }
 
 /// The operating systems a declaration can name.

@@ -45,6 +45,14 @@ struct SourceDecoder {
         declaration.deniedKeys = node["deny"]?["keys"]?.strings ?? []
         declaration.deniedColumns = node["deny"]?["columns"]?.strings ?? []
         declaration.stripNul = node["jsonl"]?["strip_nul"]?.bool ?? true
+        if let compression = node["jsonl"]?["compression"] {
+            if let value = compression.string.flatMap(LineCompression.init(rawValue:)) {
+                declaration.compression = value
+            }
+            if format != .jsonl {
+                problems.append(ConfigProblem(compression.location, field: "\(id).jsonl.compression", "compression applies to format: jsonl files"))
+            }
+        }
         declaration.identity = node["identity"]?.bool ?? false
         if let fieldsNode = node["fields"] {
             do {

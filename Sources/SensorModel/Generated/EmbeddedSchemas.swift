@@ -457,7 +457,8 @@ public enum EmbeddedSchemas {
           "type": "object",
           "additionalProperties": false,
           "properties": {
-            "strip_nul": {"type": "boolean", "default": true, "description": "Remove NUL padding around a line before deciding whether it is JSON."}
+            "strip_nul": {"type": "boolean", "default": true, "description": "Remove NUL padding around a line before deciding whether it is JSON."},
+            "compression": {"enum": ["none", "zstd"], "default": "none", "description": "zstd: the file is a concatenation of zstd frames (RFC 8878), each holding whole lines, appended a frame at a time. A frame is read once it is complete (a torn last frame waits); a record's locator offset and length are its place in the decompressed lines, and its file identity is the first frame's fingerprint."}
           }
         },
         "sqlite": {
