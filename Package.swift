@@ -182,10 +182,10 @@ let package = Package(
         ),
 
         // Shared by the test targets: temporary homes laid out from ../shared/fixtures, process helpers.
-        .target(name: "SensorTestSupport", dependencies: ["SQLiteDB"], path: "Tests/SensorTestSupport"),
+        .target(name: "SensorTestSupport", dependencies: ["SQLiteDB", "CZstd"], path: "Tests/SensorTestSupport"),
 
         .testTarget(name: "SensorModelTests", dependencies: ["SensorModel", "SensorTestSupport", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "SensorCoreTests", dependencies: ["SensorCore", "SensorModel", "SQLiteDB", "SensorTestSupport", "CZstd"]),
+        .testTarget(name: "SensorCoreTests", dependencies: ["SensorCore", "SensorModel", "SQLiteDB", "SensorTestSupport"]),
         .testTarget(
             name: "IngestCoreTests",
             dependencies: [

@@ -1,5 +1,5 @@
-import CZstd
 import Foundation
+import SensorTestSupport
 import Testing
 @testable import SensorCore
 
@@ -25,19 +25,7 @@ import Testing
         max_record_bytes: 4096
     """
 
-    /// One checksummed zstd frame holding `lines`, each ended by a newline.
-    static func frame(_ lines: [String]) -> [UInt8] {
-        let text = Array(lines.map { $0 + "\n" }.joined().utf8)
-        let context = ZSTD_createCCtx()!
-        defer { ZSTD_freeCCtx(context) }
-        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
-        var out = [UInt8](repeating: 0, count: ZSTD_compressBound(text.count))
-        let size = out.withUnsafeMutableBytes { destination in
-            text.withUnsafeBytes { ZSTD_compress2(context, destination.baseAddress, destination.count, $0.baseAddress, $0.count) }
-        }
-        precondition(ZSTD_isError(size) == 0)
-        return Array(out[0..<size])
-    }
+    static func frame(_ lines: [String]) -> [UInt8] { ZstdFrame.of(lines) }
 
     static let header = #"{"type":"session","version":0,"id":"s1","createdAt":1765000000000,"delegationDepth":0}"#
     static let turn = [#"{"type":"turn/start","seq":0,"time":1765000000001,"data":{"turn":0}}"#,

@@ -565,6 +565,101 @@ rules:
         personal: {test: {value: [free, free_trial, pro, pro_plus, ultra]}, when: {key: cursorAuth/stripeMembershipType}}
 
 """#),
+        ("deepseek-harness.yaml", #"""
+# DeepSeek Harness (sources.d/deepseek-harness.yaml). A log's first line is its header (`type:
+# session`: id, createdAt, cwd, a sub-agent's parentSession); every other line is an event
+# {type, seq, time (epoch ms), data} or a packed run of stream deltas. The conversation is in
+# the assembled events: `user/message` (a person's prompt, `source.kind: user`, or context a
+# plugin injected), `assistant/message` (text, reasoning and tool-call blocks, the model and
+# provider that wrote it, the step's usage: disjoint counts, input leaving the cache out) and
+# `tool/result` (a call's result blocks, and its error). The deltas (`assistant/chunk` and the
+# `*-chunks` rows) repeat what the assembled message holds: skipped. The session is its
+# folder (the session id, path-encoded; a UUID is itself).
+kinds: [deepseek-harness.event]
+type: type
+session:
+  id: $path|parent
+rules:
+  - when: {type: session}
+    timestamp: createdAt
+    session: {project: cwd, parent: parentSession, started_at: createdAt}
+  - when: {type: session/title}
+    timestamp: time
+    session: {title: data.title}
+  - when: {type: request/context}
+    timestamp: time
+    session: {model: data.model}
+  # What the person typed.
+  - when: {type: user/message, data.source.kind: user}
+    timestamp: time
+    message:
+      id: data.id
+      role: {value: user}
+      text: "data.content[type=text].text"
+  # Workspace instructions, catalogs and state snapshots a plugin put before the model: not words
+  # of the conversation (understood, not kept).
+  - when: {type: user/message, data.source.form: [instructions, catalog, snapshot]}
+    skip: true
+  # Notices, relayed messages, recalled material and goal rounds a plugin added: shown as such.
+  - when: {type: user/message}
+    timestamp: time
+    message:
+      id: data.id
+      role: {value: system}
+      text: "data.content[type=text].text"
+  - when: {type: assistant/message}
+    timestamp: time
+    messages:
+      - when: {"data.message.content[type=reasoning].text": {exists: true}}
+        id: {concat: [data.message.id, {value: reasoning}], separator: ":"}
+        role: {value: assistant}
+        kind: {value: thinking}
+        thinking: "data.message.content[type=reasoning].text"
+        model: data.message.source.model
+      - id: data.message.id
+        role: {value: assistant}
+        text: "data.message.content[type=text].text"
+        model: data.message.source.model
+    tool_calls:
+      - each: "data.message.content[type=tool-call]"
+        id: id
+        name: name
+        input: arguments
+        started_at: $parent.time
+    usage:
+      - when: {data.usage: {exists: true}}
+        model: data.message.source.model
+        input: data.usage.inputTokens
+        output: data.usage.outputTokens
+        cache_read: data.usage.cacheReadTokens
+        cache_write: data.usage.cacheWriteTokens
+        reasoning: data.usage.reasoningTokens
+  - when: {type: tool/result}
+    timestamp: time
+    message:
+      id: data.message.id
+      role: {value: tool}
+      kind: {value: tool_result}
+      text: "data.message.content[0].content[type=text].text"
+    tool_calls:
+      - id: ["data.message.content[0].toolCallId", data.message.source.callId]
+        result: "data.message.content[0].content[type=text].text"
+        error: {test: {any: [{data.error: {exists: true}}, {"data.message.content[0].isError": true}]}}
+        ended_at: time
+        of_message: false
+  # The run's bookkeeping and the stream's deltas: understood, nothing to keep.
+  - when:
+      type: [turn/start, turn/end, step/start, step/end, assistant/chunk, text-chunks, reasoning-chunks,
+             tool-call-chunks, tool/call, todo/write, request/header, session/end-seed, session/title-llm-request,
+             approval/asked, approval/decided, approval/policy, permission/preset, sandbox/mode, plan/mode,
+             agent-preset/selected, goal/change, schedule/change, hook/invoked, hook/result, llm/retry,
+             llm/retry-started, command/run, command/done, compaction/start, compaction/end, compaction/prune,
+             compaction/summary, feedback/record, subagent/descriptor, team/member, team/task, session/event,
+             tool/code-dispatch, tool/code-dispatch-start, tool-workflow/agent-start, tool-workflow/agent-end,
+             tool-workflow/run-start, tool-workflow/run-end, web/deepseek-search-llm-request]
+    skip: true
+
+"""#),
         ("deepseek-tui.yaml", #"""
 # DeepSeek TUI / CodeWhale (sources.d/deepseek-tui.yaml; session_manager.rs's SavedSession,
 # models.rs's Message and ContentBlock). A document is a session: metadata, then messages[] of

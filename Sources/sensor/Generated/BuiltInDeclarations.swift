@@ -869,6 +869,42 @@ sources:
     offset: byte
 
 """#),
+        ("deepseek-harness.yaml", #"""
+# DeepSeek Harness (`dsh`; deepseek-ai/deepseek-harness, its session-persistence-jsonl package
+# and docs/subsystems/session.md, persistence.md). One append-only log a session, in a folder
+# per project and per session: ${DSH_HOME:-~/.dsh}/sessions/--<project path, separators as
+# ->--/<session id>/session.jsonl.zstd (`_no-cwd` for a session without a folder). By default
+# the log is zstd frames, one checksummed frame for the header line and one per write (a
+# turn's events): read a whole frame at a time (`jsonl.compression: zstd`); a deployment
+# configured `compression: none` writes the same lines plain, as session.jsonl.
+sources:
+  - id: deepseek-harness.sessions
+    name: DeepSeek Harness session logs
+    tool: deepseek-harness
+    kind: deepseek-harness.event
+    priority: 120
+    roots:
+      default: ["${DSH_HOME:-~/.dsh}/sessions"]
+      windows: ["${DSH_HOME:-${USERPROFILE}/.dsh}/sessions"]
+    include: ["*/*/session.jsonl.zstd"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+    jsonl: {compression: zstd}
+  - id: deepseek-harness.plain-sessions
+    name: DeepSeek Harness session logs (uncompressed)
+    tool: deepseek-harness
+    kind: deepseek-harness.event
+    priority: 120
+    roots:
+      default: ["${DSH_HOME:-~/.dsh}/sessions"]
+      windows: ["${DSH_HOME:-${USERPROFILE}/.dsh}/sessions"]
+    include: ["*/*/session.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
         ("deepseek-tui.yaml", #"""
 # DeepSeek TUI, now CodeWhale (github.com/Hmbown/DeepSeek-TUI, crates/tui/src/session_manager.rs
 # and models.rs). A saved session is one pretty-printed JSON document, sessions/<id>.json, written
