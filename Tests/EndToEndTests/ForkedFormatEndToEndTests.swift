@@ -4,7 +4,7 @@ import Testing
 
 /// Tools that write another tool's format (forks that kept their parent's files): TraeX writes
 /// Codex's rollouts, OpenClaude Claude Code's transcripts, Oh My Pi Pi's sessions, Kimi Work
-/// Kimi Code's wire logs, QClaw OpenClaw's transcripts. Each is a declaration and a `read_as` line, no Swift. The same files
+/// Kimi Code's wire logs, QClaw and Kimi's bundled OpenClaw OpenClaw's transcripts. Each is a declaration and a `read_as` line, no Swift. The same files
 /// planted in the fork's folder and in the parent's give the same sessions, messages, calls and
 /// tokens (and the counts the test planted), named after the fork, never the parent; every line
 /// is stored once; the runtime's own sessions beside Kimi Work's conversations stay home.
@@ -34,6 +34,7 @@ import Testing
     ]
 
     static let qclawSessions = ["103d47df-5ad4-4d86-b2e5-98080dd2102a", "913d0f7b-8fa1-4578-9105-3ef6710cc9d0"]
+    static let kimiOpenClawSession = "kimi-f7b-8fa1-4578-9105-3ef6710cc9d0"
 
     static let kimiWorkRoot = ".config/kimi-desktop/daimon-share/daimon/runtime/kimi-code/home/sessions/\(KimiEndToEndTests.workDirHash)"
 
@@ -72,6 +73,13 @@ import Testing
             try DocumentedToolRun.writeLines([text.replacingOccurrences(of: id, with: copy).trimmingCharacters(in: .newlines)],
                       to: ".openclaw/agents/main/sessions/\(copy).jsonl", in: home)
         }
+        // Kimi's bundled OpenClaw: a transcript in its agents folder (the one its readers name),
+        // the parent's copy under another id.
+        let kimiSource = try String(contentsOf: openclaw.appendingPathComponent("\(qclawSessions[0]).jsonl"), encoding: .utf8)
+        for (id, folder) in [(kimiOpenClawSession, ".kimi_openclaw/agents/main/sessions"), ("kcopy" + kimiOpenClawSession.dropFirst(5), ".openclaw/agents/main/sessions")] {
+            try DocumentedToolRun.writeLines([kimiSource.replacingOccurrences(of: qclawSessions[0], with: id).trimmingCharacters(in: .newlines)],
+                                             to: "\(folder)/\(id).jsonl", in: home)
+        }
         // Kimi Work's runtime keeps its own sessions beside the conversations: a title it generated.
         try DocumentedToolRun.writeLines([#"{"type": "metadata", "protocol_version": "1.10"}"#,
                    KimiEndToEndTests.record("TurnBegin", #"{"user_input": "PLANTED-RUNTIME-PROMPT"}"#, at: 1_764_840_901)],
@@ -105,6 +113,7 @@ import Testing
         #expect(try await DocumentedToolRun.matchedFiles(source: "kimi-work.wire", home: home) == 2, "the conversation and its sub-agent, not the runtime's title session")
         #expect(try await DocumentedToolRun.matchedFiles(source: "kimi-work.state", home: home) == 1)
         #expect(try await DocumentedToolRun.matchedFiles(source: "qclaw.transcripts", home: home) == 2, "agents/ and assets/static/agents/")
+        #expect(try await DocumentedToolRun.matchedFiles(source: "kimi-openclaw.transcripts", home: home) == 1)
 
         let server = try await scratch.server(kind)
         defer { server.stop() }
@@ -117,8 +126,10 @@ import Testing
         let listed = try await NormalizationEndToEndTests.allSessions(server)
         func sessions(of tool: String) -> [[String: Any]] { listed.filter { $0["tool"] as? String == tool } }
         // Each fork's sessions look exactly like its parent's of the same files, under its own name.
-        for (fork, parent) in [("traex", "codex"), ("openclaude", "claude-code"), ("omp", "pi"), ("kimi-work", "kimi"), ("qclaw", "openclaw")] {
-            let forks = sessions(of: fork), parents = sessions(of: parent)
+        // (OpenClaw's sessions are the copies of QClaw's, `copy-…`, and of Kimi's, `kcopy…`.)
+        for (fork, parent, copies) in [("traex", "codex", ""), ("openclaude", "claude-code", ""), ("omp", "pi", ""), ("kimi-work", "kimi", ""),
+                                       ("qclaw", "openclaw", "copy-"), ("kimi-openclaw", "openclaw", "kcopy")] {
+            let forks = sessions(of: fork), parents = sessions(of: parent).filter { ($0["native_id"] as? String ?? "").hasPrefix(copies) }
             #expect(!forks.isEmpty && forks.count == parents.count, "\(fork): \(forks.count), \(parent): \(parents.count)")
             #expect(Set(forks.map(Self.shape)) == Set(parents.map(Self.shape)), "\(fork) against \(parent)")
         }
@@ -161,7 +172,7 @@ import Testing
 
         // Nothing the parents' normalisers do not understand, under any fork's name.
         let drift = try #require(try await NormalizationEndToEndTests.get(server, "/api/v1/drift") as? [String: Any])
-        let forkDrift = (drift["drift"] as? [[String: Any]] ?? []).filter { ["traex", "openclaude", "omp", "kimi-work", "qclaw"].contains($0["tool"] as? String ?? "") }
+        let forkDrift = (drift["drift"] as? [[String: Any]] ?? []).filter { ["traex", "openclaude", "omp", "kimi-work", "qclaw", "kimi-openclaw"].contains($0["tool"] as? String ?? "") }
         #expect(forkDrift.isEmpty, "\(forkDrift)")
     }
 }

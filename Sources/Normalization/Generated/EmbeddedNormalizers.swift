@@ -1328,6 +1328,13 @@ rules:
         cost: cost
 
 """#),
+        ("kimi-openclaw.yaml", #"""
+# Kimi's bundled OpenClaw (sources.d/kimi-openclaw.yaml) writes OpenClaw's transcript lines:
+# OpenClaw's mapping reads them, and what it makes names kimi-openclaw.
+tool: kimi-openclaw
+read_as: {kimi-openclaw.transcript: openclaw.transcript}
+
+"""#),
         ("kimi-work.yaml", #"""
 # Kimi Work (sources.d/kimi-work.yaml) keeps Kimi Code's wire records and state: Kimi's mapping reads
 # them, and what it makes names kimi-work.

@@ -1365,6 +1365,31 @@ sources:
     offset: snapshot
 
 """#),
+        ("kimi-openclaw.yaml", #"""
+# Kimi's bundled OpenClaw (Moonshot's packaged OpenClaw, set up from Kimi): OpenClaw's agent
+# transcripts under its own folder, ~/.kimi_openclaw/agents/<agent>/sessions/ (the folder the
+# readers that know it name; Moonshot publishes none). Read as OpenClaw's transcripts
+# (normalizers.d/kimi-openclaw.yaml), the sessions named kimi-openclaw.
+sources:
+  - id: kimi-openclaw.transcripts
+    name: Kimi OpenClaw agent transcripts
+    tool: kimi-openclaw
+    kind: kimi-openclaw.transcript
+    priority: 150
+    roots:
+      default: ["~/.kimi_openclaw"]
+      windows: ["${USERPROFILE}/.kimi_openclaw"]
+    # Live transcripts and their /reset and delete archives, as OpenClaw's (sources.d/openclaw.yaml).
+    include:
+      - "agents/*/sessions/*.jsonl"
+      - "agents/*/sessions/*.jsonl.reset.*"
+      - "agents/*/sessions/*.jsonl.deleted.*"
+    exclude: ["*.checkpoint.*.jsonl", "*.trajectory.jsonl", "*.lock", "*.zst", "*.jsonl.bak.*"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
         ("kimi-work.yaml", #"""
 # Kimi Work (Kimi's desktop app): its agent runtime is Kimi Code's kernel, and each conversation
 # is a Kimi Code session folder (wire.jsonl, the same wire records as the CLI's; see
