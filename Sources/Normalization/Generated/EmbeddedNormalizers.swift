@@ -2786,5 +2786,69 @@ rules:
         cache_write: "$record.data|base64|zstd|json.cumulative_token_usage.cache_creation_input_tokens"
 
 """#),
+        ("zencoder.yaml", #"""
+# Zencoder (sources.d/zencoder.yaml). A session a file, named by its id. The header names the
+# model and, for a continuation or a sub-agent, the session it came from; the working folder
+# appears only in the system prompt's environment block ("Working directory: …"), which is
+# read for it and not kept as words. A person's words are a user message's untagged or
+# `user-input` text blocks (blocks tagged as instructions or reminders are Zencoder's own);
+# answers carry text, reasoning and tool-call blocks; `tool` messages the results. No tokens
+# are recorded.
+kinds: [zencoder.session]
+type: role
+session:
+  id: $path|stem
+rules:
+  - when: {role: {exists: false}, id: {exists: true}}
+    remember: {model: modelId}
+    timestamp: createdAt
+    session:
+      model: modelId
+      parent: {path: parentId, when: {parentId: {matches: "."}}}
+      started_at: createdAt
+      ended_at: updatedAt
+  - when: {role: system}
+    timestamp: createdAt
+    session:
+      project: {path: content, when: {content: {contains: "Working directory:"}}, remove: "(?s)^.*?Working directory:[ \\t]*|[\\r\\n].*$"}
+  - when: {role: user}
+    timestamp: createdAt
+    message:
+      role: {value: user}
+      text: ["content[type=text][tag=user-input].text",
+             "content[type=text][tag!=instructions][tag!=system-reminder][tag!=todo-reminder].text", content]
+  - when: {role: assistant}
+    timestamp: createdAt
+    messages:
+      - when: {"content[type=reasoning].text": {exists: true}}
+        id: {concat: [{concat: [$position]}, {value: thinking}], separator: ":"}
+        role: {value: assistant}
+        kind: {value: thinking}
+        thinking: "content[type=reasoning].text"
+        model: $memory.model
+      - role: {value: assistant}
+        text: "content[type=text].text"
+        model: $memory.model
+    tool_calls:
+      - each: "content[type=tool-call]"
+        id: toolCallId
+        name: toolName
+        input: input
+        started_at: $parent.createdAt
+  - when: {role: tool}
+    timestamp: createdAt
+    tool_calls:
+      - each: "content[type=tool-result]"
+        id: toolCallId
+        name: toolName
+        result: "content[type=text].text"
+        error: isError
+        ended_at: $parent.createdAt
+        of_message: false
+  # The end of a turn: understood, nothing to keep.
+  - when: {role: finish}
+    skip: true
+
+"""#),
     ]
 }

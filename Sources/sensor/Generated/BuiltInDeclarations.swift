@@ -2846,6 +2846,28 @@ sources:
       columns: {data: base64}
 
 """#),
+        ("zencoder.yaml", #"""
+# Zencoder (its CLI and IDE agents; no published schema). One JSONL file a session in
+# ~/.zencoder/sessions/<session id>.jsonl, appended as it goes: a header line (id, chatId,
+# modelId, parentId and creationReason for a continuation or sub-agent, createdAt, updatedAt),
+# then messages {role: system | user | assistant | tool | finish, content, createdAt} in the AI
+# SDK's block shapes. The shapes as agentsview's Zencoder reader and its tests find them in
+# real files.
+sources:
+  - id: zencoder.sessions
+    name: Zencoder sessions
+    tool: zencoder
+    kind: zencoder.session
+    priority: 120
+    roots:
+      default: ["${ZENCODER_DIR:-~/.zencoder/sessions}"]
+      windows: ["${ZENCODER_DIR:-${USERPROFILE}/.zencoder/sessions}"]
+    include: ["*.jsonl"]
+    format: jsonl
+    offset: byte
+    max_record_bytes: 67108864
+
+"""#),
     ]
 
     /// `packaging/*/*`: service unit templates, by file name.
