@@ -58,7 +58,7 @@ enum EmbeddedWeb {
   <tr class="device-row" data-device="{{device}}">
     <td><a href="{{link}}">{{#host}}<strong class="host">{{host}}</strong><br>{{/host}}{{device}}</a>{{#system}}<br><span class="muted system">{{system}}</span>{{/system}}{{#user}}<br><span class="muted user">{{user}}</span>{{/user}}{{#person}}<br><span class="person">{{person}}</span>{{/person}}{{#firstSeen}}<br><span class="muted">since {{firstSeen}}</span>{{/firstSeen}}{{#enrolledBy}}<br><span class="muted enrolled">enrolled by {{enrolledBy}}</span>{{/enrolledBy}}</td><td>{{tools}}</td><td>{{sensor}}</td><td class="num">{{envelopes}}</td>
     <td>{{lastReceived}}</td><td>{{behind}}</td>
-    <td><svg class="spark" viewBox="0 0 {{sparkWidth}} 24" role="img" aria-label="envelopes per day">{{#spark}}<rect x="{{x}}" y="{{y}}" width="{{width}}" height="{{height}}"><title>{{day}}: {{count}}</title></rect>{{/spark}}</svg></td>
+    <td><svg class="spark" viewBox="0 0 {{sparkWidth}} 24" role="img" aria-label="envelopes per day">{{{sparkBars}}}</svg></td>
     <td class="redactions">{{redactions}}</td>
   </tr>
   {{/rows}}

@@ -479,12 +479,7 @@ package struct ExplorerHandler: Sendable {
         let machines = Dictionary(described.map { ($0.device, $0) }, uniquingKeysWith: { first, _ in first })
         // A reader who may not see everyone's figures sees only the devices of those it may.
         let rows = devices.filter { access.people == nil || machines[$0.device] != nil }.map { device in
-            let peak = max(1, device.perDay.map(\.count).max() ?? 1)
-            let spark = device.perDay.enumerated().map { index, day in
-                let height = day.count == 0 ? 0 : max(1, 22 * Double(day.count) / Double(peak))
-                return DevicesPage.Spark(day: day.day, count: DisplayFormat.count(day.count), x: String(index * 6), y: UsageChart.number(23 - height),
-                                         width: "5", height: UsageChart.number(height))
-            }
+            let spark = DevicesPage.sparkBars(device.perDay)
             var behind = ""
             if let received = device.lastReceived.flatMap(DisplayFormat.date) {
                 behind = DisplayFormat.duration(seconds: now.timeIntervalSince(received)) + " ago"
@@ -496,7 +491,7 @@ package struct ExplorerHandler: Sendable {
             return DevicesPage.Row(device: device.device, link: "/sessions" + DisplayFormat.query([("device", device.device)]),
                                    tools: device.tools.joined(separator: ", "), sensor: machines[device.device]?.sensorVersion ?? "—",
                                    envelopes: DisplayFormat.count(device.envelopes), lastReceived: DisplayFormat.time(device.lastReceived),
-                                   behind: behind, sparkWidth: days * 6, spark: spark,
+                                   behind: behind, sparkWidth: days * 6, sparkBars: spark,
                                    redactions: NormalizedReader.redactionLine(redacted[device.device] ?? []) ?? "",
                                    host: machine?.host ?? "",
                                    system: [machine?.os, machine?.osVersion].compactMap { $0 }.joined(separator: " "),

@@ -213,7 +213,6 @@ package struct SearchPage {
 }
 
 package struct DevicesPage {
-    package struct Spark { var day: String; var count: String; var x: String; var y: String; var width: String; var height: String }
     package struct Row {
         package var device: String
         package var link: String
@@ -223,7 +222,8 @@ package struct DevicesPage {
         var lastReceived: String
         package var behind: String
         var sparkWidth: Int
-        package var spark: [Spark]
+        /// The bars of envelopes per day, as SVG (``DevicesPage/sparkBars(_:)``).
+        package var sparkBars: String
         /// "2 secrets redacted: aws-access-token, generic-secret", or empty.
         package var redactions: String
         /// What its sensor says of the machine: host name, system, account, since when.
@@ -240,6 +240,21 @@ package struct DevicesPage {
     package var nav = Navigation(devices: true)
     package var days: Int
     package var rows: [Row]
+
+    /// One bar a day, scaled to the busiest, each titled with its day and count: SVG written
+    /// here rather than by the template (a thousand devices' fourteen bars were most of the
+    /// page's lookups). Only dates and numbers made here go in, escaped all the same.
+    package static func sparkBars(_ perDay: [(day: String, count: Int64)]) -> String {
+        let peak = max(1, perDay.map(\.count).max() ?? 1)
+        var svg = ""
+        svg.reserveCapacity(perDay.count * 72)
+        for (index, day) in perDay.enumerated() {
+            let height = day.count == 0 ? 0 : max(1, 22 * Double(day.count) / Double(peak))
+            svg += "<rect x=\"\(index * 6)\" y=\"\(UsageChart.number(23 - height))\" width=\"5\" height=\"\(UsageChart.number(height))\">"
+            svg += "<title>\(HTMLEscaping().escapeText(day.day)): \(DisplayFormat.count(day.count))</title></rect>"
+        }
+        return svg
+    }
 }
 
 package struct DriftPage {
@@ -380,7 +395,7 @@ extension DevicesPage.Row: MustacheParent {
         case "lastReceived": return lastReceived
         case "behind": return behind
         case "sparkWidth": return sparkWidth
-        case "spark": return spark
+        case "sparkBars": return sparkBars
         case "redactions": return redactions
         case "host": return host
         case "system": return system
@@ -393,19 +408,6 @@ extension DevicesPage.Row: MustacheParent {
     }
 }
 
-extension DevicesPage.Spark: MustacheParent {
-    package func child(named name: String) -> Any? {
-        switch name {
-        case "day": return day
-        case "count": return count
-        case "x": return x
-        case "y": return y
-        case "width": return width
-        case "height": return height
-        default: return nil
-        }
-    }
-}
 
 extension PeoplePage.Row: MustacheParent {
     package func child(named name: String) -> Any? {

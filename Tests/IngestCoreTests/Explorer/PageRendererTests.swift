@@ -19,9 +19,10 @@ import Testing
     @Test func everyTemplateEscapesWithIt() throws {
         for (name, text) in EmbeddedWeb.templates {
             #expect(text.contains("{{% CONTENT_TYPE: HTML_ESCAPED }}"), "web/templates/\(name).mustache")
-            // The one value written as it is: an assistant's Markdown as MarkdownRendering makes it
-            // (text escaped before Ink reads it; MarkdownRenderingTests, ExplorerBrowserTests).
-            let unescaped = text.replacingOccurrences(of: "{{{markdown}}}", with: "")
+            // The values written as they are: an assistant's Markdown as MarkdownRendering makes it
+            // (text escaped before Ink reads it; MarkdownRenderingTests, ExplorerBrowserTests), and
+            // a device's bars per day, SVG of dates and numbers the server made (below).
+            let unescaped = text.replacingOccurrences(of: "{{{markdown}}}", with: "").replacingOccurrences(of: "{{{sparkBars}}}", with: "")
             #expect(!unescaped.contains("{{{") && !unescaped.contains("{{&"), "web/templates/\(name).mustache writes a value unescaped")
         }
         _ = PageRenderer()
@@ -30,6 +31,16 @@ import Testing
         #expect(html.contains("<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>"))
         #expect(html.contains("<p>&quot;quoted&quot; &amp; &#39;single&#39;</p>"))
         #expect(!html.contains("<script>"))
+    }
+
+    /// A device's bars are written by the server, one a day scaled to the busiest, and what
+    /// goes into them is escaped all the same.
+    @Test func aDevicesBarsAreOneADayScaledToTheBusiestAndEscaped() {
+        let bars = DevicesPage.sparkBars([("2026-12-01", 0), ("2026-12-02", 10), ("<script>", 5)])
+        #expect(bars == #"<rect x="0" y="23" width="5" height="0"><title>2026-12-01: 0</title></rect>"#
+                + #"<rect x="6" y="1" width="5" height="22"><title>2026-12-02: 10</title></rect>"#
+                + #"<rect x="12" y="12" width="5" height="11"><title>&lt;script&gt;: 5</title></rect>"#, "\(bars)")
+        #expect(DevicesPage.sparkBars([]).isEmpty)
     }
 
     @Test func aSnippetIsEscapedRunByRunWithTheMatchesMarked() {
