@@ -17,6 +17,19 @@ enum FileIO {
         }
     }
 
+    /// Fills `buffer` from `offset` as far as the file goes: the bytes read, fewer than asked at
+    /// its end or where a read fails (what was read by then is kept).
+    static func fill(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let count = pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset + Int64(filled)))
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            filled += count
+        }
+        return filled
+    }
+
     /// Writes all of `bytes`; false, with `errno` set, when the system refuses.
     static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var written = 0

@@ -97,15 +97,7 @@ public enum ByteOffset {
     static func anchor(descriptor: Int32, before offset: Int64) -> String {
         let length = Int(min(offset, anchorBytes))
         var buffer = [UInt8](repeating: 0, count: length)
-        var filled = 0
-        while filled < length {
-            let count = buffer.withUnsafeMutableBytes {
-                pread(descriptor, $0.baseAddress! + filled, length - filled, off_t(offset - Int64(length) + Int64(filled)))
-            }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            filled += count
-        }
+        let filled = buffer.withUnsafeMutableBytes { FileIO.fill(descriptor, $0, at: offset - Int64(length)) }
         return buffer.withUnsafeBytes { contentHash(UnsafeRawBufferPointer(rebasing: $0[0..<filled])) }
     }
 }

@@ -68,14 +68,8 @@ final class DocumentReader: RecordReader {
         }
         var id = RecordID(device: context.writer.device, scope: context.displayPath(file.path))
         id.update(hash)
-        var locator: [UInt8] = []
-        locator.append("\"path\":")
-        locator.appendJSONString(context.displayPath(file.path))
-        locator.append(",\"file_id\":\"")
-        locator.append(utf8: hash)
-        locator.append("\",\"device_inode\":\"")
-        locator.append(utf8: file.stat.deviceInode)
-        locator.append("\",\"offset\":0,\"length\":")
+        var locator = FileLocator.prefix(path: context.displayPath(file.path), fileID: hash, deviceInode: file.stat.deviceInode)
+        locator.append(",\"offset\":0,\"length\":")
         locator.appendDecimal(size)
         locator.append(",\"content_hash\":\"")
         locator.append(utf8: hash)

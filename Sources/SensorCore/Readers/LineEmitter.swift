@@ -17,15 +17,8 @@ struct LineEmitter {
         self.context = context
         self.fingerprint = fingerprint
         self.stripNul = context.declaration.stripNul
-        var locator: [UInt8] = []
-        locator.append("\"path\":")
-        locator.appendJSONString(context.displayPath(file.path))
-        locator.append(",\"file_id\":\"")
-        locator.append(utf8: fingerprint)
-        locator.append("\",\"device_inode\":\"")
-        locator.append(utf8: file.stat.deviceInode)
-        locator.append("\"")
-        self.locatorPrefix = locator
+        self.locatorPrefix = FileLocator.prefix(path: context.displayPath(file.path), fileID: fingerprint,
+                                                deviceInode: file.stat.deviceInode)
     }
 
     /// What is trimmed around a record: spaces, tabs, carriage returns, and NULs when the

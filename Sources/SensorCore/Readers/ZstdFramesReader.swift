@@ -214,13 +214,7 @@ final class ZstdFramesReader: RecordReader {
     /// of a larger one), or nil while the first frame is not whole.
     static func fingerprint(descriptor: Int32) -> String? {
         var buffer = [UInt8](repeating: 0, count: ByteOffset.fingerprintBytes)
-        var filled = 0
-        while filled < buffer.count {
-            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, $0.count - filled, off_t(filled)) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            filled += count
-        }
+        let filled = buffer.withUnsafeMutableBytes { FileIO.fill(descriptor, $0, at: 0) }
         guard filled > 0 else { return nil }
         let size = buffer.withUnsafeBytes { ZSTD_findFrameCompressedSize($0.baseAddress, filled) }
         if ZSTD_isError(size) == 0 {
