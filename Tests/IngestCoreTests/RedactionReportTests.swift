@@ -12,10 +12,15 @@ import Testing
 /// `flags.redacted_by`, or from the marks older sensors leave; a batch sent twice counts once;
 /// read tokens of the tenant read it, nobody else; the values were never there.
 @Suite struct RedactionReportTests {
+    /// Yesterday and today (UTC, YYYY-MM-DD): the explorer shows the last fourteen days, so the
+    /// records are collected yesterday whatever day the test runs.
+    static let yesterday = String(ISO8601DateFormatter().string(from: Date().addingTimeInterval(-86_400)).prefix(10))
+    static let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+
     static func claudeLine(_ text: String, session: String = "s-keys", uuid: String = UUID().uuidString, flags: String) -> String {
         let record = #"{"type":"user","sessionId":"\#(session)","uuid":"\#(uuid)","timestamp":"2026-11-24T19:02:03.000Z","message":{"role":"user","content":"\#(text)"}}"#
         return Envelopes.make(source: "claude-code.transcripts", kind: "claude-code.transcript", device: "d-laptop", record: record,
-                              extra: #""flags":\#(flags)"#)
+                              collectedAt: yesterday + "T19:02:03.120Z", extra: #""flags":\#(flags)"#)
     }
 
     @Test(arguments: StoreKind.available)
@@ -52,10 +57,10 @@ import Testing
                 let sums = try #require(try JSONSerialization.jsonObject(with: Data(buffer: answer.body)) as? [String: [[String: Any]]])["redactions"]
                 let byRule = Dictionary(uniqueKeysWithValues: (sums ?? []).map { ($0["rule"] as! String, $0["count"] as! Int) })
                 #expect(byRule == ["aws-access-token": 1, "generic-secret": 2, "github-token": 1], "\(sums ?? [])")
-                #expect((sums ?? []).allSatisfy { $0["day"] as? String == "2026-11-24" && $0["device"] as? String == "d-laptop" })
+                #expect((sums ?? []).allSatisfy { $0["day"] as? String == Self.yesterday && $0["device"] as? String == "d-laptop" })
                 #expect(String(buffer: try await get(IngestServer.Paths.redactions, other.read).body).contains("stripe-access-token"))
                 #expect(!String(buffer: try await get(IngestServer.Paths.redactions, other.read).body).contains("generic-secret"))
-                #expect(String(buffer: try await get(IngestServer.Paths.redactions + "?since=2026-11-25", reader.token).body) == #"{"redactions":[]}"#)
+                #expect(String(buffer: try await get(IngestServer.Paths.redactions + "?since=\(Self.today)", reader.token).body) == #"{"redactions":[]}"#)
                 #expect(try await get(IngestServer.Paths.redactions + "?since=yesterday", reader.token).status == .badRequest)
                 #expect(try await get(IngestServer.Paths.redactions, test.token).status == .forbidden, "a laptop's ingest token reads nothing")
                 #expect(try await client.execute(uri: IngestServer.Paths.redactions, method: .get).status == .unauthorized)

@@ -12,10 +12,10 @@ enum Envelopes {
     /// `extra` is appended as more top-level members (`"columns":{…}` for rows, or to break a rule).
     static func make(id: String = randomID(), source: String = "test.transcripts", kind: String = "test.transcript",
                      device: String = "d-test", record: String = #"{"type":"user","n":1}"#, encoding: String = "json",
-                     extra: String = "") -> String {
+                     collectedAt: String = "2026-11-24T19:02:03.120Z", extra: String = "") -> String {
         """
         {"schema_version":1,"id":"\(id)","source":"\(source)","kind":"\(kind)","device":"\(device)","sensor":"0.1.0",\
-        "collected_at":"2026-11-24T19:02:03.120Z","locator":{"path":"~/.test/s.jsonl","file_id":"f1","offset":0,"length":21},\
+        "collected_at":"\(collectedAt)","locator":{"path":"~/.test/s.jsonl","file_id":"f1","offset":0,"length":21},\
         "encoding":"\(encoding)","record":\(record)\(extra.isEmpty ? "" : "," + extra)}
         """
     }
