@@ -12,6 +12,7 @@ public enum FunctionResult {
     /// The argument, unchanged (no copy).
     case argument
     case null
+    case integer(Int64)
     /// UTF-8 text.
     case text([UInt8])
     case blob([UInt8])
@@ -53,6 +54,7 @@ extension Database {
             switch body.body(FunctionArgument(type: type, bytes: bytes)) {
             case .argument: sqlite3_result_value(context, value)
             case .null: sqlite3_result_null(context)
+            case .integer(let value): sqlite3_result_int64(context, value)
             case .text(let utf8):
                 // Never a null pointer: SQLite takes that for NULL.
                 (utf8.isEmpty ? [0] : utf8).withUnsafeBytes {

@@ -151,7 +151,7 @@ import Testing
 
     @Test func aDamagedFrameIsAnErrorNotAnEmptyEnvelope() throws {
         let custody = RawCustody()
-        var frame = custody.pack([ValidEnvelope(id: "x", source: "s", kind: "k", device: "d", json: Envelopes.make())])[0]
+        var frame = custody.pack([ValidEnvelope(id: "x", source: "s", kind: "k", device: "d", json: Envelopes.make())], tenant: 1).frames[0]
         frame[frame.count / 2] ^= 0xFF
         frame.removeLast(3)
         #expect(throws: (any Error).self) { try frame.withUnsafeBytes { try custody.unpack($0, with: Zstd.Decompressor()) } }

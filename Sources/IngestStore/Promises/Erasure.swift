@@ -47,8 +47,10 @@ public struct ErasureRecord: Codable, Sendable, Equatable {
     public var counts: [String: Int64]
 }
 
-/// The right to be forgotten: every raw envelope, normalised row, search entry, account, link
-/// and access-log mention of a person or device is deleted in one transaction; the figures are
+/// The right to be forgotten: every raw envelope, compression dictionary that learned from
+/// them, normalised row, search entry, account, link and access-log mention of a person or
+/// device is deleted in one transaction (the normalised text packed with a dictionary that
+/// learned from everyone's messages is packed again without it, then it goes too); the figures are
 /// kept as sums per day and model under the tenant's unattributed session, so totals do not
 /// change; the envelopes' ids are kept as tombstones, so a laptop resending them stores nothing
 /// (its batch is acknowledged as duplicates); and the erasure itself is recorded.
@@ -193,6 +195,8 @@ public enum Erasure {
         }
         let scope: [SQLiteValue] = [.integer(tenant)] + devices.map { .text($0) }
         let inDevices = "tenant_id = $1 AND device IN \(list(devices, from: 2))"
+        // The dictionaries that learned from the devices' words, before their envelopes.
+        statements += DictionaryRetirement.erasing(inDevices: inDevices, scope: scope)
         statements.append(
             SQLStatement("INSERT INTO erased_envelopes(tenant_id, id) SELECT tenant_id, id FROM raw_envelopes WHERE \(inDevices) ON CONFLICT DO NOTHING", scope))
         if store.dialect == .sqlite {
@@ -252,6 +256,8 @@ public enum Erasure {
 
         if store.dialect == .sqlite { _ = try await store.query(SQLStatement("PRAGMA secure_delete = ON")) }
         try await store.execute(statements)
+        // The normalised text packed with a dictionary that learned from anyone's messages.
+        if let raw = store as? any RawEnvelopeStore { _ = try await raw.repackRetiredDictionaries() }
         try await scrub(store)
         return report
     }
@@ -265,7 +271,7 @@ public enum Erasure {
             _ = try await store.query(SQLStatement("PRAGMA wal_checkpoint(TRUNCATE)"))
         case .postgres:
             _ = try await store.query(SQLStatement("""
-                VACUUM raw_envelopes, norm_messages, norm_tool_calls, norm_file_changes, norm_sessions, norm_usage, norm_accounts, access_log, people
+                VACUUM raw_envelopes, raw_dictionaries, norm_messages, norm_tool_calls, norm_file_changes, norm_sessions, norm_usage, norm_accounts, access_log, people
                 """))
         }
     }
@@ -333,6 +339,7 @@ public enum Erasure {
         }
         try await count("raw_envelopes", "SELECT count(*) FROM raw_envelopes WHERE \(inDevices)", scope)
         try await count("redaction_counts", "SELECT count(*) FROM raw_redactions WHERE \(inDevices)", scope)
+        try await count("compression_dictionaries", "SELECT count(*) FROM raw_dictionaries WHERE \(inDevices)", scope)
         try await count("accounts", "SELECT count(*) FROM norm_accounts WHERE \(inDevices)", scope)
         counts["devices"] = Int64(devices.count)
         counts["sessions"] = Int64(sessions.count)

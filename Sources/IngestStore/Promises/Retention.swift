@@ -3,9 +3,9 @@ import SQLiteDB
 
 /// How long a tenant keeps words and figures, and the legal holds that suspend deletion.
 ///
-/// Words (messages' text, tool calls' input and result, diffs, titles, and the raw envelopes
-/// they came from) and figures (usage rows and their daily sums, hence cost) have windows of
-/// their own: "keep the numbers for two years, the words for 90 days". A conversation's words go
+/// Words (messages' text, tool calls' input and result, diffs, titles, the raw envelopes
+/// they came from, and the compression dictionaries that learned from those) and figures
+/// (usage rows and their daily sums, hence cost) have windows of their own: "keep the numbers for two years, the words for 90 days". A conversation's words go
 /// once its last activity is older than the words window; a raw envelope once it was received
 /// longer ago than that (and normalised). Figures go by their own day. A hold on the tenant, a
 /// team or a person keeps everything of theirs, whatever the windows.
@@ -131,6 +131,11 @@ public enum Retention {
                 let cutoff = cutoff(days, before: now)
                 outcome.conversations = try await removeWords(tenant: policy.tenant, before: cutoff, in: store)
                 outcome.rawEnvelopes = try await removeRaw(tenant: policy.tenant, before: cutoff, in: store) + (droppedRaw[policy.tenant] ?? 0)
+                // Compression dictionaries whose samples are past the window leave with them.
+                var retiring = [DictionaryRetirement.retire(tenant: policy.tenant, samplesBefore: cutoff,
+                                                            unheld: unheld(tenant: "raw_dictionaries.tenant_id", device: "raw_dictionaries.device"))]
+                if outcome.conversations > 0 { retiring.append(DictionaryRetirement.retireText) }
+                try await store.execute(retiring)
             }
             if let days = policy.figuresDays {
                 let cutoff = cutoff(days, before: now)
@@ -139,6 +144,7 @@ public enum Retention {
             }
             outcomes.append(outcome)
         }
+        if let raw = store as? any RawEnvelopeStore { _ = try await raw.repackRetiredDictionaries() }
         return outcomes
     }
 

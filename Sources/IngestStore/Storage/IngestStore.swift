@@ -17,6 +17,9 @@ public protocol RawEnvelopeStore: Sendable {
     var custody: RawCustody { get }
     /// Loads the store's zstd dictionaries into ``custody`` (one trained by another server).
     func loadDictionaries() async throws
+    /// Makes again the frames made with retired dictionaries and deletes those
+    /// (``DictionaryRetirement``); returns how many were deleted.
+    func repackRetiredDictionaries() async throws -> Int
 }
 
 extension RawEnvelopeStore {

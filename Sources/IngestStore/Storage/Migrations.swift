@@ -117,6 +117,8 @@ package enum Migrations {
         Migration(version: 30, name: "raw custody's device, source and kind kept once per stream", statements: RawStreams.schema),
         Migration(version: 31, name: "the daily sums stand still during a whole reparse, summed once at its end",
                   statements: UsageByDay.pausedDuringReparse),
+        Migration(version: 32, name: "each zstd dictionary learns from one device's envelopes, and leaves with them",
+                  statements: DictionaryRetirement.schema(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -198,6 +200,8 @@ package enum Migrations {
         Migration(version: 25, name: "a reported row keeps the tool whose conversation it joins", statements: UsageIntoConversations.schema),
         Migration(version: 26, name: "the overview's leaders read along an index", statements: UsageByDay.leaderIndexes(.postgres)),
         Migration(version: 27, name: "long text kept compressed (by PostgreSQL itself: the same SQL as SQLite's)", statements: PackedText.identities),
+        Migration(version: 28, name: "each zstd dictionary learns from one device's envelopes, and leaves with them",
+                  statements: DictionaryRetirement.schema(.postgres)),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

@@ -7,6 +7,10 @@ import SQLiteDB
 /// ``RawCustody/trainAfter`` values (on the newest ones) and keeps it in `raw_dictionaries`
 /// under the name ``dictionarySource``; every frame names the dictionary it needs.
 ///
+/// The dictionary learns from every tenant's messages: an erasure retires it, as does a
+/// retention pass that removed words (``DictionaryRetirement``), and the text packed with it is
+/// packed again (``repack(retired:)``).
+///
 /// Two SQL functions, the same SQL on both stores: `pack_text(value)` (what is written) and
 /// `unpack_text(value)` (what is read: text as it was, whether or not it was packed). On
 /// SQLite they are defined on the store's connection; on PostgreSQL they return their
@@ -47,11 +51,15 @@ package final class PackedText {
         let packed = PackedText(custody: custody)
         try database.defineFunction("pack_text") { packed.pack($0) }
         try database.defineFunction("unpack_text") { packed.unpack($0) }
+        try database.defineFunction("packed_dictionary") { value in
+            guard value.type == .blob, Zstd.isFrame(value.bytes) else { return .null }
+            return .integer(Int64(Zstd.dictionaryID(ofFrame: value.bytes)))
+        }
     }
 
     func pack(_ value: FunctionArgument) -> FunctionResult {
         guard value.type == .text, value.bytes.count >= Self.threshold else { return .argument }
-        let frame = compressor.compress(value.bytes, dictionary: custody.compressionDictionary(for: Self.dictionarySource))
+        let frame = compressor.compress(value.bytes, dictionary: custody.compressionDictionary(for: .normalisedText))
         return frame.count < value.bytes.count ? .blob(frame) : .argument
     }
 
@@ -73,6 +81,14 @@ package final class PackedText {
     /// SQLite: the newest packed values, as written: what the dictionary is trained on.
     static let samples = [("norm_messages", "text"), ("norm_tool_calls", "result")].map { table, column in
         "SELECT unpack_text(\(column)) FROM \(table) WHERE typeof(\(column)) = 'blob' ORDER BY rowid DESC LIMIT \(RawCustody.sampleCount / 2)"
+    }
+
+    /// SQLite: the text packed with dictionary `$1` packed again (with the current dictionary,
+    /// none while the retired one was the current), a batch of rows at a time.
+    static let repackStatements = [("norm_messages", ["text"]), ("norm_tool_calls", ["input", "result"])].map { table, columns in
+        let chosen = columns.map { "packed_dictionary(\($0)) = $1" }.joined(separator: " OR ")
+        let sets = columns.map { "\($0) = CASE WHEN packed_dictionary(\($0)) = $1 THEN pack_text(unpack_text(\($0))) ELSE \($0) END" }
+        return "UPDATE \(table) SET \(sets.joined(separator: ", ")) WHERE rowid IN (SELECT rowid FROM \(table) WHERE \(chosen) LIMIT 2000)"
     }
 
     /// SQLite, migration 28: the text already stored packed, and the search index made again

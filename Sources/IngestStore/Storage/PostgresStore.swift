@@ -204,16 +204,44 @@ public final class PostgresStore: IngestStore {
         // for one another instead of deadlocking. (A volatile function in the
         // select list is evaluated after its ORDER BY.) The arrival lock, shared, lets the
         // normaliser wait for inserts in flight (rawEnvelopes).
-        let packed = custody.pack(envelopes).map { ByteBuffer(bytes: $0) }
-        let outcome = try await client.withTransaction(logger: logger) { connection in
+        var outcome: InsertOutcome?
+        for attempt in 0..<2 {
+            do {
+                outcome = try await insert(envelopes, packed: custody.pack(envelopes, tenant: origin.tenantID), from: origin)
+                break
+            } catch let error as PostgresTransactionError where attempt == 0 && error.closureError is RawCustody.RetiredDictionary {
+                // Retired or deleted since this server loaded them (an erasure or a retention
+                // pass, here or on another server): packed again with what the store holds now.
+                try await loadDictionaries()
+            }
+        }
+        for owner in custody.ownersWantingDictionary { try await trainDictionary(for: owner) }
+        return outcome ?? InsertOutcome(accepted: 0, duplicates: 0)
+    }
+
+    private func insert(_ envelopes: [ValidEnvelope], packed: (frames: [[UInt8]], dictionaries: [UInt32]),
+                        from origin: BatchOrigin) async throws -> InsertOutcome {
+        let frames = packed.frames.map { ByteBuffer(bytes: $0) }
+        let dictionaries = packed.dictionaries.map { Int64($0) }
+        return try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock_shared(\(Self.arrivalLock))", logger: self.logger)
+            if !dictionaries.isEmpty {
+                // Held until the commit: an erasure or retirement writing them waits for it, and
+                // one that wrote them first is seen here.
+                let live = try await connection.query("""
+                    SELECT count(*) FROM (SELECT id FROM raw_dictionaries WHERE id = ANY(\(dictionaries)) AND retired = 0 FOR SHARE) AS held
+                    """, logger: self.logger)
+                var count: Int64 = 0
+                for try await value in live.decode(Int64.self) { count = value }
+                guard count == dictionaries.count else { throw RawCustody.RetiredDictionary() }
+            }
             // Ids are claimed in raw_ids first (see RawPartitions): the envelopes whose id this
             // insert claimed are stored (the first of an id the batch holds twice), the rest are
             // repeats.
             let rows = try await connection.query("""
                 WITH batch AS (
                     SELECT * FROM unnest(\(envelopes.map(\.id))::text[], \(envelopes.map(\.source))::text[], \(envelopes.map(\.kind))::text[],
-                                         \(envelopes.map(\.device))::text[], \(packed)::bytea[], \(envelopes.map { Int64($0.bytes.count) })::int8[],
+                                         \(envelopes.map(\.device))::text[], \(frames)::bytea[], \(envelopes.map { Int64($0.bytes.count) })::int8[],
                                          \(envelopes.map { $0.path ?? "" })::text[])
                          WITH ORDINALITY AS batch(id, source, kind, device, envelope_zstd, envelope_bytes, locator_path, position)
                 ), claimed AS (
@@ -253,32 +281,35 @@ public final class PostgresStore: IngestStore {
             }
             return InsertOutcome(accepted: inserted.count, duplicates: envelopes.count - inserted.count)
         }
-        for source in custody.sourcesWantingDictionary { try await trainDictionary(for: source) }
-        return outcome
     }
 
-    /// Trains a zstd dictionary on the source's newest envelopes and keeps it (see
-    /// ``RawCustody``). Two servers may each train one: both are kept, frames name the one
-    /// they need.
-    private func trainDictionary(for source: String) async throws {
+    /// Trains a zstd dictionary on the owner's newest envelopes (its device's of its source)
+    /// and keeps it (see ``RawCustody``). Two servers may each train one: both are kept, frames
+    /// name the one they need.
+    private func trainDictionary(for owner: DictionaryOwner) async throws {
         let rows = try await client.query("""
-            SELECT \(unescaped: RawCustody.column(.postgres)) FROM raw_envelopes WHERE source = \(source)
-            ORDER BY seq DESC LIMIT \(RawCustody.sampleCount)
+            SELECT \(unescaped: RawCustody.column(.postgres)), received_at FROM raw_envelopes
+            WHERE tenant_id = \(owner.tenant) AND device = \(owner.device) AND source = \(owner.source)
+            ORDER BY received_at DESC LIMIT \(RawCustody.sampleCount)
             """, logger: logger)
         var samples: [String] = []
+        var oldest: Date?
         let decompressor = Zstd.Decompressor()
-        for try await stored in rows.decode(ByteBuffer.self) {
+        for try await (stored, received) in rows.decode((ByteBuffer, Date).self) {
             samples.append(try await envelopeText(.blob(Array(buffer: stored)), with: decompressor))
+            oldest = min(oldest ?? received, received)
         }
-        guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: source) }
-        try await execute([RawCustody.storeDictionary(dictionary, source: source)])
+        guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: owner) }
+        try await execute([RawCustody.storeDictionary(dictionary, owner: owner, oldestSample: oldest.map { DeviceDirectory.timestamp($0) })])
         try await loadDictionaries()
     }
 
     public func loadDictionaries() async throws {
         let rows = try await client.query(PostgresQuery(unsafeSQL: RawCustody.loadDictionaries), logger: logger)
-        var stored: [(source: String, bytes: [UInt8])] = []
-        for try await (source, dictionary) in rows.decode((String, ByteBuffer).self) { stored.append((source, Array(buffer: dictionary))) }
+        var stored: [RawCustody.StoredDictionary] = []
+        for try await (tenant, device, source, dictionary, retired) in rows.decode((Int64?, String?, String, ByteBuffer, Int64).self) {
+            stored.append(RawCustody.stored(tenant: tenant, device: device, source: source, bytes: Array(buffer: dictionary), retired: retired != 0))
+        }
         custody.adopt(stored)
     }
 

@@ -4,66 +4,101 @@ import SQLiteDB
 import Synchronization
 
 /// How a store keeps raw envelopes at rest: each one a zstd frame of its own, made with a
-/// dictionary of its source, trained on that source's own envelopes once it has a few
-/// thousand (until then, without one). An envelope is read back byte for byte as received;
-/// rows stored before compression (plain text) are read as they are.
+/// dictionary of its device's envelopes of its source, trained on them once the device has sent
+/// a couple of thousand (until then, without one). An envelope is read back byte for byte as
+/// received; rows stored before compression (plain text) are read as they are.
+///
+/// A dictionary is made of pieces of its samples, people's words among them: so it learns from
+/// one device of one tenant only (``DictionaryOwner``), an erasure of the device deletes its
+/// dictionaries with its envelopes, and one whose samples passed the tenant's words window is
+/// retired (``DictionaryRetirement``): the frames made with it are made again without it, then
+/// it is deleted.
 ///
 /// Measured on a 187 MB generated corpus (96,651 envelopes of four sources, 238 MB as
 /// received): one frame per envelope keeps 57% of the bytes; with one 112 KB dictionary
 /// trained on the first source's envelopes 41%, with one per source (each trained on its first
 /// 2,000) 40%; blocks of a hundred envelopes would keep 34% but make every read decompress its
 /// neighbours. Retraining each source's dictionary on a random sample after it grew eightfold
-/// was tried and measured no gain (still 40%), so a source keeps its first dictionary.
+/// was tried and measured no gain (still 40%).
 public final class RawCustody: Sendable {
     /// zstd's level for new envelopes: 3 compresses at about 150 MB/s a core here, higher
     /// levels cost 4 to 7 times that for 1 to 3% fewer bytes.
     package static let level: Int32 = 3
-    /// A source's envelopes compressed without a dictionary before one is trained for it.
+    /// An owner's envelopes compressed without a dictionary before one is trained for it.
     package static let trainAfter = 2_000
     /// The dictionary's size: zstd's default. A 1 MB one saved 0.2% more.
     static let dictionaryCapacity = 112_640
-    /// Samples taken for training: the source's newest envelopes, each at most 256 KB, 16 MB
-    /// in all.
-    static let sampleCount = 4_000
+    /// Samples taken for training: the owner's newest envelopes (those packed without a
+    /// dictionary, so a retired dictionary's successor learns from what came after it), each
+    /// at most 256 KB, 16 MB in all.
+    static let sampleCount = trainAfter
     static let sampleLimit = 256 << 10
     static let samplesTotal = 16 << 20
 
+    /// A dictionary as the store keeps it.
+    struct StoredDictionary {
+        /// Nil for one trained before dictionaries had owners (retired by migration).
+        var owner: DictionaryOwner?
+        var bytes: [UInt8]
+        var retired: Bool
+    }
+
     private struct State {
+        /// Every dictionary the store holds, retired ones too (their frames are still read).
         var dictionaries: [UInt32: Zstd.Dictionary] = [:]
-        /// Each source's newest dictionary: its new envelopes are compressed with it.
-        package var current: [String: Zstd.Dictionary] = [:]
-        /// Envelopes of each source compressed without a dictionary (in this process).
-        var packedWithoutDictionary: [String: Int] = [:]
+        /// Each owner's newest dictionary not retired: its new values are compressed with it.
+        var current: [DictionaryOwner: Zstd.Dictionary] = [:]
+        /// Values of each owner compressed without a dictionary (in this process).
+        var packedWithoutDictionary: [DictionaryOwner: Int] = [:]
     }
 
     private let state = Mutex(State())
 
     public init() {}
 
-    /// Takes the dictionaries stored in the store, oldest first: each source's newest becomes
-    /// its current one.
-    func adopt(_ stored: [(source: String, bytes: [UInt8])]) {
-        let dictionaries = stored.compactMap { entry in
-            let level = entry.source == PackedText.dictionarySource ? PackedText.level : Self.level
-            return Zstd.Dictionary(entry.bytes, level: level).map { (entry.source, $0) }
+    /// Takes the dictionaries the store holds, oldest first, in place of those held before
+    /// (a deleted one is forgotten): each owner's newest not retired becomes its current one.
+    func adopt(_ stored: [StoredDictionary]) {
+        let loaded = stored.compactMap { entry -> (StoredDictionary, Zstd.Dictionary)? in
+            let level = entry.owner == .normalisedText ? PackedText.level : Self.level
+            return Zstd.Dictionary(entry.bytes, level: level).map { (entry, $0) }
         }
         state.withLock { state in
-            for (source, dictionary) in dictionaries {
+            var dictionaries: [UInt32: Zstd.Dictionary] = [:]
+            var current: [DictionaryOwner: Zstd.Dictionary] = [:]
+            for (entry, dictionary) in loaded {
                 let kept = state.dictionaries[dictionary.id] ?? dictionary
-                state.dictionaries[dictionary.id] = kept
-                state.current[source] = kept
+                dictionaries[dictionary.id] = kept
+                if let owner = entry.owner, !entry.retired { current[owner] = kept }
             }
+            // An owner's count starts again when it gets a dictionary: once that one is retired,
+            // its successor learns from what came after it.
+            for owner in current.keys { state.packedWithoutDictionary[owner] = nil }
+            state.dictionaries = dictionaries
+            state.current = current
         }
     }
 
-    /// The statement that keeps a newly trained dictionary of `source`.
-    static func storeDictionary(_ dictionary: [UInt8], source: String) -> SQLStatement {
+    /// The statement that keeps a newly trained dictionary of `owner`, whose oldest sample
+    /// arrived at `oldestSample` (ISO 8601; nil for normalised text).
+    static func storeDictionary(_ dictionary: [UInt8], owner: DictionaryOwner, oldestSample: String?) -> SQLStatement {
         let created = Int64(Date().timeIntervalSince1970 * 1000)
+        let isText = owner == .normalisedText
         return SQLStatement("""
-            INSERT INTO raw_dictionaries(id, source, dictionary, created) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING
-            """, [.integer(Int64(Zstd.dictionaryID(of: dictionary))), .text(source), .blob(dictionary), .integer(created)])
+            INSERT INTO raw_dictionaries(id, source, dictionary, created, tenant_id, device, oldest_sample, first_use)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING
+            """, [.integer(Int64(Zstd.dictionaryID(of: dictionary))), .text(owner.source), .blob(dictionary), .integer(created),
+                  isText ? .null : .integer(owner.tenant), isText ? .null : .text(owner.device), .optional(oldestSample),
+                  .text(DictionaryRetirement.firstUse(created: created))])
     }
-    static let loadDictionaries = "SELECT source, dictionary FROM raw_dictionaries ORDER BY created, id"
+    static let loadDictionaries = "SELECT tenant_id, device, source, dictionary, retired FROM raw_dictionaries ORDER BY created, id"
+
+    /// A row of ``loadDictionaries``.
+    static func stored(tenant: Int64?, device: String?, source: String, bytes: [UInt8], retired: Bool) -> StoredDictionary {
+        let owner: DictionaryOwner? = source == PackedText.dictionarySource ? .normalisedText
+            : tenant.flatMap { tenant in device.map { DictionaryOwner(tenant: tenant, device: $0, source: source) } }
+        return StoredDictionary(owner: owner, bytes: bytes, retired: retired)
+    }
 
     /// The column expression that reads an envelope as stored (text or a zstd frame).
     public static func column(_ dialect: SQLDialect) -> String {
@@ -100,47 +135,57 @@ public final class RawCustody: Sendable {
         }
     }
 
-    /// The sources with enough envelopes stored without a dictionary that one should be
-    /// trained for them now.
-    var sourcesWantingDictionary: [String] {
+    /// The owners with enough values stored without a dictionary that one should be trained
+    /// for them now.
+    var ownersWantingDictionary: [DictionaryOwner] {
         state.withLock { state in
-            state.packedWithoutDictionary.filter { state.current[$0.key] == nil && $0.value >= Self.trainAfter }.keys.sorted()
+            state.packedWithoutDictionary.filter { state.current[$0.key] == nil && $0.value >= Self.trainAfter }.keys
+                .sorted { ($0.tenant, $0.device, $0.source) < ($1.tenant, $1.device, $1.source) }
         }
     }
 
-    /// No dictionary could be trained for `source` (its envelopes too few or too alike): try
+    /// No dictionary could be trained for `owner` (its values too few or too alike): try
     /// again after another ``trainAfter`` of them, not after every batch.
-    func trainingFailed(for source: String) {
-        state.withLock { $0.packedWithoutDictionary[source] = 0 }
+    func trainingFailed(for owner: DictionaryOwner) {
+        state.withLock { $0.packedWithoutDictionary[owner] = 0 }
     }
 
-    /// Envelopes as stored: each a zstd frame, made with its source's dictionary.
-    package func pack(_ envelopes: [ValidEnvelope]) -> [[UInt8]] {
+    /// Envelopes of `tenant` as stored: each a zstd frame, made with its owner's dictionary;
+    /// and the ids of the dictionaries used (the insert checks that none was retired meanwhile).
+    package func pack(_ envelopes: [ValidEnvelope], tenant: Int64) -> (frames: [[UInt8]], dictionaries: [UInt32]) {
         let dictionaries = state.withLock { state in
-            var used: [String: Zstd.Dictionary] = [:]
+            var used: [DictionaryOwner: Zstd.Dictionary] = [:]
             for envelope in envelopes {
-                if let dictionary = state.current[envelope.source] {
-                    used[envelope.source] = dictionary
+                let owner = DictionaryOwner(tenant: tenant, device: envelope.device, source: envelope.source)
+                if let dictionary = state.current[owner] {
+                    used[owner] = dictionary
                 } else {
-                    state.packedWithoutDictionary[envelope.source, default: 0] += 1
+                    state.packedWithoutDictionary[owner, default: 0] += 1
                 }
             }
             return used
         }
         let compressor = Zstd.Compressor(level: Self.level)
-        return envelopes.map { envelope in
-            envelope.bytes.withUnsafeBytes { compressor.compress($0, dictionary: dictionaries[envelope.source]) }
+        let frames = envelopes.map { envelope in
+            let dictionary = dictionaries[DictionaryOwner(tenant: tenant, device: envelope.device, source: envelope.source)]
+            return envelope.bytes.withUnsafeBytes { compressor.compress($0, dictionary: dictionary) }
+        }
+        return (frames, Set(dictionaries.values.map(\.id)).sorted())
+    }
+
+    /// `owner`'s current dictionary, to compress one more of its values with; nil (and the
+    /// value counted toward training one) until one is trained.
+    func compressionDictionary(for owner: DictionaryOwner) -> Zstd.Dictionary? {
+        state.withLock { state in
+            if let dictionary = state.current[owner] { return dictionary }
+            state.packedWithoutDictionary[owner, default: 0] += 1
+            return nil
         }
     }
 
-    /// `source`'s current dictionary, to compress one more of its values with; nil (and the
-    /// value counted toward training one) until one is trained.
-    func compressionDictionary(for source: String) -> Zstd.Dictionary? {
-        state.withLock { state in
-            if let dictionary = state.current[source] { return dictionary }
-            state.packedWithoutDictionary[source, default: 0] += 1
-            return nil
-        }
+    /// `owner`'s current dictionary, without counting anything.
+    func currentDictionary(of owner: DictionaryOwner) -> Zstd.Dictionary? {
+        state.withLock { $0.current[owner] }
     }
 
     /// The dictionary a frame names, if loaded.
@@ -183,6 +228,10 @@ public final class RawCustody: Sendable {
         }
         return Zstd.train(chosen, capacity: dictionaryCapacity)
     }
+
+    /// An insert packed with a dictionary retired (or deleted) since this process loaded it:
+    /// the store loads them again and packs the batch once more.
+    package struct RetiredDictionary: Error {}
 
     /// A frame needs a dictionary this process has not loaded.
     package struct MissingDictionary: Error, CustomStringConvertible {

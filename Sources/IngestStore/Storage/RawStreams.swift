@@ -112,11 +112,13 @@ package enum RawStreams {
         return numbers
     }
 
-    /// The newest `?2` envelopes of source `?1` (a dictionary's samples): their rowids sorted
-    /// along the stream index, then only those rows read.
+    /// The newest `?4` envelopes of device `?2`'s source `?3` in tenant `?1` (a dictionary's
+    /// samples), newest first, with their arrival: their rowids sorted along the stream index,
+    /// then only those rows read.
     static let newest = """
-        SELECT envelope FROM raw_envelope_rows WHERE rowid IN (
-            SELECT rowid FROM raw_envelope_rows WHERE stream IN (SELECT id FROM raw_streams WHERE source = ?1) ORDER BY rowid DESC LIMIT ?2)
+        SELECT envelope, received_at FROM raw_envelope_rows WHERE rowid IN (
+            SELECT rowid FROM raw_envelope_rows
+            WHERE stream IN (SELECT id FROM raw_streams WHERE tenant_id = ?1 AND device = ?2 AND source = ?3) ORDER BY rowid DESC LIMIT ?4)
         ORDER BY rowid DESC
         """
 

@@ -97,8 +97,15 @@ public actor SQLiteStore: IngestStore {
         let redactions = try redactionStatement ?? database.prepare(RawRedactions.insertSQLite)
         redactionStatement = redactions
         let receivedAt = now()
-        let packed = custody.pack(envelopes)
+        var packed = custody.pack(envelopes, tenant: origin.tenantID)
         let accepted = try database.transaction("IMMEDIATE") {
+            if try !dictionariesInUse(packed.dictionaries) {
+                // Retired or deleted since this process loaded them (another process's erasure
+                // or retention pass): packed again with what the store holds now.
+                try loadDictionaries()
+                packed = custody.pack(envelopes, tenant: origin.tenantID)
+                guard try dictionariesInUse(packed.dictionaries) else { throw RawCustody.RetiredDictionary() }
+            }
             var accepted = 0
             var kept: [ValidEnvelope] = []
             let strings = try RawStrings.numbers(for: envelopes, batchID: origin.batchID, tenant: origin.tenantID,
@@ -107,7 +114,7 @@ public actor SQLiteStore: IngestStore {
             let streams = try RawStreams.numbers(for: envelopes, tenant: origin.tenantID,
                                                  find: preparedStatement(RawStreams.find), add: preparedStatement(RawStreams.add),
                                                  in: database)
-            for (envelope, stored) in zip(envelopes, packed) {
+            for (envelope, stored) in zip(envelopes, packed.frames) {
                 let numbers = strings[envelope.device] ?? [:]
                 let stream = streams[RawStreams.Key(device: envelope.device, source: envelope.source, kind: envelope.kind)]
                 try statement.run(.text(envelope.id), .optional(stream), .integer(origin.tokenID), .text(receivedAt), .blob(stored),
@@ -122,35 +129,51 @@ public actor SQLiteStore: IngestStore {
                                        .optional(envelope.path), .text(envelope.day), .integer(Int64(entry.count)))
                 }
             }
-            for arrival in DeviceDays.arrivals(kept) { try run(DeviceDays.add(arrival, tenant: origin.tenantID, now: receivedAt)) }
+        for arrival in DeviceDays.arrivals(kept) { try run(DeviceDays.add(arrival, tenant: origin.tenantID, now: receivedAt)) }
             if let sensor = origin.sensor { try run(DeviceDirectory.upsert(sensor, tenant: origin.tenantID, now: receivedAt)) }
             return accepted
         }
-        for source in custody.sourcesWantingDictionary where source != PackedText.dictionarySource { try trainDictionary(for: source) }
+        for owner in custody.ownersWantingDictionary where owner != .normalisedText { try trainDictionary(for: owner) }
         return InsertOutcome(accepted: accepted, duplicates: envelopes.count - accepted)
     }
 
-    /// Trains a zstd dictionary on the source's newest values and keeps it: its values stored
-    /// from now on are compressed with it (once per source, after ``RawCustody/trainAfter``
-    /// values). A source's values are its envelopes; packed text's (``PackedText``) are the
-    /// newest packed messages and tool results.
-    private func trainDictionary(for source: String) throws {
+    /// Whether every dictionary in `ids` is still held and not retired (in the inserting
+    /// transaction, so no erasure or retirement comes between the check and the rows).
+    private func dictionariesInUse(_ ids: [UInt32]) throws -> Bool {
+        guard !ids.isEmpty else { return true }
+        let statement = try database.prepare(
+            "SELECT count(*) FROM raw_dictionaries WHERE retired = 0 AND id IN (\(ids.map(String.init).joined(separator: ", ")))")
+        _ = try statement.step()
+        return statement.int64(at: 0) == Int64(ids.count)
+    }
+
+    /// Trains a zstd dictionary on the owner's newest values and keeps it: its values stored
+    /// from now on are compressed with it (after ``RawCustody/trainAfter`` values without
+    /// one). An owner's values are its device's envelopes of its source; packed text's
+    /// (``PackedText``) are the newest packed messages and tool results.
+    private func trainDictionary(for owner: DictionaryOwner) throws {
         var samples: [String] = []
-        if source == PackedText.dictionarySource {
+        var oldest: String?
+        if owner == .normalisedText {
             for sql in PackedText.samples {
                 let statement = try database.prepare(sql)
                 while try statement.step() { samples.append(statement.string(at: 0) ?? "") }
             }
         } else {
             let statement = try database.prepare(RawStreams.newest)
-            try statement.bind(.text(source), at: 1)
-            try statement.bind(.integer(Int64(RawCustody.sampleCount)), at: 2)
+            try statement.bind(.integer(owner.tenant), at: 1)
+            try statement.bind(.text(owner.device), at: 2)
+            try statement.bind(.text(owner.source), at: 3)
+            try statement.bind(.integer(Int64(RawCustody.sampleCount)), at: 4)
             let decompressor = Zstd.Decompressor()
-            while try statement.step() { samples.append(try unpack(statement, at: 0, with: decompressor)) }
+            while try statement.step() {
+                samples.append(try unpack(statement, at: 0, with: decompressor))
+                oldest = statement.string(at: 1)
+            }
             try statement.reset()
         }
-        guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: source) }
-        try run(RawCustody.storeDictionary(dictionary, source: source))
+        guard let dictionary = RawCustody.train(samples) else { return custody.trainingFailed(for: owner) }
+        try run(RawCustody.storeDictionary(dictionary, owner: owner, oldestSample: oldest))
         try loadDictionaries()
     }
 
@@ -160,18 +183,22 @@ public actor SQLiteStore: IngestStore {
     /// commit's: the text is packed without a dictionary until the next try, another
     /// ``RawCustody/trainAfter`` values later.
     func trainTextDictionaryWhenDue() {
-        guard custody.sourcesWantingDictionary.contains(PackedText.dictionarySource) else { return }
+        guard custody.ownersWantingDictionary.contains(.normalisedText) else { return }
         do {
-            try trainDictionary(for: PackedText.dictionarySource)
+            try trainDictionary(for: .normalisedText)
         } catch {
-            custody.trainingFailed(for: PackedText.dictionarySource)
+            custody.trainingFailed(for: .normalisedText)
         }
     }
 
     public func loadDictionaries() throws {
         let statement = try database.prepare(RawCustody.loadDictionaries)
-        var stored: [(source: String, bytes: [UInt8])] = []
-        while try statement.step() { stored.append((statement.string(at: 0) ?? "", statement.withBytes(at: 1) { Array($0) })) }
+        var stored: [RawCustody.StoredDictionary] = []
+        while try statement.step() {
+            stored.append(RawCustody.stored(tenant: statement.columnType(at: 0) == .null ? nil : statement.int64(at: 0), device: statement.string(at: 1),
+                                            source: statement.string(at: 2) ?? "", bytes: statement.withBytes(at: 3) { Array($0) },
+                                            retired: statement.int64(at: 4) != 0))
+        }
         custody.adopt(stored)
     }
 
