@@ -40,6 +40,16 @@ extension PostgresStore {
         let compressor = Zstd.Compressor(level: RawCustody.level)
         let firstUse = retired.firstUse.flatMap { try? Date($0, strategy: .iso8601) } ?? Date(timeIntervalSince1970: 0)
         for owner in owners {
+            if retired.tenant == nil, custody.currentDictionary(of: owner) == nil {
+                // A dictionary of every device's: each device with enough envelopes gets its own
+                // first, so the store stays as small as it was.
+                let rows = try await client.query("""
+                    SELECT count(*) FROM raw_envelopes WHERE tenant_id = \(owner.tenant) AND device = \(owner.device) AND source = \(owner.source)
+                    """, logger: logger)
+                var count: Int64 = 0
+                for try await value in rows.decode(Int64.self) { count = value }
+                if count >= RawCustody.trainAfter { try await trainDictionary(for: owner) }
+            }
             let replacement = custody.currentDictionary(of: owner)
             var after = (receivedAt: firstUse, seq: Int64(0))
             while true {

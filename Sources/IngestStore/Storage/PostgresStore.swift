@@ -286,7 +286,7 @@ public final class PostgresStore: IngestStore {
     /// Trains a zstd dictionary on the owner's newest envelopes (its device's of its source)
     /// and keeps it (see ``RawCustody``). Two servers may each train one: both are kept, frames
     /// name the one they need.
-    private func trainDictionary(for owner: DictionaryOwner) async throws {
+    func trainDictionary(for owner: DictionaryOwner) async throws {
         let rows = try await client.query("""
             SELECT \(unescaped: RawCustody.column(.postgres)), received_at FROM raw_envelopes
             WHERE tenant_id = \(owner.tenant) AND device = \(owner.device) AND source = \(owner.source)

@@ -41,6 +41,13 @@ extension SQLiteStore {
         let compressor = Zstd.Compressor(level: RawCustody.level)
         for stream in streams {
             let owner = DictionaryOwner(tenant: stream[1].int ?? 0, device: stream[2].text ?? "", source: retired.source)
+            if retired.tenant == nil, custody.currentDictionary(of: owner) == nil, try query(SQLStatement("""
+                SELECT count(*) FROM raw_envelope_rows WHERE stream IN (SELECT id FROM raw_streams WHERE tenant_id = $1 AND device = $2 AND source = $3)
+                """, [.integer(owner.tenant), .text(owner.device), .text(owner.source)])).first?.first?.int ?? 0 >= RawCustody.trainAfter {
+                // A dictionary of every device's: each device with enough envelopes gets its own
+                // first, so the store stays as small as it was.
+                try trainDictionary(for: owner)
+            }
             let replacement = custody.currentDictionary(of: owner)
             var after: (receivedAt: String, rowid: Int64) = (retired.firstUse ?? "", 0)
             while true {

@@ -151,7 +151,7 @@ public actor SQLiteStore: IngestStore {
     /// from now on are compressed with it (after ``RawCustody/trainAfter`` values without
     /// one). An owner's values are its device's envelopes of its source; packed text's
     /// (``PackedText``) are the newest packed messages and tool results.
-    private func trainDictionary(for owner: DictionaryOwner) throws {
+    func trainDictionary(for owner: DictionaryOwner) throws {
         var samples: [String] = []
         var oldest: String?
         if owner == .normalisedText {
