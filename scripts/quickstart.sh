@@ -37,7 +37,7 @@ if command -v dpkg-query > /dev/null; then
     hyperscan=libhyperscan-dev  # Vectorscan on Arm: the same library, ported
     [ "$(dpkg --print-architecture)" = amd64 ] || hyperscan=libvectorscan-dev
     # libcurl: the static sensor-ingest links FoundationNetworking (the MCP SDK's HTTP client).
-    for package in libsqlite3-dev zlib1g-dev libdeflate-dev libisal-dev libzstd-dev "$hyperscan" libcurl4-openssl-dev; do
+    for package in libsqlite3-dev zlib1g-dev libdeflate-dev libisal-dev libzstd-dev libcmark-gfm-dev libcmark-gfm-extensions-dev "$hyperscan" libcurl4-openssl-dev; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
     if [ "${#missing[@]}" -gt 0 ]; then

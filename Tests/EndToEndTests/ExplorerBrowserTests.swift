@@ -222,7 +222,7 @@ import Testing
         #expect(session.contains("data-path=\"/home/me/hostile/app.py\""))
         // The assistant's Markdown: formatting in the browser's DOM, nothing that runs or loads.
         let markdownStart = try #require(session.range(of: "<div class=\"text markdown\">"))
-        let markdown = String(session[markdownStart.lowerBound...].prefix(4000))
+        let markdown = String(session[markdownStart.lowerBound...].prefix(4000)).replacingOccurrences(of: ">\n<", with: "><")
         #expect(markdown.contains("<h2>Plan for app.py</h2>"))
         #expect(markdown.contains("<ol><li>Read <strong>app.py</strong></li><li>Change the greeting</li></ol>"))
         #expect(markdown.contains("<th>step</th>") && markdown.contains("<td>edit</td>"))
@@ -231,9 +231,9 @@ import Testing
         #expect(markdown.contains("run me") && !markdown.contains(">run me</a>") && !markdown.lowercased().contains("href=\"javascript"))
         #expect(!markdown.contains("href=\"data:") && !markdown.contains("<img") && !markdown.contains("<script"))
         #expect(markdown.contains("&lt;script&gt;window.__pwned=true&lt;/script&gt;"))
-        #expect(markdown.contains(#"![pixel](https://tracker.example/p.png" onerror="window.__pwned=true)"#), "the image is its text")
-        #expect(markdown.contains(#"href="https://example.com/&quot; onmouseover=&quot;window.__pwned=true""#),
-                "a quote in an address stays in the address")
+        #expect(markdown.contains("![pixel]("), "the image is its text")
+        #expect(!markdown.contains(#"onerror="window.__pwned=true""#) && !markdown.contains(#"onmouseover="window.__pwned=true""#),
+                "a quote in an address (no address in CommonMark) ends no attribute")
         #expect(session.contains("id=\"cost-total\">$0.0115 est.<"), "1,000 in, 500 out, 2,000 cache reads, 100 cache writes of Sonnet 4.5")
 
         // Search: the planted word, marked, linking into its message.

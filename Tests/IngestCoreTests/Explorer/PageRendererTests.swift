@@ -20,7 +20,7 @@ import Testing
         for (name, text) in EmbeddedWeb.templates {
             #expect(text.contains("{{% CONTENT_TYPE: HTML_ESCAPED }}"), "web/templates/\(name).mustache")
             // The values written as they are: an assistant's Markdown as MarkdownRendering makes it
-            // (text escaped before Ink reads it; MarkdownRenderingTests, ExplorerBrowserTests), and
+            // (its tree made harmless first; MarkdownRenderingTests, ExplorerBrowserTests), and
             // a device's bars per day, SVG of dates and numbers the server made (below).
             let unescaped = text.replacingOccurrences(of: "{{{markdown}}}", with: "").replacingOccurrences(of: "{{{sparkBars}}}", with: "")
             #expect(!unescaped.contains("{{{") && !unescaped.contains("{{&"), "web/templates/\(name).mustache writes a value unescaped")
