@@ -126,10 +126,18 @@ package struct ExplorerQueries: Sendable {
         let owned = owner.conditions(sessions: "s", first: 3)
         let ownedSQL = owned.conditions.map { " AND " + $0 }.joined()
         var totals = Totals()
-        totals.sessions = try await store.query(SQLStatement("""
-            SELECT count(*) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2
-            AND \(NormalizedReader.holdsMessages)\(ownedSQL)
-            """, values + owned.values)).first?[0].int ?? 0
+        // Everyone's: the totals rows alone, which carry their session's tenant and start
+        // (migration 33/29; a row whose session is not written yet has no tenant).
+        let count = owned.conditions.isEmpty
+            ? """
+              SELECT count(*) FROM norm_session_totals t WHERE t.messages > 0 AND t.tenant_id IS NOT NULL
+              AND ($1 < 0 OR t.tenant_id = $1) AND coalesce(t.started_at, '') >= $2
+              """
+            : """
+              SELECT count(*) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2
+              AND \(NormalizedReader.holdsMessages)\(ownedSQL)
+              """
+        totals.sessions = try await store.query(SQLStatement(count, values + owned.values)).first?[0].int ?? 0
         let latestOwned = owner.conditions(sessions: "s", first: 2)
         totals.latest = try await store.query(SQLStatement(
             "SELECT max(s.ended_at) FROM norm_sessions s WHERE ($1 < 0 OR s.tenant_id = $1)" + latestOwned.conditions.map { " AND " + $0 }.joined(),

@@ -119,6 +119,7 @@ package enum Migrations {
                   statements: UsageByDay.pausedDuringReparse),
         Migration(version: 32, name: "each zstd dictionary learns from one device's envelopes, and leaves with them",
                   statements: DictionaryRetirement.schema(.sqlite)),
+        Migration(version: 33, name: "each session's totals carry its tenant and start", statements: SessionTotals.sessionFacets(.sqlite)),
     ]
 
     package static let postgres: [Migration] = [
@@ -202,6 +203,7 @@ package enum Migrations {
         Migration(version: 27, name: "long text kept compressed (by PostgreSQL itself: the same SQL as SQLite's)", statements: PackedText.identities),
         Migration(version: 28, name: "each zstd dictionary learns from one device's envelopes, and leaves with them",
                   statements: DictionaryRetirement.schema(.postgres)),
+        Migration(version: 29, name: "each session's totals carry its tenant and start", statements: SessionTotals.sessionFacets(.postgres)),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

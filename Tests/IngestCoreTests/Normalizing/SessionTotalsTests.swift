@@ -1,4 +1,5 @@
 import Foundation
+@testable import Explorer
 @testable import IngestCore
 @testable import IngestStore
 @testable import Normalization
@@ -7,6 +8,7 @@ import Testing
 
 /// Each session's totals (messages, tokens, cost) kept by triggers equal what its rows add up
 /// to, through every way rows change: normalising, a new estimate, a session erased, a reparse;
+/// the tenant and start each carries are its session's (the overview counts sessions by them);
 /// and the sessions list sorted by them is the order the rows give.
 @Suite struct SessionTotalsTests {
     struct Totals: Equatable, CustomStringConvertible {
@@ -42,6 +44,23 @@ import Testing
         return totals
     }
 
+    /// Totals rows with messages whose tenant or start is not their session's, and whether the
+    /// overview's count (the totals alone) is the count of sessions holding messages (the join).
+    static func facetsHold(_ store: any IngestStore, _ moment: Comment) async throws {
+        let wrong = try await store.query(SQLStatement("""
+            SELECT t.session_key FROM norm_session_totals t JOIN norm_sessions s ON s.session_key = t.session_key
+            WHERE t.messages > 0 AND (t.tenant_id IS DISTINCT FROM s.tenant_id OR t.started_at IS DISTINCT FROM s.started_at)
+            """))
+        #expect(wrong.isEmpty, moment)
+        for since in ["", "2026-11-24T19:02:30"] {
+            let joined = try await store.query(SQLStatement("""
+                SELECT count(*) FROM norm_sessions s WHERE coalesce(s.started_at, '') >= $1 AND \(NormalizedReader.holdsMessages)
+                """, [.text(since)])).first?.first?.int ?? -1
+            let counted = try await ExplorerQueries(store: store).totals(tenant: Tenant.defaultID, since: since).sessions
+            #expect(counted == joined, moment)
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func eachSessionsTotalsEqualItsRowsThroughEveryChange(_ kind: StoreKind) async throws {
         try await kind.withFreshStore { store in
@@ -53,6 +72,12 @@ import Testing
             let first = try await Self.counted(store)
             #expect(first.count >= 3 && first.values.contains { $0.tokens > 0 && $0.cost > 0 }, "sessions with messages and priced usage")
             #expect(try await Self.kept(store) == first, "as normalised")
+            try await Self.facetsHold(store, "as normalised")
+
+            // A session starting earlier (an older line arrived): its totals row follows.
+            let moved = try #require(first.keys.sorted().last)
+            try await store.execute([SQLStatement("UPDATE norm_sessions SET started_at = '2026-11-01T00:00:00Z' WHERE session_key = $1", [.text(moved)])])
+            try await Self.facetsHold(store, "after a session's start moved")
 
             // A new price: every estimate changes in one statement.
             try await store.execute([SQLStatement("UPDATE norm_usage SET estimated_cost = coalesce(estimated_cost, 0) * 2 + 0.001")])
@@ -67,6 +92,7 @@ import Testing
             // Everything normalised again: the totals are the first ones.
             _ = try await normalizer.reparse()
             #expect(try await Self.kept(store) == first, "after a reparse")
+            try await Self.facetsHold(store, "after a reparse")
 
             // The lists sort and filter by them: most tokens first, as the rows order them.
             let expected = first.filter { $0.value.messages > 0 }
