@@ -45,15 +45,16 @@ package struct PeopleFigures: Sendable {
     }
 
     /// Per person: sessions with messages, tokens and cost since `since` (`YYYY-MM-DD`; nil: all).
+    /// The sessions are counted from their totals rows, which carry what is grouped by
+    /// (``SessionTotals/facets``).
     private func tallies(tenant: Int64?, since: String?) async throws -> [String: (sessions: Int64, tokens: Int64, cost: Double, tools: Set<String>, models: Set<String>, last: String?)] {
         let scope: [SQLiteValue] = [.integer(tenant ?? -1), .text(since ?? "")]
         var tallies: [String: (sessions: Int64, tokens: Int64, cost: Double, tools: Set<String>, models: Set<String>, last: String?)] = [:]
         for row in try await store.query(SQLStatement("""
-            SELECT dp.person_id, s.tool, count(*), max(s.ended_at) FROM norm_sessions s
-            JOIN device_people dp ON dp.tenant_id = s.tenant_id AND dp.device = s.device
-            WHERE ($1 < 0 OR s.tenant_id = $1) AND coalesce(s.started_at, '') >= $2
-              AND \(NormalizedReader.holdsMessages)
-            GROUP BY dp.person_id, s.tool
+            SELECT dp.person_id, t.tool, count(*), max(t.ended_at) FROM norm_session_totals t
+            JOIN device_people dp ON dp.tenant_id = t.tenant_id AND dp.device = t.device
+            WHERE t.messages > 0 AND ($1 < 0 OR t.tenant_id = $1) AND coalesce(t.started_at, '') >= $2
+            GROUP BY dp.person_id, t.tool
             """, scope)) {
             guard let person = row[0].text else { continue }
             var tally = tallies[person] ?? (0, 0, 0, [], [], nil)

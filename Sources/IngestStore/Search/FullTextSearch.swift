@@ -181,7 +181,7 @@ public struct FullTextSearch: Sendable {
               try await store.query(SQLStatement("SELECT live FROM norm_search_state WHERE id = 1")).first?.first?.int == 0
         else { return }
         try await store.execute(Self.rebuild.map { SQLStatement($0) } + Self.forgetQueued
-            + (SessionTotals.rebuild + [SessionTotals.facetsFromSessions] + UsageByDay.rebuild).map { SQLStatement($0) }
+            + (SessionTotals.rebuild + [SessionTotals.facetsFromSessions()] + UsageByDay.rebuild).map { SQLStatement($0) }
             + [SQLStatement("UPDATE norm_search_state SET live = 1 WHERE id = 1")])
     }
 

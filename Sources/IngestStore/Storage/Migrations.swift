@@ -119,7 +119,10 @@ package enum Migrations {
                   statements: UsageByDay.pausedDuringReparse),
         Migration(version: 32, name: "each zstd dictionary learns from one device's envelopes, and leaves with them",
                   statements: DictionaryRetirement.schema(.sqlite)),
-        Migration(version: 33, name: "each session's totals carry its tenant and start", statements: SessionTotals.sessionFacets(.sqlite)),
+        Migration(version: 33, name: "each session's totals carry its tenant and start",
+                  statements: SessionTotals.sessionFacets(.sqlite, adding: SessionTotals.firstFacets, to: [])),
+        Migration(version: 34, name: "each session's totals carry its device, tool and last activity",
+                  statements: SessionTotals.sessionFacets(.sqlite, adding: SessionTotals.laterFacets, to: SessionTotals.firstFacets)),
     ]
 
     package static let postgres: [Migration] = [
@@ -203,7 +206,10 @@ package enum Migrations {
         Migration(version: 27, name: "long text kept compressed (by PostgreSQL itself: the same SQL as SQLite's)", statements: PackedText.identities),
         Migration(version: 28, name: "each zstd dictionary learns from one device's envelopes, and leaves with them",
                   statements: DictionaryRetirement.schema(.postgres)),
-        Migration(version: 29, name: "each session's totals carry its tenant and start", statements: SessionTotals.sessionFacets(.postgres)),
+        Migration(version: 29, name: "each session's totals carry its tenant and start",
+                  statements: SessionTotals.sessionFacets(.postgres, adding: SessionTotals.firstFacets, to: [])),
+        Migration(version: 30, name: "each session's totals carry its device, tool and last activity",
+                  statements: SessionTotals.sessionFacets(.postgres, adding: SessionTotals.laterFacets, to: SessionTotals.firstFacets)),
     ]
 
     static func promises(_ dialect: SQLDialect) -> [String] {

@@ -24,13 +24,22 @@ package enum SessionTotals {
         """,
     ]
 
-    /// Migration 33 (SQLite) and 29 (PostgreSQL) onwards, after ``rebuild``: each row carries its
-    /// session's tenant and start, so that "sessions holding messages since a day" is a count of
-    /// these rows alone (at fleet size the join with the sessions was 75 ms of the overview).
-    package static let facetsFromSessions = """
-        UPDATE norm_session_totals SET tenant_id = s.tenant_id, started_at = s.started_at
+    /// What each row carries of its session (migration 33 on SQLite and 29 on PostgreSQL: tenant
+    /// and start, for the overview's count; 34 and 30: device, tool and last activity, for the
+    /// people page's), so that counting the sessions that hold messages reads these rows alone
+    /// (at fleet size the join with the sessions was 75 ms of the overview and most of the
+    /// people page's first statement).
+    package static let firstFacets = ["tenant_id", "started_at"]
+    package static let laterFacets = ["device", "tool", "ended_at"]
+    package static let facets = firstFacets + laterFacets
+
+    /// After ``rebuild``: every row's facets from its session.
+    package static func facetsFromSessions(_ columns: [String] = facets) -> String {
+        """
+        UPDATE norm_session_totals SET \(columns.map { "\($0) = s.\($0)" }.joined(separator: ", "))
         FROM norm_sessions s WHERE s.session_key = norm_session_totals.session_key
         """
+    }
 
     package static func schema(_ dialect: SQLDialect) -> [String] {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
@@ -42,52 +51,57 @@ package enum SessionTotals {
                 cost \(real) NOT NULL DEFAULT 0)
             """,
             rebuild[1],
-        ] + triggers(dialect, facets: false).map(\.sql)
+        ] + triggers(dialect, facets: []).map(\.sql)
     }
 
-    /// The migration that gives each row its session's tenant and start (``facetsFromSessions``),
-    /// kept as rows are added (from the session, when it is written already) and as a session is
-    /// written or changes (onto its row), so that either order of writing leaves them right. One
-    /// normaliser writes a session's rows at a time (its lane), so the two never race.
-    package static func sessionFacets(_ dialect: SQLDialect) -> [String] {
+    /// The migration that adds `added` to the facets each row carries (``facets``: `before` were
+    /// there), kept as rows are added (from the session, when it is written already) and as a
+    /// session is written or changes (onto its row), so that either order of writing leaves them
+    /// right. One normaliser writes a session's rows at a time (its lane), so the two never race.
+    package static func sessionFacets(_ dialect: SQLDialect, adding added: [String], to before: [String]) -> [String] {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
-        let index = "CREATE INDEX norm_session_totals_started ON norm_session_totals(tenant_id, started_at) WHERE messages > 0"
+        let all = before + added
+        let typed = added.map { "\($0) \($0 == "tenant_id" ? int : "TEXT")" }
+        var statements: [String] = dialect == .sqlite
+            ? typed.map { "ALTER TABLE norm_session_totals ADD COLUMN \($0)" }
+            : ["ALTER TABLE norm_session_totals " + typed.map { "ADD COLUMN \($0)" }.joined(separator: ", ")]
+        statements.append(facetsFromSessions(all))
+        if before.isEmpty {
+            statements.append("CREATE INDEX norm_session_totals_started ON norm_session_totals(tenant_id, started_at) WHERE messages > 0")
+        }
+        let changed = { (old: String, new: String, distinct: String) in
+            all.map { "\(old).\($0) \(distinct) \(new).\($0)" }.joined(separator: " OR ")
+        }
         switch dialect {
         case .sqlite:
             let live = FullTextSearch.isLive
-            let copy = "UPDATE norm_session_totals SET tenant_id = new.tenant_id, started_at = new.started_at WHERE session_key = new.session_key"
-            let replaced = triggers(.sqlite, facets: true).filter { $0.sql.contains("INSERT INTO norm_session_totals") }
-            return [
-                "ALTER TABLE norm_session_totals ADD COLUMN tenant_id \(int)",
-                "ALTER TABLE norm_session_totals ADD COLUMN started_at TEXT",
-                facetsFromSessions,
-                index,
-            ] + replaced.map { "DROP TRIGGER \($0.name)" } + replaced.map(\.sql) + [
+            let copy = "UPDATE norm_session_totals SET \(all.map { "\($0) = new.\($0)" }.joined(separator: ", ")) WHERE session_key = new.session_key"
+            let replaced = triggers(.sqlite, facets: all).filter { $0.sql.contains("INSERT INTO norm_session_totals") }
+            let sessionTriggers = ["norm_session_totals_session_insert", "norm_session_totals_session_update"]
+            return statements + replaced.map { "DROP TRIGGER \($0.name)" } + replaced.map(\.sql)
+                + (before.isEmpty ? [] : sessionTriggers.map { "DROP TRIGGER \($0)" }) + [
                 "CREATE TRIGGER norm_session_totals_session_insert AFTER INSERT ON norm_sessions WHEN \(live) BEGIN \(copy); END",
                 """
-                CREATE TRIGGER norm_session_totals_session_update AFTER UPDATE OF tenant_id, started_at ON norm_sessions
-                WHEN \(live) AND (old.tenant_id IS NOT new.tenant_id OR old.started_at IS NOT new.started_at) BEGIN \(copy); END
+                CREATE TRIGGER norm_session_totals_session_update AFTER UPDATE OF \(all.joined(separator: ", ")) ON norm_sessions
+                WHEN \(live) AND (\(changed("old", "new", "IS NOT"))) BEGIN \(copy); END
                 """,
             ]
         case .postgres:
-            return [
-                "ALTER TABLE norm_session_totals ADD COLUMN tenant_id \(int), ADD COLUMN started_at TEXT",
-                facetsFromSessions,
-                index,
-            ] + functions(facets: true).map { "CREATE OR REPLACE " + $0 } + [
+            return statements + functions(facets: all).map { "CREATE OR REPLACE " + $0 } + [
                 """
-                CREATE FUNCTION norm_session_totals_session() RETURNS trigger LANGUAGE plpgsql AS $body$
+                CREATE OR REPLACE FUNCTION norm_session_totals_session() RETURNS trigger LANGUAGE plpgsql AS $body$
                 BEGIN
-                  UPDATE norm_session_totals SET tenant_id = NEW.tenant_id, started_at = NEW.started_at WHERE session_key = NEW.session_key;
+                  UPDATE norm_session_totals SET \(all.map { "\($0) = NEW.\($0)" }.joined(separator: ", ")) WHERE session_key = NEW.session_key;
                   RETURN NULL;
                 END
                 $body$
                 """,
-                "CREATE TRIGGER norm_session_totals_session_insert AFTER INSERT ON norm_sessions FOR EACH ROW EXECUTE FUNCTION norm_session_totals_session()",
+            ] + (before.isEmpty
+                ? ["CREATE TRIGGER norm_session_totals_session_insert AFTER INSERT ON norm_sessions FOR EACH ROW EXECUTE FUNCTION norm_session_totals_session()"]
+                : ["DROP TRIGGER norm_session_totals_session_update ON norm_sessions"]) + [
                 """
-                CREATE TRIGGER norm_session_totals_session_update AFTER UPDATE OF tenant_id, started_at ON norm_sessions FOR EACH ROW
-                WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.started_at IS DISTINCT FROM NEW.started_at)
-                EXECUTE FUNCTION norm_session_totals_session()
+                CREATE TRIGGER norm_session_totals_session_update AFTER UPDATE OF \(all.joined(separator: ", ")) ON norm_sessions FOR EACH ROW
+                WHEN (\(changed("OLD", "NEW", "IS DISTINCT FROM"))) EXECUTE FUNCTION norm_session_totals_session()
                 """,
             ]
         }
@@ -96,18 +110,27 @@ package enum SessionTotals {
     /// A usage row's cost: the recorded one, else the estimate.
     private static func cost(_ row: String) -> String { "coalesce(\(row).cost, \(row).estimated_cost, 0)" }
 
-    /// The triggers that keep the sums (their names and SQL); with `facets`, a row added takes its
-    /// session's tenant and start.
-    private static func triggers(_ dialect: SQLDialect, facets: Bool) -> [(name: String, sql: String)] {
+    /// The triggers that keep the sums (their names and SQL); a row added takes its session's
+    /// `facets`.
+    private static func triggers(_ dialect: SQLDialect, facets: [String]) -> [(name: String, sql: String)] {
         switch dialect {
         case .sqlite:
             // Paused with the search index (`norm_search_state.live`) during a whole reparse.
             let live = FullTextSearch.isLive
             func add(_ key: String, messages: String, tokens: String, cost: String) -> String {
-                let session = { (column: String) in "(SELECT \(column) FROM norm_sessions WHERE session_key = \(key))" }
+                guard !facets.isEmpty else {
+                    return """
+                    INSERT INTO norm_session_totals(session_key, messages, tokens, cost) VALUES (\(key), \(messages), \(tokens), \(cost))
+                    ON CONFLICT (session_key) DO UPDATE SET messages = messages + excluded.messages, tokens = tokens + excluded.tokens,
+                      cost = cost + excluded.cost
+                    """
+                }
+                // The session's facets in one lookup (a join: SQLite takes `ON CONFLICT` after one
+                // as the join's own unless the SELECT has a WHERE).
                 return """
-                INSERT INTO norm_session_totals(session_key, messages, tokens, cost\(facets ? ", tenant_id, started_at" : ""))
-                VALUES (\(key), \(messages), \(tokens), \(cost)\(facets ? ", \(session("tenant_id")), \(session("started_at"))" : ""))
+                INSERT INTO norm_session_totals(session_key, messages, tokens, cost, \(facets.joined(separator: ", ")))
+                SELECT \(key), \(messages), \(tokens), \(cost), \(facets.map { "s.\($0)" }.joined(separator: ", "))
+                FROM (SELECT 1) LEFT JOIN norm_sessions s ON s.session_key = \(key) WHERE true
                 ON CONFLICT (session_key) DO UPDATE SET messages = messages + excluded.messages, tokens = tokens + excluded.tokens,
                   cost = cost + excluded.cost
                 """
@@ -161,12 +184,12 @@ package enum SessionTotals {
     /// session whose sums net to nothing (a message written again, a text removed: every upsert
     /// of a step is also an update) is left alone, its row neither written nor locked. Each is a
     /// `FUNCTION …` definition, to follow `CREATE` or `CREATE OR REPLACE`.
-    private static func functions(facets: Bool) -> [String] {
+    private static func functions(facets: [String]) -> [String] {
         func function(_ name: String, _ changes: String) -> String {
-            let insert = facets
+            let insert = !facets.isEmpty
                 ? """
-                  INSERT INTO norm_session_totals(session_key, messages, tokens, cost, tenant_id, started_at)
-                  SELECT c.session_key, sum(c.messages), sum(c.tokens), sum(c.cost), min(s.tenant_id), min(s.started_at)
+                  INSERT INTO norm_session_totals(session_key, messages, tokens, cost, \(facets.joined(separator: ", ")))
+                  SELECT c.session_key, sum(c.messages), sum(c.tokens), sum(c.cost), \(facets.map { "min(s.\($0))" }.joined(separator: ", "))
                   FROM (\(changes)) AS c LEFT JOIN norm_sessions s ON s.session_key = c.session_key
                   GROUP BY c.session_key HAVING sum(c.messages) <> 0 OR sum(c.tokens) <> 0 OR sum(c.cost) <> 0 ORDER BY c.session_key
                   """

@@ -44,12 +44,14 @@ import Testing
         return totals
     }
 
-    /// Totals rows with messages whose tenant or start is not their session's, and whether the
-    /// overview's count (the totals alone) is the count of sessions holding messages (the join).
+    /// Totals rows with messages whose tenant, start, device, tool or last activity is not their
+    /// session's, and whether the overview's count (the totals alone) is the count of sessions
+    /// holding messages (the join).
     static func facetsHold(_ store: any IngestStore, _ moment: Comment) async throws {
+        let differs = SessionTotals.facets.map { "t.\($0) IS DISTINCT FROM s.\($0)" }.joined(separator: " OR ")
         let wrong = try await store.query(SQLStatement("""
             SELECT t.session_key FROM norm_session_totals t JOIN norm_sessions s ON s.session_key = t.session_key
-            WHERE t.messages > 0 AND (t.tenant_id IS DISTINCT FROM s.tenant_id OR t.started_at IS DISTINCT FROM s.started_at)
+            WHERE t.messages > 0 AND (\(differs))
             """))
         #expect(wrong.isEmpty, moment)
         for since in ["", "2026-11-24T19:02:30"] {
@@ -78,6 +80,9 @@ import Testing
             let moved = try #require(first.keys.sorted().last)
             try await store.execute([SQLStatement("UPDATE norm_sessions SET started_at = '2026-11-01T00:00:00Z' WHERE session_key = $1", [.text(moved)])])
             try await Self.facetsHold(store, "after a session's start moved")
+            try await store.execute([SQLStatement("UPDATE norm_sessions SET ended_at = '2026-12-31T00:00:00Z', tool = 'other' WHERE session_key = $1",
+                                                  [.text(moved)])])
+            try await Self.facetsHold(store, "after a session's last activity and tool changed")
 
             // A new price: every estimate changes in one statement.
             try await store.execute([SQLStatement("UPDATE norm_usage SET estimated_cost = coalesce(estimated_cost, 0) * 2 + 0.001")])
