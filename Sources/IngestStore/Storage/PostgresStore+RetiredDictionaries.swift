@@ -8,9 +8,12 @@ extension PostgresStore {
     /// at once: each frame they make is whole and readable, whichever lands last. Returns the
     /// dictionaries deleted.
     public func repackRetiredDictionaries() async throws -> Int {
+        // Every retention pass asks: most find nothing to sweep and load nothing.
+        let retiredRows = try await query(SQLStatement(DictionaryRetirement.retired))
+        guard !retiredRows.isEmpty else { return 0 }
         try await loadDictionaries()
         var swept = 0
-        for row in try await query(SQLStatement(DictionaryRetirement.retired)) {
+        for row in retiredRows {
             let retired = DictionaryRetirement.Retired(row)
             if retired.source != PackedText.dictionarySource, let dictionary = custody.dictionary(id: retired.id) {
                 try await repackEnvelopes(made: dictionary, as: retired)

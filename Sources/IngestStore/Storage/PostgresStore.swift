@@ -305,10 +305,16 @@ public final class PostgresStore: IngestStore {
     }
 
     public func loadDictionaries() async throws {
-        let rows = try await client.query(PostgresQuery(unsafeSQL: RawCustody.loadDictionaries), logger: logger)
+        // The bytes of those this server holds already are not sent again.
+        let held = custody.heldIDs.map { Int64($0) }
+        let rows = try await client.query("""
+            SELECT id, tenant_id, device, source, CASE WHEN id = ANY(\(held)) THEN NULL ELSE dictionary END, retired
+            FROM raw_dictionaries ORDER BY created, id
+            """, logger: logger)
         var stored: [RawCustody.StoredDictionary] = []
-        for try await (tenant, device, source, dictionary, retired) in rows.decode((Int64?, String?, String, ByteBuffer, Int64).self) {
-            stored.append(RawCustody.stored(tenant: tenant, device: device, source: source, bytes: Array(buffer: dictionary), retired: retired != 0))
+        for try await (id, tenant, device, source, dictionary, retired) in rows.decode((Int64, Int64?, String?, String, ByteBuffer?, Int64).self) {
+            stored.append(RawCustody.stored(id: id, tenant: tenant, device: device, source: source, bytes: dictionary.map { Array(buffer: $0) },
+                                            retired: retired != 0))
         }
         custody.adopt(stored)
     }

@@ -37,9 +37,11 @@ public final class RawCustody: Sendable {
 
     /// A dictionary as the store keeps it.
     struct StoredDictionary {
+        var id: UInt32
         /// Nil for one trained before dictionaries had owners (retired by migration).
         var owner: DictionaryOwner?
-        var bytes: [UInt8]
+        /// Nil when this process holds it already (``heldIDs``): not read again.
+        var bytes: [UInt8]?
         var retired: Bool
     }
 
@@ -58,10 +60,14 @@ public final class RawCustody: Sendable {
 
     /// Takes the dictionaries the store holds, oldest first, in place of those held before
     /// (a deleted one is forgotten): each owner's newest not retired becomes its current one.
+    /// Only the dictionaries not held yet are prepared (zstd's tables for both directions,
+    /// about 0.6 MB each): the store loads them after every training, one per device and source.
     func adopt(_ stored: [StoredDictionary]) {
+        let held = state.withLock { $0.dictionaries }
         let loaded = stored.compactMap { entry -> (StoredDictionary, Zstd.Dictionary)? in
+            if let dictionary = held[entry.id] { return (entry, dictionary) }
             let level = entry.owner == .normalisedText ? PackedText.level : Self.level
-            return Zstd.Dictionary(entry.bytes, level: level).map { (entry, $0) }
+            return entry.bytes.flatMap { Zstd.Dictionary($0, level: level) }.map { (entry, $0) }
         }
         state.withLock { state in
             var dictionaries: [UInt32: Zstd.Dictionary] = [:]
@@ -91,13 +97,21 @@ public final class RawCustody: Sendable {
                   isText ? .null : .integer(owner.tenant), isText ? .null : .text(owner.device), .optional(oldestSample),
                   .text(DictionaryRetirement.firstUse(created: created))])
     }
-    static let loadDictionaries = "SELECT tenant_id, device, source, dictionary, retired FROM raw_dictionaries ORDER BY created, id"
+    static let loadDictionaries = "SELECT id, tenant_id, device, source, dictionary, retired FROM raw_dictionaries ORDER BY created, id"
+
+    /// The dictionaries this process holds (prepared): ``loadDictionaries`` need not read their bytes.
+    func holds(_ id: UInt32) -> Bool {
+        state.withLock { $0.dictionaries[id] != nil }
+    }
+    var heldIDs: [UInt32] {
+        state.withLock { Array($0.dictionaries.keys) }
+    }
 
     /// A row of ``loadDictionaries``.
-    static func stored(tenant: Int64?, device: String?, source: String, bytes: [UInt8], retired: Bool) -> StoredDictionary {
+    static func stored(id: Int64, tenant: Int64?, device: String?, source: String, bytes: [UInt8]?, retired: Bool) -> StoredDictionary {
         let owner: DictionaryOwner? = source == PackedText.dictionarySource ? .normalisedText
             : tenant.flatMap { tenant in device.map { DictionaryOwner(tenant: tenant, device: $0, source: source) } }
-        return StoredDictionary(owner: owner, bytes: bytes, retired: retired)
+        return StoredDictionary(id: UInt32(truncatingIfNeeded: id), owner: owner, bytes: bytes, retired: retired)
     }
 
     /// The column expression that reads an envelope as stored (text or a zstd frame).

@@ -7,9 +7,12 @@ extension SQLiteStore {
     /// dictionaries deleted.
     public func repackRetiredDictionaries() throws -> Int {
         try commitHeldSteps()
+        // Every retention pass asks: most find nothing to sweep and load nothing.
+        let retiredRows = try query(SQLStatement(DictionaryRetirement.retired))
+        guard !retiredRows.isEmpty else { return 0 }
         try loadDictionaries()
         var swept = 0
-        for row in try query(SQLStatement(DictionaryRetirement.retired)) {
+        for row in retiredRows {
             let retired = DictionaryRetirement.Retired(row)
             if let dictionary = custody.dictionary(id: retired.id) {
                 if retired.source == PackedText.dictionarySource {

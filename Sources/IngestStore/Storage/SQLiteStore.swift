@@ -195,9 +195,12 @@ public actor SQLiteStore: IngestStore {
         let statement = try database.prepare(RawCustody.loadDictionaries)
         var stored: [RawCustody.StoredDictionary] = []
         while try statement.step() {
-            stored.append(RawCustody.stored(tenant: statement.columnType(at: 0) == .null ? nil : statement.int64(at: 0), device: statement.string(at: 1),
-                                            source: statement.string(at: 2) ?? "", bytes: statement.withBytes(at: 3) { Array($0) },
-                                            retired: statement.int64(at: 4) != 0))
+            let id = statement.int64(at: 0)
+            // A dictionary held already: its blob is not read (nor its overflow pages).
+            let bytes = custody.holds(UInt32(truncatingIfNeeded: id)) ? nil : statement.withBytes(at: 4) { Array($0) }
+            stored.append(RawCustody.stored(id: id, tenant: statement.columnType(at: 1) == .null ? nil : statement.int64(at: 1),
+                                            device: statement.string(at: 2), source: statement.string(at: 3) ?? "", bytes: bytes,
+                                            retired: statement.int64(at: 5) != 0))
         }
         custody.adopt(stored)
     }
